@@ -1,0 +1,223 @@
+//! The command line, as clap types.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "skein",
+    version,
+    about = "Keeps the schemas of many databases in step"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The config file (default: skein.toml in this folder or the nearest parent).
+    #[arg(long, global = true, env = "SKEIN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The profile to use on top of [default].
+    #[arg(long, global = true, env = "SKEIN_PROFILE")]
+    pub profile: Option<String>,
+    /// How results are printed on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Current version, pending count and problems per database.
+    #[command(alias = "current")]
+    Status(StatusArgs),
+    /// Every migration of one database: applied, pending, modified or missing.
+    History(DbArg),
+    /// Apply pending migrations.
+    #[command(alias = "upgrade")]
+    Up(UpArgs),
+    /// Revert applied migrations of one database.
+    #[command(alias = "downgrade")]
+    Down(DownArgs),
+    /// Revert the newest migration and apply it again.
+    Redo(RedoArgs),
+    /// Write a new migration: <UTC timestamp>_<slug>.up.sql and .down.sql.
+    New(NewArgs),
+    /// Record migrations as applied (or not) without running them.
+    Stamp(StampArgs),
+    /// Clear failed rows, forget rows of missing files, record today's checksums.
+    Repair(RepairArgs),
+    /// Configuration commands.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct Selection {
+    /// A database by name (repeatable).
+    #[arg(long = "db", value_name = "NAME")]
+    pub databases: Vec<String>,
+    /// A group: infra, models, or one named in the config (repeatable).
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// The database.
+    #[arg(long = "db", value_name = "NAME")]
+    pub database: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Exit 3 if anything is pending or has a problem.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// How long to wait for another skein's lock (e.g. 30s, 2m).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Stop at this version (inclusive).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
+    /// Print the plan; change nothing.
+    #[arg(long, conflicts_with = "sql")]
+    pub dry_run: bool,
+    /// Print the SQL script `up` would run (for review or psql); change nothing.
+    #[arg(long)]
+    pub sql: bool,
+    /// Apply pending migrations older than the newest applied one.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// The database.
+    #[arg(long = "db", value_name = "NAME")]
+    pub database: String,
+    /// Revert the newest N migrations.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "to",
+        required_unless_present = "to"
+    )]
+    pub steps: Option<u32>,
+    /// Revert every migration newer than VERSION; `base` reverts all.
+    #[arg(long, value_name = "VERSION|base")]
+    pub to: Option<DownTo>,
+    /// Print the plan; change nothing.
+    #[arg(long, conflicts_with = "sql")]
+    pub dry_run: bool,
+    /// Print the SQL script; change nothing.
+    #[arg(long)]
+    pub sql: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum DownTo {
+    Version(i64),
+    Base,
+}
+
+impl std::str::FromStr for DownTo {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "base" => Ok(DownTo::Base),
+            v => v
+                .parse()
+                .map(DownTo::Version)
+                .map_err(|_| format!("`{v}` is neither a version nor `base`")),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RedoArgs {
+    /// The database.
+    #[arg(long = "db", value_name = "NAME")]
+    pub database: String,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The database whose folder gets the files.
+    #[arg(long = "db", value_name = "NAME")]
+    pub database: String,
+    /// What the migration does, e.g. "add trades index".
+    pub description: String,
+    /// Write one irreversible `<version>_<slug>.sql` instead of an up/down pair.
+    #[arg(long)]
+    pub irreversible: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StampArgs {
+    /// The database.
+    #[arg(long = "db", value_name = "NAME")]
+    pub database: String,
+    /// A version, `head` (every file) or `base` (nothing).
+    pub target: String,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The database.
+    #[arg(long = "db", value_name = "NAME")]
+    pub database: String,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Each database's resolved settings and where each came from (secrets hidden).
+    Show(ConfigShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    skein_config::duration::parse_duration(text)
+}

@@ -1,0 +1,212 @@
+//! `up`, `down` and `redo`: plan and apply, or print the plan (`--dry-run`) or its SQL (`--sql`).
+
+use super::{finish, skip_reason};
+use crate::cli::{DownArgs, DownTo, LockArgs, RedoArgs, UpArgs};
+use crate::context::{self, Context};
+use crate::exit::Outcome;
+use crate::progress::ProgressPrinter;
+use crate::report::{DatabaseReport, Status, error_chain};
+use skein_config::{ResolvedDatabase, Selection};
+use skein_core::Driver;
+use skein_core::engine::{self, RunOptions};
+use skein_core::error::Error as CoreError;
+use skein_core::history::HistoryTable;
+use skein_core::plan::{DownTarget, PlanOptions, Target};
+
+/// What to do with the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Apply,
+    DryRun,
+    Sql,
+}
+
+impl Mode {
+    fn from_flags(dry_run: bool, sql: bool) -> Self {
+        match (dry_run, sql) {
+            (_, true) => Mode::Sql,
+            (true, false) => Mode::DryRun,
+            (false, false) => Mode::Apply,
+        }
+    }
+}
+
+pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
+    let selection = Selection {
+        databases: args.selection.databases.clone(),
+        groups: args.selection.groups.clone(),
+    };
+    let databases = ctx.workspace.select(&selection)?;
+    let target = Target::Up { to: args.to };
+    let options = run_options(ctx, args.allow_out_of_order);
+    let mode = Mode::from_flags(args.dry_run, args.sql);
+    let mut reports = Vec::new();
+    for db in databases {
+        if let Some(reason) = skip_reason(db, &reports) {
+            reports.push(DatabaseReport::skipped(&db.name, reason));
+            continue;
+        }
+        reports.push(run_one(ctx, db, target, &options, &args.lock, mode).await);
+    }
+    Ok(conclude(ctx, "up", reports, mode))
+}
+
+pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Outcome> {
+    let db = ctx.workspace.database(&args.database)?;
+    let target = match (args.steps, args.to) {
+        (Some(steps), _) => DownTarget::Steps(steps),
+        (None, Some(DownTo::Version(v))) => DownTarget::To(v),
+        (None, Some(DownTo::Base)) => DownTarget::Base,
+        (None, None) => unreachable!("clap requires --steps or --to"),
+    };
+    let options = run_options(ctx, false);
+    let mode = Mode::from_flags(args.dry_run, args.sql);
+    let report = run_one(ctx, db, Target::Down(target), &options, &args.lock, mode).await;
+    Ok(conclude(ctx, "down", vec![report], mode))
+}
+
+pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Outcome> {
+    let db = ctx.workspace.database(&args.database)?;
+    let options = run_options(ctx, false);
+    let mut report = run_one(
+        ctx,
+        db,
+        Target::Down(DownTarget::Steps(1)),
+        &options,
+        &args.lock,
+        Mode::Apply,
+    )
+    .await;
+    if report.status == Status::Failed {
+        return Ok(finish(ctx, "redo", vec![report]));
+    }
+    let reverted = report.steps.first().map(|s| s.version);
+    let again = run_one(
+        ctx,
+        db,
+        Target::Up { to: reverted },
+        &options,
+        &args.lock,
+        Mode::Apply,
+    )
+    .await;
+    report.status = again.status;
+    report.version_after = again.version_after;
+    report.steps.extend(again.steps);
+    report.error = again.error;
+    Ok(finish(ctx, "redo", vec![report]))
+}
+
+fn run_options(ctx: &Context, allow_out_of_order: bool) -> RunOptions {
+    RunOptions {
+        plan: PlanOptions { allow_out_of_order },
+        applied_by: ctx.applied_by.clone(),
+    }
+}
+
+fn conclude(
+    ctx: &Context,
+    command: &'static str,
+    reports: Vec<DatabaseReport>,
+    mode: Mode,
+) -> Outcome {
+    if mode != Mode::Sql {
+        return finish(ctx, command, reports);
+    }
+    // The scripts are already on stdout; only failures remain to be said.
+    let mut outcome = Outcome::Done;
+    for report in &reports {
+        if let Some(error) = &report.error {
+            eprintln!("{}: {}", report.name, error.message);
+            outcome = Outcome::Failed;
+        }
+    }
+    outcome
+}
+
+async fn run_one(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    target: Target,
+    options: &RunOptions,
+    lock: &LockArgs,
+    mode: Mode,
+) -> DatabaseReport {
+    match try_run(ctx, db, target, options, lock, mode).await {
+        Ok(report) => report,
+        Err(failure) => failure,
+    }
+}
+
+async fn try_run(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    target: Target,
+    options: &RunOptions,
+    lock: &LockArgs,
+    mode: Mode,
+) -> Result<DatabaseReport, DatabaseReport> {
+    let fail = |e: CoreError| DatabaseReport::failed(&db.name, &e);
+    let migrations = context::migrations(db).map_err(fail)?;
+    let connect = ctx.connect_options(db, lock).map_err(|e| {
+        DatabaseReport::failed(&db.name, &CoreError::Unsupported(error_chain(e.as_ref())))
+    })?;
+    let history_table: HistoryTable = connect.history_table.clone();
+    let mut conn = context::open(db, connect).await.map_err(fail)?;
+    let result = match mode {
+        Mode::Apply => {
+            let printer = ProgressPrinter::new(&db.name, ctx.shows_progress());
+            engine::migrate(&mut conn, &migrations, target, options, &printer)
+                .await
+                .map(|run| {
+                    let status = if run.steps.is_empty() {
+                        Status::UpToDate
+                    } else {
+                        Status::Ok
+                    };
+                    let mut report = DatabaseReport::new(&db.name, status);
+                    report.version_before = run.version_before;
+                    report.version_after = run.version_after;
+                    report.steps = run.steps;
+                    report
+                })
+                .map_err(|failure| {
+                    let mut report = DatabaseReport::failed(&db.name, &failure.error);
+                    report.version_before = failure.report.version_before;
+                    report.version_after = failure.report.version_after;
+                    report.steps = failure.report.steps;
+                    report
+                })
+        }
+        Mode::DryRun | Mode::Sql => engine::dry_run(&mut conn, &migrations, target, options)
+            .await
+            .map(|plan| {
+                if mode == Mode::Sql {
+                    let dialect = conn.dialect();
+                    print!(
+                        "{}",
+                        skein_core::script::render(
+                            &plan,
+                            &migrations,
+                            dialect,
+                            &history_table,
+                            &options.applied_by
+                        )
+                    );
+                }
+                let status = if plan.steps.is_empty() {
+                    Status::UpToDate
+                } else {
+                    Status::Pending
+                };
+                let mut report = DatabaseReport::new(&db.name, status);
+                report.version_before = plan.version_before;
+                report.version_after = plan.version_after;
+                report.plan = Some(plan);
+                report
+            })
+            .map_err(fail),
+    };
+    conn.close().await;
+    result
+}

@@ -1,0 +1,65 @@
+//! One module per command family; each turns its arguments into per-database reports.
+
+mod config;
+mod inspect;
+mod migrate;
+mod new;
+mod record;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::context::Context;
+use crate::exit::Outcome;
+use crate::report::{DatabaseReport, Report, Status};
+use skein_config::ResolvedDatabase;
+
+pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let ctx = Context::load(&cli.global)?;
+    match cli.command {
+        Command::Status(args) => inspect::status(&ctx, args).await,
+        Command::History(args) => inspect::history(&ctx, args).await,
+        Command::Up(args) => migrate::up(&ctx, args).await,
+        Command::Down(args) => migrate::down(&ctx, args).await,
+        Command::Redo(args) => migrate::redo(&ctx, args).await,
+        Command::New(args) => new::run(&ctx, args),
+        Command::Stamp(args) => record::stamp(&ctx, args).await,
+        Command::Repair(args) => record::repair(&ctx, args).await,
+        Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
+    }
+}
+
+/// Why `db` must be skipped: a database it depends on failed or was skipped.
+fn skip_reason(db: &ResolvedDatabase, done: &[DatabaseReport]) -> Option<String> {
+    db.depends_on.iter().find_map(|dependency| {
+        done.iter()
+            .find(|r| &r.name == dependency && matches!(r.status, Status::Failed | Status::Skipped))
+            .map(|r| {
+                format!(
+                    "skipped because `{}` {}",
+                    r.name,
+                    if r.status == Status::Failed {
+                        "failed"
+                    } else {
+                        "was skipped"
+                    }
+                )
+            })
+    })
+}
+
+/// Prints the report and says how the command ended.
+fn finish(ctx: &Context, command: &'static str, databases: Vec<DatabaseReport>) -> Outcome {
+    let failed = databases
+        .iter()
+        .any(|d| matches!(d.status, Status::Failed | Status::Skipped));
+    let report = Report {
+        command,
+        profile: ctx.workspace.profile.clone(),
+        databases,
+    };
+    report.print(ctx.format);
+    if failed {
+        Outcome::Failed
+    } else {
+        Outcome::Done
+    }
+}

@@ -1,0 +1,77 @@
+//! `stamp` and `repair`: change the history without running migrations.
+
+use super::finish;
+use crate::cli::{LockArgs, RepairArgs, StampArgs};
+use crate::context::{self, Context};
+use crate::exit::Outcome;
+use crate::report::{DatabaseReport, Status, error_chain};
+use anyhow::bail;
+use skein_config::ResolvedDatabase;
+use skein_core::Driver;
+use skein_core::engine::{self, HistoryEdit, StampTarget};
+use skein_core::error::Error as CoreError;
+
+pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
+    let db = ctx.workspace.database(&args.database)?;
+    let target = match args.target.as_str() {
+        "head" => StampTarget::Head,
+        "base" => StampTarget::Base,
+        v => match v.parse() {
+            Ok(version) => StampTarget::Version(version),
+            Err(_) => bail!("`{v}` is not a version; use a version number, `head` or `base`"),
+        },
+    };
+    let applied_by = ctx.applied_by.clone();
+    let report = edit(ctx, db, &args.lock, |mut conn, migrations| async move {
+        let result = engine::stamp(&mut conn, &migrations, target, &applied_by).await;
+        conn.close().await;
+        result
+    })
+    .await;
+    Ok(finish(ctx, "stamp", vec![report]))
+}
+
+pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> {
+    let db = ctx.workspace.database(&args.database)?;
+    let report = edit(ctx, db, &args.lock, |mut conn, migrations| async move {
+        let result = engine::repair(&mut conn, &migrations).await;
+        conn.close().await;
+        result
+    })
+    .await;
+    Ok(finish(ctx, "repair", vec![report]))
+}
+
+async fn edit<F, Fut>(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    lock: &LockArgs,
+    change: F,
+) -> DatabaseReport
+where
+    F: FnOnce(skein_core::Connection, Vec<skein_core::Migration>) -> Fut,
+    Fut: Future<Output = Result<Vec<HistoryEdit>, CoreError>>,
+{
+    let result = async {
+        let migrations = context::migrations(db)?;
+        let options = ctx
+            .connect_options(db, lock)
+            .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
+        let conn = context::open(db, options).await?;
+        change(conn, migrations).await
+    }
+    .await;
+    match result {
+        Ok(edits) => {
+            let status = if edits.is_empty() {
+                Status::UpToDate
+            } else {
+                Status::Ok
+            };
+            let mut report = DatabaseReport::new(&db.name, status);
+            report.edits = edits;
+            report
+        }
+        Err(e) => DatabaseReport::failed(&db.name, &e),
+    }
+}

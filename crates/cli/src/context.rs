@@ -1,0 +1,83 @@
+//! What every command needs: the loaded workspace, output settings, and the means to open
+//! one database with its migrations.
+
+use crate::cli::{Format, GlobalArgs, LockArgs};
+use anyhow::Context as _;
+use skein_config::{LoadOptions, ResolvedDatabase, Workspace};
+use skein_core::driver::ConnectOptions;
+use skein_core::history::HistoryTable;
+use skein_core::source::{FolderSource, MigrationSource};
+use skein_core::{Connection, Migration};
+
+pub struct Context {
+    pub workspace: Workspace,
+    pub format: Format,
+    pub quiet: bool,
+    /// `user@host skein/<version>`, recorded in the history.
+    pub applied_by: String,
+}
+
+impl Context {
+    pub fn load(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let workspace = skein_config::load(&LoadOptions {
+            config: global.config.clone(),
+            profile: global.profile.clone(),
+            cwd,
+        })?;
+        Ok(Context {
+            workspace,
+            format: global.format,
+            quiet: global.quiet,
+            applied_by: applied_by(),
+        })
+    }
+
+    /// Connection options for `db`, with `--lock-timeout` over the configured one.
+    pub fn connect_options(
+        &self,
+        db: &ResolvedDatabase,
+        lock: &LockArgs,
+    ) -> anyhow::Result<ConnectOptions> {
+        let history_table = HistoryTable::parse(&db.history_table)
+            .with_context(|| format!("database `{}`: history_table", db.name))?;
+        Ok(ConnectOptions {
+            history_table,
+            lock_timeout: lock.lock_timeout.unwrap_or(self.workspace.lock_timeout),
+        })
+    }
+
+    /// Whether progress lines go to stderr.
+    pub fn shows_progress(&self) -> bool {
+        !self.quiet && self.format == Format::Human
+    }
+}
+
+/// Reads `db`'s migration folder.
+pub fn migrations(db: &ResolvedDatabase) -> Result<Vec<Migration>, skein_core::Error> {
+    Ok(FolderSource::new(&db.migrations).load()?)
+}
+
+/// Opens `db`; a missing URL is reported like a connection failure of that database.
+pub async fn open(
+    db: &ResolvedDatabase,
+    options: ConnectOptions,
+) -> Result<Connection, skein_core::Error> {
+    let url = db
+        .require_url()
+        .map_err(|e| skein_core::Error::Unsupported(e.to_string()))?;
+    Connection::open(url, options).await
+}
+
+fn applied_by() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{user}@{host} skein/{}", env!("CARGO_PKG_VERSION"))
+}

@@ -1,0 +1,17 @@
+//! The `skein` binary: parse, run, map the outcome to an exit code.
+
+mod cli;
+mod commands;
+mod context;
+mod exit;
+mod logging;
+mod progress;
+mod report;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(cli.global.verbose, cli.global.quiet);
+    exit::run(cli)
+}

@@ -1,0 +1,16 @@
+//! skein-config: reads `skein.toml` and turns it into resolved databases.
+//!
+//! [`settings`] holds the file's shape (unresolved); [`load`] layers built-in defaults,
+//! `[default]`, the selected profile, `SKEIN_...` variables and flags with figment;
+//! [`resolve`] expands model folders, resolves paths against the config file's folder and
+//! yields [`ResolvedDatabase`]s. This crate never opens a database connection.
+
+pub mod duration;
+pub mod error;
+pub mod load;
+pub mod resolve;
+pub mod settings;
+
+pub use error::ConfigError;
+pub use load::{LoadOptions, load};
+pub use resolve::{ResolvedDatabase, Selection, Workspace};

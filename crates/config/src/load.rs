@@ -1,0 +1,79 @@
+//! Finds `skein.toml` and layers it with figment: built-in defaults < `[default]` <
+//! the selected profile < `SKEIN_...` environment variables (`__` between levels).
+//! Command-line flags are applied last, by the caller.
+
+use crate::error::ConfigError;
+use crate::resolve::{Workspace, resolve};
+use crate::settings::Settings;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use std::path::{Path, PathBuf};
+
+/// The config file's name, looked for in the current folder and its parents.
+pub const FILE_NAME: &str = "skein.toml";
+
+/// Environment variables under `SKEIN_` that are not settings.
+const NOT_SETTINGS: &[&str] = &["profile", "config", "format", "log", "shards"];
+
+/// Where to load from.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--config PATH`; must exist when given.
+    pub config: Option<PathBuf>,
+    /// `--profile` / `SKEIN_PROFILE`; `default` when unset.
+    pub profile: Option<String>,
+    /// Where to start looking for `skein.toml`.
+    pub cwd: PathBuf,
+}
+
+/// Loads and resolves the configuration.
+pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
+    let path = match &options.config {
+        Some(path) if path.is_file() => path.clone(),
+        Some(path) => return Err(ConfigError::Missing { path: path.clone() }),
+        None => find(&options.cwd)?,
+    };
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let figment = Figment::new()
+        .merge(Toml::file_exact(&path).nested())
+        .merge(
+            Env::prefixed("SKEIN_")
+                .split("__")
+                .filter(|key| {
+                    let key = key.as_str();
+                    !NOT_SETTINGS.contains(&key) && !key.starts_with("test_")
+                })
+                .global(),
+        );
+    let profile = options
+        .profile
+        .clone()
+        .unwrap_or_else(|| "default".to_owned());
+    let known: Vec<String> = figment
+        .profiles()
+        .map(|p| p.as_str().as_str().to_owned())
+        .filter(|p| p != "global")
+        .collect();
+    if profile != "default" && !known.contains(&profile) {
+        return Err(ConfigError::UnknownProfile {
+            profile,
+            path,
+            known,
+        });
+    }
+    let figment = figment.select(profile.as_str());
+    let settings: Settings = figment.extract()?;
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    resolve(settings, figment, path, root, profile)
+}
+
+/// The nearest `skein.toml` at or above `start`.
+fn find(start: &Path) -> Result<PathBuf, ConfigError> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| ConfigError::NotFound {
+            start: start.to_owned(),
+        })
+}

@@ -1,0 +1,223 @@
+//! Per-backend drivers: connect, the history table, the migration lock and applying a
+//! script. The engine is written once against [`Driver`]; [`Connection`] picks the
+//! backend from the URL.
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::{AdvisoryLock, PostgresDriver};
+pub use sqlite::SqliteDriver;
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::history::{AppliedMigration, HistoryTable, MigrationKind};
+use crate::migration::{Script, Version};
+use crate::plan::Direction;
+use std::future::Future;
+use std::time::Duration;
+
+/// What a driver needs besides the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub history_table: HistoryTable,
+    /// How long to wait for another skein's lock (and SQLite's busy timeout).
+    pub lock_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            history_table: HistoryTable::default(),
+            lock_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One step to run: the script and what to record.
+#[derive(Debug, Clone, Copy)]
+pub struct StepRun<'a> {
+    pub version: Version,
+    pub description: &'a str,
+    pub direction: Direction,
+    pub script: &'a Script,
+    /// Checksum of the up script, recorded when going up.
+    pub checksum: &'a str,
+    pub applied_by: &'a str,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// It ran, in this many milliseconds.
+    Ran { ms: i64 },
+    /// Another process did it first (SQLite, which has no session lock).
+    AlreadyDone,
+}
+
+/// A change to the history table that runs no migration (`stamp`, `repair`).
+#[derive(Debug, Clone)]
+pub enum HistoryChange {
+    Insert {
+        version: Version,
+        description: String,
+        checksum: String,
+        kind: MigrationKind,
+        applied_by: String,
+    },
+    Delete {
+        version: Version,
+    },
+    SetChecksum {
+        version: Version,
+        checksum: String,
+    },
+}
+
+/// A backend.
+pub trait Driver: Send {
+    fn dialect(&self) -> Dialect;
+
+    /// Every history row, by version; empty when the table does not exist yet.
+    fn read_history(&mut self) -> impl Future<Output = Result<Vec<AppliedMigration>>> + Send;
+
+    /// Creates the history table if needed (call with the lock held).
+    fn ensure_history(&mut self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Takes the migration lock, waiting up to the configured timeout.
+    fn lock(&mut self) -> impl Future<Output = Result<LockGuard>> + Send;
+
+    /// Runs one step and records it in the history, atomically when it is transactional.
+    fn run_step(&mut self, step: StepRun<'_>) -> impl Future<Output = Result<StepOutcome>> + Send;
+
+    /// Applies history changes in one transaction.
+    fn change_history(
+        &mut self,
+        changes: &[HistoryChange],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Closes the connection politely.
+    fn close(self) -> impl Future<Output = ()> + Send;
+}
+
+/// The migration lock. Dropping it releases it too (the lock's connection closes); calling
+/// [`LockGuard::release`] does so at once and cleanly.
+#[derive(Debug)]
+pub enum LockGuard {
+    Postgres(AdvisoryLock),
+    /// SQLite locks each step with `BEGIN IMMEDIATE` instead.
+    Sqlite,
+}
+
+impl LockGuard {
+    pub async fn release(self) {
+        match self {
+            LockGuard::Postgres(lock) => lock.release().await,
+            LockGuard::Sqlite => {}
+        }
+    }
+}
+
+/// A connection to one database, whatever its backend.
+pub enum Connection {
+    Postgres(PostgresDriver),
+    Sqlite(SqliteDriver),
+}
+
+impl Connection {
+    /// Connects to `url`; the scheme picks the backend.
+    pub async fn open(url: &str, options: ConnectOptions) -> Result<Self> {
+        match scheme(url) {
+            "postgres" | "postgresql" => Ok(Connection::Postgres(
+                PostgresDriver::connect(url, options).await?,
+            )),
+            "sqlite" => Ok(Connection::Sqlite(
+                SqliteDriver::connect(url, options).await?,
+            )),
+            "mysql" | "mariadb" => Err(Error::Unsupported(format!(
+                "{} is a MySQL/MariaDB URL; this build of skein migrates PostgreSQL and SQLite",
+                redact_url(url)
+            ))),
+            _ => Err(Error::Unsupported(format!(
+                "{} is not a database URL skein knows: use postgres://... or sqlite://...",
+                redact_url(url)
+            ))),
+        }
+    }
+}
+
+/// The URL's scheme, lower-case (`sqlite::memory:` has scheme `sqlite`).
+pub fn scheme(url: &str) -> &str {
+    url.split_once(':').map_or("", |(scheme, _)| scheme)
+}
+
+/// The URL with any password replaced by `***`, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let password = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{password}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+macro_rules! dispatch {
+    ($self:expr, $driver:ident => $body:expr) => {
+        match $self {
+            Connection::Postgres($driver) => $body,
+            Connection::Sqlite($driver) => $body,
+        }
+    };
+}
+
+impl Driver for Connection {
+    fn dialect(&self) -> Dialect {
+        dispatch!(self, d => d.dialect())
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
+        dispatch!(self, d => d.read_history().await)
+    }
+
+    async fn ensure_history(&mut self) -> Result<()> {
+        dispatch!(self, d => d.ensure_history().await)
+    }
+
+    async fn lock(&mut self) -> Result<LockGuard> {
+        dispatch!(self, d => d.lock().await)
+    }
+
+    async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
+        dispatch!(self, d => d.run_step(step).await)
+    }
+
+    async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
+        dispatch!(self, d => d.change_history(changes).await)
+    }
+
+    async fn close(self) {
+        dispatch!(self, d => d.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:p%40ss@h:5432/db?x=1"),
+            "postgres://u:***@h:5432/db?x=1"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact_url("sqlite://.skein/a.db"), "sqlite://.skein/a.db");
+    }
+}

@@ -1,0 +1,449 @@
+//! PostgreSQL: statements sent one by one over the simple protocol (as psql does), errors
+//! mapped to file positions, and a session advisory lock on a connection of its own.
+
+use super::{ConnectOptions, Driver, HistoryChange, LockGuard, StepOutcome, StepRun, redact_url};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result, StatementError};
+use crate::history::{AppliedMigration, MigrationKind};
+use crate::migration::Script;
+use crate::plan::Direction;
+use crate::position::{char_position_to_byte, line_column};
+use crate::split::{Statement, split};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgErrorPosition};
+use sqlx::{AssertSqlSafe, Connection as _, Row as _};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+pub struct PostgresDriver {
+    conn: PgConnection,
+    connect: PgConnectOptions,
+    options: ConnectOptions,
+    target: String,
+}
+
+impl PostgresDriver {
+    pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self> {
+        let target = redact_url(url);
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|source| Error::Connect {
+                target: target.clone(),
+                source,
+            })?
+            .application_name("skein");
+        let conn = PgConnection::connect_with(&connect)
+            .await
+            .map_err(|source| Error::Connect {
+                target: target.clone(),
+                source,
+            })?;
+        Ok(PostgresDriver {
+            conn,
+            connect,
+            options,
+            target,
+        })
+    }
+
+    async fn execute(&mut self, sql: &str, action: &str) -> Result<()> {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database(action))?;
+        Ok(())
+    }
+
+    /// Runs each statement of `script` on its own, as psql would.
+    async fn run_script(&mut self, script: &Script) -> Result<(), ScriptFailure> {
+        for statement in split(&script.sql) {
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.sql))
+                .execute(&mut self.conn)
+                .await
+            {
+                return Err(locate(script, &statement, err));
+            }
+        }
+        Ok(())
+    }
+
+    async fn history_exists(&mut self) -> Result<bool> {
+        let table = self.options.history_table.quoted('"');
+        sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+            .bind(table)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(Error::database("looking for the history table"))
+    }
+
+    async fn record(
+        &mut self,
+        sql: String,
+        step: &StepRun<'_>,
+        ms: i64,
+        success: bool,
+    ) -> Result<()> {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(step.version)
+            .bind(step.description)
+            .bind(step.checksum)
+            .bind(MigrationKind::Migration.as_str())
+            .bind(step.applied_by)
+            .bind(ms)
+            .bind(success)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database(
+                "recording the migration in the history table",
+            ))?;
+        Ok(())
+    }
+
+    async fn by_version(&mut self, sql: String, version: i64, action: &str) -> Result<()> {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(version)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database(action))?;
+        Ok(())
+    }
+
+    async fn run_in_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
+        let table = self.options.history_table.clone();
+        let dialect = Dialect::Postgres;
+        self.execute("BEGIN", "starting a transaction").await?;
+        let started = Instant::now();
+        let result = match self.run_script(step.script).await {
+            Ok(()) => {
+                let ms = elapsed_ms(started);
+                let record = match step.direction {
+                    Direction::Up => {
+                        self.record(dialect.insert_history(&table), &step, ms, true)
+                            .await
+                    }
+                    Direction::Down => {
+                        let sql = dialect.delete_history(&table);
+                        self.by_version(sql, step.version, "removing the history row")
+                            .await
+                    }
+                };
+                record.map(|()| ms)
+            }
+            Err(failure) => Err(failure.into_error()),
+        };
+        match result {
+            Ok(ms) => {
+                self.execute("COMMIT", "committing the migration").await?;
+                Ok(ms)
+            }
+            Err(err) => {
+                // The connection may be gone; the server rolls back on its own then.
+                let _ = self.execute("ROLLBACK", "rolling back").await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn run_outside_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
+        let table = self.options.history_table.clone();
+        let dialect = Dialect::Postgres;
+        match step.direction {
+            Direction::Up => {
+                self.record(dialect.insert_history(&table), &step, 0, false)
+                    .await?
+            }
+            Direction::Down => {
+                let sql = dialect.fail_history(&table);
+                self.by_version(sql, step.version, "marking the history row")
+                    .await?
+            }
+        }
+        let started = Instant::now();
+        self.run_script(step.script)
+            .await
+            .map_err(|failure| match failure {
+                ScriptFailure::Statement(cause) => Error::PartiallyApplied {
+                    version: step.version,
+                    path: step.script.path.clone(),
+                    cause,
+                },
+                ScriptFailure::Connection(err) => err,
+            })?;
+        let ms = elapsed_ms(started);
+        match step.direction {
+            Direction::Up => {
+                sqlx::query(AssertSqlSafe(dialect.finish_history(&table)))
+                    .bind(ms)
+                    .bind(step.version)
+                    .execute(&mut self.conn)
+                    .await
+                    .map_err(Error::database("marking the migration finished"))?;
+            }
+            Direction::Down => {
+                let sql = dialect.delete_history(&table);
+                self.by_version(sql, step.version, "removing the history row")
+                    .await?
+            }
+        }
+        Ok(ms)
+    }
+
+    /// The lock key: the database, the history table's schema and name, hashed.
+    async fn lock_key(&mut self) -> Result<i64> {
+        let table = &self.options.history_table;
+        let row = sqlx::query("SELECT current_database(), current_schema()")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(Error::database("reading the database name"))?;
+        let database: String = row.get(0);
+        let current_schema: Option<String> = row.get(1);
+        let schema = table
+            .schema
+            .clone()
+            .or(current_schema)
+            .unwrap_or_else(|| "public".to_owned());
+        let digest = Sha256::digest(format!("skein\0{database}\0{schema}\0{}", table.name));
+        Ok(i64::from_be_bytes(digest[..8].try_into().expect("8 bytes")))
+    }
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Why a script stopped.
+enum ScriptFailure {
+    /// The server refused a statement.
+    Statement(StatementError),
+    /// The connection failed.
+    Connection(Error),
+}
+
+impl ScriptFailure {
+    fn into_error(self) -> Error {
+        match self {
+            ScriptFailure::Statement(err) => Error::Statement(err),
+            ScriptFailure::Connection(err) => err,
+        }
+    }
+}
+
+/// Places a server error in the file: the server gives a character position within the
+/// statement it was sent; its own "line" field is a line of its C source, not of ours.
+fn locate(script: &Script, statement: &Statement<'_>, err: sqlx::Error) -> ScriptFailure {
+    let Some(db_err) = err.as_database_error() else {
+        return ScriptFailure::Connection(Error::Database {
+            action: format!("running {}", script.path.display()),
+            source: err,
+        });
+    };
+    let Some(pg) = db_err.try_downcast_ref::<PgDatabaseError>() else {
+        return ScriptFailure::Connection(Error::Database {
+            action: format!("running {}", script.path.display()),
+            source: err,
+        });
+    };
+    let mut context = pg.r#where().map(str::to_owned);
+    let offset = match pg.position() {
+        Some(PgErrorPosition::Original(chars)) => {
+            statement.offset + char_position_to_byte(statement.sql, chars)
+        }
+        Some(PgErrorPosition::Internal { query, .. }) => {
+            let internal = format!("in the query `{query}`");
+            context = Some(match context {
+                Some(c) => format!("{internal}\n{c}"),
+                None => internal,
+            });
+            statement.offset
+        }
+        None => statement.offset,
+    };
+    ScriptFailure::Statement(StatementError {
+        file: script.path.clone(),
+        position: line_column(&script.sql, offset),
+        message: pg.message().to_owned(),
+        code: Some(pg.code().to_owned()),
+        detail: pg.detail().map(str::to_owned),
+        hint: pg.hint().map(str::to_owned),
+        context,
+    })
+}
+
+impl Driver for PostgresDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
+        if !self.history_exists().await? {
+            return Ok(Vec::new());
+        }
+        let sql = Dialect::Postgres.select_history(&self.options.history_table);
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(Error::database("reading the history table"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(AppliedMigration {
+                    version: row.try_get(0)?,
+                    description: row.try_get(1)?,
+                    checksum: row.try_get(2)?,
+                    kind: MigrationKind::parse(row.try_get(3)?),
+                    applied_at: row.try_get(4)?,
+                    applied_by: row.try_get(5)?,
+                    execution_ms: row.try_get(6)?,
+                    success: row.try_get(7)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Error::database("reading the history table"))
+    }
+
+    async fn ensure_history(&mut self) -> Result<()> {
+        if self.history_exists().await? {
+            return Ok(());
+        }
+        for statement in Dialect::Postgres.create_history(&self.options.history_table) {
+            self.execute(&statement, "creating the history table")
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn lock(&mut self) -> Result<LockGuard> {
+        let key = self.lock_key().await?;
+        let lock =
+            AdvisoryLock::acquire(&self.connect, &self.target, key, self.options.lock_timeout)
+                .await?;
+        Ok(LockGuard::Postgres(lock))
+    }
+
+    async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
+        let ms = if step.script.no_transaction {
+            self.run_outside_transaction(step).await?
+        } else {
+            self.run_in_transaction(step).await?
+        };
+        Ok(StepOutcome::Ran { ms })
+    }
+
+    async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
+        let table = self.options.history_table.clone();
+        let mut tx = self
+            .conn
+            .begin()
+            .await
+            .map_err(Error::database("starting a transaction"))?;
+        for change in changes {
+            let query = match change {
+                HistoryChange::Insert {
+                    version,
+                    description,
+                    checksum,
+                    kind,
+                    applied_by,
+                } => sqlx::query(AssertSqlSafe(Dialect::Postgres.insert_history(&table)))
+                    .bind(*version)
+                    .bind(description.as_str())
+                    .bind(checksum.as_str())
+                    .bind(kind.as_str())
+                    .bind(applied_by.as_str())
+                    .bind(0_i64)
+                    .bind(true),
+                HistoryChange::Delete { version } => {
+                    sqlx::query(AssertSqlSafe(Dialect::Postgres.delete_history(&table)))
+                        .bind(*version)
+                }
+                HistoryChange::SetChecksum { version, checksum } => {
+                    sqlx::query(AssertSqlSafe(Dialect::Postgres.set_checksum(&table)))
+                        .bind(checksum.as_str())
+                        .bind(*version)
+                }
+            };
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::database("changing the history table"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(Error::database("committing the history change"))
+    }
+
+    async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// A session advisory lock held on a connection of its own, so that it outlives any
+/// transaction of the migration connection and vanishes with its connection if skein dies.
+#[derive(Debug)]
+pub struct AdvisoryLock {
+    conn: PgConnection,
+    key: i64,
+}
+
+impl AdvisoryLock {
+    async fn acquire(
+        connect: &PgConnectOptions,
+        target: &str,
+        key: i64,
+        timeout: Duration,
+    ) -> Result<Self> {
+        let mut conn = PgConnection::connect_with(connect)
+            .await
+            .map_err(|source| Error::Connect {
+                target: target.to_owned(),
+                source,
+            })?;
+        let deadline = Instant::now() + timeout;
+        let mut backoff = Duration::from_millis(20);
+        loop {
+            let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(Error::database("taking the migration lock"))?;
+            if taken {
+                return Ok(AdvisoryLock { conn, key });
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let holder = lock_holder(&mut conn, key).await;
+                let _ = conn.close().await;
+                return Err(Error::LockTimeout { timeout, holder });
+            }
+            tokio::time::sleep(backoff.min(deadline - now)).await;
+            backoff = (backoff * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    pub async fn release(mut self) {
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(self.key)
+            .execute(&mut self.conn)
+            .await;
+        let _ = self.conn.close().await;
+    }
+}
+
+/// Who holds the lock, for the timeout message: the pid, application and client address.
+async fn lock_holder(conn: &mut PgConnection, key: i64) -> Option<String> {
+    let class_id = (key >> 32) as u32 as i64;
+    let object_id = key as u32 as i64;
+    let row = sqlx::query(
+        "SELECT a.pid, a.application_name, coalesce(host(a.client_addr), 'local') \
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = $2 \
+         LIMIT 1",
+    )
+    .bind(class_id)
+    .bind(object_id)
+    .fetch_optional(conn)
+    .await
+    .ok()??;
+    let pid: i32 = row.get(0);
+    let application: String = row.get(1);
+    let client: String = row.get(2);
+    Some(format!("pid {pid}, {application} from {client}"))
+}

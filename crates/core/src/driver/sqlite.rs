@@ -1,0 +1,280 @@
+//! SQLite: the embedded default. There is no session lock, so every step runs in a
+//! `BEGIN IMMEDIATE` transaction (one writer at a time, others wait up to the busy
+//! timeout) and first checks that no other process recorded it meanwhile.
+
+use super::{ConnectOptions, Driver, HistoryChange, LockGuard, StepOutcome, StepRun};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result, StatementError};
+use crate::history::{AppliedMigration, MigrationKind};
+use crate::migration::Script;
+use crate::plan::Direction;
+use crate::position::line_column;
+use crate::split::split;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{AssertSqlSafe, Connection as _, Row as _};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Instant;
+
+pub struct SqliteDriver {
+    conn: SqliteConnection,
+    options: ConnectOptions,
+}
+
+impl SqliteDriver {
+    pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self> {
+        let connect_error = |source| Error::Connect {
+            target: url.to_owned(),
+            source,
+        };
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(connect_error)?
+            .create_if_missing(true)
+            .busy_timeout(options.lock_timeout);
+        if let Some(parent) = Path::new(connect.get_filename()).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
+        }
+        let conn = SqliteConnection::connect_with(&connect)
+            .await
+            .map_err(connect_error)?;
+        Ok(SqliteDriver { conn, options })
+    }
+
+    async fn execute(&mut self, sql: &str, action: &str) -> Result<()> {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database(action))?;
+        Ok(())
+    }
+
+    async fn run_script(&mut self, script: &Script) -> Result<()> {
+        for statement in split(&script.sql) {
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.sql))
+                .execute(&mut self.conn)
+                .await
+            {
+                let Some(db_err) = err.as_database_error() else {
+                    return Err(Error::Database {
+                        action: format!("running {}", script.path.display()),
+                        source: err,
+                    });
+                };
+                return Err(Error::Statement(StatementError {
+                    file: script.path.clone(),
+                    position: line_column(&script.sql, statement.offset),
+                    message: db_err.message().to_owned(),
+                    code: db_err.code().map(|c| c.into_owned()),
+                    detail: None,
+                    hint: None,
+                    context: None,
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    async fn is_recorded(&mut self, version: i64) -> Result<bool> {
+        let sql = Dialect::Sqlite.count_version(&self.options.history_table);
+        let count: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(version)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(Error::database("reading the history table"))?;
+        Ok(count > 0)
+    }
+
+    async fn write(&mut self, change: &HistoryChange, ms: i64, success: bool) -> Result<()> {
+        let table = &self.options.history_table;
+        let query = match change {
+            HistoryChange::Insert {
+                version,
+                description,
+                checksum,
+                kind,
+                applied_by,
+            } => sqlx::query(AssertSqlSafe(Dialect::Sqlite.insert_history(table)))
+                .bind(*version)
+                .bind(description.clone())
+                .bind(checksum.clone())
+                .bind(kind.as_str())
+                .bind(applied_by.clone())
+                .bind(ms)
+                .bind(success),
+            HistoryChange::Delete { version } => {
+                sqlx::query(AssertSqlSafe(Dialect::Sqlite.delete_history(table))).bind(*version)
+            }
+            HistoryChange::SetChecksum { version, checksum } => {
+                sqlx::query(AssertSqlSafe(Dialect::Sqlite.set_checksum(table)))
+                    .bind(checksum.clone())
+                    .bind(*version)
+            }
+        };
+        query
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database("changing the history table"))?;
+        Ok(())
+    }
+
+    async fn run_in_transaction(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
+        self.execute("BEGIN IMMEDIATE", "taking SQLite's write lock")
+            .await?;
+        let result = self.run_locked(step).await;
+        match result {
+            Ok(StepOutcome::Ran { ms }) => {
+                self.execute("COMMIT", "committing the migration").await?;
+                Ok(StepOutcome::Ran { ms })
+            }
+            other => {
+                let _ = self.execute("ROLLBACK", "rolling back").await;
+                other
+            }
+        }
+    }
+
+    async fn run_locked(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
+        let recorded = self.is_recorded(step.version).await?;
+        if recorded != (step.direction == Direction::Down) {
+            return Ok(StepOutcome::AlreadyDone);
+        }
+        let started = Instant::now();
+        self.run_script(step.script).await?;
+        let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.write(&history_change(&step), ms, true).await?;
+        Ok(StepOutcome::Ran { ms })
+    }
+
+    async fn run_outside_transaction(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
+        let table = self.options.history_table.clone();
+        match step.direction {
+            Direction::Up => self.write(&history_change(&step), 0, false).await?,
+            Direction::Down => {
+                sqlx::query(AssertSqlSafe(Dialect::Sqlite.fail_history(&table)))
+                    .bind(step.version)
+                    .execute(&mut self.conn)
+                    .await
+                    .map_err(Error::database("marking the history row"))?;
+            }
+        }
+        let started = Instant::now();
+        self.run_script(step.script)
+            .await
+            .map_err(|err| match err {
+                Error::Statement(cause) => Error::PartiallyApplied {
+                    version: step.version,
+                    path: step.script.path.clone(),
+                    cause,
+                },
+                other => other,
+            })?;
+        let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        match step.direction {
+            Direction::Up => {
+                sqlx::query(AssertSqlSafe(Dialect::Sqlite.finish_history(&table)))
+                    .bind(ms)
+                    .bind(step.version)
+                    .execute(&mut self.conn)
+                    .await
+                    .map_err(Error::database("marking the migration finished"))?;
+            }
+            Direction::Down => self.write(&history_change(&step), ms, true).await?,
+        }
+        Ok(StepOutcome::Ran { ms })
+    }
+}
+
+/// The history change that records a step.
+fn history_change(step: &StepRun<'_>) -> HistoryChange {
+    match step.direction {
+        Direction::Up => HistoryChange::Insert {
+            version: step.version,
+            description: step.description.to_owned(),
+            checksum: step.checksum.to_owned(),
+            kind: MigrationKind::Migration,
+            applied_by: step.applied_by.to_owned(),
+        },
+        Direction::Down => HistoryChange::Delete {
+            version: step.version,
+        },
+    }
+}
+
+impl Driver for SqliteDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
+        let table = &self.options.history_table;
+        let exists: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+        )
+        .bind(table.name.clone())
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(Error::database("looking for the history table"))?;
+        if exists == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = Dialect::Sqlite.select_history(table);
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(Error::database("reading the history table"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(AppliedMigration {
+                    version: row.try_get(0)?,
+                    description: row.try_get(1)?,
+                    checksum: row.try_get(2)?,
+                    kind: MigrationKind::parse(row.try_get(3)?),
+                    applied_at: row.try_get(4)?,
+                    applied_by: row.try_get(5)?,
+                    execution_ms: row.try_get(6)?,
+                    success: row.try_get(7)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Error::database("reading the history table"))
+    }
+
+    async fn ensure_history(&mut self) -> Result<()> {
+        for statement in Dialect::Sqlite.create_history(&self.options.history_table) {
+            self.execute(&statement, "creating the history table")
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn lock(&mut self) -> Result<LockGuard> {
+        Ok(LockGuard::Sqlite)
+    }
+
+    async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
+        if step.script.no_transaction {
+            self.run_outside_transaction(step).await
+        } else {
+            self.run_in_transaction(step).await
+        }
+    }
+
+    async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
+        self.execute("BEGIN IMMEDIATE", "taking SQLite's write lock")
+            .await?;
+        for change in changes {
+            if let Err(err) = self.write(change, 0, true).await {
+                let _ = self.execute("ROLLBACK", "rolling back").await;
+                return Err(err);
+            }
+        }
+        self.execute("COMMIT", "committing the history change")
+            .await
+    }
+
+    async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}

@@ -1,0 +1,340 @@
+//! Runs plans against one database: reads its history, takes the lock, plans, applies step
+//! by step and reports events. `up --dry-run`, `up --sql` and `up` share the same plan.
+
+use crate::driver::{Driver, HistoryChange, StepOutcome, StepRun};
+use crate::error::{Error, Result};
+use crate::history::{AppliedMigration, MigrationKind};
+use crate::migration::{Migration, Version};
+use crate::plan::{Direction, Inventory, Plan, PlanOptions, State, Step, Target, plan};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Progress events, for printers.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// The lock is taken and the plan made.
+    Planned {
+        plan: &'a Plan,
+    },
+    StepStarted {
+        step: &'a Step,
+    },
+    StepFinished {
+        step: &'a Step,
+        ms: i64,
+    },
+    /// Another process applied this step first.
+    StepAlreadyDone {
+        step: &'a Step,
+    },
+}
+
+/// Receives events; printers implement it.
+pub trait EventSink: Sync {
+    fn event(&self, event: Event<'_>);
+}
+
+/// Ignores events.
+pub struct Silent;
+
+impl EventSink for Silent {
+    fn event(&self, _: Event<'_>) {}
+}
+
+/// Options for runs that change a database.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub plan: PlanOptions,
+    /// Recorded in `applied_by`: `user@host skein/<version>`.
+    pub applied_by: String,
+}
+
+/// One step that ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub version: Version,
+    pub description: String,
+    pub direction: Direction,
+    /// `None` when another process did it first.
+    pub ms: Option<i64>,
+}
+
+/// What a run did to one database.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub version_before: Option<Version>,
+    pub version_after: Option<Version>,
+    pub steps: Vec<StepReport>,
+}
+
+/// A run that stopped on an error, with what it did before.
+#[derive(Debug)]
+pub struct RunFailure {
+    pub report: RunReport,
+    pub error: Error,
+}
+
+impl From<Error> for RunFailure {
+    fn from(error: Error) -> Self {
+        RunFailure {
+            report: RunReport::default(),
+            error,
+        }
+    }
+}
+
+/// Files and history merged; reads only (never creates the history table).
+pub async fn inventory<D: Driver>(driver: &mut D, migrations: &[Migration]) -> Result<Inventory> {
+    let applied = driver.read_history().await?;
+    Ok(Inventory::new(migrations, &applied))
+}
+
+/// The plan `migrate` would run now, without taking the lock or changing anything.
+pub async fn dry_run<D: Driver>(
+    driver: &mut D,
+    migrations: &[Migration],
+    target: Target,
+    options: &RunOptions,
+) -> Result<Plan> {
+    let applied = driver.read_history().await?;
+    Ok(plan(migrations, &applied, target, options.plan)?)
+}
+
+/// Takes the lock, plans `target` and runs it.
+pub async fn migrate<D: Driver>(
+    driver: &mut D,
+    migrations: &[Migration],
+    target: Target,
+    options: &RunOptions,
+    events: &dyn EventSink,
+) -> Result<RunReport, RunFailure> {
+    let guard = driver.lock().await?;
+    let result = migrate_locked(driver, migrations, target, options, events).await;
+    guard.release().await;
+    result
+}
+
+async fn migrate_locked<D: Driver>(
+    driver: &mut D,
+    migrations: &[Migration],
+    target: Target,
+    options: &RunOptions,
+    events: &dyn EventSink,
+) -> Result<RunReport, RunFailure> {
+    driver.ensure_history().await?;
+    let applied = driver.read_history().await?;
+    let plan = plan(migrations, &applied, target, options.plan).map_err(Error::from)?;
+    events.event(Event::Planned { plan: &plan });
+    let by_version: BTreeMap<Version, &Migration> =
+        migrations.iter().map(|m| (m.version, m)).collect();
+    let mut report = RunReport {
+        version_before: plan.version_before,
+        version_after: plan.version_before,
+        steps: Vec::new(),
+    };
+    for step in &plan.steps {
+        let migration = by_version[&step.version];
+        let script = match step.direction {
+            Direction::Up => &migration.up,
+            Direction::Down => migration
+                .down
+                .as_ref()
+                .expect("the planner checked the down file"),
+        };
+        events.event(Event::StepStarted { step });
+        let run = StepRun {
+            version: step.version,
+            description: &migration.description,
+            direction: step.direction,
+            script,
+            checksum: migration.checksum.as_str(),
+            applied_by: &options.applied_by,
+        };
+        let outcome = match driver.run_step(run).await {
+            Ok(outcome) => outcome,
+            Err(error) => return Err(RunFailure { report, error }),
+        };
+        let ms = match outcome {
+            StepOutcome::Ran { ms } => {
+                events.event(Event::StepFinished { step, ms });
+                Some(ms)
+            }
+            StepOutcome::AlreadyDone => {
+                events.event(Event::StepAlreadyDone { step });
+                None
+            }
+        };
+        report.steps.push(StepReport {
+            version: step.version,
+            description: step.description.clone(),
+            direction: step.direction,
+            ms,
+        });
+        report.version_after = version_after_step(&plan, step);
+    }
+    report.version_after = plan.version_after;
+    Ok(report)
+}
+
+/// The current version once `step` has run (going down, the next older applied step).
+fn version_after_step(plan: &Plan, step: &Step) -> Option<Version> {
+    match step.direction {
+        Direction::Up => Some(step.version),
+        Direction::Down => {
+            let index = plan.steps.iter().position(|s| s.version == step.version)?;
+            match plan.steps.get(index + 1) {
+                Some(next) => Some(next.version),
+                None => plan.version_after,
+            }
+        }
+    }
+}
+
+/// What `stamp` records as applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StampTarget {
+    Version(Version),
+    Head,
+    Base,
+}
+
+/// One change `stamp` or `repair` made to the history, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEdit {
+    pub version: Version,
+    pub description: String,
+    pub action: &'static str,
+}
+
+/// Records migrations as applied (or not) without running them: every version up to the
+/// target is recorded, every newer row removed.
+pub async fn stamp<D: Driver>(
+    driver: &mut D,
+    migrations: &[Migration],
+    target: StampTarget,
+    applied_by: &str,
+) -> Result<Vec<HistoryEdit>> {
+    let limit = match target {
+        StampTarget::Base => None,
+        StampTarget::Head => migrations.last().map(|m| m.version),
+        StampTarget::Version(v) => {
+            if !migrations.iter().any(|m| m.version == v) {
+                return Err(crate::error::PlanError::UnknownVersion(v).into());
+            }
+            Some(v)
+        }
+    };
+    let guard = driver.lock().await?;
+    let result = async {
+        driver.ensure_history().await?;
+        let applied = driver.read_history().await?;
+        let (changes, edits) = stamp_changes(migrations, &applied, limit, applied_by);
+        driver.change_history(&changes).await?;
+        Ok(edits)
+    }
+    .await;
+    guard.release().await;
+    result
+}
+
+fn stamp_changes(
+    migrations: &[Migration],
+    applied: &[AppliedMigration],
+    limit: Option<Version>,
+    applied_by: &str,
+) -> (Vec<HistoryChange>, Vec<HistoryEdit>) {
+    let rows: BTreeMap<Version, &AppliedMigration> =
+        applied.iter().map(|r| (r.version, r)).collect();
+    let mut changes = Vec::new();
+    let mut edits = Vec::new();
+    for row in applied {
+        let keep = limit.is_some_and(|limit| row.version <= limit) && row.success;
+        if !keep {
+            changes.push(HistoryChange::Delete {
+                version: row.version,
+            });
+            edits.push(HistoryEdit {
+                version: row.version,
+                description: row.description.clone(),
+                action: "unrecorded",
+            });
+        }
+    }
+    for migration in migrations
+        .iter()
+        .filter(|m| limit.is_some_and(|l| m.version <= l))
+    {
+        let recorded = rows.get(&migration.version).is_some_and(|r| r.success);
+        if !recorded {
+            changes.push(HistoryChange::Insert {
+                version: migration.version,
+                description: migration.description.clone(),
+                checksum: migration.checksum.to_string(),
+                kind: MigrationKind::Stamp,
+                applied_by: applied_by.to_owned(),
+            });
+            edits.push(HistoryEdit {
+                version: migration.version,
+                description: migration.description.clone(),
+                action: "stamped",
+            });
+        }
+    }
+    (changes, edits)
+}
+
+/// Clears failed rows (so they run again), forgets rows whose file is gone and records the
+/// checksums of edited files.
+pub async fn repair<D: Driver>(
+    driver: &mut D,
+    migrations: &[Migration],
+) -> Result<Vec<HistoryEdit>> {
+    let guard = driver.lock().await?;
+    let result = async {
+        let applied = driver.read_history().await?;
+        let inventory = Inventory::new(migrations, &applied);
+        let checksums: BTreeMap<Version, &str> = migrations
+            .iter()
+            .map(|m| (m.version, m.checksum.as_str()))
+            .collect();
+        let mut changes = Vec::new();
+        let mut edits = Vec::new();
+        for entry in &inventory.entries {
+            let (change, action) = match entry.state {
+                State::Failed => (
+                    HistoryChange::Delete {
+                        version: entry.version,
+                    },
+                    "removed the failed row; it will run again",
+                ),
+                State::Missing => (
+                    HistoryChange::Delete {
+                        version: entry.version,
+                    },
+                    "removed the row of the missing file",
+                ),
+                State::Modified => (
+                    HistoryChange::SetChecksum {
+                        version: entry.version,
+                        checksum: checksums[&entry.version].to_owned(),
+                    },
+                    "recorded the edited file's checksum",
+                ),
+                State::Applied | State::Pending => continue,
+            };
+            changes.push(change);
+            edits.push(HistoryEdit {
+                version: entry.version,
+                description: entry.description.clone(),
+                action,
+            });
+        }
+        if !changes.is_empty() {
+            driver.change_history(&changes).await?;
+        }
+        Ok(edits)
+    }
+    .await;
+    guard.release().await;
+    result
+}

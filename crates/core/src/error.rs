@@ -1,0 +1,190 @@
+//! The engine's typed errors. Each message says what failed and what to do next;
+//! the underlying cause is kept as `source` and printed once, by the caller.
+
+use crate::migration::Version;
+use crate::plan::Problem;
+use crate::position::LineColumn;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A migration folder or file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read migration folder {}", dir.display())]
+    Folder {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is a folder; a migration folder holds only migration files (move it elsewhere)", path.display())]
+    UnexpectedFolder { path: PathBuf },
+    #[error("{} is not a migration file name: {reason} (e.g. 20240101120000_create_users.up.sql)", path.display())]
+    BadName { path: PathBuf, reason: &'static str },
+    #[error("version {version} is used by two files: {} and {}; renumber one of them (`skein new` picks a fresh timestamp)", first.display(), second.display())]
+    DuplicateVersion {
+        version: Version,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("{} has no matching .up.sql file", path.display())]
+    DownWithoutUp { path: PathBuf },
+    #[error("{} is irreversible (plain .sql) but {} exists; rename the first to .up.sql", up.display(), down.display())]
+    DownForIrreversible { up: PathBuf, down: PathBuf },
+    #[error("{} and {} share a version but not a description; give them the same name", up.display(), down.display())]
+    MismatchedPair { up: PathBuf, down: PathBuf },
+    #[error("{} is not valid UTF-8 (at byte {byte}); save it as UTF-8", path.display())]
+    NotUtf8 { path: PathBuf, byte: usize },
+    #[error("{}:{line}: unknown directive `-- {directive}` (known: `-- skein:no-transaction`)", path.display())]
+    UnknownDirective {
+        path: PathBuf,
+        line: usize,
+        directive: String,
+    },
+}
+
+/// A request that cannot be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{}", describe_problems(.0))]
+    Blocked(Vec<Problem>),
+    #[error("version {0} is not one of this database's migrations")]
+    UnknownVersion(Version),
+    #[error("cannot go down {requested} step(s): only {applied} migration(s) are applied")]
+    NotEnoughApplied { requested: u32, applied: usize },
+    #[error("version {version} ({}) has no down file; it cannot be reverted (write {} or stamp past it)", path.display(), down_name(path))]
+    Irreversible { version: Version, path: PathBuf },
+    #[error(
+        "version {version} is applied but its file is missing, so it cannot be reverted; restore the file"
+    )]
+    MissingForDown { version: Version },
+}
+
+fn down_name(up: &std::path::Path) -> String {
+    let name = up
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.strip_suffix(".up.sql")
+        .or_else(|| name.strip_suffix(".sql"))
+        .map_or(name.clone(), |stem| format!("{stem}.down.sql"))
+}
+
+fn describe_problems(problems: &[Problem]) -> String {
+    let mut text = format!(
+        "{} problem(s) must be fixed before migrating:",
+        problems.len()
+    );
+    for problem in problems {
+        text.push_str("\n  - ");
+        text.push_str(&problem.to_string());
+    }
+    text
+}
+
+/// A statement the server refused, located in its file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatementError {
+    pub file: PathBuf,
+    #[serde(flatten)]
+    pub position: LineColumn,
+    pub message: String,
+    /// SQLSTATE or the driver's error code.
+    pub code: Option<String>,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// Where inside a function or DO block it failed (PostgreSQL's CONTEXT).
+    pub context: Option<String>,
+}
+
+impl std::fmt::Display for StatementError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.position.line,
+            self.position.column,
+            self.message
+        )?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, "\n  detail: {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        if let Some(context) = &self.context {
+            write!(f, "\n  context: {}", context.replace('\n', "\n           "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StatementError {}
+
+/// Anything that stops a run against one database.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("cannot connect to {target}")]
+    Connect {
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("{action} failed")]
+    Database {
+        action: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(transparent)]
+    Statement(#[from] StatementError),
+    #[error(
+        "another skein is migrating this database: the lock was not free within {}s{}; retry later or raise --lock-timeout",
+        timeout.as_secs(),
+        holder.as_deref().map(|h| format!(" (held by {h})")).unwrap_or_default()
+    )]
+    LockTimeout {
+        timeout: Duration,
+        holder: Option<String>,
+    },
+    #[error("version {version} failed part-way outside a transaction ({}); {}", path.display(), fix_failed())]
+    PartiallyApplied {
+        version: Version,
+        path: PathBuf,
+        #[source]
+        cause: StatementError,
+    },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error(
+        "invalid history table name `{0}`: use `table` or `schema.table` with letters, digits and `_`"
+    )]
+    HistoryTableName(String),
+}
+
+fn fix_failed() -> &'static str {
+    "its history row is marked failed; finish or undo its statements by hand, then run `skein repair`"
+}
+
+impl Error {
+    /// Wraps a driver error with what was being done.
+    pub fn database(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
+        let action = action.into();
+        move |source| Error::Database { action, source }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

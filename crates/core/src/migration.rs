@@ -1,0 +1,181 @@
+//! One migration: its version, description, up and down scripts and checksum.
+
+use crate::checksum::Checksum;
+use crate::error::SourceError;
+use std::path::PathBuf;
+
+/// A migration version: a positive integer, by convention the UTC time it was written.
+pub type Version = i64;
+
+/// A migration as it is on disk (or in memory).
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: Version,
+    pub description: String,
+    pub up: Script,
+    /// `None` for an irreversible migration (a plain `<version>_<name>.sql`, or an up without down).
+    pub down: Option<Script>,
+    /// Checksum of the up script: what was applied.
+    pub checksum: Checksum,
+}
+
+/// The SQL of one direction of a migration.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// Where the script came from, for messages.
+    pub path: PathBuf,
+    /// The normalised text (no BOM, LF line endings); positions in errors refer to it.
+    pub sql: String,
+    /// Run outside a transaction (`-- skein:no-transaction`).
+    pub no_transaction: bool,
+}
+
+impl Script {
+    /// Builds a script from normalised text, reading its directives.
+    pub fn new(path: PathBuf, sql: String) -> Result<Self, SourceError> {
+        let directives =
+            Directives::parse(&sql).map_err(|(line, directive)| SourceError::UnknownDirective {
+                path: path.clone(),
+                line,
+                directive,
+            })?;
+        Ok(Script {
+            path,
+            sql,
+            no_transaction: directives.no_transaction,
+        })
+    }
+}
+
+/// The `-- skein:...` directives at the top of a script.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Directives {
+    pub no_transaction: bool,
+}
+
+impl Directives {
+    /// Reads the comment lines before the first statement. An unknown `skein:` directive is
+    /// an error (line, directive) so that a typo never silently changes how a file runs.
+    pub fn parse(sql: &str) -> Result<Self, (usize, String)> {
+        let mut directives = Directives::default();
+        for (index, line) in sql.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let Some(comment) = line.strip_prefix("--") else {
+                break;
+            };
+            let Some(directive) = comment.trim().strip_prefix("skein:") else {
+                continue;
+            };
+            match directive.trim() {
+                "no-transaction" => directives.no_transaction = true,
+                other => return Err((index + 1, format!("skein:{other}"))),
+            }
+        }
+        Ok(directives)
+    }
+}
+
+/// What a migration file's name says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName {
+    pub version: Version,
+    pub description: String,
+    pub kind: FileKind,
+}
+
+/// The three kinds of migration file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `<version>_<name>.up.sql`
+    Up,
+    /// `<version>_<name>.down.sql`
+    Down,
+    /// `<version>_<name>.sql`: up only, irreversible.
+    Irreversible,
+}
+
+impl FileName {
+    /// Parses a file name; `Err` carries the reason it is not a migration name.
+    pub fn parse(name: &str) -> Result<Self, &'static str> {
+        let (stem, kind) = if let Some(stem) = name.strip_suffix(".up.sql") {
+            (stem, FileKind::Up)
+        } else if let Some(stem) = name.strip_suffix(".down.sql") {
+            (stem, FileKind::Down)
+        } else if let Some(stem) = name.strip_suffix(".sql") {
+            (stem, FileKind::Irreversible)
+        } else {
+            return Err("a migration file ends in .up.sql, .down.sql or .sql");
+        };
+        let (version, description) = stem
+            .split_once('_')
+            .ok_or("a migration file is named <version>_<description>")?;
+        if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("the version (before the first `_`) must be digits");
+        }
+        let version: Version = version
+            .parse()
+            .map_err(|_| "the version does not fit in a 64-bit integer")?;
+        if version <= 0 {
+            return Err("the version must be a positive integer");
+        }
+        if description.is_empty() {
+            return Err("the description (after the first `_`) is empty");
+        }
+        Ok(FileName {
+            version,
+            description: description.replace('_', " "),
+            kind,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        let cases: &[(&str, Result<(i64, &str, FileKind), ()>)] = &[
+            (
+                "20240101120000_create_users.up.sql",
+                Ok((20240101120000, "create users", FileKind::Up)),
+            ),
+            ("1_init.down.sql", Ok((1, "init", FileKind::Down))),
+            ("0002_seed.sql", Ok((2, "seed", FileKind::Irreversible))),
+            ("0_zero.sql", Err(())),
+            ("v1_init.sql", Err(())),
+            ("1.sql", Err(())),
+            ("1_.sql", Err(())),
+            ("1_init.txt", Err(())),
+            ("99999999999999999999_big.sql", Err(())),
+        ];
+        for (name, expected) in cases {
+            let got = FileName::parse(name)
+                .map(|f| (f.version, f.description.clone(), f.kind))
+                .map_err(|_| ());
+            let expected = expected.map(|(v, d, k)| (v, d.to_owned(), k));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn directives_are_read_from_the_leading_comments_only() {
+        let parse = |s: &str| Directives::parse(s).map(|d| d.no_transaction);
+        assert_eq!(
+            parse("-- skein:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);"),
+            Ok(true)
+        );
+        assert_eq!(
+            parse("\n-- about this file\n--skein:no-transaction\nSELECT 1;"),
+            Ok(true)
+        );
+        assert_eq!(parse("SELECT 1;\n-- skein:no-transaction\n"), Ok(false));
+        assert_eq!(
+            parse("-- skein:no-transactoin\nSELECT 1;"),
+            Err((1, "skein:no-transactoin".to_owned()))
+        );
+    }
+}

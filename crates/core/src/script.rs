@@ -1,0 +1,110 @@
+//! Renders a plan as one SQL script a DBA can review and run with psql (or sqlite3): the
+//! history table's DDL, then each step with the statements that record it, so running
+//! the script leaves the same schema and history as `up`.
+
+use crate::dialect::{Dialect, string_literal};
+use crate::history::{HistoryTable, MigrationKind};
+use crate::migration::{Migration, Script};
+use crate::plan::{Direction, Plan};
+use crate::split::split;
+use std::fmt::Write as _;
+
+/// The script for `plan`, against `migrations` (the files the plan was made from).
+pub fn render(
+    plan: &Plan,
+    migrations: &[Migration],
+    dialect: Dialect,
+    table: &HistoryTable,
+    applied_by: &str,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "-- skein: {} step(s), version {} -> {}",
+        plan.steps.len(),
+        version_text(plan.version_before),
+        version_text(plan.version_after)
+    );
+    out.push_str(match dialect {
+        Dialect::Postgres => "\\set ON_ERROR_STOP on\n\n",
+        Dialect::Sqlite => ".bail on\n\n",
+    });
+    for statement in dialect.create_history(table) {
+        let _ = writeln!(out, "{statement};");
+    }
+    let quoted = table.quoted('"');
+    for step in &plan.steps {
+        let Some(migration) = migrations.iter().find(|m| m.version == step.version) else {
+            continue;
+        };
+        let script = match step.direction {
+            Direction::Up => &migration.up,
+            Direction::Down => match &migration.down {
+                Some(down) => down,
+                None => continue,
+            },
+        };
+        let _ = writeln!(
+            out,
+            "\n-- {} {} ({})",
+            step.version,
+            step.description,
+            script.path.display()
+        );
+        let version = step.version;
+        let insert = |success: bool| {
+            format!(
+                "INSERT INTO {quoted} (version, description, checksum, kind, applied_by, execution_ms, success) \
+                 VALUES ({version}, {}, {}, '{}', {}, 0, {});\n",
+                string_literal(&migration.description),
+                string_literal(migration.checksum.as_str()),
+                MigrationKind::Migration.as_str(),
+                string_literal(applied_by),
+                if success { "TRUE" } else { "FALSE" },
+            )
+        };
+        let delete = format!("DELETE FROM {quoted} WHERE version = {version};\n");
+        match (step.direction, step.transactional) {
+            (Direction::Up, true) => {
+                out.push_str("BEGIN;\n");
+                push_statements(&mut out, script);
+                out.push_str(&insert(true));
+                out.push_str("COMMIT;\n");
+            }
+            (Direction::Up, false) => {
+                out.push_str(&insert(false));
+                push_statements(&mut out, script);
+                let _ = writeln!(
+                    out,
+                    "UPDATE {quoted} SET success = TRUE WHERE version = {version};"
+                );
+            }
+            (Direction::Down, true) => {
+                out.push_str("BEGIN;\n");
+                push_statements(&mut out, script);
+                out.push_str(&delete);
+                out.push_str("COMMIT;\n");
+            }
+            (Direction::Down, false) => {
+                let _ = writeln!(
+                    out,
+                    "UPDATE {quoted} SET success = FALSE WHERE version = {version};"
+                );
+                push_statements(&mut out, script);
+                out.push_str(&delete);
+            }
+        }
+    }
+    out
+}
+
+fn push_statements(out: &mut String, script: &Script) {
+    for statement in split(&script.sql) {
+        out.push_str(statement.sql);
+        out.push_str(";\n");
+    }
+}
+
+fn version_text(version: Option<i64>) -> String {
+    version.map_or_else(|| "base".to_owned(), |v| v.to_string())
+}

@@ -1,0 +1,248 @@
+//! Where migrations come from: a folder on disk, or an in-memory set (tests, templates).
+
+use crate::checksum::{Checksum, normalise};
+use crate::error::SourceError;
+use crate::migration::{FileKind, FileName, Migration, Script, Version};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A set of migration files.
+pub trait MigrationSource {
+    /// Reads and checks every migration, sorted by version.
+    fn load(&self) -> Result<Vec<Migration>, SourceError>;
+}
+
+/// The migrations in one folder (not recursive).
+#[derive(Debug, Clone)]
+pub struct FolderSource {
+    dir: PathBuf,
+}
+
+impl FolderSource {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        FolderSource { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl MigrationSource for FolderSource {
+    fn load(&self) -> Result<Vec<Migration>, SourceError> {
+        let read_dir = std::fs::read_dir(&self.dir).map_err(|source| SourceError::Folder {
+            dir: self.dir.clone(),
+            source,
+        })?;
+        let mut files = Vec::new();
+        for entry in read_dir {
+            let entry = entry.map_err(|source| SourceError::Folder {
+                dir: self.dir.clone(),
+                source,
+            })?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_ignored(&name) {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                return Err(SourceError::UnexpectedFolder { path });
+            }
+            let bytes = std::fs::read(&path).map_err(|source| SourceError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            files.push((path, bytes));
+        }
+        assemble(files)
+    }
+}
+
+/// Migrations held in memory, as `(file name, contents)`.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySource {
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl MemorySource {
+    pub fn new<N: Into<PathBuf>, C: Into<Vec<u8>>>(
+        files: impl IntoIterator<Item = (N, C)>,
+    ) -> Self {
+        MemorySource {
+            files: files
+                .into_iter()
+                .map(|(n, c)| (n.into(), c.into()))
+                .collect(),
+        }
+    }
+}
+
+impl MigrationSource for MemorySource {
+    fn load(&self) -> Result<Vec<Migration>, SourceError> {
+        assemble(self.files.clone())
+    }
+}
+
+/// README files and dotfiles may live beside migrations.
+fn is_ignored(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with("README")
+}
+
+#[derive(Default)]
+struct Parts {
+    up: Option<(PathBuf, FileName, Vec<u8>)>,
+    down: Option<(PathBuf, FileName, Vec<u8>)>,
+}
+
+/// Pairs up and down files by version and checks names, duplicates and encodings.
+fn assemble(files: Vec<(PathBuf, Vec<u8>)>) -> Result<Vec<Migration>, SourceError> {
+    let mut by_version: BTreeMap<Version, Parts> = BTreeMap::new();
+    for (path, bytes) in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parsed = FileName::parse(&name).map_err(|reason| SourceError::BadName {
+            path: path.clone(),
+            reason,
+        })?;
+        let parts = by_version.entry(parsed.version).or_default();
+        let slot = match parsed.kind {
+            FileKind::Up | FileKind::Irreversible => &mut parts.up,
+            FileKind::Down => &mut parts.down,
+        };
+        if let Some((other, _, _)) = slot {
+            let (mut first, mut second) = (other.clone(), path.clone());
+            if first > second {
+                std::mem::swap(&mut first, &mut second);
+            }
+            return Err(SourceError::DuplicateVersion {
+                version: parsed.version,
+                first,
+                second,
+            });
+        }
+        *slot = Some((path, parsed, bytes));
+    }
+    by_version
+        .into_iter()
+        .map(|(version, parts)| build(version, parts))
+        .collect()
+}
+
+fn build(version: Version, parts: Parts) -> Result<Migration, SourceError> {
+    let Some((up_path, up_name, up_bytes)) = parts.up else {
+        let (path, _, _) = parts.down.expect("a version has at least one file");
+        return Err(SourceError::DownWithoutUp { path });
+    };
+    if up_name.kind == FileKind::Irreversible
+        && let Some((down_path, _, _)) = &parts.down
+    {
+        return Err(SourceError::DownForIrreversible {
+            up: up_path,
+            down: down_path.clone(),
+        });
+    }
+    let up_sql = decode(&up_path, up_bytes)?;
+    let checksum = Checksum::of_normalised(&up_sql);
+    let up = Script::new(up_path.clone(), up_sql)?;
+    let down = match parts.down {
+        Some((down_path, down_name, down_bytes)) => {
+            if down_name.description != up_name.description {
+                return Err(SourceError::MismatchedPair {
+                    up: up_path,
+                    down: down_path,
+                });
+            }
+            let sql = decode(&down_path, down_bytes)?;
+            Some(Script::new(down_path, sql)?)
+        }
+        None => None,
+    };
+    Ok(Migration {
+        version,
+        description: up_name.description,
+        up,
+        down,
+        checksum,
+    })
+}
+
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, SourceError> {
+    let text = String::from_utf8(bytes).map_err(|e| SourceError::NotUtf8 {
+        path: path.to_owned(),
+        byte: e.utf8_error().valid_up_to(),
+    })?;
+    Ok(normalise(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(files: &[(&str, &str)]) -> Result<Vec<Migration>, SourceError> {
+        MemorySource::new(files.iter().map(|(n, c)| (*n, *c))).load()
+    }
+
+    #[test]
+    fn pairs_up_and_down_and_sorts_by_version() {
+        let migrations = load(&[
+            ("2_b.sql", "SELECT 2;"),
+            ("1_a.up.sql", "SELECT 1;"),
+            ("1_a.down.sql", "SELECT -1;"),
+        ])
+        .unwrap();
+        assert_eq!(migrations.len(), 2);
+        assert_eq!(migrations[0].version, 1);
+        assert!(migrations[0].down.is_some());
+        assert_eq!(migrations[1].version, 2);
+        assert!(migrations[1].down.is_none());
+    }
+
+    #[test]
+    fn a_duplicate_version_names_both_files() {
+        let err = load(&[("1_a.up.sql", ""), ("1_b.sql", "")]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("1_a.up.sql") && text.contains("1_b.sql"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_pairs_are_errors() {
+        assert!(matches!(
+            load(&[("1_a.down.sql", "")]),
+            Err(SourceError::DownWithoutUp { .. })
+        ));
+        assert!(matches!(
+            load(&[("1_a.up.sql", ""), ("1_b.down.sql", "")]),
+            Err(SourceError::MismatchedPair { .. })
+        ));
+        assert!(matches!(
+            load(&[("1_a.sql", ""), ("1_a.down.sql", "")]),
+            Err(SourceError::DownForIrreversible { .. })
+        ));
+        assert!(matches!(
+            load(&[("notes.txt", "")]),
+            Err(SourceError::BadName { .. })
+        ));
+    }
+
+    #[test]
+    fn bom_and_crlf_files_have_the_checksum_of_the_plain_file() {
+        let plain = load(&[("1_a.sql", "SELECT 1;\nSELECT 2;\n")]).unwrap();
+        let windows = load(&[("1_a.sql", "\u{feff}SELECT 1;\r\nSELECT 2;\r\n")]).unwrap();
+        assert_eq!(plain[0].checksum, windows[0].checksum);
+        assert_eq!(windows[0].up.sql, "SELECT 1;\nSELECT 2;\n");
+    }
+
+    #[test]
+    fn non_utf8_is_an_error_with_the_byte_offset() {
+        let source = MemorySource::new([("1_a.sql", vec![b'S', 0xff])]);
+        match source.load() {
+            Err(SourceError::NotUtf8 { byte, .. }) => assert_eq!(byte, 1),
+            other => panic!("{other:?}"),
+        }
+    }
+}

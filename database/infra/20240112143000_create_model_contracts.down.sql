@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS model_contracts_contract_idx;
+DROP TABLE IF EXISTS model_contracts;

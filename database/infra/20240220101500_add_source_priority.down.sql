@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS sources_chain_priority_idx;
+ALTER TABLE sources DROP COLUMN priority;
