@@ -1,0 +1,7 @@
+//! skein-core against real servers: PostgreSQL (see skein-testkit) and SQLite files.
+
+mod support;
+
+mod long_history;
+mod postgres;
+mod sqlite;

@@ -1,0 +1,101 @@
+//! Helpers: migration folders written on the fly, and runs of the engine.
+
+use skein_core::engine::{self, RunFailure, RunOptions, RunReport, Silent};
+use skein_core::plan::Target;
+use skein_core::source::{FolderSource, MigrationSource};
+use skein_core::{ConnectOptions, Connection, Driver, Migration};
+use std::path::Path;
+use std::process::Command;
+
+/// Writes `files` into a new temporary folder.
+pub fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    dir
+}
+
+pub fn load(dir: &Path) -> Vec<Migration> {
+    FolderSource::new(dir).load().unwrap()
+}
+
+pub async fn connect(url: &str) -> Connection {
+    Connection::open(url, ConnectOptions::default())
+        .await
+        .unwrap()
+}
+
+pub fn options() -> RunOptions {
+    RunOptions {
+        applied_by: "tester@test skein/test".to_owned(),
+        ..RunOptions::default()
+    }
+}
+
+/// Runs `target` from `dir` against `url` on a fresh connection.
+pub async fn run(url: &str, dir: &Path, target: Target) -> Result<RunReport, RunFailure> {
+    let migrations = load(dir);
+    let mut conn = connect(url).await;
+    let result = engine::migrate(&mut conn, &migrations, target, &options(), &Silent).await;
+    conn.close().await;
+    result
+}
+
+pub async fn up(url: &str, dir: &Path) -> Result<RunReport, RunFailure> {
+    run(url, dir, Target::Up { to: None }).await
+}
+
+/// `pg_dump --schema-only` of a database, without the history table.
+pub fn schema_dump(url: &str) -> String {
+    let pg_dump =
+        skein_testkit::pg_program("pg_dump").expect("pg_dump is installed with PostgreSQL");
+    let output = Command::new(pg_dump)
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--exclude-table=skein_history",
+        ])
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            !l.starts_with("-- Dumped")
+                && !l.starts_with("\\restrict")
+                && !l.starts_with("\\unrestrict")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs a file with psql, stopping at the first error; returns whether it succeeded.
+pub fn psql_file(url: &str, file: &Path, single_transaction: bool) -> bool {
+    let psql = skein_testkit::pg_program("psql").expect("psql is installed with PostgreSQL");
+    let mut command = Command::new(psql);
+    command.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
+    if single_transaction {
+        command.arg("-1");
+    }
+    let output = command.arg("-f").arg(file).arg(url).output().unwrap();
+    if !output.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    }
+    output.status.success()
+}
+
+/// The history as `(version, kind, success)`.
+pub fn history(db: &skein_testkit::TestDb) -> Vec<String> {
+    db.column("SELECT version || ' ' || kind || ' ' || success FROM skein_history ORDER BY version")
+        .into_iter()
+        .flatten()
+        .collect()
+}
