@@ -171,6 +171,7 @@ class Enum:
         self.later = list(later)  # values a later migration adds
         self.usable_from: dict[str, int] = {}  # added value -> first migration that may use it
         self.used: list[str] = []
+        self.comment: str | None = None
 
 
 class View:
@@ -484,10 +485,10 @@ COMMENT_TEXTS = {
 
 TABLE_COMMENTS = [
     "{T} records; one row per {s}.",
-    "{T}s, as shown in the admin UI; see docs/data-model.md",
+    "{P}, as shown in the admin UI; see docs/data-model.md",
     "One row per {s}; rows are never hard-deleted in production",
     "{T} data; owned by the {team} team",
-    "{T}s (imported from the legacy system in 2023; ids were kept)",
+    "{P} (imported from the legacy system in 2023; ids were kept)",
 ]
 
 TEAMS = ["checkout", "catalog", "fulfilment", "billing", "growth", "platform", "support"]
@@ -516,12 +517,14 @@ class Generator:
         self.tables: dict[str, Table] = {}
         self.enums: dict[str, Enum] = {}
         self.views: dict[str, View] = {}
-        self.matviews: list[str] = []
+        self.matviews: dict[str, str] = {}
         self.names: set[str] = set()
         self.flags: dict[str, int] = {}
+        self.skipped: list[str] = []
         self.seeds_used: dict[str, int] = {}
         self.i = 0
         self.tail = False
+        self.focus: Table | None = None  # the table the current migration is about
         self.ticket = 1040
 
     # -- small helpers -------------------------------------------------------
@@ -547,47 +550,49 @@ class Generator:
 
     def value_sql(self, t: Table, c: Col, n: str) -> str:
         k = c.kind
+        if not SIMPLE_IDENT.match(n):
+            n = f"({n})"
         if k == "name":
             return f"'{title_of(t.singular)} ' || {n}"
         if k == "code":
-            return f"'{t.prefix}-' || lpad(({n})::text, 6, '0')"
+            return f"'{t.prefix}-' || lpad({n}::text, 6, '0')"
         if k == "email":
             return f"'{slugify(t.singular).replace('_', '.')}' || {n} || '@example.com'"
         if k == "vchar":
             return f"'{slugify(c.name)[:8]}-' || {n}"
         if k == "qty":
-            return f"1 + ({n}) % 9"
+            return f"1 + {n} % 9"
         if k == "count":
-            return f"({n}) % 50"
+            return f"{n} % 50"
         if k == "money":
-            return f"round(((({n}) % 997) * 1.37)::numeric, 2)"
+            return f"round((({n} % 997) * 1.37)::numeric, 2)"
         if k == "rate":
-            return f"round(((({n}) % 25) / 100.0)::numeric, 4)"
+            return f"round((({n} % 25) / 100.0)::numeric, 4)"
         if k == "bool":
-            return f"({n}) % 3 = 0"
+            return f"{n} % 3 = 0"
         if k == "ts":
-            return f"timestamptz '2024-01-01 00:00:00+00' + ({n}) * interval '37 minutes'"
+            return f"timestamptz '2024-01-01 00:00:00+00' + {n} * interval '37 minutes'"
         if k == "date":
-            return f"date '2024-01-01' + ({n}) % 365"
+            return f"date '2024-01-01' + {n} % 365"
         if k == "json":
-            return f"jsonb_build_object('seq', {n}, 'tag', 't' || ({n}) % 5)"
+            return f"jsonb_build_object('seq', {n}, 'tag', 't' || {n} % 5)"
         if k == "text":
             return f"'note ' || {n}"
         if k == "url":
             return f"'https://hooks.example.com/' || {n}"
         if k == "inet":
-            return f"('10.0.' || ({n}) % 250 || '.' || ({n}) % 200 + 1)::inet"
+            return f"('10.0.' || {n} % 250 || '.' || {n} % 200 + 1)::inet"
         if k == "bigint":
-            return f"({n}) * 10"
+            return f"{n} * 10"
         if k == "currency":
             arr = ", ".join(lit(x) for x in CURRENCY_CODES)
-            return f"(ARRAY[{arr}])[1 + ({n}) % {len(CURRENCY_CODES)}]"
+            return f"(ARRAY[{arr}])[1 + {n} % {len(CURRENCY_CODES)}]"
         if k == "country":
             arr = ", ".join(lit(x) for x in COUNTRY_CODES)
-            return f"(ARRAY[{arr}])[1 + ({n}) % {len(COUNTRY_CODES)}]"
+            return f"(ARRAY[{arr}])[1 + {n} % {len(COUNTRY_CODES)}]"
         if k == "fk":
             parent = self.tables[c.ref]
-            return f"1 + (({n}) - 1) % {parent.n0}"
+            return f"1 + ({n} - 1) % {parent.n0}"
         raise ValueError(f"no value for kind {k}")
 
     def insert_cols(self, t: Table) -> list[Col]:
@@ -622,7 +627,7 @@ class Generator:
 
     def table_comment(self, t: Table) -> str:
         text = self.pick(TABLE_COMMENTS).format(
-            T=title_of(t.singular), s=t.singular.replace("_", " "), team=self.pick(TEAMS))
+            T=title_of(t.singular), P=title_of(t.name), s=t.singular.replace("_", " "), team=self.pick(TEAMS))
         if self.chance(0.15):
             return elit(text.replace("; ", ";\n"))
         return lit(text)
@@ -639,6 +644,9 @@ class Generator:
         name, singular, cols, lookup = spec_row
         t = Table(name, singular, lookup=lookup)
         self.names.add(t.slug)
+        self.names.add(obj_name(t.slug, "pkey"))
+        self.names.add(obj_name(t.slug, "id", "seq"))
+        self.tables[name] = t
         style = self.pick(["bigserial", "bigserial", "always", "always", "by_default"]
                           if self.i < self.count // 3 else ["always", "always", "by_default"])
         named_constraints = self.chance(0.6)
@@ -675,6 +683,7 @@ class Generator:
             if c.default is not None:
                 parts.append("DEFAULT " + c.default)
             if c.unique:
+                self.names.add(obj_name(t.slug, cname, "key"))
                 if named_constraints:
                     constraints.append(f"CONSTRAINT {obj_name(t.slug, cname, 'key')} UNIQUE ({c.q})")
                 else:
@@ -738,7 +747,6 @@ class Generator:
         for c in self.r.sample(t.cols[1:], k=min(len(t.cols) - 1, self.r.randint(0, 2))):
             c.comment = self.comment_literal(c.kind)
             up.append(f"COMMENT ON COLUMN {t.q}.{c.q} IS {c.comment};")
-        self.tables[name] = t
         if lookup:
             up.append(self.lookup_insert(t, LOOKUP_SEEDS[name]))
             t.n0 = len(LOOKUP_SEEDS[name])
@@ -1044,8 +1052,8 @@ class Generator:
               "$body$;",
               "CREATE TRIGGER order_items_refresh_total\n"
               "    AFTER INSERT OR UPDATE OR DELETE ON \"Order Items\"\n"
-              "    FOR EACH ROW EXECUTE FUNCTION refresh_order_total();",
-              "-- One-off: bring existing totals in line.",
+              "    FOR EACH ROW EXECUTE FUNCTION refresh_order_total();"]
+        backfill = ["-- One-off: bring existing totals in line.",
               "UPDATE orders AS o\n"
               "   SET total_amount = s.total\n"
               "  FROM (SELECT order_id, sum(quantity * \"Unit Price\") AS total\n"
@@ -1053,11 +1061,13 @@ class Generator:
               "         GROUP BY order_id) AS s\n"
               " WHERE s.order_id = o.id\n"
               "   AND o.total_amount IS DISTINCT FROM s.total;"]
+        if not self.tail:
+            up += backfill
         down = ["DROP TRIGGER IF EXISTS order_items_refresh_total ON \"Order Items\";",
                 "DROP FUNCTION IF EXISTS refresh_order_total();"]
         self.flags["order_totals"] = self.i
         return Op("keep_order_totals_in_step", "Maintain orders.total_amount with a trigger", up, down,
-                  exact=False)
+                  exact=self.tail)
 
     def op_purge_audit(self) -> Op | None:
         if "audit" not in self.flags:
@@ -1270,12 +1280,13 @@ class Generator:
         idx = self.unique_name(obj_name(t.slug, cname, "idx"))
         t.index_sigs.append(cname)
         vals = ", ".join(lit(v) for v in values)
+        e.comment = lit('Lifecycle of ' + t.name + '; order matters: later states sort after earlier ones')
         up = [f"CREATE TYPE {name} AS ENUM ({vals});",
               f"ALTER TABLE {t.q}\n    ADD COLUMN {cname} {name} NOT NULL DEFAULT '{values[0]}';",
               f"-- Rows that predate the column: every fifth one had reached '{values[1]}'.",
               f"UPDATE {t.q} SET {cname} = '{values[1]}' WHERE id % 5 = 0;",
               f"CREATE INDEX {idx} ON {t.q} ({cname}) WHERE {cname} <> '{values[0]}';",
-              f"COMMENT ON TYPE {name} IS {lit('Lifecycle of ' + t.name + '; order matters: later states sort after earlier ones')};"]
+              f"COMMENT ON TYPE {name} IS {e.comment};"]
         down = [f"DROP INDEX IF EXISTS {idx};",
                 f"ALTER TABLE {t.q} DROP COLUMN {cname};",
                 f"DROP TYPE {name};"]
@@ -1334,9 +1345,11 @@ class Generator:
         e, v = self.pick(cands)
         new = ENUM_RENAMES[v]
         e.values[e.values.index(v)] = new
+        old_comment = e.comment
+        e.comment = lit(f"Lifecycle of {e.table}; '{v}' is now '{new}'")
         up = [f"ALTER TYPE {e.name} RENAME VALUE '{v}' TO '{new}';",
-              f"COMMENT ON TYPE {e.name} IS {lit(f'Lifecycle of {e.table}; {v!r} is now {new!r}')};"]
-        down = [f"COMMENT ON TYPE {e.name} IS {lit('Lifecycle of ' + e.table + '; order matters: later states sort after earlier ones')};",
+              f"COMMENT ON TYPE {e.name} IS {e.comment};"]
+        down = [f"COMMENT ON TYPE {e.name} IS {old_comment or 'NULL'};",
                 f"ALTER TYPE {e.name} RENAME VALUE '{new}' TO '{v}';"]
         return Op(f"rename_{e.name}_{v}_to_{new}", f"Rename {e.name} value {v} to {new}", up, down)
 
@@ -1672,11 +1685,11 @@ class Generator:
         if not cands:
             return None
         t = self.pick(cands)
-        self.matviews.append(t.name)
         created = t.col("created_at")
         created.pinned = True
         money = t.cols_of("money")
         name = f"reporting.{self.unique_name(obj_name(t.slug, 'daily'))}"
+        self.matviews[t.name] = name
         cols = ["date_trunc('day', created_at) AS day", "count(*) AS row_count"]
         if money:
             m = money[0]
@@ -1693,12 +1706,10 @@ class Generator:
     def op_refresh(self) -> Op | None:
         if not self.matviews:
             return None
-        t = self.tables[self.pick(self.matviews)]
-        names = [n for n in self.names if n.startswith(obj_name(t.slug, "daily"))]
-        names.sort()
-        name = names[0]
+        name = self.matviews[self.pick(list(self.matviews))]
         conc = "CONCURRENTLY " if self.chance(0.5) else ""
-        return Op(f"refresh_{name}", f"Refresh reporting.{name}", [f"REFRESH MATERIALIZED VIEW {conc}reporting.{name};"], [])
+        return Op(f"refresh_{slugify(name)}", f"Refresh {name}",
+                  [f"REFRESH MATERIALIZED VIEW {conc}{name};"], [])
 
     def op_lookup_seed(self) -> Op | None:
         cands = [n for n in LATER_SEEDS if n in self.tables and self.seeds_used.get(n, 0) < len(LATER_SEEDS[n])]
@@ -1723,8 +1734,7 @@ class Generator:
         if self.chance(0.5):
             up.append(f"ANALYZE {t.q};")
         if t.name in self.matviews and self.chance(0.7):
-            names = sorted(n for n in self.names if n.startswith(obj_name(t.slug, "daily")))
-            up.append(f"REFRESH MATERIALIZED VIEW reporting.{names[0]};")
+            up.append(f"REFRESH MATERIALIZED VIEW {self.matviews[t.name]};")
         return Op(f"backfill_{t.slug}", f"Backfill {t.name}", up, None)
 
     def op_data_fix(self, t: Table) -> Op | None:
@@ -1818,15 +1828,19 @@ class Generator:
         """Pick the main change of migration self.i."""
         creates_due = self.create_schedule.get(self.i)
         ops: list[Op] = []
-        due = [m for m in self.milestones if m[0] <= self.i and m[1] not in self.flags]
+        due = [m for m in self.milestones
+               if m[0] <= self.i and m[1] not in self.flags and m[1] not in self.skipped]
+        self.focus = None
         if creates_due is not None:
             ops.append(self.op_create_table(TABLE_SPECS[creates_due]))
+            self.focus = self.tables[TABLE_SPECS[creates_due][0]]
             return ops
         for _, flag, fn in due:
             op = fn()
             if op:
+                assert op.exact or not self.tail, op.desc
                 return [op]
-            self.flags.setdefault(flag, -1)
+            self.skipped.append(flag)
         weights = [
             ("add_columns", 14), ("add_index", 10), ("add_check", 5), ("enum_column", 5),
             ("enum_add_value", 5), ("enum_use", 4), ("enum_rename", 1), ("set_default", 4),
@@ -1850,6 +1864,7 @@ class Generator:
                 op = self.op_lookup_seed()
             else:
                 t = self.pick(tables) if tables else None
+                self.focus = t
                 op = {
                     "add_columns": lambda: self.op_add_columns(t),
                     "add_index": lambda: self.op_add_index(t),
@@ -1879,7 +1894,8 @@ class Generator:
                     "conditional_index": lambda: self.op_add_index(t, conditional=True),
                     "generated": lambda: self.op_generated(t),
                 }[kind]()
-            if op is not None and (op.exact or not self.tail):
+            if op is not None:
+                assert op.exact or not self.tail, op.desc
                 return [op]
         raise RuntimeError(f"no applicable change for migration {self.i}")
 
@@ -1889,8 +1905,11 @@ class Generator:
         tables = self.entity_tables()
         if not tables:
             return out
-        for _ in range(self.pick([0, 0, 1, 1, 2, 3])):
-            t = self.pick(tables)
+        for _ in range(self.pick([0, 1, 1, 2, 2, 3, 3, 4, 5])):
+            if self.focus is not None and not self.focus.system and self.chance(0.7):
+                t = self.focus
+            else:
+                t = self.pick(tables)
             kind = self.pick(["index", "index", "comments", "check", "audit", "do_check",
                               "refresh", "trigger"])
             op = {
@@ -1935,8 +1954,6 @@ class Generator:
             self.tail = i >= n - TAIL
             ops = self.primary()
             ops += self.secondary()
-            if self.tail:
-                ops = [op for op in ops if op.exact]
             version = when.strftime("%Y%m%d%H%M%S")
             m = Migration(i, version, ops)
             if self.tail:
@@ -2032,16 +2049,20 @@ def write(count: int, out: pathlib.Path) -> dict[str, int]:
     bom_at = sorted({min(1, count - 1), max(0, count - 5)})
     stats = {"migrations": 0, "down": 0, "crlf": 0, "bom": 0, "no_final_semicolon": 0,
              "trailing_comment": 0, "bytes": 0, "statements": 0}
-    forced_combo = max(0, count - 12)
+    combo_done = False
     for m in migrations:
         up = render_up(m, r, 1000 + m.index * 7)
         last = last_statement(up)
-        nosemi = last is not None and is_simple(last) and (r.random() < 0.12 or m.index == forced_combo)
-        trailing = r.choice(TRAILING) if (r.random() < 0.12 or m.index == forced_combo) else None
+        simple = last is not None and is_simple(last)
+        force = simple and not combo_done and m.index >= count - 12
+        combo_done = combo_done or force
+        nosemi = simple and (r.random() < 0.12 or force)
+        trailing = r.choice(TRAILING) if (r.random() < 0.12 or force) else None
         crlf = r.random() < 0.06 or m.index == bom_at[-1]
         bom = m.index in bom_at
         data = finish(up, drop_last_semicolon=nosemi, trailing_comment=trailing, crlf=crlf, bom=bom)
         base = f"{m.version}_{m.desc}"
+        assert MIGRATION_FILE.match(base + ".up.sql"), base
         (out / f"{base}.up.sql").write_bytes(data)
         stats["migrations"] += 1
         stats["crlf"] += crlf

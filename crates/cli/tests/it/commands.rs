@@ -1,0 +1,297 @@
+//! Commands, messages and exit codes.
+
+use crate::support::*;
+use skein_testkit::TestDb;
+
+const SQLITE: &str =
+    "[default.databases.app]\nmigrations = \"migrations\"\nurl = \"sqlite://data/app.db\"\n";
+
+#[test]
+fn a_failing_migration_exits_1_naming_file_line_and_column() {
+    let db = TestDb::new("cli_fail");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            ("1_ok.up.sql", "CREATE TABLE ok (id INT);\n"),
+            (
+                "2_bad.up.sql",
+                "CREATE TABLE bad_a (id INT);\nINSERT INTO bad_a VALUES (1);\nINSERT INTO bad_a VALUES ('x');\n",
+            ),
+        ],
+    );
+    let run = workspace.run(&["up"]).expect(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("2_bad.up.sql:3:27: invalid input syntax for type integer: \"x\""),
+        "{stderr}"
+    );
+    let json = workspace.run(&["up", "--format", "json"]).expect(1).json();
+    let app = &json["databases"][0];
+    assert_eq!(app["status"], "failed");
+    assert_eq!(app["error"]["line"], 3);
+    assert_eq!(app["error"]["column"], 27);
+    assert_eq!(app["error"]["code"], "22P02");
+    assert!(
+        app["error"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("2_bad.up.sql")
+    );
+    assert_eq!(db.value("SELECT to_regclass('bad_a')::text"), None);
+    assert_eq!(
+        db.value("SELECT string_agg(version::text, ',') FROM skein_history")
+            .as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn an_edited_file_is_reported_refused_and_repaired() {
+    let workspace = Workspace::new(
+        SQLITE,
+        &[("migrations/1_a.up.sql", "CREATE TABLE a (id INT);\n")],
+    );
+    workspace.run(&["up"]).expect(0);
+    workspace.write(
+        "migrations/1_a.up.sql",
+        "CREATE TABLE a (id INT, name TEXT);\n",
+    );
+    workspace.write("migrations/2_b.up.sql", "CREATE TABLE b (id INT);\n");
+
+    let status = workspace.run(&["status", "--check"]).expect(3);
+    assert!(status.stdout().contains("problems"), "{}", status.stdout());
+    assert!(
+        status
+            .stdout()
+            .contains("1_a.up.sql (version 1) was edited after it was applied")
+    );
+    let history = workspace.run(&["history", "--db", "app"]).expect(0);
+    assert!(
+        history.stdout().contains("modified"),
+        "{}",
+        history.stdout()
+    );
+
+    let up = workspace.run(&["up"]).expect(1);
+    assert!(
+        up.stderr().contains("1_a.up.sql") && up.stderr().contains("skein repair"),
+        "{}",
+        up.stderr()
+    );
+
+    let repair = workspace.run(&["repair", "--db", "app"]).expect(0);
+    assert!(
+        repair
+            .stdout()
+            .contains("app: 1 a: recorded the edited file's checksum"),
+        "{}",
+        repair.stdout()
+    );
+    workspace.run(&["up"]).expect(0);
+    workspace.run(&["status", "--check"]).expect(0);
+    let again = workspace.run(&["repair", "--db", "app"]).expect(0);
+    assert!(again.stdout().contains("nothing to change"));
+}
+
+#[test]
+fn up_sql_piped_into_psql_gives_what_up_gives() {
+    let by_up = TestDb::new("cli_sql_up");
+    let by_psql = TestDb::new("cli_sql_psql");
+    let files = [
+        (
+            "1_tables.up.sql",
+            "CREATE TABLE t (id INT PRIMARY KEY, note TEXT DEFAULT 'a;b');\n",
+        ),
+        (
+            "2_fn.up.sql",
+            "CREATE FUNCTION f() RETURNS trigger AS $body$\nBEGIN\n  NEW.note := 'x;' || NEW.note; RETURN NEW;\nEND;\n$body$ LANGUAGE plpgsql;\nCREATE TRIGGER t_f BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()\n-- no final semicolon, a trailing comment\n",
+        ),
+        (
+            "3_idx.up.sql",
+            "-- skein:no-transaction\nCREATE INDEX CONCURRENTLY t_note ON t (note);\n",
+        ),
+    ];
+    Workspace::postgres(&by_up.url, &files)
+        .run(&["up"])
+        .expect(0);
+    let script = Workspace::postgres(&by_psql.url, &files)
+        .run(&["up", "--sql"])
+        .expect(0)
+        .stdout();
+    assert!(script.contains("CREATE TABLE IF NOT EXISTS \"skein_history\""));
+    assert_eq!(
+        by_psql.value("SELECT to_regclass('t')::text"),
+        None,
+        "--sql changes nothing"
+    );
+
+    let psql = skein_testkit::pg_program("psql").unwrap();
+    let mut child = std::process::Command::new(psql)
+        .args(["-X", "-q"])
+        .arg(&by_psql.url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let schema = |db: &TestDb| {
+        db.column(
+            "SELECT table_name || '.' || column_name || ':' || data_type || ':' || coalesce(column_default, '') \
+             FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1",
+        )
+    };
+    assert_eq!(schema(&by_up), schema(&by_psql));
+    let extras = |db: &TestDb| {
+        db.column("SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public' UNION ALL SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1")
+    };
+    assert_eq!(extras(&by_up), extras(&by_psql));
+    let rows = |db: &TestDb| {
+        db.column("SELECT version || ' ' || checksum || ' ' || kind || ' ' || success FROM skein_history ORDER BY version")
+    };
+    assert_eq!(rows(&by_up), rows(&by_psql));
+    assert_eq!(rows(&by_up).len(), 3);
+    Workspace::postgres(&by_psql.url, &files)
+        .run(&["status", "--check"])
+        .expect(0);
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_changes_nothing() {
+    let workspace = Workspace::new(
+        SQLITE,
+        &[
+            ("migrations/1_a.up.sql", "CREATE TABLE a (id INT);\n"),
+            ("migrations/2_b.sql", "CREATE TABLE b (id INT);\n"),
+        ],
+    );
+    let run = workspace.run(&["up", "--dry-run", "--to", "1"]).expect(0);
+    assert!(
+        run.stdout().contains("app: 1 step(s), base -> 1"),
+        "{}",
+        run.stdout()
+    );
+    assert!(run.stdout().contains("up   1 a"));
+    let status = workspace
+        .run(&["status", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["pending"], 2);
+}
+
+#[test]
+fn new_writes_timestamped_files_and_stamp_records_them() {
+    let workspace = Workspace::new(SQLITE, &[]);
+    let created = workspace
+        .run(&["new", "--db", "app", "Add trades index!"])
+        .expect(0)
+        .stdout();
+    assert_eq!(created.lines().count(), 2, "{created}");
+    let names: Vec<String> = std::fs::read_dir(workspace.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(
+            |n| n.len() == "20260101120000_add_trades_index.up.sql".len()
+                || n.ends_with(".down.sql")
+        ),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.ends_with("_add_trades_index.up.sql"))
+    );
+    // A second one in the same second still gets a later version.
+    workspace.run(&["new", "--db", "app", "second"]).expect(0);
+    workspace.write(
+        &format!(
+            "migrations/{}",
+            names.iter().find(|n| n.ends_with(".up.sql")).unwrap()
+        ),
+        "CREATE TABLE x (id INT);\n",
+    );
+    let stamp = workspace
+        .run(&["stamp", "--db", "app", "head", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(stamp["databases"][0]["edits"].as_array().unwrap().len(), 2);
+    let status = workspace
+        .run(&["status", "--check", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["pending"], 0);
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_2() {
+    let workspace = Workspace::new(SQLITE, &[("migrations/1_a.up.sql", "SELECT 1;\n")]);
+    let unknown = workspace.run(&["status", "--db", "ap"]).expect(2);
+    assert!(
+        unknown
+            .stderr()
+            .contains("no database is named `ap` (did you mean `app`?)"),
+        "{}",
+        unknown.stderr()
+    );
+    let profile = workspace.run(&["--profile", "prod", "status"]).expect(2);
+    assert!(
+        profile.stderr().contains("profile `prod` is not defined"),
+        "{}",
+        profile.stderr()
+    );
+    let bad_key = Workspace::new("[default.databases.app]\nurll = \"sqlite://x.db\"\n", &[]);
+    let err = bad_key.run(&["status"]).expect(2);
+    assert!(
+        err.stderr().contains("unknown field") && err.stderr().contains("urll"),
+        "{}",
+        err.stderr()
+    );
+    workspace.run(&["down", "--db", "app"]).expect(2);
+    let missing = workspace
+        .run(&["--config", "nope.toml", "status"])
+        .expect(2);
+    assert!(missing.stderr().contains("nope.toml does not exist"));
+}
+
+#[test]
+fn bad_migration_files_fail_that_database_with_both_names() {
+    let workspace = Workspace::new(
+        SQLITE,
+        &[
+            ("migrations/1_a.up.sql", "SELECT 1;\n"),
+            ("migrations/1_b.sql", "SELECT 1;\n"),
+        ],
+    );
+    let run = workspace.run(&["up"]).expect(1);
+    assert!(
+        run.stderr().contains("1_a.up.sql") && run.stderr().contains("1_b.sql"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn environment_variables_override_the_file() {
+    let db = TestDb::new("cli_env");
+    let workspace = Workspace::new(
+        SQLITE,
+        &[("migrations/1_a.up.sql", "CREATE TABLE from_env (id INT);\n")],
+    );
+    let mut command = workspace.command(&["up"]);
+    command.env("SKEIN_DATABASES__APP__URL", &db.url);
+    assert!(command.output().unwrap().status.success());
+    assert_eq!(
+        db.value("SELECT to_regclass('from_env')::text").as_deref(),
+        Some("from_env")
+    );
+    assert!(!workspace.path().join("data/app.db").exists());
+}

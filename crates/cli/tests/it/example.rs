@@ -1,0 +1,116 @@
+//! The example workspace of the repository, on its embedded SQLite default.
+
+use crate::support::*;
+use std::path::Path;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn example() -> Workspace {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let config = std::fs::read_to_string(repo.join("skein.toml")).unwrap();
+    let workspace = Workspace::new(&config, &[]);
+    copy_dir(&repo.join("database"), &workspace.path().join("database"));
+    copy_dir(&repo.join("templates"), &workspace.path().join("templates"));
+    workspace
+}
+
+#[test]
+fn up_migrates_the_example_then_reports_up_to_date() {
+    let workspace = example();
+    let first = workspace.run(&["up", "--format", "json"]).expect(0);
+    let report = first.json();
+    let databases = report["databases"].as_array().unwrap();
+    let names: Vec<&str> = databases
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["infra", "blub_test"],
+        "infra first: the models depend on it"
+    );
+    for db in databases {
+        assert_eq!(db["status"], "ok");
+        assert!(!db["steps"].as_array().unwrap().is_empty());
+        assert!(db["version_before"].is_null());
+    }
+    assert!(workspace.path().join(".skein/indexer_shared.db").is_file());
+    assert!(workspace.path().join(".skein/blub_test.db").is_file());
+
+    let second = workspace.run(&["up"]).expect(0);
+    assert_eq!(
+        second.stdout().matches("up to date").count(),
+        2,
+        "{}",
+        second.stdout()
+    );
+
+    let status = workspace
+        .run(&["status", "--check", "--format", "json"])
+        .expect(0)
+        .json();
+    for db in status["databases"].as_array().unwrap() {
+        assert_eq!(db["status"], "up_to_date");
+        assert_eq!(db["version_after"], db["head"]);
+        assert_eq!(db["pending"], 0);
+    }
+    // From a subfolder, skein finds skein.toml above and the same SQLite files.
+    let mut from_below = workspace.command(&["status", "--db", "infra"]);
+    from_below.current_dir(workspace.path().join("database"));
+    let out = from_below.output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+}
+
+#[test]
+fn down_and_redo_on_the_example() {
+    let workspace = example();
+    workspace.run(&["up", "-q"]).expect(0);
+    let down = workspace
+        .run(&[
+            "down",
+            "--db",
+            "blub_test",
+            "--steps",
+            "2",
+            "--format",
+            "json",
+        ])
+        .expect(0)
+        .json();
+    let steps: Vec<i64> = down["databases"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, [20240301123000, 20240301121500], "newest first");
+    workspace.run(&["status", "--check"]).expect(3);
+    workspace.run(&["redo", "--db", "blub_test"]).expect(0);
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace
+        .run(&["down", "--db", "blub_test", "--to", "base"])
+        .expect(0);
+    let history = workspace
+        .run(&["history", "--db", "blub_test", "--format", "json"])
+        .expect(0)
+        .json();
+    let states: Vec<&str> = history["databases"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["pending", "pending", "pending"]);
+}

@@ -1,0 +1,89 @@
+//! A workspace in a temporary folder and a way to run `skein` in it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// A workspace with `skein.toml` and migration files (`folder/name`, contents).
+    pub fn new(config: &str, files: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("skein.toml"), config).unwrap();
+        let workspace = Workspace { dir };
+        for (path, content) in files {
+            workspace.write(path, content);
+        }
+        workspace
+    }
+
+    /// One PostgreSQL database `app` at `url`, migrations in `migrations/`.
+    pub fn postgres(url: &str, files: &[(&str, &str)]) -> Self {
+        let config =
+            format!("[default.databases.app]\nmigrations = \"migrations\"\nurl = \"{url}\"\n");
+        let files: Vec<(String, &str)> = files
+            .iter()
+            .map(|(n, c)| (format!("migrations/{n}"), *c))
+            .collect();
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+        Workspace::new(&config, &files)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, path: &str, content: &str) {
+        let path = self.dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(skein());
+        command
+            .current_dir(self.dir.path())
+            .args(args)
+            .env_remove("SKEIN_PROFILE");
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run(self.command(args).output().unwrap())
+    }
+}
+
+pub fn skein() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_skein"))
+}
+
+/// A finished run of skein.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.0.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout()))
+    }
+    /// Asserts the exit code, showing the output when it differs.
+    pub fn expect(self, code: i32) -> Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
