@@ -116,8 +116,8 @@ pub struct ErrorReport {
 impl ErrorReport {
     pub fn from_core(error: &CoreError) -> Self {
         let statement = match error {
-            CoreError::Statement(s) => Some(s),
-            CoreError::PartiallyApplied { cause, .. } => Some(cause),
+            CoreError::Statement(s) => Some(s.as_ref()),
+            CoreError::PartiallyApplied { cause, .. } => Some(cause.as_ref()),
             _ => None,
         };
         ErrorReport {

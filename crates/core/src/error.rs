@@ -150,7 +150,7 @@ pub enum Error {
         source: sqlx::Error,
     },
     #[error(transparent)]
-    Statement(#[from] StatementError),
+    Statement(Box<StatementError>),
     #[error(
         "another skein is migrating this database: the lock was not free within {}s{}; retry later or raise --lock-timeout",
         timeout.as_secs(),
@@ -165,7 +165,7 @@ pub enum Error {
         version: Version,
         path: PathBuf,
         #[source]
-        cause: StatementError,
+        cause: Box<StatementError>,
     },
     #[error("{0}")]
     Unsupported(String),

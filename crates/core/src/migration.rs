@@ -133,6 +133,7 @@ impl FileName {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // test tables read best inline
 mod tests {
     use super::*;
 

@@ -382,6 +382,7 @@ fn plan_down(
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // test tables read best inline
 mod tests {
     use super::*;
     use crate::history::MigrationKind;

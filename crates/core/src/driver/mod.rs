@@ -119,7 +119,7 @@ impl LockGuard {
 
 /// A connection to one database, whatever its backend.
 pub enum Connection {
-    Postgres(PostgresDriver),
+    Postgres(Box<PostgresDriver>),
     Sqlite(SqliteDriver),
 }
 
@@ -128,7 +128,7 @@ impl Connection {
     pub async fn open(url: &str, options: ConnectOptions) -> Result<Self> {
         match scheme(url) {
             "postgres" | "postgresql" => Ok(Connection::Postgres(
-                PostgresDriver::connect(url, options).await?,
+                Box::new(PostgresDriver::connect(url, options).await?),
             )),
             "sqlite" => Ok(Connection::Sqlite(
                 SqliteDriver::connect(url, options).await?,

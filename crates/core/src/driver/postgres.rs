@@ -164,7 +164,7 @@ impl PostgresDriver {
                 ScriptFailure::Statement(cause) => Error::PartiallyApplied {
                     version: step.version,
                     path: step.script.path.clone(),
-                    cause,
+                    cause: Box::new(cause),
                 },
                 ScriptFailure::Connection(err) => err,
             })?;
@@ -221,7 +221,7 @@ enum ScriptFailure {
 impl ScriptFailure {
     fn into_error(self) -> Error {
         match self {
-            ScriptFailure::Statement(err) => Error::Statement(err),
+            ScriptFailure::Statement(err) => Error::Statement(Box::new(err)),
             ScriptFailure::Connection(err) => err,
         }
     }

@@ -62,7 +62,7 @@ impl SqliteDriver {
                         source: err,
                     });
                 };
-                return Err(Error::Statement(StatementError {
+                return Err(Error::Statement(Box::new(StatementError {
                     file: script.path.clone(),
                     position: line_column(&script.sql, statement.offset),
                     message: db_err.message().to_owned(),
@@ -70,7 +70,7 @@ impl SqliteDriver {
                     detail: None,
                     hint: None,
                     context: None,
-                }));
+                })));
             }
         }
         Ok(())
