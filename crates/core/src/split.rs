@@ -327,6 +327,7 @@ impl<'a> Lexer<'a> {
     /// follows, otherwise a word such as the parameter `$1`.
     fn lex_dollar(&mut self) -> Kind {
         let Some(delimiter_len) = self.dollar_delimiter_len() else {
+            self.pos += 1;
             self.skip_word();
             return Kind::Word;
         };
@@ -476,11 +477,11 @@ mod tests {
             ),
             (
                 "escape strings",
-                r"SELECT E'it\'s; fine'; SELECT e'\\'; SELECT E'a''b;'; SELECT 3;",
+                r"SELECT E'it\'s; fine'; SELECT e'\\'; SELECT E'a''\';'; SELECT 3;",
                 &[
                     r"SELECT E'it\'s; fine'",
                     r"SELECT e'\\'",
-                    "SELECT E'a''b;'",
+                    r"SELECT E'a''\';'",
                     "SELECT 3",
                 ],
             ),
@@ -719,6 +720,11 @@ END";
                 "end and case outside a block change nothing",
                 "END; END; SELECT CASE WHEN true THEN 1 END; SELECT 2;",
                 &["END", "END", "SELECT CASE WHEN true THEN 1 END", "SELECT 2"],
+            ),
+            (
+                "case outside a block opens nothing",
+                "SELECT CASE WHEN true THEN 1 END loop; SELECT 2;",
+                &["SELECT CASE WHEN true THEN 1 END loop", "SELECT 2"],
             ),
             (
                 "begin inside longer words",
