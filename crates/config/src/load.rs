@@ -40,8 +40,8 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
             Env::prefixed("SKEIN_")
                 .split("__")
                 .filter(|key| {
-                    let key = key.as_str();
-                    !NOT_SETTINGS.contains(&key) && !key.starts_with("test_")
+                    let key = key.as_str().to_ascii_lowercase();
+                    !NOT_SETTINGS.contains(&key.as_str()) && !key.starts_with("test_")
                 })
                 .global(),
         );

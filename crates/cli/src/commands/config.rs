@@ -61,10 +61,13 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
                 "history_table".to_owned(),
                 Setting {
                     value: db.history_table.clone(),
-                    source: match workspace.source_of(&format!("{prefix}.history_table")).as_str() {
-                    "default" => workspace.source_of("history_table"),
-                    other => other.to_owned(),
-                },
+                    source: match workspace
+                        .source_of(&format!("{prefix}.history_table"))
+                        .as_str()
+                    {
+                        "default" => workspace.source_of("history_table"),
+                        other => other.to_owned(),
+                    },
                 },
             ),
             (

@@ -295,3 +295,38 @@ fn environment_variables_override_the_file() {
     );
     assert!(!workspace.path().join("data/app.db").exists());
 }
+
+#[test]
+fn the_profile_comes_from_skein_profile() {
+    let db = TestDb::new("cli_profile");
+    let config = format!("{SQLITE}\n[pg.databases.app]\nurl = \"{}\"\n", db.url);
+    let workspace = Workspace::new(
+        &config,
+        &[("migrations/1_a.up.sql", "CREATE TABLE in_pg (id INT);\n")],
+    );
+    let mut command = workspace.command(&["up"]);
+    command.env("SKEIN_PROFILE", "pg");
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        db.value("SELECT to_regclass('in_pg')::text").as_deref(),
+        Some("in_pg")
+    );
+    let shown = workspace
+        .run(&["--profile", "pg", "config", "show", "--format", "json"])
+        .expect(0)
+        .json();
+    let url = &shown["databases"][0]["settings"]["url"];
+    assert_eq!(url["source"], "skein.toml [pg]");
+    assert_eq!(
+        workspace
+            .run(&["config", "show", "--format", "json"])
+            .expect(0)
+            .json()["databases"][0]["settings"]["url"]["source"],
+        "skein.toml [default]"
+    );
+}

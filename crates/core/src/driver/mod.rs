@@ -127,9 +127,9 @@ impl Connection {
     /// Connects to `url`; the scheme picks the backend.
     pub async fn open(url: &str, options: ConnectOptions) -> Result<Self> {
         match scheme(url) {
-            "postgres" | "postgresql" => Ok(Connection::Postgres(
-                Box::new(PostgresDriver::connect(url, options).await?),
-            )),
+            "postgres" | "postgresql" => Ok(Connection::Postgres(Box::new(
+                PostgresDriver::connect(url, options).await?,
+            ))),
             "sqlite" => Ok(Connection::Sqlite(
                 SqliteDriver::connect(url, options).await?,
             )),
