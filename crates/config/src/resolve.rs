@@ -314,9 +314,10 @@ impl Workspace {
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                // figment tags know default and global; any other profile is the selected one.
                 match tag.profile() {
                     Some(profile) => format!("{file} [{profile}]"),
-                    None => file,
+                    None => format!("{file} [{}]", self.profile),
                 }
             }
             _ => format!(
