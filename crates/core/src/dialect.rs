@@ -110,6 +110,49 @@ impl Dialect {
     }
 }
 
+/// The values of a history row, for statements that carry them as literals.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryValues<'a> {
+    pub version: i64,
+    pub description: &'a str,
+    pub checksum: &'a str,
+    pub kind: &'a str,
+    pub applied_by: &'a str,
+    pub success: bool,
+}
+
+impl Dialect {
+    /// An INSERT of a history row with its values as literals, for scripts and batches.
+    /// PostgreSQL measures `execution_ms` itself: the time since the transaction began.
+    pub fn insert_history_literal(self, table: &HistoryTable, row: HistoryValues<'_>) -> String {
+        let execution_ms = match (self, row.success) {
+            (Dialect::Postgres, true) => {
+                "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
+            }
+            _ => "0",
+        };
+        format!(
+            "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success) \
+             VALUES ({}, {}, {}, {}, {}, {execution_ms}, {})",
+            table.quoted('"'),
+            row.version,
+            string_literal(row.description),
+            string_literal(row.checksum),
+            string_literal(row.kind),
+            string_literal(row.applied_by),
+            if row.success { "TRUE" } else { "FALSE" },
+        )
+    }
+
+    /// A DELETE of one version's row, as a literal statement.
+    pub fn delete_history_literal(self, table: &HistoryTable, version: i64) -> String {
+        format!(
+            "DELETE FROM {} WHERE version = {version}",
+            table.quoted('"')
+        )
+    }
+}
+
 /// A SQL string literal: single quotes doubled (standard_conforming_strings).
 pub fn string_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))

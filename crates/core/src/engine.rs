@@ -108,9 +108,9 @@ pub async fn migrate<D: Driver>(
     options: &RunOptions,
     events: &dyn EventSink,
 ) -> Result<RunReport, RunFailure> {
-    let guard = driver.lock().await?;
+    driver.lock().await?;
     let result = migrate_locked(driver, migrations, target, options, events).await;
-    guard.release().await;
+    driver.unlock().await;
     result
 }
 
@@ -224,7 +224,7 @@ pub async fn stamp<D: Driver>(
             Some(v)
         }
     };
-    let guard = driver.lock().await?;
+    driver.lock().await?;
     let result = async {
         driver.ensure_history().await?;
         let applied = driver.read_history().await?;
@@ -233,7 +233,7 @@ pub async fn stamp<D: Driver>(
         Ok(edits)
     }
     .await;
-    guard.release().await;
+    driver.unlock().await;
     result
 }
 
@@ -289,7 +289,7 @@ pub async fn repair<D: Driver>(
     driver: &mut D,
     migrations: &[Migration],
 ) -> Result<Vec<HistoryEdit>> {
-    let guard = driver.lock().await?;
+    driver.lock().await?;
     let result = async {
         let applied = driver.read_history().await?;
         let inventory = Inventory::new(migrations, &applied);
@@ -335,6 +335,6 @@ pub async fn repair<D: Driver>(
         Ok(edits)
     }
     .await;
-    guard.release().await;
+    driver.unlock().await;
     result
 }

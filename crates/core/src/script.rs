@@ -2,7 +2,7 @@
 //! history table's DDL, then each step with the statements that record it, so running
 //! the script leaves the same schema and history as `up`.
 
-use crate::dialect::{Dialect, string_literal};
+use crate::dialect::{Dialect, HistoryValues};
 use crate::history::{HistoryTable, MigrationKind};
 use crate::migration::{Migration, Script};
 use crate::plan::{Direction, Plan};
@@ -53,17 +53,17 @@ pub fn render(
         );
         let version = step.version;
         let insert = |success: bool| {
-            format!(
-                "INSERT INTO {quoted} (version, description, checksum, kind, applied_by, execution_ms, success) \
-                 VALUES ({version}, {}, {}, '{}', {}, 0, {});\n",
-                string_literal(&migration.description),
-                string_literal(migration.checksum.as_str()),
-                MigrationKind::Migration.as_str(),
-                string_literal(applied_by),
-                if success { "TRUE" } else { "FALSE" },
-            )
+            let row = HistoryValues {
+                version,
+                description: &migration.description,
+                checksum: migration.checksum.as_str(),
+                kind: MigrationKind::Migration.as_str(),
+                applied_by,
+                success,
+            };
+            format!("{};\n", dialect.insert_history_literal(table, row))
         };
-        let delete = format!("DELETE FROM {quoted} WHERE version = {version};\n");
+        let delete = format!("{};\n", dialect.delete_history_literal(table, version));
         match (step.direction, step.transactional) {
             (Direction::Up, true) => {
                 out.push_str("BEGIN;\n");

@@ -52,7 +52,7 @@ fn eight_processes_at_once_apply_each_migration_exactly_once() {
         Some("100")
     );
     assert_eq!(
-        db.value("SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory'")
+        db.value("SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
             .as_deref(),
         Some("0"),
         "no lock is left behind"
@@ -78,7 +78,7 @@ fn kill_9_mid_migration_leaves_nothing_and_the_next_up_applies_it() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let sleeping = db.value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%' AND application_name = 'skein'");
+        let sleeping = db.value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND application_name = 'skein' AND state = 'active' AND datname = current_database()");
         if sleeping.as_deref() == Some("1") {
             break;
         }

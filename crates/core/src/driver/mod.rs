@@ -5,7 +5,7 @@
 mod postgres;
 mod sqlite;
 
-pub use postgres::{AdvisoryLock, PostgresDriver};
+pub use postgres::PostgresDriver;
 pub use sqlite::SqliteDriver;
 
 use crate::dialect::Dialect;
@@ -83,8 +83,14 @@ pub trait Driver: Send {
     /// Creates the history table if needed (call with the lock held).
     fn ensure_history(&mut self) -> impl Future<Output = Result<()>> + Send;
 
-    /// Takes the migration lock, waiting up to the configured timeout.
-    fn lock(&mut self) -> impl Future<Output = Result<LockGuard>> + Send;
+    /// Takes the migration lock, waiting up to the configured timeout. The lock belongs to
+    /// this connection's session: it lasts until [`Driver::unlock`] or until the session
+    /// ends, so the server holds it exactly as long as this session may still be migrating,
+    /// even when skein itself is killed.
+    fn lock(&mut self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Releases the migration lock (closing the connection releases it too).
+    fn unlock(&mut self) -> impl Future<Output = ()> + Send;
 
     /// Runs one step and records it in the history, atomically when it is transactional.
     fn run_step(&mut self, step: StepRun<'_>) -> impl Future<Output = Result<StepOutcome>> + Send;
@@ -97,24 +103,6 @@ pub trait Driver: Send {
 
     /// Closes the connection politely.
     fn close(self) -> impl Future<Output = ()> + Send;
-}
-
-/// The migration lock. Dropping it releases it too (the lock's connection closes); calling
-/// [`LockGuard::release`] does so at once and cleanly.
-#[derive(Debug)]
-pub enum LockGuard {
-    Postgres(AdvisoryLock),
-    /// SQLite locks each step with `BEGIN IMMEDIATE` instead.
-    Sqlite,
-}
-
-impl LockGuard {
-    pub async fn release(self) {
-        match self {
-            LockGuard::Postgres(lock) => lock.release().await,
-            LockGuard::Sqlite => {}
-        }
-    }
 }
 
 /// A connection to one database, whatever its backend.
@@ -189,8 +177,12 @@ impl Driver for Connection {
         dispatch!(self, d => d.ensure_history().await)
     }
 
-    async fn lock(&mut self) -> Result<LockGuard> {
+    async fn lock(&mut self) -> Result<()> {
         dispatch!(self, d => d.lock().await)
+    }
+
+    async fn unlock(&mut self) {
+        dispatch!(self, d => d.unlock().await)
     }
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {

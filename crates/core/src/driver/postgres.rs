@@ -1,14 +1,15 @@
 //! PostgreSQL: statements sent one by one over the simple protocol (as psql does), errors
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
-use super::{ConnectOptions, Driver, HistoryChange, LockGuard, StepOutcome, StepRun, redact_url};
-use crate::dialect::Dialect;
+use super::{ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, redact_url};
+use crate::dialect::{Dialect, HistoryValues};
 use crate::error::{Error, Result, StatementError};
 use crate::history::{AppliedMigration, MigrationKind};
 use crate::migration::Script;
 use crate::plan::Direction;
 use crate::position::{char_position_to_byte, line_column};
 use crate::split::{Statement, split};
+use futures_util::StreamExt as _;
 use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgErrorPosition};
 use sqlx::{AssertSqlSafe, Connection as _, Row as _};
@@ -17,9 +18,9 @@ use std::time::{Duration, Instant};
 
 pub struct PostgresDriver {
     conn: PgConnection,
-    connect: PgConnectOptions,
     options: ConnectOptions,
-    target: String,
+    /// The advisory lock this session holds, if any.
+    lock_key: Option<i64>,
 }
 
 impl PostgresDriver {
@@ -31,17 +32,21 @@ impl PostgresDriver {
                 source,
             })?
             .application_name("skein");
-        let conn = PgConnection::connect_with(&connect)
+        let mut conn = PgConnection::connect_with(&connect)
             .await
-            .map_err(|source| Error::Connect {
-                target: target.clone(),
-                source,
-            })?;
+            .map_err(|source| Error::Connect { target, source })?;
+        // If skein dies mid-migration, the server would otherwise run what it was sent to
+        // the end (and could commit it); with this it notices within a second and rolls back.
+        if conn.server_version_num().is_some_and(|v| v >= 140_000) {
+            sqlx::raw_sql("SET client_connection_check_interval = 1000")
+                .execute(&mut conn)
+                .await
+                .map_err(Error::database("setting client_connection_check_interval"))?;
+        }
         Ok(PostgresDriver {
             conn,
-            connect,
             options,
-            target,
+            lock_key: None,
         })
     }
 
@@ -107,40 +112,64 @@ impl PostgresDriver {
         Ok(())
     }
 
+    /// Sends the whole step as one simple query: `BEGIN`, its statements, the history
+    /// change and `COMMIT`, so a step costs one round trip. The server answers each
+    /// statement that completes before an error, which tells which statement failed.
     async fn run_in_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
-        let table = self.options.history_table.clone();
+        let table = &self.options.history_table;
         let dialect = Dialect::Postgres;
-        self.execute("BEGIN", "starting a transaction").await?;
-        let started = Instant::now();
-        let result = match self.run_script(step.script).await {
-            Ok(()) => {
-                let ms = elapsed_ms(started);
-                let record = match step.direction {
-                    Direction::Up => {
-                        self.record(dialect.insert_history(&table), &step, ms, true)
-                            .await
-                    }
-                    Direction::Down => {
-                        let sql = dialect.delete_history(&table);
-                        self.by_version(sql, step.version, "removing the history row")
-                            .await
-                    }
-                };
-                record.map(|()| ms)
-            }
-            Err(failure) => Err(failure.into_error()),
+        let statements = split(&step.script.sql);
+        let record = match step.direction {
+            Direction::Up => dialect.insert_history_literal(
+                table,
+                HistoryValues {
+                    version: step.version,
+                    description: step.description,
+                    checksum: step.checksum,
+                    kind: MigrationKind::Migration.as_str(),
+                    applied_by: step.applied_by,
+                    success: true,
+                },
+            ),
+            Direction::Down => dialect.delete_history_literal(table, step.version),
         };
-        match result {
-            Ok(ms) => {
-                self.execute("COMMIT", "committing the migration").await?;
-                Ok(ms)
-            }
-            Err(err) => {
-                // The connection may be gone; the server rolls back on its own then.
-                let _ = self.execute("ROLLBACK", "rolling back").await;
-                Err(err)
-            }
+        let mut batch = String::with_capacity(step.script.sql.len() + record.len() + 64);
+        batch.push_str("BEGIN;\n");
+        let mut starts = Vec::with_capacity(statements.len());
+        for statement in &statements {
+            starts.push(batch.len());
+            batch.push_str(statement.sql);
+            batch.push_str(";\n");
         }
+        let record_start = batch.len();
+        batch.push_str(&record);
+        batch.push_str(";\nCOMMIT;");
+
+        let started = Instant::now();
+        let mut completed = 0_usize;
+        let failure = {
+            let mut results =
+                sqlx::raw_sql(AssertSqlSafe(batch.as_str())).execute_many(&mut self.conn);
+            loop {
+                match results.next().await {
+                    Some(Ok(_)) => completed += 1,
+                    Some(Err(err)) => break Some(err),
+                    None => break None,
+                }
+            }
+        };
+        let Some(err) = failure else {
+            return Ok(elapsed_ms(started));
+        };
+        // The connection may be gone; the server rolls back on its own then.
+        let _ = self.execute("ROLLBACK", "rolling back").await;
+        let batch = Batch {
+            text: &batch,
+            starts: &starts,
+            record_start,
+        };
+        // `completed` counts BEGIN too, so it is the failing statement's index + 1.
+        Err(batch.locate(step.script, &statements, completed.saturating_sub(1), err))
     }
 
     async fn run_outside_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
@@ -218,46 +247,95 @@ enum ScriptFailure {
     Connection(Error),
 }
 
-impl ScriptFailure {
-    fn into_error(self) -> Error {
-        match self {
-            ScriptFailure::Statement(err) => Error::Statement(Box::new(err)),
-            ScriptFailure::Connection(err) => err,
+/// A step sent as one query: where each statement starts in it.
+struct Batch<'a> {
+    text: &'a str,
+    starts: &'a [usize],
+    record_start: usize,
+}
+
+impl Batch<'_> {
+    /// Places an error from the batch in the file: by the server's position when it gives
+    /// one, else at the start of the statement that did not complete.
+    fn locate(
+        &self,
+        script: &Script,
+        statements: &[Statement<'_>],
+        failed: usize,
+        err: sqlx::Error,
+    ) -> Error {
+        let Some(pg) = as_postgres_error(&err) else {
+            return connection_failure(script, err);
+        };
+        let position = match pg.position() {
+            Some(PgErrorPosition::Original(chars)) => Some(char_position_to_byte(self.text, chars)),
+            _ => None,
+        };
+        let index = match position {
+            Some(byte) => self
+                .starts
+                .partition_point(|&start| start <= byte)
+                .saturating_sub(1),
+            None => failed,
+        };
+        let past_statements =
+            position.map_or(index >= statements.len(), |byte| byte >= self.record_start);
+        match statements.get(index) {
+            Some(statement) if !past_statements => {
+                let within = position.map_or(0, |byte| byte - self.starts[index]);
+                Error::Statement(Box::new(statement_error(
+                    script,
+                    pg,
+                    statement.offset + within,
+                )))
+            }
+            // Recording the step or committing it failed.
+            _ => Error::Database {
+                action: format!("recording or committing {}", script.path.display()),
+                source: err,
+            },
         }
     }
 }
 
-/// Places a server error in the file: the server gives a character position within the
-/// statement it was sent; its own "line" field is a line of its C source, not of ours.
+/// Places an error of one statement sent alone: the server gives a character position
+/// within what it was sent; its own "line" field is a line of its C source, not of ours.
 fn locate(script: &Script, statement: &Statement<'_>, err: sqlx::Error) -> ScriptFailure {
-    let Some(db_err) = err.as_database_error() else {
-        return ScriptFailure::Connection(Error::Database {
-            action: format!("running {}", script.path.display()),
-            source: err,
-        });
+    let Some(pg) = as_postgres_error(&err) else {
+        return ScriptFailure::Connection(connection_failure(script, err));
     };
-    let Some(pg) = db_err.try_downcast_ref::<PgDatabaseError>() else {
-        return ScriptFailure::Connection(Error::Database {
-            action: format!("running {}", script.path.display()),
-            source: err,
-        });
-    };
-    let mut context = pg.r#where().map(str::to_owned);
     let offset = match pg.position() {
         Some(PgErrorPosition::Original(chars)) => {
             statement.offset + char_position_to_byte(statement.sql, chars)
         }
-        Some(PgErrorPosition::Internal { query, .. }) => {
-            let internal = format!("in the query `{query}`");
-            context = Some(match context {
-                Some(c) => format!("{internal}\n{c}"),
-                None => internal,
-            });
-            statement.offset
-        }
-        None => statement.offset,
+        _ => statement.offset,
     };
-    ScriptFailure::Statement(StatementError {
+    ScriptFailure::Statement(statement_error(script, pg, offset))
+}
+
+fn as_postgres_error(err: &sqlx::Error) -> Option<&PgDatabaseError> {
+    err.as_database_error()?
+        .try_downcast_ref::<PgDatabaseError>()
+}
+
+fn connection_failure(script: &Script, source: sqlx::Error) -> Error {
+    Error::Database {
+        action: format!("running {}", script.path.display()),
+        source,
+    }
+}
+
+/// The server's error at byte `offset` of the script, with its detail, hint and context.
+fn statement_error(script: &Script, pg: &PgDatabaseError, offset: usize) -> StatementError {
+    let mut context = pg.r#where().map(str::to_owned);
+    if let Some(PgErrorPosition::Internal { query, .. }) = pg.position() {
+        let internal = format!("in the query `{query}`");
+        context = Some(match context {
+            Some(c) => format!("{internal}\n{c}"),
+            None => internal,
+        });
+    }
+    StatementError {
         file: script.path.clone(),
         position: line_column(&script.sql, offset),
         message: pg.message().to_owned(),
@@ -265,7 +343,7 @@ fn locate(script: &Script, statement: &Statement<'_>, err: sqlx::Error) -> Scrip
         detail: pg.detail().map(str::to_owned),
         hint: pg.hint().map(str::to_owned),
         context,
-    })
+    }
 }
 
 impl Driver for PostgresDriver {
@@ -310,12 +388,39 @@ impl Driver for PostgresDriver {
         Ok(())
     }
 
-    async fn lock(&mut self) -> Result<LockGuard> {
+    async fn lock(&mut self) -> Result<()> {
         let key = self.lock_key().await?;
-        let lock =
-            AdvisoryLock::acquire(&self.connect, &self.target, key, self.options.lock_timeout)
-                .await?;
-        Ok(LockGuard::Postgres(lock))
+        let timeout = self.options.lock_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut backoff = Duration::from_millis(20);
+        loop {
+            let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(Error::database("taking the migration lock"))?;
+            if taken {
+                self.lock_key = Some(key);
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let holder = lock_holder(&mut self.conn, key).await;
+                return Err(Error::LockTimeout { timeout, holder });
+            }
+            tokio::time::sleep(backoff.min(deadline - now)).await;
+            backoff = (backoff * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    async fn unlock(&mut self) {
+        if let Some(key) = self.lock_key.take() {
+            // If this fails the connection is gone, and the lock with it.
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(key)
+                .execute(&mut self.conn)
+                .await;
+        }
     }
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
@@ -371,58 +476,6 @@ impl Driver for PostgresDriver {
     }
 
     async fn close(self) {
-        let _ = self.conn.close().await;
-    }
-}
-
-/// A session advisory lock held on a connection of its own, so that it outlives any
-/// transaction of the migration connection and vanishes with its connection if skein dies.
-#[derive(Debug)]
-pub struct AdvisoryLock {
-    conn: PgConnection,
-    key: i64,
-}
-
-impl AdvisoryLock {
-    async fn acquire(
-        connect: &PgConnectOptions,
-        target: &str,
-        key: i64,
-        timeout: Duration,
-    ) -> Result<Self> {
-        let mut conn = PgConnection::connect_with(connect)
-            .await
-            .map_err(|source| Error::Connect {
-                target: target.to_owned(),
-                source,
-            })?;
-        let deadline = Instant::now() + timeout;
-        let mut backoff = Duration::from_millis(20);
-        loop {
-            let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(key)
-                .fetch_one(&mut conn)
-                .await
-                .map_err(Error::database("taking the migration lock"))?;
-            if taken {
-                return Ok(AdvisoryLock { conn, key });
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                let holder = lock_holder(&mut conn, key).await;
-                let _ = conn.close().await;
-                return Err(Error::LockTimeout { timeout, holder });
-            }
-            tokio::time::sleep(backoff.min(deadline - now)).await;
-            backoff = (backoff * 2).min(Duration::from_millis(500));
-        }
-    }
-
-    pub async fn release(mut self) {
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(self.key)
-            .execute(&mut self.conn)
-            .await;
         let _ = self.conn.close().await;
     }
 }

@@ -2,7 +2,7 @@
 //! `BEGIN IMMEDIATE` transaction (one writer at a time, others wait up to the busy
 //! timeout) and first checks that no other process recorded it meanwhile.
 
-use super::{ConnectOptions, Driver, HistoryChange, LockGuard, StepOutcome, StepRun};
+use super::{ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
 use crate::history::{AppliedMigration, MigrationKind};
@@ -249,9 +249,12 @@ impl Driver for SqliteDriver {
         Ok(())
     }
 
-    async fn lock(&mut self) -> Result<LockGuard> {
-        Ok(LockGuard::Sqlite)
+    /// Each step takes SQLite's write lock itself (`BEGIN IMMEDIATE`).
+    async fn lock(&mut self) -> Result<()> {
+        Ok(())
     }
+
+    async fn unlock(&mut self) {}
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
         if step.script.no_transaction {

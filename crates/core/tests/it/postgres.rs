@@ -321,10 +321,7 @@ async fn the_lock_times_out_naming_the_holder() {
     let mut holder = skein_core::Connection::open(&db.url, options.clone())
         .await
         .unwrap();
-    let guard = {
-        use skein_core::Driver;
-        holder.lock().await.unwrap()
-    };
+    holder.lock().await.unwrap();
     let mut waiter = skein_core::Connection::open(&db.url, options)
         .await
         .unwrap();
@@ -347,7 +344,7 @@ async fn the_lock_times_out_naming_the_holder() {
         "{}",
         failure.error
     );
-    guard.release().await;
+    holder.unlock().await;
     engine::migrate(
         &mut waiter,
         &migrations,
