@@ -72,7 +72,10 @@ pub async fn open(
 fn applied_by() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(user_from_id)
+        .unwrap_or_else(|| "unknown".to_owned());
     let host = std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|h| h.trim().to_owned())
@@ -80,4 +83,11 @@ fn applied_by() -> String {
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "localhost".to_owned());
     format!("{user}@{host} skein/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The user name when the environment does not say (cron jobs, containers).
+fn user_from_id() -> Option<String> {
+    let output = std::process::Command::new("id").arg("-un").output().ok()?;
+    let name = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (output.status.success() && !name.is_empty()).then_some(name)
 }

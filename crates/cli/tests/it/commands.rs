@@ -330,3 +330,36 @@ fn the_profile_comes_from_skein_profile() {
         "skein.toml [default]"
     );
 }
+
+#[test]
+fn a_failing_down_exits_1_and_keeps_the_step() {
+    let db = TestDb::new("cli_down_fail");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            ("1_a.up.sql", "CREATE TABLE a (id INT);\n"),
+            ("1_a.down.sql", "DROP TABLE a;\n"),
+            ("2_b.up.sql", "CREATE TABLE b (id INT);\n"),
+            ("2_b.down.sql", "DROP TABLE b;\nDROP TABLE not_there;\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    let run = workspace
+        .run(&["down", "--db", "app", "--steps", "2"])
+        .expect(1);
+    assert!(
+        run.stderr()
+            .contains("2_b.down.sql:2:1: table \"not_there\" does not exist"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        db.value("SELECT string_agg(version::text, ',' ORDER BY version) FROM skein_history")
+            .as_deref(),
+        Some("1,2")
+    );
+    assert_eq!(
+        db.value("SELECT to_regclass('b')::text").as_deref(),
+        Some("b")
+    );
+}
