@@ -3,7 +3,7 @@
 
 use crate::cli::{Format, GlobalArgs, LockArgs};
 use anyhow::Context as _;
-use skein_config::{LoadOptions, ResolvedDatabase, Workspace};
+use skein_config::{DatabaseUrls, LoadOptions, ResolvedDatabase, Workspace};
 use skein_core::driver::ConnectOptions;
 use skein_core::history::HistoryTable;
 use skein_core::source::{FolderSource, MigrationSource};
@@ -47,6 +47,17 @@ impl Context {
         })
     }
 
+    /// Resolves the URLs of `databases`, fetching each secret once; the secret values and
+    /// passwords are registered so that nothing printed can show them.
+    pub async fn urls(&self, databases: &[&ResolvedDatabase]) -> anyhow::Result<DatabaseUrls> {
+        let urls = self.workspace.urls(databases).await?;
+        crate::redact::register(urls.secrets.iter().map(|s| s.expose().to_owned()));
+        for url in urls.urls.values() {
+            crate::redact::register_url_password(url.expose());
+        }
+        Ok(urls)
+    }
+
     /// Whether progress lines go to stderr.
     pub fn shows_progress(&self) -> bool {
         !self.quiet && self.format == Format::Human
@@ -58,15 +69,16 @@ pub fn migrations(db: &ResolvedDatabase) -> Result<Vec<Migration>, skein_core::E
     Ok(FolderSource::new(&db.migrations).load()?)
 }
 
-/// Opens `db`; a missing URL is reported like a connection failure of that database.
+/// Opens `db` at its resolved URL.
 pub async fn open(
     db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
     options: ConnectOptions,
 ) -> Result<Connection, skein_core::Error> {
-    let url = db
-        .require_url()
-        .map_err(|e| skein_core::Error::Unsupported(e.to_string()))?;
-    Connection::open(url, options).await
+    let url = urls.urls.get(&db.name).ok_or_else(|| {
+        skein_core::Error::Unsupported(format!("database `{}` has no resolved URL", db.name))
+    })?;
+    Connection::open(url.expose(), options).await
 }
 
 fn applied_by() -> String {

@@ -31,7 +31,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Outcome::Failed) => ExitCode::from(FAILURE),
         Ok(Outcome::CheckFailed) => ExitCode::from(CHECK_FAILED),
         Err(err) => {
-            eprintln!("error: {}", crate::report::error_chain(err.as_ref()));
+            crate::redact::err(&format!(
+                "error: {}",
+                crate::report::error_chain(err.as_ref())
+            ));
             ExitCode::from(USAGE)
         }
     }

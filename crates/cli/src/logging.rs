@@ -2,6 +2,22 @@
 
 use tracing_subscriber::EnvFilter;
 
+const CAPPED: &[&str] = &[
+    "aws_config",
+    "aws_runtime",
+    "aws_sdk_secretsmanager",
+    "aws_sigv4",
+    "aws_smithy_http_client",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "gcp_auth",
+    "h2",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "rustls",
+];
+
 pub fn init(verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -10,10 +26,17 @@ pub fn init(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // HTTP and cloud SDK internals may log request and response bodies at debug and trace;
+    // those bodies carry secret values before skein knows them, so they never go below info.
+    for target in CAPPED {
+        if let Ok(directive) = format!("{target}=info").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::redact::ScrubbedStderr)
         .with_target(false)
         .init();
 }

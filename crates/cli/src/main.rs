@@ -6,6 +6,7 @@ mod context;
 mod exit;
 mod logging;
 mod progress;
+mod redact;
 mod report;
 
 use clap::Parser;

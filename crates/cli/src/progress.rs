@@ -30,16 +30,16 @@ impl EventSink for ProgressPrinter {
                     Direction::Up => "applied",
                     Direction::Down => "reverted",
                 };
-                eprintln!(
+                crate::redact::err(&format!(
                     "{db}: {verb} {} {} ({ms} ms)",
                     step.version, step.description
-                );
+                ));
             }
             Event::StepAlreadyDone { step } => {
-                eprintln!(
+                crate::redact::err(&format!(
                     "{db}: {} {} was done by another process",
                     step.version, step.description
-                );
+                ));
             }
         }
     }

@@ -2,6 +2,7 @@
 //! document. Results go to stdout; error details go to stderr in the human format.
 
 use crate::cli::Format;
+use crate::redact;
 use comfy_table::{Table, presets};
 use serde::Serialize;
 use skein_core::Version;
@@ -172,7 +173,7 @@ impl Report {
         match format {
             Format::Json => {
                 let json = serde_json::to_string_pretty(self).expect("reports serialise");
-                println!("{json}");
+                redact::out(&json);
             }
             Format::Human => {
                 let body = match self.command {
@@ -183,11 +184,16 @@ impl Report {
                     _ => self.run_table(),
                 };
                 if !body.is_empty() {
-                    println!("{body}");
+                    redact::out(&body);
                 }
                 for db in &self.databases {
                     if let Some(error) = &db.error {
-                        eprintln!("{}: {}: {}", db.name, status_text(db.status), error.message);
+                        redact::err(&format!(
+                            "{}: {}: {}",
+                            db.name,
+                            status_text(db.status),
+                            error.message
+                        ));
                     }
                 }
             }

@@ -26,6 +26,8 @@ pub enum ConfigError {
     },
     #[error("no group is named `{name}`; groups: {}", known.join(", "))]
     UnknownGroup { name: String, known: Vec<String> },
+    #[error("{}", .0.join("\n"))]
+    Secrets(Vec<String>),
     #[error("cannot read the models folder {}", dir.display())]
     ModelsDir {
         dir: PathBuf,
@@ -36,13 +38,11 @@ pub enum ConfigError {
 
 impl From<figment::Error> for ConfigError {
     fn from(err: figment::Error) -> Self {
-        let mut message = String::new();
-        for (i, e) in err.into_iter().enumerate() {
-            if i > 0 {
-                message.push_str("; ");
-            }
-            message.push_str(&e.to_string());
-        }
-        ConfigError::Invalid(message)
+        ConfigError::Invalid(
+            err.into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
     }
 }

@@ -3,14 +3,24 @@
 //! [`settings`] holds the file's shape (unresolved); [`load`] layers built-in defaults,
 //! `[default]`, the selected profile, `SKEIN_...` variables and flags with figment;
 //! [`resolve`] expands model folders, resolves paths against the config file's folder and
-//! yields [`ResolvedDatabase`]s. This crate never opens a database connection.
+//! yields [`ResolvedDatabase`]s; [`connect`] fetches the secrets their connections refer
+//! to ([`reference`], [`secret`]) and renders their URLs. This crate never opens a
+//! database connection.
 
+pub mod connect;
+pub mod connection;
 pub mod duration;
 pub mod error;
 pub mod load;
+pub mod reference;
 pub mod resolve;
+pub mod secret;
 pub mod settings;
+pub mod spans;
+mod validate;
 
+pub use connect::DatabaseUrls;
 pub use error::ConfigError;
 pub use load::{LoadOptions, load};
 pub use resolve::{ResolvedDatabase, Selection, Workspace};
+pub use secret::SecretValue;

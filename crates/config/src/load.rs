@@ -5,6 +5,8 @@
 use crate::error::ConfigError;
 use crate::resolve::{Workspace, resolve};
 use crate::settings::Settings;
+use crate::spans::{SourceFile, describe_source};
+use crate::validate::check_keys;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use std::path::{Path, PathBuf};
@@ -62,9 +64,12 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
         });
     }
     let figment = figment.select(profile.as_str());
-    let settings: Settings = figment.extract()?;
-    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    resolve(settings, figment, path, root, profile)
+    let file = SourceFile::read(&path);
+    check_keys(&figment, &file, &profile)?;
+    let settings: Settings = figment
+        .extract()
+        .map_err(|err| invalid_value(err, &figment, &file, &profile))?;
+    resolve(settings, figment, file, profile)
 }
 
 /// The nearest `skein.toml` at or above `start`.
@@ -76,4 +81,29 @@ fn find(start: &Path) -> Result<PathBuf, ConfigError> {
         .ok_or_else(|| ConfigError::NotFound {
             start: start.to_owned(),
         })
+}
+
+/// A value of the wrong type or form, with its key and where it was set.
+fn invalid_value(
+    err: figment::Error,
+    figment: &Figment,
+    file: &SourceFile,
+    profile: &str,
+) -> ConfigError {
+    let messages: Vec<String> = err
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            if key.is_empty() {
+                e.kind.to_string()
+            } else {
+                format!(
+                    "`{key}` ({}): {}",
+                    describe_source(figment, file, profile, &key),
+                    e.kind
+                )
+            }
+        })
+        .collect();
+    ConfigError::Invalid(messages.join("\n"))
 }

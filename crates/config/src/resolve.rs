@@ -1,9 +1,13 @@
 //! Turns one profile's settings into the databases skein works on: named databases plus
 //! one per model folder, with paths resolved against the config file's folder.
 
+use crate::connection::{ConnectionSettings, ConnectionTemplate};
 use crate::duration::parse_duration;
 use crate::error::ConfigError;
+use crate::secret::SecretOptions;
 use crate::settings::Settings;
+use crate::spans::{SourceFile, describe_source};
+use crate::validate::closest;
 use figment::Figment;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,32 +23,14 @@ pub const MODELS_GROUP: &str = "models";
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedDatabase {
     pub name: String,
-    /// `None` when no layer set one; using the database is then an error.
+    /// How to connect, references unresolved; `None` when no layer set one.
     #[serde(skip)]
-    pub url: Option<String>,
+    pub connection: Option<ConnectionTemplate>,
     pub migrations: PathBuf,
     pub depends_on: Vec<String>,
     pub groups: Vec<String>,
     pub history_table: String,
     pub is_model: bool,
-}
-
-impl ResolvedDatabase {
-    /// The URL, or an error that says where to set it.
-    pub fn require_url(&self) -> Result<&str, ConfigError> {
-        self.url.as_deref().ok_or_else(|| ConfigError::Database {
-            database: self.name.clone(),
-            problem: if self.is_model {
-                "no url: set `url` (with `{model}`) under [<profile>.models]".to_owned()
-            } else {
-                format!(
-                    "no url: set `url` under [<profile>.databases.{0}] or SKEIN_DATABASES__{1}__URL",
-                    self.name,
-                    self.name.to_uppercase()
-                )
-            },
-        })
-    }
 }
 
 /// Which databases a command works on.
@@ -63,20 +49,46 @@ pub struct Workspace {
     pub profile: String,
     pub settings: Settings,
     pub lock_timeout: Duration,
+    pub secret_options: SecretOptions,
     /// In dependency order: every database comes after those it depends on.
     pub databases: Vec<ResolvedDatabase>,
     figment: Figment,
+    file: SourceFile,
 }
 
 pub(crate) fn resolve(
     settings: Settings,
     figment: Figment,
-    config_path: PathBuf,
-    root: PathBuf,
+    file: SourceFile,
     profile: String,
 ) -> Result<Workspace, ConfigError> {
-    let lock_timeout = parse_duration(&settings.lock_timeout)
-        .map_err(|e| ConfigError::Invalid(format!("lock_timeout: {e}")))?;
+    let config_path = file.path.clone();
+    let root = config_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let duration = |key: &str, text: &str| {
+        parse_duration(text).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "{key} ({}): {e}",
+                describe_source(&figment, &file, &profile, key)
+            ))
+        })
+    };
+    let lock_timeout = duration("lock_timeout", &settings.lock_timeout)?;
+    let secret_options = SecretOptions {
+        gcp_endpoint: settings.secrets.gcp_endpoint.clone(),
+        aws_region: settings.secrets.aws_region.clone(),
+        timeout: duration("secrets.timeout", &settings.secrets.timeout)?,
+    };
+    let template = |name: &str, connection: &ConnectionSettings, model: Option<&str>| {
+        connection
+            .template(model)
+            .map_err(|problem| ConfigError::Database {
+                database: name.to_owned(),
+                problem,
+            })
+    };
     let mut databases = Vec::new();
     for (name, db) in &settings.databases {
         check_name(name)?;
@@ -84,7 +96,7 @@ pub(crate) fn resolve(
         groups.extend(db.groups.iter().cloned());
         databases.push(ResolvedDatabase {
             name: name.clone(),
-            url: db.url.as_deref().map(|url| absolutize_sqlite(url, &root)),
+            connection: template(name, &db.connection, None)?,
             migrations: root.join(
                 db.migrations
                     .clone()
@@ -114,10 +126,7 @@ pub(crate) fn resolve(
             let mut groups = vec![MODELS_GROUP.to_owned()];
             groups.extend(models.groups.iter().cloned());
             databases.push(ResolvedDatabase {
-                url: models
-                    .url
-                    .as_deref()
-                    .map(|url| absolutize_sqlite(&url.replace("{model}", &model), &root)),
+                connection: template(&model, &models.connection, Some(&model))?,
                 migrations: dir.join(&model),
                 depends_on: models.depends_on.clone(),
                 groups,
@@ -134,8 +143,10 @@ pub(crate) fn resolve(
         profile,
         settings,
         lock_timeout,
+        secret_options,
         databases,
         figment,
+        file,
     })
 }
 
@@ -230,7 +241,7 @@ fn dependency_order(
 
 /// Makes a relative SQLite path relative to the config file's folder, not to wherever
 /// skein happens to be run from.
-fn absolutize_sqlite(url: &str, root: &Path) -> String {
+pub(crate) fn absolutize_sqlite(url: &str, root: &Path) -> String {
     let Some(rest) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -290,70 +301,19 @@ impl Workspace {
             .iter()
             .find(|d| d.name == name)
             .ok_or_else(|| {
-                let known: Vec<String> = self.databases.iter().map(|d| d.name.clone()).collect();
+                let names: Vec<&str> = self.databases.iter().map(|d| d.name.as_str()).collect();
                 ConfigError::UnknownDatabase {
                     name: name.to_owned(),
-                    suggestion: closest(name, &known),
-                    known,
+                    suggestion: closest(name, &names).map(str::to_owned),
+                    known: names.iter().map(|n| n.to_string()).collect(),
                 }
             })
     }
 
-    /// Where a setting's value came from: `skein.toml [pg]`, `SKEIN_... environment`, or `default`.
+    /// Where a setting's value came from: `skein.toml:12 [pg]`, `env SKEIN_...`, or `default`.
     pub fn source_of(&self, key: &str) -> String {
-        let Ok(value) = self.figment.find_value(key) else {
-            return "default".to_owned();
-        };
-        let tag = value.tag();
-        let Some(metadata) = self.figment.get_metadata(tag) else {
-            return "default".to_owned();
-        };
-        match &metadata.source {
-            Some(figment::Source::File(path)) => {
-                let file = path
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                // figment tags know default and global; any other profile is the selected one.
-                match tag.profile() {
-                    Some(profile) => format!("{file} [{profile}]"),
-                    None => format!("{file} [{}]", self.profile),
-                }
-            }
-            _ => format!(
-                "env SKEIN_{}",
-                key.split('.')
-                    .map(str::to_uppercase)
-                    .collect::<Vec<_>>()
-                    .join("__")
-            ),
-        }
+        describe_source(&self.figment, &self.file, &self.profile, key)
     }
-}
-
-/// The known name closest to `name`, if it is close enough to be a typo.
-fn closest(name: &str, known: &[String]) -> Option<String> {
-    known
-        .iter()
-        .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k.clone())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -383,14 +343,6 @@ mod tests {
             absolutize_sqlite("postgres://h/db", root),
             "postgres://h/db"
         );
-    }
-
-    #[test]
-    fn suggestions_for_typos() {
-        let known = vec!["infra".to_owned(), "blub_test".to_owned()];
-        assert_eq!(closest("infr", &known).as_deref(), Some("infra"));
-        assert_eq!(closest("blub_tset", &known).as_deref(), Some("blub_test"));
-        assert_eq!(closest("zzzzzz", &known), None);
     }
 
     #[test]

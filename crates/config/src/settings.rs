@@ -1,11 +1,12 @@
 //! The shape of `skein.toml` (one profile's view of it), before anything is resolved.
+//! Unknown keys are caught by [`crate::validate`], which can say where they came from.
 
+use crate::connection::ConnectionSettings;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Settings for one profile, after figment merged the layers.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// The history table, `table` or `schema.table`.
     #[serde(default = "default_history_table")]
@@ -19,13 +20,15 @@ pub struct Settings {
     #[serde(default)]
     pub databases: BTreeMap<String, DatabaseSettings>,
     pub models: Option<ModelSettings>,
+    #[serde(default)]
+    pub secrets: SecretSettings,
 }
 
 /// One named database (`[<profile>.databases.<name>]`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    pub url: Option<String>,
+    #[serde(flatten)]
+    pub connection: ConnectionSettings,
     /// The migration folder, relative to the config file.
     pub migrations: Option<String>,
     #[serde(default)]
@@ -37,17 +40,57 @@ pub struct DatabaseSettings {
 
 /// Model databases (`[<profile>.models]`): every folder under `dir` is one database.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct ModelSettings {
     #[serde(default = "default_models_dir")]
     pub dir: String,
     pub template: Option<String>,
-    /// The URL, with `{model}` standing for the model's name.
-    pub url: Option<String>,
+    /// The connection; `{model}` in any value stands for the model's name.
+    #[serde(flatten)]
+    pub connection: ConnectionSettings,
     #[serde(default)]
     pub depends_on: Vec<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+}
+
+/// Where secret managers are reached (`[<profile>.secrets]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SecretSettings {
+    /// The GCP Secret Manager API root, for private endpoints (and tests).
+    pub gcp_endpoint: Option<String>,
+    /// The AWS region; the standard chain (AWS_REGION, profile) decides otherwise.
+    pub aws_region: Option<String>,
+    /// How long one secret fetch may take.
+    #[serde(default = "default_secret_timeout")]
+    pub timeout: String,
+}
+
+impl Default for SecretSettings {
+    fn default() -> Self {
+        SecretSettings {
+            gcp_endpoint: None,
+            aws_region: None,
+            timeout: default_secret_timeout(),
+        }
+    }
+}
+
+/// Keys of each table, for the unknown-key check.
+pub(crate) mod keys {
+    pub const TOP: &[&str] = &[
+        "history_table",
+        "concurrency",
+        "lock_timeout",
+        "databases",
+        "models",
+        "secrets",
+    ];
+    pub const CONNECTION: &[&str] = &[
+        "url", "driver", "host", "port", "user", "password", "database", "socket", "options",
+    ];
+    pub const DATABASE: &[&str] = &["migrations", "depends_on", "groups", "history_table"];
+    pub const MODELS: &[&str] = &["dir", "template", "depends_on", "groups"];
+    pub const SECRETS: &[&str] = &["gcp_endpoint", "aws_region", "timeout"];
 }
 
 fn default_history_table() -> String {
@@ -60,6 +103,10 @@ fn default_concurrency() -> usize {
 
 fn default_lock_timeout() -> String {
     "60s".to_owned()
+}
+
+fn default_secret_timeout() -> String {
+    "10s".to_owned()
 }
 
 fn default_models_dir() -> String {

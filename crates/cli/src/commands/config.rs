@@ -1,15 +1,18 @@
-//! `config show`: each database's resolved settings and where each came from.
+//! `config show`: each database's resolved settings and where each came from. Secrets are
+//! never fetched here: references are shown as written, literal passwords as `***`.
 
 use crate::cli::{ConfigShowArgs, Format};
 use crate::context::Context;
 use crate::exit::Outcome;
+use crate::redact;
 use comfy_table::{Table, presets};
 use serde::Serialize;
-use skein_config::Selection;
-use skein_core::driver::redact_url;
+use skein_config::connection::ConnectionTemplate;
+use skein_config::{ResolvedDatabase, Selection, Workspace};
 
 #[derive(Serialize)]
 struct Setting {
+    name: String,
     value: String,
     source: String,
 }
@@ -17,7 +20,7 @@ struct Setting {
 #[derive(Serialize)]
 struct DatabaseSettings {
     name: String,
-    settings: Vec<(String, Setting)>,
+    settings: Vec<Setting>,
 }
 
 pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
@@ -26,102 +29,123 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
         groups: args.selection.groups,
     };
     let workspace = &ctx.workspace;
-    let mut shown = Vec::new();
-    for db in workspace.select(&selection)? {
-        let prefix = if db.is_model {
-            "models".to_owned()
-        } else {
-            format!("databases.{}", db.name)
-        };
-        let source = |key: &str| workspace.source_of(&format!("{prefix}.{key}"));
-        let settings = vec![
-            (
-                "url".to_owned(),
-                Setting {
-                    value: db
-                        .url
-                        .as_deref()
-                        .map(redact_url)
-                        .unwrap_or_else(|| "(not set)".to_owned()),
-                    source: source("url"),
-                },
-            ),
-            (
-                "migrations".to_owned(),
-                Setting {
-                    value: db.migrations.display().to_string(),
-                    source: if db.is_model {
-                        source("dir")
-                    } else {
-                        source("migrations")
-                    },
-                },
-            ),
-            (
-                "history_table".to_owned(),
-                Setting {
-                    value: db.history_table.clone(),
-                    source: match workspace
-                        .source_of(&format!("{prefix}.history_table"))
-                        .as_str()
-                    {
-                        "default" => workspace.source_of("history_table"),
-                        other => other.to_owned(),
-                    },
-                },
-            ),
-            (
-                "depends_on".to_owned(),
-                Setting {
-                    value: db.depends_on.join(", "),
-                    source: source("depends_on"),
-                },
-            ),
-            (
-                "groups".to_owned(),
-                Setting {
-                    value: db.groups.join(", "),
-                    source: source("groups"),
-                },
-            ),
-        ];
-        shown.push(DatabaseSettings {
+    let shown: Vec<DatabaseSettings> = workspace
+        .select(&selection)?
+        .into_iter()
+        .map(|db| DatabaseSettings {
             name: db.name.clone(),
-            settings,
-        });
-    }
+            settings: settings_of(workspace, db),
+        })
+        .collect();
     match ctx.format {
         Format::Json => {
             let doc = serde_json::json!({
                 "command": "config show",
                 "profile": workspace.profile,
                 "config": workspace.config_path.display().to_string(),
-                "databases": shown.iter().map(|d| serde_json::json!({
-                    "name": d.name,
-                    "settings": d.settings.iter().map(|(k, s)| (k.clone(), serde_json::to_value(s).expect("serialises"))).collect::<serde_json::Map<_, _>>(),
-                })).collect::<Vec<_>>(),
+                "databases": shown,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            redact::out(&serde_json::to_string_pretty(&doc)?);
         }
         Format::Human => {
-            println!(
+            redact::out(&format!(
                 "profile {} from {}",
                 workspace.profile,
                 workspace.config_path.display()
-            );
+            ));
             for db in &shown {
                 let mut table = Table::new();
                 table.load_preset(presets::NOTHING);
-                for (key, setting) in &db.settings {
+                for setting in &db.settings {
                     table.add_row([
-                        format!("  {key}"),
+                        format!("  {}", setting.name),
                         setting.value.clone(),
                         setting.source.clone(),
                     ]);
                 }
-                println!("\n{}\n{table}", db.name);
+                redact::out(&format!("\n{}\n{table}", db.name));
             }
         }
     }
     Ok(Outcome::Done)
+}
+
+fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {
+    let prefix = if db.is_model {
+        "models".to_owned()
+    } else {
+        format!("databases.{}", db.name)
+    };
+    let source = |key: &str| workspace.source_of(&format!("{prefix}.{key}"));
+    let mut settings = Vec::new();
+    match &db.connection {
+        None => settings.push(Setting {
+            name: "url".to_owned(),
+            value: "(not set)".to_owned(),
+            source: "default".to_owned(),
+        }),
+        Some(template) => {
+            let references = template
+                .references()
+                .map(|refs| {
+                    refs.iter()
+                        .map(|r| r.text.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let with_secrets = |from: String| {
+                if references.is_empty() {
+                    from
+                } else {
+                    format!("{from}; secrets {references}")
+                }
+            };
+            let from = match template {
+                ConnectionTemplate::Url(_) => source("url"),
+                ConnectionTemplate::Parts(_) => {
+                    let keys = [
+                        "driver", "host", "port", "user", "password", "database", "socket",
+                    ];
+                    let mut sources: Vec<String> = keys
+                        .iter()
+                        .map(|k| source(k))
+                        .filter(|s| s != "default")
+                        .collect();
+                    sources.dedup();
+                    sources.join(", ")
+                }
+            };
+            settings.push(Setting {
+                name: "url".to_owned(),
+                value: template.display(),
+                source: with_secrets(from),
+            });
+        }
+    }
+    settings.push(Setting {
+        name: "migrations".to_owned(),
+        value: db.migrations.display().to_string(),
+        source: source(if db.is_model { "dir" } else { "migrations" }),
+    });
+    let history_source = match source("history_table").as_str() {
+        "default" => workspace.source_of("history_table"),
+        other => other.to_owned(),
+    };
+    settings.push(Setting {
+        name: "history_table".to_owned(),
+        value: db.history_table.clone(),
+        source: history_source,
+    });
+    settings.push(Setting {
+        name: "depends_on".to_owned(),
+        value: db.depends_on.join(", "),
+        source: source("depends_on"),
+    });
+    settings.push(Setting {
+        name: "groups".to_owned(),
+        value: db.groups.join(", "),
+        source: source("groups"),
+    });
+    settings
 }

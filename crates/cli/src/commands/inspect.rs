@@ -5,7 +5,7 @@ use crate::cli::{DbArg, LockArgs, StatusArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::report::{DatabaseReport, Status, error_chain};
-use skein_config::{ResolvedDatabase, Selection};
+use skein_config::{DatabaseUrls, ResolvedDatabase, Selection};
 use skein_core::Driver;
 use skein_core::engine;
 use skein_core::error::Error as CoreError;
@@ -16,9 +16,11 @@ pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> 
         databases: args.selection.databases,
         groups: args.selection.groups,
     };
+    let databases = ctx.workspace.select(&selection)?;
+    let urls = ctx.urls(&databases).await?;
     let mut reports = Vec::new();
-    for db in ctx.workspace.select(&selection)? {
-        reports.push(match read_inventory(ctx, db).await {
+    for db in databases {
+        reports.push(match read_inventory(ctx, db, &urls).await {
             Ok(inventory) => status_report(&db.name, &inventory),
             Err(e) => DatabaseReport::failed(&db.name, &e),
         });
@@ -36,7 +38,8 @@ pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> 
 
 pub async fn history(ctx: &Context, args: DbArg) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
-    let report = match read_inventory(ctx, db).await {
+    let urls = ctx.urls(&[db]).await?;
+    let report = match read_inventory(ctx, db, &urls).await {
         Ok(inventory) => {
             let mut report = status_report(&db.name, &inventory);
             report.migrations = inventory.entries;
@@ -66,12 +69,16 @@ fn status_report(name: &str, inventory: &Inventory) -> DatabaseReport {
     report
 }
 
-async fn read_inventory(ctx: &Context, db: &ResolvedDatabase) -> Result<Inventory, CoreError> {
+async fn read_inventory(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+) -> Result<Inventory, CoreError> {
     let migrations = context::migrations(db)?;
     let options = ctx
         .connect_options(db, &LockArgs { lock_timeout: None })
         .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
-    let mut conn = context::open(db, options).await?;
+    let mut conn = context::open(db, urls, options).await?;
     let inventory = engine::inventory(&mut conn, &migrations).await;
     conn.close().await;
     inventory

@@ -6,7 +6,7 @@ use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::progress::ProgressPrinter;
 use crate::report::{DatabaseReport, Status, error_chain};
-use skein_config::{ResolvedDatabase, Selection};
+use skein_config::{DatabaseUrls, ResolvedDatabase, Selection};
 use skein_core::Driver;
 use skein_core::engine::{self, RunOptions};
 use skein_core::error::Error as CoreError;
@@ -37,6 +37,7 @@ pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
         groups: args.selection.groups.clone(),
     };
     let databases = ctx.workspace.select(&selection)?;
+    let urls = ctx.urls(&databases).await?;
     let target = Target::Up { to: args.to };
     let options = run_options(ctx, args.allow_out_of_order);
     let mode = Mode::from_flags(args.dry_run, args.sql);
@@ -46,7 +47,7 @@ pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
             reports.push(DatabaseReport::skipped(&db.name, reason));
             continue;
         }
-        reports.push(run_one(ctx, db, target, &options, &args.lock, mode).await);
+        reports.push(run_one(ctx, db, &urls, target, &options, &args.lock, mode).await);
     }
     Ok(conclude(ctx, "up", reports, mode))
 }
@@ -59,18 +60,30 @@ pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Outcome> {
         (None, Some(DownTo::Base)) => DownTarget::Base,
         (None, None) => unreachable!("clap requires --steps or --to"),
     };
+    let urls = ctx.urls(&[db]).await?;
     let options = run_options(ctx, false);
     let mode = Mode::from_flags(args.dry_run, args.sql);
-    let report = run_one(ctx, db, Target::Down(target), &options, &args.lock, mode).await;
+    let report = run_one(
+        ctx,
+        db,
+        &urls,
+        Target::Down(target),
+        &options,
+        &args.lock,
+        mode,
+    )
+    .await;
     Ok(conclude(ctx, "down", vec![report], mode))
 }
 
 pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
+    let urls = ctx.urls(&[db]).await?;
     let options = run_options(ctx, false);
     let mut report = run_one(
         ctx,
         db,
+        &urls,
         Target::Down(DownTarget::Steps(1)),
         &options,
         &args.lock,
@@ -84,6 +97,7 @@ pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Outcome> {
     let again = run_one(
         ctx,
         db,
+        &urls,
         Target::Up { to: reverted },
         &options,
         &args.lock,
@@ -117,30 +131,34 @@ fn conclude(
     let mut outcome = Outcome::Done;
     for report in &reports {
         if let Some(error) = &report.error {
-            eprintln!("{}: {}", report.name, error.message);
+            crate::redact::err(&format!("{}: {}", report.name, error.message));
             outcome = Outcome::Failed;
         }
     }
     outcome
 }
 
+#[allow(clippy::too_many_arguments)] // one per thing that varies between callers
 async fn run_one(
     ctx: &Context,
     db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
     target: Target,
     options: &RunOptions,
     lock: &LockArgs,
     mode: Mode,
 ) -> DatabaseReport {
-    match try_run(ctx, db, target, options, lock, mode).await {
+    match try_run(ctx, db, urls, target, options, lock, mode).await {
         Ok(report) => report,
         Err(failure) => failure,
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn try_run(
     ctx: &Context,
     db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
     target: Target,
     options: &RunOptions,
     lock: &LockArgs,
@@ -152,7 +170,7 @@ async fn try_run(
         DatabaseReport::failed(&db.name, &CoreError::Unsupported(error_chain(e.as_ref())))
     })?;
     let history_table: HistoryTable = connect.history_table.clone();
-    let mut conn = context::open(db, connect).await.map_err(fail)?;
+    let mut conn = context::open(db, urls, connect).await.map_err(fail)?;
     let result = match mode {
         Mode::Apply => {
             let printer = ProgressPrinter::new(&db.name, ctx.shows_progress());
@@ -183,16 +201,13 @@ async fn try_run(
             .map(|plan| {
                 if mode == Mode::Sql {
                     let dialect = conn.dialect();
-                    print!(
-                        "{}",
-                        skein_core::script::render(
-                            &plan,
-                            &migrations,
-                            dialect,
-                            &history_table,
-                            &options.applied_by
-                        )
-                    );
+                    crate::redact::out_raw(&skein_core::script::render(
+                        &plan,
+                        &migrations,
+                        dialect,
+                        &history_table,
+                        &options.applied_by,
+                    ));
                 }
                 let status = if plan.steps.is_empty() {
                     Status::UpToDate

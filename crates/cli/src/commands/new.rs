@@ -48,11 +48,11 @@ pub fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
         Format::Json => {
             let paths: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
             let doc = serde_json::json!({ "command": "new", "database": db.name, "version": version, "files": paths });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            crate::redact::out(&serde_json::to_string_pretty(&doc)?);
         }
         Format::Human => {
             for (path, _) in &files {
-                println!("created {}", path.display());
+                crate::redact::out(&format!("created {}", path.display()));
             }
         }
     }

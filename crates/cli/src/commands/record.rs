@@ -6,7 +6,7 @@ use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::report::{DatabaseReport, Status, error_chain};
 use anyhow::bail;
-use skein_config::ResolvedDatabase;
+use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine::{self, HistoryEdit, StampTarget};
 use skein_core::error::Error as CoreError;
@@ -22,22 +22,36 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
         },
     };
     let applied_by = ctx.applied_by.clone();
-    let report = edit(ctx, db, &args.lock, |mut conn, migrations| async move {
-        let result = engine::stamp(&mut conn, &migrations, target, &applied_by).await;
-        conn.close().await;
-        result
-    })
+    let urls = ctx.urls(&[db]).await?;
+    let report = edit(
+        ctx,
+        db,
+        &urls,
+        &args.lock,
+        |mut conn, migrations| async move {
+            let result = engine::stamp(&mut conn, &migrations, target, &applied_by).await;
+            conn.close().await;
+            result
+        },
+    )
     .await;
     Ok(finish(ctx, "stamp", vec![report]))
 }
 
 pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
-    let report = edit(ctx, db, &args.lock, |mut conn, migrations| async move {
-        let result = engine::repair(&mut conn, &migrations).await;
-        conn.close().await;
-        result
-    })
+    let urls = ctx.urls(&[db]).await?;
+    let report = edit(
+        ctx,
+        db,
+        &urls,
+        &args.lock,
+        |mut conn, migrations| async move {
+            let result = engine::repair(&mut conn, &migrations).await;
+            conn.close().await;
+            result
+        },
+    )
     .await;
     Ok(finish(ctx, "repair", vec![report]))
 }
@@ -45,6 +59,7 @@ pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> 
 async fn edit<F, Fut>(
     ctx: &Context,
     db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
     lock: &LockArgs,
     change: F,
 ) -> DatabaseReport
@@ -57,7 +72,7 @@ where
         let options = ctx
             .connect_options(db, lock)
             .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
-        let conn = context::open(db, options).await?;
+        let conn = context::open(db, urls, options).await?;
         change(conn, migrations).await
     }
     .await;

@@ -251,7 +251,9 @@ fn usage_and_configuration_errors_exit_2() {
     let bad_key = Workspace::new("[default.databases.app]\nurll = \"sqlite://x.db\"\n", &[]);
     let err = bad_key.run(&["status"]).expect(2);
     assert!(
-        err.stderr().contains("unknown field") && err.stderr().contains("urll"),
+        err.stderr().contains(
+            "unknown setting `databases.app.urll` (skein.toml:2 [default]); did you mean `url`?"
+        ),
         "{}",
         err.stderr()
     );
@@ -316,18 +318,27 @@ fn the_profile_comes_from_skein_profile() {
         db.value("SELECT to_regclass('in_pg')::text").as_deref(),
         Some("in_pg")
     );
-    let shown = workspace
-        .run(&["--profile", "pg", "config", "show", "--format", "json"])
-        .expect(0)
-        .json();
-    let url = &shown["databases"][0]["settings"]["url"];
-    assert_eq!(url["source"], "skein.toml [pg]");
+    let url_source = |args: &[&str]| {
+        let shown = workspace.run(args).expect(0).json();
+        let settings = shown["databases"][0]["settings"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let url = settings
+            .iter()
+            .find(|s| s["name"] == "url")
+            .unwrap()
+            .clone();
+        url["source"].as_str().unwrap().to_owned()
+    };
+    // The default URL is on line 3; the pg one on line 6 (after a blank line and its header).
     assert_eq!(
-        workspace
-            .run(&["config", "show", "--format", "json"])
-            .expect(0)
-            .json()["databases"][0]["settings"]["url"]["source"],
-        "skein.toml [default]"
+        url_source(&["--profile", "pg", "config", "show", "--format", "json"]),
+        "skein.toml:6 [pg]"
+    );
+    assert_eq!(
+        url_source(&["config", "show", "--format", "json"]),
+        "skein.toml:3 [default]"
     );
 }
 

@@ -1,0 +1,127 @@
+//! Turns the selected databases' connection templates into URLs: every distinct secret is
+//! fetched once, concurrently, whatever the number of databases that use it. Failures
+//! are grouped by reference, each naming its databases and what to check, never a value.
+
+use crate::connection::RenderError;
+use crate::error::ConfigError;
+use crate::reference::SecretSource;
+use crate::resolve::{ResolvedDatabase, Workspace, absolutize_sqlite};
+use crate::secret::{SecretValue, fetch_all, pick};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The URL of each selected database, and every secret value used (so that output can be
+/// scrubbed of them).
+#[derive(Debug, Default)]
+pub struct DatabaseUrls {
+    pub urls: HashMap<String, SecretValue>,
+    pub secrets: Vec<SecretValue>,
+}
+
+impl Workspace {
+    /// Resolves the URLs of `databases`.
+    pub async fn urls(&self, databases: &[&ResolvedDatabase]) -> Result<DatabaseUrls, ConfigError> {
+        let mut sources = BTreeSet::new();
+        for db in databases {
+            let template = db.connection.as_ref().ok_or_else(|| missing_url(db))?;
+            for reference in template
+                .references()
+                .map_err(|problem| ConfigError::Database {
+                    database: db.name.clone(),
+                    problem,
+                })?
+            {
+                sources.insert(reference.source);
+            }
+        }
+        let fetched = fetch_all(&sources, &self.secret_options, &self.root).await;
+        let mut used: BTreeMap<SecretSource, SecretValue> = BTreeMap::new();
+        let mut failures: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        let mut urls = HashMap::new();
+        for db in databases {
+            let template = db.connection.as_ref().ok_or_else(|| missing_url(db))?;
+            let rendered = template.render(&|reference| {
+                pick(reference, &fetched)
+                    .map(|value| value.expose().to_owned())
+                    .map_err(|problem| (reference.text.clone(), problem))
+            });
+            match rendered {
+                Ok(url) => {
+                    urls.insert(
+                        db.name.clone(),
+                        SecretValue::new(absolutize_sqlite(&url, &self.root)),
+                    );
+                }
+                Err(RenderError::Secret(key)) => {
+                    failures.entry(key).or_default().push(db.name.clone())
+                }
+                Err(RenderError::Template(problem)) => {
+                    return Err(ConfigError::Database {
+                        database: db.name.clone(),
+                        problem,
+                    });
+                }
+            }
+        }
+        if !failures.is_empty() {
+            return Err(ConfigError::Secrets(
+                failures
+                    .into_iter()
+                    .map(|((reference, problem), dbs)| {
+                        format!(
+                            "{}: cannot resolve `{reference}`: {problem}",
+                            name_databases(&dbs)
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        for (source, result) in fetched {
+            if let Ok(value) = result {
+                used.insert(source, value);
+            }
+        }
+        Ok(DatabaseUrls {
+            urls,
+            secrets: used.into_values().collect(),
+        })
+    }
+}
+
+fn missing_url(db: &ResolvedDatabase) -> ConfigError {
+    ConfigError::Database {
+        database: db.name.clone(),
+        problem: if db.is_model {
+            "no connection: set `url` (with `{model}`) or the connection's parts under [<profile>.models]".to_owned()
+        } else {
+            format!(
+                "no connection: set `url` (or host, user, database...) under [<profile>.databases.{0}], or SKEIN_DATABASES__{1}__URL",
+                db.name,
+                db.name.to_uppercase()
+            )
+        },
+    }
+}
+
+/// `database infra`, `databases a, b and c`, or `databases a, b, c and 197 more`.
+fn name_databases(names: &[String]) -> String {
+    match names {
+        [one] => format!("database `{one}`"),
+        _ if names.len() <= 5 => format!(
+            "databases {}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!(
+            "databases {} and {} more",
+            names[..3]
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            names.len() - 3
+        ),
+    }
+}

@@ -1,0 +1,464 @@
+//! A database's connection as configured: a URL, or its parts (driver, host, port, user,
+//! password, database, socket, options). Either may hold secret references. Rendering
+//! substitutes their values: a value that lands in a URL's user or password is
+//! percent-encoded, so a password with `@ : / % #` or spaces just works.
+
+use crate::reference::{SecretRef, Segment, parse_template};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+/// Characters kept as they are in a URL component; everything else is encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The connection settings of one database, as written (references unresolved).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ConnectionSettings {
+    #[serde(default, deserialize_with = "text")]
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub driver: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    #[serde(default, deserialize_with = "text")]
+    pub user: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub password: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub database: Option<String>,
+    /// A Unix-socket directory (PostgreSQL) or socket file (MySQL).
+    #[serde(default, deserialize_with = "text")]
+    pub socket: Option<String>,
+    /// Extra URL parameters, e.g. `sslmode = "require"`.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+/// Accepts numbers and booleans where text is expected: an environment variable such as
+/// `SKEIN_DATABASES__X__PASSWORD=1234` arrives as a number.
+fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        String(String),
+        Integer(i64),
+        Float(f64),
+        Bool(bool),
+    }
+    Ok(Option::<Text>::deserialize(deserializer)?.map(|t| match t {
+        Text::String(s) => s,
+        Text::Integer(i) => i.to_string(),
+        Text::Float(f) => f.to_string(),
+        Text::Bool(b) => b.to_string(),
+    }))
+}
+
+/// The connection after `{model}` is filled in: what to render once secrets are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionTemplate {
+    Url(String),
+    Parts(ConnectionSettings),
+}
+
+impl ConnectionSettings {
+    /// Whether any connection setting is present.
+    pub fn is_set(&self) -> bool {
+        self.url.is_some()
+            || self.host.is_some()
+            || self.database.is_some()
+            || self.socket.is_some()
+            || self.driver.is_some()
+    }
+
+    /// The template, with `{model}` replaced; `None` when nothing is set.
+    pub fn template(&self, model: Option<&str>) -> Result<Option<ConnectionTemplate>, String> {
+        let fill = |value: &Option<String>| -> Option<String> {
+            value
+                .as_ref()
+                .map(|v| model.map_or_else(|| v.clone(), |m| v.replace("{model}", m)))
+        };
+        if let Some(url) = fill(&self.url) {
+            let others = [
+                &self.host,
+                &self.user,
+                &self.password,
+                &self.database,
+                &self.socket,
+                &self.driver,
+            ];
+            if others.iter().any(|o| o.is_some()) || self.port.is_some() {
+                return Err("set either `url` or the parts (driver, host, port, user, password, database, socket), not both".to_owned());
+            }
+            return Ok(Some(ConnectionTemplate::Url(url)));
+        }
+        if !self.is_set() {
+            return Ok(None);
+        }
+        Ok(Some(ConnectionTemplate::Parts(ConnectionSettings {
+            url: None,
+            driver: fill(&self.driver),
+            host: fill(&self.host),
+            port: self.port,
+            user: fill(&self.user),
+            password: fill(&self.password),
+            database: fill(&self.database),
+            socket: fill(&self.socket),
+            options: self
+                .options
+                .iter()
+                .map(|(k, v)| (k.clone(), fill(&Some(v.clone())).unwrap_or_default()))
+                .collect(),
+        })))
+    }
+}
+
+impl ConnectionTemplate {
+    /// Every reference in the template.
+    pub fn references(&self) -> Result<Vec<SecretRef>, String> {
+        let mut references = Vec::new();
+        for value in self.values() {
+            for segment in parse_template(value)? {
+                if let Segment::Reference(reference) = segment {
+                    references.push(reference);
+                }
+            }
+        }
+        Ok(references)
+    }
+
+    fn values(&self) -> Vec<&str> {
+        match self {
+            ConnectionTemplate::Url(url) => vec![url],
+            ConnectionTemplate::Parts(parts) => [
+                &parts.driver,
+                &parts.host,
+                &parts.user,
+                &parts.password,
+                &parts.database,
+                &parts.socket,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(parts.options.values().map(String::as_str))
+            .collect(),
+        }
+    }
+
+    /// The URL, with each reference's value from `lookup`.
+    pub fn render<E>(
+        &self,
+        lookup: &dyn Fn(&SecretRef) -> Result<String, E>,
+    ) -> Result<String, RenderError<E>> {
+        match self {
+            ConnectionTemplate::Url(url) => render_url(url, lookup),
+            ConnectionTemplate::Parts(parts) => render_parts(parts, lookup, true),
+        }
+    }
+
+    /// The template for people: references as written, a literal password as `***`.
+    pub fn display(&self) -> String {
+        match self {
+            ConnectionTemplate::Url(url) => mask_literal_password(url),
+            ConnectionTemplate::Parts(parts) => {
+                let mut shown = parts.clone();
+                if let Some(password) = &shown.password
+                    && !crate::reference::has_references(password)
+                {
+                    shown.password = Some("***".to_owned());
+                }
+                render_parts::<std::convert::Infallible>(&shown, &|r| Ok(r.text.clone()), false)
+                    .unwrap_or_else(|_| "(invalid)".to_owned())
+            }
+        }
+    }
+}
+
+/// Why a template could not be rendered.
+#[derive(Debug)]
+pub enum RenderError<E> {
+    /// The template itself is wrong.
+    Template(String),
+    /// A reference could not be resolved.
+    Secret(E),
+}
+
+fn resolve<E>(
+    value: &str,
+    lookup: &dyn Fn(&SecretRef) -> Result<String, E>,
+) -> Result<String, RenderError<E>> {
+    let mut out = String::new();
+    for segment in parse_template(value).map_err(RenderError::Template)? {
+        match segment {
+            Segment::Literal(text) => out.push_str(&text),
+            Segment::Reference(reference) => {
+                out.push_str(&lookup(&reference).map_err(RenderError::Secret)?)
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Renders a URL template: a reference inside the user-info part (between `://` and `@`)
+/// is percent-encoded; elsewhere it is inserted as it is (a whole URL may come from a secret).
+fn render_url<E>(
+    template: &str,
+    lookup: &dyn Fn(&SecretRef) -> Result<String, E>,
+) -> Result<String, RenderError<E>> {
+    let segments = parse_template(template).map_err(RenderError::Template)?;
+    // Find the user info in the template with each reference standing as one character.
+    let masked: String = segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(text) => text.clone(),
+            Segment::Reference(_) => "\u{1}".to_owned(),
+        })
+        .collect();
+    let userinfo = masked.find("://").and_then(|scheme_end| {
+        let authority_start = scheme_end + 3;
+        let authority_end = masked[authority_start..]
+            .find(['/', '?'])
+            .map_or(masked.len(), |i| authority_start + i);
+        masked[authority_start..authority_end]
+            .rfind('@')
+            .map(|at| (authority_start, authority_start + at))
+    });
+    let mut out = String::new();
+    let mut position = 0;
+    for segment in segments {
+        match segment {
+            Segment::Literal(text) => {
+                position += text.len();
+                out.push_str(&text);
+            }
+            Segment::Reference(reference) => {
+                let value = lookup(&reference).map_err(RenderError::Secret)?;
+                let in_userinfo =
+                    userinfo.is_some_and(|(start, end)| position >= start && position < end);
+                if in_userinfo {
+                    out.extend(utf8_percent_encode(&value, COMPONENT));
+                } else {
+                    out.push_str(&value);
+                }
+                position += "\u{1}".len();
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Builds the URL; `encode` is off only for showing the template to people.
+fn render_parts<E>(
+    parts: &ConnectionSettings,
+    lookup: &dyn Fn(&SecretRef) -> Result<String, E>,
+    encode: bool,
+) -> Result<String, RenderError<E>> {
+    let get = |value: &Option<String>| value.as_deref().map(|v| resolve(v, lookup)).transpose();
+    let driver = get(&parts.driver)?.unwrap_or_else(|| "postgres".to_owned());
+    let encode = |text: &str| {
+        if encode {
+            utf8_percent_encode(text, COMPONENT).to_string()
+        } else {
+            text.to_owned()
+        }
+    };
+    if driver == "sqlite" {
+        let path = get(&parts.database)?.ok_or_else(|| {
+            RenderError::Template(
+                "a SQLite connection needs `database` (the file's path)".to_owned(),
+            )
+        })?;
+        return Ok(format!("sqlite://{path}"));
+    }
+    if !matches!(
+        driver.as_str(),
+        "postgres" | "postgresql" | "mysql" | "mariadb"
+    ) {
+        return Err(RenderError::Template(format!(
+            "unknown driver `{driver}` (use postgres, sqlite or mysql)"
+        )));
+    }
+    let mut url = format!("{driver}://");
+    if let Some(user) = get(&parts.user)? {
+        url.push_str(&encode(&user));
+        if let Some(password) = get(&parts.password)? {
+            url.push(':');
+            url.push_str(&encode(&password));
+        }
+        url.push('@');
+    }
+    if let Some(host) = get(&parts.host)? {
+        url.push_str(&host);
+    }
+    if let Some(port) = parts.port {
+        url.push_str(&format!(":{port}"));
+    }
+    url.push('/');
+    if let Some(database) = get(&parts.database)? {
+        url.push_str(&encode(&database));
+    }
+    let mut query: Vec<String> = Vec::new();
+    if let Some(socket) = get(&parts.socket)? {
+        let key = if driver.starts_with("postgres") {
+            "host"
+        } else {
+            "socket"
+        };
+        query.push(format!("{key}={}", encode(&socket)));
+    }
+    for (key, value) in &parts.options {
+        query.push(format!(
+            "{}={}",
+            encode(key),
+            encode(&resolve(value, lookup)?)
+        ));
+    }
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.join("&"));
+    }
+    Ok(url)
+}
+
+/// `scheme://user:secret@host` -> `scheme://user:***@host`, leaving references visible.
+fn mask_literal_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let start = scheme_end + 3;
+    // Skip over references when looking for the end of the authority.
+    let mut depth = 0;
+    let mut end = url.len();
+    for (i, c) in url[start..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            '/' | '?' if depth == 0 => {
+                end = start + i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let authority = &url[start..end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let userinfo = &authority[..at];
+    match userinfo.find(':') {
+        Some(colon) if !crate::reference::has_references(&userinfo[colon + 1..]) => format!(
+            "{}{}:***{}",
+            &url[..start],
+            &userinfo[..colon],
+            &url[start + at..]
+        ),
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HARD: &str = "p@ss:w/rd%# x";
+
+    fn lookup(reference: &SecretRef) -> Result<String, String> {
+        match reference.text.as_str() {
+            "${env:PW}" => Ok(HARD.to_owned()),
+            "${env:URL}" => Ok("postgres://u:p@h/db".to_owned()),
+            "${env:HOST}" => Ok("db.internal".to_owned()),
+            other => Err(other.to_owned()),
+        }
+    }
+
+    #[test]
+    fn values_in_the_user_info_are_encoded() {
+        let url = ConnectionTemplate::Url("postgres://app:${env:PW}@${env:HOST}:5432/db".into())
+            .render(&lookup)
+            .unwrap();
+        assert_eq!(
+            url,
+            "postgres://app:p%40ss%3Aw%2Frd%25%23%20x@db.internal:5432/db"
+        );
+        let whole = ConnectionTemplate::Url("${env:URL}".into())
+            .render(&lookup)
+            .unwrap();
+        assert_eq!(
+            whole, "postgres://u:p@h/db",
+            "a whole URL from a secret is not encoded"
+        );
+    }
+
+    #[test]
+    fn parts_become_a_url() {
+        let parts = ConnectionSettings {
+            host: Some("127.0.0.1".into()),
+            port: Some(5432),
+            user: Some("app".into()),
+            password: Some("${env:PW}".into()),
+            database: Some("{model}".into()),
+            options: [("sslmode".to_owned(), "disable".to_owned())].into(),
+            ..Default::default()
+        };
+        let template = parts.template(Some("blub_test")).unwrap().unwrap();
+        assert_eq!(
+            template.render(&lookup).unwrap(),
+            "postgres://app:p%40ss%3Aw%2Frd%25%23%20x@127.0.0.1:5432/blub_test?sslmode=disable"
+        );
+        assert_eq!(
+            template.display(),
+            "postgres://app:${env:PW}@127.0.0.1:5432/blub_test?sslmode=disable"
+        );
+        let socket = ConnectionSettings {
+            socket: Some("/var/run/postgresql".into()),
+            user: Some("postgres".into()),
+            database: Some("db".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            socket
+                .template(None)
+                .unwrap()
+                .unwrap()
+                .render(&lookup)
+                .unwrap(),
+            "postgres://postgres@/db?host=%2Fvar%2Frun%2Fpostgresql"
+        );
+    }
+
+    #[test]
+    fn url_and_parts_together_is_an_error() {
+        let both = ConnectionSettings {
+            url: Some("postgres://h/db".into()),
+            host: Some("h".into()),
+            ..Default::default()
+        };
+        assert!(both.template(None).is_err());
+    }
+
+    #[test]
+    fn literal_passwords_are_masked_for_display() {
+        assert_eq!(
+            mask_literal_password("postgres://u:hunter2@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            mask_literal_password("postgres://u:${aws-sm:a/b#pw}@h/db"),
+            "postgres://u:${aws-sm:a/b#pw}@h/db"
+        );
+        assert_eq!(mask_literal_password("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn a_failing_reference_is_reported() {
+        let err = ConnectionTemplate::Url("postgres://u:${env:NOPE}@h/db".into())
+            .render(&lookup)
+            .unwrap_err();
+        assert!(matches!(err, RenderError::Secret(ref r) if r == "${env:NOPE}"));
+    }
+}

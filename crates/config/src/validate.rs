@@ -1,0 +1,101 @@
+//! Catches unknown settings before anything runs, naming where each was set and the
+//! known key it most likely meant.
+
+use crate::error::ConfigError;
+use crate::settings::keys;
+use crate::spans::{SourceFile, describe_source};
+use figment::Figment;
+use figment::value::{Dict, Value};
+
+/// Checks every key of the merged settings against the known ones.
+pub(crate) fn check_keys(
+    figment: &Figment,
+    file: &SourceFile,
+    profile: &str,
+) -> Result<(), ConfigError> {
+    let Ok(root) = figment.extract::<Dict>() else {
+        return Ok(()); // Extraction reports its own error.
+    };
+    let mut problems = Vec::new();
+    let mut check = |prefix: &str, dict: &Dict, known: &[&[&str]]| {
+        for key in dict.keys() {
+            if !known.iter().any(|k| k.contains(&key.as_str())) {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                let all: Vec<&str> = known.iter().flat_map(|k| k.iter().copied()).collect();
+                let suggestion = closest(key, &all)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_else(|| format!("; known here: {}", all.join(", ")));
+                problems.push(format!(
+                    "unknown setting `{path}` ({}){suggestion}",
+                    describe_source(figment, file, profile, &path)
+                ));
+            }
+        }
+    };
+    check("", &root, &[keys::TOP]);
+    if let Some(Value::Dict(_, databases)) = root.get("databases") {
+        for (name, database) in databases {
+            if let Value::Dict(_, settings) = database {
+                check(
+                    &format!("databases.{name}"),
+                    settings,
+                    &[keys::CONNECTION, keys::DATABASE],
+                );
+            }
+        }
+    }
+    if let Some(Value::Dict(_, models)) = root.get("models") {
+        check("models", models, &[keys::CONNECTION, keys::MODELS]);
+    }
+    if let Some(Value::Dict(_, secrets)) = root.get("secrets") {
+        check("secrets", secrets, &[keys::SECRETS]);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(problems.join("\n")))
+    }
+}
+
+/// The known name closest to `name`, if it is close enough to be a typo.
+pub fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_for_typos() {
+        let known = ["infra", "blub_test"];
+        assert_eq!(closest("infr", &known), Some("infra"));
+        assert_eq!(closest("blub_tset", &known), Some("blub_test"));
+        assert_eq!(closest("zzzzzz", &known), None);
+        assert_eq!(closest("urll", keys::CONNECTION), Some("url"));
+    }
+}
