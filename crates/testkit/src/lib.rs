@@ -1,21 +1,20 @@
-//! Test support: a real PostgreSQL server for every test binary, and databases with unique
-//! names that are dropped when the test ends.
-//!
-//! The server is the one at `SKEIN_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`). If none answers there, a throwaway
-//! cluster is made with the machine's `initdb`/`pg_ctl` and stopped when the test process
-//! exits. If that is impossible too, the test fails and says how to start a server.
+//! Test support, all real servers: PostgreSQL (the one at `SKEIN_TEST_POSTGRES_URL`, or a
+//! throwaway cluster), a password-checking PostgreSQL cluster, `moto_server` for AWS
+//! Secrets Manager, and a GCP token and Secret Manager stub. Everything a test starts is
+//! stopped when the test process exits.
 
-use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection as _};
+mod gcp;
+mod moto;
+mod postgres;
+
+pub use gcp::{GcpSecret, GcpStub, silent_endpoint};
+pub use moto::{Moto, moto};
+pub use postgres::{
+    PgServer, SCRAM_PASSWORD, TestDb, exec, password_server, pg_program, postgres, with_database,
+};
+
 use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+use std::process::{Command, Stdio};
 
 /// Runs a future to completion on a runtime of its own, from sync or async code alike.
 pub fn block_on<F>(future: F) -> F::Output
@@ -37,267 +36,35 @@ where
     })
 }
 
-/// The PostgreSQL server the tests use.
-pub struct PgServer {
-    /// A URL to the server's maintenance database, for CREATE/DROP DATABASE.
-    pub admin_url: String,
-}
-
-/// The server, found or started once per test binary.
-pub fn postgres() -> &'static PgServer {
-    static SERVER: OnceLock<PgServer> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let url = std::env::var("SKEIN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-        if answers(&url) {
-            return PgServer { admin_url: url };
-        }
-        match start_throwaway_cluster() {
-            Ok(admin_url) => PgServer { admin_url },
-            Err(why) => panic!(
-                "no PostgreSQL answers at {url} and no throwaway cluster could be started ({why}).\n\
-                 Start one (e.g. `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) \
-                 or point SKEIN_TEST_POSTGRES_URL at a server where the user may create databases."
-            ),
-        }
-    })
-}
-
-fn answers(url: &str) -> bool {
-    let url = url.to_owned();
-    block_on(async move {
-        match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&url)).await {
-            Ok(Ok(conn)) => {
-                let _ = conn.close().await;
-                true
-            }
-            _ => false,
-        }
-    })
-}
-
-/// A database made for one test; dropped (with its connections) when this value drops.
-pub struct TestDb {
-    pub name: String,
-    pub url: String,
-    admin_url: String,
-}
-
-impl TestDb {
-    /// A fresh, empty database named `skein_test_<tag>_<pid>_<n>`.
-    pub fn new(tag: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let server = postgres();
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("skein_test_{tag}_{}_{n}", std::process::id());
-        let admin_url = server.admin_url.clone();
-        exec(&admin_url, &format!("DROP DATABASE IF EXISTS \"{name}\""));
-        exec(&admin_url, &format!("CREATE DATABASE \"{name}\""));
-        let url = with_database(&admin_url, &name);
-        TestDb {
-            name,
-            url,
-            admin_url,
-        }
-    }
-
-    /// Runs SQL (several statements allowed) in this database.
-    pub fn exec(&self, sql: &str) {
-        exec(&self.url, sql);
-    }
-
-    /// The first column of every row of `sql`, as text.
-    pub fn column(&self, sql: &str) -> Vec<Option<String>> {
-        let url = self.url.clone();
-        let sql = sql.to_owned();
-        block_on(async move {
-            let mut conn = PgConnection::connect(&url)
-                .await
-                .expect("connect to the test database");
-            let rows: Vec<(Option<String>,)> = sqlx::query_as(AssertSqlSafe(sql))
-                .fetch_all(&mut conn)
-                .await
-                .expect("query the test database");
-            let _ = conn.close().await;
-            rows.into_iter().map(|(v,)| v).collect()
-        })
-    }
-
-    /// One text value.
-    pub fn value(&self, sql: &str) -> Option<String> {
-        self.column(sql).into_iter().next().flatten()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        exec(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
-        );
-    }
-}
-
-/// Runs SQL at `url`, panicking with the server's message on failure.
-pub fn exec(url: &str, sql: &str) {
-    let url = url.to_owned();
-    let sql = sql.to_owned();
-    block_on(async move {
-        let mut conn = PgConnection::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-        sqlx::raw_sql(AssertSqlSafe(sql.clone()))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let _ = conn.close().await;
-    })
-}
-
-/// `url` with its database replaced by `database`.
-pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{database}", &base[..path_start]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
-}
-
-/// A PostgreSQL program (`initdb`, `pg_ctl`, `psql`, `pg_dump`) from PATH or the Debian layout.
-pub fn pg_program(name: &str) -> Option<PathBuf> {
-    let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    });
-    from_path.or_else(|| {
-        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name)))
-            .filter(|p| p.is_file())
-            .collect();
-        versions.sort();
-        versions.pop()
-    })
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// Runs a PostgreSQL program, as the `postgres` user when we are root (initdb refuses root).
-fn run_pg(program: &Path, args: &[&str], as_postgres: bool) -> Result<(), String> {
-    let mut command = if as_postgres {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(program);
-        c
-    } else {
-        Command::new(program)
-    };
-    let output = command
-        .args(args)
-        .output()
-        .map_err(|e| format!("{}: {e}", program.display()))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} failed: {}",
-            program.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
-}
-
-/// Makes a cluster in a temporary folder on a free port, trust auth, and arranges for it
-/// to stop when this process exits. Returns its admin URL.
-fn start_throwaway_cluster() -> Result<String, String> {
-    let initdb =
-        pg_program("initdb").ok_or("initdb not found on PATH or under /usr/lib/postgresql")?;
-    let pg_ctl = pg_program("pg_ctl").ok_or("pg_ctl not found")?;
-    let as_postgres = running_as_root();
-    let dir = tempfile::Builder::new()
-        .prefix("skein-pg-")
-        .tempdir()
-        .map_err(|e| e.to_string())?
-        .keep();
-    if as_postgres {
-        let status = Command::new("chown")
-            .args(["-R", "postgres"])
-            .arg(&dir)
-            .status()
-            .map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err("cannot chown the cluster folder to postgres".to_owned());
-        }
-    }
-    let data = dir.join("data");
-    let data_str = data.to_string_lossy().into_owned();
-    run_pg(
-        &initdb,
-        &[
-            "-D",
-            &data_str,
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "--no-sync",
-        ],
-        as_postgres,
-    )?;
-    let port = free_port()?;
-    let options = format!(
-        "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=200",
-        dir.display()
-    );
-    let log = dir.join("server.log").to_string_lossy().into_owned();
-    run_pg(
-        &pg_ctl,
-        &["-D", &data_str, "-o", &options, "-l", &log, "-w", "start"],
-        as_postgres,
-    )?;
-    // Stop the cluster once this test process is gone, whichever way it ends.
-    let stop = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runner}{pg_ctl} -D {data} -m immediate stop; rm -rf {dir}",
-        pid = std::process::id(),
-        runner = if as_postgres {
-            "runuser -u postgres -- "
-        } else {
-            ""
-        },
-        pg_ctl = pg_ctl.display(),
-        data = data_str,
-        dir = dir.display(),
+/// Runs `stop` (a shell command) once this test process has exited, however it ends.
+pub(crate) fn when_this_process_exits(stop: &str) -> std::io::Result<()> {
+    let script = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 1; done; {stop}",
+        std::process::id()
     );
     Command::new("sh")
-        .args(["-c", &stop])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| e.to_string())?;
-    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    eprintln!("skein-testkit: started a throwaway PostgreSQL cluster at {url}");
-    Ok(url)
+        .map(|_| ())
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("a local address").port()
+}
+
+/// Waits until something accepts connections on `port`.
+pub(crate) fn wait_for_port(port: u16, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not start on port {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

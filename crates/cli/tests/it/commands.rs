@@ -257,6 +257,23 @@ fn usage_and_configuration_errors_exit_2() {
         "{}",
         err.stderr()
     );
+    let bad_value = Workspace::new("[default]\nconcurrency = \"lots\"\n", &[]);
+    let err = bad_value.run(&["status"]).expect(2);
+    assert!(
+        err.stderr().contains(
+            "`concurrency` (skein.toml:2 [default]): invalid type: found string \"lots\""
+        ),
+        "{}",
+        err.stderr()
+    );
+    let mut from_env = workspace.command(&["status"]);
+    from_env.env("SKEIN_DATABASES__APP__PORTT", "1");
+    let out = Run(from_env.output().unwrap()).expect(2);
+    assert!(
+        out.stderr().contains("unknown setting `databases.app.portt` (env SKEIN_DATABASES__APP__PORTT); did you mean `port`?"),
+        "{}",
+        out.stderr()
+    );
     workspace.run(&["down", "--db", "app"]).expect(2);
     let missing = workspace
         .run(&["--config", "nope.toml", "status"])

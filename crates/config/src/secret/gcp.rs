@@ -29,8 +29,8 @@ pub(super) async fn fetch(
         let token = provider.token(&[SCOPE]).await.map_err(|e| {
             format!("cannot get a Google access token: {e}; check the credentials and that their token endpoint is reachable")
         })?;
+        // No client timeout: each fetch runs under `with_timeouts`, which says what timed out.
         let http = reqwest::Client::builder()
-            .timeout(options.timeout)
             .build()
             .map_err(|e| format!("cannot start an HTTP client: {e}"))?;
         Ok::<_, String>((http, token))
