@@ -3,6 +3,7 @@
 //! Command-line flags are applied last, by the caller.
 
 use crate::error::ConfigError;
+use crate::reference::expand_local;
 use crate::resolve::{Workspace, resolve};
 use crate::settings::Settings;
 use crate::spans::{SourceFile, describe_source};
@@ -66,9 +67,16 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
     let figment = figment.select(profile.as_str());
     let file = SourceFile::read(&path);
     check_keys(&figment, &file, &profile)?;
-    let settings: Settings = figment
+    let mut settings: Settings = figment
         .extract()
         .map_err(|err| invalid_value(err, &figment, &file, &profile))?;
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    expand_references(&mut settings, &root).map_err(|(key, problem)| {
+        ConfigError::Invalid(format!(
+            "`{key}` ({}): {problem}",
+            describe_source(&figment, &file, &profile, &key)
+        ))
+    })?;
     resolve(settings, figment, file, profile)
 }
 
@@ -106,4 +114,37 @@ fn invalid_value(
         })
         .collect();
     ConfigError::Invalid(messages.join("\n"))
+}
+
+/// Expands `${env:...}` / `${file:...}` in every setting that is not a connection;
+/// connections are resolved later, with the secret managers, for the selected databases.
+fn expand_references(settings: &mut Settings, root: &Path) -> Result<(), (String, String)> {
+    let expand = |key: String, value: &mut String| -> Result<(), (String, String)> {
+        *value = expand_local(value, root).map_err(|problem| (key, problem))?;
+        Ok(())
+    };
+    expand("history_table".to_owned(), &mut settings.history_table)?;
+    expand("lock_timeout".to_owned(), &mut settings.lock_timeout)?;
+    expand("secrets.timeout".to_owned(), &mut settings.secrets.timeout)?;
+    if let Some(endpoint) = &mut settings.secrets.gcp_endpoint {
+        expand("secrets.gcp_endpoint".to_owned(), endpoint)?;
+    }
+    if let Some(region) = &mut settings.secrets.aws_region {
+        expand("secrets.aws_region".to_owned(), region)?;
+    }
+    for (name, db) in &mut settings.databases {
+        if let Some(migrations) = &mut db.migrations {
+            expand(format!("databases.{name}.migrations"), migrations)?;
+        }
+        if let Some(table) = &mut db.history_table {
+            expand(format!("databases.{name}.history_table"), table)?;
+        }
+    }
+    if let Some(models) = &mut settings.models {
+        expand("models.dir".to_owned(), &mut models.dir)?;
+        if let Some(template) = &mut models.template {
+            expand("models.template".to_owned(), template)?;
+        }
+    }
+    Ok(())
 }

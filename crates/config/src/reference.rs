@@ -205,6 +205,35 @@ fn gcp_name(name: &str) -> Result<String, String> {
     }
 }
 
+/// Expands `${env:...}` and `${file:...}` in a setting that is not a connection (a folder,
+/// a table name, a timeout). Secret managers are for connections, where secrets belong.
+pub fn expand_local(value: &str, root: &std::path::Path) -> Result<String, String> {
+    let mut out = String::new();
+    for segment in parse_template(value)? {
+        match segment {
+            Segment::Literal(text) => out.push_str(&text),
+            Segment::Reference(reference) => out.push_str(&match &reference.source {
+                SecretSource::Env { name } => match std::env::var(name).ok().filter(|v| !v.is_empty()) {
+                    Some(value) => value,
+                    None => reference
+                        .fallback
+                        .clone()
+                        .ok_or_else(|| format!("`{reference}`: the environment variable {name} is not set"))?,
+                },
+                SecretSource::File { path } => std::fs::read_to_string(root.join(path))
+                    .map(|text| text.trim_end_matches(['\n', '\r']).to_owned())
+                    .map_err(|e| format!("`{reference}`: cannot read {path}: {e}"))?,
+                SecretSource::Aws { .. } | SecretSource::Gcp { .. } => {
+                    return Err(format!(
+                        "`{reference}`: secret managers can be used in connection settings (url, user, password, ...) only"
+                    ));
+                }
+            }),
+        }
+    }
+    Ok(out)
+}
+
 /// Whether a value has any reference in it.
 pub fn has_references(value: &str) -> bool {
     parse_template(value)
@@ -278,6 +307,21 @@ mod tests {
             let err = parse_reference(body).unwrap_err();
             assert!(err.contains(expected), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn local_expansion_outside_connections() {
+        let root = std::path::Path::new("/");
+        assert_eq!(
+            expand_local("db/${env:SKEIN_TEST_NEVER_SET:-infra}", root).unwrap(),
+            "db/infra"
+        );
+        assert!(
+            expand_local("${aws-sm:x}", root)
+                .unwrap_err()
+                .contains("connection settings")
+        );
+        assert_eq!(expand_local("plain", root).unwrap(), "plain");
     }
 
     #[test]
