@@ -73,6 +73,85 @@ pub enum HistoryChange {
     },
 }
 
+/// Reads a history row whose columns are in the order of [`Dialect::select_history`].
+fn applied_migration<'r, R>(row: &'r R) -> Result<AppliedMigration, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(AppliedMigration {
+        version: row.try_get(0)?,
+        description: row.try_get(1)?,
+        checksum: row.try_get(2)?,
+        kind: MigrationKind::parse(&row.try_get::<String, _>(3)?),
+        applied_at: row.try_get(4)?,
+        applied_by: row.try_get(5)?,
+        execution_ms: row.try_get(6)?,
+        success: row.try_get(7)?,
+    })
+}
+
+/// The statement, with its values bound, that makes one history change. An inserted row
+/// gets `execution_ms` and `success` as given.
+fn history_query<'q, DB>(
+    dialect: Dialect,
+    table: &HistoryTable,
+    change: &HistoryChange,
+    execution_ms: i64,
+    success: bool,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    use sqlx::AssertSqlSafe;
+    match change {
+        HistoryChange::Insert {
+            version,
+            description,
+            checksum,
+            kind,
+            applied_by,
+        } => sqlx::query(AssertSqlSafe(dialect.insert_history(table)))
+            .bind(*version)
+            .bind(description.clone())
+            .bind(checksum.clone())
+            .bind(kind.as_str().to_owned())
+            .bind(applied_by.clone())
+            .bind(execution_ms)
+            .bind(success),
+        HistoryChange::Delete { version } => {
+            sqlx::query(AssertSqlSafe(dialect.delete_history(table))).bind(*version)
+        }
+        HistoryChange::SetChecksum { version, checksum } => {
+            sqlx::query(AssertSqlSafe(dialect.set_checksum(table)))
+                .bind(checksum.clone())
+                .bind(*version)
+        }
+    }
+}
+
+/// The history change that records a step.
+fn history_change(step: &StepRun<'_>) -> HistoryChange {
+    match step.direction {
+        Direction::Up => HistoryChange::Insert {
+            version: step.version,
+            description: step.description.to_owned(),
+            checksum: step.checksum.to_owned(),
+            kind: MigrationKind::Migration,
+            applied_by: step.applied_by.to_owned(),
+        },
+        Direction::Down => HistoryChange::Delete {
+            version: step.version,
+        },
+    }
+}
+
 /// A backend.
 pub trait Driver: Send {
     fn dialect(&self) -> Dialect;

@@ -1,7 +1,10 @@
 //! PostgreSQL: statements sent one by one over the simple protocol (as psql does), errors
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
-use super::{ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, redact_url};
+use super::{
+    ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, applied_migration, history_change,
+    history_query, redact_url,
+};
 use crate::dialect::{Dialect, HistoryValues};
 use crate::error::{Error, Result, StatementError};
 use crate::history::{AppliedMigration, MigrationKind};
@@ -80,21 +83,10 @@ impl PostgresDriver {
             .map_err(Error::database("looking for the history table"))
     }
 
-    async fn record(
-        &mut self,
-        sql: String,
-        step: &StepRun<'_>,
-        ms: i64,
-        success: bool,
-    ) -> Result<()> {
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(step.version)
-            .bind(step.description)
-            .bind(step.checksum)
-            .bind(MigrationKind::Migration.as_str())
-            .bind(step.applied_by)
-            .bind(ms)
-            .bind(success)
+    /// Inserts the step's history row as unfinished (a step run outside a transaction).
+    async fn record_unfinished(&mut self, step: &StepRun<'_>) -> Result<()> {
+        let table = &self.options.history_table;
+        history_query::<sqlx::Postgres>(Dialect::Postgres, table, &history_change(step), 0, false)
             .execute(&mut self.conn)
             .await
             .map_err(Error::database(
@@ -176,10 +168,7 @@ impl PostgresDriver {
         let table = self.options.history_table.clone();
         let dialect = Dialect::Postgres;
         match step.direction {
-            Direction::Up => {
-                self.record(dialect.insert_history(&table), &step, 0, false)
-                    .await?
-            }
+            Direction::Up => self.record_unfinished(&step).await?,
             Direction::Down => {
                 let sql = dialect.fail_history(&table);
                 self.by_version(sql, step.version, "marking the history row")
@@ -361,18 +350,7 @@ impl Driver for PostgresDriver {
             .await
             .map_err(Error::database("reading the history table"))?;
         rows.iter()
-            .map(|row| {
-                Ok(AppliedMigration {
-                    version: row.try_get(0)?,
-                    description: row.try_get(1)?,
-                    checksum: row.try_get(2)?,
-                    kind: MigrationKind::parse(row.try_get(3)?),
-                    applied_at: row.try_get(4)?,
-                    applied_by: row.try_get(5)?,
-                    execution_ms: row.try_get(6)?,
-                    success: row.try_get(7)?,
-                })
-            })
+            .map(applied_migration)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(Error::database("reading the history table"))
     }
@@ -440,32 +418,7 @@ impl Driver for PostgresDriver {
             .await
             .map_err(Error::database("starting a transaction"))?;
         for change in changes {
-            let query = match change {
-                HistoryChange::Insert {
-                    version,
-                    description,
-                    checksum,
-                    kind,
-                    applied_by,
-                } => sqlx::query(AssertSqlSafe(Dialect::Postgres.insert_history(&table)))
-                    .bind(*version)
-                    .bind(description.as_str())
-                    .bind(checksum.as_str())
-                    .bind(kind.as_str())
-                    .bind(applied_by.as_str())
-                    .bind(0_i64)
-                    .bind(true),
-                HistoryChange::Delete { version } => {
-                    sqlx::query(AssertSqlSafe(Dialect::Postgres.delete_history(&table)))
-                        .bind(*version)
-                }
-                HistoryChange::SetChecksum { version, checksum } => {
-                    sqlx::query(AssertSqlSafe(Dialect::Postgres.set_checksum(&table)))
-                        .bind(checksum.as_str())
-                        .bind(*version)
-                }
-            };
-            query
+            history_query::<sqlx::Postgres>(Dialect::Postgres, &table, change, 0, true)
                 .execute(&mut *tx)
                 .await
                 .map_err(Error::database("changing the history table"))?;

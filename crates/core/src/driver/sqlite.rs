@@ -2,16 +2,19 @@
 //! `BEGIN IMMEDIATE` transaction (one writer at a time, others wait up to the busy
 //! timeout) and first checks that no other process recorded it meanwhile.
 
-use super::{ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun};
+use super::{
+    ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, applied_migration, history_change,
+    history_query,
+};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
-use crate::history::{AppliedMigration, MigrationKind};
+use crate::history::AppliedMigration;
 use crate::migration::Script;
 use crate::plan::Direction;
 use crate::position::line_column;
 use crate::split::split;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{AssertSqlSafe, Connection as _, Row as _};
+use sqlx::{AssertSqlSafe, Connection as _};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
@@ -88,31 +91,7 @@ impl SqliteDriver {
 
     async fn write(&mut self, change: &HistoryChange, ms: i64, success: bool) -> Result<()> {
         let table = &self.options.history_table;
-        let query = match change {
-            HistoryChange::Insert {
-                version,
-                description,
-                checksum,
-                kind,
-                applied_by,
-            } => sqlx::query(AssertSqlSafe(Dialect::Sqlite.insert_history(table)))
-                .bind(*version)
-                .bind(description.clone())
-                .bind(checksum.clone())
-                .bind(kind.as_str())
-                .bind(applied_by.clone())
-                .bind(ms)
-                .bind(success),
-            HistoryChange::Delete { version } => {
-                sqlx::query(AssertSqlSafe(Dialect::Sqlite.delete_history(table))).bind(*version)
-            }
-            HistoryChange::SetChecksum { version, checksum } => {
-                sqlx::query(AssertSqlSafe(Dialect::Sqlite.set_checksum(table)))
-                    .bind(checksum.clone())
-                    .bind(*version)
-            }
-        };
-        query
+        history_query::<sqlx::Sqlite>(Dialect::Sqlite, table, change, ms, success)
             .execute(&mut self.conn)
             .await
             .map_err(Error::database("changing the history table"))?;
@@ -186,22 +165,6 @@ impl SqliteDriver {
     }
 }
 
-/// The history change that records a step.
-fn history_change(step: &StepRun<'_>) -> HistoryChange {
-    match step.direction {
-        Direction::Up => HistoryChange::Insert {
-            version: step.version,
-            description: step.description.to_owned(),
-            checksum: step.checksum.to_owned(),
-            kind: MigrationKind::Migration,
-            applied_by: step.applied_by.to_owned(),
-        },
-        Direction::Down => HistoryChange::Delete {
-            version: step.version,
-        },
-    }
-}
-
 impl Driver for SqliteDriver {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
@@ -225,18 +188,7 @@ impl Driver for SqliteDriver {
             .await
             .map_err(Error::database("reading the history table"))?;
         rows.iter()
-            .map(|row| {
-                Ok(AppliedMigration {
-                    version: row.try_get(0)?,
-                    description: row.try_get(1)?,
-                    checksum: row.try_get(2)?,
-                    kind: MigrationKind::parse(row.try_get(3)?),
-                    applied_at: row.try_get(4)?,
-                    applied_by: row.try_get(5)?,
-                    execution_ms: row.try_get(6)?,
-                    success: row.try_get(7)?,
-                })
-            })
+            .map(applied_migration)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(Error::database("reading the history table"))
     }
