@@ -84,20 +84,45 @@ pub struct DbArg {
     pub database: String,
 }
 
+/// How a command runs over many databases.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FleetArgs {
+    /// Databases worked on at once (default: `concurrency` in the config, 8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: Option<u16>,
+    /// Start no new database after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Only the databases of shard K of N (by a stable hash of the name), plus what they
+    /// depend on; `auto` takes K from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// The number of shards for `--shard auto`.
+    #[arg(long, value_name = "N", env = "SKEIN_SHARDS")]
+    pub shards: Option<u32>,
+}
+
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
     pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Exit 3 if anything is pending or has a problem.
     #[arg(long)]
     pub check: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct LockArgs {
     /// How long to wait for another skein's lock (e.g. 30s, 2m).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
+    /// How long to retry a connection that fails for a passing reason (default 30s).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +143,8 @@ pub struct UpArgs {
     pub allow_out_of_order: bool,
     #[command(flatten)]
     pub lock: LockArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,13 +1,16 @@
 //! What every command needs: the loaded workspace, output settings, and the means to open
 //! one database with its migrations.
 
-use crate::cli::{Format, GlobalArgs, LockArgs};
+use crate::cli::{FleetArgs, Format, GlobalArgs, LockArgs};
+use crate::fleet::Fleet;
 use anyhow::Context as _;
 use skein_config::{DatabaseUrls, LoadOptions, ResolvedDatabase, Workspace};
 use skein_core::driver::ConnectOptions;
 use skein_core::history::HistoryTable;
 use skein_core::source::{FolderSource, MigrationSource};
 use skein_core::{Connection, Migration};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 pub struct Context {
     pub workspace: Workspace,
@@ -15,6 +18,8 @@ pub struct Context {
     pub quiet: bool,
     /// `user@host skein/<version>`, recorded in the history.
     pub applied_by: String,
+    /// Set when a signal asks the run to stop.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Context {
@@ -30,6 +35,36 @@ impl Context {
             format: global.format,
             quiet: global.quiet,
             applied_by: applied_by(),
+            stop: crate::signals::install(),
+        })
+    }
+
+    /// How `args` run over the selected databases.
+    pub fn fleet(&self, args: &FleetArgs) -> Fleet {
+        Fleet {
+            concurrency: args
+                .concurrency
+                .map_or(self.workspace.settings.concurrency, usize::from)
+                .max(1),
+            fail_fast: args.fail_fast,
+            stop: self.stop.clone(),
+        }
+    }
+
+    /// The databases a selection names, narrowed to a shard when asked.
+    pub fn select(
+        &self,
+        selection: &crate::cli::Selection,
+        fleet: &FleetArgs,
+    ) -> anyhow::Result<Vec<&ResolvedDatabase>> {
+        let selection = skein_config::Selection {
+            databases: selection.databases.clone(),
+            groups: selection.groups.clone(),
+        };
+        let databases = self.workspace.select(&selection)?;
+        Ok(match crate::fleet::parse_shard(fleet)? {
+            Some(shard) => crate::fleet::shard(databases, &self.workspace.databases, shard),
+            None => databases,
         })
     }
 
@@ -44,6 +79,9 @@ impl Context {
         Ok(ConnectOptions {
             history_table,
             lock_timeout: lock.lock_timeout.unwrap_or(self.workspace.lock_timeout),
+            connect_timeout: lock
+                .connect_timeout
+                .unwrap_or(std::time::Duration::from_secs(30)),
         })
     }
 

@@ -11,6 +11,7 @@ pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// `--check` found something pending or a problem.
 pub const CHECK_FAILED: u8 = 3;
+// 130 and 143: interrupted by SIGINT or SIGTERM (see `signals`).
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,11 @@ pub fn run(cli: Cli) -> ExitCode {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(crate::commands::run(cli)) {
+    let outcome = runtime.block_on(crate::commands::run(cli));
+    if let Some(code) = crate::signals::exit_code() {
+        return ExitCode::from(code);
+    }
+    match outcome {
         Ok(Outcome::Done) => ExitCode::from(SUCCESS),
         Ok(Outcome::Failed) => ExitCode::from(FAILURE),
         Ok(Outcome::CheckFailed) => ExitCode::from(CHECK_FAILED),

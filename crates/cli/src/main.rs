@@ -4,10 +4,12 @@ mod cli;
 mod commands;
 mod context;
 mod exit;
+mod fleet;
 mod logging;
 mod progress;
 mod redact;
 mod report;
+mod signals;
 
 use clap::Parser;
 

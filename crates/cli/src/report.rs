@@ -31,7 +31,9 @@ pub enum Status {
     /// `status`: applied migrations have problems (modified, missing, failed).
     Problems,
     Failed,
-    /// Not attempted: a dependency failed.
+    /// Stopped by a signal between two migrations.
+    Interrupted,
+    /// Not attempted: a dependency failed, `--fail-fast` tripped or a signal arrived.
     Skipped,
 }
 
@@ -79,7 +81,11 @@ impl DatabaseReport {
     }
 
     pub fn failed(name: &str, error: &CoreError) -> Self {
-        let mut report = DatabaseReport::new(name, Status::Failed);
+        let status = match error {
+            CoreError::Interrupted { .. } => Status::Interrupted,
+            _ => Status::Failed,
+        };
+        let mut report = DatabaseReport::new(name, status);
         report.error = Some(ErrorReport::from_core(error));
         if let CoreError::Plan(skein_core::error::PlanError::Blocked(problems)) = error {
             report.problems = problems.clone();
@@ -163,6 +169,7 @@ fn status_text(status: Status) -> &'static str {
         Status::Pending => "pending",
         Status::Problems => "problems",
         Status::Failed => "failed",
+        Status::Interrupted => "interrupted",
         Status::Skipped => "skipped",
     }
 }

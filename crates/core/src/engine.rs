@@ -8,6 +8,8 @@ use crate::migration::{Migration, Version};
 use crate::plan::{Direction, Inventory, Plan, PlanOptions, State, Step, Target, plan};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Progress events, for printers.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +49,9 @@ pub struct RunOptions {
     pub plan: PlanOptions,
     /// Recorded in `applied_by`: `user@host skein/<version>`.
     pub applied_by: String,
+    /// Set (by a signal handler) to stop before the next step; the step in flight
+    /// finishes or rolls back first.
+    pub stop: Arc<AtomicBool>,
 }
 
 /// One step that ran.
@@ -141,6 +146,12 @@ async fn migrate_locked<D: Driver>(
                 .as_ref()
                 .expect("the planner checked the down file"),
         };
+        if options.stop.load(Ordering::SeqCst) {
+            return Err(RunFailure {
+                report,
+                error: Error::Interrupted { next: step.version },
+            });
+        }
         events.event(Event::StepStarted { step });
         let run = StepRun {
             version: step.version,

@@ -167,6 +167,8 @@ pub enum Error {
         #[source]
         cause: Box<StatementError>,
     },
+    #[error("interrupted before version {next}; run the command again to go on")]
+    Interrupted { next: Version },
     #[error("{0}")]
     Unsupported(String),
     #[error(

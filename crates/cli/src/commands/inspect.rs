@@ -5,26 +5,26 @@ use crate::cli::{DbArg, LockArgs, StatusArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::report::{DatabaseReport, Status, error_chain};
-use skein_config::{DatabaseUrls, ResolvedDatabase, Selection};
+use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine;
 use skein_core::error::Error as CoreError;
 use skein_core::plan::Inventory;
 
 pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> {
-    let selection = Selection {
-        databases: args.selection.databases,
-        groups: args.selection.groups,
-    };
-    let databases = ctx.workspace.select(&selection)?;
+    let databases = ctx.select(&args.selection, &args.fleet)?;
     let urls = ctx.urls(&databases).await?;
-    let mut reports = Vec::new();
-    for db in databases {
-        reports.push(match read_inventory(ctx, db, &urls).await {
-            Ok(inventory) => status_report(&db.name, &inventory),
-            Err(e) => DatabaseReport::failed(&db.name, &e),
-        });
-    }
+    let lock = &args.lock;
+    let reports = crate::fleet::run(&databases, &ctx.fleet(&args.fleet), |db| {
+        let urls = &urls;
+        async move {
+            match read_inventory(ctx, db, urls, lock).await {
+                Ok(inventory) => status_report(&db.name, &inventory),
+                Err(e) => DatabaseReport::failed(&db.name, &e),
+            }
+        }
+    })
+    .await;
     let behind = reports
         .iter()
         .any(|r| matches!(r.status, Status::Pending | Status::Problems));
@@ -39,7 +39,7 @@ pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> 
 pub async fn history(ctx: &Context, args: DbArg) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
     let urls = ctx.urls(&[db]).await?;
-    let report = match read_inventory(ctx, db, &urls).await {
+    let report = match read_inventory(ctx, db, &urls, &LockArgs::default()).await {
         Ok(inventory) => {
             let mut report = status_report(&db.name, &inventory);
             report.migrations = inventory.entries;
@@ -73,10 +73,11 @@ async fn read_inventory(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
+    lock: &LockArgs,
 ) -> Result<Inventory, CoreError> {
     let migrations = context::migrations(db)?;
     let options = ctx
-        .connect_options(db, &LockArgs { lock_timeout: None })
+        .connect_options(db, lock)
         .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
     let mut conn = context::open(db, urls, options).await?;
     let inventory = engine::inventory(&mut conn, &migrations).await;

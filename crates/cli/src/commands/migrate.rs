@@ -1,12 +1,13 @@
 //! `up`, `down` and `redo`: plan and apply, or print the plan (`--dry-run`) or its SQL (`--sql`).
 
-use super::{finish, skip_reason};
+use super::finish;
 use crate::cli::{DownArgs, DownTo, LockArgs, RedoArgs, UpArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
+use crate::fleet;
 use crate::progress::ProgressPrinter;
 use crate::report::{DatabaseReport, Status, error_chain};
-use skein_config::{DatabaseUrls, ResolvedDatabase, Selection};
+use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine::{self, RunOptions};
 use skein_core::error::Error as CoreError;
@@ -32,23 +33,19 @@ impl Mode {
 }
 
 pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
-    let selection = Selection {
-        databases: args.selection.databases.clone(),
-        groups: args.selection.groups.clone(),
-    };
-    let databases = ctx.workspace.select(&selection)?;
+    let databases = ctx.select(&args.selection, &args.fleet)?;
     let urls = ctx.urls(&databases).await?;
     let target = Target::Up { to: args.to };
     let options = run_options(ctx, args.allow_out_of_order);
     let mode = Mode::from_flags(args.dry_run, args.sql);
-    let mut reports = Vec::new();
-    for db in databases {
-        if let Some(reason) = skip_reason(db, &reports) {
-            reports.push(DatabaseReport::skipped(&db.name, reason));
-            continue;
-        }
-        reports.push(run_one(ctx, db, &urls, target, &options, &args.lock, mode).await);
+    let mut fleet = ctx.fleet(&args.fleet);
+    if mode == Mode::Sql {
+        fleet.concurrency = 1; // scripts are printed whole, one database after another
     }
+    let reports = fleet::run(&databases, &fleet, |db| {
+        run_one(ctx, db, &urls, target, &options, &args.lock, mode)
+    })
+    .await;
     Ok(conclude(ctx, "up", reports, mode))
 }
 
@@ -115,6 +112,7 @@ fn run_options(ctx: &Context, allow_out_of_order: bool) -> RunOptions {
     RunOptions {
         plan: PlanOptions { allow_out_of_order },
         applied_by: ctx.applied_by.clone(),
+        stop: ctx.stop.clone(),
     }
 }
 

@@ -10,7 +10,6 @@ use crate::cli::{Cli, Command, ConfigCommand};
 use crate::context::Context;
 use crate::exit::Outcome;
 use crate::report::{DatabaseReport, Report, Status};
-use skein_config::ResolvedDatabase;
 
 pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let ctx = Context::load(&cli.global)?;
@@ -27,30 +26,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Why `db` must be skipped: a database it depends on failed or was skipped.
-fn skip_reason(db: &ResolvedDatabase, done: &[DatabaseReport]) -> Option<String> {
-    db.depends_on.iter().find_map(|dependency| {
-        done.iter()
-            .find(|r| &r.name == dependency && matches!(r.status, Status::Failed | Status::Skipped))
-            .map(|r| {
-                format!(
-                    "skipped because `{}` {}",
-                    r.name,
-                    if r.status == Status::Failed {
-                        "failed"
-                    } else {
-                        "was skipped"
-                    }
-                )
-            })
-    })
-}
-
 /// Prints the report and says how the command ended.
 fn finish(ctx: &Context, command: &'static str, databases: Vec<DatabaseReport>) -> Outcome {
-    let failed = databases
-        .iter()
-        .any(|d| matches!(d.status, Status::Failed | Status::Skipped));
+    let failed = databases.iter().any(|d| {
+        matches!(
+            d.status,
+            Status::Failed | Status::Skipped | Status::Interrupted
+        )
+    });
     let report = Report {
         command,
         profile: ctx.workspace.profile.clone(),

@@ -22,6 +22,9 @@ pub struct ConnectOptions {
     pub history_table: HistoryTable,
     /// How long to wait for another skein's lock (and SQLite's busy timeout).
     pub lock_timeout: Duration,
+    /// How long to keep retrying a connection that fails for a passing reason (server
+    /// starting up, too many connections, connection refused or reset).
+    pub connect_timeout: Duration,
 }
 
 impl Default for ConnectOptions {
@@ -29,6 +32,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             history_table: HistoryTable::default(),
             lock_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -191,8 +195,40 @@ pub enum Connection {
 }
 
 impl Connection {
-    /// Connects to `url`; the scheme picks the backend.
+    /// Connects to `url` (the scheme picks the backend), retrying passing failures with
+    /// backoff until `connect_timeout`; other failures are returned at once.
     pub async fn open(url: &str, options: ConnectOptions) -> Result<Self> {
+        let deadline = tokio::time::Instant::now() + options.connect_timeout;
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let attempt =
+                tokio::time::timeout(remaining, Self::open_once(url, options.clone())).await;
+            match attempt {
+                Ok(Err(Error::Connect { source, .. }))
+                    if is_transient(&source)
+                        && tokio::time::Instant::now() + backoff < deadline =>
+                {
+                    tracing::info!(
+                        "connecting to {} failed ({source}); retrying",
+                        redact_url(url)
+                    );
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+                Ok(result) => return result,
+                Err(_) => {
+                    return Err(Error::Unsupported(format!(
+                        "cannot connect to {} within {}s; check that the server is up and reachable, or raise --connect-timeout",
+                        redact_url(url),
+                        options.connect_timeout.as_secs()
+                    )));
+                }
+            }
+        }
+    }
+
+    async fn open_once(url: &str, options: ConnectOptions) -> Result<Self> {
         match scheme(url) {
             "postgres" | "postgresql" => Ok(Connection::Postgres(Box::new(
                 PostgresDriver::connect(url, options).await?,
@@ -209,6 +245,30 @@ impl Connection {
                 redact_url(url)
             ))),
         }
+    }
+}
+
+/// Whether a connection failure may pass by itself: the server is starting, has no free
+/// connection slot, or the network refused or dropped the connection.
+fn is_transient(err: &sqlx::Error) -> bool {
+    use std::io::ErrorKind;
+    match err {
+        sqlx::Error::Io(e) => matches!(
+            e.kind(),
+            ErrorKind::ConnectionRefused
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::TimedOut
+        ),
+        // cannot_connect_now, too_many_connections, configuration_limit_exceeded,
+        // connection_exception, sqlclient_unable_to_establish_sqlconnection, connection_failure.
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("57P03" | "53300" | "53400" | "08000" | "08001" | "08006")
+        ),
+        _ => false,
     }
 }
 

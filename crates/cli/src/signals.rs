@@ -1,0 +1,46 @@
+//! Ctrl-C and SIGTERM: the first asks the run to start nothing new and stop before the
+//! next migration (the one in flight finishes or rolls back, locks are released, the
+//! report is printed); a second one ends the process at once (the server then rolls back
+//! what was in flight and frees the locks of the closed sessions).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+/// The signal received, as the exit code it asks for (130 SIGINT, 143 SIGTERM), or 0.
+static RECEIVED: AtomicU8 = AtomicU8::new(0);
+
+/// Installs the handlers; returns the flag they set.
+pub fn install() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    tokio::spawn(async move {
+        let Ok(mut terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return;
+        };
+        loop {
+            let code = tokio::select! {
+                _ = tokio::signal::ctrl_c() => 130,
+                _ = terminate.recv() => 143,
+            };
+            if RECEIVED.swap(code, Ordering::SeqCst) != 0 {
+                crate::redact::err("skein: stopping now");
+                std::process::exit(i32::from(code));
+            }
+            crate::redact::err(
+                "skein: stopping after the migrations in flight (signal again to stop at once)",
+            );
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+    stop
+}
+
+/// The exit code a received signal asks for.
+pub fn exit_code() -> Option<u8> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        code => Some(code),
+    }
+}
