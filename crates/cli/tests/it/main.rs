@@ -5,4 +5,5 @@ mod support;
 mod commands;
 mod concurrency;
 mod example;
+mod fleet;
 mod secrets;

@@ -1,0 +1,424 @@
+//! Many databases at once: a real PostgreSQL fleet of one infra and fifty models, failures
+//! and what they skip, --fail-fast, shards, SIGTERM, and five hundred SQLite databases.
+
+use crate::support::*;
+use skein_testkit::TestDb;
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const MODEL_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "1_trades.up.sql",
+        "CREATE TABLE trades (id BIGINT PRIMARY KEY, amount NUMERIC NOT NULL);\n",
+    ),
+    (
+        "2_positions.up.sql",
+        "CREATE TABLE positions (id BIGINT PRIMARY KEY, trade_id BIGINT REFERENCES trades (id));\nCREATE INDEX positions_trade ON positions (trade_id);\n",
+    ),
+    (
+        "3_seed.up.sql",
+        "INSERT INTO trades SELECT g, g * 10 FROM generate_series(1, 100) g;\n",
+    ),
+];
+
+/// One infra database and `models` model databases on the shared PostgreSQL server, each
+/// model folder named after its database.
+struct PgFleet {
+    workspace: Workspace,
+    infra: TestDb,
+    models: Vec<TestDb>,
+}
+
+fn pg_fleet(models: usize) -> PgFleet {
+    let infra = TestDb::new("fleet_infra");
+    let models: Vec<TestDb> = (0..models).map(|_| TestDb::new("fleet_m")).collect();
+    let base = infra.url.rsplit_once('/').unwrap().0.to_owned();
+    let config = format!(
+        "[default]\nconcurrency = 4\n\n[default.databases.infra]\nmigrations = \"infra\"\nurl = \"{}\"\n\n\
+         [default.models]\ndir = \"models\"\nurl = \"{base}/{{model}}\"\ndepends_on = [\"infra\"]\n",
+        infra.url
+    );
+    let mut files = vec![(
+        "infra/1_models.up.sql".to_owned(),
+        "CREATE TABLE models (name TEXT PRIMARY KEY);\n".to_owned(),
+    )];
+    for model in &models {
+        for (name, sql) in MODEL_MIGRATIONS {
+            files.push((format!("models/{}/{name}", model.name), (*sql).to_owned()));
+        }
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    PgFleet {
+        workspace: Workspace::new(&config, &files),
+        infra,
+        models,
+    }
+}
+
+fn statuses_of(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().to_owned(),
+                d["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn count(statuses: &BTreeMap<String, String>, status: &str) -> usize {
+    statuses.values().filter(|s| *s == status).count()
+}
+
+/// Checks the documented shape of the JSON report (README "The JSON report").
+fn assert_report_shape(report: &serde_json::Value) {
+    assert!(report["command"].is_string() && report["profile"].is_string());
+    for db in report["databases"].as_array().unwrap() {
+        assert!(db["name"].is_string());
+        let status = db["status"].as_str().unwrap();
+        assert!(
+            [
+                "ok",
+                "up_to_date",
+                "pending",
+                "problems",
+                "failed",
+                "interrupted",
+                "skipped"
+            ]
+            .contains(&status),
+            "{status}"
+        );
+        assert!(db["version_before"].is_null() || db["version_before"].is_i64());
+        assert!(db["version_after"].is_null() || db["version_after"].is_i64());
+        for step in db["steps"].as_array().into_iter().flatten() {
+            assert!(step["version"].is_i64() && step["description"].is_string());
+            assert!(["up", "down"].contains(&step["direction"].as_str().unwrap()));
+            assert!(step["ms"].is_null() || step["ms"].is_i64());
+        }
+        if let Some(error) = db.get("error") {
+            assert!(error["message"].is_string());
+        }
+    }
+}
+
+#[test]
+fn a_fleet_of_fifty_models_reaches_head_then_is_up_to_date() {
+    let fleet = pg_fleet(50);
+    let first = fleet
+        .workspace
+        .run(&["up", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_report_shape(&first);
+    let statuses = statuses_of(&first);
+    assert_eq!(statuses.len(), 51);
+    assert_eq!(count(&statuses, "ok"), 51, "{statuses:?}");
+    assert_eq!(first["databases"][0]["name"], "infra", "infra comes first");
+    for model in &fleet.models {
+        assert_eq!(
+            model.value("SELECT count(*)::text FROM trades").as_deref(),
+            Some("100")
+        );
+    }
+    let second = fleet
+        .workspace
+        .run(&["up", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_report_shape(&second);
+    assert_eq!(count(&statuses_of(&second), "up_to_date"), 51);
+    // The human summary too.
+    let human = fleet
+        .workspace
+        .run(&["status", "--check"])
+        .expect(0)
+        .stdout();
+    assert_eq!(human.matches("up to date").count(), 51);
+}
+
+#[test]
+fn a_broken_model_fails_alone_and_a_broken_infra_skips_every_model() {
+    let fleet = pg_fleet(6);
+    let broken = &fleet.models[2];
+    fleet.workspace.write(
+        &format!("models/{}/4_broken.up.sql", broken.name),
+        "CREATE TABLE ok_part (id INT);\nSELECT * FROM nowhere;\n",
+    );
+    let run = fleet.workspace.run(&["up", "--format", "json"]).expect(1);
+    let report = run.json();
+    assert_report_shape(&report);
+    let statuses = statuses_of(&report);
+    assert_eq!(statuses[&broken.name], "failed");
+    assert_eq!(
+        count(&statuses, "ok"),
+        6,
+        "infra and the five others reach head: {statuses:?}"
+    );
+    let failed = report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == broken.name.as_str())
+        .unwrap();
+    assert!(
+        failed["error"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("4_broken.up.sql")
+    );
+    assert_eq!(
+        (
+            failed["error"]["line"].as_i64(),
+            failed["error"]["column"].as_i64()
+        ),
+        (Some(2), Some(15))
+    );
+    assert_eq!(
+        failed["version_after"], 3,
+        "its first three migrations stay applied"
+    );
+
+    // Infra cannot connect (wrong password): every model depending on it is skipped.
+    let mut command = fleet.workspace.command(&["up", "--format", "json"]);
+    let bad_url = fleet.infra.url.replace("postgres@", "nobody_here@");
+    command.env("SKEIN_DATABASES__INFRA__URL", bad_url);
+    let run = Run(command.output().unwrap()).expect(1);
+    let report = run.json();
+    let statuses = statuses_of(&report);
+    assert_eq!(statuses["infra"], "failed");
+    assert_eq!(count(&statuses, "skipped"), 6, "{statuses:?}");
+    assert_eq!(
+        report["databases"][1]["error"]["message"],
+        "skipped because `infra` failed"
+    );
+    assert!(!run.stdout().contains("nobody_here:"), "no password shown");
+}
+
+#[test]
+fn fail_fast_starts_nothing_new_after_a_failure() {
+    let mut config = String::from("[default]\nconcurrency = 1\n");
+    let mut files = Vec::new();
+    for i in 0..8 {
+        config.push_str(&format!(
+            "\n[default.databases.db{i}]\nmigrations = \"m{i}\"\nurl = \"sqlite://data/db{i}.db\"\n"
+        ));
+        let sql = if i == 2 {
+            "SELECT * FROM nowhere;\n"
+        } else {
+            "CREATE TABLE t (id INT);\n"
+        };
+        files.push((format!("m{i}/1_t.up.sql"), sql));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    let workspace = Workspace::new(&config, &files);
+    let report = workspace
+        .run(&["up", "--fail-fast", "--format", "json"])
+        .expect(1)
+        .json();
+    let statuses = statuses_of(&report);
+    assert_eq!(statuses["db0"], "ok");
+    assert_eq!(statuses["db1"], "ok");
+    assert_eq!(statuses["db2"], "failed");
+    assert_eq!(count(&statuses, "skipped"), 5, "{statuses:?}");
+    let skipped = &report["databases"][7]["error"]["message"];
+    assert_eq!(skipped, "not started: --fail-fast after `db2` failed");
+    // Without it, the others go on.
+    let report = workspace.run(&["up", "--format", "json"]).expect(1).json();
+    assert_eq!(count(&statuses_of(&report), "ok"), 5);
+}
+
+#[test]
+fn two_shards_together_migrate_every_database_exactly_once() {
+    let fleet = pg_fleet(12);
+    let spawn = |args: &[&str]| {
+        fleet
+            .workspace
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let shards = [
+        spawn(&["up", "--shard", "0/2", "--format", "json"]),
+        spawn(&["up", "--shard", "1/2", "--format", "json"]),
+    ];
+    let mut applied: BTreeMap<String, usize> = BTreeMap::new();
+    for shard in shards {
+        let report = Run(shard.wait_with_output().unwrap()).expect(0).json();
+        for db in report["databases"].as_array().unwrap() {
+            *applied
+                .entry(db["name"].as_str().unwrap().to_owned())
+                .or_default() += db["steps"].as_array().map_or(0, Vec::len);
+        }
+    }
+    assert_eq!(
+        applied.len(),
+        13,
+        "every database was in a shard (infra in both)"
+    );
+    assert_eq!(
+        applied["infra"], 1,
+        "infra ran in both shards, applied once"
+    );
+    for model in &fleet.models {
+        assert_eq!(applied[&model.name], 3, "{}", model.name);
+        assert_eq!(
+            model
+                .value("SELECT count(*)::text FROM skein_history")
+                .as_deref(),
+            Some("3")
+        );
+    }
+    // A one-shard run and a plain run at the same time are safe too.
+    let fresh = pg_fleet(6);
+    let a = fresh
+        .workspace
+        .command(&["up", "--shard", "0/1", "-q"])
+        .spawn()
+        .unwrap();
+    let b = fresh.workspace.command(&["up", "-q"]).spawn().unwrap();
+    assert!(Run(a.wait_with_output().unwrap()).code() == 0);
+    assert!(Run(b.wait_with_output().unwrap()).code() == 0);
+    for model in &fresh.models {
+        assert_eq!(
+            model
+                .value("SELECT count(*)::text FROM skein_history")
+                .as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            model.value("SELECT count(*)::text FROM trades").as_deref(),
+            Some("100")
+        );
+    }
+}
+
+#[test]
+fn sigterm_mid_fleet_leaves_no_lock_and_no_half_migration() {
+    let fleet = pg_fleet(8);
+    for model in &fleet.models {
+        fleet.workspace.write(
+            &format!("models/{}/4_slow.up.sql", model.name),
+            "CREATE TABLE slow_a (id INT);\nSELECT pg_sleep(1);\nCREATE TABLE slow_b (id INT);\n",
+        );
+    }
+    let child = fleet
+        .workspace
+        .command(&["up", "--concurrency", "2", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the slow migrations are running, then SIGTERM.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fleet.infra.value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1)%' AND application_name = 'skein'").as_deref() != Some("2") {
+        assert!(Instant::now() < deadline, "the slow migrations never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = Run(child.wait_with_output().unwrap());
+    assert_eq!(run.code(), 143, "{}", run.stderr());
+    let report = run.json();
+    let statuses = statuses_of(&report);
+    assert_eq!(
+        count(&statuses, "ok"),
+        3,
+        "infra and the two in flight finished: {statuses:?}"
+    );
+    assert_eq!(count(&statuses, "skipped"), 6, "{statuses:?}");
+    assert!(
+        report["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["error"]["message"] == "not started: interrupted")
+    );
+    for model in &fleet.models {
+        let a = model.value("SELECT to_regclass('slow_a')::text").is_some();
+        let b = model.value("SELECT to_regclass('slow_b')::text").is_some();
+        assert_eq!(a, b, "{}: a migration is whole or absent", model.name);
+        let locks = model.value("SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+        assert_eq!(locks.as_deref(), Some("0"), "{}: no lock left", model.name);
+    }
+    // The next run finishes the job.
+    let report = fleet
+        .workspace
+        .run(&["up", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(count(&statuses_of(&report), "ok"), 6);
+}
+
+#[test]
+fn five_hundred_sqlite_databases_in_bounded_memory_and_connections() {
+    let config = "[default.models]\ndir = \"models\"\nurl = \"sqlite://data/{model}.db\"\n";
+    let mut files = Vec::new();
+    for i in 0..500 {
+        files.push((format!("models/m{i:03}/1_a.up.sql"), "CREATE TABLE a (id INTEGER PRIMARY KEY, note TEXT);\nCREATE INDEX a_note ON a (note);\n"));
+        files.push((
+            format!("models/m{i:03}/2_b.up.sql"),
+            "INSERT INTO a (note) VALUES ('x'), ('y');\n",
+        ));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    let workspace = Workspace::new(config, &files);
+    let mut child = workspace
+        .command(&["up", "--concurrency", "4", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let proc_dir = format!("/proc/{}", child.id());
+    let (mut peak_kb, mut most_open) = (0_u64, 0_usize);
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(status) = std::fs::read_to_string(format!("{proc_dir}/status"))
+            && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak_kb = peak_kb.max(line.split_whitespace().nth(1).unwrap().parse().unwrap());
+        }
+        let open = std::fs::read_dir(format!("{proc_dir}/fd"))
+            .map(|fds| {
+                fds.flatten()
+                    .filter(|fd| {
+                        std::fs::read_link(fd.path())
+                            .is_ok_and(|t| t.extension().is_some_and(|e| e == "db"))
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        most_open = most_open.max(open);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        std::fs::read_dir(workspace.path().join("data"))
+            .unwrap()
+            .count(),
+        500
+    );
+    assert!(
+        peak_kb > 0 && peak_kb < 100 * 1024,
+        "peak memory {peak_kb} kB"
+    );
+    assert!(
+        most_open <= 4,
+        "at most --concurrency databases open at once, saw {most_open}"
+    );
+    assert!(most_open >= 1, "the sampling saw open databases");
+}
