@@ -62,9 +62,62 @@ pub enum Command {
     Stamp(StampArgs),
     /// Clear failed rows, forget rows of missing files, record today's checksums.
     Repair(RepairArgs),
+    /// Model databases, made from the template.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Database commands.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Make database/models/NAME from the template, create its database and migrate it.
+    New(ModelNewArgs),
+    /// Every model database with its status.
+    List(ModelListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelNewArgs {
+    /// The model's name: lower-case letters, digits and `_`.
+    pub name: String,
+    /// Do not create the database (it exists already, or is made elsewhere).
+    #[arg(long)]
+    pub no_create: bool,
+    /// Do not migrate it.
+    #[arg(long)]
+    pub no_migrate: bool,
+    /// If a step fails, keep what was made (the folder, the database) instead of removing it.
+    #[arg(long)]
+    pub keep: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelListArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create the configured databases that do not exist.
+    Create(DbCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbCreateArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -82,6 +82,7 @@ impl Context {
             connect_timeout: lock
                 .connect_timeout
                 .unwrap_or(std::time::Duration::from_secs(30)),
+            read_only: false,
         })
     }
 
@@ -89,16 +90,21 @@ impl Context {
     /// passwords are registered so that nothing printed can show them.
     pub async fn urls(&self, databases: &[&ResolvedDatabase]) -> anyhow::Result<DatabaseUrls> {
         let urls = self.workspace.urls(databases).await?;
-        crate::redact::register(urls.secrets.iter().map(|s| s.expose().to_owned()));
-        for url in urls.urls.values() {
-            crate::redact::register_url_password(url.expose());
-        }
+        register_secrets(&urls);
         Ok(urls)
     }
 
     /// Whether progress lines go to stderr.
     pub fn shows_progress(&self) -> bool {
         !self.quiet && self.format == Format::Human
+    }
+}
+
+/// Registers the secrets and passwords of resolved URLs so that nothing printed shows them.
+pub fn register_secrets(urls: &DatabaseUrls) {
+    crate::redact::register(urls.secrets.iter().map(|s| s.expose().to_owned()));
+    for url in urls.urls.values() {
+        crate::redact::register_url_password(url.expose());
     }
 }
 

@@ -187,6 +187,7 @@ impl Report {
                     "status" => self.status_table(),
                     "history" => self.history_table(),
                     "stamp" | "repair" => self.edits_text(),
+                    "db create" => self.create_text(),
                     _ if self.databases.iter().any(|d| d.plan.is_some()) => self.plan_text(),
                     _ => self.run_table(),
                 };
@@ -305,6 +306,19 @@ impl Report {
             }
         }
         table.to_string()
+    }
+
+    fn create_text(&self) -> String {
+        let lines: Vec<String> = self
+            .databases
+            .iter()
+            .filter(|db| db.error.is_none())
+            .map(|db| match db.status {
+                Status::Ok => format!("{}: created", db.name),
+                _ => format!("{}: exists", db.name),
+            })
+            .collect();
+        lines.join("\n")
     }
 
     fn edits_text(&self) -> String {

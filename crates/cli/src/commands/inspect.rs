@@ -79,6 +79,10 @@ async fn read_inventory(
     let options = ctx
         .connect_options(db, lock)
         .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
+    let options = skein_core::ConnectOptions {
+        read_only: true,
+        ..options
+    };
     let mut conn = context::open(db, urls, options).await?;
     let inventory = engine::inventory(&mut conn, &migrations).await;
     conn.close().await;

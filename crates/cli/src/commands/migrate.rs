@@ -16,7 +16,7 @@ use skein_core::plan::{DownTarget, PlanOptions, Target};
 
 /// What to do with the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     Apply,
     DryRun,
     Sql,
@@ -137,7 +137,7 @@ fn conclude(
 }
 
 #[allow(clippy::too_many_arguments)] // one per thing that varies between callers
-async fn run_one(
+pub(super) async fn run_one(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
@@ -168,6 +168,10 @@ async fn try_run(
         DatabaseReport::failed(&db.name, &CoreError::Unsupported(error_chain(e.as_ref())))
     })?;
     let history_table: HistoryTable = connect.history_table.clone();
+    let connect = skein_core::ConnectOptions {
+        read_only: mode != Mode::Apply,
+        ..connect
+    };
     let mut conn = context::open(db, urls, connect).await.map_err(fail)?;
     let result = match mode {
         Mode::Apply => {

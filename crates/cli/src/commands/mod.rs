@@ -1,12 +1,14 @@
 //! One module per command family; each turns its arguments into per-database reports.
 
 mod config;
+mod database;
 mod inspect;
 mod migrate;
+mod model;
 mod new;
 mod record;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, DbCommand, ModelCommand};
 use crate::context::Context;
 use crate::exit::Outcome;
 use crate::report::{DatabaseReport, Report, Status};
@@ -22,6 +24,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::New(args) => new::run(&ctx, args),
         Command::Stamp(args) => record::stamp(&ctx, args).await,
         Command::Repair(args) => record::repair(&ctx, args).await,
+        Command::Model(ModelCommand::New(args)) => model::new(&ctx, args).await,
+        Command::Model(ModelCommand::List(args)) => model::list(&ctx, args).await,
+        Command::Db(DbCommand::Create(args)) => database::create(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
     }
 }

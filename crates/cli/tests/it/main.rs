@@ -6,4 +6,5 @@ mod commands;
 mod concurrency;
 mod example;
 mod fleet;
+mod model;
 mod secrets;

@@ -25,6 +25,8 @@ pub struct ConnectOptions {
     /// How long to keep retrying a connection that fails for a passing reason (server
     /// starting up, too many connections, connection refused or reset).
     pub connect_timeout: Duration,
+    /// Only reading: a SQLite file that does not exist is read as empty, not created.
+    pub read_only: bool,
 }
 
 impl Default for ConnectOptions {
@@ -33,6 +35,7 @@ impl Default for ConnectOptions {
             history_table: HistoryTable::default(),
             lock_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(30),
+            read_only: false,
         }
     }
 }
@@ -245,6 +248,30 @@ impl Connection {
                 redact_url(url)
             ))),
         }
+    }
+}
+
+/// Creates the database `url` names if it does not exist; returns whether it was created.
+pub async fn create_database(url: &str) -> Result<bool> {
+    match scheme(url) {
+        "postgres" | "postgresql" => postgres::create_database(url).await,
+        "sqlite" => sqlite::create_database(url).await,
+        _ => Err(Error::Unsupported(format!(
+            "cannot create a database at {}",
+            redact_url(url)
+        ))),
+    }
+}
+
+/// Drops the database `url` names (used to undo a half-made model database).
+pub async fn drop_database(url: &str) -> Result<()> {
+    match scheme(url) {
+        "postgres" | "postgresql" => postgres::drop_database(url).await,
+        "sqlite" => sqlite::drop_database(url).await,
+        _ => Err(Error::Unsupported(format!(
+            "cannot drop a database at {}",
+            redact_url(url)
+        ))),
     }
 }
 

@@ -453,3 +453,61 @@ async fn lock_holder(conn: &mut PgConnection, key: i64) -> Option<String> {
     let client: String = row.get(2);
     Some(format!("pid {pid}, {application} from {client}"))
 }
+
+/// Creates the database `url` names, if it does not exist, by connecting to the server's
+/// `postgres` database. Returns whether it was created.
+pub async fn create_database(url: &str) -> Result<bool> {
+    let (mut admin, name) = maintenance_connection(url).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .map_err(Error::database("looking for the database"))?;
+    if !exists {
+        let sql = format!("CREATE DATABASE {}", quote_identifier(&name));
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .map_err(Error::database(format!("creating database {name}")))?;
+    }
+    let _ = admin.close().await;
+    Ok(!exists)
+}
+
+/// Drops the database `url` names, closing its sessions first.
+pub async fn drop_database(url: &str) -> Result<()> {
+    let (mut admin, name) = maintenance_connection(url).await?;
+    let sql = format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_identifier(&name)
+    );
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut admin)
+        .await
+        .map_err(Error::database(format!("dropping database {name}")))?;
+    let _ = admin.close().await;
+    Ok(())
+}
+
+/// A connection to the same server's `postgres` database, and the name `url` asks for.
+async fn maintenance_connection(url: &str) -> Result<(PgConnection, String)> {
+    let target = redact_url(url);
+    let options = PgConnectOptions::from_str(url).map_err(|source| Error::Connect {
+        target: target.clone(),
+        source,
+    })?;
+    let name = options
+        .get_database()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Unsupported(format!("{target} names no database")))?;
+    let admin = PgConnection::connect_with(&options.database("postgres").application_name("skein"))
+        .await
+        .map_err(|source| Error::Connect { target, source })?;
+    Ok((admin, name))
+}
+
+/// `name` as a quoted identifier: whatever it holds, it stays one name.
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

@@ -30,10 +30,14 @@ impl SqliteDriver {
             target: url.to_owned(),
             source,
         };
-        let connect = SqliteConnectOptions::from_str(url)
+        let mut connect = SqliteConnectOptions::from_str(url)
             .map_err(connect_error)?
             .create_if_missing(true)
             .busy_timeout(options.lock_timeout);
+        if options.read_only && !connect.get_filename().exists() {
+            // Nothing to read yet: an empty database, and no file left behind.
+            connect = SqliteConnectOptions::from_str("sqlite::memory:").map_err(connect_error)?;
+        }
         if let Some(parent) = Path::new(connect.get_filename()).parent()
             && !parent.as_os_str().is_empty()
         {
@@ -231,5 +235,37 @@ impl Driver for SqliteDriver {
 
     async fn close(self) {
         let _ = self.conn.close().await;
+    }
+}
+
+/// Creates the database file (and its folder) if it does not exist; returns whether it
+/// was created.
+pub async fn create_database(url: &str) -> Result<bool> {
+    let options = SqliteConnectOptions::from_str(url).map_err(|source| Error::Connect {
+        target: url.to_owned(),
+        source,
+    })?;
+    let path = options.get_filename().to_owned();
+    if path.exists() {
+        return Ok(false);
+    }
+    let driver = SqliteDriver::connect(url, ConnectOptions::default()).await?;
+    driver.close().await;
+    Ok(true)
+}
+
+/// Removes the database file.
+pub async fn drop_database(url: &str) -> Result<()> {
+    let options = SqliteConnectOptions::from_str(url).map_err(|source| Error::Connect {
+        target: url.to_owned(),
+        source,
+    })?;
+    match std::fs::remove_file(options.get_filename()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::Unsupported(format!(
+            "cannot remove {}: {e}",
+            options.get_filename().display()
+        ))),
     }
 }
