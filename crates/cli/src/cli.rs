@@ -202,9 +202,10 @@ pub struct UpArgs {
 
 #[derive(Debug, Args)]
 pub struct DownArgs {
-    /// The database.
-    #[arg(long = "db", value_name = "NAME")]
-    pub database: String,
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Revert the newest N migrations.
     #[arg(
         long,
@@ -268,9 +269,10 @@ pub struct NewArgs {
 
 #[derive(Debug, Args)]
 pub struct StampArgs {
-    /// The database.
-    #[arg(long = "db", value_name = "NAME")]
-    pub database: String,
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// A version, `head` (every file) or `base` (nothing).
     pub target: String,
     #[command(flatten)]
@@ -279,9 +281,10 @@ pub struct StampArgs {
 
 #[derive(Debug, Args)]
 pub struct RepairArgs {
-    /// The database.
-    #[arg(long = "db", value_name = "NAME")]
-    pub database: String,
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[command(flatten)]
     pub lock: LockArgs,
 }

@@ -47,8 +47,25 @@ impl Context {
                 .map_or(self.workspace.settings.concurrency, usize::from)
                 .max(1),
             fail_fast: args.fail_fast,
+            follow_dependencies: true,
             stop: self.stop.clone(),
         }
+    }
+
+    /// Like [`Context::select`], for commands that change databases in ways that must be
+    /// asked for by name: the selection may not be empty.
+    pub fn select_explicit(
+        &self,
+        command: &str,
+        selection: &crate::cli::Selection,
+        fleet: &FleetArgs,
+    ) -> anyhow::Result<Vec<&ResolvedDatabase>> {
+        if selection.databases.is_empty() && selection.groups.is_empty() {
+            anyhow::bail!(
+                "`{command}` needs the databases named: --db NAME or --group NAME (repeatable)"
+            );
+        }
+        self.select(selection, fleet)
     }
 
     /// The databases a selection names, narrowed to a shard when asked.

@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Fleet {
     pub concurrency: usize,
     pub fail_fast: bool,
+    /// Wait for (and skip after a failure of) the databases each one depends on. Off for
+    /// commands where order does not matter (`down`, `stamp`, `repair`).
+    pub follow_dependencies: bool,
     /// Set by the signal handler.
     pub stop: Arc<AtomicBool>,
 }
@@ -51,8 +54,11 @@ where
                 if started[i] {
                     continue;
                 }
-                let dependencies: Vec<usize> =
-                    db.depends_on.iter().filter_map(|d| position(d)).collect();
+                let dependencies: Vec<usize> = if fleet.follow_dependencies {
+                    db.depends_on.iter().filter_map(|d| position(d)).collect()
+                } else {
+                    Vec::new()
+                };
                 let blocked = dependencies.iter().find_map(|&j| {
                     reports[j]
                         .as_ref()

@@ -50,27 +50,34 @@ pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
 }
 
 pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Outcome> {
-    let db = ctx.workspace.database(&args.database)?;
+    let databases = ctx.select_explicit("down", &args.selection, &args.fleet)?;
     let target = match (args.steps, args.to) {
         (Some(steps), _) => DownTarget::Steps(steps),
         (None, Some(DownTo::Version(v))) => DownTarget::To(v),
         (None, Some(DownTo::Base)) => DownTarget::Base,
         (None, None) => unreachable!("clap requires --steps or --to"),
     };
-    let urls = ctx.urls(&[db]).await?;
+    let urls = ctx.urls(&databases).await?;
     let options = run_options(ctx, false);
     let mode = Mode::from_flags(args.dry_run, args.sql);
-    let report = run_one(
-        ctx,
-        db,
-        &urls,
-        Target::Down(target),
-        &options,
-        &args.lock,
-        mode,
-    )
+    let mut fleet = ctx.fleet(&args.fleet);
+    fleet.follow_dependencies = false;
+    if mode == Mode::Sql {
+        fleet.concurrency = 1; // scripts are printed whole, one database after another
+    }
+    let reports = fleet::run(&databases, &fleet, |db| {
+        run_one(
+            ctx,
+            db,
+            &urls,
+            Target::Down(target),
+            &options,
+            &args.lock,
+            mode,
+        )
+    })
     .await;
-    Ok(conclude(ctx, "down", vec![report], mode))
+    Ok(conclude(ctx, "down", reports, mode))
 }
 
 pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Outcome> {

@@ -1,9 +1,10 @@
 //! `stamp` and `repair`: change the history without running migrations.
 
 use super::finish;
-use crate::cli::{LockArgs, RepairArgs, StampArgs};
+use crate::cli::{FleetArgs, LockArgs, RepairArgs, StampArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
+use crate::fleet::{self, Fleet};
 use crate::report::{DatabaseReport, Status, error_chain};
 use anyhow::bail;
 use skein_config::{DatabaseUrls, ResolvedDatabase};
@@ -12,7 +13,6 @@ use skein_core::engine::{self, HistoryEdit, StampTarget};
 use skein_core::error::Error as CoreError;
 
 pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
-    let db = ctx.workspace.database(&args.database)?;
     let target = match args.target.as_str() {
         "head" => StampTarget::Head,
         "base" => StampTarget::Base,
@@ -21,39 +21,51 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
             Err(_) => bail!("`{v}` is not a version; use a version number, `head` or `base`"),
         },
     };
-    let applied_by = ctx.applied_by.clone();
-    let urls = ctx.urls(&[db]).await?;
-    let report = edit(
-        ctx,
-        db,
-        &urls,
-        &args.lock,
-        |mut conn, migrations| async move {
-            let result = engine::stamp(&mut conn, &migrations, target, &applied_by).await;
-            conn.close().await;
-            result
-        },
-    )
+    let databases = ctx.select_explicit("stamp", &args.selection, &args.fleet)?;
+    let urls = ctx.urls(&databases).await?;
+    let reports = fleet::run(&databases, &unordered(ctx, &args.fleet), |db| {
+        edit(
+            ctx,
+            db,
+            &urls,
+            &args.lock,
+            move |mut conn, migrations| async move {
+                let result = engine::stamp(&mut conn, &migrations, target, &ctx.applied_by).await;
+                conn.close().await;
+                result
+            },
+        )
+    })
     .await;
-    Ok(finish(ctx, "stamp", vec![report]))
+    Ok(finish(ctx, "stamp", reports))
 }
 
 pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> {
-    let db = ctx.workspace.database(&args.database)?;
-    let urls = ctx.urls(&[db]).await?;
-    let report = edit(
-        ctx,
-        db,
-        &urls,
-        &args.lock,
-        |mut conn, migrations| async move {
-            let result = engine::repair(&mut conn, &migrations).await;
-            conn.close().await;
-            result
-        },
-    )
+    let databases = ctx.select_explicit("repair", &args.selection, &args.fleet)?;
+    let urls = ctx.urls(&databases).await?;
+    let reports = fleet::run(&databases, &unordered(ctx, &args.fleet), |db| {
+        edit(
+            ctx,
+            db,
+            &urls,
+            &args.lock,
+            |mut conn, migrations| async move {
+                let result = engine::repair(&mut conn, &migrations).await;
+                conn.close().await;
+                result
+            },
+        )
+    })
     .await;
-    Ok(finish(ctx, "repair", vec![report]))
+    Ok(finish(ctx, "repair", reports))
+}
+
+/// History edits do not depend on other databases being done first.
+fn unordered(ctx: &Context, args: &FleetArgs) -> Fleet {
+    Fleet {
+        follow_dependencies: false,
+        ..ctx.fleet(args)
+    }
 }
 
 async fn edit<F, Fut>(

@@ -233,6 +233,29 @@ fn fail_fast_starts_nothing_new_after_a_failure() {
     // Without it, the others go on.
     let report = workspace.run(&["up", "--format", "json"]).expect(1).json();
     assert_eq!(count(&statuses_of(&report), "ok"), 5);
+
+    // Commands that change history or revert must be told which databases.
+    let run = workspace.run(&["down", "--steps", "1"]).expect(2);
+    assert!(
+        run.stderr().contains("`down` needs the databases named"),
+        "{}",
+        run.stderr()
+    );
+    workspace.run(&["stamp", "base"]).expect(2);
+    let stamped = workspace
+        .run(&["stamp", "--group", "infra", "base", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        count(&statuses_of(&stamped), "ok"),
+        7,
+        "every database with a history row is unrecorded"
+    );
+    assert_eq!(
+        count(&statuses_of(&stamped), "up_to_date"),
+        1,
+        "db2 had nothing recorded"
+    );
 }
 
 #[test]
