@@ -15,11 +15,12 @@ use std::sync::atomic::AtomicBool;
 pub struct Context {
     pub workspace: Workspace,
     pub format: Format,
-    pub quiet: bool,
     /// `user@host skein/<version>`, recorded in the history.
     pub applied_by: String,
     /// Set when a signal asks the run to stop.
     pub stop: Arc<AtomicBool>,
+    /// How progress is shown on stderr.
+    pub progress: crate::progress::Progress,
 }
 
 impl Context {
@@ -33,9 +34,11 @@ impl Context {
         Ok(Context {
             workspace,
             format: global.format,
-            quiet: global.quiet,
             applied_by: applied_by(),
             stop: crate::signals::install(),
+            progress: crate::progress::Progress::new(
+                !global.quiet && global.format == Format::Human,
+            ),
         })
     }
 
@@ -109,11 +112,6 @@ impl Context {
         let urls = self.workspace.urls(databases).await?;
         register_secrets(&urls);
         Ok(urls)
-    }
-
-    /// Whether progress lines go to stderr.
-    pub fn shows_progress(&self) -> bool {
-        !self.quiet && self.format == Format::Human
     }
 }
 

@@ -5,7 +5,6 @@ use crate::cli::{DownArgs, DownTo, LockArgs, RedoArgs, UpArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::fleet;
-use crate::progress::ProgressPrinter;
 use crate::report::{DatabaseReport, Status, error_chain};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
@@ -169,6 +168,7 @@ async fn try_run(
     lock: &LockArgs,
     mode: Mode,
 ) -> Result<DatabaseReport, DatabaseReport> {
+    let progress = ctx.progress.database(&db.name);
     let fail = |e: CoreError| DatabaseReport::failed(&db.name, &e);
     let migrations = context::migrations(db).map_err(fail)?;
     let connect = ctx.connect_options(db, lock).map_err(|e| {
@@ -181,30 +181,27 @@ async fn try_run(
     };
     let mut conn = context::open(db, urls, connect).await.map_err(fail)?;
     let result = match mode {
-        Mode::Apply => {
-            let printer = ProgressPrinter::new(&db.name, ctx.shows_progress());
-            engine::migrate(&mut conn, &migrations, target, options, &printer)
-                .await
-                .map(|run| {
-                    let status = if run.steps.is_empty() {
-                        Status::UpToDate
-                    } else {
-                        Status::Ok
-                    };
-                    let mut report = DatabaseReport::new(&db.name, status);
-                    report.version_before = run.version_before;
-                    report.version_after = run.version_after;
-                    report.steps = run.steps;
-                    report
-                })
-                .map_err(|failure| {
-                    let mut report = DatabaseReport::failed(&db.name, &failure.error);
-                    report.version_before = failure.report.version_before;
-                    report.version_after = failure.report.version_after;
-                    report.steps = failure.report.steps;
-                    report
-                })
-        }
+        Mode::Apply => engine::migrate(&mut conn, &migrations, target, options, &progress)
+            .await
+            .map(|run| {
+                let status = if run.steps.is_empty() {
+                    Status::UpToDate
+                } else {
+                    Status::Ok
+                };
+                let mut report = DatabaseReport::new(&db.name, status);
+                report.version_before = run.version_before;
+                report.version_after = run.version_after;
+                report.steps = run.steps;
+                report
+            })
+            .map_err(|failure| {
+                let mut report = DatabaseReport::failed(&db.name, &failure.error);
+                report.version_before = failure.report.version_before;
+                report.version_after = failure.report.version_after;
+                report.steps = failure.report.steps;
+                report
+            }),
         Mode::DryRun | Mode::Sql => engine::dry_run(&mut conn, &migrations, target, options)
             .await
             .map(|plan| {
