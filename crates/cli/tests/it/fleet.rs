@@ -445,3 +445,51 @@ fn five_hundred_sqlite_databases_in_bounded_memory_and_connections() {
     );
     assert!(most_open >= 1, "the sampling saw open databases");
 }
+
+#[test]
+fn shard_auto_takes_the_index_from_an_indexed_job() {
+    let mut config = String::from(
+        "[default.databases.infra]\nmigrations = \"m\"\nurl = \"sqlite://data/infra.db\"\n",
+    );
+    config.push_str("\n[default.models]\ndir = \"models\"\nurl = \"sqlite://data/{model}.db\"\ndepends_on = [\"infra\"]\n");
+    let mut files = vec![("m/1_a.up.sql".to_owned(), "CREATE TABLE a (id INT);\n")];
+    for i in 0..20 {
+        files.push((
+            format!("models/model_{i:02}/1_a.up.sql"),
+            "CREATE TABLE a (id INT);\n",
+        ));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    let workspace = Workspace::new(&config, &files);
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for index in ["0", "1", "2"] {
+        let mut command = workspace.command(&["up", "--shard", "auto", "--format", "json"]);
+        command
+            .env("JOB_COMPLETION_INDEX", index)
+            .env("SKEIN_SHARDS", "3");
+        let report = Run(command.output().unwrap()).expect(0).json();
+        let names = statuses_of(&report);
+        assert!(
+            names.contains_key("infra"),
+            "every shard includes the database its models depend on"
+        );
+        for name in names.keys() {
+            *seen.entry(name.clone()).or_default() += 1;
+        }
+    }
+    assert_eq!(seen["infra"], 3);
+    assert_eq!(seen.len(), 21);
+    assert!(
+        seen.iter()
+            .filter(|(n, _)| *n != "infra")
+            .all(|(_, c)| *c == 1),
+        "each model in exactly one shard: {seen:?}"
+    );
+    let run = workspace.run(&["up", "--shard", "auto"]).expect(2);
+    assert!(
+        run.stderr().contains("JOB_COMPLETION_INDEX"),
+        "{}",
+        run.stderr()
+    );
+    workspace.run(&["up", "--shard", "3/3"]).expect(2);
+}
