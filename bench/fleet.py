@@ -369,7 +369,8 @@ def sqlalchemy_url(url: str) -> str:
 
 def version_of(command) -> str:
     result = subprocess.run(command, capture_output=True, text=True)
-    return (result.stdout or result.stderr).strip().splitlines()[0] if result.returncode == 0 else "?"
+    line = (result.stdout or result.stderr).strip().splitlines()[0] if result.returncode == 0 else "?"
+    return line.replace(" version ", " ")  # "dbmate version 2.36.0"
 
 
 def fleet_names(tool: str, count: int):

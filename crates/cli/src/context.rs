@@ -124,8 +124,15 @@ pub fn register_secrets(urls: &DatabaseUrls) {
 }
 
 /// Reads `db`'s migration folder.
+/// Paths are taken relative to the current folder when they are below it, so that
+/// messages name files as the user would type them.
 pub fn migrations(db: &ResolvedDatabase) -> Result<Vec<Migration>, skein_core::Error> {
-    Ok(FolderSource::new(&db.migrations).load()?)
+    let dir = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| db.migrations.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf))
+        .filter(|relative| !relative.as_os_str().is_empty())
+        .unwrap_or_else(|| db.migrations.clone());
+    Ok(FolderSource::new(dir).load()?)
 }
 
 /// Opens `db` at its resolved URL.
