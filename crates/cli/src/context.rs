@@ -129,7 +129,12 @@ pub fn register_secrets(urls: &DatabaseUrls) {
 pub fn migrations(db: &ResolvedDatabase) -> Result<Vec<Migration>, skein_core::Error> {
     let dir = std::env::current_dir()
         .ok()
-        .and_then(|cwd| db.migrations.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf))
+        .and_then(|cwd| {
+            db.migrations
+                .strip_prefix(cwd)
+                .ok()
+                .map(std::path::Path::to_path_buf)
+        })
         .filter(|relative| !relative.as_os_str().is_empty())
         .unwrap_or_else(|| db.migrations.clone());
     Ok(FolderSource::new(dir).load()?)

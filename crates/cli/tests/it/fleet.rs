@@ -493,3 +493,75 @@ fn shard_auto_takes_the_index_from_an_indexed_job() {
     );
     workspace.run(&["up", "--shard", "3/3"]).expect(2);
 }
+
+/// Forwards `port` to the PostgreSQL server once `delay` has passed: until then the port
+/// refuses connections, as a server that is still starting does.
+fn late_proxy(delay: Duration) -> u16 {
+    let port = skein_testkit::free_port();
+    let target = TestDb::new("proxy_probe")
+        .url
+        .rsplit_once('@')
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        for client in listener.incoming().flatten() {
+            let server = std::net::TcpStream::connect(&target).unwrap();
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn passing_connection_failures_are_retried_and_others_fail_at_once() {
+    let db = TestDb::new("retry");
+    let port = late_proxy(Duration::from_millis(1500));
+    let url = format!("postgres://postgres@127.0.0.1:{port}/{}", db.name);
+    let workspace = Workspace::postgres(&url, &[("1_a.up.sql", "CREATE TABLE a (id INT);\n")]);
+    let started = Instant::now();
+    workspace.run(&["up", "--connect-timeout", "20s"]).expect(0);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1400),
+        "it waited for the server"
+    );
+    assert_eq!(
+        db.value("SELECT to_regclass('a')::text").as_deref(),
+        Some("a")
+    );
+
+    // Refused for longer than --connect-timeout: a failure that says so.
+    let never = skein_testkit::free_port();
+    let workspace = Workspace::postgres(
+        &format!("postgres://postgres@127.0.0.1:{never}/x"),
+        &[("1_a.up.sql", "SELECT 1;\n")],
+    );
+    let started = Instant::now();
+    let run = workspace.run(&["up", "--connect-timeout", "1s"]).expect(1);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(run.stderr().contains("cannot connect"), "{}", run.stderr());
+
+    // A database that does not exist is not a passing failure: no retrying.
+    let missing = format!("{}_missing", db.name);
+    let workspace = Workspace::postgres(
+        &db.url.replace(&db.name, &missing),
+        &[("1_a.up.sql", "SELECT 1;\n")],
+    );
+    let started = Instant::now();
+    let run = workspace.run(&["up", "--connect-timeout", "30s"]).expect(1);
+    assert!(started.elapsed() < Duration::from_secs(3), "failed at once");
+    assert!(run.stderr().contains("does not exist"), "{}", run.stderr());
+}
