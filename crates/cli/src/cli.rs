@@ -39,6 +39,8 @@ pub struct GlobalArgs {
 pub enum Format {
     Human,
     Json,
+    /// The schema as SQL (`inspect` only).
+    Sql,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,9 +70,20 @@ pub enum Command {
     /// Database commands.
     #[command(subcommand)]
     Db(DbCommand),
+    /// The live schema of a database, normalised, with its fingerprint.
+    Inspect(InspectArgs),
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The database.
+    #[arg(long = "db", value_name = "NAME")]
+    pub database: String,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -178,7 +178,7 @@ impl Report {
     /// Prints the report on stdout (and error details on stderr for people).
     pub fn print(&self, format: Format) {
         match format {
-            Format::Json => {
+            Format::Json | Format::Sql => {
                 let json = serde_json::to_string_pretty(self).expect("reports serialise");
                 redact::out(&json);
             }

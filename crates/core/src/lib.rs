@@ -14,6 +14,7 @@ pub mod history;
 pub mod migration;
 pub mod plan;
 pub mod position;
+pub mod schema;
 pub mod script;
 pub mod source;
 pub mod split;

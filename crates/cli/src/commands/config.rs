@@ -47,7 +47,7 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
             });
             redact::out(&serde_json::to_string_pretty(&doc)?);
         }
-        Format::Human => {
+        Format::Human | Format::Sql => {
             redact::out(&format!(
                 "profile {} from {}",
                 workspace.profile,

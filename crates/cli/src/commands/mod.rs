@@ -7,6 +7,7 @@ mod migrate;
 mod model;
 mod new;
 mod record;
+mod schema;
 
 use crate::cli::{Cli, Command, ConfigCommand, DbCommand, ModelCommand};
 use crate::context::Context;
@@ -14,6 +15,9 @@ use crate::exit::Outcome;
 use crate::report::{DatabaseReport, Report, Status};
 
 pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    if cli.global.format == crate::cli::Format::Sql && !matches!(cli.command, Command::Inspect(_)) {
+        anyhow::bail!("--format sql is for `skein inspect`; use human or json here");
+    }
     let ctx = Context::load(&cli.global)?;
     match cli.command {
         Command::Status(args) => inspect::status(&ctx, args).await,
@@ -27,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Model(ModelCommand::New(args)) => model::new(&ctx, args).await,
         Command::Model(ModelCommand::List(args)) => model::list(&ctx, args).await,
         Command::Db(DbCommand::Create(args)) => database::create(&ctx, args).await,
+        Command::Inspect(args) => schema::inspect(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
     }
 }

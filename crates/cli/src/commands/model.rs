@@ -214,7 +214,7 @@ fn print_done(
             });
             redact::out(&serde_json::to_string_pretty(&doc).expect("serialises"));
         }
-        Format::Human => {
+        Format::Human | Format::Sql => {
             let mut lines = vec![format!(
                 "model {name}: made {} from {} ({} files)",
                 relative(folder),

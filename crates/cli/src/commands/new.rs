@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
             let doc = serde_json::json!({ "command": "new", "database": db.name, "version": version, "files": paths });
             crate::redact::out(&serde_json::to_string_pretty(&doc)?);
         }
-        Format::Human => {
+        Format::Human | Format::Sql => {
             for (path, _) in &files {
                 crate::redact::out(&format!("created {}", path.display()));
             }

@@ -391,3 +391,48 @@ fn a_failing_down_exits_1_and_keeps_the_step() {
         Some("b")
     );
 }
+
+#[test]
+fn inspect_prints_the_schema_with_its_fingerprint() {
+    let db = TestDb::new("cli_inspect");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[(
+            "1_a.up.sql",
+            "CREATE TABLE trades (id BIGINT PRIMARY KEY, amount NUMERIC NOT NULL);\nCREATE INDEX trades_amount ON trades (amount);\n",
+        )],
+    );
+    workspace.run(&["up"]).expect(0);
+    let json = workspace
+        .run(&["inspect", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    let fingerprint = json["fingerprint"].as_str().unwrap().to_owned();
+    assert_eq!(fingerprint.len(), 32);
+    assert!(
+        json["schema"]["tables"]["public.trades"]["columns"]["amount"]["data_type"] == "numeric"
+    );
+    assert!(
+        json["schema"]["tables"]
+            .get("public.skein_history")
+            .is_none()
+    );
+    let human = workspace
+        .run(&["inspect", "--db", "app"])
+        .expect(0)
+        .stdout();
+    assert!(
+        human.contains(&format!("app: fingerprint {fingerprint}, 1 table(s)")),
+        "{human}"
+    );
+    let sql = workspace
+        .run(&["inspect", "--db", "app", "--format", "sql"])
+        .expect(0)
+        .stdout();
+    assert!(
+        sql.contains("CREATE TABLE public.trades (")
+            && sql.contains("CREATE INDEX trades_amount ON public.trades"),
+        "{sql}"
+    );
+    workspace.run(&["status", "--format", "sql"]).expect(2);
+}

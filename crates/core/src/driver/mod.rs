@@ -187,6 +187,9 @@ pub trait Driver: Send {
         changes: &[HistoryChange],
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// The live schema, the history table left out.
+    fn inspect(&mut self) -> impl Future<Output = Result<crate::schema::Schema>> + Send;
+
     /// Closes the connection politely.
     fn close(self) -> impl Future<Output = ()> + Send;
 }
@@ -357,6 +360,10 @@ impl Driver for Connection {
 
     async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
         dispatch!(self, d => d.change_history(changes).await)
+    }
+
+    async fn inspect(&mut self) -> Result<crate::schema::Schema> {
+        dispatch!(self, d => d.inspect().await)
     }
 
     async fn close(self) {

@@ -29,12 +29,7 @@ pub struct PostgresDriver {
 impl PostgresDriver {
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self> {
         let target = redact_url(url);
-        let connect = PgConnectOptions::from_str(url)
-            .map_err(|source| Error::Connect {
-                target: target.clone(),
-                source,
-            })?
-            .application_name("skein");
+        let connect = connect_options(url)?;
         let mut conn = PgConnection::connect_with(&connect)
             .await
             .map_err(|source| Error::Connect { target, source })?;
@@ -222,6 +217,31 @@ impl PostgresDriver {
         let digest = Sha256::digest(format!("skein\0{database}\0{schema}\0{}", table.name));
         Ok(i64::from_be_bytes(digest[..8].try_into().expect("8 bytes")))
     }
+}
+
+/// The options for `url`. Without an `sslmode` in the URL, a loopback or Unix-socket
+/// connection does not negotiate TLS: it protects nothing there, and its handshake costs
+/// about 100 ms per connection (small TLS records meet Nagle's algorithm and delayed
+/// ACKs). Anything else keeps PostgreSQL's default, `prefer`; an explicit `sslmode` is
+/// always honoured.
+fn connect_options(url: &str) -> Result<PgConnectOptions> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|source| Error::Connect {
+            target: redact_url(url),
+            source,
+        })?
+        .application_name("skein");
+    let host = options.get_host();
+    let local = options.get_socket().is_some()
+        || host.starts_with('/')
+        || host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if local && !url.contains("sslmode=") {
+        return Ok(options.ssl_mode(sqlx::postgres::PgSslMode::Disable));
+    }
+    Ok(options)
 }
 
 fn elapsed_ms(started: Instant) -> i64 {
@@ -428,6 +448,10 @@ impl Driver for PostgresDriver {
             .map_err(Error::database("committing the history change"))
     }
 
+    async fn inspect(&mut self) -> Result<crate::schema::Schema> {
+        crate::schema::inspect::postgres::inspect(&mut self.conn, &self.options.history_table).await
+    }
+
     async fn close(self) {
         let _ = self.conn.close().await;
     }
@@ -493,15 +517,12 @@ pub async fn drop_database(url: &str) -> Result<()> {
 /// A connection to the same server's `postgres` database, and the name `url` asks for.
 async fn maintenance_connection(url: &str) -> Result<(PgConnection, String)> {
     let target = redact_url(url);
-    let options = PgConnectOptions::from_str(url).map_err(|source| Error::Connect {
-        target: target.clone(),
-        source,
-    })?;
+    let options = connect_options(url)?;
     let name = options
         .get_database()
         .map(str::to_owned)
         .ok_or_else(|| Error::Unsupported(format!("{target} names no database")))?;
-    let admin = PgConnection::connect_with(&options.database("postgres").application_name("skein"))
+    let admin = PgConnection::connect_with(&options.database("postgres"))
         .await
         .map_err(|source| Error::Connect { target, source })?;
     Ok((admin, name))

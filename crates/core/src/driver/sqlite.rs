@@ -233,6 +233,10 @@ impl Driver for SqliteDriver {
             .await
     }
 
+    async fn inspect(&mut self) -> Result<crate::schema::Schema> {
+        crate::schema::inspect::sqlite::inspect(&mut self.conn, &self.options.history_table).await
+    }
+
     async fn close(self) {
         let _ = self.conn.close().await;
     }

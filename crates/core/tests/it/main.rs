@@ -4,4 +4,5 @@ mod support;
 
 mod long_history;
 mod postgres;
+mod schema;
 mod sqlite;

@@ -1,0 +1,321 @@
+//! PostgreSQL's catalogs into the schema model. Objects that belong to extensions, the
+//! system schemas and the history table are left out.
+
+use crate::error::{Error, Result};
+use crate::history::HistoryTable;
+use crate::schema::{
+    Column, Constraint, Function, Index, Schema, Sequence, Table, Trigger, View, body_hash,
+    collapse_whitespace,
+};
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Row as _};
+
+/// The schemas a user's objects live in.
+const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
+
+/// Not created by an extension.
+fn not_from_extension(oid: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = {oid} AND dep.deptype = 'e')"
+    )
+}
+
+/// Reads the whole schema of the connected database.
+pub async fn inspect(conn: &mut PgConnection, history: &HistoryTable) -> Result<Schema> {
+    let history_schema: String = match &history.schema {
+        Some(schema) => schema.clone(),
+        None => sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(Error::database("reading the current schema"))?,
+    };
+    let history_name = format!("{history_schema}.{}", history.name);
+    let mut schema = Schema::default();
+    tables(conn, &mut schema).await?;
+    schema.tables.remove(&history_name);
+    columns(conn, &mut schema).await?;
+    constraints(conn, &mut schema).await?;
+    indexes(conn, &mut schema).await?;
+    triggers(conn, &mut schema).await?;
+    enums(conn, &mut schema).await?;
+    sequences(conn, &mut schema).await?;
+    views(conn, &mut schema).await?;
+    functions(conn, &mut schema).await?;
+    extensions(conn, &mut schema).await?;
+    Ok(schema)
+}
+
+async fn rows(
+    conn: &mut PgConnection,
+    sql: String,
+    what: &str,
+) -> Result<Vec<sqlx::postgres::PgRow>> {
+    sqlx::query(AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await
+        .map_err(Error::database(format!(
+            "reading the {what} from the catalog"
+        )))
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
+    row: &'r sqlx::postgres::PgRow,
+    i: usize,
+) -> Result<T> {
+    row.try_get(i)
+        .map_err(Error::database("reading the catalog"))
+}
+
+async fn tables(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = format!(
+        "SELECT n.nspname || '.' || c.relname, obj_description(c.oid, 'pg_class') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMA} AND {}",
+        not_from_extension("c.oid")
+    );
+    for row in rows(conn, sql, "tables").await? {
+        let table = Table {
+            comment: get(&row, 1)?,
+            ..Table::default()
+        };
+        schema.tables.insert(get(&row, 0)?, table);
+    }
+    Ok(())
+}
+
+async fn columns(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = format!(
+        "SELECT n.nspname || '.' || c.relname, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+         a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
+         col_description(c.oid, a.attnum) \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {USER_SCHEMA}"
+    );
+    for row in rows(conn, sql, "columns").await? {
+        let table: String = get(&row, 0)?;
+        let Some(table) = schema.tables.get_mut(&table) else {
+            continue;
+        };
+        let expression: Option<String> = get(&row, 4)?;
+        let identity: String = get(&row, 5)?;
+        let generated: String = get(&row, 6)?;
+        let (default, generated) = if generated == "s" {
+            (None, expression)
+        } else {
+            (expression, None)
+        };
+        table.columns.insert(
+            get(&row, 1)?,
+            Column {
+                data_type: get(&row, 2)?,
+                nullable: !get::<bool>(&row, 3)?,
+                default,
+                identity: match identity.as_str() {
+                    "a" => Some("always".to_owned()),
+                    "d" => Some("by default".to_owned()),
+                    _ => None,
+                },
+                generated,
+                comment: get(&row, 7)?,
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn constraints(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = format!(
+        "SELECT n.nspname || '.' || c.relname, con.conname::text, con.contype::text, pg_get_constraintdef(con.oid) \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND {USER_SCHEMA}"
+    );
+    for row in rows(conn, sql, "constraints").await? {
+        let table: String = get(&row, 0)?;
+        let Some(table) = schema.tables.get_mut(&table) else {
+            continue;
+        };
+        let kind = match get::<String>(&row, 2)?.as_str() {
+            "p" => "primary key",
+            "u" => "unique",
+            "f" => "foreign key",
+            "c" => "check",
+            _ => "exclude",
+        };
+        let definition: String = get(&row, 3)?;
+        table.constraints.insert(
+            definition.clone(),
+            Constraint {
+                kind: kind.to_owned(),
+                definition,
+                name: get(&row, 1)?,
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn indexes(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = format!(
+        "SELECT n.nspname || '.' || t.relname, i.relname::text, pg_get_indexdef(i.oid) \
+         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+         JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE {USER_SCHEMA} AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid)"
+    );
+    for row in rows(conn, sql, "indexes").await? {
+        let table: String = get(&row, 0)?;
+        let Some(table) = schema.tables.get_mut(&table) else {
+            continue;
+        };
+        let sql: String = get(&row, 2)?;
+        let definition = index_definition(&sql);
+        table.indexes.insert(
+            definition.clone(),
+            Index {
+                definition,
+                name: get(&row, 1)?,
+                sql,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// `CREATE UNIQUE INDEX name ON public.t USING btree (a)` -> `UNIQUE ON public.t USING btree (a)`.
+fn index_definition(sql: &str) -> String {
+    let unique = sql.starts_with("CREATE UNIQUE INDEX");
+    let rest = sql.split_once(" ON ").map_or(sql, |(_, rest)| rest);
+    format!("{}ON {rest}", if unique { "UNIQUE " } else { "" })
+}
+
+async fn triggers(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = format!(
+        "SELECT n.nspname || '.' || c.relname, t.tgname::text, pg_get_triggerdef(t.oid) \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT t.tgisinternal AND {USER_SCHEMA}"
+    );
+    for row in rows(conn, sql, "triggers").await? {
+        let table: String = get(&row, 0)?;
+        let Some(table) = schema.tables.get_mut(&table) else {
+            continue;
+        };
+        table.triggers.insert(
+            get(&row, 1)?,
+            Trigger {
+                definition: get(&row, 2)?,
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn enums(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = format!(
+        "SELECT n.nspname || '.' || t.typname, e.enumlabel::text \
+         FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE {USER_SCHEMA} AND {} ORDER BY 1, e.enumsortorder",
+        not_from_extension("t.oid")
+    );
+    for row in rows(conn, sql, "enum types").await? {
+        schema
+            .enums
+            .entry(get(&row, 0)?)
+            .or_default()
+            .push(get(&row, 1)?);
+    }
+    Ok(())
+}
+
+async fn sequences(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    // Identity columns' sequences belong to their column.
+    let sql = format!(
+        "SELECT n.nspname || '.' || c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqstart \
+         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {USER_SCHEMA} AND NOT EXISTS \
+         (SELECT 1 FROM pg_depend dep WHERE dep.objid = c.oid AND dep.deptype IN ('i', 'e'))"
+    );
+    for row in rows(conn, sql, "sequences").await? {
+        schema.sequences.insert(
+            get(&row, 0)?,
+            Sequence {
+                data_type: get(&row, 1)?,
+                increment: get(&row, 2)?,
+                start: get(&row, 3)?,
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn views(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = format!(
+        "SELECT n.nspname || '.' || c.relname, c.relkind = 'm', pg_get_viewdef(c.oid) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMA} AND {}",
+        not_from_extension("c.oid")
+    );
+    for row in rows(conn, sql, "views").await? {
+        let definition: String = get(&row, 2)?;
+        schema.views.insert(
+            get(&row, 0)?,
+            View {
+                materialized: get(&row, 1)?,
+                definition: collapse_whitespace(&definition),
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn functions(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = format!(
+        "SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', \
+         pg_get_function_result(p.oid), l.lanname::text, pg_get_functiondef(p.oid) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
+         WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMA} AND {}",
+        not_from_extension("p.oid")
+    );
+    for row in rows(conn, sql, "functions").await? {
+        let definition: String = get(&row, 3)?;
+        schema.functions.insert(
+            get(&row, 0)?,
+            Function {
+                returns: get::<Option<String>>(&row, 1)?.unwrap_or_default(),
+                language: get(&row, 2)?,
+                body_hash: body_hash(&definition),
+                sql: definition,
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn extensions(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
+    let sql = "SELECT e.extname::text, n.nspname::text FROM pg_extension e \
+               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"
+        .to_owned();
+    for row in rows(conn, sql, "extensions").await? {
+        schema.extensions.insert(get(&row, 0)?, get(&row, 1)?);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn index_definitions_leave_out_the_name() {
+        assert_eq!(
+            super::index_definition(
+                "CREATE UNIQUE INDEX ix_a ON public.t USING btree (a) WHERE (a > 0)"
+            ),
+            "UNIQUE ON public.t USING btree (a) WHERE (a > 0)"
+        );
+        assert_eq!(
+            super::index_definition("CREATE INDEX t_a_idx ON public.t USING btree (lower(a))"),
+            "ON public.t USING btree (lower(a))"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! A database-neutral model of a schema, as inspected from a live database: tables and
+//! their columns, constraints and indexes, enum types, sequences, views, functions,
+//! triggers and extensions. Two schemas that mean the same have the same
+//! [`Schema::fingerprint`], whatever order their objects were created in and whatever
+//! names the server generated for their constraints.
+
+pub mod inspect;
+pub mod render;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// `schema.name`.
+pub type QualifiedName = String;
+
+/// A whole schema. Maps are keyed so that their order is the same for equal schemas.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Schema {
+    pub extensions: BTreeMap<String, String>,
+    /// Enum types and their values, in order.
+    pub enums: BTreeMap<QualifiedName, Vec<String>>,
+    pub sequences: BTreeMap<QualifiedName, Sequence>,
+    pub tables: BTreeMap<QualifiedName, Table>,
+    pub views: BTreeMap<QualifiedName, View>,
+    /// Keyed by signature: `schema.name(argument types)`.
+    pub functions: BTreeMap<String, Function>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Table {
+    /// By name: the order columns were added in does not matter.
+    pub columns: BTreeMap<String, Column>,
+    /// Keyed by definition; the server may have named them.
+    pub constraints: BTreeMap<String, Constraint>,
+    /// Keyed by definition (without the index's name).
+    pub indexes: BTreeMap<String, Index>,
+    /// Keyed by name.
+    pub triggers: BTreeMap<String, Trigger>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    /// As the server prints it (`bigint`, `character varying(40)`, `numeric(78,0)`).
+    pub data_type: String,
+    pub nullable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// `always` or `by default` for identity columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// The expression of a generated column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A table constraint. `kind` is `primary key`, `unique`, `foreign key`, `check` or
+/// `exclude`; `definition` is the server's normalised text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Constraint {
+    pub kind: String,
+    pub definition: String,
+    /// Not part of the fingerprint.
+    #[serde(skip)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Index {
+    /// The definition without the index's name (unique, method, columns or expressions,
+    /// predicate).
+    pub definition: String,
+    /// Not part of the fingerprint, but what messages call it.
+    #[serde(skip)]
+    pub name: String,
+    /// The full statement that creates it.
+    #[serde(skip)]
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sequence {
+    pub data_type: String,
+    pub increment: i64,
+    pub start: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct View {
+    pub materialized: bool,
+    /// The server's normalised definition, whitespace collapsed.
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Function {
+    pub returns: String,
+    pub language: String,
+    /// SHA-256 of the body with whitespace collapsed.
+    pub body_hash: String,
+    /// The statement that creates it.
+    #[serde(skip)]
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trigger {
+    pub definition: String,
+}
+
+impl Schema {
+    /// A stable hash of everything the model holds (names the server generates excluded).
+    pub fn fingerprint(&self) -> String {
+        let canonical = serde_json::to_string(self).expect("a schema serialises");
+        let digest = Sha256::digest(canonical.as_bytes());
+        let mut hex = String::with_capacity(64);
+        for byte in &digest[..16] {
+            let _ = write!(hex, "{byte:02x}");
+        }
+        hex
+    }
+
+    /// How many objects it has, for summaries.
+    pub fn object_count(&self) -> usize {
+        self.tables.len()
+            + self.views.len()
+            + self.enums.len()
+            + self.sequences.len()
+            + self.functions.len()
+    }
+}
+
+/// Collapses runs of whitespace to one space and trims, so that layout does not count.
+pub fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// SHA-256 (hex) of text with whitespace collapsed.
+pub fn body_hash(text: &str) -> String {
+    let digest = Sha256::digest(collapse_whitespace(text).as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(data_type: &str) -> Column {
+        Column {
+            data_type: data_type.to_owned(),
+            nullable: true,
+            default: None,
+            identity: None,
+            generated: None,
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn order_and_generated_names_do_not_change_the_fingerprint() {
+        let mut a = Table::default();
+        a.columns.insert("id".into(), column("bigint"));
+        a.columns.insert("name".into(), column("text"));
+        a.constraints.insert(
+            "PRIMARY KEY (id)".into(),
+            Constraint {
+                kind: "primary key".into(),
+                definition: "PRIMARY KEY (id)".into(),
+                name: "t_pkey".into(),
+            },
+        );
+        let mut b = Table::default();
+        b.columns.insert("name".into(), column("text"));
+        b.columns.insert("id".into(), column("bigint"));
+        b.constraints.insert(
+            "PRIMARY KEY (id)".into(),
+            Constraint {
+                kind: "primary key".into(),
+                definition: "PRIMARY KEY (id)".into(),
+                name: "pk_t".into(),
+            },
+        );
+        let schema = |t: Table| Schema {
+            tables: [("public.t".to_owned(), t)].into(),
+            ..Schema::default()
+        };
+        assert_eq!(schema(a.clone()).fingerprint(), schema(b).fingerprint());
+        let mut c = a;
+        c.columns.insert("extra".into(), column("int"));
+        assert_ne!(
+            schema(c.clone()).fingerprint(),
+            schema(Table::default()).fingerprint()
+        );
+    }
+
+    #[test]
+    fn whitespace_does_not_change_a_body_hash() {
+        assert_eq!(
+            body_hash("BEGIN\n  RETURN 1;\nEND"),
+            body_hash("BEGIN RETURN 1; END")
+        );
+        assert_ne!(body_hash("RETURN 1"), body_hash("RETURN 2"));
+    }
+}

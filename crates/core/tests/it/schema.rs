@@ -1,0 +1,162 @@
+//! Schema inspection: the same schema reached by different histories has one fingerprint;
+//! a real difference changes it; the SQL rendering of a schema builds the same schema.
+
+use crate::support::*;
+use skein_core::Driver;
+use skein_core::dialect::Dialect;
+use skein_core::schema::Schema;
+use skein_testkit::TestDb;
+
+const HISTORY_A: &[(&str, &str)] = &[
+    (
+        "1_types.up.sql",
+        "CREATE TYPE side AS ENUM ('buy', 'sell');\nCREATE EXTENSION IF NOT EXISTS pgcrypto;\n",
+    ),
+    (
+        "2_trades.up.sql",
+        "CREATE TABLE markets (id BIGINT PRIMARY KEY, symbol TEXT NOT NULL UNIQUE);\n\
+         CREATE TABLE trades (\n  id BIGINT PRIMARY KEY,\n  market_id BIGINT NOT NULL REFERENCES markets (id) ON DELETE CASCADE,\n  side side NOT NULL,\n  amount NUMERIC(78, 0) NOT NULL DEFAULT 0,\n  note TEXT\n);\n\
+         CREATE INDEX trades_market ON trades (market_id);\n\
+         CREATE UNIQUE INDEX trades_big ON trades (market_id, id) WHERE amount > 1000;\n\
+         ALTER TABLE trades ADD CONSTRAINT positive_amount CHECK (amount >= 0);\n\
+         COMMENT ON TABLE trades IS 'fills';\n",
+    ),
+    (
+        "3_logic.up.sql",
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := coalesce(NEW.note, ''); RETURN NEW; END $$;\n\
+         CREATE TRIGGER trades_touch BEFORE INSERT ON trades FOR EACH ROW EXECUTE FUNCTION touch();\n\
+         CREATE VIEW big_trades AS SELECT id, amount FROM trades WHERE amount > 1000;\n\
+         CREATE SEQUENCE ticket START 100;\n",
+    ),
+];
+
+/// The same schema, reached another way: other column order, constraints and indexes named
+/// by the server or differently, objects created in another order, other whitespace.
+const HISTORY_B: &[(&str, &str)] = &[
+    (
+        "1_markets.up.sql",
+        "CREATE TABLE markets (symbol TEXT NOT NULL, id BIGINT);\nALTER TABLE markets ADD PRIMARY KEY (id);\nALTER TABLE markets ADD UNIQUE (symbol);\n",
+    ),
+    (
+        "2_types.up.sql",
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto;\nCREATE TYPE side AS ENUM ('buy', 'sell');\nCREATE SEQUENCE ticket START WITH 100;\n",
+    ),
+    (
+        "3_trades.up.sql",
+        "CREATE TABLE trades (note TEXT, amount NUMERIC(78, 0) NOT NULL DEFAULT 0, id BIGINT NOT NULL);\n\
+         ALTER TABLE trades ADD COLUMN side side NOT NULL;\n\
+         ALTER TABLE trades ADD COLUMN market_id BIGINT NOT NULL;\n\
+         ALTER TABLE trades ADD PRIMARY KEY (id);\n\
+         ALTER TABLE trades ADD FOREIGN KEY (market_id) REFERENCES markets (id) ON DELETE CASCADE;\n\
+         ALTER TABLE trades ADD CHECK (amount >= 0);\n\
+         CREATE INDEX ON trades (market_id);\n\
+         CREATE UNIQUE INDEX big_trades_idx ON trades (market_id, id) WHERE amount > 1000;\n\
+         COMMENT ON TABLE trades IS 'fills';\n\
+         CREATE VIEW big_trades AS SELECT id, amount FROM trades WHERE amount > 1000;\n\
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.note := coalesce(NEW.note, '');\n  RETURN NEW;\nEND\n$$;\n\
+         CREATE TRIGGER trades_touch BEFORE INSERT ON trades FOR EACH ROW EXECUTE FUNCTION touch();\n",
+    ),
+];
+
+async fn inspect(url: &str) -> Schema {
+    let mut conn = connect(url).await;
+    let schema = conn.inspect().await.unwrap();
+    conn.close().await;
+    schema
+}
+
+async fn built_from(tag: &str, history: &[(&str, &str)]) -> (TestDb, Schema) {
+    let db = TestDb::new(tag);
+    let dir = folder(history);
+    up(&db.url, dir.path())
+        .await
+        .unwrap_or_else(|f| panic!("{}", f.error));
+    let schema = inspect(&db.url).await;
+    (db, schema)
+}
+
+#[tokio::test]
+async fn two_histories_of_one_schema_have_one_fingerprint() {
+    let (_a, a) = built_from("schema_a", HISTORY_A).await;
+    let (_b, b) = built_from("schema_b", HISTORY_B).await;
+    assert_eq!(a.tables.len(), 2);
+    assert!(
+        a.tables["public.trades"]
+            .constraints
+            .values()
+            .any(|c| c.kind == "check")
+    );
+    assert_eq!(a.enums["public.side"], ["buy", "sell"]);
+    assert!(
+        a.tables.keys().all(|t| !t.ends_with("skein_history")),
+        "the history table is left out"
+    );
+    // Names the server generated and the functions' layout differ; what counts does not.
+    assert_ne!(a, b);
+    assert_eq!(
+        serde_json::to_value(&a).unwrap(),
+        serde_json::to_value(&b).unwrap()
+    );
+    assert_eq!(a.fingerprint(), b.fingerprint());
+
+    // A real difference changes it: an extra enum value.
+    let (c_db, _) = built_from("schema_c", HISTORY_A).await;
+    c_db.exec("ALTER TYPE side ADD VALUE 'short'");
+    assert_ne!(inspect(&c_db.url).await.fingerprint(), a.fingerprint());
+    // ...and so does a missing index.
+    let (d_db, _) = built_from("schema_d", HISTORY_A).await;
+    d_db.exec("DROP INDEX trades_market");
+    assert_ne!(inspect(&d_db.url).await.fingerprint(), a.fingerprint());
+}
+
+#[tokio::test]
+async fn the_sql_of_a_schema_builds_the_same_schema() {
+    let (_a, a) = built_from("render_a", HISTORY_A).await;
+    let sql = skein_core::schema::render::to_sql(&a, Dialect::Postgres);
+    let rebuilt = TestDb::new("render_b");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &sql).unwrap();
+    assert!(psql_file(&rebuilt.url, file.path(), true), "{sql}");
+    assert_eq!(
+        inspect(&rebuilt.url).await.fingerprint(),
+        a.fingerprint(),
+        "{sql}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_schemas_compare_the_same_way() {
+    let history_a: &[(&str, &str)] = &[(
+        "1_a.up.sql",
+        "CREATE TABLE markets (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL UNIQUE);\n\
+         CREATE TABLE trades (id INTEGER PRIMARY KEY, market_id INTEGER NOT NULL REFERENCES markets (id) ON DELETE CASCADE, amount NUMERIC NOT NULL DEFAULT 0);\n\
+         CREATE INDEX trades_market ON trades (market_id);\n",
+    )];
+    let history_b: &[(&str, &str)] = &[
+        (
+            "1_markets.up.sql",
+            "CREATE TABLE markets (symbol TEXT NOT NULL UNIQUE, id INTEGER PRIMARY KEY);\n",
+        ),
+        (
+            "2_trades.up.sql",
+            "CREATE TABLE trades (amount NUMERIC NOT NULL DEFAULT 0, id INTEGER PRIMARY KEY, market_id INTEGER NOT NULL REFERENCES markets (id) ON DELETE CASCADE);\nCREATE INDEX   trades_market   ON trades (market_id);\n",
+        ),
+    ];
+    let data = tempfile::tempdir().unwrap();
+    let mut fingerprints = Vec::new();
+    for (i, history) in [history_a, history_b].into_iter().enumerate() {
+        let url = format!("sqlite://{}/db{i}.sqlite", data.path().display());
+        let dir = folder(history);
+        up(&url, dir.path()).await.unwrap();
+        let schema = inspect(&url).await;
+        assert_eq!(schema.tables.len(), 2, "{schema:?}");
+        assert!(
+            schema.tables["trades"]
+                .constraints
+                .values()
+                .any(|c| c.kind == "foreign key")
+        );
+        fingerprints.push(schema.fingerprint());
+    }
+    assert_eq!(fingerprints[0], fingerprints[1]);
+}
