@@ -72,9 +72,21 @@ pub enum Command {
     Db(DbCommand),
     /// The live schema of a database, normalised, with its fingerprint.
     Inspect(InspectArgs),
+    /// Live schemas against the schemas their migrations give, grouped by fingerprint.
+    Drift(DriftArgs),
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

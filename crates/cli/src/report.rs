@@ -33,6 +33,8 @@ pub enum Status {
     Failed,
     /// Stopped by a signal between two migrations.
     Interrupted,
+    /// `drift`: the live schema differs from the one its migrations give.
+    Drifted,
     /// Not attempted: a dependency failed, `--fail-fast` tripped or a signal arrived.
     Skipped,
 }
@@ -59,6 +61,8 @@ pub struct DatabaseReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub migrations: Vec<Entry>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
 }
 
@@ -76,6 +80,7 @@ impl DatabaseReport {
             plan: None,
             edits: Vec::new(),
             migrations: Vec::new(),
+            drift: None,
             error: None,
         }
     }
@@ -104,6 +109,14 @@ impl DatabaseReport {
         });
         report
     }
+}
+
+/// How a database's live schema compares with the one its migrations give.
+#[derive(Debug, Serialize)]
+pub struct DriftInfo {
+    pub fingerprint: String,
+    pub expected_fingerprint: String,
+    pub differences: Vec<skein_core::schema::diff::Difference>,
 }
 
 /// An error, with its place in a migration file when it has one.
@@ -152,6 +165,14 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+fn count(n: usize) -> String {
+    if n == 1 {
+        "1 database".to_owned()
+    } else {
+        format!("{n} databases")
+    }
+}
+
 pub fn version_text(version: Option<Version>) -> String {
     version.map_or_else(|| "base".to_owned(), |v| v.to_string())
 }
@@ -170,6 +191,7 @@ fn status_text(status: Status) -> &'static str {
         Status::Problems => "problems",
         Status::Failed => "failed",
         Status::Interrupted => "interrupted",
+        Status::Drifted => "drifted",
         Status::Skipped => "skipped",
     }
 }
@@ -188,6 +210,7 @@ impl Report {
                     "history" => self.history_table(),
                     "stamp" | "repair" => self.edits_text(),
                     "db create" => self.create_text(),
+                    "drift" => self.drift_text(),
                     _ if self.databases.iter().any(|d| d.plan.is_some()) => self.plan_text(),
                     _ => self.run_table(),
                 };
@@ -306,6 +329,48 @@ impl Report {
             }
         }
         table.to_string()
+    }
+
+    /// Databases grouped by what they have: those that match their migrations, then each
+    /// group of identical divergent schemas with its differences.
+    fn drift_text(&self) -> String {
+        use std::collections::BTreeMap;
+        let mut groups: BTreeMap<(bool, String), Vec<&DatabaseReport>> = BTreeMap::new();
+        for db in &self.databases {
+            if let Some(drift) = &db.drift {
+                let differs = !drift.differences.is_empty();
+                groups
+                    .entry((differs, drift.fingerprint.clone()))
+                    .or_default()
+                    .push(db);
+            }
+        }
+        let mut lines = Vec::new();
+        for ((differs, fingerprint), dbs) in groups {
+            let names: Vec<&str> = dbs.iter().map(|d| d.name.as_str()).collect();
+            let versions: std::collections::BTreeSet<String> =
+                dbs.iter().map(|d| version_text(d.version_after)).collect();
+            let at = versions.into_iter().collect::<Vec<_>>().join(", ");
+            if !differs {
+                lines.push(format!(
+                    "{} match their migrations at {at} (fingerprint {fingerprint}): {}",
+                    count(names.len()),
+                    names.join(", ")
+                ));
+                continue;
+            }
+            let drift = dbs[0].drift.as_ref().expect("grouped by drift");
+            lines.push(format!("{} differ from their migrations at {at} (fingerprint {fingerprint}, expected {}): {}", count(names.len()), drift.expected_fingerprint, names.join(", ")));
+            for difference in &drift.differences {
+                lines.push(format!("  - {}", difference.description));
+                if let Some(sql) = &difference.sql {
+                    for line in sql.lines() {
+                        lines.push(format!("      {line}"));
+                    }
+                }
+            }
+        }
+        lines.join("\n")
     }
 
     fn create_text(&self) -> String {

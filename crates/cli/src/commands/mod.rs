@@ -32,12 +32,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Model(ModelCommand::List(args)) => model::list(&ctx, args).await,
         Command::Db(DbCommand::Create(args)) => database::create(&ctx, args).await,
         Command::Inspect(args) => schema::inspect(&ctx, args).await,
+        Command::Drift(args) => schema::drift(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
     }
 }
 
 /// Prints the report and says how the command ended.
-fn finish(ctx: &Context, command: &'static str, databases: Vec<DatabaseReport>) -> Outcome {
+pub(crate) fn finish(
+    ctx: &Context,
+    command: &'static str,
+    databases: Vec<DatabaseReport>,
+) -> Outcome {
     let failed = databases.iter().any(|d| {
         matches!(
             d.status,

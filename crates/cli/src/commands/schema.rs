@@ -1,15 +1,20 @@
-//! `inspect`: a database's live schema, normalised, with its fingerprint.
+//! `inspect`: a database's live schema, normalised, with its fingerprint. `drift`: each
+//! database's live schema against the one its migrations give, grouped by fingerprint.
 
-use crate::cli::{Format, InspectArgs};
+use crate::cli::{DriftArgs, Format, InspectArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::redact;
-use crate::report::{DatabaseReport, Report, error_chain};
+use crate::report::{DatabaseReport, DriftInfo, Report, Status, error_chain};
 use comfy_table::{Table, presets};
+use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::error::Error as CoreError;
 use skein_core::schema::Schema;
 use skein_core::schema::render::{column_sql, to_sql};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
@@ -93,4 +98,95 @@ fn human(name: &str, schema: &Schema) -> String {
         lines.push(format!("function {function}"));
     }
     lines.join("\n")
+}
+
+/// Expected schemas by [`skein_core::schema::expected::cache_key`]: each is replayed once,
+/// however many databases share it; concurrent askers wait for the first.
+type ExpectedCache = tokio::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Schema, String>>>>>;
+
+pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
+    let databases = ctx.select(&args.selection, &args.fleet)?;
+    let urls = ctx.urls(&databases).await?;
+    let cache = ExpectedCache::default();
+    let fleet = crate::fleet::Fleet {
+        follow_dependencies: false,
+        ..ctx.fleet(&args.fleet)
+    };
+    let reports = crate::fleet::run(&databases, &fleet, |db| {
+        let (urls, cache, lock) = (&urls, &cache, &args.lock);
+        async move {
+            match drift_of(ctx, db, urls, cache, lock).await {
+                Ok(report) => report,
+                Err(e) => DatabaseReport::failed(&db.name, &e),
+            }
+        }
+    })
+    .await;
+    let drifted = reports.iter().any(|r| r.status == Status::Drifted);
+    let outcome = crate::commands::finish(ctx, "drift", reports);
+    Ok(if outcome == Outcome::Done && drifted {
+        Outcome::CheckFailed
+    } else {
+        outcome
+    })
+}
+
+async fn drift_of(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+    cache: &ExpectedCache,
+    lock: &crate::cli::LockArgs,
+) -> Result<DatabaseReport, CoreError> {
+    let migrations = context::migrations(db)?;
+    let options = ctx
+        .connect_options(db, lock)
+        .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
+    let read_only = skein_core::ConnectOptions {
+        read_only: true,
+        ..options.clone()
+    };
+    let mut conn = context::open(db, urls, read_only).await?;
+    let dialect = conn.dialect();
+    let inventory = skein_core::engine::inventory(&mut conn, &migrations).await;
+    let live = conn.inspect().await;
+    conn.close().await;
+    let (inventory, live) = (inventory?, live?);
+    let version = inventory.current_version();
+    let url = urls
+        .urls
+        .get(&db.name)
+        .map(|u| u.expose().to_owned())
+        .unwrap_or_default();
+    let key = skein_core::schema::expected::cache_key(&url, &migrations, version);
+    let cell = cache.lock().await.entry(key).or_default().clone();
+    let expected = cell
+        .get_or_init(|| async {
+            skein_core::schema::expected::replay(&url, &migrations, version, &options)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "replaying its migrations into a scratch database failed: {}",
+                        error_chain(&e)
+                    )
+                })
+        })
+        .await
+        .clone()
+        .map_err(CoreError::Unsupported)?;
+    let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
+    let status = if differences.is_empty() {
+        Status::UpToDate
+    } else {
+        Status::Drifted
+    };
+    let mut report = DatabaseReport::new(&db.name, status);
+    report.version_before = version;
+    report.version_after = version;
+    report.drift = Some(DriftInfo {
+        fingerprint: live.fingerprint(),
+        expected_fingerprint: expected.fingerprint(),
+        differences,
+    });
+    Ok(report)
 }

@@ -565,3 +565,112 @@ fn passing_connection_failures_are_retried_and_others_fail_at_once() {
     assert!(started.elapsed() < Duration::from_secs(3), "failed at once");
     assert!(run.stderr().contains("does not exist"), "{}", run.stderr());
 }
+
+#[test]
+fn drift_groups_divergent_databases_and_names_each_difference() {
+    let fleet = pg_fleet(5);
+    // One enum type in the model, so an extra value can drift.
+    for model in &fleet.models {
+        fleet.workspace.write(
+            &format!("models/{}/4_status.up.sql", model.name),
+            "CREATE TYPE trade_status AS ENUM ('open', 'closed');\nALTER TABLE trades ADD COLUMN status trade_status NOT NULL DEFAULT 'open';\n",
+        );
+    }
+    fleet.workspace.run(&["up", "-q"]).expect(0);
+    let clean = fleet
+        .workspace
+        .run(&["drift", "--group", "models"])
+        .expect(0)
+        .stdout();
+    assert!(
+        clean.contains("5 databases match their migrations at 4"),
+        "{clean}"
+    );
+
+    let [
+        missing_column,
+        extra_table,
+        missing_index,
+        extra_value,
+        intact,
+    ] = &fleet.models[..]
+    else {
+        unreachable!()
+    };
+    missing_column.exec("ALTER TABLE trades DROP COLUMN amount");
+    extra_table.exec("CREATE TABLE scratch_notes (id INT)");
+    missing_index.exec("DROP INDEX positions_trade");
+    extra_value.exec("ALTER TYPE trade_status ADD VALUE 'liquidated'");
+
+    let run = fleet
+        .workspace
+        .run(&["drift", "--group", "models"])
+        .expect(3);
+    let out = run.stdout();
+    let matching = out
+        .lines()
+        .find(|l| l.starts_with("1 database match their migrations at 4"))
+        .unwrap_or_default();
+    assert!(matching.ends_with(&intact.name), "{out}");
+    assert!(
+        out.contains("column public.trades.amount is missing (existing rows get 0)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ALTER TABLE public.trades ADD COLUMN amount numeric DEFAULT 0 NOT NULL;"),
+        "{out}"
+    );
+    assert!(
+        out.contains("table public.scratch_notes is not in the migrations"),
+        "{out}"
+    );
+    assert!(out.contains("DROP TABLE public.scratch_notes;"), "{out}");
+    assert!(
+        out.contains("index positions_trade on public.positions is missing"),
+        "{out}"
+    );
+    assert!(
+        out.contains("CREATE INDEX positions_trade ON public.positions USING btree (trade_id);"),
+        "{out}"
+    );
+    assert!(
+        out.contains("enum type public.trade_status has the value 'liquidated'"),
+        "{out}"
+    );
+
+    let report = fleet
+        .workspace
+        .run(&["drift", "--group", "models", "--format", "json"])
+        .expect(3)
+        .json();
+    let by_name: BTreeMap<String, serde_json::Value> = report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["name"].as_str().unwrap().to_owned(), d.clone()))
+        .collect();
+    assert_eq!(by_name[&intact.name]["status"], "up_to_date");
+    for drifted in [missing_column, extra_table, missing_index, extra_value] {
+        let db = &by_name[&drifted.name];
+        assert_eq!(db["status"], "drifted", "{}", drifted.name);
+        assert_eq!(
+            db["drift"]["differences"].as_array().unwrap().len(),
+            1,
+            "{db}"
+        );
+        assert_ne!(
+            db["drift"]["fingerprint"],
+            db["drift"]["expected_fingerprint"]
+        );
+    }
+    let intact_drift = &by_name[&intact.name]["drift"];
+    assert_eq!(
+        intact_drift["fingerprint"],
+        intact_drift["expected_fingerprint"]
+    );
+    // No scratch database is left behind.
+    let left = fleet
+        .infra
+        .value("SELECT count(*)::text FROM pg_database WHERE datname LIKE 'skein_scratch_%'");
+    assert_eq!(left.as_deref(), Some("0"));
+}

@@ -278,6 +278,24 @@ pub async fn drop_database(url: &str) -> Result<()> {
     }
 }
 
+/// `url` with its database replaced by `database` (server URLs only).
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{database}", &base[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
 /// Whether a connection failure may pass by itself: the server is starting, has no free
 /// connection slot, or the network refused or dropped the connection.
 fn is_transient(err: &sqlx::Error) -> bool {
@@ -374,6 +392,15 @@ impl Driver for Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_names_are_replaced() {
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/db?sslmode=disable", "other"),
+            "postgres://u:p@h:5432/other?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "other"), "postgres://h/other");
+    }
 
     #[test]
     fn passwords_are_redacted() {

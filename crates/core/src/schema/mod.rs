@@ -4,6 +4,8 @@
 //! [`Schema::fingerprint`], whatever order their objects were created in and whatever
 //! names the server generated for their constraints.
 
+pub mod diff;
+pub mod expected;
 pub mod inspect;
 pub mod render;
 

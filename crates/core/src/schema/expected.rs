@@ -1,0 +1,112 @@
+//! The schema a database should have: its migrations up to its version, replayed into a
+//! scratch database (PostgreSQL: a temporary database on the same server, dropped on
+//! every path; SQLite: memory), then inspected.
+
+use super::Schema;
+use crate::driver::{
+    ConnectOptions, Connection, Driver, create_database, drop_database, scheme, with_database,
+};
+use crate::engine::{self, RunOptions, Silent};
+use crate::error::Result;
+use crate::migration::{Migration, Version};
+use crate::plan::Target;
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+/// What identifies an expected schema: the backend and every migration file (version and
+/// checksum) up to `version`. Databases with the same key have the same expected schema,
+/// so a fleet of one template replays once per version.
+pub fn cache_key(url: &str, migrations: &[Migration], version: Option<Version>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(scheme(url).as_bytes());
+    for migration in migrations
+        .iter()
+        .filter(|m| version.is_some_and(|v| m.version <= v))
+    {
+        hasher.update(migration.version.to_be_bytes());
+        hasher.update(migration.checksum.as_str().as_bytes());
+    }
+    let mut hex = String::new();
+    for byte in &hasher.finalize()[..12] {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+/// Replays `migrations` up to `version` next to the database at `url` and inspects the result.
+pub async fn replay(
+    url: &str,
+    migrations: &[Migration],
+    version: Option<Version>,
+    options: &ConnectOptions,
+) -> Result<Schema> {
+    let Some(version) = version else {
+        return Ok(Schema::default());
+    };
+    let scratch = match scheme(url) {
+        "sqlite" => None,
+        _ => Some(with_database(url, &scratch_name())),
+    };
+    let scratch_url = scratch.as_deref().unwrap_or("sqlite::memory:");
+    if let Some(scratch) = &scratch {
+        create_database(scratch).await?;
+    }
+    let result = replay_into(scratch_url, migrations, version, options).await;
+    if let Some(scratch) = &scratch {
+        // Dropped whatever happened above.
+        let dropped = drop_database(scratch).await;
+        if let (Ok(_), Err(e)) = (&result, dropped) {
+            return Err(e);
+        }
+    }
+    result
+}
+
+async fn replay_into(
+    url: &str,
+    migrations: &[Migration],
+    version: Version,
+    options: &ConnectOptions,
+) -> Result<Schema> {
+    let options = ConnectOptions {
+        read_only: false,
+        ..options.clone()
+    };
+    let mut conn = Connection::open(url, options).await?;
+    let run = RunOptions {
+        applied_by: "skein (replay)".to_owned(),
+        ..RunOptions::default()
+    };
+    let migrated = engine::migrate(
+        &mut conn,
+        migrations,
+        Target::Up { to: Some(version) },
+        &run,
+        &Silent,
+    )
+    .await;
+    let schema = match migrated {
+        Ok(_) => conn.inspect().await,
+        Err(failure) => Err(failure.error),
+    };
+    conn.close().await;
+    schema
+}
+
+/// `skein_scratch_<12 hex>`: unique per process and call, easy to spot if one is ever left.
+fn scratch_name() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let seed = format!(
+        "{}-{}-{:?}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now()
+    );
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut name = String::from("skein_scratch_");
+    for byte in &digest[..6] {
+        let _ = write!(name, "{byte:02x}");
+    }
+    name
+}
