@@ -74,6 +74,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Live schemas against the schemas their migrations give, grouped by fingerprint.
     Drift(DriftArgs),
+    /// The `expect` rules: required, optional and forbidden tables.
+    Check(DriftArgs),
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),

@@ -62,6 +62,8 @@ pub struct DatabaseReport {
     pub migrations: Vec<Entry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftInfo>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<skein_core::schema::expect::Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
 }
@@ -81,6 +83,7 @@ impl DatabaseReport {
             edits: Vec::new(),
             migrations: Vec::new(),
             drift: None,
+            findings: Vec::new(),
             error: None,
         }
     }
@@ -211,6 +214,7 @@ impl Report {
                     "stamp" | "repair" => self.edits_text(),
                     "db create" => self.create_text(),
                     "drift" => self.drift_text(),
+                    "check" => self.check_text(),
                     _ if self.databases.iter().any(|d| d.plan.is_some()) => self.plan_text(),
                     _ => self.run_table(),
                 };
@@ -368,6 +372,22 @@ impl Report {
                         lines.push(format!("      {line}"));
                     }
                 }
+            }
+        }
+        lines.join("\n")
+    }
+
+    fn check_text(&self) -> String {
+        let mut lines = Vec::new();
+        for db in self.databases.iter().filter(|d| d.error.is_none()) {
+            if db.findings.is_empty() {
+                lines.push(format!("{}: every expect rule holds", db.name));
+            }
+            for finding in &db.findings {
+                lines.push(format!(
+                    "{}: {}: {}",
+                    db.name, finding.severity, finding.message
+                ));
             }
         }
         lines.join("\n")

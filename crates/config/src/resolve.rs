@@ -5,7 +5,7 @@ use crate::connection::{ConnectionSettings, ConnectionTemplate};
 use crate::duration::parse_duration;
 use crate::error::ConfigError;
 use crate::secret::SecretOptions;
-use crate::settings::Settings;
+use crate::settings::{ExpectRules, Settings};
 use crate::spans::{SourceFile, describe_source};
 use crate::validate::closest;
 use figment::Figment;
@@ -31,6 +31,8 @@ pub struct ResolvedDatabase {
     pub groups: Vec<String>,
     pub history_table: String,
     pub is_model: bool,
+    /// The `expect` rules for `skein check`.
+    pub expect: Option<ExpectRules>,
 }
 
 /// Which databases a command works on.
@@ -109,6 +111,7 @@ pub(crate) fn resolve(
                 .clone()
                 .unwrap_or_else(|| settings.history_table.clone()),
             is_model: false,
+            expect: db.expect.clone(),
         });
     }
     if let Some(models) = &settings.models {
@@ -132,6 +135,7 @@ pub(crate) fn resolve(
                 groups,
                 history_table: settings.history_table.clone(),
                 is_model: true,
+                expect: models.expect.clone(),
                 name: model,
             });
         }

@@ -36,6 +36,23 @@ pub struct DatabaseSettings {
     #[serde(default)]
     pub groups: Vec<String>,
     pub history_table: Option<String>,
+    /// What the schema must, may and must not have (`skein check`).
+    pub expect: Option<ExpectRules>,
+}
+
+/// The `expect` rules of a database or of the model databases: the tables a database of
+/// this role must have (and their columns), may have, and must not have.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ExpectRules {
+    #[serde(default)]
+    pub required_tables: Vec<String>,
+    /// Per table, the columns it must have.
+    #[serde(default)]
+    pub required_columns: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub optional_tables: Vec<String>,
+    #[serde(default)]
+    pub forbidden_tables: Vec<String>,
 }
 
 /// Model databases (`[<profile>.models]`): every folder under `dir` is one database.
@@ -51,6 +68,7 @@ pub struct ModelSettings {
     pub depends_on: Vec<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+    pub expect: Option<ExpectRules>,
 }
 
 /// Where secret managers are reached (`[<profile>.secrets]`).
@@ -88,8 +106,20 @@ pub(crate) mod keys {
     pub const CONNECTION: &[&str] = &[
         "url", "driver", "host", "port", "user", "password", "database", "socket", "options",
     ];
-    pub const DATABASE: &[&str] = &["migrations", "depends_on", "groups", "history_table"];
-    pub const MODELS: &[&str] = &["dir", "template", "depends_on", "groups"];
+    pub const DATABASE: &[&str] = &[
+        "migrations",
+        "depends_on",
+        "groups",
+        "history_table",
+        "expect",
+    ];
+    pub const MODELS: &[&str] = &["dir", "template", "depends_on", "groups", "expect"];
+    pub const EXPECT: &[&str] = &[
+        "required_tables",
+        "required_columns",
+        "optional_tables",
+        "forbidden_tables",
+    ];
     pub const SECRETS: &[&str] = &["gcp_endpoint", "aws_region", "timeout"];
 }
 

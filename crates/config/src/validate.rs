@@ -45,11 +45,17 @@ pub(crate) fn check_keys(
                     settings,
                     &[keys::CONNECTION, keys::DATABASE],
                 );
+                if let Some(Value::Dict(_, expect)) = settings.get("expect") {
+                    check(&format!("databases.{name}.expect"), expect, &[keys::EXPECT]);
+                }
             }
         }
     }
     if let Some(Value::Dict(_, models)) = root.get("models") {
         check("models", models, &[keys::CONNECTION, keys::MODELS]);
+        if let Some(Value::Dict(_, expect)) = models.get("expect") {
+            check("models.expect", expect, &[keys::EXPECT]);
+        }
     }
     if let Some(Value::Dict(_, secrets)) = root.get("secrets") {
         check("secrets", secrets, &[keys::SECRETS]);

@@ -33,6 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Db(DbCommand::Create(args)) => database::create(&ctx, args).await,
         Command::Inspect(args) => schema::inspect(&ctx, args).await,
         Command::Drift(args) => schema::drift(&ctx, args).await,
+        Command::Check(args) => schema::check(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
     }
 }

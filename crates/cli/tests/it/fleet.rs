@@ -674,3 +674,97 @@ fn drift_groups_divergent_databases_and_names_each_difference() {
         .value("SELECT count(*)::text FROM pg_database WHERE datname LIKE 'skein_scratch_%'");
     assert_eq!(left.as_deref(), Some("0"));
 }
+
+#[test]
+fn check_holds_each_role_to_its_expect_rules() {
+    let config = "\
+[default.databases.miner]
+migrations = \"miner\"
+url = \"sqlite://data/miner.db\"
+[default.databases.miner.expect]
+required_tables = [\"jobs\", \"shares\"]
+forbidden_tables = [\"votes\"]
+
+[default.databases.validator]
+migrations = \"validator\"
+url = \"sqlite://data/validator.db\"
+[default.databases.validator.expect]
+required_tables = [\"blocks\", \"votes\"]
+optional_tables = [\"vote_cache\"]
+forbidden_tables = [\"jobs\"]
+[default.databases.validator.expect.required_columns]
+votes = [\"id\", \"block_id\", \"signature\"]
+";
+    let workspace = Workspace::new(
+        config,
+        &[
+            (
+                "miner/1_jobs.up.sql",
+                "CREATE TABLE jobs (id INTEGER PRIMARY KEY);\nCREATE TABLE shares (id INTEGER PRIMARY KEY, job_id INTEGER REFERENCES jobs (id));\n",
+            ),
+            (
+                "validator/1_blocks.up.sql",
+                "CREATE TABLE blocks (id INTEGER PRIMARY KEY);\nCREATE TABLE votes (id INTEGER PRIMARY KEY, block_id INTEGER, signature TEXT);\n",
+            ),
+        ],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    let healthy = workspace.run(&["check"]).expect(0).stdout();
+    assert!(
+        healthy.contains("miner: every expect rule holds"),
+        "{healthy}"
+    );
+    assert!(
+        healthy.contains("validator: warning: optional table `vote_cache` is absent"),
+        "{healthy}"
+    );
+
+    // The validator loses a core table; the miner gets a validator's table.
+    let sqlite = |db: &str, sql: &str| {
+        let path = workspace.path().join(format!("data/{db}.db"));
+        let out = std::process::Command::new("sqlite3")
+            .arg(&path)
+            .arg(sql)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sqlite("validator", "DROP TABLE votes;");
+    sqlite("miner", "CREATE TABLE votes (id INTEGER);");
+    let run = workspace.run(&["check"]).expect(3);
+    let out = run.stdout();
+    assert!(out.contains("validator: error: required table `votes` is missing; restore it from a backup, or if the database is new run its migrations (`skein up --db validator`)"), "{out}");
+    assert!(
+        out.contains(
+            "miner: error: forbidden table `votes` is present: it belongs to another role"
+        ),
+        "{out}"
+    );
+    let report = workspace
+        .run(&["check", "--format", "json"])
+        .expect(3)
+        .json();
+    assert_eq!(report["databases"][0]["status"], "problems");
+    // Check changes nothing: the table is still gone.
+    let tables = std::process::Command::new("sqlite3")
+        .arg(workspace.path().join("data/validator.db"))
+        .arg(".tables")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&tables.stdout).contains("votes"));
+    // A typo in the rules is caught like any unknown setting.
+    let typo = Workspace::new(
+        "[default.databases.a]\nurl = \"sqlite://a.db\"\n[default.databases.a.expect]\nrequired_table = [\"x\"]\n",
+        &[],
+    );
+    let err = typo.run(&["check"]).expect(2).stderr();
+    assert!(
+        err.contains("unknown setting `databases.a.expect.required_table`")
+            && err.contains("did you mean `required_tables`?"),
+        "{err}"
+    );
+}

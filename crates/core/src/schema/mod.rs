@@ -5,6 +5,7 @@
 //! names the server generated for their constraints.
 
 pub mod diff;
+pub mod expect;
 pub mod expected;
 pub mod inspect;
 pub mod render;
