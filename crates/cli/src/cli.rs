@@ -76,6 +76,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// The `expect` rules: required, optional and forbidden tables.
     Check(DriftArgs),
+    /// Bring a divergent database to the schema of its migrations at head.
+    Converge(ConvergeArgs),
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -87,6 +89,21 @@ pub struct DriftArgs {
     pub selection: Selection,
     #[command(flatten)]
     pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvergeArgs {
+    /// The database.
+    #[arg(long = "db", value_name = "NAME")]
+    pub database: String,
+    /// Run the plan (in one transaction; kept only if the schema then matches).
+    #[arg(long)]
+    pub apply: bool,
+    /// Also run the destructive steps (drops, narrowing type changes).
+    #[arg(long)]
+    pub allow_destructive: bool,
     #[command(flatten)]
     pub lock: LockArgs,
 }

@@ -34,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Inspect(args) => schema::inspect(&ctx, args).await,
         Command::Drift(args) => schema::drift(&ctx, args).await,
         Command::Check(args) => schema::check(&ctx, args).await,
+        Command::Converge(args) => schema::converge(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
     }
 }

@@ -768,3 +768,115 @@ votes = [\"id\", \"block_id\", \"signature\"]
         "{err}"
     );
 }
+
+#[test]
+fn converge_mends_divergent_databases_without_losing_rows() {
+    let fleet = pg_fleet(3);
+    fleet.workspace.run(&["up", "-q"]).expect(0);
+    let [missing_column, extra_table, missing_index] = &fleet.models[..] else {
+        unreachable!()
+    };
+    missing_column.exec("ALTER TABLE trades DROP COLUMN amount");
+    extra_table
+        .exec("CREATE TABLE scratch_notes (id INT); INSERT INTO scratch_notes VALUES (1), (2)");
+    missing_index.exec("DROP INDEX positions_trade");
+    let rows = |db: &TestDb| {
+        db.value("SELECT count(*) || ':' || string_agg(id::text, ',' ORDER BY id) FROM trades")
+            .unwrap()
+    };
+    let fingerprint = |name: &str| {
+        fleet
+            .workspace
+            .run(&["inspect", "--db", name, "--format", "json"])
+            .expect(0)
+            .json()["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let expected = {
+        let report = fleet
+            .workspace
+            .run(&["drift", "--db", &missing_index.name, "--format", "json"])
+            .expect(3)
+            .json();
+        report["databases"][0]["drift"]["expected_fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // The plan is printed first; nothing changes without --apply.
+    let plan = fleet
+        .workspace
+        .run(&["converge", "--db", &missing_column.name])
+        .expect(0)
+        .stdout();
+    assert!(
+        plan.contains("1 additive, 0 destructive")
+            && plan.contains("ADD COLUMN amount numeric DEFAULT 0 NOT NULL"),
+        "{plan}"
+    );
+    assert_ne!(fingerprint(&missing_column.name), expected);
+
+    for db in [missing_column, missing_index] {
+        let before = rows(db);
+        let run = fleet
+            .workspace
+            .run(&["converge", "--db", &db.name, "--apply"])
+            .expect(0);
+        assert!(run.stdout().contains("converged"), "{}", run.stdout());
+        assert_eq!(fingerprint(&db.name), expected, "{}", db.name);
+        assert_eq!(rows(db), before, "no row lost in {}", db.name);
+    }
+    assert_eq!(
+        missing_column
+            .value("SELECT count(*)::text FROM trades WHERE amount = 0")
+            .as_deref(),
+        Some("100")
+    );
+
+    // The extra table goes only with --allow-destructive.
+    let run = fleet
+        .workspace
+        .run(&["converge", "--db", &extra_table.name, "--apply"])
+        .expect(1);
+    assert!(run.stderr().contains("table public.scratch_notes is not in the migrations (destructive: pass --allow-destructive)"), "{}", run.stderr());
+    assert_eq!(
+        extra_table
+            .value("SELECT count(*)::text FROM scratch_notes")
+            .as_deref(),
+        Some("2")
+    );
+    let before = rows(extra_table);
+    fleet
+        .workspace
+        .run(&[
+            "converge",
+            "--db",
+            &extra_table.name,
+            "--apply",
+            "--allow-destructive",
+        ])
+        .expect(0);
+    assert_eq!(
+        extra_table.value("SELECT to_regclass('scratch_notes')::text"),
+        None
+    );
+    assert_eq!(fingerprint(&extra_table.name), expected);
+    assert_eq!(rows(extra_table), before);
+    // All three now pass drift, and converge has nothing left to do.
+    fleet
+        .workspace
+        .run(&["drift", "--group", "models"])
+        .expect(0);
+    let again = fleet
+        .workspace
+        .run(&["converge", "--db", &missing_index.name, "--apply"])
+        .expect(0)
+        .stdout();
+    assert!(
+        again.contains("already has the schema of its migrations"),
+        "{again}"
+    );
+}

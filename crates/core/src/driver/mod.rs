@@ -190,6 +190,10 @@ pub trait Driver: Send {
     /// The live schema, the history table left out.
     fn inspect(&mut self) -> impl Future<Output = Result<crate::schema::Schema>> + Send;
 
+    /// Runs one statement of generated SQL (`converge`); `BEGIN`, `COMMIT` and `ROLLBACK`
+    /// go through here too, so what runs between them is one transaction.
+    fn execute_sql(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
+
     /// Closes the connection politely.
     fn close(self) -> impl Future<Output = ()> + Send;
 }
@@ -382,6 +386,10 @@ impl Driver for Connection {
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {
         dispatch!(self, d => d.inspect().await)
+    }
+
+    async fn execute_sql(&mut self, sql: &str) -> Result<()> {
+        dispatch!(self, d => d.execute_sql(sql).await)
     }
 
     async fn close(self) {

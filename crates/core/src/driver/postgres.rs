@@ -448,6 +448,18 @@ impl Driver for PostgresDriver {
             .map_err(Error::database("committing the history change"))
     }
 
+    async fn execute_sql(&mut self, sql: &str) -> Result<()> {
+        let sql = if sql == "BEGIN" { "BEGIN" } else { sql };
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut self.conn)
+            .await
+            .map_err(|source| Error::Database {
+                action: format!("running `{sql}`"),
+                source,
+            })?;
+        Ok(())
+    }
+
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {
         crate::schema::inspect::postgres::inspect(&mut self.conn, &self.options.history_table).await
     }

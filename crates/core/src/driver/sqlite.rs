@@ -233,6 +233,22 @@ impl Driver for SqliteDriver {
             .await
     }
 
+    async fn execute_sql(&mut self, sql: &str) -> Result<()> {
+        let sql = if sql == "BEGIN" {
+            "BEGIN IMMEDIATE"
+        } else {
+            sql
+        };
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut self.conn)
+            .await
+            .map_err(|source| Error::Database {
+                action: format!("running `{sql}`"),
+                source,
+            })?;
+        Ok(())
+    }
+
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {
         crate::schema::inspect::sqlite::inspect(&mut self.conn, &self.options.history_table).await
     }

@@ -303,14 +303,22 @@ fn table_diff(
                     add.default.as_deref().unwrap_or_default()
                 );
             }
+            let mut sql = format!(
+                "ALTER TABLE {table} ADD COLUMN {};",
+                column_sql(column, &add)
+            );
+            if !note.is_empty() {
+                // The default was only for the rows already there.
+                sql.push_str(&format!(
+                    "\nALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT;",
+                    quote_identifier(column)
+                ));
+            }
             out.push(Difference::new(
                 "missing",
                 object,
                 format!("column {name}.{column} is missing{note}"),
-                Some(format!(
-                    "ALTER TABLE {table} ADD COLUMN {};",
-                    column_sql(column, &add)
-                )),
+                Some(sql),
                 false,
             ));
             continue;

@@ -1,0 +1,177 @@
+//! Bringing a divergent database to the schema its migrations give at head, without
+//! losing data: a plan of additive steps (and, only when asked, destructive ones), applied
+//! in one transaction under the migration lock, kept only if the result's fingerprint is
+//! the expected one; then the history is stamped to head.
+
+use super::Schema;
+use super::diff::{Difference, diff};
+use crate::dialect::{Dialect, HistoryValues};
+use crate::driver::Driver;
+use crate::error::Result;
+use crate::history::{HistoryTable, MigrationKind};
+use crate::migration::{Migration, Version};
+use crate::split::split;
+use serde::Serialize;
+
+/// What converging would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConvergePlan {
+    pub head: Option<Version>,
+    pub expected_fingerprint: String,
+    pub fingerprint: String,
+    /// Creates or replaces; loses nothing.
+    pub additive: Vec<Difference>,
+    /// Drops or narrows; run only with `--allow-destructive`.
+    pub destructive: Vec<Difference>,
+    /// Differences SQL cannot mend (e.g. an extra enum value); a person must.
+    pub manual: Vec<Difference>,
+}
+
+impl ConvergePlan {
+    pub fn new(expected: &Schema, live: &Schema, head: Option<Version>, dialect: Dialect) -> Self {
+        let mut plan = ConvergePlan {
+            head,
+            expected_fingerprint: expected.fingerprint(),
+            fingerprint: live.fingerprint(),
+            additive: Vec::new(),
+            destructive: Vec::new(),
+            manual: Vec::new(),
+        };
+        for difference in diff(expected, live, dialect) {
+            match (&difference.sql, difference.destructive) {
+                (None, _) => plan.manual.push(difference),
+                (Some(_), false) => plan.additive.push(difference),
+                (Some(_), true) => plan.destructive.push(difference),
+            }
+        }
+        plan
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.additive.is_empty() && self.destructive.is_empty() && self.manual.is_empty()
+    }
+
+    /// The statements that would run.
+    pub fn statements(&self, allow_destructive: bool) -> Vec<String> {
+        let destructive = if allow_destructive {
+            &self.destructive[..]
+        } else {
+            &[]
+        };
+        self.additive
+            .iter()
+            .chain(destructive)
+            .filter_map(|d| d.sql.as_deref())
+            .flat_map(|sql| {
+                split(sql)
+                    .into_iter()
+                    .map(|s| s.sql.to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+/// How applying ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ConvergeOutcome {
+    /// Committed: the schema is the expected one and these versions were stamped.
+    Converged {
+        statements: usize,
+        stamped: Vec<Version>,
+    },
+    /// Rolled back: these differences would have remained.
+    StillDiffers { remaining: Vec<Difference> },
+}
+
+/// Applies the plan in one transaction under the lock; commits only if the database then
+/// has the expected schema.
+pub async fn apply<D: Driver>(
+    driver: &mut D,
+    plan: &ConvergePlan,
+    allow_destructive: bool,
+    expected: &Schema,
+    migrations: &[Migration],
+    table: &HistoryTable,
+    applied_by: &str,
+) -> Result<ConvergeOutcome> {
+    driver.lock().await?;
+    let result = apply_locked(
+        driver,
+        plan,
+        allow_destructive,
+        expected,
+        migrations,
+        table,
+        applied_by,
+    )
+    .await;
+    driver.unlock().await;
+    result
+}
+
+async fn apply_locked<D: Driver>(
+    driver: &mut D,
+    plan: &ConvergePlan,
+    allow_destructive: bool,
+    expected: &Schema,
+    migrations: &[Migration],
+    table: &HistoryTable,
+    applied_by: &str,
+) -> Result<ConvergeOutcome> {
+    driver.ensure_history().await?;
+    let recorded: Vec<Version> = driver
+        .read_history()
+        .await?
+        .into_iter()
+        .filter(|r| r.success)
+        .map(|r| r.version)
+        .collect();
+    let statements = plan.statements(allow_destructive);
+    driver.execute_sql("BEGIN").await?;
+    let outcome = async {
+        for statement in &statements {
+            driver.execute_sql(statement).await?;
+        }
+        let live = driver.inspect().await?;
+        if live.fingerprint() != expected.fingerprint() {
+            return Ok(ConvergeOutcome::StillDiffers {
+                remaining: diff(expected, &live, driver.dialect()),
+            });
+        }
+        let mut stamped = Vec::new();
+        for migration in migrations
+            .iter()
+            .filter(|m| plan.head.is_some_and(|h| m.version <= h))
+        {
+            if recorded.contains(&migration.version) {
+                continue;
+            }
+            let row = HistoryValues {
+                version: migration.version,
+                description: &migration.description,
+                checksum: migration.checksum.as_str(),
+                kind: MigrationKind::Stamp.as_str(),
+                applied_by,
+                success: true,
+            };
+            driver
+                .execute_sql(&driver.dialect().insert_history_literal(table, row))
+                .await?;
+            stamped.push(migration.version);
+        }
+        Ok(ConvergeOutcome::Converged {
+            statements: statements.len(),
+            stamped,
+        })
+    }
+    .await;
+    match &outcome {
+        Ok(ConvergeOutcome::Converged { .. }) => driver.execute_sql("COMMIT").await?,
+        _ => {
+            let _ = driver.execute_sql("ROLLBACK").await;
+        }
+    }
+    outcome
+}
