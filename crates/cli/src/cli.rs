@@ -305,10 +305,21 @@ pub struct NewArgs {
     #[arg(long = "db", value_name = "NAME")]
     pub database: String,
     /// What the migration does, e.g. "add trades index".
-    pub description: String,
+    #[arg(required_unless_present = "check")]
+    pub description: Option<String>,
     /// Write one irreversible `<version>_<slug>.sql` instead of an up/down pair.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from_schema")]
     pub irreversible: bool,
+    /// Generate the migration: what takes the schema at head to the one this SQL file
+    /// declares (replayed into scratch databases), and back.
+    #[arg(long, value_name = "FILE")]
+    pub from_schema: Option<std::path::PathBuf>,
+    /// With --from-schema: write nothing; exit 3 if the migrations do not give the
+    /// declared schema (for CI).
+    #[arg(long, requires = "from_schema")]
+    pub check: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

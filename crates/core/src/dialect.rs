@@ -12,6 +12,15 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The dialect of a database URL, by its scheme.
+    pub fn of_url(url: &str) -> Option<Dialect> {
+        match crate::driver::scheme(url) {
+            "postgres" | "postgresql" => Some(Dialect::Postgres),
+            "sqlite" => Some(Dialect::Sqlite),
+            _ => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Dialect::Postgres => "postgres",

@@ -25,7 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Up(args) => migrate::up(&ctx, args).await,
         Command::Down(args) => migrate::down(&ctx, args).await,
         Command::Redo(args) => migrate::redo(&ctx, args).await,
-        Command::New(args) => new::run(&ctx, args),
+        Command::New(args) => new::run(&ctx, args).await,
         Command::Stamp(args) => record::stamp(&ctx, args).await,
         Command::Repair(args) => record::repair(&ctx, args).await,
         Command::Model(ModelCommand::New(args)) => model::new(&ctx, args).await,

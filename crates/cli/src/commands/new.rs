@@ -6,9 +6,28 @@ use crate::exit::Outcome;
 use anyhow::Context as _;
 use std::path::PathBuf;
 
-pub fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
+pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
-    let slug = slug(&args.description);
+    let generated = match &args.from_schema {
+        Some(file) => {
+            let generated = generate(ctx, db, file, &args).await?;
+            if args.check {
+                return Ok(report_check(&db.name, file, &generated));
+            }
+            if generated.is_empty() {
+                crate::redact::out(&format!(
+                    "{}: head already has the schema {} declares; nothing to write",
+                    db.name,
+                    file.display()
+                ));
+                return Ok(Outcome::Done);
+            }
+            Some(generated)
+        }
+        None => None,
+    };
+    let description = args.description.clone().unwrap_or_default();
+    let slug = slug(&description);
     if slug.is_empty() {
         anyhow::bail!("the description must contain letters or digits, e.g. \"add trades index\"");
     }
@@ -26,18 +45,23 @@ pub fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
     let files: Vec<(PathBuf, String)> = if args.irreversible {
         vec![(
             db.migrations.join(format!("{stem}.sql")),
-            header(&args.description, "irreversible"),
+            header(&description, "irreversible"),
         )]
     } else {
+        let file = args.from_schema.as_deref();
+        let (up, down) = match &generated {
+            Some(generated) => (
+                body(&description, "up", &generated.up, generated, file),
+                body(&description, "down", &generated.down, generated, file),
+            ),
+            None => (
+                header(&description, "up"),
+                header(&description, "down: undo the up file"),
+            ),
+        };
         vec![
-            (
-                db.migrations.join(format!("{stem}.up.sql")),
-                header(&args.description, "up"),
-            ),
-            (
-                db.migrations.join(format!("{stem}.down.sql")),
-                header(&args.description, "down: undo the up file"),
-            ),
+            (db.migrations.join(format!("{stem}.up.sql")), up),
+            (db.migrations.join(format!("{stem}.down.sql")), down),
         ]
     };
     for (path, content) in &files {
@@ -57,6 +81,79 @@ pub fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Done)
+}
+
+async fn generate(
+    ctx: &Context,
+    db: &skein_config::ResolvedDatabase,
+    file: &std::path::Path,
+    args: &NewArgs,
+) -> anyhow::Result<skein_core::schema::autogen::Generated> {
+    let sql = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the schema file {}", file.display()))?;
+    let urls = ctx.urls(&[db]).await?;
+    let url = urls
+        .urls
+        .get(&db.name)
+        .map(|u| u.expose().to_owned())
+        .unwrap_or_default();
+    let migrations = context::migrations(db)?;
+    let options = ctx.connect_options(db, &args.lock)?;
+    Ok(skein_core::schema::autogen::generate(&url, &migrations, file, &sql, &options).await?)
+}
+
+/// `--check`: 0 when the migrations give the declared schema, 3 (with the differences) otherwise.
+fn report_check(
+    name: &str,
+    file: &std::path::Path,
+    generated: &skein_core::schema::autogen::Generated,
+) -> Outcome {
+    if generated.is_empty() {
+        crate::redact::out(&format!(
+            "{name}: the migrations give the schema {} declares",
+            file.display()
+        ));
+        return Outcome::Done;
+    }
+    crate::redact::out(&format!(
+        "{name}: the migrations do not give the schema {} declares (head {}, declared {}):",
+        file.display(),
+        generated.head_fingerprint,
+        generated.declared_fingerprint
+    ));
+    for difference in &generated.differences {
+        crate::redact::out(&format!("  - {}", difference.description));
+    }
+    crate::redact::out(&format!(
+        "write the migration with `skein new --db {name} --from-schema {} \"...\"`",
+        file.display()
+    ));
+    Outcome::CheckFailed
+}
+
+/// A generated migration's text: its statements, and what SQL could not say.
+fn body(
+    description: &str,
+    direction: &str,
+    statements: &[String],
+    generated: &skein_core::schema::autogen::Generated,
+    file: Option<&std::path::Path>,
+) -> String {
+    let mut text = header(description, direction);
+    if let Some(file) = file {
+        text.push_str(&format!(
+            "-- generated from {} by skein new --from-schema; review it\n",
+            file.display()
+        ));
+    }
+    for difference in &generated.manual {
+        text.push_str(&format!("-- manual: {}\n", difference.description));
+    }
+    for statement in statements {
+        text.push_str(statement);
+        text.push_str(";\n");
+    }
+    text
 }
 
 fn header(description: &str, direction: &str) -> String {

@@ -436,3 +436,111 @@ fn inspect_prints_the_schema_with_its_fingerprint() {
     );
     workspace.run(&["status", "--format", "sql"]).expect(2);
 }
+
+#[test]
+fn new_from_schema_writes_migrations_that_round_trip() {
+    let db = TestDb::new("cli_autogen");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[(
+            "1_trades.up.sql",
+            "CREATE TABLE trades (id BIGINT PRIMARY KEY, amount NUMERIC NOT NULL);\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace.write(
+        "schema.sql",
+        "CREATE TYPE side AS ENUM ('buy', 'sell');\n\
+         CREATE TABLE trades (id BIGINT PRIMARY KEY, amount NUMERIC NOT NULL, note TEXT, side side NOT NULL DEFAULT 'buy');\n\
+         CREATE INDEX trades_amount ON trades (amount);\n\
+         CREATE TABLE fills (id BIGINT PRIMARY KEY, trade_id BIGINT NOT NULL REFERENCES trades (id));\n",
+    );
+    let fingerprint = || {
+        workspace
+            .run(&["inspect", "--db", "app", "--format", "json"])
+            .expect(0)
+            .json()["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before = fingerprint();
+
+    let check = workspace
+        .run(&[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "--check",
+        ])
+        .expect(3)
+        .stdout();
+    assert!(
+        check.contains("table public.fills is missing")
+            && check.contains("column public.trades.note is missing"),
+        "{check}"
+    );
+
+    let written = workspace
+        .run(&[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "declared changes",
+        ])
+        .expect(0)
+        .stdout();
+    assert_eq!(
+        written
+            .lines()
+            .filter(|l| l.starts_with("created "))
+            .count(),
+        2,
+        "{written}"
+    );
+    let up_file = std::fs::read_dir(workspace.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_declared_changes.up.sql"))
+        .unwrap();
+    let up_sql = std::fs::read_to_string(&up_file).unwrap();
+    assert!(
+        up_sql.contains("CREATE TYPE public.side AS ENUM ('buy', 'sell');"),
+        "{up_sql}"
+    );
+    // The foreign key comes after both tables exist.
+    assert!(
+        up_sql.find("CREATE TABLE public.fills").unwrap() < up_sql.find("FOREIGN KEY").unwrap(),
+        "{up_sql}"
+    );
+
+    workspace.run(&["up", "-q"]).expect(0);
+    let after = fingerprint();
+    assert_ne!(after, before);
+    workspace
+        .run(&[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "--check",
+        ])
+        .expect(0);
+    workspace.run(&["drift", "--db", "app"]).expect(0);
+    workspace
+        .run(&["down", "--db", "app", "--steps", "1"])
+        .expect(0);
+    assert_eq!(fingerprint(), before, "down reverts to the old schema");
+    workspace.run(&["up", "-q"]).expect(0);
+    assert_eq!(fingerprint(), after, "and up again gives the declared one");
+    let nothing = workspace
+        .run(&["new", "--db", "app", "--from-schema", "schema.sql", "again"])
+        .expect(0)
+        .stdout();
+    assert!(nothing.contains("nothing to write"), "{nothing}");
+}

@@ -10,7 +10,6 @@ use crate::driver::Driver;
 use crate::error::Result;
 use crate::history::{HistoryTable, MigrationKind};
 use crate::migration::{Migration, Version};
-use crate::split::split;
 use serde::Serialize;
 
 /// What converging would do.
@@ -58,17 +57,7 @@ impl ConvergePlan {
         } else {
             &[]
         };
-        self.additive
-            .iter()
-            .chain(destructive)
-            .filter_map(|d| d.sql.as_deref())
-            .flat_map(|sql| {
-                split(sql)
-                    .into_iter()
-                    .map(|s| s.sql.to_owned())
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        super::diff::statements(self.additive.iter().chain(destructive))
     }
 }
 

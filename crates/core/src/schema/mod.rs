@@ -4,6 +4,7 @@
 //! [`Schema::fingerprint`], whatever order their objects were created in and whatever
 //! names the server generated for their constraints.
 
+pub mod autogen;
 pub mod converge;
 pub mod diff;
 pub mod expect;
