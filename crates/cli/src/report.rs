@@ -356,15 +356,21 @@ impl Report {
                 dbs.iter().map(|d| version_text(d.version_after)).collect();
             let at = versions.into_iter().collect::<Vec<_>>().join(", ");
             if !differs {
+                let verb = if names.len() == 1 { "matches" } else { "match" };
                 lines.push(format!(
-                    "{} match their migrations at {at} (fingerprint {fingerprint}): {}",
+                    "{} {verb} their migrations at {at} (fingerprint {fingerprint}): {}",
                     count(names.len()),
                     names.join(", ")
                 ));
                 continue;
             }
             let drift = dbs[0].drift.as_ref().expect("grouped by drift");
-            lines.push(format!("{} differ from their migrations at {at} (fingerprint {fingerprint}, expected {}): {}", count(names.len()), drift.expected_fingerprint, names.join(", ")));
+            let verb = if names.len() == 1 {
+                "differs"
+            } else {
+                "differ"
+            };
+            lines.push(format!("{} {verb} from their migrations at {at} (fingerprint {fingerprint}, expected {}): {}", count(names.len()), drift.expected_fingerprint, names.join(", ")));
             for difference in &drift.differences {
                 lines.push(format!("  - {}", difference.description));
                 if let Some(sql) = &difference.sql {
