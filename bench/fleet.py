@@ -76,7 +76,7 @@ def entity(i: int) -> str:
     return ENTITIES[index] + (f"_{cycle + 1}" if cycle else "")
 
 
-def migration_sql(i: int) -> str:
+def migration_sql(i: int, backfill: bool = True) -> str:
     """Migration i: a new table with a foreign key to the previous one, a column and an
     index added to that previous table, a small backfill and a view. No `:` or `%` in
     the text, so alembic's op.execute takes it as it is."""
@@ -101,13 +101,18 @@ def migration_sql(i: int) -> str:
             f"ALTER TABLE {parent} ADD COLUMN last_{table}_at timestamptz;",
             f"CREATE INDEX {parent}_last_{table}_at_idx ON {parent} (last_{table}_at) WHERE last_{table}_at IS NOT NULL;",
             "",
-            f"INSERT INTO {table} (id, parent_id, name, amount, status)",
-            f"SELECT g, 1 + mod(g, 100), '{table} ' || g, g * 1.5, mod(g, 4)",
-            "FROM generate_series(1, 200) AS g;",
-            f"UPDATE {parent} AS p SET {table}_count = c.n, last_{table}_at = c.last_at",
-            f"FROM (SELECT parent_id, count(*) AS n, max(created_at) AS last_at FROM {table} GROUP BY parent_id) AS c",
-            "WHERE p.id = c.parent_id;",
-            "",
+        ]
+        if backfill:
+            lines += [
+                f"INSERT INTO {table} (id, parent_id, name, amount, status)",
+                f"SELECT g, 1 + mod(g, 100), '{table} ' || g, g * 1.5, mod(g, 4)",
+                "FROM generate_series(1, 200) AS g;",
+                f"UPDATE {parent} AS p SET {table}_count = c.n, last_{table}_at = c.last_at",
+                f"FROM (SELECT parent_id, count(*) AS n, max(created_at) AS last_at FROM {table} GROUP BY parent_id) AS c",
+                "WHERE p.id = c.parent_id;",
+                "",
+            ]
+        lines += [
             f"CREATE VIEW {table}_by_{parent} AS",
             f"SELECT p.id AS {parent}_id, p.name, count(c.id) AS {table}, coalesce(sum(c.amount), 0) AS total",
             f"FROM {parent} AS p LEFT JOIN {table} AS c ON c.parent_id = p.id",
@@ -116,20 +121,25 @@ def migration_sql(i: int) -> str:
     else:
         lines += [
             "",
-            f"INSERT INTO {table} (id, name, amount, status)",
-            f"SELECT g, '{table} ' || g, g * 1.5, mod(g, 4)",
-            "FROM generate_series(1, 200) AS g;",
-            "",
+        ]
+        if backfill:
+            lines += [
+                f"INSERT INTO {table} (id, name, amount, status)",
+                f"SELECT g, '{table} ' || g, g * 1.5, mod(g, 4)",
+                "FROM generate_series(1, 200) AS g;",
+                "",
+            ]
+        lines += [
             f"CREATE VIEW {table}_by_status AS",
             f"SELECT status, count(*) AS {table}, sum(amount) AS total FROM {table} GROUP BY status;",
         ]
     return "\n".join(lines) + "\n"
 
 
-def migration_set(count: int):
+def migration_set(count: int, backfill: bool = True):
     """(version, description, sql) for each migration, oldest first."""
     return [
-        ((START + dt.timedelta(hours=7 * i)).strftime("%Y%m%d%H%M%S"), f"create_{entity(i)}", migration_sql(i))
+        ((START + dt.timedelta(hours=7 * i)).strftime("%Y%m%d%H%M%S"), f"create_{entity(i)}", migration_sql(i, backfill))
         for i in range(count)
     ]
 
@@ -389,6 +399,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-backfill", action="store_true", help="DDL only: leave out the INSERT ... SELECT and UPDATE backfills")
     parser.add_argument("--url", default=os.environ.get("SKEIN_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, of {', '.join(TOOLS)} (psql always runs)")
     parser.add_argument("--tools-dir", type=Path, default=Path("/tmp/bench-tools"), help="where dbmate (npm) and alembic (venv) are installed")
@@ -400,7 +411,7 @@ def main() -> None:
     if args.files < 2 or args.databases < 1 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--files needs at least 2; --databases, --concurrency and --rounds at least 1")
 
-    migrations = migration_set(args.files)
+    migrations = migration_set(args.files, backfill=not args.no_backfill)
     last_table = entity(args.files - 1)
     with tempfile.TemporaryDirectory() as tmp:
         fleets, versions = tools(args, Path(tmp), migrations)

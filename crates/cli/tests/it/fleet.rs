@@ -880,3 +880,84 @@ fn converge_mends_divergent_databases_without_losing_rows() {
         "{again}"
     );
 }
+
+#[test]
+fn converge_rebuilds_sqlite_tables_without_losing_rows() {
+    let config = "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n";
+    let workspace = Workspace::new(
+        config,
+        &[(
+            "m/1_a.up.sql",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, amount NUMERIC NOT NULL DEFAULT 0);\n\
+             CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);\n\
+             CREATE INDEX child_parent ON child (parent_id);\n\
+             INSERT INTO parent VALUES (1, 10), (2, 20);\n\
+             INSERT INTO child VALUES (1, 1), (2, 1), (3, 2);\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    let sqlite = |sql: &str| {
+        let out = std::process::Command::new("sqlite3")
+            .arg(workspace.path().join("data/app.db"))
+            .arg(sql)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    // By hand, someone made parent.amount TEXT and nullable, and added a column.
+    sqlite(
+        "PRAGMA foreign_keys=OFF; BEGIN; CREATE TABLE parent_new (id INTEGER PRIMARY KEY, amount TEXT, extra TEXT); \
+         INSERT INTO parent_new SELECT id, amount, 'x' FROM parent; DROP TABLE parent; \
+         ALTER TABLE parent_new RENAME TO parent; COMMIT;",
+    );
+    let drift = workspace
+        .run(&["drift", "--format", "json"])
+        .expect(3)
+        .json();
+    let expected = drift["databases"][0]["drift"]["expected_fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let plan = workspace
+        .run(&["converge", "--db", "app"])
+        .expect(0)
+        .stdout();
+    assert!(
+        plan.contains("table parent must be rebuilt")
+            && plan.contains("its columns extra are dropped"),
+        "{plan}"
+    );
+    let refused = workspace
+        .run(&["converge", "--db", "app", "--apply"])
+        .expect(1);
+    assert!(
+        refused.stderr().contains("pass --allow-destructive"),
+        "{}",
+        refused.stderr()
+    );
+    workspace
+        .run(&["converge", "--db", "app", "--apply", "--allow-destructive"])
+        .expect(0);
+
+    let after = workspace
+        .run(&["inspect", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(after["fingerprint"], expected.as_str());
+    assert_eq!(
+        sqlite("SELECT group_concat(id || ':' || amount) FROM parent"),
+        "1:10,2:20"
+    );
+    assert_eq!(
+        sqlite("SELECT count(*) FROM child"),
+        "3",
+        "no child row was cascaded away"
+    );
+    workspace.run(&["drift"]).expect(0);
+}

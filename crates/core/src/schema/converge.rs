@@ -118,6 +118,14 @@ async fn apply_locked<D: Driver>(
         .map(|r| r.version)
         .collect();
     let statements = plan.statements(allow_destructive);
+    // SQLite table rebuilds drop and recreate tables: with foreign keys on, dropping a
+    // referenced table would delete the rows that refer to it; renaming would re-check
+    // views. Both switches can only change outside a transaction.
+    let sqlite = driver.dialect() == crate::dialect::Dialect::Sqlite;
+    if sqlite {
+        driver.execute_sql("PRAGMA foreign_keys = OFF").await?;
+        driver.execute_sql("PRAGMA legacy_alter_table = ON").await?;
+    }
     driver.execute_sql("BEGIN").await?;
     let outcome = async {
         for statement in &statements {
@@ -156,11 +164,16 @@ async fn apply_locked<D: Driver>(
         })
     }
     .await;
-    match &outcome {
-        Ok(ConvergeOutcome::Converged { .. }) => driver.execute_sql("COMMIT").await?,
-        _ => {
-            let _ = driver.execute_sql("ROLLBACK").await;
-        }
+    let ended = match &outcome {
+        Ok(ConvergeOutcome::Converged { .. }) => driver.execute_sql("COMMIT").await,
+        _ => driver.execute_sql("ROLLBACK").await,
+    };
+    if sqlite {
+        let _ = driver.execute_sql("PRAGMA legacy_alter_table = OFF").await;
+        let _ = driver.execute_sql("PRAGMA foreign_keys = ON").await;
+    }
+    if matches!(outcome, Ok(ConvergeOutcome::Converged { .. })) {
+        ended?;
     }
     outcome
 }

@@ -120,7 +120,15 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
                     false,
                 ));
             }
-            Some(live_table) => table_diff(name, table, live_table, dialect, &mut out),
+            Some(live_table) => {
+                let mut changes = Vec::new();
+                table_diff(name, table, live_table, dialect, &mut changes);
+                if dialect == Dialect::Sqlite && changes.iter().any(needs_rebuild) {
+                    out.push(sqlite_rebuild(name, table, live_table));
+                } else {
+                    out.extend(changes);
+                }
+            }
         }
     }
     for name in live
@@ -551,4 +559,84 @@ pub fn statements<'a>(differences: impl IntoIterator<Item = &'a Difference>) -> 
     let (late, all): (Vec<String>, Vec<String>) = all.into_iter().partition(is_late_drop);
     let (keys, rest): (Vec<String>, Vec<String>) = all.into_iter().partition(is_foreign_key);
     rest.into_iter().chain(keys).chain(late).collect()
+}
+
+/// What SQLite's ALTER TABLE cannot do: change a column, add or drop a constraint, drop a
+/// column (which fails when an index or constraint uses it).
+fn needs_rebuild(difference: &Difference) -> bool {
+    let constraint = ["primary key", "unique", "foreign key", "check"]
+        .iter()
+        .any(|k| difference.object.starts_with(k));
+    (difference.kind == "changed" && difference.object.starts_with("column "))
+        || constraint
+        || (difference.kind == "unexpected" && difference.object.starts_with("column "))
+}
+
+/// SQLite's way to change a table: create it as it should be, copy the columns both
+/// have, drop the old one, rename, and recreate its indexes and triggers. Run with
+/// foreign keys off (see `converge`), so that dropping the old table deletes no rows of
+/// the tables that refer to it.
+fn sqlite_rebuild(name: &str, expected: &Table, live: &Table) -> Difference {
+    let temporary = format!("skein_rebuild_{name}");
+    let shape = Table {
+        indexes: BTreeMap::new(),
+        triggers: BTreeMap::new(),
+        ..expected.clone()
+    };
+    let create = super::render::to_sql(
+        &Schema {
+            tables: BTreeMap::from([(temporary.clone(), shape)]),
+            ..Schema::default()
+        },
+        Dialect::Sqlite,
+    );
+    let common: Vec<String> = expected
+        .columns
+        .keys()
+        .filter(|c| live.columns.contains_key(*c))
+        .map(|c| quote_identifier(c))
+        .collect();
+    let dropped: Vec<&String> = live
+        .columns
+        .keys()
+        .filter(|c| !expected.columns.contains_key(*c))
+        .collect();
+    let changed_type = expected.columns.iter().any(|(c, column)| {
+        live.columns
+            .get(c)
+            .is_some_and(|l| l.data_type != column.data_type)
+    });
+    let mut sql = vec![create.trim().to_owned()];
+    sql.push(format!(
+        "INSERT INTO {} ({columns}) SELECT {columns} FROM {};",
+        quote_identifier(&temporary),
+        quote_identifier(name),
+        columns = common.join(", ")
+    ));
+    sql.push(format!("DROP TABLE {};", quote_identifier(name)));
+    sql.push(format!(
+        "ALTER TABLE {} RENAME TO {};",
+        quote_identifier(&temporary),
+        quote_identifier(name)
+    ));
+    sql.extend(expected.indexes.values().map(|i| format!("{};", i.sql)));
+    sql.extend(
+        expected
+            .triggers
+            .values()
+            .map(|t| format!("{};", t.definition.trim_end_matches(';'))),
+    );
+    let mut description =
+        format!("table {name} must be rebuilt (SQLite's ALTER TABLE cannot change it in place)");
+    if !dropped.is_empty() {
+        let names: Vec<&str> = dropped.iter().map(|c| c.as_str()).collect();
+        description.push_str(&format!("; its columns {} are dropped", names.join(", ")));
+    }
+    Difference::new(
+        "changed",
+        format!("table {name}"),
+        description,
+        Some(sql.join("\n")),
+        !dropped.is_empty() || changed_type,
+    )
 }
