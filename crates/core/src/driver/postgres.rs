@@ -379,9 +379,17 @@ impl Driver for PostgresDriver {
         if self.history_exists().await? {
             return Ok(());
         }
+        // One round trip, and no wait for a WAL flush of its own: the first migration's
+        // commit flushes it, and if it were lost it would simply be created again.
+        let mut batch = String::from("BEGIN;\nSET LOCAL synchronous_commit = off;\n");
         for statement in Dialect::Postgres.create_history(&self.options.history_table) {
-            self.execute(&statement, "creating the history table")
-                .await?;
+            batch.push_str(&statement);
+            batch.push_str(";\n");
+        }
+        batch.push_str("COMMIT;");
+        if let Err(err) = self.execute(&batch, "creating the history table").await {
+            let _ = self.execute("ROLLBACK", "rolling back").await;
+            return Err(err);
         }
         Ok(())
     }
