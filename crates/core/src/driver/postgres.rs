@@ -457,7 +457,6 @@ impl Driver for PostgresDriver {
     }
 
     async fn execute_sql(&mut self, sql: &str) -> Result<()> {
-        let sql = if sql == "BEGIN" { "BEGIN" } else { sql };
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(&mut self.conn)
             .await
