@@ -356,9 +356,13 @@ impl Report {
                 dbs.iter().map(|d| version_text(d.version_after)).collect();
             let at = versions.into_iter().collect::<Vec<_>>().join(", ");
             if !differs {
-                let verb = if names.len() == 1 { "matches" } else { "match" };
+                let verb = if names.len() == 1 {
+                    "matches its"
+                } else {
+                    "match their"
+                };
                 lines.push(format!(
-                    "{} {verb} their migrations at {at} (fingerprint {fingerprint}): {}",
+                    "{} {verb} migrations at {at} (fingerprint {fingerprint}): {}",
                     count(names.len()),
                     names.join(", ")
                 ));
@@ -366,11 +370,16 @@ impl Report {
             }
             let drift = dbs[0].drift.as_ref().expect("grouped by drift");
             let verb = if names.len() == 1 {
-                "differs"
+                "differs from its"
             } else {
-                "differ"
+                "differ from their"
             };
-            lines.push(format!("{} {verb} from their migrations at {at} (fingerprint {fingerprint}, expected {}): {}", count(names.len()), drift.expected_fingerprint, names.join(", ")));
+            lines.push(format!(
+                "{} {verb} migrations at {at} (fingerprint {fingerprint}, expected {}): {}",
+                count(names.len()),
+                drift.expected_fingerprint,
+                names.join(", ")
+            ));
             for difference in &drift.differences {
                 lines.push(format!("  - {}", difference.description));
                 if let Some(sql) = &difference.sql {

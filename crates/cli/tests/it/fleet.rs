@@ -609,7 +609,7 @@ fn drift_groups_divergent_databases_and_names_each_difference() {
     let out = run.stdout();
     let matching = out
         .lines()
-        .find(|l| l.starts_with("1 database matches their migrations at 4"))
+        .find(|l| l.starts_with("1 database matches its migrations at 4"))
         .unwrap_or_default();
     assert!(matching.ends_with(&intact.name), "{out}");
     assert!(
