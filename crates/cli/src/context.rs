@@ -93,9 +93,8 @@ impl Context {
         &self,
         db: &ResolvedDatabase,
         lock: &LockArgs,
-    ) -> anyhow::Result<ConnectOptions> {
-        let history_table = HistoryTable::parse(&db.history_table)
-            .with_context(|| format!("database `{}`: history_table", db.name))?;
+    ) -> Result<ConnectOptions, skein_core::Error> {
+        let history_table = HistoryTable::parse(&db.history_table)?;
         Ok(ConnectOptions {
             history_table,
             lock_timeout: lock.lock_timeout.unwrap_or(self.workspace.lock_timeout),

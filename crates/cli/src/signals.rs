@@ -1,7 +1,8 @@
 //! Ctrl-C and SIGTERM: the first asks the run to start nothing new and stop before the
 //! next migration (the one in flight finishes or rolls back, locks are released, the
 //! report is printed); a second one ends the process at once (the server then rolls back
-//! what was in flight and frees the locks of the closed sessions).
+//! what was in flight and frees the locks of the closed sessions), after dropping any
+//! scratch database in use.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -26,6 +27,7 @@ pub fn install() -> Arc<AtomicBool> {
             };
             if RECEIVED.swap(code, Ordering::SeqCst) != 0 {
                 crate::redact::err("skein: stopping now");
+                drop_scratch_databases().await;
                 std::process::exit(i32::from(code));
             }
             crate::redact::err(
@@ -35,6 +37,15 @@ pub fn install() -> Arc<AtomicBool> {
         }
     });
     stop
+}
+
+/// Scratch databases (from `drift`, `converge`, `new --from-schema`) are dropped even
+/// when stopping at once; each gets a couple of seconds.
+async fn drop_scratch_databases() {
+    for url in skein_core::schema::expected::scratch_databases() {
+        let drop = skein_core::driver::drop_database(&url);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), drop).await;
+    }
 }
 
 /// The exit code a received signal asks for.

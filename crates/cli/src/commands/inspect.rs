@@ -4,7 +4,7 @@ use super::finish;
 use crate::cli::{DbArg, LockArgs, StatusArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
-use crate::report::{DatabaseReport, Status, error_chain};
+use crate::report::{DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine;
@@ -76,9 +76,7 @@ async fn read_inventory(
     lock: &LockArgs,
 ) -> Result<Inventory, CoreError> {
     let migrations = context::migrations(db)?;
-    let options = ctx
-        .connect_options(db, lock)
-        .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
+    let options = ctx.connect_options(db, lock)?;
     let options = skein_core::ConnectOptions {
         read_only: true,
         ..options

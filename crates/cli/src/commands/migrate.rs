@@ -5,7 +5,7 @@ use crate::cli::{DownArgs, DownTo, LockArgs, RedoArgs, UpArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::fleet;
-use crate::report::{DatabaseReport, Status, error_chain};
+use crate::report::{DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine::{self, RunOptions};
@@ -171,9 +171,7 @@ async fn try_run(
     let progress = ctx.progress.database(&db.name);
     let fail = |e: CoreError| DatabaseReport::failed(&db.name, &e);
     let migrations = context::migrations(db).map_err(fail)?;
-    let connect = ctx.connect_options(db, lock).map_err(|e| {
-        DatabaseReport::failed(&db.name, &CoreError::Unsupported(error_chain(e.as_ref())))
-    })?;
+    let connect = ctx.connect_options(db, lock).map_err(fail)?;
     let history_table: HistoryTable = connect.history_table.clone();
     let connect = skein_core::ConnectOptions {
         read_only: mode != Mode::Apply,

@@ -5,7 +5,7 @@ use crate::cli::{FleetArgs, LockArgs, RepairArgs, StampArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::fleet::{self, Fleet};
-use crate::report::{DatabaseReport, Status, error_chain};
+use crate::report::{DatabaseReport, Status};
 use anyhow::bail;
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
@@ -81,9 +81,7 @@ where
 {
     let result = async {
         let migrations = context::migrations(db)?;
-        let options = ctx
-            .connect_options(db, lock)
-            .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
+        let options = ctx.connect_options(db, lock)?;
         let conn = context::open(db, urls, options).await?;
         change(conn, migrations).await
     }

@@ -20,9 +20,7 @@ pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome
     let db = ctx.workspace.database(&args.database)?;
     let urls = ctx.urls(&[db]).await?;
     let result = async {
-        let options = ctx
-            .connect_options(db, &args.lock)
-            .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
+        let options = ctx.connect_options(db, &args.lock)?;
         let options = skein_core::ConnectOptions {
             read_only: true,
             ..options
@@ -139,9 +137,7 @@ async fn drift_of(
     lock: &crate::cli::LockArgs,
 ) -> Result<DatabaseReport, CoreError> {
     let migrations = context::migrations(db)?;
-    let options = ctx
-        .connect_options(db, lock)
-        .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
+    let options = ctx.connect_options(db, lock)?;
     let read_only = skein_core::ConnectOptions {
         read_only: true,
         ..options.clone()
@@ -239,9 +235,7 @@ async fn check_of(
         optional_tables: rules.optional_tables,
         forbidden_tables: rules.forbidden_tables,
     };
-    let options = ctx
-        .connect_options(db, lock)
-        .map_err(|e| CoreError::Unsupported(error_chain(e.as_ref())))?;
+    let options = ctx.connect_options(db, lock)?;
     let mut conn = context::open(
         db,
         urls,

@@ -961,3 +961,53 @@ fn converge_rebuilds_sqlite_tables_without_losing_rows() {
     );
     workspace.run(&["drift"]).expect(0);
 }
+
+#[test]
+fn a_second_ctrl_c_during_a_replay_still_drops_the_scratch_database() {
+    let db = TestDb::new("scratch_sigint");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[(
+            "1_slow.up.sql",
+            "CREATE TABLE slow (id INT);\nSELECT pg_sleep(5);\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    let child = workspace
+        .command(&["drift"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // The scratch database this replay runs in (only this test replays pg_sleep(5)).
+    let scratch = loop {
+        let found = db.value(
+            "SELECT datname::text FROM pg_stat_activity \
+             WHERE datname LIKE 'skein_scratch_%' AND query LIKE '%pg_sleep(5)%' LIMIT 1",
+        );
+        if let Some(name) = found {
+            break name;
+        }
+        assert!(Instant::now() < deadline, "the replay never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let pid = child.id().to_string();
+    for _ in 0..2 {
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let run = Run(child.wait_with_output().unwrap());
+    assert_eq!(run.code(), 130, "{}", run.stderr());
+    assert!(run.stderr().contains("stopping now"), "{}", run.stderr());
+    let left = db.value(&format!(
+        "SELECT count(*)::text FROM pg_database WHERE datname = '{scratch}'"
+    ));
+    assert_eq!(left.as_deref(), Some("0"), "{scratch} was dropped");
+}

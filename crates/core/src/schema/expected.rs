@@ -33,6 +33,27 @@ pub fn cache_key(url: &str, migrations: &[Migration], version: Option<Version>) 
     hex
 }
 
+/// Scratch databases that exist right now, so that a process told to stop at once can
+/// still drop them (see [`scratch_databases`]).
+static ACTIVE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// The URLs of the scratch databases in use at this moment.
+pub fn scratch_databases() -> Vec<String> {
+    ACTIVE
+        .lock()
+        .map(|active| active.clone())
+        .unwrap_or_default()
+}
+
+fn track(url: &str, active: bool) {
+    if let Ok(mut list) = ACTIVE.lock() {
+        list.retain(|u| u != url);
+        if active {
+            list.push(url.to_owned());
+        }
+    }
+}
+
 /// Replays `migrations` up to `version` next to the database at `url` and inspects the result.
 pub async fn replay(
     url: &str,
@@ -49,12 +70,17 @@ pub async fn replay(
     };
     let scratch_url = scratch.as_deref().unwrap_or("sqlite::memory:");
     if let Some(scratch) = &scratch {
-        create_database(scratch).await?;
+        track(scratch, true);
+        if let Err(e) = create_database(scratch).await {
+            track(scratch, false);
+            return Err(e);
+        }
     }
     let result = replay_into(scratch_url, migrations, version, options).await;
     if let Some(scratch) = &scratch {
         // Dropped whatever happened above.
         let dropped = drop_database(scratch).await;
+        track(scratch, false);
         if let (Ok(_), Err(e)) = (&result, dropped) {
             return Err(e);
         }
