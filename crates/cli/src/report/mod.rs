@@ -1,0 +1,212 @@
+//! One report model for every command, rendered for people (tables) or as one JSON
+//! document. Results go to stdout; error details go to stderr in the human format.
+
+mod human;
+
+use crate::cli::Format;
+use crate::redact;
+use human::status_text;
+use serde::Serialize;
+use skein_core::Version;
+use skein_core::engine::{HistoryEdit, StepReport};
+use skein_core::error::Error as CoreError;
+use skein_core::plan::{Entry, Plan, Problem};
+
+/// The whole result of one command.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub command: &'static str,
+    pub profile: String,
+    pub databases: Vec<DatabaseReport>,
+}
+
+/// How one database ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Something was applied, reverted or recorded.
+    Ok,
+    /// Nothing to do.
+    UpToDate,
+    /// `status`: migrations are pending.
+    Pending,
+    /// `status`: applied migrations have problems (modified, missing, failed).
+    Problems,
+    Failed,
+    /// Stopped by a signal between two migrations.
+    Interrupted,
+    /// `drift`: the live schema differs from the one its migrations give.
+    Drifted,
+    /// Not attempted: a dependency failed, `--fail-fast` tripped or a signal arrived.
+    Skipped,
+}
+
+/// What happened to one database.
+#[derive(Debug, Serialize)]
+pub struct DatabaseReport {
+    pub name: String,
+    pub status: Status,
+    pub version_before: Option<Version>,
+    pub version_after: Option<Version>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head: Option<Version>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<HistoryEdit>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<Entry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftInfo>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<skein_core::schema::expect::Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorReport>,
+}
+
+impl DatabaseReport {
+    pub fn new(name: &str, status: Status) -> Self {
+        DatabaseReport {
+            name: name.to_owned(),
+            status,
+            version_before: None,
+            version_after: None,
+            head: None,
+            pending: None,
+            steps: Vec::new(),
+            problems: Vec::new(),
+            plan: None,
+            edits: Vec::new(),
+            migrations: Vec::new(),
+            drift: None,
+            findings: Vec::new(),
+            error: None,
+        }
+    }
+
+    pub fn failed(name: &str, error: &CoreError) -> Self {
+        let status = match error {
+            CoreError::Interrupted { .. } => Status::Interrupted,
+            _ => Status::Failed,
+        };
+        let mut report = DatabaseReport::new(name, status);
+        report.error = Some(ErrorReport::from_core(error));
+        if let CoreError::Plan(skein_core::error::PlanError::Blocked(problems)) = error {
+            report.problems = problems.clone();
+        }
+        report
+    }
+
+    pub fn skipped(name: &str, reason: String) -> Self {
+        let mut report = DatabaseReport::new(name, Status::Skipped);
+        report.error = Some(ErrorReport {
+            message: reason,
+            file: None,
+            line: None,
+            column: None,
+            code: None,
+        });
+        report
+    }
+}
+
+/// How a database's live schema compares with the one its migrations give.
+#[derive(Debug, Serialize)]
+pub struct DriftInfo {
+    pub fingerprint: String,
+    pub expected_fingerprint: String,
+    pub differences: Vec<skein_core::schema::diff::Difference>,
+}
+
+/// An error, with its place in a migration file when it has one.
+#[derive(Debug, Serialize)]
+pub struct ErrorReport {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl ErrorReport {
+    pub fn from_core(error: &CoreError) -> Self {
+        let statement = match error {
+            CoreError::Statement(s) => Some(s.as_ref()),
+            CoreError::PartiallyApplied { cause, .. } => Some(cause.as_ref()),
+            _ => None,
+        };
+        ErrorReport {
+            message: error_chain(error),
+            file: statement.map(|s| s.file.display().to_string()),
+            line: statement.map(|s| s.position.line),
+            column: statement.map(|s| s.position.column),
+            code: statement.and_then(|s| s.code.clone()),
+        }
+    }
+}
+
+/// The error and its causes, each once, joined by `: `.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+pub fn version_text(version: Option<Version>) -> String {
+    version.map_or_else(|| "base".to_owned(), |v| v.to_string())
+}
+
+impl Report {
+    /// Prints the report on stdout (and error details on stderr for people).
+    pub fn print(&self, format: Format) {
+        match format {
+            Format::Json | Format::Sql => {
+                let json = serde_json::to_string_pretty(self).expect("reports serialise");
+                redact::out(&json);
+            }
+            Format::Human => {
+                let body = match self.command {
+                    "status" => self.status_table(),
+                    "history" => self.history_table(),
+                    "stamp" | "repair" => self.edits_text(),
+                    "db create" => self.create_text(),
+                    "drift" => self.drift_text(),
+                    "check" => self.check_text(),
+                    _ if self.databases.iter().any(|d| d.plan.is_some()) => self.plan_text(),
+                    _ => self.run_table(),
+                };
+                if !body.is_empty() {
+                    redact::out(&body);
+                }
+                for db in &self.databases {
+                    if let Some(error) = &db.error {
+                        redact::err(&format!(
+                            "{}: {}: {}",
+                            db.name,
+                            status_text(db.status),
+                            error.message
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
