@@ -53,7 +53,7 @@ pub enum Command {
     /// Apply pending migrations.
     #[command(alias = "upgrade")]
     Up(UpArgs),
-    /// Revert applied migrations of one database.
+    /// Revert applied migrations of the named databases.
     #[command(alias = "downgrade")]
     Down(DownArgs),
     /// Revert the newest migration and apply it again.

@@ -4,7 +4,7 @@
 
 use super::inspect;
 use super::migrate::{Mode, run_one};
-use crate::cli::{Format, LockArgs, ModelListArgs, ModelNewArgs, Selection, StatusArgs};
+use crate::cli::{Format, ModelListArgs, ModelNewArgs, Selection, StatusArgs};
 use crate::context::Context;
 use crate::exit::Outcome;
 use crate::redact;
@@ -254,7 +254,7 @@ pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Outcome>
             groups: vec![skein_config::resolve::MODELS_GROUP.to_owned()],
         },
         fleet: args.fleet,
-        lock: LockArgs { ..args.lock },
+        lock: args.lock,
         check: false,
     };
     inspect::status(ctx, status).await
