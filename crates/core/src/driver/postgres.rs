@@ -24,6 +24,8 @@ pub struct PostgresDriver {
     options: ConnectOptions,
     /// The advisory lock this session holds, if any.
     lock_key: Option<i64>,
+    /// The history table is known to exist; tables are not dropped under a running skein.
+    history_seen: bool,
 }
 
 impl PostgresDriver {
@@ -45,6 +47,7 @@ impl PostgresDriver {
             conn,
             options,
             lock_key: None,
+            history_seen: false,
         })
     }
 
@@ -70,12 +73,16 @@ impl PostgresDriver {
     }
 
     async fn history_exists(&mut self) -> Result<bool> {
+        if self.history_seen {
+            return Ok(true);
+        }
         let table = self.options.history_table.quoted('"');
-        sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+        self.history_seen = sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
             .bind(table)
             .fetch_one(&mut self.conn)
             .await
-            .map_err(Error::database("looking for the history table"))
+            .map_err(Error::database("looking for the history table"))?;
+        Ok(self.history_seen)
     }
 
     /// Inserts the step's history row as unfinished (a step run outside a transaction).
@@ -391,6 +398,7 @@ impl Driver for PostgresDriver {
             let _ = self.execute("ROLLBACK", "rolling back").await;
             return Err(err);
         }
+        self.history_seen = true;
         Ok(())
     }
 

@@ -55,9 +55,7 @@ async fn a_failing_statement_is_located_and_leaves_nothing_behind() {
         ),
     ]);
     let failure = up(&db.url, dir.path()).await.unwrap_err();
-    let Error::Statement(err) = &failure.error else {
-        panic!("{:?}", failure.error)
-    };
+    let err = statement_error(&failure);
     assert!(err.file.ends_with("2_broken.up.sql"));
     // Line 4, column 18: where `missing_table` starts, as the server's position says.
     assert_eq!((err.position.line, err.position.column), (4, 18), "{err}");
@@ -81,9 +79,7 @@ async fn syntax_errors_point_into_the_statement_and_carry_hints() {
         "CREATE TABLE ok (id INT);\n\nCREATE TABLE t (\n  id INT,\n  name TEXTT\n);\n",
     )]);
     let failure = up(&db.url, dir.path()).await.unwrap_err();
-    let Error::Statement(err) = &failure.error else {
-        panic!("{:?}", failure.error)
-    };
+    let err = statement_error(&failure);
     assert_eq!((err.position.line, err.position.column), (5, 8), "{err}");
     assert!(
         err.message.contains("type \"textt\" does not exist"),
@@ -99,9 +95,7 @@ async fn errors_inside_do_blocks_carry_their_context() {
         "DO $$\nBEGIN\n  RAISE EXCEPTION 'nope: %', 42 USING HINT = 'check the input';\nEND\n$$;\n",
     )]);
     let failure = up(&db.url, dir.path()).await.unwrap_err();
-    let Error::Statement(err) = &failure.error else {
-        panic!("{:?}", failure.error)
-    };
+    let err = statement_error(&failure);
     assert_eq!(err.message, "nope: 42");
     assert_eq!(err.hint.as_deref(), Some("check the input"));
     assert!(
@@ -231,9 +225,7 @@ async fn down_reverts_newest_first_and_a_failing_step_is_rolled_back() {
     // Step 3 went; step 2 failed on its third line and was rolled back; step 1 never ran.
     assert_eq!(failure.report.steps.len(), 1);
     assert_eq!(failure.report.steps[0].version, 3);
-    let Error::Statement(err) = &failure.error else {
-        panic!("{:?}", failure.error)
-    };
+    let err = statement_error(&failure);
     assert!(err.file.ends_with("2_b.down.sql"));
     assert_eq!(err.position.line, 3);
     assert_eq!(history(&db), ["1 migration true", "2 migration true"]);

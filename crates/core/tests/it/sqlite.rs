@@ -37,9 +37,7 @@ async fn applies_reverts_and_rolls_back_on_sqlite() {
     )
     .unwrap();
     let failure = up(&url, files.path()).await.unwrap_err();
-    let Error::Statement(err) = &failure.error else {
-        panic!("{:?}", failure.error)
-    };
+    let err = statement_error(&failure);
     assert_eq!((err.position.line, err.position.column), (2, 1));
     assert!(err.message.contains("no such table"), "{err}");
     // Rolled back: table c does not exist, so the fixed file applies cleanly.

@@ -99,3 +99,11 @@ pub fn history(db: &skein_testkit::TestDb) -> Vec<String> {
         .flatten()
         .collect()
 }
+
+/// The statement error a run failed with; any other failure fails the test.
+pub fn statement_error(failure: &RunFailure) -> &skein_core::error::StatementError {
+    match &failure.error {
+        skein_core::Error::Statement(err) => err,
+        other => panic!("expected a statement error, got {other:?}"),
+    }
+}
