@@ -1011,3 +1011,104 @@ fn a_second_ctrl_c_during_a_replay_still_drops_the_scratch_database() {
     ));
     assert_eq!(left.as_deref(), Some("0"), "{scratch} was dropped");
 }
+
+/// The value after `key:` on the first line of `text` that starts with it (indentation
+/// and a trailing comment aside).
+fn manifest_field<'a>(text: &'a str, key: &str) -> &'a str {
+    text.lines()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("the manifest has no `{key}:`"))
+        .split(" #")
+        .next()
+        .unwrap()
+        .trim()
+}
+
+#[test]
+fn the_kubernetes_example_splits_a_fleet_across_its_pods() {
+    // What deploy/kubernetes/migrate-job.yaml runs: its pod count, its container
+    // arguments, its shard count and its profile.
+    let manifest_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/kubernetes/migrate-job.yaml"
+    );
+    let manifest = std::fs::read_to_string(manifest_path).unwrap();
+    let pods: usize = manifest_field(&manifest, "completions").parse().unwrap();
+    let parallelism: usize = manifest_field(&manifest, "parallelism").parse().unwrap();
+    assert_eq!(
+        manifest_field(&manifest, "completionMode"),
+        "Indexed",
+        "pods get JOB_COMPLETION_INDEX only in an Indexed Job"
+    );
+    let args: Vec<String> = serde_json::from_str(manifest_field(&manifest, "args")).unwrap();
+    let env_value = |name: &str| {
+        let at = manifest
+            .find(&format!("- name: {name}"))
+            .unwrap_or_else(|| panic!("the manifest sets no {name}"));
+        manifest_field(&manifest[at..], "value")
+            .trim_matches('"')
+            .to_owned()
+    };
+    let shards = env_value("SKEIN_SHARDS");
+    let profile = env_value("SKEIN_PROFILE");
+    assert_eq!(shards, pods.to_string(), "one shard per pod");
+    assert_eq!(parallelism, pods, "every pod runs at once");
+    assert!(
+        args.windows(2).any(|w| w == ["--shard", "auto"]),
+        "{args:?}"
+    );
+
+    // A fleet whose profile is the manifest's, every pod started at once.
+    let fleet = pg_fleet(16);
+    let base = fleet.infra.url.rsplit_once('/').unwrap().0;
+    let config = std::fs::read_to_string(fleet.workspace.path().join("skein.toml")).unwrap();
+    fleet.workspace.write(
+        "skein.toml",
+        &format!(
+            "{config}\n[{profile}.databases.infra]\nurl = \"{}\"\n\n[{profile}.models]\nurl = \"{base}/{{model}}\"\n",
+            fleet.infra.url
+        ),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let running: Vec<_> = (0..pods)
+        .map(|index| {
+            let mut command = fleet.workspace.command(&args);
+            command
+                .env("JOB_COMPLETION_INDEX", index.to_string())
+                .env("SKEIN_SHARDS", &shards)
+                .env("SKEIN_PROFILE", &profile)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            command.spawn().unwrap()
+        })
+        .collect();
+    let mut applied: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ran: BTreeMap<String, usize> = BTreeMap::new();
+    for pod in running {
+        let report = Run(pod.wait_with_output().unwrap()).expect(0).json();
+        assert_eq!(report["profile"], profile.as_str());
+        for db in report["databases"].as_array().unwrap() {
+            let name = db["name"].as_str().unwrap().to_owned();
+            *ran.entry(name.clone()).or_default() += 1;
+            *applied.entry(name).or_default() += db["steps"].as_array().map_or(0, Vec::len);
+        }
+    }
+    assert_eq!(
+        ran["infra"], pods,
+        "every pod runs what its models depend on"
+    );
+    assert_eq!(
+        applied["infra"], 1,
+        "and infra is migrated once between them"
+    );
+    for model in &fleet.models {
+        assert_eq!(ran[&model.name], 1, "{} is in exactly one pod", model.name);
+        assert_eq!(applied[&model.name], 3, "{}", model.name);
+        assert_eq!(
+            model.value("SELECT count(*)::text FROM trades").as_deref(),
+            Some("100")
+        );
+    }
+    assert_eq!(ran.len(), 17, "infra and the 16 models: {ran:?}");
+}
