@@ -9,6 +9,8 @@ use crate::history::HistoryTable;
 pub enum Dialect {
     Postgres,
     Sqlite,
+    #[serde(rename = "mysql")]
+    MySql,
 }
 
 impl Dialect {
@@ -17,6 +19,7 @@ impl Dialect {
         match crate::driver::scheme(url) {
             "postgres" | "postgresql" => Some(Dialect::Postgres),
             "sqlite" => Some(Dialect::Sqlite),
+            "mysql" | "mariadb" => Some(Dialect::MySql),
             _ => None,
         }
     }
@@ -25,26 +28,68 @@ impl Dialect {
         match self {
             Dialect::Postgres => "postgres",
             Dialect::Sqlite => "sqlite",
+            Dialect::MySql => "mysql",
+        }
+    }
+
+    /// The character that quotes an identifier.
+    pub fn identifier_quote(self) -> char {
+        match self {
+            Dialect::MySql => '`',
+            Dialect::Postgres | Dialect::Sqlite => '"',
+        }
+    }
+
+    /// The history table's name, quoted for this backend.
+    fn table(self, table: &HistoryTable) -> String {
+        table.quoted(self.identifier_quote())
+    }
+
+    /// The `n`th (from 1) bind parameter.
+    fn param(self, n: usize) -> String {
+        match self {
+            Dialect::MySql => "?".to_owned(),
+            Dialect::Postgres | Dialect::Sqlite => format!("${n}"),
+        }
+    }
+
+    /// The current time, as the history table stores it.
+    fn now(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "now()",
+            Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            // The session keeps the server's time zone; the history is kept in UTC.
+            Dialect::MySql => "UTC_TIMESTAMP(6)",
+        }
+    }
+
+    /// A SQL string literal. MySQL also treats a backslash as an escape.
+    pub fn string_literal(self, text: &str) -> String {
+        match self {
+            Dialect::MySql => string_literal(&text.replace('\\', "\\\\")),
+            Dialect::Postgres | Dialect::Sqlite => string_literal(text),
         }
     }
 
     /// Statements that create the history table if it does not exist.
     pub fn create_history(self, table: &HistoryTable) -> Vec<String> {
-        let quoted = table.quoted('"');
-        let (timestamp, default_now) = match self {
-            Dialect::Postgres => ("TIMESTAMPTZ", "now()"),
-            Dialect::Sqlite => ("TEXT", "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"),
+        let quoted = self.table(table);
+        let (timestamp, default_now, short_text) = match self {
+            Dialect::Postgres => ("TIMESTAMPTZ", "now()", "TEXT"),
+            Dialect::Sqlite => ("TEXT", "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", "TEXT"),
+            Dialect::MySql => ("DATETIME(6)", "CURRENT_TIMESTAMP(6)", "VARCHAR(100)"),
         };
         let mut statements = Vec::new();
-        if let (Some(schema), Dialect::Postgres) = (&table.schema, self) {
-            statements.push(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""));
+        if let (Some(schema), Dialect::Postgres | Dialect::MySql) = (&table.schema, self) {
+            let q = self.identifier_quote();
+            statements.push(format!("CREATE SCHEMA IF NOT EXISTS {q}{schema}{q}"));
         }
         statements.push(format!(
             "CREATE TABLE IF NOT EXISTS {quoted} (\n    \
              version BIGINT PRIMARY KEY,\n    \
              description TEXT NOT NULL,\n    \
-             checksum TEXT NOT NULL,\n    \
-             kind TEXT NOT NULL,\n    \
+             checksum {short_text} NOT NULL,\n    \
+             kind {short_text} NOT NULL,\n    \
              applied_at {timestamp} NOT NULL DEFAULT {default_now},\n    \
              applied_by TEXT NOT NULL,\n    \
              execution_ms BIGINT NOT NULL,\n    \
@@ -60,61 +105,86 @@ impl Dialect {
                 "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
             }
             Dialect::Sqlite => "applied_at",
+            Dialect::MySql => "DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%s.%fZ')",
+        };
+        // MySQL's BOOLEAN is TINYINT(1); the comparison makes it a boolean everywhere.
+        let success = match self {
+            Dialect::MySql => "success <> 0",
+            Dialect::Postgres | Dialect::Sqlite => "success",
         };
         format!(
-            "SELECT version, description, checksum, kind, {applied_at}, applied_by, execution_ms, success \
+            "SELECT version, description, checksum, kind, {applied_at}, applied_by, execution_ms, {success} \
              FROM {} ORDER BY version",
-            table.quoted('"')
+            self.table(table)
         )
     }
 
     /// Inserts a row; binds: version, description, checksum, kind, applied_by, execution_ms, success.
     pub fn insert_history(self, table: &HistoryTable) -> String {
+        let params: Vec<String> = (1..=7).map(|n| self.param(n)).collect();
+        let (applied_at, now) = self.explicit_applied_at();
         format!(
-            "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            table.quoted('"')
+            "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success{applied_at}) \
+             VALUES ({}{now})",
+            self.table(table),
+            params.join(", ")
         )
+    }
+
+    /// MySQL's column default would be in the session's time zone: its inserts give
+    /// `applied_at` in UTC themselves.
+    fn explicit_applied_at(self) -> (&'static str, String) {
+        match self {
+            Dialect::MySql => (", applied_at", format!(", {}", self.now())),
+            Dialect::Postgres | Dialect::Sqlite => ("", String::new()),
+        }
     }
 
     /// Marks a row finished; binds: execution_ms, version.
     pub fn finish_history(self, table: &HistoryTable) -> String {
-        let now = match self {
-            Dialect::Postgres => "now()",
-            Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-        };
         format!(
-            "UPDATE {} SET success = TRUE, execution_ms = $1, applied_at = {now} WHERE version = $2",
-            table.quoted('"')
+            "UPDATE {} SET success = TRUE, execution_ms = {}, applied_at = {} WHERE version = {}",
+            self.table(table),
+            self.param(1),
+            self.now(),
+            self.param(2)
         )
     }
 
     /// Marks a row unsuccessful; binds: version.
     pub fn fail_history(self, table: &HistoryTable) -> String {
         format!(
-            "UPDATE {} SET success = FALSE WHERE version = $1",
-            table.quoted('"')
+            "UPDATE {} SET success = FALSE WHERE version = {}",
+            self.table(table),
+            self.param(1)
         )
     }
 
     /// Sets a row's checksum; binds: checksum, version.
     pub fn set_checksum(self, table: &HistoryTable) -> String {
         format!(
-            "UPDATE {} SET checksum = $1 WHERE version = $2",
-            table.quoted('"')
+            "UPDATE {} SET checksum = {} WHERE version = {}",
+            self.table(table),
+            self.param(1),
+            self.param(2)
         )
     }
 
     /// Deletes a row; binds: version.
     pub fn delete_history(self, table: &HistoryTable) -> String {
-        format!("DELETE FROM {} WHERE version = $1", table.quoted('"'))
+        format!(
+            "DELETE FROM {} WHERE version = {}",
+            self.table(table),
+            self.param(1)
+        )
     }
 
     /// Counts rows of one version; binds: version.
     pub fn count_version(self, table: &HistoryTable) -> String {
         format!(
-            "SELECT COUNT(*) FROM {} WHERE version = $1",
-            table.quoted('"')
+            "SELECT COUNT(*) FROM {} WHERE version = {}",
+            self.table(table),
+            self.param(1)
         )
     }
 }
@@ -140,15 +210,16 @@ impl Dialect {
             }
             _ => "0",
         };
+        let (applied_at, now) = self.explicit_applied_at();
         format!(
-            "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success) \
-             VALUES ({}, {}, {}, {}, {}, {execution_ms}, {})",
-            table.quoted('"'),
+            "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success{applied_at}) \
+             VALUES ({}, {}, {}, {}, {}, {execution_ms}, {}{now})",
+            self.table(table),
             row.version,
-            string_literal(row.description),
-            string_literal(row.checksum),
-            string_literal(row.kind),
-            string_literal(row.applied_by),
+            self.string_literal(row.description),
+            self.string_literal(row.checksum),
+            self.string_literal(row.kind),
+            self.string_literal(row.applied_by),
             if row.success { "TRUE" } else { "FALSE" },
         )
     }
@@ -157,7 +228,16 @@ impl Dialect {
     pub fn delete_history_literal(self, table: &HistoryTable, version: i64) -> String {
         format!(
             "DELETE FROM {} WHERE version = {version}",
-            table.quoted('"')
+            self.table(table)
+        )
+    }
+
+    /// Marks a row finished or unfinished, as a literal statement (scripts).
+    pub fn set_success_literal(self, table: &HistoryTable, version: i64, success: bool) -> String {
+        let value = if success { "TRUE" } else { "FALSE" };
+        format!(
+            "UPDATE {} SET success = {value} WHERE version = {version}",
+            self.table(table)
         )
     }
 }

@@ -137,7 +137,7 @@ pub enum Error {
     Source(#[from] SourceError),
     #[error(transparent)]
     Plan(#[from] PlanError),
-    #[error("cannot connect to {target}")]
+    #[error("cannot connect to {target}{}", missing_database(source))]
     Connect {
         target: String,
         #[source]
@@ -175,6 +175,35 @@ pub enum Error {
         "invalid history table name `{0}`: use `table` or `schema.table` with letters, digits and `_`"
     )]
     HistoryTableName(String),
+}
+
+/// A server's error as `message (code)`. sqlx's own text adds, for PostgreSQL, the line
+/// of the server's C source that raised it, which only misleads.
+pub fn server_error(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let sqlx::Error::Database(db) = cause.downcast_ref::<sqlx::Error>()? else {
+        return None;
+    };
+    let code = match db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        Some(mysql) => Some(mysql.number().to_string()),
+        None => db.code().map(|c| c.into_owned()),
+    };
+    Some(match code {
+        Some(code) => format!("{} ({code})", db.message()),
+        None => db.message().to_owned(),
+    })
+}
+
+/// A hint when the server says the database does not exist (PostgreSQL 3D000, MySQL 1049).
+fn missing_database(source: &sqlx::Error) -> &'static str {
+    match source.as_database_error() {
+        Some(db)
+            if db.code().as_deref() == Some("3D000")
+                || db.message().starts_with("Unknown database") =>
+        {
+            " (the database does not exist: `skein db create` makes it)"
+        }
+        _ => "",
+    }
 }
 
 fn fix_failed() -> &'static str {

@@ -1,4 +1,5 @@
-//! Renders a plan as one SQL script a DBA can review and run with psql (or sqlite3): the
+//! Renders a plan as one SQL script a DBA can review and run with psql (or sqlite3, or
+//! the mysql client): the
 //! history table's DDL, then each step with the statements that record it, so running
 //! the script leaves the same schema and history as `up`.
 
@@ -6,7 +7,7 @@ use crate::dialect::{Dialect, HistoryValues};
 use crate::history::{HistoryTable, MigrationKind};
 use crate::migration::{Migration, Script};
 use crate::plan::{Direction, Plan};
-use crate::split::split;
+use crate::split::{split, split_mysql};
 use std::fmt::Write as _;
 
 /// The script for `plan`, against `migrations` (the files the plan was made from).
@@ -28,11 +29,12 @@ pub fn render(
     out.push_str(match dialect {
         Dialect::Postgres => "\\set ON_ERROR_STOP on\n\n",
         Dialect::Sqlite => ".bail on\n\n",
+        // The mysql client stops at the first error unless told --force.
+        Dialect::MySql => "\n",
     });
     for statement in dialect.create_history(table) {
         let _ = writeln!(out, "{statement};");
     }
-    let quoted = table.quoted('"');
     for step in &plan.steps {
         let Some(migration) = migrations.iter().find(|m| m.version == step.version) else {
             continue;
@@ -64,33 +66,33 @@ pub fn render(
             format!("{};\n", dialect.insert_history_literal(table, row))
         };
         let delete = format!("{};\n", dialect.delete_history_literal(table, version));
+        let set_success = |success| {
+            format!(
+                "{};\n",
+                dialect.set_success_literal(table, version, success)
+            )
+        };
         match (step.direction, step.transactional) {
             (Direction::Up, true) => {
                 out.push_str("BEGIN;\n");
-                push_statements(&mut out, script);
+                push_statements(&mut out, script, dialect);
                 out.push_str(&insert(true));
                 out.push_str("COMMIT;\n");
             }
             (Direction::Up, false) => {
                 out.push_str(&insert(false));
-                push_statements(&mut out, script);
-                let _ = writeln!(
-                    out,
-                    "UPDATE {quoted} SET success = TRUE WHERE version = {version};"
-                );
+                push_statements(&mut out, script, dialect);
+                out.push_str(&set_success(true));
             }
             (Direction::Down, true) => {
                 out.push_str("BEGIN;\n");
-                push_statements(&mut out, script);
+                push_statements(&mut out, script, dialect);
                 out.push_str(&delete);
                 out.push_str("COMMIT;\n");
             }
             (Direction::Down, false) => {
-                let _ = writeln!(
-                    out,
-                    "UPDATE {quoted} SET success = FALSE WHERE version = {version};"
-                );
-                push_statements(&mut out, script);
+                out.push_str(&set_success(false));
+                push_statements(&mut out, script, dialect);
                 out.push_str(&delete);
             }
         }
@@ -98,8 +100,12 @@ pub fn render(
     out
 }
 
-fn push_statements(out: &mut String, script: &Script) {
-    for statement in split(&script.sql) {
+fn push_statements(out: &mut String, script: &Script, dialect: Dialect) {
+    let statements = match dialect {
+        Dialect::MySql => split_mysql(&script.sql),
+        Dialect::Postgres | Dialect::Sqlite => split(&script.sql),
+    };
+    for statement in statements {
         out.push_str(statement.sql);
         out.push_str(";\n");
     }

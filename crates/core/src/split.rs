@@ -26,8 +26,12 @@
 //! - Something left unterminated at the end of input (string, quoted identifier,
 //!   dollar quote, block comment) runs to the end and is kept in the last
 //!   statement, so the server reports the mistake instead of it being hidden.
-//! - Not supported: MySQL's `DELIMITER` command and `#` comments (`#` is an
-//!   operator in PostgreSQL), and psql backslash meta-commands.
+//! - MySQL/MariaDB scripts are split with [`split_mysql`], which follows MySQL's
+//!   lexical rules instead: a backslash escapes the next character in `'...'` and
+//!   `"..."` strings, `#` starts a line comment, and there are no dollar quotes.
+//!   `DELIMITER` is a command of the mysql client, not SQL: write procedure bodies as
+//!   `BEGIN ... END;`, which the block counting keeps whole.
+//! - Not supported: psql backslash meta-commands.
 
 /// One statement of a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +51,30 @@ pub struct Statement<'a> {
 /// Each `sql` is a subslice of `script`, so `script[offset..offset + sql.len()] == sql`,
 /// which is what lets server errors be mapped back to file positions.
 pub fn split(script: &str) -> Vec<Statement<'_>> {
+    split_with(script, Syntax::Standard)
+}
+
+/// Splits a MySQL/MariaDB script: as [`split`], with MySQL's strings and comments.
+pub fn split_mysql(script: &str) -> Vec<Statement<'_>> {
+    split_with(script, Syntax::MySql)
+}
+
+/// The lexical rules a script follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// PostgreSQL (and SQLite): standard strings, dollar quotes, nested comments.
+    Standard,
+    /// MySQL/MariaDB: backslash escapes in strings, `#` comments.
+    MySql,
+}
+
+fn split_with(script: &str, syntax: Syntax) -> Vec<Statement<'_>> {
     let mut statements = Vec::new();
     // Byte range from the current statement's first token to its latest token.
     let mut span: Option<(usize, usize)> = None;
     let mut nesting = Nesting::default();
 
-    for token in Lexer::new(script) {
+    for token in Lexer::new(script, syntax) {
         let text = &script.as_bytes()[token.start..token.end];
         nesting.observe(token.kind, text, span.is_none());
         if token.kind == Kind::Semicolon && nesting.at_top_level() {
@@ -198,13 +220,15 @@ fn is_dollar_tag_byte(b: u8) -> bool {
 struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
+    syntax: Syntax,
 }
 
 impl<'a> Lexer<'a> {
-    fn new(script: &'a str) -> Self {
+    fn new(script: &'a str, syntax: Syntax) -> Self {
         Lexer {
             bytes: script.as_bytes(),
             pos: 0,
+            syntax,
         }
     }
 
@@ -217,6 +241,7 @@ impl<'a> Lexer<'a> {
             match (self.peek(0), self.peek(1)) {
                 (Some(b), _) if b.is_ascii_whitespace() => self.pos += 1,
                 (Some(b'-'), Some(b'-')) => self.skip_line_comment(),
+                (Some(b'#'), _) if self.syntax == Syntax::MySql => self.skip_line_comment(),
                 (Some(b'/'), Some(b'*')) => match self.block_comment_end() {
                     Some(end) => self.pos = end,
                     // Left for `lex_token`, so that it stays in the statement.
@@ -237,13 +262,13 @@ impl<'a> Lexer<'a> {
     }
 
     /// End of the block comment starting at `pos`, or `None` if it is unterminated.
-    /// Comments nest, as in PostgreSQL.
+    /// Comments nest, as in PostgreSQL; in MySQL they do not.
     fn block_comment_end(&self) -> Option<usize> {
         let mut depth = 0usize;
         let mut i = self.pos;
         while i + 1 < self.bytes.len() {
             match (self.bytes[i], self.bytes[i + 1]) {
-                (b'/', b'*') => {
+                (b'/', b'*') if depth == 0 || self.syntax == Syntax::Standard => {
                     depth += 1;
                     i += 2;
                 }
@@ -272,11 +297,15 @@ impl<'a> Lexer<'a> {
             b'(' => single(self, Kind::OpenParen),
             b')' => single(self, Kind::CloseParen),
             b'.' => single(self, Kind::Dot),
+            quote @ (b'\'' | b'"') if self.syntax == Syntax::MySql => {
+                self.skip_quoted(quote, true);
+                Kind::Other
+            }
             quote @ (b'\'' | b'"' | b'`') => {
                 self.skip_quoted(quote, false);
                 Kind::Other
             }
-            b'$' => self.lex_dollar(),
+            b'$' if self.syntax == Syntax::Standard => self.lex_dollar(),
             b'/' if self.peek(1) == Some(b'*') => {
                 // Only unterminated comments reach here (see `skip_trivia`).
                 self.pos = self.bytes.len();
@@ -290,7 +319,9 @@ impl<'a> Lexer<'a> {
     fn lex_word(&mut self) -> Kind {
         let start = self.pos;
         self.skip_word();
-        let is_escape_prefix = self.pos - start == 1 && matches!(self.bytes[start], b'e' | b'E');
+        let is_escape_prefix = self.syntax == Syntax::Standard
+            && self.pos - start == 1
+            && matches!(self.bytes[start], b'e' | b'E');
         if is_escape_prefix && self.peek(0) == Some(b'\'') {
             self.skip_quoted(b'\'', true);
             return Kind::Other;
@@ -895,5 +926,35 @@ CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; END; SELECT 'ü日本' --
         let statements = split(&script);
         assert_eq!(statements.len(), 50_000);
         assert_eq!(statements[49_999].offset, one.len() * 49_999);
+    }
+
+    #[test]
+    fn mysql_strings_escape_with_backslashes_and_hash_starts_a_comment() {
+        let mysql = |script| -> Vec<&str> { split_mysql(script).iter().map(|s| s.sql).collect() };
+        assert_eq!(
+            mysql("INSERT INTO t VALUES ('it\\'s; fine', \"a\\\"; b\"); # done; really\nSELECT 1;"),
+            [
+                "INSERT INTO t VALUES ('it\\'s; fine', \"a\\\"; b\")",
+                "SELECT 1"
+            ]
+        );
+        assert_eq!(
+            mysql("CREATE TABLE `a;b` (x INT); /* a /* b */ SELECT 2; -- c\n"),
+            ["CREATE TABLE `a;b` (x INT)", "SELECT 2"]
+        );
+        // No dollar quotes in MySQL: `$` is part of a name.
+        assert_eq!(mysql("SELECT $a$; SELECT 3"), ["SELECT $a$", "SELECT 3"]);
+        assert_eq!(
+            mysql(
+                "CREATE PROCEDURE p() BEGIN DECLARE x INT; IF x THEN SELECT 1; END IF; END;\nCALL p();"
+            ),
+            [
+                "CREATE PROCEDURE p() BEGIN DECLARE x INT; IF x THEN SELECT 1; END IF; END",
+                "CALL p()"
+            ]
+        );
+        // The same text in PostgreSQL: a backslash is an ordinary character.
+        assert_eq!(split("SELECT 'a\\'; SELECT 'b'").len(), 2);
+        assert_eq!(split_mysql("SELECT 'a\\'; SELECT 'b'").len(), 1);
     }
 }

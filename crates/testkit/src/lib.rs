@@ -1,14 +1,17 @@
 //! Test support, all real servers: PostgreSQL (the one at `SKEIN_TEST_POSTGRES_URL`, or a
-//! throwaway cluster), a password-checking PostgreSQL cluster, `moto_server` for AWS
+//! throwaway cluster), a password-checking PostgreSQL cluster, MariaDB (the one at
+//! `SKEIN_TEST_MYSQL_URL`), `moto_server` for AWS
 //! Secrets Manager, and a GCP token and Secret Manager stub. Everything a test starts is
 //! stopped when the test process exits.
 
 mod gcp;
 mod moto;
+mod mysql;
 mod postgres;
 
 pub use gcp::{GcpSecret, GcpStub, silent_endpoint};
 pub use moto::{Moto, moto};
+pub use mysql::{MyTestDb, my_exec, mysql};
 pub use postgres::{
     PgServer, SCRAM_PASSWORD, TestDb, exec, password_server, pg_program, postgres, with_database,
 };

@@ -160,6 +160,11 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
+        if let Some(server) = skein_core::error::server_error(cause) {
+            text.push_str(": ");
+            text.push_str(&server);
+            break;
+        }
         let cause_text = cause.to_string();
         if !text.contains(&cause_text) {
             text.push_str(": ");

@@ -1,4 +1,5 @@
-//! The `skein` binary, run as a user would, against SQLite files and real PostgreSQL.
+//! The `skein` binary, run as a user would, against SQLite files, real PostgreSQL and
+//! MariaDB.
 
 mod support;
 
@@ -7,4 +8,5 @@ mod concurrency;
 mod example;
 mod fleet;
 mod model;
+mod mysql;
 mod secrets;

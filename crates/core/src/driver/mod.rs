@@ -2,9 +2,11 @@
 //! script. The engine is written once against [`Driver`]; [`Connection`] picks the
 //! backend from the URL.
 
+mod mysql;
 mod postgres;
 mod sqlite;
 
+pub use mysql::{MySqlDriver, runs_in_transaction as mysql_runs_in_transaction};
 pub use postgres::PostgresDriver;
 pub use sqlite::SqliteDriver;
 
@@ -202,6 +204,7 @@ pub trait Driver: Send {
 pub enum Connection {
     Postgres(Box<PostgresDriver>),
     Sqlite(SqliteDriver),
+    MySql(Box<MySqlDriver>),
 }
 
 impl Connection {
@@ -246,16 +249,22 @@ impl Connection {
             "sqlite" => Ok(Connection::Sqlite(
                 SqliteDriver::connect(url, options).await?,
             )),
-            "mysql" | "mariadb" => Err(Error::Unsupported(format!(
-                "{} is a MySQL/MariaDB URL; this build of skein migrates PostgreSQL and SQLite",
-                redact_url(url)
+            "mysql" | "mariadb" => Ok(Connection::MySql(Box::new(
+                MySqlDriver::connect(url, options).await?,
             ))),
             _ => Err(Error::Unsupported(format!(
-                "{} is not a database URL skein knows: use postgres://... or sqlite://...",
+                "{} is not a database URL skein knows: use postgres://..., mysql://... or sqlite://...",
                 redact_url(url)
             ))),
         }
     }
+}
+
+/// The error of a schema command on a backend that cannot inspect schemas yet.
+pub fn schema_unsupported() -> Error {
+    Error::Unsupported(
+        "schema inspection (inspect, drift, check, converge, new --from-schema) is not available for MySQL/MariaDB yet; it works on PostgreSQL and SQLite".to_owned(),
+    )
 }
 
 /// Creates the database `url` names if it does not exist; returns whether it was created.
@@ -263,6 +272,7 @@ pub async fn create_database(url: &str) -> Result<bool> {
     match scheme(url) {
         "postgres" | "postgresql" => postgres::create_database(url).await,
         "sqlite" => sqlite::create_database(url).await,
+        "mysql" | "mariadb" => mysql::create_database(url).await,
         _ => Err(Error::Unsupported(format!(
             "cannot create a database at {}",
             redact_url(url)
@@ -275,6 +285,7 @@ pub async fn drop_database(url: &str) -> Result<()> {
     match scheme(url) {
         "postgres" | "postgresql" => postgres::drop_database(url).await,
         "sqlite" => sqlite::drop_database(url).await,
+        "mysql" | "mariadb" => mysql::drop_database(url).await,
         _ => Err(Error::Unsupported(format!(
             "cannot drop a database at {}",
             redact_url(url)
@@ -314,11 +325,12 @@ fn is_transient(err: &sqlx::Error) -> bool {
                 | ErrorKind::UnexpectedEof
                 | ErrorKind::TimedOut
         ),
-        // cannot_connect_now, too_many_connections, configuration_limit_exceeded,
+        // PostgreSQL: cannot_connect_now, too_many_connections, configuration_limit_exceeded,
         // connection_exception, sqlclient_unable_to_establish_sqlconnection, connection_failure.
+        // MySQL: 08004 is "Too many connections" (1040).
         sqlx::Error::Database(db) => matches!(
             db.code().as_deref(),
-            Some("57P03" | "53300" | "53400" | "08000" | "08001" | "08006")
+            Some("57P03" | "53300" | "53400" | "08000" | "08001" | "08006" | "08004")
         ),
         _ => false,
     }
@@ -351,6 +363,7 @@ macro_rules! dispatch {
         match $self {
             Connection::Postgres($driver) => $body,
             Connection::Sqlite($driver) => $body,
+            Connection::MySql($driver) => $body,
         }
     };
 }

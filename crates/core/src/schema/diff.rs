@@ -151,7 +151,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
                 quote_name(name),
                 view.definition.trim_end_matches(';')
             ),
-            Dialect::Postgres => format!(
+            Dialect::Postgres | Dialect::MySql => format!(
                 "CREATE OR REPLACE VIEW {} AS {};",
                 quote_name(name),
                 view.definition.trim_end_matches(';')
@@ -479,7 +479,9 @@ fn table_diff(
     {
         let sql = match dialect {
             Dialect::Postgres => format!("DROP TRIGGER {} ON {table};", quote_identifier(trigger)),
-            Dialect::Sqlite => format!("DROP TRIGGER {};", quote_identifier(trigger)),
+            Dialect::Sqlite | Dialect::MySql => {
+                format!("DROP TRIGGER {};", quote_identifier(trigger))
+            }
         };
         out.push(Difference::new(
             "unexpected",

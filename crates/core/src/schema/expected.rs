@@ -66,6 +66,7 @@ pub async fn replay(
     };
     let scratch = match scheme(url) {
         "sqlite" => None,
+        "mysql" | "mariadb" => return Err(crate::driver::schema_unsupported()),
         _ => Some(with_database(url, &scratch_name())),
     };
     let scratch_url = scratch.as_deref().unwrap_or("sqlite::memory:");

@@ -144,7 +144,7 @@ pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
     for (name, view) in &schema.views {
         let definition = view.definition.trim_end_matches(';');
         match dialect {
-            Dialect::Postgres => {
+            Dialect::Postgres | Dialect::MySql => {
                 let kind = if view.materialized {
                     "MATERIALIZED VIEW"
                 } else {

@@ -1,8 +1,10 @@
-//! skein-core against real servers: PostgreSQL (see skein-testkit) and SQLite files.
+//! skein-core against real servers: PostgreSQL and MariaDB (see skein-testkit) and SQLite
+//! files.
 
 mod support;
 
 mod long_history;
+mod mysql;
 mod postgres;
 mod schema;
 mod sqlite;

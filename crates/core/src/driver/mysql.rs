@@ -1,0 +1,524 @@
+//! MySQL and MariaDB: statements sent one by one, a `GET_LOCK` session lock, and the
+//! history kept honest about DDL, which MySQL cannot roll back.
+//!
+//! Every DDL statement commits implicitly, so a migration that holds DDL cannot be
+//! undone part-way. skein therefore runs a file in one of two ways:
+//! - only data statements (INSERT, UPDATE, DELETE, ...): in one transaction with its
+//!   history row, all or nothing, as on PostgreSQL;
+//! - anything else: its history row is written first as unfinished, each statement
+//!   runs on its own, and the row is marked finished at the end. If the first
+//!   statement fails, nothing ran, and the row is removed again. If a later one fails,
+//!   the row stays unfinished and the error says what ran; `skein repair` clears it once
+//!   the database is put right.
+
+use super::{
+    ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, applied_migration, history_change,
+    history_query, redact_url,
+};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result, StatementError};
+use crate::history::AppliedMigration;
+use crate::migration::Script;
+use crate::plan::Direction;
+use crate::position::line_column;
+use crate::split::{Statement, split_mysql};
+use sha2::{Digest, Sha256};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
+use sqlx::{AssertSqlSafe, Connection as _, Row as _};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+const DIALECT: Dialect = Dialect::MySql;
+
+pub struct MySqlDriver {
+    conn: MySqlConnection,
+    options: ConnectOptions,
+    /// The `GET_LOCK` name this session holds, if any.
+    lock_name: Option<String>,
+}
+
+impl MySqlDriver {
+    pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self> {
+        let target = redact_url(url);
+        let connect = connect_options(url)?;
+        let conn = MySqlConnection::connect_with(&connect)
+            .await
+            .map_err(|source| Error::Connect { target, source })?;
+        Ok(MySqlDriver {
+            conn,
+            options,
+            lock_name: None,
+        })
+    }
+
+    async fn execute(&mut self, sql: &str, action: &str) -> Result<()> {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database(action))?;
+        Ok(())
+    }
+
+    /// Runs each statement on its own; on failure, how many completed before it.
+    async fn run_script(
+        &mut self,
+        script: &Script,
+        statements: &[Statement<'_>],
+    ) -> Result<(), (usize, Error)> {
+        for (index, statement) in statements.iter().enumerate() {
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.sql))
+                .execute(&mut self.conn)
+                .await
+            {
+                return Err((index, locate(script, statement, err)));
+            }
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self, change: &HistoryChange, ms: i64, success: bool) -> Result<()> {
+        let table = &self.options.history_table;
+        history_query::<sqlx::MySql>(DIALECT, table, change, ms, success)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database("changing the history table"))?;
+        Ok(())
+    }
+
+    async fn by_version(&mut self, sql: String, version: i64, action: &str) -> Result<()> {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(version)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database(action))?;
+        Ok(())
+    }
+
+    /// A file of data statements only: the statements and the history change in one
+    /// transaction.
+    async fn run_in_transaction(
+        &mut self,
+        step: StepRun<'_>,
+        statements: &[Statement<'_>],
+    ) -> Result<i64> {
+        self.execute("BEGIN", "starting a transaction").await?;
+        let started = Instant::now();
+        let result = match self.run_script(step.script, statements).await {
+            Ok(()) => {
+                let ms = elapsed_ms(started);
+                self.write(&history_change(&step), ms, true)
+                    .await
+                    .map(|()| ms)
+            }
+            Err((_, err)) => Err(err),
+        };
+        match result {
+            Ok(ms) => {
+                self.execute("COMMIT", "committing the migration").await?;
+                Ok(ms)
+            }
+            Err(err) => {
+                let _ = self.execute("ROLLBACK", "rolling back").await;
+                Err(err)
+            }
+        }
+    }
+
+    /// A file with DDL (or marked `-- skein:no-transaction`): the history row marks the
+    /// step unfinished while it runs.
+    async fn run_outside_transaction(
+        &mut self,
+        step: StepRun<'_>,
+        statements: &[Statement<'_>],
+    ) -> Result<i64> {
+        let table = self.options.history_table.clone();
+        match step.direction {
+            Direction::Up => self.write(&history_change(&step), 0, false).await?,
+            Direction::Down => {
+                let sql = DIALECT.fail_history(&table);
+                self.by_version(sql, step.version, "marking the history row")
+                    .await?
+            }
+        }
+        let started = Instant::now();
+        if let Err((completed, err)) = self.run_script(step.script, statements).await {
+            let Error::Statement(cause) = err else {
+                return Err(err);
+            };
+            if completed > 0 {
+                return Err(Error::PartiallyApplied {
+                    version: step.version,
+                    path: step.script.path.clone(),
+                    cause,
+                });
+            }
+            // The first statement failed: nothing ran, so the history goes back to
+            // what it was and the file can simply be fixed and run again.
+            let undo = match step.direction {
+                Direction::Up => {
+                    let sql = DIALECT.delete_history(&table);
+                    self.by_version(sql, step.version, "removing the unfinished history row")
+                        .await
+                }
+                Direction::Down => {
+                    let sql = DIALECT.set_success_literal(&table, step.version, true);
+                    self.execute(&sql, "restoring the history row").await
+                }
+            };
+            undo?;
+            return Err(Error::Statement(cause));
+        }
+        let ms = elapsed_ms(started);
+        match step.direction {
+            Direction::Up => {
+                sqlx::query(AssertSqlSafe(DIALECT.finish_history(&table)))
+                    .bind(ms)
+                    .bind(step.version)
+                    .execute(&mut self.conn)
+                    .await
+                    .map_err(Error::database("marking the migration finished"))?;
+            }
+            Direction::Down => {
+                let sql = DIALECT.delete_history(&table);
+                self.by_version(sql, step.version, "removing the history row")
+                    .await?
+            }
+        }
+        Ok(ms)
+    }
+
+    /// The lock name: the database and the history table, hashed (at most 64 characters).
+    async fn lock_name(&mut self) -> Result<String> {
+        let table = &self.options.history_table;
+        let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(Error::database("reading the database name"))?;
+        let schema = table.schema.clone().or(database).unwrap_or_default();
+        let digest = Sha256::digest(format!("skein\0{schema}\0{}", table.name));
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        Ok(format!("skein:{hex}"))
+    }
+
+    async fn history_exists(&mut self) -> Result<bool> {
+        let table = &self.options.history_table;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?",
+        )
+        .bind(table.schema.clone())
+        .bind(table.name.clone())
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(Error::database("looking for the history table"))?;
+        Ok(count > 0)
+    }
+}
+
+/// The options for `url` (`mysql://` or `mariadb://`). The session keeps the server's
+/// own `sql_mode` and time zone, so a migration means what it means in the mysql client.
+fn connect_options(url: &str) -> Result<MySqlConnectOptions> {
+    let url = mysql_url(url);
+    let options = MySqlConnectOptions::from_str(&url).map_err(|source| Error::Connect {
+        target: redact_url(&url),
+        source,
+    })?;
+    Ok(options
+        .pipes_as_concat(false)
+        .no_engine_substitution(false)
+        .timezone(None))
+}
+
+/// `mariadb://` is accepted as a synonym of `mysql://`.
+fn mysql_url(url: &str) -> String {
+    match url.strip_prefix("mariadb:") {
+        Some(rest) => format!("mysql:{rest}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Whether MySQL can roll the statement back: data changes can, DDL commits implicitly.
+fn is_transactional(statement: &str) -> bool {
+    const DATA: [&str; 8] = [
+        "insert", "update", "delete", "replace", "select", "with", "values", "do",
+    ];
+    let first = statement
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .find(|word| !word.is_empty())
+        .unwrap_or("");
+    DATA.iter().any(|word| first.eq_ignore_ascii_case(word))
+}
+
+/// Whether a whole file can run in one transaction on MySQL.
+pub fn runs_in_transaction(script: &Script) -> bool {
+    !script.no_transaction
+        && split_mysql(&script.sql)
+            .iter()
+            .all(|statement| is_transactional(statement.sql))
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Places a server error in the file. MySQL gives no position, but a syntax error says
+/// `near '...' at line N` of the statement, which is enough to find the line and column.
+fn locate(script: &Script, statement: &Statement<'_>, err: sqlx::Error) -> Error {
+    let Some(my) = err
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<MySqlDatabaseError>())
+    else {
+        return Error::Database {
+            action: format!("running {}", script.path.display()),
+            source: err,
+        };
+    };
+    let offset = statement.offset + near(statement.sql, my.message()).unwrap_or(0);
+    Error::Statement(Box::new(StatementError {
+        file: script.path.clone(),
+        position: line_column(&script.sql, offset),
+        message: my.message().to_owned(),
+        code: Some(my.number().to_string()),
+        detail: None,
+        hint: None,
+        context: None,
+    }))
+}
+
+/// The byte offset in `sql` that a `near '...' at line N` message points at.
+fn near(sql: &str, message: &str) -> Option<usize> {
+    let (_, rest) = message.rsplit_once(" near '")?;
+    let (text, line) = rest.rsplit_once("' at line ")?;
+    let line: usize = line.trim().parse().ok()?;
+    let line_start = if line <= 1 {
+        0
+    } else {
+        sql.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    // MySQL shows at most 80 characters of what follows; the first ones locate it.
+    let probe: String = text.chars().take(20).collect();
+    if probe.is_empty() {
+        return Some(sql.len());
+    }
+    sql[line_start..]
+        .find(&probe)
+        .map(|at| line_start + at)
+        .or(Some(line_start))
+}
+
+impl Driver for MySqlDriver {
+    fn dialect(&self) -> Dialect {
+        DIALECT
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
+        if !self.history_exists().await? {
+            return Ok(Vec::new());
+        }
+        let sql = DIALECT.select_history(&self.options.history_table);
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(Error::database("reading the history table"))?;
+        rows.iter()
+            .map(applied_migration)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Error::database("reading the history table"))
+    }
+
+    async fn ensure_history(&mut self) -> Result<()> {
+        if self.history_exists().await? {
+            return Ok(());
+        }
+        for statement in DIALECT.create_history(&self.options.history_table) {
+            self.execute(&statement, "creating the history table")
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn lock(&mut self) -> Result<()> {
+        let name = self.lock_name().await?;
+        let timeout = self.options.lock_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut backoff = Duration::from_millis(20);
+        loop {
+            // GET_LOCK with a zero timeout, polled: the wait stays interruptible.
+            let taken: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+                .bind(&name)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(Error::database("taking the migration lock"))?;
+            if taken == Some(1) {
+                self.lock_name = Some(name);
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let holder = lock_holder(&mut self.conn, &name).await;
+                return Err(Error::LockTimeout { timeout, holder });
+            }
+            tokio::time::sleep(backoff.min(deadline - now)).await;
+            backoff = (backoff * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    async fn unlock(&mut self) {
+        if let Some(name) = self.lock_name.take() {
+            // If this fails the connection is gone, and the lock with it.
+            let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+                .bind(name)
+                .execute(&mut self.conn)
+                .await;
+        }
+    }
+
+    async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
+        let statements = split_mysql(&step.script.sql);
+        let ms = if runs_in_transaction(step.script) {
+            self.run_in_transaction(step, &statements).await?
+        } else {
+            self.run_outside_transaction(step, &statements).await?
+        };
+        Ok(StepOutcome::Ran { ms })
+    }
+
+    async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
+        self.execute("BEGIN", "starting a transaction").await?;
+        for change in changes {
+            if let Err(err) = self.write(change, 0, true).await {
+                let _ = self.execute("ROLLBACK", "rolling back").await;
+                return Err(err);
+            }
+        }
+        self.execute("COMMIT", "committing the history change")
+            .await
+    }
+
+    async fn execute_sql(&mut self, sql: &str) -> Result<()> {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut self.conn)
+            .await
+            .map_err(|source| Error::Database {
+                action: format!("running `{sql}`"),
+                source,
+            })?;
+        Ok(())
+    }
+
+    async fn inspect(&mut self) -> Result<crate::schema::Schema> {
+        Err(super::schema_unsupported())
+    }
+
+    async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// Who holds the lock, for the timeout message: the connection id, user and host.
+async fn lock_holder(conn: &mut MySqlConnection, name: &str) -> Option<String> {
+    let row = sqlx::query(
+        "SELECT CAST(p.id AS CHAR), p.user, p.host FROM information_schema.processlist p \
+         WHERE p.id = IS_USED_LOCK(?)",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await
+    .ok()??;
+    let id: String = row.try_get(0).ok()?;
+    let user: String = row.try_get(1).ok()?;
+    let host: String = row.try_get(2).ok()?;
+    Some(format!("connection {id}, {user}@{host}"))
+}
+
+/// Creates the database `url` names if it does not exist; returns whether it was created.
+pub async fn create_database(url: &str) -> Result<bool> {
+    let (mut admin, name) = server_connection(url).await?;
+    let exists: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
+    )
+    .bind(&name)
+    .fetch_one(&mut admin)
+    .await
+    .map_err(Error::database("looking for the database"))?;
+    if exists == 0 {
+        let sql = format!("CREATE DATABASE IF NOT EXISTS {}", quote_identifier(&name));
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .map_err(Error::database(format!("creating database {name}")))?;
+    }
+    let _ = admin.close().await;
+    Ok(exists == 0)
+}
+
+/// Drops the database `url` names.
+pub async fn drop_database(url: &str) -> Result<()> {
+    let (mut admin, name) = server_connection(url).await?;
+    let sql = format!("DROP DATABASE IF EXISTS {}", quote_identifier(&name));
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut admin)
+        .await
+        .map_err(Error::database(format!("dropping database {name}")))?;
+    let _ = admin.close().await;
+    Ok(())
+}
+
+/// A connection to the server without a default database, and the name `url` asks for.
+async fn server_connection(url: &str) -> Result<(MySqlConnection, String)> {
+    let target = redact_url(url);
+    let name = connect_options(url)?
+        .get_database()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Unsupported(format!("{target} names no database")))?;
+    let admin_options = connect_options(&super::with_database(&mysql_url(url), ""))?;
+    let admin = MySqlConnection::connect_with(&admin_options)
+        .await
+        .map_err(|source| Error::Connect { target, source })?;
+    Ok((admin, name))
+}
+
+/// `name` as a quoted identifier: whatever it holds, it stays one name.
+fn quote_identifier(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_statements_are_transactional_and_ddl_is_not() {
+        assert!(is_transactional("INSERT INTO t VALUES (1)"));
+        assert!(is_transactional("  update t set a = 1"));
+        assert!(is_transactional("WITH x AS (SELECT 1) SELECT * FROM x"));
+        assert!(!is_transactional("CREATE TABLE t (id INT)"));
+        assert!(!is_transactional("ALTER TABLE t ADD COLUMN b INT"));
+        assert!(!is_transactional("TRUNCATE t"));
+    }
+
+    #[test]
+    fn a_syntax_error_is_placed_by_its_near_text() {
+        let sql = "CREATE TABLE t (\n  id INT,\n  name TEXT NOT NULL DEFUALT 'x'\n)";
+        let message = "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'DEFUALT 'x'\n)' at line 3";
+        let at = near(sql, message).unwrap();
+        assert!(sql[at..].starts_with("DEFUALT"), "{}", &sql[at..]);
+        assert_eq!(
+            near(
+                "SELECT",
+                "... for the right syntax to use near '' at line 1"
+            ),
+            Some(6)
+        );
+        assert_eq!(near("SELECT 1", "Table 't' doesn't exist"), None);
+    }
+
+    #[test]
+    fn mariadb_urls_are_mysql_urls() {
+        assert_eq!(
+            mysql_url("mariadb://root@h:3306/db"),
+            "mysql://root@h:3306/db"
+        );
+        assert_eq!(mysql_url("mysql://root@h/db"), "mysql://root@h/db");
+    }
+}

@@ -1,0 +1,382 @@
+//! The engine on MariaDB (MySQL): the history table, the GET_LOCK lock, data-only files in
+//! one transaction, DDL files recorded as unfinished while they run, error positions,
+//! down, stamp, repair and the `--sql` script.
+
+use crate::support::*;
+use skein_core::Driver;
+use skein_core::engine;
+use skein_core::error::{Error, PlanError};
+use skein_core::plan::{DownTarget, Problem, Target};
+use skein_testkit::MyTestDb;
+
+const FIRST: (&str, &str) = (
+    "1_first.up.sql",
+    "CREATE TABLE first (id INT PRIMARY KEY);\n",
+);
+const FIRST_DOWN: (&str, &str) = ("1_first.down.sql", "DROP TABLE first;\n");
+
+fn history(db: &MyTestDb) -> Vec<String> {
+    db.column(
+        "SELECT CONCAT(version, ' ', kind, ' ', IF(success, 'true', 'false')) FROM skein_history ORDER BY version",
+    )
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn tables(db: &MyTestDb) -> Vec<String> {
+    db.column(&format!(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = '{}' ORDER BY table_name",
+        db.name
+    ))
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[tokio::test]
+async fn applies_pending_migrations_once_and_records_them() {
+    let db = MyTestDb::new("apply");
+    let dir = folder(&[
+        FIRST,
+        FIRST_DOWN,
+        (
+            "2_second.sql",
+            "# MySQL comments too\nCREATE TABLE second (id INT, note TEXT);\nINSERT INTO second VALUES (1, 'it\\'s; here'), (2, \"b\");",
+        ),
+        ("3_data.up.sql", "INSERT INTO second VALUES (3, 'c');\n"),
+    ]);
+    let report = up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(report.steps.len(), 3);
+    assert_eq!(
+        (report.version_before, report.version_after),
+        (None, Some(3))
+    );
+    assert_eq!(
+        db.value("SELECT note FROM second WHERE id = 1").as_deref(),
+        Some("it's; here")
+    );
+    assert_eq!(
+        history(&db),
+        ["1 migration true", "2 migration true", "3 migration true"]
+    );
+    let applied_by = db.value("SELECT applied_by FROM skein_history WHERE version = 1");
+    assert_eq!(applied_by.as_deref(), Some("tester@test skein/test"));
+    // applied_at is UTC, whatever the session's time zone.
+    let skew = db.value(
+        "SELECT ABS(TIMESTAMPDIFF(SECOND, MAX(applied_at), UTC_TIMESTAMP())) FROM skein_history",
+    );
+    assert!(skew.unwrap().parse::<i64>().unwrap() < 60);
+
+    let mut conn = connect(&db.url).await;
+    let rows = conn.read_history().await.unwrap();
+    conn.close().await;
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .all(|r| r.success && r.applied_at.ends_with('Z'))
+    );
+    assert_eq!(rows[0].checksum, load(dir.path())[0].checksum.to_string());
+
+    let again = up(&db.url, dir.path()).await.unwrap();
+    assert!(again.steps.is_empty());
+    assert_eq!(again.version_after, Some(3));
+}
+
+#[tokio::test]
+async fn a_data_file_that_fails_is_rolled_back_whole() {
+    let db = MyTestDb::new("data_fail");
+    let dir = folder(&[
+        ("1_t.up.sql", "CREATE TABLE t (id INT PRIMARY KEY);\n"),
+        (
+            "2_rows.up.sql",
+            "INSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\nINSERT INTO t VALUES (1);\n",
+        ),
+    ]);
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let err = statement_error(&failure);
+    assert!(err.file.ends_with("2_rows.up.sql"));
+    assert_eq!(err.position.line, 3, "{err}");
+    assert!(err.message.contains("Duplicate entry"), "{err}");
+    assert_eq!(err.code.as_deref(), Some("1062"));
+    assert_eq!(history(&db), ["1 migration true"]);
+    assert_eq!(db.value("SELECT COUNT(*) FROM t").as_deref(), Some("0"));
+}
+
+#[tokio::test]
+async fn a_ddl_file_failing_at_its_first_statement_leaves_nothing_to_repair() {
+    let db = MyTestDb::new("ddl_first");
+    let dir = folder(&[
+        FIRST,
+        (
+            "2_typo.up.sql",
+            "-- a typo\nCREATE TABLE t (\n  id INT,\n  name TEXT NOT NULL DEFUALT 'x'\n);\nCREATE TABLE u (id INT);\n",
+        ),
+    ]);
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let err = statement_error(&failure);
+    // MariaDB says "near ''x'\n)' at line 3" (of the statement): line 4 of the file, at 'x'.
+    assert_eq!((err.position.line, err.position.column), (4, 30), "{err}");
+    assert_eq!(err.code.as_deref(), Some("1064"));
+    assert_eq!(history(&db), ["1 migration true"]);
+    assert_eq!(tables(&db), ["first", "skein_history"]);
+
+    // Fixed, it simply runs.
+    std::fs::write(
+        dir.path().join("2_typo.up.sql"),
+        "CREATE TABLE t (id INT, name TEXT NOT NULL);\nCREATE TABLE u (id INT);\n",
+    )
+    .unwrap();
+    up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(history(&db), ["1 migration true", "2 migration true"]);
+}
+
+#[tokio::test]
+async fn a_ddl_file_failing_part_way_blocks_until_repair() {
+    let db = MyTestDb::new("ddl_half");
+    let dir = folder(&[
+        FIRST,
+        (
+            "2_half.up.sql",
+            "CREATE TABLE half (id INT);\nINSERT INTO half VALUES (1);\nALTER TABLE nowhere ADD COLUMN x INT;\nCREATE TABLE never (id INT);\n",
+        ),
+    ]);
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let Error::PartiallyApplied {
+        version,
+        path,
+        cause,
+    } = &failure.error
+    else {
+        panic!("{:?}", failure.error);
+    };
+    assert_eq!(*version, 2);
+    assert!(path.ends_with("2_half.up.sql"));
+    assert_eq!(cause.position.line, 3, "{cause}");
+    assert!(failure.error.to_string().contains("skein repair"));
+    assert_eq!(history(&db), ["1 migration true", "2 migration false"]);
+    assert_eq!(tables(&db), ["first", "half", "skein_history"]);
+
+    let blocked = up(&db.url, dir.path()).await.unwrap_err();
+    match blocked.error {
+        Error::Plan(PlanError::Blocked(problems)) => {
+            assert!(matches!(problems[..], [Problem::Failed { version: 2, .. }]))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Undo by hand, fix the file, repair: it runs again.
+    db.exec("DROP TABLE half");
+    std::fs::write(
+        dir.path().join("2_half.up.sql"),
+        "CREATE TABLE half (id INT);\nINSERT INTO half VALUES (1);\nALTER TABLE half ADD COLUMN x INT;\n",
+    )
+    .unwrap();
+    let migrations = load(dir.path());
+    let mut conn = connect(&db.url).await;
+    let edits = engine::repair(&mut conn, &migrations).await.unwrap();
+    conn.close().await;
+    assert_eq!(edits.len(), 1);
+    up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(history(&db), ["1 migration true", "2 migration true"]);
+}
+
+#[tokio::test]
+async fn down_reverts_newest_first_and_stamp_records_without_running() {
+    let db = MyTestDb::new("down");
+    let dir = folder(&[
+        FIRST,
+        FIRST_DOWN,
+        ("2_b.up.sql", "CREATE TABLE b (id INT);\n"),
+        ("2_b.down.sql", "DROP TABLE b;\n"),
+        ("3_c.up.sql", "CREATE TABLE c (id INT);\n"),
+        ("3_c.down.sql", "DROP TABLE nothing_here;\nDROP TABLE c;\n"),
+    ]);
+    up(&db.url, dir.path()).await.unwrap();
+    // Step 3's down fails at its first statement: nothing ran, its row stays as it was.
+    let failure = run(&db.url, dir.path(), Target::Down(DownTarget::Steps(2)))
+        .await
+        .unwrap_err();
+    assert!(failure.report.steps.is_empty());
+    assert_eq!(statement_error(&failure).position.line, 1);
+    assert_eq!(
+        history(&db),
+        ["1 migration true", "2 migration true", "3 migration true"]
+    );
+    std::fs::write(dir.path().join("3_c.down.sql"), "DROP TABLE c;\n").unwrap();
+    let migrations = load(dir.path());
+    let mut conn = connect(&db.url).await;
+    engine::repair(&mut conn, &migrations).await.unwrap();
+    conn.close().await;
+    let report = run(&db.url, dir.path(), Target::Down(DownTarget::Steps(2)))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.steps.iter().map(|s| s.version).collect::<Vec<_>>(),
+        [3, 2]
+    );
+    assert_eq!(history(&db), ["1 migration true"]);
+    assert_eq!(tables(&db), ["first", "skein_history"]);
+
+    let mut conn = connect(&db.url).await;
+    engine::stamp(&mut conn, &migrations, engine::StampTarget::Head, "t")
+        .await
+        .unwrap();
+    conn.close().await;
+    assert_eq!(
+        history(&db),
+        ["1 migration true", "2 stamp true", "3 stamp true"]
+    );
+    assert_eq!(tables(&db), ["first", "skein_history"]);
+}
+
+#[tokio::test]
+async fn the_lock_times_out_naming_the_holder() {
+    let db = MyTestDb::new("locked");
+    let dir = folder(&[FIRST]);
+    let migrations = load(dir.path());
+    let options = skein_core::ConnectOptions {
+        lock_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let mut holder = skein_core::Connection::open(&db.url, options.clone())
+        .await
+        .unwrap();
+    holder.lock().await.unwrap();
+    let mut waiter = skein_core::Connection::open(&db.url, options)
+        .await
+        .unwrap();
+    let failure = engine::migrate(
+        &mut waiter,
+        &migrations,
+        Target::Up { to: None },
+        &crate::support::options(),
+        &engine::Silent,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(failure.error, Error::LockTimeout { .. }),
+        "{:?}",
+        failure.error
+    );
+    assert!(
+        failure.error.to_string().contains("held by connection"),
+        "{}",
+        failure.error
+    );
+    holder.unlock().await;
+    engine::migrate(
+        &mut waiter,
+        &migrations,
+        Target::Up { to: None },
+        &crate::support::options(),
+        &engine::Silent,
+    )
+    .await
+    .unwrap();
+    holder.close().await;
+    waiter.close().await;
+}
+
+#[tokio::test]
+async fn concurrent_runs_apply_each_migration_once() {
+    let db = MyTestDb::new("race");
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 1..=15 {
+        files.push((
+            format!("{i}_t{i}.up.sql"),
+            format!("CREATE TABLE t{i} (id INT);\nINSERT INTO t{i} VALUES ({i});\n"),
+        ));
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let dir = folder(&files);
+    let runs: Vec<_> = (0..6)
+        .map(|_| {
+            let url = db.url.clone();
+            let path = dir.path().to_owned();
+            tokio::spawn(async move { up(&url, &path).await.map(|r| r.steps.len()) })
+        })
+        .collect();
+    let mut applied = 0;
+    for run in runs {
+        applied += run.await.unwrap().unwrap();
+    }
+    assert_eq!(applied, 15, "each migration applied by exactly one run");
+    assert_eq!(history(&db).len(), 15);
+    assert_eq!(db.value("SELECT COUNT(*) FROM t15").as_deref(), Some("1"));
+}
+
+#[tokio::test]
+async fn the_sql_script_gives_the_same_tables_and_history_as_up() {
+    let by_up = MyTestDb::new("script_up");
+    let by_script = MyTestDb::new("script_client");
+    let dir = folder(&[
+        FIRST,
+        FIRST_DOWN,
+        (
+            "2_rows.up.sql",
+            "INSERT INTO first VALUES (1);\nINSERT INTO first VALUES (2); # two rows\n",
+        ),
+        (
+            "3_second.up.sql",
+            "CREATE TABLE second (id INT, note VARCHAR(20) DEFAULT 'a\\\\b');\n",
+        ),
+    ]);
+    up(&by_up.url, dir.path()).await.unwrap();
+
+    let migrations = load(dir.path());
+    let mut conn = connect(&by_script.url).await;
+    let plan = engine::dry_run(&mut conn, &migrations, Target::Up { to: None }, &options())
+        .await
+        .unwrap();
+    conn.close().await;
+    let table = skein_core::history::HistoryTable::default();
+    let script = skein_core::script::render(
+        &plan,
+        &migrations,
+        skein_core::dialect::Dialect::MySql,
+        &table,
+        "tester@test skein/test",
+    );
+    assert!(
+        script.contains("BEGIN;\nINSERT INTO first VALUES (1);"),
+        "{script}"
+    );
+    let output = std::process::Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-u", "root", &by_script.name])
+        .stdin(
+            std::fs::File::open({
+                let file = dir.path().join("script.sql");
+                std::fs::write(&file, &script).unwrap();
+                file
+            })
+            .unwrap(),
+        )
+        .output()
+        .expect("the mariadb client is installed with MariaDB");
+    assert!(
+        output.status.success(),
+        "{}\n{script}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(tables(&by_up), tables(&by_script));
+    let rows = |db: &MyTestDb| {
+        db.column(
+            "SELECT CONCAT_WS(' ', version, description, checksum, kind, applied_by, success) FROM skein_history ORDER BY version",
+        )
+    };
+    assert_eq!(rows(&by_up), rows(&by_script));
+    assert_eq!(rows(&by_up).len(), 3);
+    let default_of = |db: &MyTestDb| {
+        db.value(&format!(
+            "SELECT column_default FROM information_schema.columns WHERE table_schema = '{}' AND table_name = 'second' AND column_name = 'note'",
+            db.name
+        ))
+    };
+    assert_eq!(default_of(&by_script), default_of(&by_up));
+    assert!(default_of(&by_up).unwrap().contains('\\'));
+}
