@@ -59,20 +59,6 @@ fn pg_fleet(models: usize) -> PgFleet {
     }
 }
 
-fn statuses_of(report: &serde_json::Value) -> BTreeMap<String, String> {
-    report["databases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["name"].as_str().unwrap().to_owned(),
-                d["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 fn count(statuses: &BTreeMap<String, String>, status: &str) -> usize {
     statuses.values().filter(|s| *s == status).count()
 }
@@ -1088,16 +1074,17 @@ fn the_kubernetes_example_splits_a_fleet_across_its_pods() {
     for pod in running {
         let report = Run(pod.wait_with_output().unwrap()).expect(0).json();
         assert_eq!(report["profile"], profile.as_str());
+        let names = statuses_of(&report);
+        assert!(
+            names.is_empty() || names.contains_key("infra"),
+            "a pod with models also runs what they depend on: {names:?}"
+        );
         for db in report["databases"].as_array().unwrap() {
             let name = db["name"].as_str().unwrap().to_owned();
             *ran.entry(name.clone()).or_default() += 1;
             *applied.entry(name).or_default() += db["steps"].as_array().map_or(0, Vec::len);
         }
     }
-    assert_eq!(
-        ran["infra"], pods,
-        "every pod runs what its models depend on"
-    );
     assert_eq!(
         applied["infra"], 1,
         "and infra is migrated once between them"

@@ -3,21 +3,6 @@
 
 use crate::support::*;
 use skein_testkit::{MyTestDb, my_exec, mysql};
-use std::collections::BTreeMap;
-
-fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
-    report["databases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["name"].as_str().unwrap().to_owned(),
-                d["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn a_mariadb_fleet_is_created_migrated_reported_and_reverted() {
@@ -80,7 +65,7 @@ fn a_mariadb_fleet_is_created_migrated_reported_and_reverted() {
     }
 
     let report = workspace.run(&["up", "--format", "json"]).expect(0).json();
-    let first = statuses(&report);
+    let first = statuses_of(&report);
     assert_eq!(first.len(), 4);
     assert!(first.values().all(|s| s == "ok"), "{first:?}");
     for model in &models {
@@ -92,7 +77,7 @@ fn a_mariadb_fleet_is_created_migrated_reported_and_reverted() {
         );
     }
     let again = workspace.run(&["up", "--format", "json"]).expect(0).json();
-    assert!(statuses(&again).values().all(|s| s == "up_to_date"));
+    assert!(statuses_of(&again).values().all(|s| s == "up_to_date"));
     workspace.run(&["status", "--check"]).expect(0);
 
     let target = &models[0];

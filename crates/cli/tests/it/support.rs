@@ -87,3 +87,18 @@ impl Run {
         self
     }
 }
+
+/// Each database's status in a JSON report, by name.
+pub fn statuses_of(report: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().to_owned(),
+                d["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}

@@ -103,6 +103,21 @@ where
     })
 }
 
+/// History rows as read by [`Dialect::select_history`].
+fn history_rows<'r, R>(rows: &'r [R]) -> Result<Vec<AppliedMigration>>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter()
+        .map(applied_migration)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Error::database("reading the history table"))
+}
+
 /// The statement, with its values bound, that makes one history change. An inserted row
 /// gets `execution_ms` and `success` as given.
 fn history_query<'q, DB>(
@@ -158,6 +173,77 @@ fn history_change(step: &StepRun<'_>) -> HistoryChange {
         Direction::Down => HistoryChange::Delete {
             version: step.version,
         },
+    }
+}
+
+/// For a step run outside a transaction, the statement that marks it in progress: going
+/// up, its row inserted as unfinished; going down, its row marked unfinished.
+fn mark_unfinished<'q, DB>(
+    dialect: Dialect,
+    table: &HistoryTable,
+    step: &StepRun<'_>,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    use sqlx::AssertSqlSafe;
+    match step.direction {
+        Direction::Up => history_query(dialect, table, &history_change(step), 0, false),
+        Direction::Down => {
+            sqlx::query(AssertSqlSafe(dialect.fail_history(table))).bind(step.version)
+        }
+    }
+}
+
+/// For a step run outside a transaction, the statement that records it done: going up,
+/// its row marked finished with its time; going down, its row removed.
+fn mark_finished<'q, DB>(
+    dialect: Dialect,
+    table: &HistoryTable,
+    step: &StepRun<'_>,
+    ms: i64,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    use sqlx::AssertSqlSafe;
+    match step.direction {
+        Direction::Up => sqlx::query(AssertSqlSafe(dialect.finish_history(table)))
+            .bind(ms)
+            .bind(step.version),
+        Direction::Down => history_query(dialect, table, &history_change(step), ms, true),
+    }
+}
+
+/// Waiting for another session's lock: polls with a growing pause, up to a deadline.
+struct LockWait {
+    deadline: std::time::Instant,
+    pause: Duration,
+}
+
+impl LockWait {
+    fn new(timeout: Duration) -> Self {
+        LockWait {
+            deadline: std::time::Instant::now() + timeout,
+            pause: Duration::from_millis(20),
+        }
+    }
+
+    /// Sleeps before the next try; `false` once the deadline has passed.
+    async fn pause(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.pause.min(self.deadline - now)).await;
+        self.pause = (self.pause * 2).min(Duration::from_millis(500));
+        true
     }
 }
 

@@ -12,8 +12,8 @@
 //!   the database is put right.
 
 use super::{
-    ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, applied_migration, history_change,
-    history_query, redact_url,
+    ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, history_change,
+    history_query, history_rows, mark_finished, mark_unfinished, redact_url,
 };
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{AssertSqlSafe, Connection as _, Row as _};
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const DIALECT: Dialect = Dialect::MySql;
 
@@ -132,14 +132,10 @@ impl MySqlDriver {
         statements: &[Statement<'_>],
     ) -> Result<i64> {
         let table = self.options.history_table.clone();
-        match step.direction {
-            Direction::Up => self.write(&history_change(&step), 0, false).await?,
-            Direction::Down => {
-                let sql = DIALECT.fail_history(&table);
-                self.by_version(sql, step.version, "marking the history row")
-                    .await?
-            }
-        }
+        mark_unfinished::<sqlx::MySql>(DIALECT, &table, &step)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database("marking the history row"))?;
         let started = Instant::now();
         if let Err((completed, err)) = self.run_script(step.script, statements).await {
             let Error::Statement(cause) = err else {
@@ -169,21 +165,10 @@ impl MySqlDriver {
             return Err(Error::Statement(cause));
         }
         let ms = elapsed_ms(started);
-        match step.direction {
-            Direction::Up => {
-                sqlx::query(AssertSqlSafe(DIALECT.finish_history(&table)))
-                    .bind(ms)
-                    .bind(step.version)
-                    .execute(&mut self.conn)
-                    .await
-                    .map_err(Error::database("marking the migration finished"))?;
-            }
-            Direction::Down => {
-                let sql = DIALECT.delete_history(&table);
-                self.by_version(sql, step.version, "removing the history row")
-                    .await?
-            }
-        }
+        mark_finished::<sqlx::MySql>(DIALECT, &table, &step, ms)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database("marking the migration finished"))?;
         Ok(ms)
     }
 
@@ -320,10 +305,7 @@ impl Driver for MySqlDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(Error::database("reading the history table"))?;
-        rows.iter()
-            .map(applied_migration)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Error::database("reading the history table"))
+        history_rows(&rows)
     }
 
     async fn ensure_history(&mut self) -> Result<()> {
@@ -340,8 +322,7 @@ impl Driver for MySqlDriver {
     async fn lock(&mut self) -> Result<()> {
         let name = self.lock_name().await?;
         let timeout = self.options.lock_timeout;
-        let deadline = Instant::now() + timeout;
-        let mut backoff = Duration::from_millis(20);
+        let mut wait = LockWait::new(timeout);
         loop {
             // GET_LOCK with a zero timeout, polled: the wait stays interruptible.
             let taken: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
@@ -353,13 +334,10 @@ impl Driver for MySqlDriver {
                 self.lock_name = Some(name);
                 return Ok(());
             }
-            let now = Instant::now();
-            if now >= deadline {
+            if !wait.pause().await {
                 let holder = lock_holder(&mut self.conn, &name).await;
                 return Err(Error::LockTimeout { timeout, holder });
             }
-            tokio::time::sleep(backoff.min(deadline - now)).await;
-            backoff = (backoff * 2).min(Duration::from_millis(500));
         }
     }
 

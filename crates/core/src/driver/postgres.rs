@@ -2,8 +2,8 @@
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
 use super::{
-    ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, applied_migration, history_change,
-    history_query, redact_url,
+    ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, history_query,
+    history_rows, mark_finished, mark_unfinished, redact_url,
 };
 use crate::dialect::{Dialect, HistoryValues};
 use crate::error::{Error, Result, StatementError};
@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgErrorPosition};
 use sqlx::{AssertSqlSafe, Connection as _, Row as _};
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub struct PostgresDriver {
     conn: PgConnection,
@@ -85,27 +85,6 @@ impl PostgresDriver {
         Ok(self.history_seen)
     }
 
-    /// Inserts the step's history row as unfinished (a step run outside a transaction).
-    async fn record_unfinished(&mut self, step: &StepRun<'_>) -> Result<()> {
-        let table = &self.options.history_table;
-        history_query::<sqlx::Postgres>(Dialect::Postgres, table, &history_change(step), 0, false)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database(
-                "recording the migration in the history table",
-            ))?;
-        Ok(())
-    }
-
-    async fn by_version(&mut self, sql: String, version: i64, action: &str) -> Result<()> {
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database(action))?;
-        Ok(())
-    }
-
     /// Sends the whole step as one simple query: `BEGIN`, its statements, the history
     /// change and `COMMIT`, so a step costs one round trip. The server answers each
     /// statement that completes before an error, which tells which statement failed.
@@ -167,16 +146,11 @@ impl PostgresDriver {
     }
 
     async fn run_outside_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
-        let table = self.options.history_table.clone();
-        let dialect = Dialect::Postgres;
-        match step.direction {
-            Direction::Up => self.record_unfinished(&step).await?,
-            Direction::Down => {
-                let sql = dialect.fail_history(&table);
-                self.by_version(sql, step.version, "marking the history row")
-                    .await?
-            }
-        }
+        let table = &self.options.history_table;
+        mark_unfinished::<sqlx::Postgres>(Dialect::Postgres, table, &step)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database("marking the history row"))?;
         let started = Instant::now();
         self.run_script(step.script)
             .await
@@ -189,21 +163,11 @@ impl PostgresDriver {
                 ScriptFailure::Connection(err) => err,
             })?;
         let ms = elapsed_ms(started);
-        match step.direction {
-            Direction::Up => {
-                sqlx::query(AssertSqlSafe(dialect.finish_history(&table)))
-                    .bind(ms)
-                    .bind(step.version)
-                    .execute(&mut self.conn)
-                    .await
-                    .map_err(Error::database("marking the migration finished"))?;
-            }
-            Direction::Down => {
-                let sql = dialect.delete_history(&table);
-                self.by_version(sql, step.version, "removing the history row")
-                    .await?
-            }
-        }
+        let table = &self.options.history_table;
+        mark_finished::<sqlx::Postgres>(Dialect::Postgres, table, &step, ms)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database("marking the migration finished"))?;
         Ok(ms)
     }
 
@@ -376,10 +340,7 @@ impl Driver for PostgresDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(Error::database("reading the history table"))?;
-        rows.iter()
-            .map(applied_migration)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Error::database("reading the history table"))
+        history_rows(&rows)
     }
 
     async fn ensure_history(&mut self) -> Result<()> {
@@ -405,8 +366,7 @@ impl Driver for PostgresDriver {
     async fn lock(&mut self) -> Result<()> {
         let key = self.lock_key().await?;
         let timeout = self.options.lock_timeout;
-        let deadline = Instant::now() + timeout;
-        let mut backoff = Duration::from_millis(20);
+        let mut wait = LockWait::new(timeout);
         loop {
             let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                 .bind(key)
@@ -417,13 +377,10 @@ impl Driver for PostgresDriver {
                 self.lock_key = Some(key);
                 return Ok(());
             }
-            let now = Instant::now();
-            if now >= deadline {
+            if !wait.pause().await {
                 let holder = lock_holder(&mut self.conn, key).await;
                 return Err(Error::LockTimeout { timeout, holder });
             }
-            tokio::time::sleep(backoff.min(deadline - now)).await;
-            backoff = (backoff * 2).min(Duration::from_millis(500));
         }
     }
 

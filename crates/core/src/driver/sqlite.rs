@@ -3,8 +3,8 @@
 //! timeout) and first checks that no other process recorded it meanwhile.
 
 use super::{
-    ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, applied_migration, history_change,
-    history_query,
+    ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, history_change, history_query,
+    history_rows, mark_finished, mark_unfinished,
 };
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
@@ -131,17 +131,11 @@ impl SqliteDriver {
     }
 
     async fn run_outside_transaction(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
-        let table = self.options.history_table.clone();
-        match step.direction {
-            Direction::Up => self.write(&history_change(&step), 0, false).await?,
-            Direction::Down => {
-                sqlx::query(AssertSqlSafe(Dialect::Sqlite.fail_history(&table)))
-                    .bind(step.version)
-                    .execute(&mut self.conn)
-                    .await
-                    .map_err(Error::database("marking the history row"))?;
-            }
-        }
+        let table = &self.options.history_table;
+        mark_unfinished::<sqlx::Sqlite>(Dialect::Sqlite, table, &step)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database("marking the history row"))?;
         let started = Instant::now();
         self.run_script(step.script)
             .await
@@ -154,17 +148,11 @@ impl SqliteDriver {
                 other => other,
             })?;
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        match step.direction {
-            Direction::Up => {
-                sqlx::query(AssertSqlSafe(Dialect::Sqlite.finish_history(&table)))
-                    .bind(ms)
-                    .bind(step.version)
-                    .execute(&mut self.conn)
-                    .await
-                    .map_err(Error::database("marking the migration finished"))?;
-            }
-            Direction::Down => self.write(&history_change(&step), ms, true).await?,
-        }
+        let table = &self.options.history_table;
+        mark_finished::<sqlx::Sqlite>(Dialect::Sqlite, table, &step, ms)
+            .execute(&mut self.conn)
+            .await
+            .map_err(Error::database("marking the migration finished"))?;
         Ok(StepOutcome::Ran { ms })
     }
 }
@@ -191,10 +179,7 @@ impl Driver for SqliteDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(Error::database("reading the history table"))?;
-        rows.iter()
-            .map(applied_migration)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Error::database("reading the history table"))
+        history_rows(&rows)
     }
 
     async fn ensure_history(&mut self) -> Result<()> {

@@ -233,50 +233,7 @@ async fn down_reverts_newest_first_and_stamp_records_without_running() {
 #[tokio::test]
 async fn the_lock_times_out_naming_the_holder() {
     let db = MyTestDb::new("locked");
-    let dir = folder(&[FIRST]);
-    let migrations = load(dir.path());
-    let options = skein_core::ConnectOptions {
-        lock_timeout: std::time::Duration::from_millis(300),
-        ..Default::default()
-    };
-    let mut holder = skein_core::Connection::open(&db.url, options.clone())
-        .await
-        .unwrap();
-    holder.lock().await.unwrap();
-    let mut waiter = skein_core::Connection::open(&db.url, options)
-        .await
-        .unwrap();
-    let failure = engine::migrate(
-        &mut waiter,
-        &migrations,
-        Target::Up { to: None },
-        &crate::support::options(),
-        &engine::Silent,
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(failure.error, Error::LockTimeout { .. }),
-        "{:?}",
-        failure.error
-    );
-    assert!(
-        failure.error.to_string().contains("held by connection"),
-        "{}",
-        failure.error
-    );
-    holder.unlock().await;
-    engine::migrate(
-        &mut waiter,
-        &migrations,
-        Target::Up { to: None },
-        &crate::support::options(),
-        &engine::Silent,
-    )
-    .await
-    .unwrap();
-    holder.close().await;
-    waiter.close().await;
+    lock_times_out_naming_the_holder(&db.url, "held by connection").await;
 }
 
 #[tokio::test]

@@ -304,46 +304,5 @@ async fn the_sql_script_gives_the_same_schema_and_history_as_up() {
 #[tokio::test]
 async fn the_lock_times_out_naming_the_holder() {
     let db = TestDb::new("locked");
-    let dir = folder(&[FIRST]);
-    let migrations = load(dir.path());
-    let options = skein_core::ConnectOptions {
-        lock_timeout: std::time::Duration::from_millis(300),
-        ..Default::default()
-    };
-    let mut holder = skein_core::Connection::open(&db.url, options.clone())
-        .await
-        .unwrap();
-    holder.lock().await.unwrap();
-    let mut waiter = skein_core::Connection::open(&db.url, options)
-        .await
-        .unwrap();
-    let failure = engine::migrate(
-        &mut waiter,
-        &migrations,
-        Target::Up { to: None },
-        &crate::support::options(),
-        &engine::Silent,
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(failure.error, Error::LockTimeout { .. }),
-        "{:?}",
-        failure.error
-    );
-    assert!(
-        failure.error.to_string().contains("held by pid"),
-        "{}",
-        failure.error
-    );
-    holder.unlock().await;
-    engine::migrate(
-        &mut waiter,
-        &migrations,
-        Target::Up { to: None },
-        &crate::support::options(),
-        &engine::Silent,
-    )
-    .await
-    .unwrap();
+    lock_times_out_naming_the_holder(&db.url, "held by pid").await;
 }

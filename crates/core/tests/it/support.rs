@@ -107,3 +107,41 @@ pub fn statement_error(failure: &RunFailure) -> &skein_core::error::StatementErr
         other => panic!("expected a statement error, got {other:?}"),
     }
 }
+
+/// While one connection holds the migration lock, another's `up` times out with an
+/// error naming the holder (`holder_text`); once it is released, the `up` goes through.
+pub async fn lock_times_out_naming_the_holder(url: &str, holder_text: &str) {
+    use skein_core::Error;
+    let dir = folder(&[(
+        "1_first.up.sql",
+        "CREATE TABLE first (id INT PRIMARY KEY);\n",
+    )]);
+    let migrations = load(dir.path());
+    let options = ConnectOptions {
+        lock_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let mut holder = Connection::open(url, options.clone()).await.unwrap();
+    holder.lock().await.unwrap();
+    let mut waiter = Connection::open(url, options).await.unwrap();
+    let up = Target::Up { to: None };
+    let failure = engine::migrate(&mut waiter, &migrations, up, &self::options(), &Silent)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(failure.error, Error::LockTimeout { .. }),
+        "{:?}",
+        failure.error
+    );
+    assert!(
+        failure.error.to_string().contains(holder_text),
+        "{}",
+        failure.error
+    );
+    holder.unlock().await;
+    engine::migrate(&mut waiter, &migrations, up, &self::options(), &Silent)
+        .await
+        .unwrap();
+    holder.close().await;
+    waiter.close().await;
+}
