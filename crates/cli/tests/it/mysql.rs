@@ -1,8 +1,11 @@
-//! The `skein` binary on MariaDB: creating, migrating, reporting and reverting a fleet of
-//! one infra and three model databases.
+//! The `skein` binary on MariaDB: a fleet of one infra and three model databases created,
+//! migrated, reported and reverted; kill -9 in the middle of a migration; eight processes
+//! at once.
 
 use crate::support::*;
 use skein_testkit::{MyTestDb, my_exec, mysql};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 #[test]
 fn a_mariadb_fleet_is_created_migrated_reported_and_reverted() {
@@ -115,4 +118,129 @@ fn a_mariadb_fleet_is_created_migrated_reported_and_reverted() {
         "{}",
         inspect.stderr()
     );
+}
+
+/// Waits until a statement containing `text` runs in `db` (MySQL's process list).
+fn wait_for_statement(db: &MyTestDb, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let sql = format!(
+        "SELECT COUNT(*) FROM information_schema.processlist WHERE db = '{}' AND info LIKE '%{text}%' AND id <> CONNECTION_ID()",
+        db.name
+    );
+    while db.value(&sql).as_deref() != Some("1") {
+        assert!(Instant::now() < deadline, "`{text}` never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn kill_9_mid_migration_leaves_an_honest_history() {
+    let db = MyTestDb::new("my_kill");
+    let config = format!(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"{}\"\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            ("m/1_first.up.sql", "CREATE TABLE first (id INT);\n"),
+            (
+                "m/2_rows.up.sql",
+                "INSERT INTO first VALUES (1);\nSELECT SLEEP(2);\nINSERT INTO first VALUES (2);\n",
+            ),
+        ],
+    );
+    let kill_during = |text: &str| {
+        let mut child = workspace
+            .command(&["up", "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_statement(&db, text);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    };
+
+    // A data file is one transaction: killed in the middle, nothing of it stays.
+    kill_during("SLEEP(2)");
+    let history =
+        "SELECT GROUP_CONCAT(CONCAT(version, ':', success) ORDER BY version) FROM skein_history";
+    assert_eq!(db.value(history).as_deref(), Some("1:1"));
+    assert_eq!(db.value("SELECT COUNT(*) FROM first").as_deref(), Some("0"));
+    // The lock went with the session: the next `up` gets it and applies the file.
+    workspace.run(&["up", "-q"]).expect(0);
+    assert_eq!(db.value(history).as_deref(), Some("1:1,2:1"));
+    assert_eq!(db.value("SELECT COUNT(*) FROM first").as_deref(), Some("2"));
+
+    // A DDL file cannot be rolled back: killed in the middle, its row says unfinished
+    // and `up` stops until it is repaired.
+    workspace.write(
+        "m/3_tables.up.sql",
+        "CREATE TABLE long_one (id INT);\nSELECT SLEEP(2);\nCREATE TABLE long_two (id INT);\n",
+    );
+    kill_during("SLEEP(2)");
+    assert_eq!(db.value(history).as_deref(), Some("1:1,2:1,3:0"));
+    let blocked = workspace.run(&["up"]).expect(1);
+    assert!(
+        blocked.stderr().contains("3_tables.up.sql") && blocked.stderr().contains("skein repair"),
+        "{}",
+        blocked.stderr()
+    );
+    let tables = format!(
+        "SELECT GROUP_CONCAT(table_name ORDER BY table_name) FROM information_schema.tables WHERE table_schema = '{}' AND table_name LIKE 'long%'",
+        db.name
+    );
+    assert_eq!(db.value(&tables).as_deref(), Some("long_one"));
+    db.exec("DROP TABLE long_one");
+    workspace.run(&["repair", "--db", "app"]).expect(0);
+    workspace.run(&["up", "-q"]).expect(0);
+    assert_eq!(db.value(history).as_deref(), Some("1:1,2:1,3:1"));
+    assert_eq!(db.value(&tables).as_deref(), Some("long_one,long_two"));
+}
+
+#[test]
+fn eight_processes_at_once_apply_each_migration_exactly_once() {
+    let db = MyTestDb::new("my_eight");
+    let config = format!(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"{}\"\n",
+        db.url
+    );
+    let files: Vec<(String, String)> = (1..=30)
+        .map(|i| {
+            (
+                format!("m/{i}_t{i}.up.sql"),
+                format!("CREATE TABLE t{i} (id INT);\nINSERT INTO t{i} VALUES ({i});\n"),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let workspace = Workspace::new(&config, &files);
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            workspace
+                .command(&["up", "--format", "json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let report = Run(child.wait_with_output().unwrap()).expect(0).json();
+        applied += report["databases"][0]["steps"]
+            .as_array()
+            .map_or(0, Vec::len);
+    }
+    assert_eq!(applied, 30, "each migration applied by exactly one process");
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM skein_history WHERE success")
+            .as_deref(),
+        Some("30")
+    );
+    assert_eq!(db.value("SELECT COUNT(*) FROM t30").as_deref(), Some("1"));
 }
