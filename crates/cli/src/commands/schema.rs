@@ -54,6 +54,9 @@ pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome
             });
             redact::out(&serde_json::to_string_pretty(&doc)?);
         }
+        Format::Sql if dialect == skein_core::dialect::Dialect::MySql => {
+            return Err(skein_core::driver::mysql_ddl_unsupported("inspect --format sql").into());
+        }
         Format::Sql => redact::out_raw(&to_sql(&schema, dialect)),
         Format::Human => redact::out(&human(&db.name, &schema)),
     }
@@ -274,6 +277,10 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Outco
         .unwrap_or_default();
     let mut conn = context::open(db, &urls, options.clone()).await?;
     let dialect = conn.dialect();
+    if dialect == skein_core::dialect::Dialect::MySql {
+        conn.close().await;
+        return Err(skein_core::driver::mysql_ddl_unsupported("converge").into());
+    }
     let live = conn.inspect().await?;
     let head = migrations.last().map(|m| m.version);
     let expected = skein_core::schema::expected::replay(&url, &migrations, head, &options).await?;

@@ -110,14 +110,56 @@ fn a_mariadb_fleet_is_created_migrated_reported_and_reverted() {
         "--sql prints and runs nothing"
     );
 
-    // Schema commands say plainly that they do not cover MySQL yet.
-    let inspect = workspace.run(&["inspect", "--db", "infra"]);
-    assert_ne!(inspect.code(), 0);
+    // Schema: inspect, drift and check read MySQL; commands that would write MySQL DDL
+    // say that they cannot yet.
+    let inspect = workspace
+        .run(&["inspect", "--db", "infra", "--format", "json"])
+        .expect(0)
+        .json();
+    assert!(inspect.to_string().contains("models"), "{inspect}");
+    workspace.run(&["up", "-q"]).expect(0);
+    let clean = workspace
+        .run(&["drift", "--group", "models"])
+        .expect(0)
+        .stdout();
     assert!(
-        inspect.stderr().contains("not available for MySQL/MariaDB"),
-        "{}",
-        inspect.stderr()
+        clean.contains("3 databases match their migrations at 2"),
+        "{clean}"
     );
+    models[1].exec("CREATE TABLE stray_notes (id INT)");
+    models[2].exec("ALTER TABLE trades MODIFY amount DECIMAL(30, 6) NOT NULL");
+    let drifted = workspace
+        .run(&["drift", "--group", "models"])
+        .expect(3)
+        .stdout();
+    assert!(
+        drifted.contains("1 database matches its migrations at 2")
+            && drifted.contains("stray_notes")
+            && drifted.contains("amount"),
+        "{drifted}"
+    );
+    workspace.write(
+        "skein.toml",
+        &format!("{config}[default.models.expect]\nforbidden_tables = [\"stray_notes\"]\n"),
+    );
+    let check = workspace.run(&["check", "--group", "models"]).expect(3);
+    assert!(
+        check.stdout().contains(&models[1].name) && check.stdout().contains("stray_notes"),
+        "{}",
+        check.stdout()
+    );
+    for refused in [
+        vec!["converge", "--db", &models[1].name],
+        vec!["inspect", "--db", "infra", "--format", "sql"],
+    ] {
+        let run = workspace.run(&refused);
+        assert_ne!(run.code(), 0, "{refused:?}");
+        assert!(
+            run.stderr().contains("not available for MySQL/MariaDB yet"),
+            "{refused:?}: {}",
+            run.stderr()
+        );
+    }
 }
 
 /// Waits until a statement containing `text` runs in `db` (MySQL's process list).

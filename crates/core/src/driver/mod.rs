@@ -346,11 +346,11 @@ impl Connection {
     }
 }
 
-/// The error of a schema command on a backend that cannot inspect schemas yet.
-pub fn schema_unsupported() -> Error {
-    Error::Unsupported(
-        "schema inspection (inspect, drift, check, converge, new --from-schema) is not available for MySQL/MariaDB yet; it works on PostgreSQL and SQLite".to_owned(),
-    )
+/// The error of a command that would write DDL for MySQL, which skein cannot do yet.
+pub fn mysql_ddl_unsupported(what: &str) -> Error {
+    Error::Unsupported(format!(
+        "{what} is not available for MySQL/MariaDB yet: skein does not write MySQL DDL; inspect, drift and check work there"
+    ))
 }
 
 /// Creates the database `url` names if it does not exist; returns whether it was created.

@@ -385,7 +385,7 @@ impl Driver for MySqlDriver {
     }
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {
-        Err(super::schema_unsupported())
+        crate::schema::inspect::mysql::inspect(&mut self.conn, &self.options.history_table).await
     }
 
     async fn close(self) {

@@ -1,5 +1,5 @@
 //! The schema a database should have: its migrations up to its version, replayed into a
-//! scratch database (PostgreSQL: a temporary database on the same server, dropped on
+//! scratch database (PostgreSQL, MySQL: a temporary database on the same server, dropped on
 //! every path; SQLite: memory), then inspected.
 
 use super::Schema;
@@ -66,7 +66,6 @@ pub async fn replay(
     };
     let scratch = match scheme(url) {
         "sqlite" => None,
-        "mysql" | "mariadb" => return Err(crate::driver::schema_unsupported()),
         _ => Some(with_database(url, &scratch_name())),
     };
     let scratch_url = scratch.as_deref().unwrap_or("sqlite::memory:");

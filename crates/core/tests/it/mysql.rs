@@ -4,6 +4,7 @@
 
 use crate::support::*;
 use skein_core::Driver;
+use skein_core::dialect::Dialect;
 use skein_core::engine;
 use skein_core::error::{Error, PlanError};
 use skein_core::plan::{DownTarget, Problem, Target};
@@ -336,4 +337,131 @@ async fn the_sql_script_gives_the_same_tables_and_history_as_up() {
     };
     assert_eq!(default_of(&by_script), default_of(&by_up));
     assert!(default_of(&by_up).unwrap().contains('\\'));
+}
+
+const SCHEMA_A: &[(&str, &str)] = &[
+    (
+        "1_markets.up.sql",
+        "CREATE TABLE markets (id BIGINT PRIMARY KEY, symbol VARCHAR(20) NOT NULL UNIQUE);\n",
+    ),
+    (
+        "2_trades.up.sql",
+        "CREATE TABLE trades (\n  id BIGINT AUTO_INCREMENT PRIMARY KEY,\n  market_id BIGINT NOT NULL,\n  amount DECIMAL(20, 6) NOT NULL DEFAULT 0,\n  note VARCHAR(100) COMMENT 'free text',\n  CONSTRAINT trades_market FOREIGN KEY (market_id) REFERENCES markets (id) ON DELETE CASCADE,\n  CONSTRAINT positive CHECK (amount >= 0)\n);\n\
+         CREATE INDEX trades_amount ON trades (amount, note(10));\n\
+         CREATE VIEW big_trades AS SELECT id, amount FROM trades WHERE amount > 1000;\n\
+         CREATE TRIGGER trades_note BEFORE INSERT ON trades FOR EACH ROW SET NEW.note = COALESCE(NEW.note, '');\n",
+    ),
+];
+
+/// The same schema reached another way: other column order, other constraint and index
+/// names, other layout.
+const SCHEMA_B: &[(&str, &str)] = &[(
+    "1_all.up.sql",
+    "CREATE TABLE markets (symbol VARCHAR(20) NOT NULL, id BIGINT NOT NULL);\n\
+         ALTER TABLE markets ADD PRIMARY KEY (id);\n\
+         ALTER TABLE markets ADD CONSTRAINT markets_symbol_key UNIQUE (symbol);\n\
+         CREATE TABLE trades (note VARCHAR(100) COMMENT 'free text', amount DECIMAL(20,6) NOT NULL DEFAULT 0, id BIGINT NOT NULL AUTO_INCREMENT, PRIMARY KEY (id));\n\
+         ALTER TABLE trades ADD COLUMN market_id BIGINT NOT NULL;\n\
+         ALTER TABLE trades ADD CONSTRAINT fk_market FOREIGN KEY (market_id) REFERENCES markets (id) ON DELETE CASCADE;\n\
+         ALTER TABLE trades ADD CONSTRAINT amount_ok CHECK (amount >= 0);\n\
+         CREATE INDEX ix_amount_note ON trades (amount, note(10));\n\
+         CREATE VIEW big_trades AS\n  SELECT id, amount\n  FROM trades\n  WHERE amount > 1000;\n\
+         CREATE TRIGGER trades_note BEFORE INSERT ON trades FOR EACH ROW SET NEW.note = COALESCE(NEW.note, '');\n",
+)];
+
+async fn inspect(url: &str) -> skein_core::schema::Schema {
+    let mut conn = connect(url).await;
+    let schema = conn.inspect().await.unwrap();
+    conn.close().await;
+    schema
+}
+
+async fn built_from(tag: &str, history: &[(&str, &str)]) -> (MyTestDb, skein_core::schema::Schema) {
+    let db = MyTestDb::new(tag);
+    let dir = folder(history);
+    up(&db.url, dir.path())
+        .await
+        .unwrap_or_else(|f| panic!("{}", f.error));
+    let schema = inspect(&db.url).await;
+    (db, schema)
+}
+
+#[tokio::test]
+async fn two_histories_of_one_schema_have_one_fingerprint() {
+    let (_a_db, a) = built_from("my_schema_a", SCHEMA_A).await;
+    let (_b_db, b) = built_from("my_schema_b", SCHEMA_B).await;
+    assert_eq!(a.tables.keys().collect::<Vec<_>>(), ["markets", "trades"]);
+    let trades = &a.tables["trades"];
+    let kinds: Vec<&str> = trades
+        .constraints
+        .values()
+        .map(|c| c.kind.as_str())
+        .collect();
+    assert!(
+        ["primary key", "foreign key", "check"]
+            .iter()
+            .all(|k| kinds.contains(k)),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        trades.columns["id"].identity.as_deref(),
+        Some("auto_increment")
+    );
+    assert_eq!(trades.columns["note"].comment.as_deref(), Some("free text"));
+    assert_eq!(trades.triggers.len(), 1);
+    assert_eq!(a.views.len(), 1);
+    assert!(
+        a.tables["markets"]
+            .constraints
+            .values()
+            .any(|c| c.definition == "UNIQUE (symbol)")
+    );
+    assert_eq!(
+        serde_json::to_value(&a).unwrap(),
+        serde_json::to_value(&b).unwrap()
+    );
+    assert_eq!(a.fingerprint(), b.fingerprint());
+
+    // A real difference changes it: a missing index, a wider column.
+    let (c_db, _) = built_from("my_schema_c", SCHEMA_A).await;
+    c_db.exec("DROP INDEX trades_amount ON trades");
+    assert_ne!(inspect(&c_db.url).await.fingerprint(), a.fingerprint());
+    let (d_db, _) = built_from("my_schema_d", SCHEMA_A).await;
+    d_db.exec("ALTER TABLE markets MODIFY symbol VARCHAR(40) NOT NULL");
+    assert_ne!(inspect(&d_db.url).await.fingerprint(), a.fingerprint());
+}
+
+#[tokio::test]
+async fn the_expected_schema_is_replayed_in_a_scratch_database_that_is_dropped() {
+    let (db, live) = built_from("my_expected", SCHEMA_A).await;
+    let dir = folder(SCHEMA_A);
+    let migrations = load(dir.path());
+    let expected = skein_core::schema::expected::replay(
+        &db.url,
+        &migrations,
+        Some(2),
+        &skein_core::ConnectOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(expected.fingerprint(), live.fingerprint());
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name LIKE 'skein\\_scratch\\_%'")
+            .as_deref(),
+        Some("0"),
+        "the scratch database is gone"
+    );
+
+    // The differences are named; no MySQL SQL is offered for them.
+    db.exec("DROP INDEX trades_amount ON trades; CREATE TABLE stray (id INT)");
+    let drifted = inspect(&db.url).await;
+    let differences = skein_core::schema::diff::diff(&expected, &drifted, Dialect::MySql);
+    let objects: Vec<&str> = differences.iter().map(|d| d.object.as_str()).collect();
+    assert_eq!(differences.len(), 2, "{objects:?}");
+    assert!(
+        objects.iter().any(|o| o.contains("trades_amount")),
+        "{objects:?}"
+    );
+    assert!(objects.iter().any(|o| o.contains("stray")), "{objects:?}");
+    assert!(differences.iter().all(|d| d.sql.is_none()));
 }
