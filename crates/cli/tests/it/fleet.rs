@@ -138,6 +138,19 @@ fn a_broken_model_fails_alone_and_a_broken_infra_skips_every_model() {
         &format!("models/{}/4_broken.up.sql", broken.name),
         "CREATE TABLE ok_part (id INT);\nSELECT * FROM nowhere;\n",
     );
+    // A database that depends on the broken model.
+    let reports = TestDb::new("fleet_reports");
+    let config = std::fs::read_to_string(fleet.workspace.path().join("skein.toml")).unwrap();
+    fleet.workspace.write(
+        "skein.toml",
+        &format!(
+            "{config}\n[default.databases.reports]\nmigrations = \"reports\"\nurl = \"{}\"\ndepends_on = [\"{}\"]\n",
+            reports.url, broken.name
+        ),
+    );
+    fleet
+        .workspace
+        .write("reports/1_daily.up.sql", "CREATE TABLE daily (id INT);\n");
     let run = fleet.workspace.run(&["up", "--format", "json"]).expect(1);
     let report = run.json();
     assert_report_shape(&report);
@@ -148,6 +161,18 @@ fn a_broken_model_fails_alone_and_a_broken_infra_skips_every_model() {
         6,
         "infra and the five others reach head: {statuses:?}"
     );
+    assert_eq!(statuses["reports"], "skipped", "its dependent is skipped");
+    let skipped = report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "reports")
+        .unwrap();
+    assert_eq!(
+        skipped["error"]["message"].as_str(),
+        Some(format!("skipped because `{}` failed", broken.name).as_str())
+    );
+    assert_eq!(reports.value("SELECT to_regclass('daily')::text"), None);
     let failed = report["databases"]
         .as_array()
         .unwrap()
@@ -172,20 +197,35 @@ fn a_broken_model_fails_alone_and_a_broken_infra_skips_every_model() {
         "its first three migrations stay applied"
     );
 
-    // Infra cannot connect (wrong password): every model depending on it is skipped.
+    // Infra refuses skein (a wrong password, on a server that checks passwords): every
+    // model depending on it is skipped.
+    let server = skein_testkit::password_server();
+    let bad_url = server
+        .admin_url
+        .replacen("://postgres:", "://postgres:wrong-", 1)
+        .replacen("://postgres@", "://postgres:wrong@", 1);
+    assert_ne!(bad_url, server.admin_url);
     let mut command = fleet.workspace.command(&["up", "--format", "json"]);
-    let bad_url = fleet.infra.url.replace("postgres@", "nobody_here@");
-    command.env("SKEIN_DATABASES__INFRA__URL", bad_url);
+    command.env("SKEIN_DATABASES__INFRA__URL", &bad_url);
     let run = Run(command.output().unwrap()).expect(1);
+    let infra_error = run.json()["databases"][0]["error"]["message"].to_string();
+    assert!(
+        infra_error.contains("password authentication failed"),
+        "{infra_error}"
+    );
     let report = run.json();
     let statuses = statuses_of(&report);
     assert_eq!(statuses["infra"], "failed");
-    assert_eq!(count(&statuses, "skipped"), 6, "{statuses:?}");
+    assert_eq!(
+        count(&statuses, "skipped"),
+        7,
+        "the six models, and reports through its model: {statuses:?}"
+    );
     assert_eq!(
         report["databases"][1]["error"]["message"],
         "skipped because `infra` failed"
     );
-    assert!(!run.stdout().contains("nobody_here:"), "no password shown");
+    assert!(!run.stdout().contains("wrong"), "no password shown");
 }
 
 #[test]
@@ -350,7 +390,11 @@ fn sigterm_mid_fleet_leaves_no_lock_and_no_half_migration() {
         3,
         "infra and the two in flight finished: {statuses:?}"
     );
-    assert_eq!(count(&statuses, "skipped"), 6, "{statuses:?}");
+    assert_eq!(
+        count(&statuses, "skipped"),
+        7,
+        "the six models, and reports through its model: {statuses:?}"
+    );
     assert!(
         report["databases"]
             .as_array()
