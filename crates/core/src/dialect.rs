@@ -93,7 +93,13 @@ impl Dialect {
              applied_at {timestamp} NOT NULL DEFAULT {default_now},\n    \
              applied_by TEXT NOT NULL,\n    \
              execution_ms BIGINT NOT NULL,\n    \
-             success BOOLEAN NOT NULL\n)"
+             success BOOLEAN NOT NULL\n){}",
+            // A transactional table whatever the server's default storage engine.
+            if self == Dialect::MySql {
+                " ENGINE=InnoDB"
+            } else {
+                ""
+            }
         ));
         statements
     }

@@ -106,6 +106,18 @@ fn push_statements(out: &mut String, script: &Script, dialect: Dialect) {
         Dialect::Postgres | Dialect::Sqlite => split(&script.sql),
     };
     for statement in statements {
+        if dialect == Dialect::MySql && statement.sql.contains(';') {
+            // The mysql client ends a statement at the first `;`, even inside a
+            // `BEGIN ... END` body: such a statement gets a delimiter of its own.
+            let delimiter = ["$$", "//", "$$$", "@@@"]
+                .into_iter()
+                .find(|d| !statement.sql.contains(d))
+                .unwrap_or("\\");
+            let _ = writeln!(out, "DELIMITER {delimiter}");
+            out.push_str(statement.sql);
+            let _ = writeln!(out, "{delimiter}\nDELIMITER ;");
+            continue;
+        }
         out.push_str(statement.sql);
         out.push_str(";\n");
     }

@@ -127,6 +127,9 @@ struct Nesting {
     /// The previous token was `.`, so a following word is a qualified name
     /// (`t.end`), never a keyword.
     after_dot: bool,
+    /// The statement started with `BEGIN`: a transaction start, unless `NOT ATOMIC`
+    /// follows (MariaDB's compound statement outside a routine).
+    leading_begin: bool,
 }
 
 impl Nesting {
@@ -140,6 +143,12 @@ impl Nesting {
             _ => None,
         };
         self.after_dot = kind == Kind::Dot;
+        if std::mem::take(&mut self.leading_begin)
+            && kind == Kind::Word
+            && text.eq_ignore_ascii_case(b"not")
+        {
+            self.blocks += 1;
+        }
 
         if std::mem::take(&mut self.after_end) {
             match keyword {
@@ -160,7 +169,8 @@ impl Nesting {
         match keyword {
             // A statement starting with BEGIN is a transaction start (`BEGIN;`,
             // `BEGIN ISOLATION LEVEL ...;`). A nested BEGIN is never first, so it opens.
-            Some(Keyword::Begin) if !first_in_statement => self.blocks += 1,
+            Some(Keyword::Begin) if first_in_statement => self.leading_begin = true,
+            Some(Keyword::Begin) => self.blocks += 1,
             // Outside a block, CASE ... END is a plain expression that holds no `;`.
             Some(Keyword::Case) if self.blocks > 0 => self.blocks += 1,
             Some(Keyword::End) if self.blocks > 0 => self.after_end = true,
@@ -240,8 +250,13 @@ impl<'a> Lexer<'a> {
         loop {
             match (self.peek(0), self.peek(1)) {
                 (Some(b), _) if b.is_ascii_whitespace() => self.pos += 1,
-                (Some(b'-'), Some(b'-')) => self.skip_line_comment(),
+                (Some(b'-'), Some(b'-')) if self.dashes_start_a_comment() => {
+                    self.skip_line_comment()
+                }
                 (Some(b'#'), _) if self.syntax == Syntax::MySql => self.skip_line_comment(),
+                // MySQL runs `/*! ... */` and `/*M! ... */`, and reads `/*+ ... */` as
+                // optimizer hints: they are statement text, not comments.
+                (Some(b'/'), Some(b'*')) if self.is_executable_comment() => return,
                 (Some(b'/'), Some(b'*')) => match self.block_comment_end() {
                     Some(end) => self.pos = end,
                     // Left for `lex_token`, so that it stays in the statement.
@@ -250,6 +265,20 @@ impl<'a> Lexer<'a> {
                 _ => return,
             }
         }
+    }
+
+    /// `--` starts a comment; in MySQL only when a space or control character (or the
+    /// end) follows, so that `5--1` is arithmetic.
+    fn dashes_start_a_comment(&self) -> bool {
+        self.syntax == Syntax::Standard || self.peek(2).is_none_or(|b| b <= b' ')
+    }
+
+    fn is_executable_comment(&self) -> bool {
+        self.syntax == Syntax::MySql
+            && matches!(
+                (self.peek(2), self.peek(3)),
+                (Some(b'!' | b'+'), _) | (Some(b'M'), Some(b'!'))
+            )
     }
 
     fn skip_line_comment(&mut self) {
@@ -307,8 +336,9 @@ impl<'a> Lexer<'a> {
             }
             b'$' if self.syntax == Syntax::Standard => self.lex_dollar(),
             b'/' if self.peek(1) == Some(b'*') => {
-                // Only unterminated comments reach here (see `skip_trivia`).
-                self.pos = self.bytes.len();
+                // Executable comments and unterminated comments reach here (see
+                // `skip_trivia`); either runs to its end.
+                self.pos = self.block_comment_end().unwrap_or(self.bytes.len());
                 Kind::Other
             }
             b if is_ident_byte(b) => self.lex_word(),
@@ -956,5 +986,43 @@ CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; END; SELECT 'ü日本' --
         // The same text in PostgreSQL: a backslash is an ordinary character.
         assert_eq!(split("SELECT 'a\\'; SELECT 'b'").len(), 2);
         assert_eq!(split_mysql("SELECT 'a\\'; SELECT 'b'").len(), 1);
+    }
+
+    #[test]
+    fn mysql_executable_comments_and_double_dashes_are_statement_text() {
+        let mysql = |script| -> Vec<&str> { split_mysql(script).iter().map(|s| s.sql).collect() };
+        assert_eq!(
+            mysql(
+                "/*!40014 SET FOREIGN_KEY_CHECKS=0 */;\n/*!50001 CREATE VIEW v AS SELECT 1 */;\nCREATE TABLE t (id INT) /*M!100100 COMMENT 'x' */;\n/* plain */ SELECT /*+ NO_ICP(t) */ 1;"
+            ),
+            [
+                "/*!40014 SET FOREIGN_KEY_CHECKS=0 */",
+                "/*!50001 CREATE VIEW v AS SELECT 1 */",
+                "CREATE TABLE t (id INT) /*M!100100 COMMENT 'x' */",
+                "SELECT /*+ NO_ICP(t) */ 1"
+            ]
+        );
+        // `--` without a space after it is two minus signs in MySQL.
+        assert_eq!(
+            mysql("UPDATE c SET n = n--1;\nSELECT 1 -- a comment; still\n;"),
+            ["UPDATE c SET n = n--1", "SELECT 1"]
+        );
+        assert_eq!(mysql("SELECT 1;\n--"), ["SELECT 1"]);
+        // In PostgreSQL `--` always starts a comment, and /*! is a comment.
+        assert_eq!(split("SELECT 1--1\n;/*! x */").len(), 1);
+    }
+
+    #[test]
+    fn begin_not_atomic_is_a_block() {
+        let script = "BEGIN NOT ATOMIC\n  DECLARE x INT;\n  SET x = 1;\nEND;\nBEGIN;\nSELECT 1;";
+        let statements: Vec<&str> = split_mysql(script).iter().map(|s| s.sql).collect();
+        assert_eq!(
+            statements,
+            [
+                "BEGIN NOT ATOMIC\n  DECLARE x INT;\n  SET x = 1;\nEND",
+                "BEGIN",
+                "SELECT 1"
+            ]
+        );
     }
 }

@@ -6,10 +6,11 @@
 //! - only data statements (INSERT, UPDATE, DELETE, ...): in one transaction with its
 //!   history row, all or nothing, as on PostgreSQL;
 //! - anything else: its history row is written first as unfinished, each statement
-//!   runs on its own, and the row is marked finished at the end. If the first
-//!   statement fails, nothing ran, and the row is removed again. If a later one fails,
-//!   the row stays unfinished and the error says what ran; `skein repair` clears it once
-//!   the database is put right.
+//!   runs on its own, and the row is marked finished at the end. If the server refuses
+//!   the first statement as a syntax error, nothing ran, and the row is removed again.
+//!   Any other failure leaves the row unfinished (even a first statement may have done
+//!   part of its work: `DROP TABLE a, missing` drops `a`); `skein repair` clears it
+//!   once the database is put right.
 
 use super::{
     ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, history_change,
@@ -29,6 +30,9 @@ use std::str::FromStr;
 use std::time::Instant;
 
 const DIALECT: Dialect = Dialect::MySql;
+
+/// ER_PARSE_ERROR: the statement was refused before anything of it ran.
+const PARSE_ERROR: &str = "1064";
 
 pub struct MySqlDriver {
     conn: MySqlConnection,
@@ -141,15 +145,15 @@ impl MySqlDriver {
             let Error::Statement(cause) = err else {
                 return Err(err);
             };
-            if completed > 0 {
+            if completed > 0 || cause.code.as_deref() != Some(PARSE_ERROR) {
                 return Err(Error::PartiallyApplied {
                     version: step.version,
                     path: step.script.path.clone(),
                     cause,
                 });
             }
-            // The first statement failed: nothing ran, so the history goes back to
-            // what it was and the file can simply be fixed and run again.
+            // The first statement did not parse: nothing ran, so the history goes back
+            // to what it was and the file can simply be fixed and run again.
             let undo = match step.direction {
                 Direction::Up => {
                     let sql = DIALECT.delete_history(&table);

@@ -20,7 +20,8 @@ pub async fn inspect(conn: &mut MySqlConnection, history: &HistoryTable) -> Resu
         .map_err(Error::database("reading the database name"))?;
     let mut schema = Schema::default();
     let tables = "SELECT table_name FROM information_schema.tables \
-                  WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'";
+                  WHERE table_schema = DATABASE() \
+                  AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED')";
     for row in rows(conn, tables, "tables").await? {
         let name: String = text(&row, 0)?;
         if name != history.name {
