@@ -63,11 +63,16 @@ impl Dialect {
         }
     }
 
-    /// A SQL string literal. MySQL also treats a backslash as an escape.
+    /// A SQL string literal. In MySQL a backslash is an escape, unless the session's
+    /// `sql_mode` has NO_BACKSLASH_ESCAPES: text with a backslash is written as hex,
+    /// which reads the same either way.
     pub fn string_literal(self, text: &str) -> String {
         match self {
-            Dialect::MySql => string_literal(&text.replace('\\', "\\\\")),
-            Dialect::Postgres | Dialect::Sqlite => string_literal(text),
+            Dialect::MySql if text.contains('\\') => {
+                let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+                format!("CONVERT(X'{hex}' USING utf8mb4)")
+            }
+            Dialect::Postgres | Dialect::Sqlite | Dialect::MySql => string_literal(text),
         }
     }
 
@@ -251,4 +256,19 @@ impl Dialect {
 /// A SQL string literal: single quotes doubled (standard_conforming_strings).
 pub fn string_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_literals_with_a_backslash_are_hex() {
+        assert_eq!(Dialect::MySql.string_literal("it's"), "'it''s'");
+        assert_eq!(
+            Dialect::MySql.string_literal("CORP\\al"),
+            "CONVERT(X'434f52505c616c' USING utf8mb4)"
+        );
+        assert_eq!(Dialect::Postgres.string_literal("a\\b"), "'a\\b'");
+    }
 }

@@ -36,7 +36,12 @@ const PARSE_ERROR: &str = "1064";
 
 pub struct MySqlDriver {
     conn: MySqlConnection,
+    /// The history table is qualified with the database connected to, so that a
+    /// migration running `USE other` does not move the history writes.
     options: ConnectOptions,
+    /// The history table's database came from the connection, not from the settings:
+    /// it exists, and is not created.
+    pinned_database: bool,
     /// The `GET_LOCK` name this session holds, if any.
     lock_name: Option<String>,
 }
@@ -45,12 +50,23 @@ impl MySqlDriver {
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self> {
         let target = redact_url(url);
         let connect = connect_options(url)?;
-        let conn = MySqlConnection::connect_with(&connect)
+        let mut conn = MySqlConnection::connect_with(&connect)
             .await
             .map_err(|source| Error::Connect { target, source })?;
+        let mut options = options;
+        let mut pinned_database = false;
+        if options.history_table.schema.is_none() {
+            let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
+                .fetch_one(&mut conn)
+                .await
+                .map_err(Error::database("reading the database name"))?;
+            pinned_database = database.is_some();
+            options.history_table.schema = database;
+        }
         Ok(MySqlDriver {
             conn,
             options,
+            pinned_database,
             lock_name: None,
         })
     }
@@ -179,11 +195,9 @@ impl MySqlDriver {
     /// The lock name: the database and the history table, hashed (at most 64 characters).
     async fn lock_name(&mut self) -> Result<String> {
         let table = &self.options.history_table;
-        let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(Error::database("reading the database name"))?;
-        let schema = table.schema.clone().or(database).unwrap_or_default();
+        // The schema is the connection's database unless the settings name another;
+        // only a connection without a database leaves it empty.
+        let schema = table.schema.clone().unwrap_or_default();
         let digest = Sha256::digest(format!("skein\0{schema}\0{}", table.name));
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         Ok(format!("skein:{hex}"))
@@ -316,7 +330,10 @@ impl Driver for MySqlDriver {
         if self.history_exists().await? {
             return Ok(());
         }
-        for statement in DIALECT.create_history(&self.options.history_table) {
+        let statements = DIALECT.create_history(&self.options.history_table);
+        // The connection's own database exists: only a configured schema is created.
+        let skip = usize::from(self.pinned_database && statements.len() > 1);
+        for statement in statements.into_iter().skip(skip) {
             self.execute(&statement, "creating the history table")
                 .await?;
         }

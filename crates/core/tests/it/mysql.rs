@@ -493,3 +493,22 @@ async fn the_expected_schema_is_replayed_in_a_scratch_database_that_is_dropped()
     assert!(objects.iter().any(|o| o.contains("stray")), "{objects:?}");
     assert!(differences.iter().all(|d| d.sql.is_none()));
 }
+
+#[tokio::test]
+async fn a_migration_that_changes_database_keeps_the_history_where_it_was() {
+    let db = MyTestDb::new("use_home");
+    let other = MyTestDb::new("use_other");
+    let dir = folder(&[
+        (
+            "1_elsewhere.up.sql",
+            &format!("USE `{}`;\nCREATE TABLE elsewhere (id INT);\n", other.name),
+        ),
+        ("2_note.up.sql", "CREATE TABLE note (id INT);\n"),
+    ]);
+    up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(history(&db), ["1 migration true", "2 migration true"]);
+    // What the files did after `USE` happened there (the session stays there, as in
+    // the mysql client); the history stayed home.
+    assert_eq!(tables(&other), ["elsewhere", "note"]);
+    assert_eq!(tables(&db), ["skein_history"]);
+}
