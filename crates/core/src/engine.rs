@@ -1,7 +1,6 @@
 //! Runs plans against one database: reads its history, takes the lock, plans, applies step
 //! by step and reports events. `up --dry-run`, `up --sql` and `up` share the same plan.
 
-use crate::dialect::Dialect;
 use crate::driver::{Driver, HistoryChange, StepOutcome, StepRun};
 use crate::error::{Error, Result};
 use crate::history::{AppliedMigration, MigrationKind};
@@ -104,24 +103,22 @@ pub async fn dry_run<D: Driver>(
 ) -> Result<Plan> {
     let applied = driver.read_history().await?;
     let plan = plan(migrations, &applied, target, options.plan)?;
-    Ok(for_dialect(plan, migrations, driver.dialect()))
+    Ok(with_transactions(plan, migrations, driver))
 }
 
-/// MySQL commits DDL implicitly: there, only a file of data statements runs in a
-/// transaction, and the plan says so.
-fn for_dialect(mut plan: Plan, migrations: &[Migration], dialect: Dialect) -> Plan {
-    if dialect == Dialect::MySql {
-        for step in &mut plan.steps {
-            let Some(migration) = migrations.iter().find(|m| m.version == step.version) else {
-                continue;
-            };
-            let script = match step.direction {
-                Direction::Up => Some(&migration.up),
-                Direction::Down => migration.down.as_ref(),
-            };
-            if let Some(script) = script {
-                step.transactional = crate::driver::mysql_runs_in_transaction(script);
-            }
+/// The plan with each step's `transactional` as the backend will run it (MySQL commits
+/// DDL implicitly, so there only a file of data statements is one transaction).
+fn with_transactions<D: Driver>(mut plan: Plan, migrations: &[Migration], driver: &D) -> Plan {
+    let by_version: BTreeMap<Version, &Migration> =
+        migrations.iter().map(|m| (m.version, m)).collect();
+    for step in &mut plan.steps {
+        let migration = by_version.get(&step.version);
+        let script = migration.and_then(|m| match step.direction {
+            Direction::Up => Some(&m.up),
+            Direction::Down => m.down.as_ref(),
+        });
+        if let Some(script) = script {
+            step.transactional = driver.runs_in_transaction(script);
         }
     }
     plan
@@ -151,7 +148,7 @@ async fn migrate_locked<D: Driver>(
     driver.ensure_history().await?;
     let applied = driver.read_history().await?;
     let plan = plan(migrations, &applied, target, options.plan).map_err(Error::from)?;
-    let plan = for_dialect(plan, migrations, driver.dialect());
+    let plan = with_transactions(plan, migrations, driver);
     events.event(Event::Planned { plan: &plan });
     let by_version: BTreeMap<Version, &Migration> =
         migrations.iter().map(|m| (m.version, m)).collect();

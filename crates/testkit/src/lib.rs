@@ -19,6 +19,14 @@ pub use postgres::{
 use std::future::Future;
 use std::process::{Command, Stdio};
 
+/// `skein_test_<tag>_<pid>_<n>`: a database name no other test (or test process) uses.
+pub(crate) fn unique_name(tag: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!("skein_test_{tag}_{}_{n}", std::process::id())
+}
+
 /// Runs a future to completion on a runtime of its own, from sync or async code alike.
 pub fn block_on<F>(future: F) -> F::Output
 where

@@ -5,7 +5,6 @@ use crate::block_on;
 use sqlx::mysql::MySqlConnection;
 use sqlx::{AssertSqlSafe, Connection as _, Row as _};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
@@ -16,27 +15,24 @@ pub fn mysql() -> &'static str {
     URL.get_or_init(|| {
         let url = std::env::var("SKEIN_TEST_MYSQL_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
         let probe = url.clone();
-        let answer = block_on(async move {
-            tokio::time::timeout(Duration::from_secs(5), MySqlConnection::connect(&probe)).await
-        });
-        match answer {
-            Ok(Ok(conn)) => {
-                block_on(async move {
+        let why = block_on(async move {
+            match tokio::time::timeout(Duration::from_secs(5), MySqlConnection::connect(&probe)).await {
+                Ok(Ok(conn)) => {
                     let _ = conn.close().await;
-                });
-                url
+                    None
+                }
+                Ok(Err(e)) => Some(format!("it refused the tests: {e}")),
+                Err(_) => Some("nothing answered within 5 s".to_owned()),
             }
-            Ok(Err(e)) => panic!(
-                "MariaDB at {url} refused the tests: {e}.\nStart it (e.g. `start-stop-daemon --start \
-                 --oknodo --background --exec /usr/sbin/mariadbd`) or point SKEIN_TEST_MYSQL_URL at \
-                 a server where the user may create databases."
-            ),
-            Err(_) => panic!(
-                "no MariaDB answers at {url} within 5 s.\nStart it (e.g. `start-stop-daemon --start \
-                 --oknodo --background --exec /usr/sbin/mariadbd`) or point SKEIN_TEST_MYSQL_URL at \
-                 a server where the user may create databases."
-            ),
+        });
+        if let Some(why) = why {
+            panic!(
+                "MariaDB at {url}: {why}.\nStart it (e.g. `start-stop-daemon --start --oknodo \
+                 --background --exec /usr/sbin/mariadbd`) or point SKEIN_TEST_MYSQL_URL at a server \
+                 where the user may create databases."
+            );
         }
+        url
     })
 }
 
@@ -49,9 +45,7 @@ pub struct MyTestDb {
 impl MyTestDb {
     /// A fresh, empty database named `skein_test_<tag>_<pid>_<n>`.
     pub fn new(tag: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("skein_test_{tag}_{}_{n}", std::process::id());
+        let name = crate::unique_name(tag);
         let server = mysql();
         my_exec(server, &format!("DROP DATABASE IF EXISTS `{name}`"));
         my_exec(server, &format!("CREATE DATABASE `{name}`"));

@@ -7,7 +7,6 @@ use sqlx::{AssertSqlSafe, Connection as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -93,9 +92,7 @@ impl TestDb {
 
     /// A fresh, empty database on `server`.
     pub fn on(server: &PgServer, tag: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("skein_test_{tag}_{}_{n}", std::process::id());
+        let name = crate::unique_name(tag);
         let admin_url = server.admin_url.clone();
         exec(&admin_url, &format!("DROP DATABASE IF EXISTS \"{name}\""));
         exec(&admin_url, &format!("CREATE DATABASE \"{name}\""));

@@ -6,7 +6,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-pub use mysql::{MySqlDriver, runs_in_transaction as mysql_runs_in_transaction};
+pub use mysql::MySqlDriver;
 pub use postgres::PostgresDriver;
 pub use sqlite::SqliteDriver;
 
@@ -266,6 +266,11 @@ pub trait Driver: Send {
     /// Releases the migration lock (closing the connection releases it too).
     fn unlock(&mut self) -> impl Future<Output = ()> + Send;
 
+    /// Whether `script` runs in one transaction with its history row.
+    fn runs_in_transaction(&self, script: &Script) -> bool {
+        !script.no_transaction
+    }
+
     /// Runs one step and records it in the history, atomically when it is transactional.
     fn run_step(&mut self, step: StepRun<'_>) -> impl Future<Output = Result<StepOutcome>> + Send;
 
@@ -473,6 +478,10 @@ impl Driver for Connection {
 
     async fn unlock(&mut self) {
         dispatch!(self, d => d.unlock().await)
+    }
+
+    fn runs_in_transaction(&self, script: &Script) -> bool {
+        dispatch!(self, d => d.runs_in_transaction(script))
     }
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {

@@ -44,6 +44,8 @@ pub struct MySqlDriver {
     pinned_database: bool,
     /// The `GET_LOCK` name this session holds, if any.
     lock_name: Option<String>,
+    /// The history table is known to exist; tables are not dropped under a running skein.
+    history_seen: bool,
 }
 
 impl MySqlDriver {
@@ -68,6 +70,7 @@ impl MySqlDriver {
             options,
             pinned_database,
             lock_name: None,
+            history_seen: false,
         })
     }
 
@@ -193,17 +196,20 @@ impl MySqlDriver {
     }
 
     /// The lock name: the database and the history table, hashed (at most 64 characters).
-    async fn lock_name(&mut self) -> Result<String> {
+    fn lock_name(&self) -> String {
         let table = &self.options.history_table;
         // The schema is the connection's database unless the settings name another;
         // only a connection without a database leaves it empty.
         let schema = table.schema.clone().unwrap_or_default();
         let digest = Sha256::digest(format!("skein\0{schema}\0{}", table.name));
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        Ok(format!("skein:{hex}"))
+        format!("skein:{hex}")
     }
 
     async fn history_exists(&mut self) -> Result<bool> {
+        if self.history_seen {
+            return Ok(true);
+        }
         let table = &self.options.history_table;
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM information_schema.tables \
@@ -214,7 +220,8 @@ impl MySqlDriver {
         .fetch_one(&mut self.conn)
         .await
         .map_err(Error::database("looking for the history table"))?;
-        Ok(count > 0)
+        self.history_seen = count > 0;
+        Ok(self.history_seen)
     }
 }
 
@@ -250,14 +257,6 @@ fn is_transactional(statement: &str) -> bool {
         .find(|word| !word.is_empty())
         .unwrap_or("");
     DATA.iter().any(|word| first.eq_ignore_ascii_case(word))
-}
-
-/// Whether a whole file can run in one transaction on MySQL.
-pub fn runs_in_transaction(script: &Script) -> bool {
-    !script.no_transaction
-        && split_mysql(&script.sql)
-            .iter()
-            .all(|statement| is_transactional(statement.sql))
 }
 
 fn elapsed_ms(started: Instant) -> i64 {
@@ -314,6 +313,14 @@ impl Driver for MySqlDriver {
         DIALECT
     }
 
+    /// Only a file of data statements: MySQL commits DDL implicitly.
+    fn runs_in_transaction(&self, script: &Script) -> bool {
+        !script.no_transaction
+            && split_mysql(&script.sql)
+                .iter()
+                .all(|statement| is_transactional(statement.sql))
+    }
+
     async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
         if !self.history_exists().await? {
             return Ok(Vec::new());
@@ -337,11 +344,12 @@ impl Driver for MySqlDriver {
             self.execute(&statement, "creating the history table")
                 .await?;
         }
+        self.history_seen = true;
         Ok(())
     }
 
     async fn lock(&mut self) -> Result<()> {
-        let name = self.lock_name().await?;
+        let name = self.lock_name();
         let timeout = self.options.lock_timeout;
         let mut wait = LockWait::new(timeout);
         loop {
@@ -374,7 +382,7 @@ impl Driver for MySqlDriver {
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
         let statements = split_mysql(&step.script.sql);
-        let ms = if runs_in_transaction(step.script) {
+        let ms = if self.runs_in_transaction(step.script) {
             self.run_in_transaction(step, &statements).await?
         } else {
             self.run_outside_transaction(step, &statements).await?
@@ -395,14 +403,7 @@ impl Driver for MySqlDriver {
     }
 
     async fn execute_sql(&mut self, sql: &str) -> Result<()> {
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut self.conn)
-            .await
-            .map_err(|source| Error::Database {
-                action: format!("running `{sql}`"),
-                source,
-            })?;
-        Ok(())
+        self.execute(sql, &format!("running `{sql}`")).await
     }
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {

@@ -422,14 +422,7 @@ impl Driver for PostgresDriver {
     }
 
     async fn execute_sql(&mut self, sql: &str) -> Result<()> {
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut self.conn)
-            .await
-            .map_err(|source| Error::Database {
-                action: format!("running `{sql}`"),
-                source,
-            })?;
-        Ok(())
+        self.execute(sql, &format!("running `{sql}`")).await
     }
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {

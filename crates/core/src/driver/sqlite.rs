@@ -224,14 +224,7 @@ impl Driver for SqliteDriver {
         } else {
             sql
         };
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut self.conn)
-            .await
-            .map_err(|source| Error::Database {
-                action: format!("running `{sql}`"),
-                source,
-            })?;
-        Ok(())
+        self.execute(sql, &format!("running `{sql}`")).await
     }
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {

@@ -6,8 +6,8 @@ use crate::support::*;
 use skein_core::Driver;
 use skein_core::dialect::Dialect;
 use skein_core::engine;
-use skein_core::error::{Error, PlanError};
-use skein_core::plan::{DownTarget, Problem, Target};
+use skein_core::error::Error;
+use skein_core::plan::{DownTarget, Target};
 use skein_testkit::MyTestDb;
 
 const FIRST: (&str, &str) = (
@@ -177,13 +177,7 @@ async fn a_ddl_file_failing_part_way_blocks_until_repair() {
     assert_eq!(history(&db), ["1 migration true", "2 migration false"]);
     assert_eq!(tables(&db), ["first", "half", "skein_history"]);
 
-    let blocked = up(&db.url, dir.path()).await.unwrap_err();
-    match blocked.error {
-        Error::Plan(PlanError::Blocked(problems)) => {
-            assert!(matches!(problems[..], [Problem::Failed { version: 2, .. }]))
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_blocked_by_failed(up(&db.url, dir.path()).await.unwrap_err(), 2);
 
     // Undo by hand, fix the file, repair: it runs again.
     db.exec("DROP TABLE half");
@@ -396,13 +390,6 @@ const SCHEMA_B: &[(&str, &str)] = &[(
          CREATE VIEW big_trades AS\n  SELECT id, amount\n  FROM trades\n  WHERE amount > 1000;\n\
          CREATE TRIGGER trades_note BEFORE INSERT ON trades FOR EACH ROW SET NEW.note = COALESCE(NEW.note, '');\n",
 )];
-
-async fn inspect(url: &str) -> skein_core::schema::Schema {
-    let mut conn = connect(url).await;
-    let schema = conn.inspect().await.unwrap();
-    conn.close().await;
-    schema
-}
 
 async fn built_from(tag: &str, history: &[(&str, &str)]) -> (MyTestDb, skein_core::schema::Schema) {
     let db = MyTestDb::new(tag);

@@ -4,8 +4,8 @@
 use crate::support::*;
 use skein_core::Driver;
 use skein_core::engine;
-use skein_core::error::{Error, PlanError};
-use skein_core::plan::{DownTarget, Problem, Target};
+use skein_core::error::Error;
+use skein_core::plan::{DownTarget, Target};
 use skein_testkit::TestDb;
 
 const FIRST: (&str, &str) = (
@@ -140,13 +140,7 @@ async fn a_failed_no_transaction_migration_blocks_until_repair() {
     assert!(failure.error.to_string().contains("skein repair"));
     assert_eq!(history(&db), ["1 migration true", "2 migration false"]);
 
-    let blocked = up(&db.url, dir.path()).await.unwrap_err();
-    match blocked.error {
-        Error::Plan(PlanError::Blocked(problems)) => {
-            assert!(matches!(problems[..], [Problem::Failed { version: 2, .. }]))
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_blocked_by_failed(up(&db.url, dir.path()).await.unwrap_err(), 2);
 
     // Undo by hand, fix the file, repair: it runs again.
     db.exec("DROP TABLE half");

@@ -2,7 +2,6 @@
 //! a real difference changes it; the SQL rendering of a schema builds the same schema.
 
 use crate::support::*;
-use skein_core::Driver;
 use skein_core::dialect::Dialect;
 use skein_core::schema::Schema;
 use skein_testkit::TestDb;
@@ -57,13 +56,6 @@ const HISTORY_B: &[(&str, &str)] = &[
          CREATE TRIGGER trades_touch BEFORE INSERT ON trades FOR EACH ROW EXECUTE FUNCTION touch();\n",
     ),
 ];
-
-async fn inspect(url: &str) -> Schema {
-    let mut conn = connect(url).await;
-    let schema = conn.inspect().await.unwrap();
-    conn.close().await;
-    schema
-}
 
 async fn built_from(tag: &str, history: &[(&str, &str)]) -> (TestDb, Schema) {
     let db = TestDb::new(tag);

@@ -145,3 +145,24 @@ pub async fn lock_times_out_naming_the_holder(url: &str, holder_text: &str) {
     holder.close().await;
     waiter.close().await;
 }
+
+/// The live schema of the database at `url`.
+pub async fn inspect(url: &str) -> skein_core::schema::Schema {
+    let mut conn = connect(url).await;
+    let schema = conn.inspect().await.unwrap();
+    conn.close().await;
+    schema
+}
+
+/// `up` refused to start because the history has an unfinished row for `version`.
+pub fn assert_blocked_by_failed(failure: RunFailure, version: i64) {
+    use skein_core::error::{Error, PlanError};
+    use skein_core::plan::Problem;
+    match failure.error {
+        Error::Plan(PlanError::Blocked(problems)) => assert!(
+            matches!(problems[..], [Problem::Failed { version: v, .. }] if v == version),
+            "{problems:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
