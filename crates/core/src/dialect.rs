@@ -40,9 +40,25 @@ impl Dialect {
         }
     }
 
+    /// `name` as one quoted identifier, whatever it holds: the quote character is
+    /// doubled. Every identifier skein puts into SQL goes through here.
+    pub fn quote_identifier(self, name: &str) -> String {
+        let q = self.identifier_quote();
+        let mut quoted = String::with_capacity(name.len() + 2);
+        quoted.push(q);
+        for c in name.chars() {
+            if c == q {
+                quoted.push(q);
+            }
+            quoted.push(c);
+        }
+        quoted.push(q);
+        quoted
+    }
+
     /// The history table's name, quoted for this backend.
     fn table(self, table: &HistoryTable) -> String {
-        table.quoted(self.identifier_quote())
+        table.quoted(self)
     }
 
     /// The `n`th (from 1) bind parameter.
@@ -86,8 +102,10 @@ impl Dialect {
         };
         let mut statements = Vec::new();
         if let (Some(schema), Dialect::Postgres | Dialect::MySql) = (&table.schema, self) {
-            let q = self.identifier_quote();
-            statements.push(format!("CREATE SCHEMA IF NOT EXISTS {q}{schema}{q}"));
+            statements.push(format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                self.quote_identifier(schema)
+            ));
         }
         statements.push(format!(
             "CREATE TABLE IF NOT EXISTS {quoted} (\n    \
@@ -270,5 +288,19 @@ mod tests {
             "CONVERT(X'434f52505c616c' USING utf8mb4)"
         );
         assert_eq!(Dialect::Postgres.string_literal("a\\b"), "'a\\b'");
+    }
+
+    #[test]
+    fn identifiers_double_their_quote_character() {
+        let hostile = "i` (i int);DROP DATABASE victim;CREATE TABLE `j\"x";
+        assert_eq!(
+            Dialect::MySql.quote_identifier(hostile),
+            "`i`` (i int);DROP DATABASE victim;CREATE TABLE ``j\"x`"
+        );
+        assert_eq!(
+            Dialect::Postgres.quote_identifier(hostile),
+            "\"i` (i int);DROP DATABASE victim;CREATE TABLE `j\"\"x\""
+        );
+        assert_eq!(Dialect::Sqlite.quote_identifier("a\"b"), "\"a\"\"b\"");
     }
 }

@@ -1,5 +1,6 @@
 //! The history table: one row per applied (or stamped) migration.
 
+use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::migration::Version;
 use serde::Serialize;
@@ -88,11 +89,12 @@ impl HistoryTable {
         })
     }
 
-    /// The name quoted for SQL with `"` (PostgreSQL, SQLite) or `` ` `` (MySQL).
-    pub fn quoted(&self, quote: char) -> String {
+    /// The name quoted for SQL in `dialect`.
+    pub fn quoted(&self, dialect: Dialect) -> String {
+        let name = dialect.quote_identifier(&self.name);
         match &self.schema {
-            Some(schema) => format!("{quote}{schema}{quote}.{quote}{}{quote}", self.name),
-            None => format!("{quote}{}{quote}", self.name),
+            Some(schema) => format!("{}.{name}", dialect.quote_identifier(schema)),
+            None => name,
         }
     }
 }
@@ -113,11 +115,11 @@ mod tests {
     #[test]
     fn history_table_names() {
         assert_eq!(
-            HistoryTable::parse("skein_history").unwrap().quoted('"'),
+            HistoryTable::parse("skein_history").unwrap().quoted(Dialect::Postgres),
             "\"skein_history\""
         );
         assert_eq!(
-            HistoryTable::parse("ops.history").unwrap().quoted('"'),
+            HistoryTable::parse("ops.history").unwrap().quoted(Dialect::Postgres),
             "\"ops\".\"history\""
         );
         for bad in ["", "a.b.c", "x;drop", "1abc", "a\"b", ".t"] {

@@ -442,7 +442,7 @@ pub async fn create_database(url: &str) -> Result<bool> {
     .await
     .map_err(Error::database("looking for the database"))?;
     if exists == 0 {
-        let sql = format!("CREATE DATABASE IF NOT EXISTS {}", quote_identifier(&name));
+        let sql = format!("CREATE DATABASE IF NOT EXISTS {}", DIALECT.quote_identifier(&name));
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(&mut admin)
             .await
@@ -455,7 +455,7 @@ pub async fn create_database(url: &str) -> Result<bool> {
 /// Drops the database `url` names.
 pub async fn drop_database(url: &str) -> Result<()> {
     let (mut admin, name) = server_connection(url).await?;
-    let sql = format!("DROP DATABASE IF EXISTS {}", quote_identifier(&name));
+    let sql = format!("DROP DATABASE IF EXISTS {}", DIALECT.quote_identifier(&name));
     sqlx::raw_sql(AssertSqlSafe(sql))
         .execute(&mut admin)
         .await
@@ -478,10 +478,6 @@ async fn server_connection(url: &str) -> Result<(MySqlConnection, String)> {
     Ok((admin, name))
 }
 
-/// `name` as a quoted identifier: whatever it holds, it stays one name.
-fn quote_identifier(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,8 @@ use sqlx::{AssertSqlSafe, Connection as _, Row as _};
 use std::str::FromStr;
 use std::time::Instant;
 
+const DIALECT: Dialect = Dialect::Postgres;
+
 pub struct PostgresDriver {
     conn: PgConnection,
     options: ConnectOptions,
@@ -76,7 +78,7 @@ impl PostgresDriver {
         if self.history_seen {
             return Ok(true);
         }
-        let table = self.options.history_table.quoted('"');
+        let table = self.options.history_table.quoted(DIALECT);
         self.history_seen = sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
             .bind(table)
             .fetch_one(&mut self.conn)
@@ -466,7 +468,7 @@ pub async fn create_database(url: &str) -> Result<bool> {
             .await
             .map_err(Error::database("looking for the database"))?;
     if !exists {
-        let sql = format!("CREATE DATABASE {}", quote_identifier(&name));
+        let sql = format!("CREATE DATABASE {}", DIALECT.quote_identifier(&name));
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(&mut admin)
             .await
@@ -481,7 +483,7 @@ pub async fn drop_database(url: &str) -> Result<()> {
     let (mut admin, name) = maintenance_connection(url).await?;
     let sql = format!(
         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        quote_identifier(&name)
+        DIALECT.quote_identifier(&name)
     );
     sqlx::raw_sql(AssertSqlSafe(sql))
         .execute(&mut admin)
@@ -505,7 +507,3 @@ async fn maintenance_connection(url: &str) -> Result<(PgConnection, String)> {
     Ok((admin, name))
 }
 
-/// `name` as a quoted identifier: whatever it holds, it stays one name.
-fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}

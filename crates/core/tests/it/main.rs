@@ -3,6 +3,7 @@
 
 mod support;
 
+mod identifiers;
 mod long_history;
 mod mysql;
 mod postgres;

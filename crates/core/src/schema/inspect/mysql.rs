@@ -75,7 +75,7 @@ fn optional_number(row: &MySqlRow, i: usize) -> Result<Option<i64>> {
 
 /// `name` quoted for MySQL.
 fn quote(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
+    crate::dialect::Dialect::MySql.quote_identifier(name)
 }
 
 /// Removes the database's own name from a definition the server qualified with it

@@ -1,0 +1,68 @@
+//! Names a hostile user picks: whatever a database name holds, it reaches SQL as one
+//! quoted identifier, on every backend.
+
+use crate::support::*;
+use skein_core::driver::{create_database, drop_database};
+use skein_testkit::{MyTestDb, TestDb, mysql, postgres, with_database};
+
+/// Every byte that is not a letter or digit, percent-encoded for a URL's path.
+fn encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+const FILES: [(&str, &str); 1] = [("1_first.up.sql", "CREATE TABLE first (id INT PRIMARY KEY);\n")];
+
+#[tokio::test]
+async fn a_mysql_database_name_with_backticks_stays_one_name() {
+    let victim = MyTestDb::new("victim");
+    // Within MySQL's 64 characters, so that only the quoting is tested here.
+    let hostile = format!("x`.t(i int);DROP DATABASE `{}`;#", victim.name);
+    let url = with_database(mysql(), &encode(&hostile));
+    assert!(create_database(&url).await.unwrap(), "created");
+    let dir = folder(&FILES);
+    let result = up(&url, dir.path()).await;
+    let victim_left = victim.value(&format!(
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name = '{}'",
+        victim.name
+    ));
+    let applied = victim.value(&format!(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{}' \
+         AND table_name IN ('first', 'skein_history')",
+        hostile.replace('\'', "''")
+    ));
+    drop_database(&url).await.unwrap();
+    result.unwrap();
+    assert_eq!(victim_left.as_deref(), Some(victim.name.as_str()));
+    assert_eq!(applied.as_deref(), Some("2"));
+}
+
+#[tokio::test]
+async fn a_postgres_database_name_with_double_quotes_stays_one_name() {
+    let victim = TestDb::new("victim");
+    // Within PostgreSQL's 63 bytes, so that only the quoting is tested here.
+    let hostile = format!("x\"; DROP DATABASE \"{}\"; --", victim.name);
+    let url = with_database(&postgres().admin_url, &encode(&hostile));
+    assert!(create_database(&url).await.unwrap(), "created");
+    let dir = folder(&FILES);
+    let result = up(&url, dir.path()).await;
+    let victim_left = victim.value(&format!(
+        "SELECT datname FROM pg_database WHERE datname = '{}'",
+        victim.name
+    ));
+    let hostile_left = victim.value(&format!(
+        "SELECT datname FROM pg_database WHERE datname = '{}'",
+        hostile.replace('\'', "''")
+    ));
+    drop_database(&url).await.unwrap();
+    result.unwrap();
+    assert_eq!(victim_left.as_deref(), Some(victim.name.as_str()));
+    assert_eq!(hostile_left.as_deref(), Some(hostile.as_str()));
+}
