@@ -110,6 +110,7 @@ impl Context {
     pub async fn urls(&self, databases: &[&ResolvedDatabase]) -> anyhow::Result<DatabaseUrls> {
         let urls = self.workspace.urls(databases).await?;
         register_secrets(&urls);
+        check_targets(databases, &urls)?;
         Ok(urls)
     }
 }
@@ -120,6 +121,21 @@ pub fn register_secrets(urls: &DatabaseUrls) {
     for url in urls.urls.values() {
         crate::redact::register_url_password(url.expose());
     }
+}
+
+/// Refuses, before anything is touched, a database the server would take for another
+/// (a name it cuts short) or a history table it would share (see `check_target`).
+pub fn check_targets(databases: &[&ResolvedDatabase], urls: &DatabaseUrls) -> anyhow::Result<()> {
+    for db in databases {
+        let Some(url) = urls.urls.get(&db.name) else {
+            continue;
+        };
+        let history_table = HistoryTable::parse(&db.history_table)
+            .with_context(|| format!("database `{}`", db.name))?;
+        skein_core::driver::check_target(url.expose(), &history_table)
+            .with_context(|| format!("database `{}`", db.name))?;
+    }
+    Ok(())
 }
 
 /// Reads `db`'s migration folder.

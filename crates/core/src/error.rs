@@ -175,6 +175,19 @@ pub enum Error {
         "invalid history table name `{0}`: use `table` or `schema.table` with letters, digits and `_`"
     )]
     HistoryTableName(String),
+    #[error(
+        "history table `{table}` is schema-qualified, but on MySQL/MariaDB a schema is a database: every database would share that one history table; use a plain table name (each database then keeps its own)"
+    )]
+    QualifiedHistoryTable { table: String },
+    #[error(
+        "database name `{name}` is {length} {unit} long; the server keeps only the first {limit}, so two names that share them would be one database: shorten the name (the model name or the URL's database)"
+    )]
+    DatabaseNameTooLong {
+        name: String,
+        length: usize,
+        limit: usize,
+        unit: &'static str,
+    },
 }
 
 /// A server's error as `message (code)`. sqlx's own text adds, for PostgreSQL, the line
@@ -211,6 +224,16 @@ fn fix_failed() -> &'static str {
 }
 
 impl Error {
+    /// A setting that cannot work, found before anything was touched (exit code 2).
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            Error::HistoryTableName(_)
+                | Error::QualifiedHistoryTable { .. }
+                | Error::DatabaseNameTooLong { .. }
+        )
+    }
+
     /// Wraps a driver error with what was being done.
     pub fn database(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
         let action = action.into();

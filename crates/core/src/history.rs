@@ -115,11 +115,15 @@ mod tests {
     #[test]
     fn history_table_names() {
         assert_eq!(
-            HistoryTable::parse("skein_history").unwrap().quoted(Dialect::Postgres),
+            HistoryTable::parse("skein_history")
+                .unwrap()
+                .quoted(Dialect::Postgres),
             "\"skein_history\""
         );
         assert_eq!(
-            HistoryTable::parse("ops.history").unwrap().quoted(Dialect::Postgres),
+            HistoryTable::parse("ops.history")
+                .unwrap()
+                .quoted(Dialect::Postgres),
             "\"ops\".\"history\""
         );
         for bad in ["", "a.b.c", "x;drop", "1abc", "a\"b", ".t"] {

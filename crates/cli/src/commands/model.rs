@@ -53,6 +53,10 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
             );
             Ok(Outcome::Done)
         }
+        Err(err) if err.is::<Refused>() => {
+            made.undo().await;
+            Err(err)
+        }
         Err(err) => {
             let undone = if args.keep {
                 Vec::new()
@@ -74,6 +78,19 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
         }
     }
 }
+
+/// The name cannot be a database here (say, too long for the server): a usage error, and
+/// the folder made for it is removed again.
+#[derive(Debug)]
+struct Refused(anyhow::Error);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// What `model new` made so far, to undo on failure.
 struct Made {
@@ -115,6 +132,7 @@ async fn create_and_migrate(
     let db: &ResolvedDatabase = workspace.database(&args.name)?;
     let urls = workspace.urls(&[db]).await?;
     crate::context::register_secrets(&urls);
+    crate::context::check_targets(&[db], &urls).map_err(Refused)?;
     let url = urls
         .urls
         .get(&db.name)

@@ -7,6 +7,7 @@ mod commands;
 mod concurrency;
 mod example;
 mod fleet;
+mod hardening;
 mod model;
 mod mysql;
 mod secrets;

@@ -5,10 +5,12 @@
 mod mysql;
 mod postgres;
 mod sqlite;
+mod target;
 
 pub use mysql::MySqlDriver;
 pub use postgres::PostgresDriver;
 pub use sqlite::SqliteDriver;
+pub use target::check_target;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -302,6 +304,7 @@ impl Connection {
     /// Connects to `url` (the scheme picks the backend), retrying passing failures with
     /// backoff until `connect_timeout`; other failures are returned at once.
     pub async fn open(url: &str, options: ConnectOptions) -> Result<Self> {
+        check_target(url, &options.history_table)?;
         let deadline = tokio::time::Instant::now() + options.connect_timeout;
         let mut backoff = Duration::from_millis(100);
         loop {

@@ -39,9 +39,6 @@ pub struct MySqlDriver {
     /// The history table is qualified with the database connected to, so that a
     /// migration running `USE other` does not move the history writes.
     options: ConnectOptions,
-    /// The history table's database came from the connection, not from the settings:
-    /// it exists, and is not created.
-    pinned_database: bool,
     /// The `GET_LOCK` name this session holds, if any.
     lock_name: Option<String>,
     /// The history table is known to exist; tables are not dropped under a running skein.
@@ -55,20 +52,23 @@ impl MySqlDriver {
         let mut conn = MySqlConnection::connect_with(&connect)
             .await
             .map_err(|source| Error::Connect { target, source })?;
+        // A history table is always the connected database's own (`check_target`
+        // refuses a schema-qualified one): a schema is a database here.
+        let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(Error::database("reading the database name"))?;
+        let Some(database) = database else {
+            return Err(Error::Unsupported(format!(
+                "{} names no database; add one to the URL (mysql://user@host/DATABASE)",
+                redact_url(url)
+            )));
+        };
         let mut options = options;
-        let mut pinned_database = false;
-        if options.history_table.schema.is_none() {
-            let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
-                .fetch_one(&mut conn)
-                .await
-                .map_err(Error::database("reading the database name"))?;
-            pinned_database = database.is_some();
-            options.history_table.schema = database;
-        }
+        options.history_table.schema = Some(database);
         Ok(MySqlDriver {
             conn,
             options,
-            pinned_database,
             lock_name: None,
             history_seen: false,
         })
@@ -198,8 +198,6 @@ impl MySqlDriver {
     /// The lock name: the database and the history table, hashed (at most 64 characters).
     fn lock_name(&self) -> String {
         let table = &self.options.history_table;
-        // The schema is the connection's database unless the settings name another;
-        // only a connection without a database leaves it empty.
         let schema = table.schema.clone().unwrap_or_default();
         let digest = Sha256::digest(format!("skein\0{schema}\0{}", table.name));
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
@@ -213,7 +211,7 @@ impl MySqlDriver {
         let table = &self.options.history_table;
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM information_schema.tables \
-             WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?",
+             WHERE table_schema = ? AND table_name = ?",
         )
         .bind(table.schema.clone())
         .bind(table.name.clone())
@@ -223,6 +221,11 @@ impl MySqlDriver {
         self.history_seen = count > 0;
         Ok(self.history_seen)
     }
+}
+
+/// The database `url` names, decoded; `None` when it names none.
+pub(super) fn database_name(url: &str) -> Result<Option<String>> {
+    Ok(connect_options(url)?.get_database().map(str::to_owned))
 }
 
 /// The options for `url` (`mysql://` or `mariadb://`). The session keeps the server's
@@ -338,9 +341,9 @@ impl Driver for MySqlDriver {
             return Ok(());
         }
         let statements = DIALECT.create_history(&self.options.history_table);
-        // The connection's own database exists: only a configured schema is created.
-        let skip = usize::from(self.pinned_database && statements.len() > 1);
-        for statement in statements.into_iter().skip(skip) {
+        // The first statement creates the "schema": the connection's own database, which
+        // exists.
+        for statement in statements.into_iter().skip(1) {
             self.execute(&statement, "creating the history table")
                 .await?;
         }
@@ -442,7 +445,10 @@ pub async fn create_database(url: &str) -> Result<bool> {
     .await
     .map_err(Error::database("looking for the database"))?;
     if exists == 0 {
-        let sql = format!("CREATE DATABASE IF NOT EXISTS {}", DIALECT.quote_identifier(&name));
+        let sql = format!(
+            "CREATE DATABASE IF NOT EXISTS {}",
+            DIALECT.quote_identifier(&name)
+        );
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(&mut admin)
             .await
@@ -455,7 +461,10 @@ pub async fn create_database(url: &str) -> Result<bool> {
 /// Drops the database `url` names.
 pub async fn drop_database(url: &str) -> Result<()> {
     let (mut admin, name) = server_connection(url).await?;
-    let sql = format!("DROP DATABASE IF EXISTS {}", DIALECT.quote_identifier(&name));
+    let sql = format!(
+        "DROP DATABASE IF EXISTS {}",
+        DIALECT.quote_identifier(&name)
+    );
     sqlx::raw_sql(AssertSqlSafe(sql))
         .execute(&mut admin)
         .await
@@ -477,7 +486,6 @@ async fn server_connection(url: &str) -> Result<(MySqlConnection, String)> {
         .map_err(|source| Error::Connect { target, source })?;
     Ok((admin, name))
 }
-
 
 #[cfg(test)]
 mod tests {

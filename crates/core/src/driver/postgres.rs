@@ -197,6 +197,11 @@ impl PostgresDriver {
 /// about 100 ms per connection (small TLS records meet Nagle's algorithm and delayed
 /// ACKs). Anything else keeps PostgreSQL's default, `prefer`; an explicit `sslmode` is
 /// always honoured.
+/// The database `url` names, decoded; `None` when it names none.
+pub(super) fn database_name(url: &str) -> Result<Option<String>> {
+    Ok(connect_options(url)?.get_database().map(str::to_owned))
+}
+
 fn connect_options(url: &str) -> Result<PgConnectOptions> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|source| Error::Connect {
@@ -506,4 +511,3 @@ async fn maintenance_connection(url: &str) -> Result<(PgConnection, String)> {
         .map_err(|source| Error::Connect { target, source })?;
     Ok((admin, name))
 }
-

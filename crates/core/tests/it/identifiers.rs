@@ -18,7 +18,10 @@ fn encode(name: &str) -> String {
         .collect()
 }
 
-const FILES: [(&str, &str); 1] = [("1_first.up.sql", "CREATE TABLE first (id INT PRIMARY KEY);\n")];
+const FILES: [(&str, &str); 1] = [(
+    "1_first.up.sql",
+    "CREATE TABLE first (id INT PRIMARY KEY);\n",
+)];
 
 #[tokio::test]
 async fn a_mysql_database_name_with_backticks_stays_one_name() {

@@ -1,0 +1,99 @@
+//! Settings and inputs a hostile or careless user gives: each is refused before anything
+//! is touched, or handled so that nothing is lost.
+
+use crate::support::*;
+use skein_testkit::{MyTestDb, TestDb, postgres};
+
+/// Whether PostgreSQL has a database whose name starts with `prefix`.
+fn pg_databases_like(prefix: &str) -> Vec<String> {
+    let probe = TestDb::new("probe");
+    probe
+        .column(&format!(
+            "SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%' ORDER BY 1"
+        ))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn database_names_the_server_would_cut_short_are_refused_before_anything_runs() {
+    let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
+    let prefix = format!("skein_test_long_{}_", std::process::id());
+    // Two model names that differ only after the server's 63 bytes, once the URL's
+    // prefix is added.
+    let stem = "m".repeat(50);
+    let config = format!(
+        "[default.models]\ndir = \"models\"\ntemplate = \"template\"\nurl = \"{base}/{prefix}{{model}}\"\n"
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                &format!("models/{stem}_a/1_a.up.sql"),
+                "CREATE TABLE a (id INT);\n",
+            ),
+            (
+                &format!("models/{stem}_b/1_b.up.sql"),
+                "CREATE TABLE b (id INT);\n",
+            ),
+            ("template/1_t.up.sql", "CREATE TABLE t (id INT);\n"),
+        ],
+    );
+    for command in [&["db", "create"][..], &["up"], &["status"]] {
+        let run = workspace.run(command).expect(2);
+        let err = run.stderr();
+        assert!(
+            err.contains("the server keeps only the first 63"),
+            "{command:?}: {err}"
+        );
+        assert!(err.contains(&format!("{stem}_a")), "{err}");
+    }
+    assert!(pg_databases_like(&prefix).is_empty());
+
+    // `model new` refuses such a name too, and leaves no folder behind.
+    let name = format!("{stem}_c");
+    let run = workspace.run(&["model", "new", &name]).expect(2);
+    assert!(
+        run.stderr().contains("shorten the name"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!workspace.path().join("models").join(&name).exists());
+    assert!(pg_databases_like(&prefix).is_empty());
+}
+
+#[test]
+fn mysql_refuses_a_schema_qualified_history_table() {
+    let first = MyTestDb::new("qualified");
+    let second = MyTestDb::new("qualified");
+    let schema = format!("{}_ops", first.name);
+    let config = format!(
+        "[default]\nhistory_table = \"{schema}.history\"\n\n\
+         [default.databases.one]\nmigrations = \"m\"\nurl = \"{}\"\n\n\
+         [default.databases.two]\nmigrations = \"m\"\nurl = \"{}\"\n",
+        first.url, second.url
+    );
+    let workspace = Workspace::new(&config, &[("m/1_t.up.sql", "CREATE TABLE t (id INT);\n")]);
+    let run = workspace.run(&["up"]).expect(2);
+    assert!(
+        run.stderr().contains("schema-qualified"),
+        "{}",
+        run.stderr()
+    );
+    let created = first.value(&format!(
+        "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{schema}'"
+    ));
+    assert_eq!(
+        created.as_deref(),
+        Some("0"),
+        "no database is made for the schema"
+    );
+    for db in [&first, &second] {
+        let tables = db.value(&format!(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{}'",
+            db.name
+        ));
+        assert_eq!(tables.as_deref(), Some("0"), "nothing ran in {}", db.name);
+    }
+}

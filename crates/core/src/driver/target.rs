@@ -1,0 +1,91 @@
+//! Checks on where a database lives, made before anything connects: settings that the
+//! server would accept but quietly turn into something else.
+
+use super::{mysql, postgres, scheme};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::history::HistoryTable;
+
+/// The longest database name a backend keeps whole; longer names are cut short by the
+/// server (PostgreSQL: NAMEDATALEN - 1 bytes; MySQL: 64 characters).
+fn name_limit(dialect: Dialect, name: &str) -> Option<(usize, usize, &'static str)> {
+    match dialect {
+        Dialect::Postgres => Some((name.len(), 63, "bytes")),
+        Dialect::MySql => Some((name.chars().count(), 64, "characters")),
+        Dialect::Sqlite => None,
+    }
+}
+
+/// Refuses a target the server would take differently from what it says: a database
+/// name longer than the server keeps (two such names could be one database), or a
+/// schema-qualified history table on MySQL, where a schema is a database (every database
+/// would then share one history table).
+pub fn check_target(url: &str, history_table: &HistoryTable) -> Result<()> {
+    let (dialect, database) = match scheme(url) {
+        "postgres" | "postgresql" => (Dialect::Postgres, postgres::database_name(url)?),
+        "mysql" | "mariadb" => (Dialect::MySql, mysql::database_name(url)?),
+        _ => return Ok(()),
+    };
+    if dialect == Dialect::MySql && history_table.schema.is_some() {
+        return Err(Error::QualifiedHistoryTable {
+            table: history_table.to_string(),
+        });
+    }
+    if let Some(name) = database
+        && let Some((length, limit, unit)) = name_limit(dialect, &name)
+        && length > limit
+    {
+        return Err(Error::DatabaseNameTooLong {
+            name,
+            length,
+            limit,
+            unit,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: &str, table: &str) -> Result<()> {
+        check_target(url, &HistoryTable::parse(table).unwrap())
+    }
+
+    #[test]
+    fn long_database_names_are_refused_before_the_server_cuts_them() {
+        let name63 = "a".repeat(63);
+        let name64 = "a".repeat(64);
+        let pg = |name: &str| format!("postgres://u@h/{name}");
+        assert!(check(&pg(&name63), "skein_history").is_ok());
+        let err = check(&pg(&name64), "skein_history").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::DatabaseNameTooLong {
+                    length: 64,
+                    limit: 63,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Bytes on PostgreSQL: 32 two-byte characters are 64 bytes.
+        assert!(check(&pg(&"%C3%A9".repeat(32)), "skein_history").is_err());
+        let my = |name: &str| format!("mysql://u@h/{name}");
+        assert!(check(&my(&name64), "skein_history").is_ok());
+        assert!(check(&my(&"a".repeat(65)), "skein_history").is_err());
+        // Characters on MySQL.
+        assert!(check(&my(&"%C3%A9".repeat(64)), "skein_history").is_ok());
+        assert!(check(&format!("sqlite://{}.db", "a".repeat(300)), "skein_history").is_ok());
+    }
+
+    #[test]
+    fn mysql_refuses_a_schema_qualified_history_table() {
+        let err = check("mysql://u@h/db", "ops.history").unwrap_err();
+        assert!(matches!(err, Error::QualifiedHistoryTable { .. }), "{err}");
+        assert!(check("mariadb://u@h/db", "history").is_ok());
+        assert!(check("postgres://u@h/db", "ops.history").is_ok());
+    }
+}
