@@ -38,6 +38,8 @@ pub enum SourceError {
     DownForIrreversible { up: PathBuf, down: PathBuf },
     #[error("{} and {} share a version but not a description; give them the same name", up.display(), down.display())]
     MismatchedPair { up: PathBuf, down: PathBuf },
+    #[error("{} holds no SQL statement (only whitespace or comments); write the migration, or delete the file", path.display())]
+    Empty { path: PathBuf },
     #[error("{} is not valid UTF-8 (at byte {byte}); save it as UTF-8", path.display())]
     NotUtf8 { path: PathBuf, byte: usize },
     #[error("{}:{line}: unknown directive `-- {directive}` (known: `-- skein:no-transaction`)", path.display())]
@@ -59,6 +61,8 @@ pub enum PlanError {
     NotEnoughApplied { requested: u32, applied: usize },
     #[error("version {version} ({}) has no down file; it cannot be reverted (write {} or stamp past it)", path.display(), down_name(path))]
     Irreversible { version: Version, path: PathBuf },
+    #[error("{} holds no SQL statement, so reverting version {version} would change nothing; write what undoes the migration (or stamp past it)", path.display())]
+    EmptyDown { version: Version, path: PathBuf },
     #[error(
         "version {version} is applied but its file is missing, so it cannot be reverted; restore the file"
     )]

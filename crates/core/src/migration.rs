@@ -45,6 +45,12 @@ impl Script {
             no_transaction: directives.no_transaction,
         })
     }
+
+    /// Whether the script holds no statement at all: only whitespace and comments, by
+    /// either backend's rules (`#` comments are MySQL's).
+    pub fn is_empty(&self) -> bool {
+        crate::split::split(&self.sql).is_empty() || crate::split::split_mysql(&self.sql).is_empty()
+    }
 }
 
 /// The `-- skein:...` directives at the top of a script.

@@ -358,6 +358,12 @@ fn plan_down(
                     version: entry.version,
                     path: migration.up.path.clone(),
                 })?;
+            if down.is_empty() {
+                return Err(PlanError::EmptyDown {
+                    version: entry.version,
+                    path: down.path.clone(),
+                });
+            }
             Ok(Step {
                 version: entry.version,
                 description: migration.description.clone(),
@@ -588,6 +594,21 @@ mod tests {
         assert!(matches!(
             down(&[1, -2], DownTarget::Steps(1)),
             Err(PlanError::Blocked(_))
+        ));
+        let empty_down = MemorySource::new([
+            ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+            ("1_a.down.sql", "-- Add down migration script here\n"),
+        ])
+        .load()
+        .unwrap();
+        assert!(matches!(
+            plan(
+                &empty_down,
+                &rows(&[1]),
+                Target::Down(DownTarget::Steps(1)),
+                PlanOptions::default()
+            ),
+            Err(PlanError::EmptyDown { version: 1, .. })
         ));
     }
 

@@ -44,6 +44,10 @@ impl MigrationSource for FolderSource {
             if is_ignored(&name) {
                 continue;
             }
+            if is_other_file(&name) && !entry.path().is_dir() {
+                tracing::debug!("skipping {}: not a .sql file", entry.path().display());
+                continue;
+            }
             let path = entry.path();
             if path.is_dir() {
                 return Err(SourceError::UnexpectedFolder { path });
@@ -88,6 +92,12 @@ fn is_ignored(name: &str) -> bool {
     name.starts_with('.') || name.starts_with("README")
 }
 
+/// Files other than `.sql` (say `embed.go` in a golang-migrate folder) are skipped, as
+/// sqlx and golang-migrate do; a `.sql` file whose name does not parse is still an error.
+fn is_other_file(name: &str) -> bool {
+    !name.ends_with(".sql")
+}
+
 #[derive(Default)]
 struct Parts {
     up: Option<(PathBuf, FileName, Vec<u8>)>,
@@ -102,6 +112,9 @@ fn assemble(files: Vec<(PathBuf, Vec<u8>)>) -> Result<Vec<Migration>, SourceErro
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if is_other_file(&name) {
+            continue;
+        }
         let parsed = FileName::parse(&name).map_err(|reason| SourceError::BadName {
             path: path.clone(),
             reason,
@@ -146,6 +159,9 @@ fn build(version: Version, parts: Parts) -> Result<Migration, SourceError> {
     let up_sql = decode(&up_path, up_bytes)?;
     let checksum = Checksum::of_normalised(&up_sql);
     let up = Script::new(up_path.clone(), up_sql)?;
+    if up.is_empty() {
+        return Err(SourceError::Empty { path: up_path });
+    }
     let down = match parts.down {
         Some((down_path, down_name, down_bytes)) => {
             if down_name.description != up_name.description {
@@ -201,7 +217,7 @@ mod tests {
 
     #[test]
     fn a_duplicate_version_names_both_files() {
-        let err = load(&[("1_a.up.sql", ""), ("1_b.sql", "")]).unwrap_err();
+        let err = load(&[("1_a.up.sql", "SELECT 1;"), ("1_b.sql", "SELECT 1;")]).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("1_a.up.sql") && text.contains("1_b.sql"),
@@ -216,17 +232,39 @@ mod tests {
             Err(SourceError::DownWithoutUp { .. })
         ));
         assert!(matches!(
-            load(&[("1_a.up.sql", ""), ("1_b.down.sql", "")]),
+            load(&[("1_a.up.sql", "SELECT 1;"), ("1_b.down.sql", "")]),
             Err(SourceError::MismatchedPair { .. })
         ));
         assert!(matches!(
-            load(&[("1_a.sql", ""), ("1_a.down.sql", "")]),
+            load(&[("1_a.sql", "SELECT 1;"), ("1_a.down.sql", "")]),
             Err(SourceError::DownForIrreversible { .. })
         ));
         assert!(matches!(
-            load(&[("notes.txt", "")]),
+            load(&[("notes.sql", "SELECT 1;")]),
             Err(SourceError::BadName { .. })
         ));
+        assert!(
+            load(&[("embed.go", "package migrations"), ("notes.txt", "")])
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_up_file_without_statements_is_refused_and_named() {
+        for empty in [
+            "",
+            "  \n\n",
+            "-- Add migration script here\n",
+            "/* nothing */\n# nor here\n",
+        ] {
+            match load(&[("1_a.up.sql", empty)]) {
+                Err(SourceError::Empty { path }) => assert_eq!(path, Path::new("1_a.up.sql")),
+                other => panic!("{empty:?}: {other:?}"),
+            }
+        }
+        // A down file may be empty until it is used: `down` refuses it then.
+        assert!(load(&[("1_a.up.sql", "SELECT 1;"), ("1_a.down.sql", "")]).is_ok());
     }
 
     #[test]

@@ -97,3 +97,48 @@ fn mysql_refuses_a_schema_qualified_history_table() {
         assert_eq!(tables.as_deref(), Some("0"), "nothing ran in {}", db.name);
     }
 }
+
+#[test]
+fn other_files_are_skipped_and_empty_migrations_are_refused_by_name() {
+    let db = TestDb::new("empty_files");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            ("embed.go", "package migrations\n\nimport \"embed\"\n"),
+            ("1_a.up.sql", "CREATE TABLE a (id INT);\n"),
+            ("1_a.down.sql", "-- Add down migration script here\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    assert_eq!(
+        db.value("SELECT count(*)::text FROM a").as_deref(),
+        Some("0")
+    );
+
+    // A down file without statements would revert nothing: refused, naming it.
+    let run = workspace
+        .run(&["down", "--db", "app", "--steps", "1"])
+        .expect(1);
+    assert!(
+        run.stderr()
+            .contains("migrations/1_a.down.sql holds no SQL statement"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        db.value("SELECT to_regclass('a')::text").as_deref(),
+        Some("a")
+    );
+
+    // An empty up file stops the database before anything of it runs.
+    workspace.write("migrations/2_b.up.sql", "CREATE TABLE b (id INT);\n");
+    workspace.write("migrations/3_c.up.sql", "\n-- TODO\n");
+    let run = workspace.run(&["up"]).expect(1);
+    assert!(
+        run.stderr()
+            .contains("migrations/3_c.up.sql holds no SQL statement"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(db.value("SELECT to_regclass('b')::text"), None);
+}
