@@ -147,8 +147,21 @@ async fn migrate_locked<D: Driver>(
 ) -> Result<RunReport, RunFailure> {
     driver.ensure_history().await?;
     let applied = driver.read_history().await?;
-    let plan = plan(migrations, &applied, target, options.plan).map_err(Error::from)?;
-    let plan = with_transactions(plan, migrations, driver);
+    let plan = match plan(migrations, &applied, target, options.plan) {
+        Ok(plan) => with_transactions(plan, migrations, driver),
+        // Refused: the database stays where it is, and the report says where that is.
+        Err(error) => {
+            let current = Inventory::new(migrations, &applied).current_version();
+            return Err(RunFailure {
+                report: RunReport {
+                    version_before: current,
+                    version_after: current,
+                    steps: Vec::new(),
+                },
+                error: error.into(),
+            });
+        }
+    };
     events.event(Event::Planned { plan: &plan });
     let by_version: BTreeMap<Version, &Migration> =
         migrations.iter().map(|m| (m.version, m)).collect();

@@ -129,6 +129,13 @@ fn other_files_are_skipped_and_empty_migrations_are_refused_by_name() {
         db.value("SELECT to_regclass('a')::text").as_deref(),
         Some("a")
     );
+    // The refused database is reported at the version it is at.
+    let run = workspace
+        .run(&["--format", "json", "down", "--db", "app", "--steps", "1"])
+        .expect(1);
+    let report = run.json();
+    assert_eq!(report["databases"][0]["version_before"], 1, "{report}");
+    assert_eq!(report["databases"][0]["version_after"], 1, "{report}");
 
     // An empty up file stops the database before anything of it runs.
     workspace.write("migrations/2_b.up.sql", "CREATE TABLE b (id INT);\n");
