@@ -162,6 +162,8 @@ pub struct DbCreateArgs {
     pub selection: Selection,
     #[command(flatten)]
     pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args, Clone, Default)]

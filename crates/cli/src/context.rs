@@ -8,17 +8,16 @@ use skein_config::{DatabaseUrls, LoadOptions, ResolvedDatabase, Workspace};
 use skein_core::driver::ConnectOptions;
 use skein_core::history::HistoryTable;
 use skein_core::source::{FolderSource, MigrationSource};
+use skein_core::stop::Stop;
 use skein_core::{Connection, Migration};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 pub struct Context {
     pub workspace: Workspace,
     pub format: Format,
     /// `user@host skein/<version>`, recorded in the history.
     pub applied_by: String,
-    /// Set when a signal asks the run to stop.
-    pub stop: Arc<AtomicBool>,
+    /// Requested when a signal asks the run to stop.
+    pub stop: Stop,
     /// How progress is shown on stderr.
     pub progress: crate::progress::Progress,
 }
@@ -98,11 +97,16 @@ impl Context {
         Ok(ConnectOptions {
             history_table,
             lock_timeout: lock.lock_timeout.unwrap_or(self.workspace.lock_timeout),
-            connect_timeout: lock
-                .connect_timeout
-                .unwrap_or(std::time::Duration::from_secs(30)),
+            connect_timeout: self.connect_timeout(lock),
             read_only: false,
+            stop: self.stop.clone(),
         })
+    }
+
+    /// `--connect-timeout`, or 30 s.
+    pub fn connect_timeout(&self, lock: &LockArgs) -> std::time::Duration {
+        lock.connect_timeout
+            .unwrap_or(std::time::Duration::from_secs(30))
     }
 
     /// Resolves the URLs of `databases`, fetching each secret once; the secret values and

@@ -12,8 +12,6 @@ use sha2::{Digest, Sha256};
 use skein_config::ResolvedDatabase;
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How the fleet runs.
 #[derive(Debug, Clone)]
@@ -24,7 +22,7 @@ pub struct Fleet {
     /// commands where order does not matter (`down`, `stamp`, `repair`).
     pub follow_dependencies: bool,
     /// Set by the signal handler.
-    pub stop: Arc<AtomicBool>,
+    pub stop: skein_core::stop::Stop,
 }
 
 /// Runs `work` for every database and returns the reports in the databases' order.
@@ -43,7 +41,7 @@ where
     let mut running = FuturesUnordered::new();
     let mut halted: Option<String> = None;
     loop {
-        if halted.is_none() && fleet.stop.load(Ordering::SeqCst) {
+        if halted.is_none() && fleet.stop.is_requested() {
             halted = Some("not started: interrupted".to_owned());
         }
         if halted.is_none() {

@@ -4,15 +4,15 @@
 //! what was in flight and frees the locks of the closed sessions), after dropping any
 //! scratch database in use.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use skein_core::stop::Stop;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The signal received, as the exit code it asks for (130 SIGINT, 143 SIGTERM), or 0.
 static RECEIVED: AtomicU8 = AtomicU8::new(0);
 
-/// Installs the handlers; returns the flag they set.
-pub fn install() -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
+/// Installs the handlers; returns the stop request they make.
+pub fn install() -> Stop {
+    let stop = Stop::default();
     let flag = stop.clone();
     tokio::spawn(async move {
         let Ok(mut terminate) =
@@ -33,7 +33,7 @@ pub fn install() -> Arc<AtomicBool> {
             crate::redact::err(
                 "skein: stopping after the migrations in flight (signal again to stop at once)",
             );
-            flag.store(true, Ordering::SeqCst);
+            flag.request();
         }
     });
     stop

@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-/// Parses `500ms`, `30s`, `2m`, `1h` or a bare number of seconds.
+/// The longest duration skein takes: a day is longer than any wait or step a deploy job
+/// should sit through, and keeps every server's and library's timer in range.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses `500ms`, `30s`, `2m`, `1h` or a bare number of seconds, up to [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -26,7 +30,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !seconds.is_finite() || seconds < 0.0 {
         return Err(format!("`{text}` is not a duration"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if duration <= MAX_DURATION => Ok(duration),
+        _ => Err(format!("`{text}` is too long: at most 24h")),
+    }
 }
 
 #[cfg(test)]
@@ -41,5 +48,14 @@ mod tests {
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
+        for huge in [
+            "24.01h",
+            "99999999999999999s",
+            "18446744073709551615s",
+            "1e400s",
+        ] {
+            assert!(parse_duration(huge).is_err(), "{huge}");
+        }
     }
 }

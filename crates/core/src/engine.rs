@@ -6,10 +6,9 @@ use crate::error::{Error, Result};
 use crate::history::{AppliedMigration, MigrationKind};
 use crate::migration::{Migration, Version};
 use crate::plan::{Direction, Inventory, Plan, PlanOptions, State, Step, Target, plan};
+use crate::stop::Stop;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Progress events, for printers.
 #[derive(Debug, Clone, Copy)]
@@ -49,9 +48,9 @@ pub struct RunOptions {
     pub plan: PlanOptions,
     /// Recorded in `applied_by`: `user@host skein/<version>`.
     pub applied_by: String,
-    /// Set (by a signal handler) to stop before the next step; the step in flight
+    /// Requested (by a signal handler) to stop before the next step; the step in flight
     /// finishes or rolls back first.
-    pub stop: Arc<AtomicBool>,
+    pub stop: Stop,
 }
 
 /// One step that ran.
@@ -179,7 +178,7 @@ async fn migrate_locked<D: Driver>(
                 .as_ref()
                 .expect("the planner checked the down file"),
         };
-        if options.stop.load(Ordering::SeqCst) {
+        if options.stop.is_requested() {
             return Err(RunFailure {
                 report,
                 error: Error::Interrupted { next: step.version },

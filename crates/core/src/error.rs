@@ -38,8 +38,6 @@ pub enum SourceError {
     DownForIrreversible { up: PathBuf, down: PathBuf },
     #[error("{} and {} share a version but not a description; give them the same name", up.display(), down.display())]
     MismatchedPair { up: PathBuf, down: PathBuf },
-    #[error("{} holds no SQL statement (only whitespace or comments); write the migration, or delete the file", path.display())]
-    Empty { path: PathBuf },
     #[error("{} is not valid UTF-8 (at byte {byte}); save it as UTF-8", path.display())]
     NotUtf8 { path: PathBuf, byte: usize },
     #[error("{}:{line}: unknown directive `-- {directive}` (known: `-- skein:no-transaction`)", path.display())]
@@ -61,6 +59,8 @@ pub enum PlanError {
     NotEnoughApplied { requested: u32, applied: usize },
     #[error("version {version} ({}) has no down file; it cannot be reverted (write {} or stamp past it)", path.display(), down_name(path))]
     Irreversible { version: Version, path: PathBuf },
+    #[error("{} holds no SQL statement (only whitespace or comments); write the migration, or delete the file", path.display())]
+    EmptyUp { path: PathBuf },
     #[error("{} holds no SQL statement, so reverting version {version} would change nothing; write what undoes the migration (or stamp past it)", path.display())]
     EmptyDown { version: Version, path: PathBuf },
     #[error(
@@ -170,6 +170,19 @@ pub enum Error {
         path: PathBuf,
         #[source]
         cause: Box<StatementError>,
+    },
+    #[error("stopped while {during}; nothing was changed by this step")]
+    Stopped { during: &'static str },
+    #[error(
+        "cannot connect to {target}: tried {attempts} time(s) over {:.1}s{}; check that the server is up and reachable from here (host, port, firewall), or raise --connect-timeout",
+        waited.as_secs_f64(),
+        last.as_ref().map(|e| format!(", the last attempt failed with: {e}")).unwrap_or_else(|| ", the last attempt had no answer".to_owned())
+    )]
+    ConnectTimedOut {
+        target: String,
+        waited: Duration,
+        attempts: u32,
+        last: Option<sqlx::Error>,
     },
     #[error("interrupted before version {next}; run the command again to go on")]
     Interrupted { next: Version },

@@ -18,6 +18,7 @@ pub mod schema;
 pub mod script;
 pub mod source;
 pub mod split;
+pub mod stop;
 
 pub use driver::{ConnectOptions, Connection, Driver};
 pub use error::{Error, Result};

@@ -286,15 +286,20 @@ fn plan_up(
         .filter(|e| to.is_none_or(|to| e.version <= to))
         .map(|e| {
             let migration = by_version[&e.version];
-            Step {
+            if migration.up.is_empty() {
+                return Err(PlanError::EmptyUp {
+                    path: migration.up.path.clone(),
+                });
+            }
+            Ok(Step {
                 version: e.version,
                 description: migration.description.clone(),
                 direction: Direction::Up,
                 file: migration.up.path.clone(),
                 transactional: !migration.up.no_transaction,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let version_before = inventory.current_version();
     let version_after = steps.iter().map(|s| s.version).chain(version_before).max();
     Ok(Plan {
@@ -594,6 +599,31 @@ mod tests {
         assert!(matches!(
             down(&[1, -2], DownTarget::Steps(1)),
             Err(PlanError::Blocked(_))
+        ));
+        let empty_up = MemorySource::new([
+            ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+            ("2_b.up.sql", "-- Add migration script here\n"),
+        ])
+        .load()
+        .unwrap();
+        // Applied already, it stays; pending, it is refused.
+        assert!(
+            plan(
+                &empty_up[..1],
+                &rows(&[]),
+                Target::Up { to: None },
+                PlanOptions::default()
+            )
+            .is_ok()
+        );
+        assert!(matches!(
+            plan(
+                &empty_up,
+                &rows(&[1]),
+                Target::Up { to: None },
+                PlanOptions::default()
+            ),
+            Err(PlanError::EmptyUp { .. })
         ));
         let empty_down = MemorySource::new([
             ("1_a.up.sql", "CREATE TABLE a (id INT);"),

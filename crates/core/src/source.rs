@@ -159,9 +159,6 @@ fn build(version: Version, parts: Parts) -> Result<Migration, SourceError> {
     let up_sql = decode(&up_path, up_bytes)?;
     let checksum = Checksum::of_normalised(&up_sql);
     let up = Script::new(up_path.clone(), up_sql)?;
-    if up.is_empty() {
-        return Err(SourceError::Empty { path: up_path });
-    }
     let down = match parts.down {
         Some((down_path, down_name, down_bytes)) => {
             if down_name.description != up_name.description {
@@ -248,23 +245,6 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-    }
-
-    #[test]
-    fn an_up_file_without_statements_is_refused_and_named() {
-        for empty in [
-            "",
-            "  \n\n",
-            "-- Add migration script here\n",
-            "/* nothing */\n# nor here\n",
-        ] {
-            match load(&[("1_a.up.sql", empty)]) {
-                Err(SourceError::Empty { path }) => assert_eq!(path, Path::new("1_a.up.sql")),
-                other => panic!("{empty:?}: {other:?}"),
-            }
-        }
-        // A down file may be empty until it is used: `down` refuses it then.
-        assert!(load(&[("1_a.up.sql", "SELECT 1;"), ("1_a.down.sql", "")]).is_ok());
     }
 
     #[test]

@@ -139,7 +139,10 @@ async fn create_and_migrate(
         .context("no URL")?
         .expose()
         .to_owned();
-    if !args.no_create && skein_core::driver::create_database(&url).await? {
+    if !args.no_create
+        && skein_core::driver::create_database(&url, ctx.connect_timeout(&args.lock), &ctx.stop)
+            .await?
+    {
         made.database_url = Some(url);
     }
     if args.no_migrate {

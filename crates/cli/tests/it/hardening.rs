@@ -149,3 +149,86 @@ fn other_files_are_skipped_and_empty_migrations_are_refused_by_name() {
     );
     assert_eq!(db.value("SELECT to_regclass('b')::text"), None);
 }
+
+#[test]
+fn extreme_durations_and_numbers_are_refused_or_taken_without_a_panic() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\n",
+        &[("m/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    let huge = [
+        "99999999999999999s",
+        "18446744073709551615s",
+        "99999999999999999999999999h",
+        "24.5h",
+    ];
+    for value in huge {
+        for flag in ["--lock-timeout", "--connect-timeout"] {
+            for command in [
+                &["up"][..],
+                &["status"],
+                &["db", "create"],
+                &["down", "--db", "app", "--steps", "1"],
+            ] {
+                let mut args = command.to_vec();
+                args.extend([flag, value]);
+                let run = workspace.run(&args).expect(2);
+                assert!(
+                    run.stderr().contains("too long: at most 24h"),
+                    "{args:?}: {}",
+                    run.stderr()
+                );
+            }
+        }
+    }
+    let edges: [&[&str]; 7] = [
+        &["up", "--lock-timeout", "24h", "--connect-timeout", "0s"],
+        &["up", "--concurrency", "65535"],
+        &["up", "--to", "9223372036854775807"],
+        &["up", "--shard", "4294967294/4294967295"],
+        &["down", "--db", "app", "--steps", "4294967295"],
+        &["down", "--db", "app", "--to", "-9223372036854775808"],
+        &["stamp", "--db", "app", "9223372036854775807"],
+    ];
+    for args in edges {
+        let run = workspace.run(args);
+        assert!(
+            !run.stderr().contains("panicked") && run.code() != 101,
+            "{args:?}: {}",
+            run.stderr()
+        );
+    }
+    // The same limit holds in the configuration.
+    workspace.write(
+        "skein.toml",
+        "[default]\nlock_timeout = \"99999999999999999s\"\n\n[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\n",
+    );
+    let run = workspace.run(&["up"]).expect(2);
+    assert!(run.stderr().contains("lock_timeout"), "{}", run.stderr());
+}
+
+#[test]
+fn connection_retries_use_the_whole_timeout_in_every_command_and_say_so() {
+    let port = skein_testkit::free_port();
+    let workspace = Workspace::postgres(
+        &format!("postgres://postgres@127.0.0.1:{port}/nothing_here"),
+        &[("1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    for command in [&["up"][..], &["status"], &["db", "create"]] {
+        let mut args = command.to_vec();
+        args.extend(["--connect-timeout", "3s"]);
+        let started = std::time::Instant::now();
+        let run = workspace.run(&args).expect(1);
+        let took = started.elapsed();
+        assert!(
+            took >= std::time::Duration::from_millis(2900),
+            "{args:?} gave up after {took:?}"
+        );
+        let err = run.stderr();
+        assert!(
+            err.contains("tried ") && err.contains(" over 3.0s"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("check that the server is up"), "{err}");
+    }
+}

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::history::{AppliedMigration, HistoryTable, MigrationKind};
 use crate::migration::{Script, Version};
 use crate::plan::Direction;
+use crate::stop::Stop;
 use std::future::Future;
 use std::time::Duration;
 
@@ -31,6 +32,8 @@ pub struct ConnectOptions {
     pub connect_timeout: Duration,
     /// Only reading: a SQLite file that does not exist is read as empty, not created.
     pub read_only: bool,
+    /// Ends every wait (connection retries, the lock wait) as soon as it is requested.
+    pub stop: Stop,
 }
 
 impl Default for ConnectOptions {
@@ -40,7 +43,20 @@ impl Default for ConnectOptions {
             lock_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(30),
             read_only: false,
+            stop: Stop::default(),
         }
+    }
+}
+
+/// The longest wait skein starts: timers and servers take nothing longer.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+impl ConnectOptions {
+    /// The options with every wait kept within [`MAX_WAIT`].
+    fn bounded(mut self) -> Self {
+        self.lock_timeout = self.lock_timeout.min(MAX_WAIT);
+        self.connect_timeout = self.connect_timeout.min(MAX_WAIT);
+        self
     }
 }
 
@@ -223,29 +239,94 @@ where
     }
 }
 
-/// Waiting for another session's lock: polls with a growing pause, up to a deadline.
+/// Waiting for another session's lock: polls with a growing pause, up to a deadline,
+/// and no longer than a stop request.
 struct LockWait {
-    deadline: std::time::Instant,
+    deadline: tokio::time::Instant,
     pause: Duration,
+    stop: Stop,
 }
 
 impl LockWait {
-    fn new(timeout: Duration) -> Self {
+    fn new(options: &ConnectOptions) -> Self {
         LockWait {
-            deadline: std::time::Instant::now() + timeout,
+            deadline: tokio::time::Instant::now() + options.lock_timeout.min(MAX_WAIT),
             pause: Duration::from_millis(20),
+            stop: options.stop.clone(),
         }
     }
 
-    /// Sleeps before the next try; `false` once the deadline has passed.
-    async fn pause(&mut self) -> bool {
-        let now = std::time::Instant::now();
+    /// Sleeps before the next try; `Ok(false)` once the deadline has passed, an error
+    /// when a stop is requested.
+    async fn pause(&mut self) -> Result<bool> {
+        let now = tokio::time::Instant::now();
         if now >= self.deadline {
-            return false;
+            return Ok(false);
         }
-        tokio::time::sleep(self.pause.min(self.deadline - now)).await;
+        tokio::select! {
+            () = tokio::time::sleep(self.pause.min(self.deadline - now)) => {}
+            () = self.stop.requested() => return Err(Error::Stopped { during: "waiting for the migration lock" }),
+        }
         self.pause = (self.pause * 2).min(Duration::from_millis(500));
-        true
+        Ok(true)
+    }
+}
+
+/// Runs `attempt` (a connection, or a step that starts with one) until it succeeds, fails
+/// for a reason that will not pass, `timeout` runs out or a stop is requested. Passing
+/// failures (server starting, too many connections, refused, reset) are retried with
+/// backoff for the whole of `timeout`; the final error says so.
+pub(crate) async fn with_connect_retries<T, F, Fut>(
+    url: &str,
+    timeout: Duration,
+    stop: &Stop,
+    mut attempt: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let timeout = timeout.min(MAX_WAIT);
+    let started = tokio::time::Instant::now();
+    let deadline = started + timeout;
+    let mut backoff = Duration::from_millis(100);
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout_at(deadline, attempt()) => outcome,
+            () = stop.requested() => return Err(Error::Stopped { during: "connecting" }),
+        };
+        let source = match outcome {
+            Ok(Err(Error::Connect { source, .. })) if is_transient(&source) => source,
+            Ok(result) => return result,
+            Err(_) => {
+                return Err(Error::ConnectTimedOut {
+                    target: redact_url(url),
+                    waited: started.elapsed(),
+                    attempts,
+                    last: None,
+                });
+            }
+        };
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Err(Error::ConnectTimedOut {
+                target: redact_url(url),
+                waited: started.elapsed(),
+                attempts,
+                last: Some(source),
+            });
+        }
+        tracing::info!(
+            "connecting to {} failed ({source}); retrying",
+            redact_url(url)
+        );
+        tokio::select! {
+            () = tokio::time::sleep(backoff.min(deadline - now)) => {}
+            () = stop.requested() => return Err(Error::Stopped { during: "connecting" }),
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(2));
     }
 }
 
@@ -305,34 +386,12 @@ impl Connection {
     /// backoff until `connect_timeout`; other failures are returned at once.
     pub async fn open(url: &str, options: ConnectOptions) -> Result<Self> {
         check_target(url, &options.history_table)?;
-        let deadline = tokio::time::Instant::now() + options.connect_timeout;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let attempt =
-                tokio::time::timeout(remaining, Self::open_once(url, options.clone())).await;
-            match attempt {
-                Ok(Err(Error::Connect { source, .. }))
-                    if is_transient(&source)
-                        && tokio::time::Instant::now() + backoff < deadline =>
-                {
-                    tracing::info!(
-                        "connecting to {} failed ({source}); retrying",
-                        redact_url(url)
-                    );
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-                Ok(result) => return result,
-                Err(_) => {
-                    return Err(Error::Unsupported(format!(
-                        "cannot connect to {} within {}s; check that the server is up and reachable, or raise --connect-timeout",
-                        redact_url(url),
-                        options.connect_timeout.as_secs()
-                    )));
-                }
-            }
-        }
+        let options = options.bounded();
+        let stop = options.stop.clone();
+        with_connect_retries(url, options.connect_timeout, &stop, || {
+            Self::open_once(url, options.clone())
+        })
+        .await
     }
 
     async fn open_once(url: &str, options: ConnectOptions) -> Result<Self> {
@@ -362,7 +421,12 @@ pub fn mysql_ddl_unsupported(what: &str) -> Error {
 }
 
 /// Creates the database `url` names if it does not exist; returns whether it was created.
-pub async fn create_database(url: &str) -> Result<bool> {
+/// A connection failure that may pass is retried for up to `connect_timeout`.
+pub async fn create_database(url: &str, connect_timeout: Duration, stop: &Stop) -> Result<bool> {
+    with_connect_retries(url, connect_timeout, stop, || create_database_once(url)).await
+}
+
+async fn create_database_once(url: &str) -> Result<bool> {
     match scheme(url) {
         "postgres" | "postgresql" => postgres::create_database(url).await,
         "sqlite" => sqlite::create_database(url).await,

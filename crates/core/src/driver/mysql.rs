@@ -354,7 +354,7 @@ impl Driver for MySqlDriver {
     async fn lock(&mut self) -> Result<()> {
         let name = self.lock_name();
         let timeout = self.options.lock_timeout;
-        let mut wait = LockWait::new(timeout);
+        let mut wait = LockWait::new(&self.options);
         loop {
             // GET_LOCK with a zero timeout, polled: the wait stays interruptible.
             let taken: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
@@ -366,7 +366,7 @@ impl Driver for MySqlDriver {
                 self.lock_name = Some(name);
                 return Ok(());
             }
-            if !wait.pause().await {
+            if !wait.pause().await? {
                 let holder = lock_holder(&mut self.conn, &name).await;
                 return Err(Error::LockTimeout { timeout, holder });
             }

@@ -373,7 +373,7 @@ impl Driver for PostgresDriver {
     async fn lock(&mut self) -> Result<()> {
         let key = self.lock_key().await?;
         let timeout = self.options.lock_timeout;
-        let mut wait = LockWait::new(timeout);
+        let mut wait = LockWait::new(&self.options);
         loop {
             let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                 .bind(key)
@@ -384,7 +384,7 @@ impl Driver for PostgresDriver {
                 self.lock_key = Some(key);
                 return Ok(());
             }
-            if !wait.pause().await {
+            if !wait.pause().await? {
                 let holder = lock_holder(&mut self.conn, key).await;
                 return Err(Error::LockTimeout { timeout, holder });
             }

@@ -71,7 +71,7 @@ pub async fn replay(
     let scratch_url = scratch.as_deref().unwrap_or("sqlite::memory:");
     if let Some(scratch) = &scratch {
         track(scratch, true);
-        if let Err(e) = create_database(scratch).await {
+        if let Err(e) = create_database(scratch, options.connect_timeout, &options.stop).await {
             track(scratch, false);
             return Err(e);
         }

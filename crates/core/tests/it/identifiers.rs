@@ -3,7 +3,9 @@
 
 use crate::support::*;
 use skein_core::driver::{create_database, drop_database};
+use skein_core::stop::Stop;
 use skein_testkit::{MyTestDb, TestDb, mysql, postgres, with_database};
+use std::time::Duration;
 
 /// Every byte that is not a letter or digit, percent-encoded for a URL's path.
 fn encode(name: &str) -> String {
@@ -29,7 +31,12 @@ async fn a_mysql_database_name_with_backticks_stays_one_name() {
     // Within MySQL's 64 characters, so that only the quoting is tested here.
     let hostile = format!("x`.t(i int);DROP DATABASE `{}`;#", victim.name);
     let url = with_database(mysql(), &encode(&hostile));
-    assert!(create_database(&url).await.unwrap(), "created");
+    assert!(
+        create_database(&url, Duration::from_secs(5), &Stop::default())
+            .await
+            .unwrap(),
+        "created"
+    );
     let dir = folder(&FILES);
     let result = up(&url, dir.path()).await;
     let victim_left = victim.value(&format!(
@@ -53,7 +60,12 @@ async fn a_postgres_database_name_with_double_quotes_stays_one_name() {
     // Within PostgreSQL's 63 bytes, so that only the quoting is tested here.
     let hostile = format!("x\"; DROP DATABASE \"{}\"; --", victim.name);
     let url = with_database(&postgres().admin_url, &encode(&hostile));
-    assert!(create_database(&url).await.unwrap(), "created");
+    assert!(
+        create_database(&url, Duration::from_secs(5), &Stop::default())
+            .await
+            .unwrap(),
+        "created"
+    );
     let dir = folder(&FILES);
     let result = up(&url, dir.path()).await;
     let victim_left = victim.value(&format!(
