@@ -1,11 +1,14 @@
 //! Runs plans against one database: reads its history, takes the lock, plans, applies step
 //! by step and reports events. `up --dry-run`, `up --sql` and `up` share the same plan.
 
+use crate::dialect::Dialect;
 use crate::driver::{Driver, HistoryChange, StepOutcome, StepRun};
+use crate::error::PlanError;
 use crate::error::{Error, Result};
 use crate::history::{AppliedMigration, MigrationKind};
 use crate::migration::{Migration, Version};
 use crate::plan::{Direction, Inventory, Plan, PlanOptions, State, Step, Target, plan};
+use crate::position::line_column;
 use crate::stop::Stop;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -102,25 +105,40 @@ pub async fn dry_run<D: Driver>(
 ) -> Result<Plan> {
     let applied = driver.read_history().await?;
     let plan = plan(migrations, &applied, target, options.plan)?;
-    Ok(with_transactions(plan, migrations, driver))
+    Ok(with_transactions(plan, migrations, driver)?)
 }
 
 /// The plan with each step's `transactional` as the backend will run it (MySQL commits
-/// DDL implicitly, so there only a file of data statements is one transaction).
-fn with_transactions<D: Driver>(mut plan: Plan, migrations: &[Migration], driver: &D) -> Plan {
+/// DDL implicitly, so there only a file of data statements is one transaction). A file
+/// that runs in a transaction must not start or end one itself: that is refused here,
+/// before anything runs.
+fn with_transactions<D: Driver>(
+    mut plan: Plan,
+    migrations: &[Migration],
+    driver: &D,
+) -> Result<Plan, PlanError> {
     let by_version: BTreeMap<Version, &Migration> =
         migrations.iter().map(|m| (m.version, m)).collect();
+    let mysql = driver.dialect() == Dialect::MySql;
     for step in &mut plan.steps {
         let migration = by_version.get(&step.version);
         let script = migration.and_then(|m| match step.direction {
             Direction::Up => Some(&m.up),
             Direction::Down => m.down.as_ref(),
         });
-        if let Some(script) = script {
-            step.transactional = driver.runs_in_transaction(script);
+        let Some(script) = script else { continue };
+        step.transactional = driver.runs_in_transaction(script);
+        if step.transactional
+            && let Some(control) = script.transaction_control(mysql)
+        {
+            return Err(PlanError::TransactionControl {
+                path: script.path.clone(),
+                position: line_column(&script.sql, control.offset),
+                statement: control.statement,
+            });
         }
     }
-    plan
+    Ok(plan)
 }
 
 /// Takes the lock, plans `target` and runs it.
@@ -146,8 +164,10 @@ async fn migrate_locked<D: Driver>(
 ) -> Result<RunReport, RunFailure> {
     driver.ensure_history().await?;
     let applied = driver.read_history().await?;
-    let plan = match plan(migrations, &applied, target, options.plan) {
-        Ok(plan) => with_transactions(plan, migrations, driver),
+    let plan = match plan(migrations, &applied, target, options.plan)
+        .and_then(|plan| with_transactions(plan, migrations, driver))
+    {
+        Ok(plan) => plan,
         // Refused: the database stays where it is, and the report says where that is.
         Err(error) => {
             let current = Inventory::new(migrations, &applied).current_version();

@@ -59,6 +59,15 @@ pub enum PlanError {
     NotEnoughApplied { requested: u32, applied: usize },
     #[error("version {version} ({}) has no down file; it cannot be reverted (write {} or stamp past it)", path.display(), down_name(path))]
     Irreversible { version: Version, path: PathBuf },
+    #[error(
+        "{}:{}:{}: `{statement}` controls the transaction, but skein runs this file in a transaction of its own (a failure after it would leave the file half-applied with no history row); remove the BEGIN/COMMIT lines and let skein wrap the file, or put `-- skein:no-transaction` at the top to run it as written",
+        path.display(), position.line, position.column
+    )]
+    TransactionControl {
+        path: PathBuf,
+        position: LineColumn,
+        statement: String,
+    },
     #[error("{} holds no SQL statement (only whitespace or comments); write the migration, or delete the file", path.display())]
     EmptyUp { path: PathBuf },
     #[error("{} holds no SQL statement, so reverting version {version} would change nothing; write what undoes the migration (or stamp past it)", path.display())]

@@ -53,6 +53,57 @@ impl Script {
     }
 }
 
+/// A statement that starts, ends or rolls back a transaction, in a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionControl {
+    /// Its first words, as written (`COMMIT`, `START TRANSACTION`).
+    pub statement: String,
+    /// Its byte offset in the script.
+    pub offset: usize,
+}
+
+impl Script {
+    /// The first statement (outside function bodies and blocks) that controls the
+    /// transaction: BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK (but not ROLLBACK TO a
+    /// savepoint), ABORT, PREPARE TRANSACTION. Such a statement breaks the transaction skein
+    /// runs the file in. `mysql`: the script follows MySQL's rules, where `BEGIN NOT ATOMIC`
+    /// opens a block.
+    pub fn transaction_control(&self, mysql: bool) -> Option<TransactionControl> {
+        let statements = if mysql {
+            crate::split::split_mysql(&self.sql)
+        } else {
+            crate::split::split(&self.sql)
+        };
+        statements.into_iter().find_map(|statement| {
+            let words: Vec<String> = statement
+                .sql
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .filter(|w| !w.is_empty())
+                .take(3)
+                .map(str::to_ascii_uppercase)
+                .collect();
+            let word = |i: usize| words.get(i).map_or("", String::as_str);
+            let controls = match word(0) {
+                "BEGIN" => !(mysql && word(1) == "NOT"),
+                "START" => word(1) == "TRANSACTION",
+                "COMMIT" | "END" | "ABORT" => true,
+                "ROLLBACK" => !(word(1) == "TO" || word(2) == "TO"),
+                "PREPARE" => word(1) == "TRANSACTION",
+                _ => false,
+            };
+            controls.then(|| TransactionControl {
+                statement: statement
+                    .sql
+                    .split_whitespace()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                offset: statement.offset,
+            })
+        })
+    }
+}
+
 /// The `-- skein:...` directives at the top of a script.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Directives {
@@ -142,6 +193,49 @@ impl FileName {
 #[allow(clippy::type_complexity)] // test tables read best inline
 mod tests {
     use super::*;
+
+    fn control(sql: &str, mysql: bool) -> Option<String> {
+        Script::new("t.sql".into(), sql.to_owned())
+            .unwrap()
+            .transaction_control(mysql)
+            .map(|c| format!("{}@{}", c.statement, c.offset))
+    }
+
+    #[test]
+    fn transaction_control_outside_bodies_is_found() {
+        assert_eq!(
+            control("BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;", false).as_deref(),
+            Some("BEGIN@0")
+        );
+        assert_eq!(
+            control("CREATE TABLE a (id int);\ncommit;", false).as_deref(),
+            Some("commit@25")
+        );
+        assert_eq!(
+            control("SELECT 1;\nSTART TRANSACTION;", false).as_deref(),
+            Some("START TRANSACTION@10")
+        );
+        assert!(control("SELECT 1;\nEND;", false).is_some());
+        assert!(control("SELECT 1;\nABORT;", false).is_some());
+        assert!(control("SELECT 1;\nROLLBACK;", false).is_some());
+        assert!(
+            control(
+                "SAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\nROLLBACK TRANSACTION TO s;",
+                false
+            )
+            .is_none()
+        );
+        let body = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$;\n\
+                    DO $$ BEGIN PERFORM 1; END $$;\n\
+                    CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;";
+        assert_eq!(control(body, false), None);
+        assert_eq!(control("BEGIN NOT ATOMIC SELECT 1; END;", true), None);
+        assert!(control("BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;", true).is_some());
+        assert_eq!(
+            control("-- begin here\nCREATE TABLE begin_log (id int);", false),
+            None
+        );
+    }
 
     #[test]
     fn file_names() {

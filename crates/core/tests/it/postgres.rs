@@ -300,3 +300,39 @@ async fn the_lock_times_out_naming_the_holder() {
     let db = TestDb::new("locked");
     lock_times_out_naming_the_holder(&db.url, "held by pid").await;
 }
+
+#[tokio::test]
+async fn a_file_with_its_own_commit_is_refused_before_anything_runs() {
+    let db = TestDb::new("own_commit");
+    let own_commit = (
+        "2_own.up.sql",
+        "BEGIN;\nCREATE TABLE own_a (id INT);\nCOMMIT;\nCREATE TABLE own_a (id INT);\n",
+    );
+    let dir = folder(&[FIRST, own_commit]);
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let text = failure.error.to_string();
+    assert!(
+        text.contains("2_own.up.sql:1:1: `BEGIN` controls the transaction"),
+        "{text}"
+    );
+    assert!(text.contains("-- skein:no-transaction"), "{text}");
+    // Refused whole: not even the first migration ran, and nothing of the second.
+    assert!(failure.report.steps.is_empty());
+    assert_eq!(db.value("SELECT to_regclass('own_a')::text"), None);
+    assert_eq!(db.value("SELECT to_regclass('first')::text"), None);
+
+    // Marked to run as written, it runs as written: its own transaction commits, and the
+    // failure after it is the file's, recorded as such.
+    let marked = (
+        "2_own.up.sql",
+        "-- skein:no-transaction\nBEGIN;\nCREATE TABLE own_a (id INT);\nCOMMIT;\nCREATE TABLE own_a (id INT);\n",
+    );
+    let dir = folder(&[FIRST, marked]);
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    assert!(
+        matches!(failure.error, Error::PartiallyApplied { version: 2, .. }),
+        "{}",
+        failure.error
+    );
+    assert_eq!(history(&db), ["1 migration true", "2 migration false"]);
+}
