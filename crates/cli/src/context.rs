@@ -100,6 +100,8 @@ impl Context {
             connect_timeout: self.connect_timeout(lock),
             read_only: false,
             stop: self.stop.clone(),
+            init_sql: db.init_sql.clone(),
+            sqlite_foreign_keys: db.sqlite_foreign_keys,
         })
     }
 

@@ -5,7 +5,7 @@ use crate::connection::{ConnectionSettings, ConnectionTemplate};
 use crate::duration::parse_duration;
 use crate::error::ConfigError;
 use crate::secret::SecretOptions;
-use crate::settings::{ExpectRules, Settings};
+use crate::settings::{ExpectRules, SessionSettings, Settings};
 use crate::spans::{SourceFile, describe_source};
 use crate::validate::closest;
 use figment::Figment;
@@ -33,6 +33,12 @@ pub struct ResolvedDatabase {
     pub is_model: bool,
     /// The `expect` rules for `skein check`.
     pub expect: Option<ExpectRules>,
+    /// Statements run first on every connection to it.
+    pub init_sql: Vec<String>,
+    /// SQLite: foreign keys enforced while migrating.
+    pub sqlite_foreign_keys: bool,
+    /// The longest one migration step may run.
+    pub step_timeout: Option<Duration>,
 }
 
 /// Which databases a command works on.
@@ -91,9 +97,21 @@ pub(crate) fn resolve(
                 problem,
             })
     };
+    let session = |key: &str, session: &SessionSettings| -> Result<ResolvedSession, ConfigError> {
+        let session = session.or(&settings.session);
+        Ok(ResolvedSession {
+            init_sql: session.init_sql.unwrap_or_default(),
+            sqlite_foreign_keys: session.sqlite_foreign_keys.unwrap_or(false),
+            step_timeout: session
+                .step_timeout
+                .map(|text| duration(&format!("{key}step_timeout"), &text))
+                .transpose()?,
+        })
+    };
     let mut databases = Vec::new();
     for (name, db) in &settings.databases {
         check_name(name)?;
+        let session = session(&format!("databases.{name}."), &db.session)?;
         let mut groups = vec![INFRA_GROUP.to_owned()];
         groups.extend(db.groups.iter().cloned());
         databases.push(ResolvedDatabase {
@@ -112,10 +130,14 @@ pub(crate) fn resolve(
                 .unwrap_or_else(|| settings.history_table.clone()),
             is_model: false,
             expect: db.expect.clone(),
+            init_sql: session.init_sql,
+            sqlite_foreign_keys: session.sqlite_foreign_keys,
+            step_timeout: session.step_timeout,
         });
     }
     if let Some(models) = &settings.models {
         let dir = root.join(&models.dir);
+        let session = session("models.", &models.session)?;
         for model in model_names(&dir)? {
             if settings.databases.contains_key(&model) {
                 return Err(ConfigError::Database {
@@ -136,6 +158,9 @@ pub(crate) fn resolve(
                 history_table: settings.history_table.clone(),
                 is_model: true,
                 expect: models.expect.clone(),
+                init_sql: session.init_sql.clone(),
+                sqlite_foreign_keys: session.sqlite_foreign_keys,
+                step_timeout: session.step_timeout,
                 name: model,
             });
         }
@@ -152,6 +177,13 @@ pub(crate) fn resolve(
         figment,
         file,
     })
+}
+
+/// A database's session settings, with the wider ones filled in.
+struct ResolvedSession {
+    init_sql: Vec<String>,
+    sqlite_foreign_keys: bool,
+    step_timeout: Option<Duration>,
 }
 
 /// Database names become file names, URLs and identifiers: keep them plain.

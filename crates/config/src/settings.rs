@@ -17,6 +17,9 @@ pub struct Settings {
     /// How long to wait for another skein's lock (`60s`, `2m`).
     #[serde(default = "default_lock_timeout")]
     pub lock_timeout: String,
+    /// Session settings for every database, unless one sets its own.
+    #[serde(flatten)]
+    pub session: SessionSettings,
     #[serde(default)]
     pub databases: BTreeMap<String, DatabaseSettings>,
     pub models: Option<ModelSettings>,
@@ -38,6 +41,36 @@ pub struct DatabaseSettings {
     pub history_table: Option<String>,
     /// What the schema must, may and must not have (`skein check`).
     pub expect: Option<ExpectRules>,
+    #[serde(flatten)]
+    pub session: SessionSettings,
+}
+
+/// How skein's own sessions with a database are set up; each is set at the top of a
+/// profile, for one database, or for the model databases, the narrower one winning.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct SessionSettings {
+    /// Statements run on every connection skein opens to the database, before anything
+    /// else (`SET lock_timeout = '5s'`, `SET FOREIGN_KEY_CHECKS = 0`).
+    pub init_sql: Option<Vec<String>>,
+    /// SQLite: keep foreign keys enforced while migrating (default: off, as SQLite's own
+    /// procedure for schema changes says, with `PRAGMA foreign_key_check` before each commit).
+    pub sqlite_foreign_keys: Option<bool>,
+    /// The longest one migration step may run (`10m`); the server then cancels it.
+    pub step_timeout: Option<String>,
+}
+
+impl SessionSettings {
+    /// These settings, with `wider`'s for those not set here.
+    pub fn or(&self, wider: &SessionSettings) -> SessionSettings {
+        SessionSettings {
+            init_sql: self.init_sql.clone().or_else(|| wider.init_sql.clone()),
+            sqlite_foreign_keys: self.sqlite_foreign_keys.or(wider.sqlite_foreign_keys),
+            step_timeout: self
+                .step_timeout
+                .clone()
+                .or_else(|| wider.step_timeout.clone()),
+        }
+    }
 }
 
 /// The `expect` rules of a database or of the model databases: the tables a database of
@@ -69,6 +102,8 @@ pub struct ModelSettings {
     #[serde(default)]
     pub groups: Vec<String>,
     pub expect: Option<ExpectRules>,
+    #[serde(flatten)]
+    pub session: SessionSettings,
 }
 
 /// Where secret managers are reached (`[<profile>.secrets]`).
@@ -102,6 +137,9 @@ pub(crate) mod keys {
         "databases",
         "models",
         "secrets",
+        "init_sql",
+        "sqlite_foreign_keys",
+        "step_timeout",
     ];
     pub const CONNECTION: &[&str] = &[
         "url", "driver", "host", "port", "user", "password", "database", "socket", "options",
@@ -112,8 +150,20 @@ pub(crate) mod keys {
         "groups",
         "history_table",
         "expect",
+        "init_sql",
+        "sqlite_foreign_keys",
+        "step_timeout",
     ];
-    pub const MODELS: &[&str] = &["dir", "template", "depends_on", "groups", "expect"];
+    pub const MODELS: &[&str] = &[
+        "dir",
+        "template",
+        "depends_on",
+        "groups",
+        "expect",
+        "init_sql",
+        "sqlite_foreign_keys",
+        "step_timeout",
+    ];
     pub const EXPECT: &[&str] = &[
         "required_tables",
         "required_columns",

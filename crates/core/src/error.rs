@@ -180,6 +180,21 @@ pub enum Error {
         #[source]
         cause: Box<StatementError>,
     },
+    #[error(
+        "{} leaves {rows} row(s) that break a foreign key ({tables}); SQLite migrates with foreign keys off and checks them before the step commits: fix the data in the migration (or set sqlite_foreign_keys = true to have them enforced as it runs)",
+        path.display()
+    )]
+    ForeignKeyViolation {
+        path: PathBuf,
+        rows: usize,
+        tables: String,
+    },
+    #[error("{action} failed; fix the database's `init_sql` setting")]
+    InitSql {
+        action: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("stopped while {during}; nothing was changed by this step")]
     Stopped { during: &'static str },
     #[error(
@@ -256,6 +271,7 @@ impl Error {
             self,
             Error::HistoryTableName(_)
                 | Error::QualifiedHistoryTable { .. }
+                | Error::InitSql { .. }
                 | Error::DatabaseNameTooLong { .. }
         )
     }

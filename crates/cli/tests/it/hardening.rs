@@ -232,3 +232,135 @@ fn connection_retries_use_the_whole_timeout_in_every_command_and_say_so() {
         assert!(err.contains("check that the server is up"), "{err}");
     }
 }
+
+/// A table rebuild as SQLite's documentation describes it (and real histories do it): a new
+/// table, the rows copied, the old one dropped, the new one renamed.
+const REBUILD: &str = "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);\n\
+INSERT INTO users_new (id, name) SELECT id, name FROM users;\n\
+DROP TABLE users;\n\
+ALTER TABLE users_new RENAME TO users;\n";
+
+fn sqlite_value(path: &std::path::Path, sql: &str) -> String {
+    let output = std::process::Command::new("python3")
+        .args(["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])"])
+        .arg(path)
+        .arg(sql)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[test]
+fn sqlite_migrates_with_foreign_keys_off_and_checks_them_before_each_commit() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\n",
+        &[
+            (
+                "m/1_users.up.sql",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+                 CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE);\n\
+                 INSERT INTO users VALUES (1, 'ann');\nINSERT INTO posts VALUES (10, 1);\n",
+            ),
+            ("m/2_rebuild.up.sql", REBUILD),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    let db = workspace.path().join("app.db");
+    // The rebuild kept the posts: no cascade from the dropped table.
+    assert_eq!(sqlite_value(&db, "SELECT count(*) FROM posts"), "1");
+
+    // A step that leaves a broken reference fails, naming the table, and is rolled back.
+    workspace.write(
+        "m/3_orphan.up.sql",
+        "CREATE TABLE audit (id INTEGER);\nINSERT INTO posts VALUES (11, 99);\n",
+    );
+    let run = workspace.run(&["up"]).expect(1);
+    assert!(
+        run.stderr().contains(
+            "m/3_orphan.up.sql leaves 1 row(s) that break a foreign key (posts -> users)"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        sqlite_value(
+            &db,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"
+        ),
+        "0"
+    );
+    assert_eq!(sqlite_value(&db, "SELECT count(*) FROM posts"), "1");
+
+    // Those who want foreign keys enforced as the migration runs say so.
+    workspace.write(
+        "skein.toml",
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\nsqlite_foreign_keys = true\n",
+    );
+    let run = workspace.run(&["up"]).expect(1);
+    assert!(
+        run.stderr().contains("FOREIGN KEY constraint failed"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn init_sql_runs_first_on_every_connection_up_and_down_alike() {
+    let db = MyTestDb::new("init_sql");
+    let config = format!(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"{}\"\ninit_sql = [\"SET FOREIGN_KEY_CHECKS = 0\", \"SET @skein_marker = 'on'\"]\n",
+        db.url
+    );
+    // Dropping a referenced table needs FOREIGN_KEY_CHECKS = 0 on MySQL, going up and down.
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                "m/1_tables.up.sql",
+                "CREATE TABLE parent (id INT PRIMARY KEY);\nCREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id));\n",
+            ),
+            (
+                "m/1_tables.down.sql",
+                "DROP TABLE parent;\nDROP TABLE child;\n",
+            ),
+            (
+                "m/2_marker.up.sql",
+                "CREATE TABLE marker AS SELECT @skein_marker AS value;\n",
+            ),
+            ("m/2_marker.down.sql", "DROP TABLE marker;\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    assert_eq!(db.value("SELECT value FROM marker").as_deref(), Some("on"));
+    workspace
+        .run(&["down", "--db", "app", "--to", "base"])
+        .expect(0);
+    assert_eq!(
+        db.value(&format!(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{}' AND table_name <> 'skein_history'",
+            db.name
+        ))
+        .as_deref(),
+        Some("0")
+    );
+    // A statement the server refuses names the setting, and nothing runs.
+    workspace.write(
+        "skein.toml",
+        &format!(
+            "[default.databases.app]\nmigrations = \"m\"\nurl = \"{}\"\ninit_sql = [\"SET nonsense = 1\"]\n",
+            db.url
+        ),
+    );
+    let run = workspace.run(&["up"]).expect(1);
+    assert!(
+        run.stderr()
+            .contains("init_sql statement 1 (`SET nonsense = 1`) failed"),
+        "{}",
+        run.stderr()
+    );
+}

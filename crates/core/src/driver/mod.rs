@@ -34,6 +34,11 @@ pub struct ConnectOptions {
     pub read_only: bool,
     /// Ends every wait (connection retries, the lock wait) as soon as it is requested.
     pub stop: Stop,
+    /// Statements run first on every connection (session setup: `SET lock_timeout ...`).
+    pub init_sql: Vec<String>,
+    /// SQLite: keep foreign keys enforced while migrating; by default they are off and
+    /// `PRAGMA foreign_key_check` runs before each step commits.
+    pub sqlite_foreign_keys: bool,
 }
 
 impl Default for ConnectOptions {
@@ -44,6 +49,8 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(30),
             read_only: false,
             stop: Stop::default(),
+            init_sql: Vec::new(),
+            sqlite_foreign_keys: false,
         }
     }
 }
@@ -237,6 +244,12 @@ where
             .bind(step.version),
         Direction::Down => history_query(dialect, table, &history_change(step), ms, true),
     }
+}
+
+/// The error of an `init_sql` statement (numbered from 1) that failed.
+fn init_sql_error(index: usize, statement: &str) -> impl FnOnce(sqlx::Error) -> Error {
+    let action = format!("init_sql statement {} (`{statement}`)", index + 1);
+    move |source| Error::InitSql { action, source }
 }
 
 /// Waiting for another session's lock: polls with a growing pause, up to a deadline,

@@ -14,7 +14,7 @@
 
 use super::{
     ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, history_change,
-    history_query, history_rows, mark_finished, mark_unfinished, redact_url,
+    history_query, history_rows, init_sql_error, mark_finished, mark_unfinished, redact_url,
 };
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
@@ -66,6 +66,12 @@ impl MySqlDriver {
         };
         let mut options = options;
         options.history_table.schema = Some(database);
+        for (index, statement) in options.init_sql.iter().enumerate() {
+            sqlx::raw_sql(AssertSqlSafe(statement.as_str()))
+                .execute(&mut conn)
+                .await
+                .map_err(init_sql_error(index, statement))?;
+        }
         Ok(MySqlDriver {
             conn,
             options,

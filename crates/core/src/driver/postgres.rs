@@ -3,7 +3,7 @@
 
 use super::{
     ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, history_query,
-    history_rows, mark_finished, mark_unfinished, redact_url,
+    history_rows, init_sql_error, mark_finished, mark_unfinished, redact_url,
 };
 use crate::dialect::{Dialect, HistoryValues};
 use crate::error::{Error, Result, StatementError};
@@ -44,6 +44,20 @@ impl PostgresDriver {
                 .execute(&mut conn)
                 .await
                 .map_err(Error::database("setting client_connection_check_interval"))?;
+        }
+        // And if the network to skein goes dead, the server's keepalive probes find out
+        // within a minute, end the session, roll back and free the lock.
+        sqlx::raw_sql(
+            "SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3",
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(Error::database("setting TCP keepalives"))?;
+        for (index, statement) in options.init_sql.iter().enumerate() {
+            sqlx::raw_sql(AssertSqlSafe(statement.as_str()))
+                .execute(&mut conn)
+                .await
+                .map_err(init_sql_error(index, statement))?;
         }
         Ok(PostgresDriver {
             conn,

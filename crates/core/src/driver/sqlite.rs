@@ -4,7 +4,7 @@
 
 use super::{
     ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, history_change, history_query,
-    history_rows, mark_finished, mark_unfinished,
+    history_rows, init_sql_error, mark_finished, mark_unfinished,
 };
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
@@ -33,7 +33,10 @@ impl SqliteDriver {
         let mut connect = SqliteConnectOptions::from_str(url)
             .map_err(connect_error)?
             .create_if_missing(true)
-            .busy_timeout(options.lock_timeout);
+            .busy_timeout(options.lock_timeout)
+            // SQLite's own procedure for schema changes: foreign keys off while migrating
+            // (a table rebuild would otherwise cascade or fail), checked before each commit.
+            .foreign_keys(options.sqlite_foreign_keys);
         if options.read_only && !connect.get_filename().exists() {
             // Nothing to read yet: an empty database, and no file left behind.
             connect = SqliteConnectOptions::from_str("sqlite::memory:").map_err(connect_error)?;
@@ -43,9 +46,15 @@ impl SqliteDriver {
         {
             std::fs::create_dir_all(parent).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
         }
-        let conn = SqliteConnection::connect_with(&connect)
+        let mut conn = SqliteConnection::connect_with(&connect)
             .await
             .map_err(connect_error)?;
+        for (index, statement) in options.init_sql.iter().enumerate() {
+            sqlx::raw_sql(AssertSqlSafe(statement.as_str()))
+                .execute(&mut conn)
+                .await
+                .map_err(init_sql_error(index, statement))?;
+        }
         Ok(SqliteDriver { conn, options })
     }
 
@@ -125,9 +134,36 @@ impl SqliteDriver {
         }
         let started = Instant::now();
         self.run_script(step.script).await?;
+        self.check_foreign_keys(step.script).await?;
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.write(&history_change(&step), ms, true).await?;
         Ok(StepOutcome::Ran { ms })
+    }
+
+    /// With foreign keys off while migrating, what the step left must still hold them:
+    /// a violation fails the step, naming the tables.
+    async fn check_foreign_keys(&mut self, script: &Script) -> Result<()> {
+        if self.options.sqlite_foreign_keys {
+            return Ok(());
+        }
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT \"table\", parent FROM pragma_foreign_key_check ORDER BY 1, 2")
+                .fetch_all(&mut self.conn)
+                .await
+                .map_err(Error::database("checking foreign keys"))?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut pairs: Vec<String> = rows
+            .iter()
+            .map(|(table, parent)| format!("{table} -> {parent}"))
+            .collect();
+        pairs.dedup();
+        Err(Error::ForeignKeyViolation {
+            path: script.path.clone(),
+            rows: rows.len(),
+            tables: pairs.join(", "),
+        })
     }
 
     async fn run_outside_transaction(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
@@ -137,16 +173,18 @@ impl SqliteDriver {
             .await
             .map_err(Error::database("marking the history row"))?;
         let started = Instant::now();
-        self.run_script(step.script)
-            .await
-            .map_err(|err| match err {
-                Error::Statement(cause) => Error::PartiallyApplied {
-                    version: step.version,
-                    path: step.script.path.clone(),
-                    cause,
-                },
-                other => other,
-            })?;
+        let ran = match self.run_script(step.script).await {
+            Ok(()) => self.check_foreign_keys(step.script).await,
+            Err(err) => Err(err),
+        };
+        ran.map_err(|err| match err {
+            Error::Statement(cause) => Error::PartiallyApplied {
+                version: step.version,
+                path: step.script.path.clone(),
+                cause,
+            },
+            other => other,
+        })?;
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let table = &self.options.history_table;
         mark_finished::<sqlx::Sqlite>(Dialect::Sqlite, table, &step, ms)
