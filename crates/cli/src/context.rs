@@ -102,6 +102,7 @@ impl Context {
             stop: self.stop.clone(),
             init_sql: db.init_sql.clone(),
             sqlite_foreign_keys: db.sqlite_foreign_keys,
+            client: self.applied_by.clone(),
         })
     }
 

@@ -180,10 +180,20 @@ impl Dialect {
         )
     }
 
-    /// Marks a row unsuccessful; binds: version.
-    pub fn fail_history(self, table: &HistoryTable) -> String {
+    /// Marks a row unfinished while its down file runs outside a transaction: `kind` gets
+    /// the suffix `:down`, so that a failure says which way it went. Binds: version.
+    pub fn mark_reverting(self, table: &HistoryTable) -> String {
         format!(
-            "UPDATE {} SET success = FALSE WHERE version = {}",
+            "UPDATE {} SET success = FALSE, kind = {REVERTING_KIND} WHERE version = {}",
+            self.table(table),
+            self.param(1)
+        )
+    }
+
+    /// Marks a row applied again, as it was before a down file failed. Binds: version.
+    pub fn restore_history(self, table: &HistoryTable) -> String {
+        format!(
+            "UPDATE {} SET success = TRUE, kind = {RESTORED_KIND} WHERE version = {}",
             self.table(table),
             self.param(1)
         )
@@ -261,15 +271,38 @@ impl Dialect {
         )
     }
 
-    /// Marks a row finished or unfinished, as a literal statement (scripts).
-    pub fn set_success_literal(self, table: &HistoryTable, version: i64, success: bool) -> String {
-        let value = if success { "TRUE" } else { "FALSE" };
+    /// Marks a row finished, as a literal statement (scripts).
+    pub fn finish_literal(self, table: &HistoryTable, version: i64) -> String {
         format!(
-            "UPDATE {} SET success = {value} WHERE version = {version}",
+            "UPDATE {} SET success = TRUE WHERE version = {version}",
+            self.table(table)
+        )
+    }
+
+    /// [`Dialect::mark_reverting`] as a literal statement (scripts).
+    pub fn reverting_literal(self, table: &HistoryTable, version: i64) -> String {
+        format!(
+            "UPDATE {} SET success = FALSE, kind = {REVERTING_KIND} WHERE version = {version}",
+            self.table(table)
+        )
+    }
+
+    /// [`Dialect::restore_history`] as a literal statement.
+    pub fn restore_literal(self, table: &HistoryTable, version: i64) -> String {
+        format!(
+            "UPDATE {} SET success = TRUE, kind = {RESTORED_KIND} WHERE version = {version}",
             self.table(table)
         )
     }
 }
+
+/// `kind` of a row whose down file is running (portable: no string concatenation).
+const REVERTING_KIND: &str = "CASE kind WHEN 'migration' THEN 'migration:down' \
+     WHEN 'stamp' THEN 'stamp:down' WHEN 'baseline' THEN 'baseline:down' ELSE kind END";
+
+/// `kind` of a row put back as it was before its down file ran.
+const RESTORED_KIND: &str = "CASE kind WHEN 'migration:down' THEN 'migration' \
+     WHEN 'stamp:down' THEN 'stamp' WHEN 'baseline:down' THEN 'baseline' ELSE kind END";
 
 /// A SQL string literal: single quotes doubled (standard_conforming_strings).
 pub fn string_literal(text: &str) -> String {

@@ -90,10 +90,16 @@ impl From<Error> for RunFailure {
     }
 }
 
-/// Files and history merged; reads only (never creates the history table).
+/// Files and history merged; reads only (never creates the history table). An unfinished
+/// row while another skein holds the migration lock is running, not failed.
 pub async fn inventory<D: Driver>(driver: &mut D, migrations: &[Migration]) -> Result<Inventory> {
     let applied = driver.read_history().await?;
-    Ok(Inventory::new(migrations, &applied))
+    let inventory = Inventory::new(migrations, &applied);
+    if inventory.entries.iter().all(|e| e.state != State::Failed) {
+        return Ok(inventory);
+    }
+    let holder = driver.lock_holder().await?;
+    Ok(inventory.with_lock_holder(holder))
 }
 
 /// The plan `migrate` would run now, without taking the lock or changing anything.
@@ -363,12 +369,19 @@ pub async fn repair<D: Driver>(
         let mut changes = Vec::new();
         let mut edits = Vec::new();
         for entry in &inventory.entries {
+            let reverting = entry.applied.as_ref().is_some_and(|a| a.reverting);
             let (change, action) = match entry.state {
+                State::Failed if reverting => (
+                    HistoryChange::Restore {
+                        version: entry.version,
+                    },
+                    "its down file had failed: marked applied again; `down` reverts it again",
+                ),
                 State::Failed => (
                     HistoryChange::Delete {
                         version: entry.version,
                     },
-                    "removed the failed row; it will run again",
+                    "removed the failed row; `up` runs it again",
                 ),
                 State::Missing => (
                     HistoryChange::Delete {
@@ -383,7 +396,8 @@ pub async fn repair<D: Driver>(
                     },
                     "recorded the edited file's checksum",
                 ),
-                State::Applied | State::Pending => continue,
+                // Read with the lock held: nothing else is running.
+                State::Applied | State::Pending | State::Running => continue,
             };
             changes.push(change);
             edits.push(HistoryEdit {

@@ -26,8 +26,9 @@ impl MigrationKind {
         }
     }
 
+    /// Reads the `kind` column (a `:down` suffix marks a running down file).
     pub fn parse(text: &str) -> Self {
-        match text {
+        match text.strip_suffix(REVERTING_SUFFIX).unwrap_or(text) {
             "stamp" => MigrationKind::Stamp,
             "baseline" => MigrationKind::Baseline,
             _ => MigrationKind::Migration,
@@ -48,7 +49,13 @@ pub struct AppliedMigration {
     pub execution_ms: i64,
     /// `false`: a non-transactional migration failed (or is running) part-way.
     pub success: bool,
+    /// The unfinished step is the down file's (its `kind` has the `:down` suffix).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reverting: bool,
 }
+
+/// The suffix of `kind` while a row's down file runs outside a transaction.
+pub const REVERTING_SUFFIX: &str = ":down";
 
 /// The history table's name, optionally schema-qualified.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,6 +20,8 @@ pub enum State {
     Missing,
     /// Failed part-way outside a transaction.
     Failed,
+    /// Unfinished, and another skein holds the migration lock: it is running now.
+    Running,
 }
 
 /// One version, as the files and the history see it.
@@ -34,10 +36,24 @@ pub struct Entry {
     pub applied: Option<AppliedMigration>,
 }
 
+impl Entry {
+    /// Which way an unfinished row's step was going.
+    fn unfinished_direction(&self) -> Direction {
+        if self.applied.as_ref().is_some_and(|a| a.reverting) {
+            Direction::Down
+        } else {
+            Direction::Up
+        }
+    }
+}
+
 /// Every version of a database, files and history merged, by version.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inventory {
     pub entries: Vec<Entry>,
+    /// Who holds the migration lock, when another skein does.
+    #[serde(skip)]
+    pub running_by: Option<String>,
 }
 
 /// Something that stops `up` until a person deals with it.
@@ -56,7 +72,19 @@ pub enum Problem {
     },
     Failed {
         version: Version,
+        /// The file that failed: the down file when it failed going down.
         file: Option<PathBuf>,
+        direction: Direction,
+    },
+    /// A step another skein is running at this moment.
+    Running {
+        version: Version,
+        file: Option<PathBuf>,
+        direction: Direction,
+        /// Who holds the migration lock (pid, host, program).
+        by: String,
+        /// When the step started (its row's `applied_at`).
+        since: String,
     },
     OutOfOrder {
         version: Version,
@@ -80,12 +108,42 @@ impl std::fmt::Display for Problem {
                 f,
                 "version {version} ({description}) is applied but its file is missing; restore the file, or run `skein repair` to forget the row"
             ),
-            Problem::Failed { version, file } => write!(
+            Problem::Failed {
+                version,
+                file,
+                direction,
+            } => {
+                let file = file
+                    .as_ref()
+                    .map(|p| format!(" ({})", p.display()))
+                    .unwrap_or_default();
+                match direction {
+                    Direction::Up => write!(
+                        f,
+                        "version {version}{file} failed part-way outside a transaction; undo what it did by hand, then run `skein repair` (`up` then runs it again)"
+                    ),
+                    Direction::Down => write!(
+                        f,
+                        "version {version}{file} failed part-way going down, outside a transaction; put back what it undid by hand, then run `skein repair` (the migration counts as applied again, and `down` reverts it again)"
+                    ),
+                }
+            }
+            Problem::Running {
+                version,
+                file,
+                direction,
+                by,
+                since,
+            } => write!(
                 f,
-                "version {version}{} failed part-way outside a transaction; finish or undo it by hand, then run `skein repair`",
+                "version {version}{} is {} now, by {by}, since {since}; wait for it",
                 file.as_ref()
                     .map(|p| format!(" ({})", p.display()))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                match direction {
+                    Direction::Up => "being applied",
+                    Direction::Down => "being reverted",
+                }
             ),
             Problem::OutOfOrder {
                 version,
@@ -119,12 +177,32 @@ impl Inventory {
                     .or_else(|| row.map(|r| r.description.clone()))
                     .unwrap_or_default(),
                 state: state_of(file, row),
-                file: file.map(|m| m.up.path.clone()),
+                file: file.map(|m| match (&m.down, row.is_some_and(|r| r.reverting)) {
+                    (Some(down), true) => down.path.clone(),
+                    _ => m.up.path.clone(),
+                }),
                 checksum: file.map(|m| m.checksum.to_string()),
                 applied: row.cloned(),
             })
             .collect();
-        Inventory { entries }
+        Inventory {
+            entries,
+            running_by: None,
+        }
+    }
+
+    /// Read while another skein holds the migration lock (`holder`): its unfinished rows
+    /// are running, not failed.
+    pub fn with_lock_holder(mut self, holder: Option<String>) -> Self {
+        if holder.is_some() {
+            for entry in &mut self.entries {
+                if entry.state == State::Failed {
+                    entry.state = State::Running;
+                }
+            }
+        }
+        self.running_by = holder;
+        self
     }
 
     /// The newest version whose row is a success; `None` for an empty history.
@@ -173,6 +251,18 @@ impl Inventory {
                 State::Failed => Some(Problem::Failed {
                     version: entry.version,
                     file: entry.file.clone(),
+                    direction: entry.unfinished_direction(),
+                }),
+                State::Running => Some(Problem::Running {
+                    version: entry.version,
+                    file: entry.file.clone(),
+                    direction: entry.unfinished_direction(),
+                    by: self.running_by.clone().unwrap_or_default(),
+                    since: entry
+                        .applied
+                        .as_ref()
+                        .map(|a| a.applied_at.clone())
+                        .unwrap_or_default(),
                 }),
                 State::Pending => match newest_applied {
                     Some(newest) if entry.version < newest && !allow_out_of_order => {
@@ -443,6 +533,7 @@ mod tests {
                     applied_by: String::new(),
                     execution_ms: 0,
                     success,
+                    reverting: false,
                 }
             })
             .collect()

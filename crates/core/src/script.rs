@@ -66,12 +66,8 @@ pub fn render(
             format!("{};\n", dialect.insert_history_literal(table, row))
         };
         let delete = format!("{};\n", dialect.delete_history_literal(table, version));
-        let set_success = |success| {
-            format!(
-                "{};\n",
-                dialect.set_success_literal(table, version, success)
-            )
-        };
+        let finish = format!("{};\n", dialect.finish_literal(table, version));
+        let reverting = format!("{};\n", dialect.reverting_literal(table, version));
         match (step.direction, step.transactional) {
             (Direction::Up, true) => {
                 out.push_str("BEGIN;\n");
@@ -82,7 +78,7 @@ pub fn render(
             (Direction::Up, false) => {
                 out.push_str(&insert(false));
                 push_statements(&mut out, script, dialect);
-                out.push_str(&set_success(true));
+                out.push_str(&finish);
             }
             (Direction::Down, true) => {
                 out.push_str("BEGIN;\n");
@@ -91,7 +87,7 @@ pub fn render(
                 out.push_str("COMMIT;\n");
             }
             (Direction::Down, false) => {
-                out.push_str(&set_success(false));
+                out.push_str(&reverting);
                 push_statements(&mut out, script, dialect);
                 out.push_str(&delete);
             }

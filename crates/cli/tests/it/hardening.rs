@@ -364,3 +364,156 @@ fn init_sql_runs_first_on_every_connection_up_and_down_alike() {
         run.stderr()
     );
 }
+
+/// A SQLite migration outside a transaction that takes a while (about a second).
+const SLOW_NO_TRANSACTION: &str = "-- skein:no-transaction\n\
+CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT max(x) AS x FROM c;\n";
+
+#[test]
+fn sqlite_runners_wait_for_a_step_outside_a_transaction_and_status_shows_it_running() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\n",
+        &[
+            ("m/1_t.up.sql", "CREATE TABLE t (id INT);\n"),
+            ("m/2_slow.up.sql", SLOW_NO_TRANSACTION),
+            ("m/3_after.up.sql", "CREATE TABLE after_slow (id INT);\n"),
+        ],
+    );
+    let db = workspace.path().join("app.db");
+    let first = workspace
+        .command(&["up"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the slow step's row is there, unfinished.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(db.exists()
+        && sqlite_value(
+            &db,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'skein_history'",
+        ) == "1"
+        && sqlite_value(
+            &db,
+            "SELECT count(*) FROM skein_history WHERE version = 2 AND NOT success",
+        ) == "1")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow step never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // status: running, by whom, since when; not failed.
+    let status = workspace.run(&["--format", "json", "status"]).json();
+    let problem = &status["databases"][0]["problems"][0];
+    assert_eq!(problem["problem"], "running", "{status}");
+    assert!(
+        problem["by"].as_str().unwrap().starts_with("pid "),
+        "{status}"
+    );
+    let human = workspace.run(&["status"]).stdout();
+    assert!(human.contains("is being applied now, by pid"), "{human}");
+    // Runners started now wait for it, and repair too: nothing fails, nothing is lost.
+    let spawn = |args: &[&str]| {
+        workspace
+            .command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut others: Vec<_> = (0..6).map(|_| spawn(&["up"])).collect();
+    others.push(spawn(&["repair", "--db", "app"]));
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success());
+    for other in others {
+        let other = other.wait_with_output().unwrap();
+        assert!(
+            other.status.success(),
+            "{}",
+            String::from_utf8_lossy(&other.stderr)
+        );
+    }
+    assert_eq!(
+        sqlite_value(
+            &db,
+            "SELECT group_concat(version || ':' || success) FROM skein_history"
+        ),
+        "1:1,2:1,3:1"
+    );
+}
+
+#[test]
+fn a_failed_down_is_named_by_its_down_file_and_repair_puts_the_row_back() {
+    let db = TestDb::new("failed_down");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            (
+                "1_a.up.sql",
+                "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n",
+            ),
+            (
+                "1_a.down.sql",
+                "-- skein:no-transaction\nDROP TABLE b;\nDROP TABLE missing;\nDROP TABLE a;\n",
+            ),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    let run = workspace
+        .run(&["down", "--db", "app", "--steps", "1"])
+        .expect(1);
+    assert!(run.stderr().contains("1_a.down.sql"), "{}", run.stderr());
+    let status = workspace.run(&["status"]).expect(0).stdout();
+    assert!(
+        status.contains("version 1 (migrations/1_a.down.sql) failed part-way going down"),
+        "{status}"
+    );
+    assert!(!status.contains("1_a.up.sql"), "{status}");
+    // The person puts back what the down file undid, and repair marks it applied again.
+    db.exec("CREATE TABLE b (id INT)");
+    let repair = workspace.run(&["repair", "--db", "app"]).expect(0).stdout();
+    assert!(
+        repair.contains("marked applied again; `down` reverts it again"),
+        "{repair}"
+    );
+    assert!(!repair.contains("will run again"), "{repair}");
+    let history = db.value("SELECT version || ' ' || kind || ' ' || success FROM skein_history");
+    assert_eq!(history.as_deref(), Some("1 migration true"));
+    workspace.run(&["up"]).expect(0);
+}
+
+#[test]
+fn postgres_status_shows_a_step_another_skein_is_running() {
+    let db = TestDb::new("running");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[(
+            "1_slow.up.sql",
+            "-- skein:no-transaction\nCREATE TABLE slow (id INT);\nSELECT pg_sleep(3);\n",
+        )],
+    );
+    let mut first = workspace
+        .command(&["up"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while db.value("SELECT to_regclass('slow')::text").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow step never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = workspace.run(&["--format", "json", "status"]).json();
+    let problem = &status["databases"][0]["problems"][0];
+    assert_eq!(problem["problem"], "running", "{status}");
+    assert!(
+        problem["by"].as_str().unwrap().starts_with("pid "),
+        "{status}"
+    );
+    assert!(first.wait().unwrap().success());
+}

@@ -2,6 +2,7 @@
 //! script. The engine is written once against [`Driver`]; [`Connection`] picks the
 //! backend from the URL.
 
+mod file_lock;
 mod mysql;
 mod postgres;
 mod sqlite;
@@ -14,7 +15,7 @@ pub use target::check_target;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::history::{AppliedMigration, HistoryTable, MigrationKind};
+use crate::history::{AppliedMigration, HistoryTable, MigrationKind, REVERTING_SUFFIX};
 use crate::migration::{Script, Version};
 use crate::plan::Direction;
 use crate::stop::Stop;
@@ -39,6 +40,8 @@ pub struct ConnectOptions {
     /// SQLite: keep foreign keys enforced while migrating; by default they are off and
     /// `PRAGMA foreign_key_check` runs before each step commits.
     pub sqlite_foreign_keys: bool,
+    /// Who this is (`user@host skein/<version>`), for others waiting on its lock.
+    pub client: String,
 }
 
 impl Default for ConnectOptions {
@@ -51,6 +54,7 @@ impl Default for ConnectOptions {
             stop: Stop::default(),
             init_sql: Vec::new(),
             sqlite_foreign_keys: false,
+            client: format!("skein/{}", env!("CARGO_PKG_VERSION")),
         }
     }
 }
@@ -105,6 +109,10 @@ pub enum HistoryChange {
         version: Version,
         checksum: String,
     },
+    /// A row whose down file failed part-way, marked applied again.
+    Restore {
+        version: Version,
+    },
 }
 
 /// Reads a history row whose columns are in the order of [`Dialect::select_history`].
@@ -116,11 +124,13 @@ where
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
+    let kind: String = row.try_get(3)?;
     Ok(AppliedMigration {
         version: row.try_get(0)?,
         description: row.try_get(1)?,
         checksum: row.try_get(2)?,
-        kind: MigrationKind::parse(&row.try_get::<String, _>(3)?),
+        kind: MigrationKind::parse(&kind),
+        reverting: kind.ends_with(REVERTING_SUFFIX),
         applied_at: row.try_get(4)?,
         applied_by: row.try_get(5)?,
         execution_ms: row.try_get(6)?,
@@ -177,6 +187,9 @@ where
         HistoryChange::Delete { version } => {
             sqlx::query(AssertSqlSafe(dialect.delete_history(table))).bind(*version)
         }
+        HistoryChange::Restore { version } => {
+            sqlx::query(AssertSqlSafe(dialect.restore_history(table))).bind(*version)
+        }
         HistoryChange::SetChecksum { version, checksum } => {
             sqlx::query(AssertSqlSafe(dialect.set_checksum(table)))
                 .bind(checksum.clone())
@@ -218,7 +231,7 @@ where
     match step.direction {
         Direction::Up => history_query(dialect, table, &history_change(step), 0, false),
         Direction::Down => {
-            sqlx::query(AssertSqlSafe(dialect.fail_history(table))).bind(step.version)
+            sqlx::query(AssertSqlSafe(dialect.mark_reverting(table))).bind(step.version)
         }
     }
 }
@@ -256,17 +269,24 @@ fn init_sql_error(index: usize, statement: &str) -> impl FnOnce(sqlx::Error) -> 
 /// and no longer than a stop request.
 struct LockWait {
     deadline: tokio::time::Instant,
+    timeout: Duration,
     pause: Duration,
     stop: Stop,
 }
 
 impl LockWait {
     fn new(options: &ConnectOptions) -> Self {
+        let timeout = options.lock_timeout.min(MAX_WAIT);
         LockWait {
-            deadline: tokio::time::Instant::now() + options.lock_timeout.min(MAX_WAIT),
+            deadline: tokio::time::Instant::now() + timeout,
+            timeout,
             pause: Duration::from_millis(20),
             stop: options.stop.clone(),
         }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Sleeps before the next try; `Ok(false)` once the deadline has passed, an error
@@ -362,6 +382,9 @@ pub trait Driver: Send {
     /// Releases the migration lock (closing the connection releases it too).
     fn unlock(&mut self) -> impl Future<Output = ()> + Send;
 
+    /// Who holds the migration lock now, if another session does (read-only).
+    fn lock_holder(&mut self) -> impl Future<Output = Result<Option<String>>> + Send;
+
     /// Whether `script` runs in one transaction with its history row.
     fn runs_in_transaction(&self, script: &Script) -> bool {
         !script.no_transaction
@@ -390,7 +413,7 @@ pub trait Driver: Send {
 /// A connection to one database, whatever its backend.
 pub enum Connection {
     Postgres(Box<PostgresDriver>),
-    Sqlite(SqliteDriver),
+    Sqlite(Box<SqliteDriver>),
     MySql(Box<MySqlDriver>),
 }
 
@@ -412,9 +435,9 @@ impl Connection {
             "postgres" | "postgresql" => Ok(Connection::Postgres(Box::new(
                 PostgresDriver::connect(url, options).await?,
             ))),
-            "sqlite" => Ok(Connection::Sqlite(
+            "sqlite" => Ok(Connection::Sqlite(Box::new(
                 SqliteDriver::connect(url, options).await?,
-            )),
+            ))),
             "mysql" | "mariadb" => Ok(Connection::MySql(Box::new(
                 MySqlDriver::connect(url, options).await?,
             ))),
@@ -558,6 +581,10 @@ impl Driver for Connection {
 
     async fn unlock(&mut self) {
         dispatch!(self, d => d.unlock().await)
+    }
+
+    async fn lock_holder(&mut self) -> Result<Option<String>> {
+        dispatch!(self, d => d.lock_holder().await)
     }
 
     fn runs_in_transaction(&self, script: &Script) -> bool {

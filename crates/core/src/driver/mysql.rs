@@ -186,7 +186,7 @@ impl MySqlDriver {
                         .await
                 }
                 Direction::Down => {
-                    let sql = DIALECT.set_success_literal(&table, step.version, true);
+                    let sql = DIALECT.restore_literal(&table, step.version);
                     self.execute(&sql, "restoring the history row").await
                 }
             };
@@ -387,6 +387,11 @@ impl Driver for MySqlDriver {
                 .execute(&mut self.conn)
                 .await;
         }
+    }
+
+    async fn lock_holder(&mut self) -> Result<Option<String>> {
+        let name = self.lock_name();
+        Ok(lock_holder(&mut self.conn, &name).await)
     }
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {

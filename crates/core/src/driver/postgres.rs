@@ -415,6 +415,11 @@ impl Driver for PostgresDriver {
         }
     }
 
+    async fn lock_holder(&mut self) -> Result<Option<String>> {
+        let key = self.lock_key().await?;
+        Ok(lock_holder(&mut self.conn, key).await)
+    }
+
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
         let ms = if step.script.no_transaction {
             self.run_outside_transaction(step).await?

@@ -3,8 +3,8 @@
 //! timeout) and first checks that no other process recorded it meanwhile.
 
 use super::{
-    ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, history_change, history_query,
-    history_rows, init_sql_error, mark_finished, mark_unfinished,
+    ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, file_lock,
+    history_change, history_query, history_rows, init_sql_error, mark_finished, mark_unfinished,
 };
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
@@ -15,13 +15,17 @@ use crate::position::line_column;
 use crate::split::split;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{AssertSqlSafe, Connection as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 
 pub struct SqliteDriver {
     conn: SqliteConnection,
     options: ConnectOptions,
+    /// The database file; `None` in memory (nothing else can reach it).
+    file: Option<PathBuf>,
+    /// The migration lock, while held (see `file_lock`).
+    lock: Option<file_lock::FileLock>,
 }
 
 impl SqliteDriver {
@@ -55,7 +59,15 @@ impl SqliteDriver {
                 .await
                 .map_err(init_sql_error(index, statement))?;
         }
-        Ok(SqliteDriver { conn, options })
+        let file = (!connect.get_filename().as_os_str().is_empty()
+            && connect.get_filename() != Path::new(":memory:"))
+        .then(|| connect.get_filename().to_path_buf());
+        Ok(SqliteDriver {
+            conn,
+            options,
+            file,
+            lock: None,
+        })
     }
 
     async fn execute(&mut self, sql: &str, action: &str) -> Result<()> {
@@ -228,12 +240,28 @@ impl Driver for SqliteDriver {
         Ok(())
     }
 
-    /// Each step takes SQLite's write lock itself (`BEGIN IMMEDIATE`).
+    /// The lock file beside the database, held for the whole run; each step also takes
+    /// SQLite's write lock (`BEGIN IMMEDIATE`) for its transaction.
     async fn lock(&mut self) -> Result<()> {
+        if let Some(file) = &self.file {
+            let wait = LockWait::new(&self.options);
+            let path = file_lock::lock_path(file);
+            self.lock = Some(file_lock::acquire(&path, &self.options.client, wait).await?);
+        }
         Ok(())
     }
 
-    async fn unlock(&mut self) {}
+    async fn unlock(&mut self) {
+        self.lock = None;
+    }
+
+    async fn lock_holder(&mut self) -> Result<Option<String>> {
+        Ok(self
+            .file
+            .as_deref()
+            .filter(|_| self.lock.is_none())
+            .and_then(|file| file_lock::holder(&file_lock::lock_path(file))))
+    }
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
         if step.script.no_transaction {
@@ -296,6 +324,7 @@ pub async fn drop_database(url: &str) -> Result<()> {
         target: url.to_owned(),
         source,
     })?;
+    let _ = std::fs::remove_file(file_lock::lock_path(options.get_filename()));
     match std::fs::remove_file(options.get_filename()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
