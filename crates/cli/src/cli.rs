@@ -222,6 +222,10 @@ pub struct LockArgs {
     /// How long to retry a connection that fails for a passing reason (default 30s).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub connect_timeout: Option<std::time::Duration>,
+    /// The longest one migration step may run; the server then cancels it (overrides
+    /// the `step_timeout` setting).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub step_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]

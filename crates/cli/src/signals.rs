@@ -1,8 +1,9 @@
-//! Ctrl-C and SIGTERM: the first asks the run to start nothing new and stop before the
-//! next migration (the one in flight finishes or rolls back, locks are released, the
-//! report is printed); a second one ends the process at once (the server then rolls back
-//! what was in flight and frees the locks of the closed sessions), after dropping any
-//! scratch database in use.
+//! Ctrl-C and SIGTERM: the first asks the run to stop within seconds: it starts nothing
+//! new, every wait ends (a connection retry, a lock wait), a step in a transaction is
+//! cancelled on the server and rolled back (a step outside one cannot be undone, so it is
+//! left to finish), locks are released and the report is printed. A second one ends the
+//! process at once (the server then rolls back what was in flight and frees the locks of
+//! the closed sessions), after dropping any scratch database in use.
 
 use skein_core::stop::Stop;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -31,7 +32,7 @@ pub fn install() -> Stop {
                 std::process::exit(i32::from(code));
             }
             crate::redact::err(
-                "skein: stopping after the migrations in flight (signal again to stop at once)",
+                "skein: stopping: steps in a transaction are cancelled and rolled back (signal again to stop at once)",
             );
             flag.request();
         }

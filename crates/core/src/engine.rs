@@ -2,6 +2,7 @@
 //! by step and reports events. `up --dry-run`, `up --sql` and `up` share the same plan.
 
 use crate::dialect::Dialect;
+use crate::driver::Canceller;
 use crate::driver::{Driver, HistoryChange, StepOutcome, StepRun};
 use crate::error::PlanError;
 use crate::error::{Error, Result};
@@ -10,8 +11,10 @@ use crate::migration::{Migration, Version};
 use crate::plan::{Direction, Inventory, Plan, PlanOptions, State, Step, Target, plan};
 use crate::position::line_column;
 use crate::stop::Stop;
+use crate::watch::{Watch, watched};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Progress events, for printers.
 #[derive(Debug, Clone, Copy)]
@@ -51,9 +54,36 @@ pub struct RunOptions {
     pub plan: PlanOptions,
     /// Recorded in `applied_by`: `user@host skein/<version>`.
     pub applied_by: String,
-    /// Requested (by a signal handler) to stop before the next step; the step in flight
-    /// finishes or rolls back first.
+    /// Requested (by a signal handler) to stop: every wait ends, a step in a transaction
+    /// is cancelled on the server and rolled back, a step outside one is left to finish.
     pub stop: Stop,
+    /// The longest one step may run; the server then cancels it.
+    pub step_timeout: Option<Duration>,
+    /// How often the server is probed while a call runs long (default 15 s); two probes
+    /// without an answer end the run.
+    pub liveness: Option<Duration>,
+}
+
+/// How often the server is probed while a call runs long, unless the options say otherwise.
+const LIVENESS: Duration = Duration::from_secs(15);
+
+impl RunOptions {
+    /// A watch for a call on the migrating session.
+    fn watch<'a>(
+        &'a self,
+        canceller: Option<&'a Canceller>,
+        cancel_on_stop: bool,
+        doing: String,
+    ) -> Watch<'a> {
+        Watch {
+            canceller,
+            stop: &self.stop,
+            cancel_on_stop,
+            limit: None,
+            liveness: self.liveness.unwrap_or(LIVENESS),
+            doing,
+        }
+    }
 }
 
 /// One step that ran.
@@ -155,9 +185,24 @@ pub async fn migrate<D: Driver>(
     options: &RunOptions,
     events: &dyn EventSink,
 ) -> Result<RunReport, RunFailure> {
-    driver.lock().await?;
-    let result = migrate_locked(driver, migrations, target, options, events).await;
-    driver.unlock().await;
+    let canceller = driver.canceller();
+    let waiting = options.watch(
+        canceller.as_ref(),
+        true,
+        "waiting for the migration lock".into(),
+    );
+    watched(driver.lock(), waiting).await?;
+    let result = migrate_locked(
+        driver,
+        migrations,
+        target,
+        options,
+        events,
+        canceller.as_ref(),
+    )
+    .await;
+    // After a lost or cancelled call the session may not answer; closing it frees the lock.
+    let _ = tokio::time::timeout(Duration::from_secs(2), driver.unlock()).await;
     result
 }
 
@@ -167,9 +212,12 @@ async fn migrate_locked<D: Driver>(
     target: Target,
     options: &RunOptions,
     events: &dyn EventSink,
+    canceller: Option<&Canceller>,
 ) -> Result<RunReport, RunFailure> {
-    driver.ensure_history().await?;
-    let applied = driver.read_history().await?;
+    let reading = options.watch(canceller, true, "reading the history".into());
+    watched(driver.ensure_history(), reading).await?;
+    let reading = options.watch(canceller, true, "reading the history".into());
+    let applied = watched(driver.read_history(), reading).await?;
     let plan = match plan(migrations, &applied, target, options.plan)
         .and_then(|plan| with_transactions(plan, migrations, driver))
     {
@@ -219,7 +267,20 @@ async fn migrate_locked<D: Driver>(
             checksum: migration.checksum.as_str(),
             applied_by: &options.applied_by,
         };
-        let outcome = match driver.run_step(run).await {
+        let mut watch = options.watch(
+            canceller,
+            step.transactional,
+            format!("running {}", script.path.display()),
+        );
+        watch.limit = options.step_timeout.map(|limit| {
+            let error = Error::StepTimeout {
+                version: step.version,
+                limit,
+                transactional: step.transactional,
+            };
+            (limit, error)
+        });
+        let outcome = match watched(driver.run_step(run), watch).await {
             Ok(outcome) => outcome,
             Err(error) => return Err(RunFailure { report, error }),
         };

@@ -195,8 +195,28 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
-    #[error("stopped while {during}; nothing was changed by this step")]
+    #[error("stopped: {during}")]
     Stopped { during: &'static str },
+    #[error(
+        "version {version} ran longer than the step limit ({}s); the server cancelled it{}; raise step_timeout (or --step-timeout) if it needs longer",
+        limit.as_secs_f64(),
+        if *.transactional { " and it was rolled back" } else { " part-way, outside a transaction: see `skein status`" }
+    )]
+    StepTimeout {
+        version: Version,
+        limit: Duration,
+        transactional: bool,
+    },
+    #[error(
+        "lost the server while {doing}: {} after {:.0}s; the server finishes or rolls back what it was sent (a migration in a transaction is whole or absent) and frees the lock when it notices; check the network, then `skein status`",
+        if *.gone { "the session is gone" } else { "it stopped answering" },
+        waited.as_secs_f64()
+    )]
+    ConnectionLost {
+        doing: String,
+        waited: Duration,
+        gone: bool,
+    },
     #[error(
         "cannot connect to {target}: tried {attempts} time(s) over {:.1}s{}; check that the server is up and reachable from here (host, port, firewall), or raise --connect-timeout",
         waited.as_secs_f64(),

@@ -19,6 +19,7 @@ pub mod script;
 pub mod source;
 pub mod split;
 pub mod stop;
+pub mod watch;
 
 pub use driver::{ConnectOptions, Connection, Driver};
 pub use error::{Error, Result};

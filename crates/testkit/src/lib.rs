@@ -8,6 +8,7 @@ mod gcp;
 mod moto;
 mod mysql;
 mod postgres;
+mod proxy;
 
 pub use gcp::{GcpSecret, GcpStub, silent_endpoint};
 pub use moto::{Moto, moto};
@@ -15,6 +16,7 @@ pub use mysql::{MyTestDb, my_exec, mysql};
 pub use postgres::{
     PgServer, SCRAM_PASSWORD, TestDb, exec, password_server, pg_program, postgres, with_database,
 };
+pub use proxy::FreezingProxy;
 
 use std::future::Future;
 use std::process::{Command, Stdio};

@@ -119,6 +119,8 @@ fn run_options(ctx: &Context, allow_out_of_order: bool) -> RunOptions {
         plan: PlanOptions { allow_out_of_order },
         applied_by: ctx.applied_by.clone(),
         stop: ctx.stop.clone(),
+        step_timeout: None,
+        liveness: None,
     }
 }
 
@@ -178,6 +180,10 @@ async fn try_run(
         ..connect
     };
     let mut conn = context::open(db, urls, connect).await.map_err(fail)?;
+    let options = &RunOptions {
+        step_timeout: lock.step_timeout.or(db.step_timeout),
+        ..options.clone()
+    };
     let result = match mode {
         Mode::Apply => engine::migrate(&mut conn, &migrations, target, options, &progress)
             .await

@@ -152,6 +152,8 @@ async fn create_and_migrate(
         plan: PlanOptions::default(),
         applied_by: ctx.applied_by.clone(),
         stop: ctx.stop.clone(),
+        step_timeout: None,
+        liveness: None,
     };
     let report = run_one(
         ctx,

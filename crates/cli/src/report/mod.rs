@@ -92,7 +92,7 @@ impl DatabaseReport {
 
     pub fn failed(name: &str, error: &CoreError) -> Self {
         let status = match error {
-            CoreError::Interrupted { .. } => Status::Interrupted,
+            CoreError::Interrupted { .. } | CoreError::Stopped { .. } => Status::Interrupted,
             _ => Status::Failed,
         };
         let mut report = DatabaseReport::new(name, status);

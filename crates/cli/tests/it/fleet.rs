@@ -357,7 +357,7 @@ fn sigterm_mid_fleet_leaves_no_lock_and_no_half_migration() {
     for model in &fleet.models {
         fleet.workspace.write(
             &format!("models/{}/4_slow.up.sql", model.name),
-            "CREATE TABLE slow_a (id INT);\nSELECT pg_sleep(1);\nCREATE TABLE slow_b (id INT);\n",
+            "CREATE TABLE slow_a (id INT);\nSELECT pg_sleep(10);\nCREATE TABLE slow_b (id INT);\n",
         );
     }
     let child = fleet
@@ -369,7 +369,7 @@ fn sigterm_mid_fleet_leaves_no_lock_and_no_half_migration() {
         .unwrap();
     // Wait until the slow migrations are running, then SIGTERM.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while fleet.infra.value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1)%' AND application_name = 'skein'").as_deref() != Some("2") {
+    while fleet.infra.value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(10)%' AND application_name = 'skein'").as_deref() != Some("2") {
         assert!(Instant::now() < deadline, "the slow migrations never started");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -381,14 +381,22 @@ fn sigterm_mid_fleet_leaves_no_lock_and_no_half_migration() {
             .unwrap()
             .success()
     );
+    let signalled = Instant::now();
     let run = Run(child.wait_with_output().unwrap());
     assert_eq!(run.code(), 143, "{}", run.stderr());
+    // The two steps in flight were cancelled on the server, not waited for.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        signalled.elapsed()
+    );
     let report = run.json();
     let statuses = statuses_of(&report);
+    assert_eq!(count(&statuses, "ok"), 1, "infra finished: {statuses:?}");
     assert_eq!(
-        count(&statuses, "ok"),
-        3,
-        "infra and the two in flight finished: {statuses:?}"
+        count(&statuses, "interrupted"),
+        2,
+        "the two in flight were rolled back: {statuses:?}"
     );
     assert_eq!(count(&statuses, "skipped"), 6, "{statuses:?}");
     assert!(
@@ -411,7 +419,7 @@ fn sigterm_mid_fleet_leaves_no_lock_and_no_half_migration() {
         .run(&["up", "--format", "json"])
         .expect(0)
         .json();
-    assert_eq!(count(&statuses_of(&report), "ok"), 6);
+    assert_eq!(count(&statuses_of(&report), "ok"), 8);
 }
 
 #[test]

@@ -517,3 +517,127 @@ fn postgres_status_shows_a_step_another_skein_is_running() {
     );
     assert!(first.wait().unwrap().success());
 }
+
+fn sigterm(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+#[test]
+fn the_first_sigterm_ends_every_wait_within_seconds() {
+    // A lock wait: another session holds the migration lock.
+    let db = TestDb::new("sigterm_waits");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[(
+            "1_slow.up.sql",
+            "CREATE TABLE slow_a (id INT);\nSELECT pg_sleep(30);\n",
+        )],
+    );
+    let holder = workspace
+        .command(&["up"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while db
+        .value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND application_name = 'skein'")
+        .as_deref()
+        != Some("1")
+    {
+        assert!(std::time::Instant::now() < deadline, "the slow step never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let waiter = workspace
+        .command(&["up", "--lock-timeout", "60s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let signalled = std::time::Instant::now();
+    sigterm(&waiter);
+    let waited = Run(waiter.wait_with_output().unwrap());
+    assert_eq!(waited.code(), 143, "{}", waited.stderr());
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        signalled.elapsed()
+    );
+    // The step in flight (in a transaction) is cancelled and rolled back.
+    let signalled = std::time::Instant::now();
+    sigterm(&holder);
+    let held = holder.wait_with_output().unwrap();
+    assert_eq!(held.status.code(), Some(143));
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert_eq!(db.value("SELECT to_regclass('slow_a')::text"), None);
+    assert_eq!(
+        db.value("SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").as_deref(),
+        Some("0")
+    );
+
+    // A connection retry against a server that is not there.
+    let port = skein_testkit::free_port();
+    let nowhere = Workspace::postgres(
+        &format!("postgres://postgres@127.0.0.1:{port}/nothing_here"),
+        &[("1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    let retrying = nowhere
+        .command(&["up", "--connect-timeout", "60s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let signalled = std::time::Instant::now();
+    sigterm(&retrying);
+    let retried = Run(retrying.wait_with_output().unwrap());
+    assert_eq!(retried.code(), 143, "{}", retried.stderr());
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        signalled.elapsed()
+    );
+}
+
+#[test]
+fn a_mysql_step_over_its_limit_is_killed_and_rolled_back() {
+    let db = MyTestDb::new("step_limit");
+    db.exec("CREATE TABLE t (id INT) ENGINE=InnoDB");
+    let config = format!(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"{}\"\nstep_timeout = \"1s\"\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[(
+            "m/1_slow.up.sql",
+            "INSERT INTO t VALUES (1);\nSELECT BENCHMARK(20000000000, MD5('skein'));\n",
+        )],
+    );
+    let started = std::time::Instant::now();
+    let run = workspace.run(&["up"]).expect(1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr().contains("ran longer than the step limit (1s)"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(db.value("SELECT COUNT(*) FROM t").as_deref(), Some("0"));
+    // The flag overrides the setting.
+    let run = workspace.run(&["up", "--step-timeout", "2s"]).expect(1);
+    assert!(run.stderr().contains("step limit (2s)"), "{}", run.stderr());
+}

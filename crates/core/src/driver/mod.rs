@@ -2,12 +2,14 @@
 //! script. The engine is written once against [`Driver`]; [`Connection`] picks the
 //! backend from the URL.
 
+mod canceller;
 mod file_lock;
 mod mysql;
 mod postgres;
 mod sqlite;
 mod target;
 
+pub use canceller::{Canceller, Liveness};
 pub use mysql::MySqlDriver;
 pub use postgres::PostgresDriver;
 pub use sqlite::SqliteDriver;
@@ -382,6 +384,12 @@ pub trait Driver: Send {
     /// Releases the migration lock (closing the connection releases it too).
     fn unlock(&mut self) -> impl Future<Output = ()> + Send;
 
+    /// Reaches this session from outside it (to cancel its statement or probe it);
+    /// `None` where there is no server (SQLite).
+    fn canceller(&self) -> Option<Canceller> {
+        None
+    }
+
     /// Who holds the migration lock now, if another session does (read-only).
     fn lock_holder(&mut self) -> impl Future<Output = Result<Option<String>>> + Send;
 
@@ -585,6 +593,10 @@ impl Driver for Connection {
 
     async fn lock_holder(&mut self) -> Result<Option<String>> {
         dispatch!(self, d => d.lock_holder().await)
+    }
+
+    fn canceller(&self) -> Option<Canceller> {
+        dispatch!(self, d => d.canceller())
     }
 
     fn runs_in_transaction(&self, script: &Script) -> bool {

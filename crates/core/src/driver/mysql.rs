@@ -13,8 +13,9 @@
 //!   once the database is put right.
 
 use super::{
-    ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, history_change,
-    history_query, history_rows, init_sql_error, mark_finished, mark_unfinished, redact_url,
+    Canceller, ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun,
+    history_change, history_query, history_rows, init_sql_error, mark_finished, mark_unfinished,
+    redact_url,
 };
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
@@ -39,6 +40,8 @@ pub struct MySqlDriver {
     /// The history table is qualified with the database connected to, so that a
     /// migration running `USE other` does not move the history writes.
     options: ConnectOptions,
+    /// Reaches this session from outside it.
+    canceller: Canceller,
     /// The `GET_LOCK` name this session holds, if any.
     lock_name: Option<String>,
     /// The history table is known to exist; tables are not dropped under a running skein.
@@ -54,10 +57,11 @@ impl MySqlDriver {
             .map_err(|source| Error::Connect { target, source })?;
         // A history table is always the connected database's own (`check_target`
         // refuses a schema-qualified one): a schema is a database here.
-        let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(Error::database("reading the database name"))?;
+        let (database, id): (Option<String>, u64) =
+            sqlx::query_as("SELECT DATABASE(), CONNECTION_ID()")
+                .fetch_one(&mut conn)
+                .await
+                .map_err(Error::database("reading the database name"))?;
         let Some(database) = database else {
             return Err(Error::Unsupported(format!(
                 "{} names no database; add one to the URL (mysql://user@host/DATABASE)",
@@ -75,6 +79,7 @@ impl MySqlDriver {
         Ok(MySqlDriver {
             conn,
             options,
+            canceller: Canceller::mysql(url, id),
             lock_name: None,
             history_seen: false,
         })
@@ -234,6 +239,17 @@ pub(super) fn database_name(url: &str) -> Result<Option<String>> {
     Ok(connect_options(url)?.get_database().map(str::to_owned))
 }
 
+/// A plain connection to `url`, for a side task (cancelling, probing).
+pub(super) async fn connect_plain(url: &str) -> Result<MySqlConnection> {
+    let options = connect_options(url)?;
+    MySqlConnection::connect_with(&options)
+        .await
+        .map_err(|source| Error::Connect {
+            target: redact_url(url),
+            source,
+        })
+}
+
 /// The options for `url` (`mysql://` or `mariadb://`). The session keeps the server's
 /// own `sql_mode` and time zone, so a migration means what it means in the mysql client.
 fn connect_options(url: &str) -> Result<MySqlConnectOptions> {
@@ -387,6 +403,10 @@ impl Driver for MySqlDriver {
                 .execute(&mut self.conn)
                 .await;
         }
+    }
+
+    fn canceller(&self) -> Option<Canceller> {
+        Some(self.canceller.clone())
     }
 
     async fn lock_holder(&mut self) -> Result<Option<String>> {

@@ -2,8 +2,8 @@
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
 use super::{
-    ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, history_query,
-    history_rows, init_sql_error, mark_finished, mark_unfinished, redact_url,
+    Canceller, ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun,
+    history_query, history_rows, init_sql_error, mark_finished, mark_unfinished, redact_url,
 };
 use crate::dialect::{Dialect, HistoryValues};
 use crate::error::{Error, Result, StatementError};
@@ -24,6 +24,8 @@ const DIALECT: Dialect = Dialect::Postgres;
 pub struct PostgresDriver {
     conn: PgConnection,
     options: ConnectOptions,
+    /// Reaches this session from outside it.
+    canceller: Canceller,
     /// The advisory lock this session holds, if any.
     lock_key: Option<i64>,
     /// The history table is known to exist; tables are not dropped under a running skein.
@@ -37,22 +39,25 @@ impl PostgresDriver {
         let mut conn = PgConnection::connect_with(&connect)
             .await
             .map_err(|source| Error::Connect { target, source })?;
-        // If skein dies mid-migration, the server would otherwise run what it was sent to
-        // the end (and could commit it); with this it notices within a second and rolls back.
-        if conn.server_version_num().is_some_and(|v| v >= 140_000) {
-            sqlx::raw_sql("SET client_connection_check_interval = 1000")
-                .execute(&mut conn)
-                .await
-                .map_err(Error::database("setting client_connection_check_interval"))?;
-        }
-        // And if the network to skein goes dead, the server's keepalive probes find out
-        // within a minute, end the session, roll back and free the lock.
-        sqlx::raw_sql(
-            "SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3",
-        )
-        .execute(&mut conn)
-        .await
-        .map_err(Error::database("setting TCP keepalives"))?;
+        // If the network to skein goes dead, the server's keepalive probes find out within
+        // a minute, end the session, roll back and free the lock. If skein dies
+        // mid-migration, the server would otherwise run what it was sent to the end (and
+        // could commit it); client_connection_check_interval makes it notice within a
+        // second and roll back.
+        let check_client = if conn.server_version_num().is_some_and(|v| v >= 140_000) {
+            "SET client_connection_check_interval = 1000; "
+        } else {
+            ""
+        };
+        let setup = format!(
+            "{check_client}SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; \
+             SET tcp_keepalives_count = 3; SELECT pg_backend_pid()"
+        );
+        let pid: i32 = sqlx::raw_sql(AssertSqlSafe(setup))
+            .fetch_one(&mut conn)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(Error::database("setting up the session"))?;
         for (index, statement) in options.init_sql.iter().enumerate() {
             sqlx::raw_sql(AssertSqlSafe(statement.as_str()))
                 .execute(&mut conn)
@@ -62,6 +67,7 @@ impl PostgresDriver {
         Ok(PostgresDriver {
             conn,
             options,
+            canceller: Canceller::postgres(url, pid),
             lock_key: None,
             history_seen: false,
         })
@@ -214,6 +220,17 @@ impl PostgresDriver {
 /// The database `url` names, decoded; `None` when it names none.
 pub(super) fn database_name(url: &str) -> Result<Option<String>> {
     Ok(connect_options(url)?.get_database().map(str::to_owned))
+}
+
+/// A plain connection to `url`, for a side task (cancelling, probing).
+pub(super) async fn connect_plain(url: &str) -> Result<PgConnection> {
+    let options = connect_options(url)?;
+    PgConnection::connect_with(&options)
+        .await
+        .map_err(|source| Error::Connect {
+            target: redact_url(url),
+            source,
+        })
 }
 
 fn connect_options(url: &str) -> Result<PgConnectOptions> {
@@ -413,6 +430,10 @@ impl Driver for PostgresDriver {
                 .execute(&mut self.conn)
                 .await;
         }
+    }
+
+    fn canceller(&self) -> Option<Canceller> {
+        Some(self.canceller.clone())
     }
 
     async fn lock_holder(&mut self) -> Result<Option<String>> {

@@ -6,6 +6,7 @@ mod support;
 mod identifiers;
 mod long_history;
 mod mysql;
+mod network;
 mod postgres;
 mod schema;
 mod sqlite;

@@ -1,0 +1,156 @@
+//! A step in flight under a step limit, a stop request and a network that freezes: the
+//! run ends promptly, the server is left with nothing half-done, and the lock goes.
+
+use crate::support::*;
+use skein_core::Driver as _;
+use skein_core::engine::{self, RunOptions, Silent};
+use skein_core::error::Error;
+use skein_core::plan::Target;
+use skein_core::stop::Stop;
+use skein_testkit::{FreezingProxy, TestDb, postgres};
+use std::time::{Duration, Instant};
+
+const SLOW: (&str, &str) = (
+    "1_slow.up.sql",
+    "CREATE TABLE slow_a (id INT);\nSELECT pg_sleep(4);\nCREATE TABLE slow_b (id INT);\n",
+);
+
+async fn run_with(
+    url: &str,
+    dir: &std::path::Path,
+    options: RunOptions,
+) -> (Result<engine::RunReport, engine::RunFailure>, Duration) {
+    let migrations = load(dir);
+    let mut conn = connect(url).await;
+    let started = Instant::now();
+    let result = engine::migrate(
+        &mut conn,
+        &migrations,
+        Target::Up { to: None },
+        &options,
+        &Silent,
+    )
+    .await;
+    let took = started.elapsed();
+    conn.close().await;
+    (result, took)
+}
+
+fn advisory_locks(db: &TestDb) -> String {
+    db.value(
+        "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .unwrap_or_default()
+}
+
+/// Waits until `check` holds (the server ends an orphaned session on its own time).
+fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn a_step_over_its_limit_is_cancelled_on_the_server_and_rolled_back() {
+    let db = TestDb::new("step_limit");
+    let dir = folder(&[SLOW]);
+    let options = RunOptions {
+        step_timeout: Some(Duration::from_secs(1)),
+        ..options()
+    };
+    let (result, took) = run_with(&db.url, dir.path(), options).await;
+    let failure = result.unwrap_err();
+    assert!(
+        matches!(failure.error, Error::StepTimeout { version: 1, .. }),
+        "{}",
+        failure.error
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_eq!(db.value("SELECT to_regclass('slow_a')::text"), None);
+    assert_eq!(history(&db), Vec::<String>::new());
+    assert_eq!(advisory_locks(&db), "0");
+}
+
+#[tokio::test]
+async fn a_stop_request_cancels_a_step_in_a_transaction_within_seconds() {
+    let db = TestDb::new("stop_step");
+    let dir = folder(&[SLOW]);
+    let stop = Stop::default();
+    let options = RunOptions {
+        stop: stop.clone(),
+        ..options()
+    };
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stop.request();
+    });
+    let (result, took) = run_with(&db.url, dir.path(), options).await;
+    let failure = result.unwrap_err();
+    assert!(
+        matches!(failure.error, Error::Stopped { .. }),
+        "{}",
+        failure.error
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_eq!(db.value("SELECT to_regclass('slow_a')::text"), None);
+    assert_eq!(advisory_locks(&db), "0");
+}
+
+#[tokio::test]
+async fn a_frozen_network_ends_the_run_and_leaves_the_migration_whole_or_absent() {
+    let db = TestDb::new("frozen");
+    let proxy = FreezingProxy::start(&postgres().authority());
+    let url = db.url.replacen(
+        &postgres().authority(),
+        &format!("127.0.0.1:{}", proxy.port),
+        1,
+    );
+    let dir = folder(&[SLOW]);
+    let options = RunOptions {
+        liveness: Some(Duration::from_secs(1)),
+        ..options()
+    };
+    let migrations = load(dir.path());
+    let mut conn = connect(&url).await;
+    let freeze = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        proxy.freeze();
+    };
+    let started = Instant::now();
+    let (result, ()) = tokio::join!(
+        engine::migrate(
+            &mut conn,
+            &migrations,
+            Target::Up { to: None },
+            &options,
+            &Silent
+        ),
+        freeze
+    );
+    let took = started.elapsed();
+    let failure = result.unwrap_err();
+    assert!(
+        matches!(failure.error, Error::ConnectionLost { gone: false, .. }),
+        "{}",
+        failure.error
+    );
+    // Two probes of a second each went unanswered; releasing the lock then gets two
+    // seconds before the session is simply closed.
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    drop(conn);
+    drop(proxy);
+    eventually(
+        "the server ends the orphaned session and frees its lock",
+        || advisory_locks(&db) == "0",
+    );
+    let a = db.value("SELECT to_regclass('slow_a')::text").is_some();
+    let b = db.value("SELECT to_regclass('slow_b')::text").is_some();
+    let recorded = !history(&db).is_empty();
+    assert!(
+        a == b && b == recorded,
+        "whole or absent: a={a} b={b} recorded={recorded}"
+    );
+}
