@@ -163,7 +163,7 @@ fn extreme_durations_and_numbers_are_refused_or_taken_without_a_panic() {
         "24.5h",
     ];
     for value in huge {
-        for flag in ["--lock-timeout", "--connect-timeout"] {
+        for flag in ["--lock-timeout", "--connect-timeout", "--step-timeout"] {
             for command in [
                 &["up"][..],
                 &["status"],
@@ -640,4 +640,46 @@ fn a_mysql_step_over_its_limit_is_killed_and_rolled_back() {
     // The flag overrides the setting.
     let run = workspace.run(&["up", "--step-timeout", "2s"]).expect(1);
     assert!(run.stderr().contains("step limit (2s)"), "{}", run.stderr());
+}
+
+#[test]
+fn mysql_status_shows_a_step_another_skein_is_running() {
+    let db = MyTestDb::new("running");
+    let config = format!(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"{}\"\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[(
+            "m/1_slow.up.sql",
+            "CREATE TABLE slow (id INT);\nDO SLEEP(3);\n",
+        )],
+    );
+    let first = workspace
+        .command(&["up"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let started = format!(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{}' AND table_name = 'slow'",
+        db.name
+    );
+    while db.value(&started).as_deref() != Some("1") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow step never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = workspace.run(&["--format", "json", "status"]).json();
+    let problem = &status["databases"][0]["problems"][0];
+    assert_eq!(problem["problem"], "running", "{status}");
+    assert!(
+        problem["by"].as_str().unwrap().starts_with("connection "),
+        "{status}"
+    );
+    assert!(first.wait_with_output().unwrap().status.success());
 }
