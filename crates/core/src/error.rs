@@ -68,9 +68,9 @@ pub enum PlanError {
         position: LineColumn,
         statement: String,
     },
-    #[error("{} holds no SQL statement (only whitespace or comments); write the migration, or delete the file", path.display())]
+    #[error("{} was never written (no statement: it is empty, or holds only the placeholder of a new file); write the migration, or delete the file (a deliberate no-op needs only a comment that says why)", path.display())]
     EmptyUp { path: PathBuf },
-    #[error("{} holds no SQL statement, so reverting version {version} would change nothing; write what undoes the migration (or stamp past it)", path.display())]
+    #[error("{} was never written (no statement: it is empty, or holds only the placeholder of a new file), so reverting version {version} would change nothing; write what undoes the migration (a deliberate no-op needs only a comment that says why)", path.display())]
     EmptyDown { version: Version, path: PathBuf },
     #[error(
         "version {version} is applied but its file is missing, so it cannot be reverted; restore the file"

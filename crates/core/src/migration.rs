@@ -46,12 +46,43 @@ impl Script {
         })
     }
 
-    /// Whether the script holds no statement at all: only whitespace and comments, by
-    /// either backend's rules (`#` comments are MySQL's).
-    pub fn is_empty(&self) -> bool {
-        crate::split::split(&self.sql).is_empty() || crate::split::split_mysql(&self.sql).is_empty()
+    /// Whether the script was never written: no statement, and either nothing else at all
+    /// or the placeholder a tool left in a new file (`skein new`, `sqlx migrate add`,
+    /// `diesel migration generate`). A file of comments alone is a deliberate no-op (say,
+    /// "nothing to do on SQLite") and runs. `#` comments are MySQL's.
+    pub fn is_unwritten(&self) -> bool {
+        let no_statement = crate::split::split(&self.sql).is_empty()
+            || crate::split::split_mysql(&self.sql).is_empty();
+        if !no_statement {
+            return false;
+        }
+        let comments: Vec<String> = self
+            .sql
+            .lines()
+            .map(|line| {
+                line.trim()
+                    .trim_start_matches(['-', '#'])
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|line| !line.is_empty())
+            .collect();
+        comments.is_empty()
+            || comments
+                .iter()
+                .any(|line| PLACEHOLDERS.contains(&line.as_str()))
     }
 }
+
+/// The comment lines tools write into a new, unwritten migration file (lower case).
+const PLACEHOLDERS: [&str; 6] = [
+    "write the migration here, then delete this line.",
+    "add migration script here",
+    "add up migration script here",
+    "add down migration script here",
+    "your sql goes here",
+    "this file should undo anything in `up.sql`",
+];
 
 /// A statement that starts, ends or rolls back a transaction, in a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +230,31 @@ mod tests {
             .unwrap()
             .transaction_control(mysql)
             .map(|c| format!("{}@{}", c.statement, c.offset))
+    }
+
+    #[test]
+    fn unwritten_files_are_told_from_deliberate_no_ops() {
+        let unwritten = |sql: &str| {
+            Script::new("t.sql".into(), sql.to_owned())
+                .unwrap()
+                .is_unwritten()
+        };
+        for sql in [
+            "",
+            " \n\n",
+            "-- Add migration script here\n",
+            "-- Your SQL goes here\n",
+            "-- add trades index (up)\n-- Write the migration here, then delete this line.\n",
+        ] {
+            assert!(unwritten(sql), "{sql:?}");
+        }
+        for sql in [
+            "-- Integer size in SQLite is already i64, so we don't need to do anything\n",
+            "SELECT 1;",
+            "-- Add migration script here\nCREATE TABLE t (id int);",
+        ] {
+            assert!(!unwritten(sql), "{sql:?}");
+        }
     }
 
     #[test]

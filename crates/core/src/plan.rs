@@ -376,7 +376,7 @@ fn plan_up(
         .filter(|e| to.is_none_or(|to| e.version <= to))
         .map(|e| {
             let migration = by_version[&e.version];
-            if migration.up.is_empty() {
+            if migration.up.is_unwritten() {
                 return Err(PlanError::EmptyUp {
                     path: migration.up.path.clone(),
                 });
@@ -453,7 +453,7 @@ fn plan_down(
                     version: entry.version,
                     path: migration.up.path.clone(),
                 })?;
-            if down.is_empty() {
+            if down.is_unwritten() {
                 return Err(PlanError::EmptyDown {
                     version: entry.version,
                     path: down.path.clone(),

@@ -45,7 +45,7 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
     let files: Vec<(PathBuf, String)> = if args.irreversible {
         vec![(
             db.migrations.join(format!("{stem}.sql")),
-            header(&description, "irreversible"),
+            unwritten(&description, "irreversible"),
         )]
     } else {
         let file = args.from_schema.as_deref();
@@ -55,8 +55,8 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
                 body(&description, "down", &generated.down, generated, file),
             ),
             None => (
-                header(&description, "up"),
-                header(&description, "down: undo the up file"),
+                unwritten(&description, "up"),
+                unwritten(&description, "down: undo the up file"),
             ),
         };
         vec![
@@ -158,6 +158,15 @@ fn body(
 
 fn header(description: &str, direction: &str) -> String {
     format!("-- {description} ({direction})\n")
+}
+
+/// What `skein new` writes into a file: until the placeholder line is replaced, `up` and
+/// `down` refuse the file as unwritten.
+fn unwritten(description: &str, direction: &str) -> String {
+    format!(
+        "{}-- Write the migration here, then delete this line.\n",
+        header(description, direction)
+    )
 }
 
 /// `Add trades index!` -> `add_trades_index`.
