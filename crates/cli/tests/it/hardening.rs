@@ -392,38 +392,21 @@ fn sqlite_runners_wait_for_a_step_outside_a_transaction_and_status_shows_it_runn
         ],
     );
     let db = workspace.path().join("app.db");
-    let first = workspace
-        .command(&["up"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let first = spawn_quiet(&workspace, &["up"]);
     // Wait until the slow step's row is there, unfinished.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !(db.exists()
-        && sqlite_value(
-            &db,
-            "SELECT count(*) FROM sqlite_master WHERE name = 'skein_history'",
-        ) == "1"
-        && sqlite_value(
-            &db,
-            "SELECT count(*) FROM skein_history WHERE version = 2 AND NOT success",
-        ) == "1")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the slow step never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_until("the slow step starts", || {
+        db.exists()
+            && sqlite_value(
+                &db,
+                "SELECT count(*) FROM sqlite_master WHERE name = 'skein_history'",
+            ) == "1"
+            && sqlite_value(
+                &db,
+                "SELECT count(*) FROM skein_history WHERE version = 2 AND NOT success",
+            ) == "1"
+    });
     // status: running, by whom, since when; not failed.
-    let status = workspace.run(&["--format", "json", "status"]).json();
-    let problem = &status["databases"][0]["problems"][0];
-    assert_eq!(problem["problem"], "running", "{status}");
-    assert!(
-        problem["by"].as_str().unwrap().starts_with("pid "),
-        "{status}"
-    );
+    assert_running(&workspace, "pid ");
     let human = workspace.run(&["status"]).stdout();
     assert!(human.contains("is being applied now, by pid"), "{human}");
     // Runners started now wait for it, and repair too: nothing fails, nothing is lost.
@@ -506,28 +489,42 @@ fn postgres_status_shows_a_step_another_skein_is_running() {
             "-- skein:no-transaction\nCREATE TABLE slow (id INT);\nSELECT pg_sleep(3);\n",
         )],
     );
-    let mut first = workspace
-        .command(&["up"])
+    let mut first = spawn_quiet(&workspace, &["up"]);
+    wait_until("the slow step starts", || {
+        db.value("SELECT to_regclass('slow')::text").is_some()
+    });
+    assert_running(&workspace, "pid ");
+    assert!(first.wait().unwrap().success());
+}
+
+/// Starts skein in `workspace`, its output discarded.
+fn spawn_quiet(workspace: &Workspace, args: &[&str]) -> std::process::Child {
+    workspace
+        .command(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Waits (up to 20 s) until `check` holds.
+fn wait_until(what: &str, check: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while db.value("SELECT to_regclass('slow')::text").is_none() {
+    while !check() {
         assert!(
             std::time::Instant::now() < deadline,
-            "the slow step never started"
+            "{what}: not within 20 s"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// `status` reports the database's first problem as a step being run by `by...`.
+fn assert_running(workspace: &Workspace, by: &str) {
     let status = workspace.run(&["--format", "json", "status"]).json();
     let problem = &status["databases"][0]["problems"][0];
     assert_eq!(problem["problem"], "running", "{status}");
-    assert!(
-        problem["by"].as_str().unwrap().starts_with("pid "),
-        "{status}"
-    );
-    assert!(first.wait().unwrap().success());
+    assert!(problem["by"].as_str().unwrap().starts_with(by), "{status}");
 }
 
 fn sigterm(child: &std::process::Child) {
@@ -550,21 +547,12 @@ fn the_first_sigterm_ends_every_wait_within_seconds() {
             "CREATE TABLE slow_a (id INT);\nSELECT pg_sleep(30);\n",
         )],
     );
-    let holder = workspace
-        .command(&["up"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while db
-        .value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND application_name = 'skein'")
-        .as_deref()
-        != Some("1")
-    {
-        assert!(std::time::Instant::now() < deadline, "the slow step never started");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let holder = spawn_quiet(&workspace, &["up"]);
+    wait_until("the slow step starts", || {
+        db.value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND application_name = 'skein'")
+            .as_deref()
+            == Some("1")
+    });
     let waiter = workspace
         .command(&["up", "--lock-timeout", "60s"])
         .stdout(std::process::Stdio::piped())
@@ -668,30 +656,14 @@ fn mysql_status_shows_a_step_another_skein_is_running() {
             "CREATE TABLE slow (id INT);\nDO SLEEP(3);\n",
         )],
     );
-    let first = workspace
-        .command(&["up"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let first = spawn_quiet(&workspace, &["up"]);
     let started = format!(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{}' AND table_name = 'slow'",
         db.name
     );
-    while db.value(&started).as_deref() != Some("1") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the slow step never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let status = workspace.run(&["--format", "json", "status"]).json();
-    let problem = &status["databases"][0]["problems"][0];
-    assert_eq!(problem["problem"], "running", "{status}");
-    assert!(
-        problem["by"].as_str().unwrap().starts_with("connection "),
-        "{status}"
-    );
+    wait_until("the slow step starts", || {
+        db.value(&started).as_deref() == Some("1")
+    });
+    assert_running(&workspace, "connection ");
     assert!(first.wait_with_output().unwrap().status.success());
 }
