@@ -527,6 +527,26 @@ fn assert_running(workspace: &Workspace, by: &str) {
     assert!(problem["by"].as_str().unwrap().starts_with(by), "{status}");
 }
 
+/// Runs skein, sends it SIGTERM after 0.8 s, and checks that it ends within 5 s.
+fn stopped_by_sigterm(workspace: &Workspace, args: &[&str]) -> Run {
+    let child = workspace
+        .command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let signalled = std::time::Instant::now();
+    sigterm(&child);
+    let run = Run(child.wait_with_output().unwrap());
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(5),
+        "{args:?} took {:?} after SIGTERM",
+        signalled.elapsed()
+    );
+    run
+}
+
 fn sigterm(child: &std::process::Child) {
     let pid = child.id().to_string();
     let sent = std::process::Command::new("kill")
@@ -553,22 +573,8 @@ fn the_first_sigterm_ends_every_wait_within_seconds() {
             .as_deref()
             == Some("1")
     });
-    let waiter = workspace
-        .command(&["up", "--lock-timeout", "60s"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    let signalled = std::time::Instant::now();
-    sigterm(&waiter);
-    let waited = Run(waiter.wait_with_output().unwrap());
+    let waited = stopped_by_sigterm(&workspace, &["up", "--lock-timeout", "60s"]);
     assert_eq!(waited.code(), 143, "{}", waited.stderr());
-    assert!(
-        signalled.elapsed() < std::time::Duration::from_secs(5),
-        "{:?}",
-        signalled.elapsed()
-    );
     // The step in flight (in a transaction) is cancelled and rolled back.
     let signalled = std::time::Instant::now();
     sigterm(&holder);
@@ -591,22 +597,8 @@ fn the_first_sigterm_ends_every_wait_within_seconds() {
         &format!("postgres://postgres@127.0.0.1:{port}/nothing_here"),
         &[("1_t.up.sql", "CREATE TABLE t (id INT);\n")],
     );
-    let retrying = nowhere
-        .command(&["up", "--connect-timeout", "60s"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    let signalled = std::time::Instant::now();
-    sigterm(&retrying);
-    let retried = Run(retrying.wait_with_output().unwrap());
+    let retried = stopped_by_sigterm(&nowhere, &["up", "--connect-timeout", "60s"]);
     assert_eq!(retried.code(), 143, "{}", retried.stderr());
-    assert!(
-        signalled.elapsed() < std::time::Duration::from_secs(5),
-        "{:?}",
-        signalled.elapsed()
-    );
 }
 
 #[test]
