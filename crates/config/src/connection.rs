@@ -131,6 +131,35 @@ impl ConnectionTemplate {
         Ok(references)
     }
 
+    /// The setting that holds `reference`: `url`, `password`, `options.sslpassword`...
+    pub fn setting_of(&self, reference: &SecretRef) -> String {
+        let parts = match self {
+            ConnectionTemplate::Url(_) => return "url".to_owned(),
+            ConnectionTemplate::Parts(parts) => parts,
+        };
+        let holds = |value: &Option<String>| {
+            value
+                .as_deref()
+                .is_some_and(|v| v.contains(reference.text.as_str()))
+        };
+        let named = [
+            ("driver", &parts.driver),
+            ("host", &parts.host),
+            ("user", &parts.user),
+            ("password", &parts.password),
+            ("database", &parts.database),
+            ("socket", &parts.socket),
+        ];
+        if let Some((name, _)) = named.iter().find(|(_, value)| holds(value)) {
+            return (*name).to_owned();
+        }
+        parts
+            .options
+            .iter()
+            .find(|(_, value)| value.contains(reference.text.as_str()))
+            .map_or_else(|| "url".to_owned(), |(key, _)| format!("options.{key}"))
+    }
+
     fn values(&self) -> Vec<&str> {
         match self {
             ConnectionTemplate::Url(url) => vec![url],

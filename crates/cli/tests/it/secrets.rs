@@ -356,3 +356,42 @@ fn passwords_with_url_characters_work_as_parts_and_in_urls() {
     );
     assert_no_secret(&shown.0);
 }
+
+/// `${file:...}` reads at most 1 MiB: a wrong path (`/dev/zero` once read 2 GB before
+/// running out of memory) is an error that names the setting, in a connection or not.
+#[test]
+fn a_secret_file_over_1_mib_is_refused_naming_the_setting() {
+    let big = "x".repeat(2 * 1024 * 1024);
+    let url = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/${file:big.txt}.db\"\n",
+        &[("m/1_a.up.sql", "SELECT 1;\n"), ("big.txt", &big)],
+    );
+    let stderr = url.run(&["status"]).expect(2).stderr();
+    assert!(
+        stderr.contains("database `app`: cannot resolve `${file:big.txt}` in `databases.app.url`")
+            && stderr.contains("big.txt is larger than 1 MiB"),
+        "{stderr}"
+    );
+    let password = Workspace::new(
+        "[default.models]\ndir = \"models\"\nhost = \"127.0.0.1\"\nuser = \"u\"\n\
+         password = \"${file:/dev/zero}\"\ndatabase = \"{model}\"\n",
+        &[("models/a/1_a.up.sql", "SELECT 1;\n")],
+    );
+    let stderr = password.run(&["status"]).expect(2).stderr();
+    assert!(
+        stderr.contains("cannot resolve `${file:/dev/zero}` in `models.password`")
+            && stderr.contains("/dev/zero is larger than 1 MiB"),
+        "{stderr}"
+    );
+    let table = Workspace::new(
+        "[default]\nhistory_table = \"${file:/dev/zero}\"\n\n\
+         [default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n",
+        &[("m/1_a.up.sql", "SELECT 1;\n")],
+    );
+    let stderr = table.run(&["status"]).expect(2).stderr();
+    assert!(
+        stderr.contains("`history_table` (skein.toml:2 [default]): `${file:/dev/zero}`: ")
+            && stderr.contains("/dev/zero is larger than 1 MiB"),
+        "{stderr}"
+    );
+}
