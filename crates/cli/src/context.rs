@@ -118,7 +118,7 @@ impl Context {
 pub fn register_secrets(urls: &DatabaseUrls) {
     crate::redact::register(urls.secrets.iter().map(|s| s.expose().to_owned()));
     for url in urls.urls.values() {
-        crate::redact::register_url_password(url.expose());
+        crate::redact::register_url_secrets(url.expose());
     }
 }
 

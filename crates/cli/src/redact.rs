@@ -20,22 +20,23 @@ pub fn register<I: IntoIterator<Item = String>>(values: I) {
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
-/// Registers the password of a URL, as written and percent-decoded.
-pub fn register_url_password(url: &str) {
-    let Some((_, rest)) = url.split_once("://") else {
-        return;
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let Some((userinfo, _)) = authority.rsplit_once('@') else {
-        return;
-    };
-    let Some((_, password)) = userinfo.split_once(':') else {
-        return;
-    };
-    let decoded = percent_encoding::percent_decode_str(password)
-        .decode_utf8_lossy()
-        .into_owned();
-    register([password.to_owned(), decoded]);
+/// Registers the secrets of a URL, as written and percent-decoded: the password in its
+/// user info and the values of its secret-bearing query parameters (`?password=...`).
+pub fn register_url_secrets(url: &str) {
+    let password = url.split_once("://").and_then(|(_, rest)| {
+        let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+        let (userinfo, _) = authority.rsplit_once('@')?;
+        userinfo.split_once(':').map(|(_, password)| password)
+    });
+    for secret in password
+        .into_iter()
+        .chain(skein_core::driver::secret_parameters(url))
+    {
+        let decoded = percent_encoding::percent_decode_str(secret)
+            .decode_utf8_lossy()
+            .into_owned();
+        register([secret.to_owned(), decoded]);
+    }
 }
 
 /// `text` with every known secret replaced by `***`.
@@ -91,9 +92,24 @@ mod tests {
     #[test]
     fn known_secrets_are_scrubbed() {
         register(["hunter22".to_owned(), "abc".to_owned()]);
-        register_url_password("postgres://u:p%40ss%20word@h/db");
+        register_url_secrets("postgres://u:p%40ss%20word@h/db");
+        register_url_secrets(
+            "postgres://u@h/db?sslmode=disable&password=qu%3Dery&sslpassword=key-pass",
+        );
         assert_eq!(scrub("pw=hunter22;"), "pw=***;");
         assert_eq!(scrub("abc stays"), "abc stays", "too short to scrub");
         assert_eq!(scrub("p@ss word and p%40ss%20word"), "*** and ***");
+        assert_eq!(
+            scrub("qu=ery, qu%3Dery, key-pass, disable"),
+            "***, ***, ***, disable"
+        );
+    }
+
+    #[test]
+    fn the_engine_and_the_config_know_the_same_secret_parameters() {
+        assert_eq!(
+            skein_core::driver::SECRET_PARAMETER_WORDS,
+            skein_config::connection::SECRET_PARAMETER_WORDS
+        );
     }
 }

@@ -355,6 +355,69 @@ fn passwords_with_url_characters_work_as_parts_and_in_urls() {
         shown.stdout()
     );
     assert_no_secret(&shown.0);
+
+    // The password as a query parameter, as libpq and sqlx accept it (`?password=`), and
+    // other secret-bearing parameters: never shown either, in errors, JSON or config show.
+    let in_query = format!(
+        "[default.databases.app]\nmigrations = \"m\"\n\
+         url = \"postgres://postgres@{}/{}?sslmode=disable&password={encoded}\"\n\n\
+         [default.databases.down]\nmigrations = \"m\"\n\
+         url = \"postgres://postgres@127.0.0.1:1/{}?password={encoded}&sslpassword={encoded}\"\n\n\
+         [default.databases.parts]\nmigrations = \"m\"\nhost = \"127.0.0.1\"\nport = 1\nuser = \"postgres\"\n\
+         database = \"{}\"\noptions = {{ sslmode = \"disable\", password = \"{SCRAM_PASSWORD}\" }}\n",
+        server.authority(),
+        db.name,
+        db.name,
+        db.name,
+    );
+    let workspace = Workspace::new(
+        &in_query,
+        &[("m/1_a.up.sql", "CREATE TABLE via_parts (id INT);\n")],
+    );
+    let status = run_with(
+        &workspace,
+        &stub,
+        &["status", "--db", "app", "-vvv"],
+        &[("RUST_LOG", "trace")],
+    )
+    .expect(0);
+    assert_no_secret(&status.0);
+    for args in [
+        &["status", "--connect-timeout", "1s", "-vvv"][..],
+        &["status", "--connect-timeout", "1s", "--format", "json"],
+        &[
+            "up",
+            "--db",
+            "down",
+            "--db",
+            "parts",
+            "--connect-timeout",
+            "1s",
+        ],
+    ] {
+        let failed = run_with(&workspace, &stub, args, &[("RUST_LOG", "trace")]).expect(1);
+        assert_no_secret(&failed.0);
+        assert!(
+            failed.stdout().contains("password=***") || failed.stderr().contains("password=***"),
+            "{args:?}: the URL is shown, its password hidden:\n{}\n{}",
+            failed.stdout(),
+            failed.stderr()
+        );
+    }
+    for args in [
+        &["config", "show"][..],
+        &["config", "show", "--format", "json"],
+    ] {
+        let shown = run_with(&workspace, &stub, args, &[]).expect(0);
+        assert_no_secret(&shown.0);
+        assert!(
+            shown.stdout().contains("&password=***")
+                && shown.stdout().contains("?password=***&sslpassword=***")
+                && shown.stdout().contains("sslmode=disable"),
+            "{}",
+            shown.stdout()
+        );
+    }
 }
 
 /// `${file:...}` reads at most 1 MiB: a wrong path (`/dev/zero` once read 2 GB before
