@@ -3,6 +3,7 @@
 
 use crate::cli::{FleetArgs, Format, GlobalArgs, LockArgs};
 use crate::fleet::Fleet;
+use crate::preflight::Needs;
 use anyhow::Context as _;
 use skein_config::{DatabaseUrls, LoadOptions, ResolvedDatabase, Workspace};
 use skein_core::driver::ConnectOptions;
@@ -106,10 +107,28 @@ impl Context {
     }
 
     /// Resolves the URLs of `databases`, fetching each secret once; the secret values and
-    /// passwords are registered so that nothing printed can show them.
+    /// passwords are registered so that nothing printed can show them. Then checks the
+    /// configuration of every one, migration folders included, before any is touched.
     pub async fn urls(&self, databases: &[&ResolvedDatabase]) -> anyhow::Result<DatabaseUrls> {
+        self.checked_urls(databases, Needs::Migrations).await
+    }
+
+    /// Like [`Context::urls`], for commands that connect but read no migrations.
+    pub async fn connection_urls(
+        &self,
+        databases: &[&ResolvedDatabase],
+    ) -> anyhow::Result<DatabaseUrls> {
+        self.checked_urls(databases, Needs::Connection).await
+    }
+
+    async fn checked_urls(
+        &self,
+        databases: &[&ResolvedDatabase],
+        needs: Needs,
+    ) -> anyhow::Result<DatabaseUrls> {
         let urls = self.workspace.urls(databases).await?;
         register_secrets(&urls);
+        crate::preflight::check(&self.workspace, databases, &urls, needs)?;
         Ok(urls)
     }
 }

@@ -74,6 +74,9 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
         .figment()
         .extract()
         .map_err(|err| invalid_value(err, &origins))?;
+    if origins.file().sets_nothing() && settings.databases.is_empty() && settings.models.is_none() {
+        return Err(ConfigError::Empty { path });
+    }
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     expand_references(&mut settings, &root).map_err(|(key, problem)| {
         ConfigError::Invalid(format!("`{key}` ({}): {problem}", origins.describe(&key)))

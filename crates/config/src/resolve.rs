@@ -34,6 +34,18 @@ pub struct ResolvedDatabase {
     pub expect: Option<ExpectRules>,
 }
 
+impl ResolvedDatabase {
+    /// The dotted key of this database's `setting` in the selected profile:
+    /// `databases.infra.url`, or `models.url` for a model database.
+    pub fn setting_key(&self, setting: &str) -> String {
+        if self.is_model {
+            format!("{MODELS_GROUP}.{setting}")
+        } else {
+            format!("databases.{}.{setting}", self.name)
+        }
+    }
+}
+
 /// Which databases a command works on.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -368,6 +380,15 @@ impl Workspace {
     /// Where a setting's value came from: `skein.toml:12 [pg]`, `env SKEIN_...`, or `default`.
     pub fn source_of(&self, key: &str) -> String {
         self.origins.describe(key)
+    }
+
+    /// Where `db`'s `setting` came from: its own key, else the profile-wide one
+    /// (`history_table`), else `default`.
+    pub fn source_of_setting(&self, db: &ResolvedDatabase, setting: &str) -> String {
+        match self.source_of(&db.setting_key(setting)).as_str() {
+            "default" => self.source_of(setting),
+            own => own.to_owned(),
+        }
     }
 }
 

@@ -71,12 +71,7 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
 }
 
 fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {
-    let prefix = if db.is_model {
-        "models".to_owned()
-    } else {
-        format!("databases.{}", db.name)
-    };
-    let source = |key: &str| workspace.source_of(&format!("{prefix}.{key}"));
+    let source = |key: &str| workspace.source_of(&db.setting_key(key));
     let mut settings = Vec::new();
     match &db.connection {
         None => settings.push(Setting {
@@ -128,14 +123,10 @@ fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {
         value: db.migrations.display().to_string(),
         source: source(if db.is_model { "dir" } else { "migrations" }),
     });
-    let history_source = match source("history_table").as_str() {
-        "default" => workspace.source_of("history_table"),
-        other => other.to_owned(),
-    };
     settings.push(Setting {
         name: "history_table".to_owned(),
         value: db.history_table.clone(),
-        source: history_source,
+        source: workspace.source_of_setting(db, "history_table"),
     });
     settings.push(Setting {
         name: "depends_on".to_owned(),

@@ -18,7 +18,7 @@ use tokio::sync::OnceCell;
 
 pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
-    let urls = ctx.urls(&[db]).await?;
+    let urls = ctx.connection_urls(&[db]).await?;
     let result = async {
         let options = ctx.connect_options(db, &args.lock)?;
         let options = skein_core::ConnectOptions {

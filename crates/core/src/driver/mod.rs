@@ -427,6 +427,14 @@ fn is_transient(err: &sqlx::Error) -> bool {
     }
 }
 
+/// The URL schemes skein connects to.
+pub const SCHEMES: &[&str] = &["postgres", "postgresql", "sqlite", "mysql", "mariadb"];
+
+/// Whether skein can connect to `url` (its scheme is one of [`SCHEMES`]).
+pub fn knows_scheme(url: &str) -> bool {
+    SCHEMES.contains(&scheme(url))
+}
+
 /// The URL's scheme, lower-case (`sqlite::memory:` has scheme `sqlite`).
 pub fn scheme(url: &str) -> &str {
     url.split_once(':').map_or("", |(scheme, _)| scheme)
