@@ -65,9 +65,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Outcome::Failed) => ExitCode::from(FAILURE),
         Ok(Outcome::CheckFailed) => ExitCode::from(CHECK_FAILED),
         Err(err) => {
-            let message = crate::report::error_chain(err.as_ref());
-            crate::redact::err(&format!("error: {message}"));
+            crate::redact::err(&format!(
+                "error: {}",
+                crate::report::human_error_chain(err.as_ref())
+            ));
             if format == Format::Json {
+                let message = crate::report::error_chain(err.as_ref());
                 print_json_error(ErrorKind::of(&err), &message);
             }
             ExitCode::from(USAGE)

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod context;
+mod escape;
 mod exit;
 mod fleet;
 mod logging;

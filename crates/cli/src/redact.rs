@@ -1,7 +1,10 @@
 //! Keeps secret values out of everything skein prints. Values are never formatted into
 //! output on purpose; this is the net under that rule: every line written to stdout or
-//! stderr (logs included) has each known secret replaced by `***`.
+//! stderr (logs included) has each known secret replaced by `***`. Lines of results and
+//! messages (not SQL scripts, not logs, which escape their own fields) are also a net under
+//! the escaping of outside text: no control character but the line break gets through.
 
+use crate::escape::controls_in_lines;
 use std::borrow::Cow;
 use std::io::Write;
 use std::sync::RwLock;
@@ -52,22 +55,23 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Prints a line on stdout, scrubbed.
+/// Prints a line on stdout, scrubbed, control characters other than line breaks escaped.
 pub fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", scrub(text));
+    let _ = writeln!(stdout, "{}", controls_in_lines(&scrub(text)));
 }
 
-/// Prints text on stdout without a newline, scrubbed.
+/// Prints text on stdout without a newline, scrubbed: a SQL script, as it is (its text
+/// must reach psql unchanged).
 pub fn out_raw(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = write!(stdout, "{}", scrub(text));
 }
 
-/// Prints a line on stderr, scrubbed.
+/// Prints a line on stderr, scrubbed, control characters other than line breaks escaped.
 pub fn err(text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{}", scrub(text));
+    let _ = writeln!(stderr, "{}", controls_in_lines(&scrub(text)));
 }
 
 /// A stderr writer for logs that scrubs each write.

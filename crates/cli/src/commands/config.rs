@@ -3,6 +3,7 @@
 
 use crate::cli::{ConfigShowArgs, Format};
 use crate::context::Context;
+use crate::escape::controls;
 use crate::exit::Outcome;
 use crate::redact;
 use comfy_table::{Table, presets};
@@ -50,8 +51,8 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
         Format::Human | Format::Sql => {
             redact::out(&format!(
                 "profile {} from {}",
-                workspace.profile,
-                workspace.config_path.display()
+                controls(&workspace.profile),
+                controls(&workspace.config_path.display().to_string())
             ));
             for db in &shown {
                 let mut table = Table::new();
@@ -59,11 +60,11 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
                 for setting in &db.settings {
                     table.add_row([
                         format!("  {}", setting.name),
-                        setting.value.clone(),
-                        setting.source.clone(),
+                        controls(&setting.value).into_owned(),
+                        controls(&setting.source).into_owned(),
                     ]);
                 }
-                redact::out(&format!("\n{}\n{table}", db.name));
+                redact::out(&format!("\n{}\n{table}", controls(&db.name)));
             }
         }
     }

@@ -138,7 +138,7 @@ fn conclude(
     let mut outcome = Outcome::Done;
     for report in &reports {
         if let Some(error) = &report.error {
-            crate::redact::err(&format!("{}: {}", report.name, error.message));
+            crate::redact::err(&format!("{}: {}", report.name, error.human));
             outcome = Outcome::Failed;
         }
     }

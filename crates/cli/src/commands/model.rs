@@ -8,7 +8,7 @@ use crate::cli::{Format, ModelListArgs, ModelNewArgs, Selection, StatusArgs};
 use crate::context::Context;
 use crate::exit::Outcome;
 use crate::redact;
-use crate::report::{DatabaseReport, Status, error_chain};
+use crate::report::{DatabaseReport, Status, human_error_chain};
 use anyhow::{Context as _, bail};
 use skein_config::{LoadOptions, ResolvedDatabase};
 use skein_core::engine::RunOptions;
@@ -62,7 +62,7 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
             redact::err(&format!(
                 "error: model {}: {}",
                 args.name,
-                error_chain(err.as_ref())
+                human_error_chain(err.as_ref())
             ));
             for what in undone {
                 redact::err(&format!("  removed {what}"));

@@ -413,6 +413,89 @@ fn usage_and_configuration_errors_are_json_documents_with_format_json() {
     assert!(human.stdout().is_empty(), "{}", human.stdout());
 }
 
+/// Control characters in file names, server messages and config keys are escaped in
+/// human output (no ANSI escape, no forged line), while skein's own lines stay lines; JSON
+/// keeps the text as it is (serde escapes it).
+#[test]
+fn control_characters_from_outside_are_escaped_in_human_output() {
+    let db = TestDb::new("cli_controls");
+    let evil_file = "2_evil\x1b[2J\nfake.up.sql";
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            ("1_ok.up.sql", "CREATE TABLE ok (id INT);\n"),
+            (
+                evil_file,
+                "DO $$ BEGIN RAISE EXCEPTION E'boom \\x1b[31mred\\nfake: ok' \
+                 USING DETAIL = E'first\\nsecond \\x1b[0m', HINT = 'try again'; END $$;\n",
+            ),
+        ],
+    );
+    let no_raw_controls = |run: &Run| {
+        for (name, text) in [("stdout", run.stdout()), ("stderr", run.stderr())] {
+            assert!(
+                !text.contains('\x1b') && !text.contains('\r'),
+                "a raw control character in {name}: {text:?}"
+            );
+            assert!(
+                !text.lines().any(|l| l.starts_with("fake")),
+                "a forged line in {name}: {text}"
+            );
+        }
+    };
+    let plan = workspace.run(&["up", "--dry-run"]).expect(0);
+    no_raw_controls(&plan);
+    assert!(
+        plan.stdout().contains("up   2 evil\\x1b[2J\\nfake"),
+        "{}",
+        plan.stdout()
+    );
+
+    let up = workspace.run(&["up"]).expect(1);
+    no_raw_controls(&up);
+    let stderr = up.stderr();
+    assert!(
+        stderr.contains("2_evil\\x1b[2J\\nfake.up.sql:1:")
+            && stderr.contains("boom \\x1b[31mred\\nfake: ok (P0001)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n  detail: first\\nsecond \\x1b[0m\n  hint: try again"),
+        "skein's lines stay lines: {stderr}"
+    );
+    no_raw_controls(&workspace.run(&["status"]).expect(0));
+    let history = workspace.run(&["history", "--db", "app"]).expect(0);
+    no_raw_controls(&history);
+    assert!(
+        history.stdout().contains("evil\\x1b[2J\\nfake"),
+        "{}",
+        history.stdout()
+    );
+
+    let json = workspace.run(&["up", "--format", "json"]).expect(1).json();
+    let message = json["databases"][0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("boom \x1b[31mred\nfake: ok"),
+        "JSON keeps the server's text: {message:?}"
+    );
+
+    let keys = Workspace::new(
+        "[default]\n\"evil\\u001b[2J\" = 1\nsecond = 2\n\n[default.databases.app]\nurl = \"sqlite://x.db\"\n",
+        &[],
+    );
+    let run = keys.run(&["status"]).expect(2);
+    no_raw_controls(&run);
+    assert!(
+        run.stderr()
+            .contains("unknown setting `evil\\x1b[2J` (skein.toml:2 [default])")
+            && run
+                .stderr()
+                .contains("\nunknown setting `second` (skein.toml:3 [default])"),
+        "one problem per line: {}",
+        run.stderr()
+    );
+}
+
 #[test]
 fn bad_migration_files_fail_that_database_with_both_names() {
     let workspace = Workspace::new(
