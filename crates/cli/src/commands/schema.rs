@@ -208,7 +208,7 @@ pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
             "no selected database has `expect` rules; add [<profile>.databases.NAME.expect] or [<profile>.models.expect]"
         );
     }
-    let urls = ctx.urls(&databases).await?;
+    let urls = ctx.connection_urls(&databases).await?;
     let fleet = crate::fleet::Fleet {
         follow_dependencies: false,
         ..ctx.fleet(&args.fleet)
