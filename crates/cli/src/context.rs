@@ -3,6 +3,7 @@
 
 use crate::cli::{FleetArgs, Format, GlobalArgs, LockArgs};
 use crate::fleet::Fleet;
+use crate::preflight::Needs;
 use anyhow::Context as _;
 use skein_config::{DatabaseUrls, LoadOptions, ResolvedDatabase, Workspace};
 use skein_core::driver::ConnectOptions;
@@ -113,11 +114,28 @@ impl Context {
     }
 
     /// Resolves the URLs of `databases`, fetching each secret once; the secret values and
-    /// passwords are registered so that nothing printed can show them.
+    /// passwords are registered so that nothing printed can show them. Then checks the
+    /// configuration of every one, migration folders included, before any is touched.
     pub async fn urls(&self, databases: &[&ResolvedDatabase]) -> anyhow::Result<DatabaseUrls> {
+        self.checked_urls(databases, Needs::Migrations).await
+    }
+
+    /// Like [`Context::urls`], for commands that connect but read no migrations.
+    pub async fn connection_urls(
+        &self,
+        databases: &[&ResolvedDatabase],
+    ) -> anyhow::Result<DatabaseUrls> {
+        self.checked_urls(databases, Needs::Connection).await
+    }
+
+    async fn checked_urls(
+        &self,
+        databases: &[&ResolvedDatabase],
+        needs: Needs,
+    ) -> anyhow::Result<DatabaseUrls> {
         let urls = self.workspace.urls(databases).await?;
         register_secrets(&urls);
-        check_targets(databases, &urls)?;
+        crate::preflight::check(&self.workspace, databases, &urls, needs)?;
         Ok(urls)
     }
 }
@@ -126,23 +144,8 @@ impl Context {
 pub fn register_secrets(urls: &DatabaseUrls) {
     crate::redact::register(urls.secrets.iter().map(|s| s.expose().to_owned()));
     for url in urls.urls.values() {
-        crate::redact::register_url_password(url.expose());
+        crate::redact::register_url_secrets(url.expose());
     }
-}
-
-/// Refuses, before anything is touched, a database the server would take for another
-/// (a name it cuts short) or a history table it would share (see `check_target`).
-pub fn check_targets(databases: &[&ResolvedDatabase], urls: &DatabaseUrls) -> anyhow::Result<()> {
-    for db in databases {
-        let Some(url) = urls.urls.get(&db.name) else {
-            continue;
-        };
-        let history_table = HistoryTable::parse(&db.history_table)
-            .with_context(|| format!("database `{}`", db.name))?;
-        skein_core::driver::check_target(url.expose(), &history_table)
-            .with_context(|| format!("database `{}`", db.name))?;
-    }
-    Ok(())
 }
 
 /// Reads `db`'s migration folder.

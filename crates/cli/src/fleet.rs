@@ -10,7 +10,7 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use sha2::{Digest, Sha256};
 use skein_config::ResolvedDatabase;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 
 /// How the fleet runs.
@@ -26,6 +26,8 @@ pub struct Fleet {
 }
 
 /// Runs `work` for every database and returns the reports in the databases' order.
+/// Each database is looked at a constant number of times (plus once per dependency), so a
+/// fleet of 60,000 costs 60 times a fleet of 1,000.
 pub async fn run<'a, F, Fut>(
     databases: &[&'a ResolvedDatabase],
     fleet: &Fleet,
@@ -35,48 +37,20 @@ where
     F: Fn(&'a ResolvedDatabase) -> Fut,
     Fut: Future<Output = DatabaseReport> + 'a,
 {
-    let position = |name: &str| databases.iter().position(|d| d.name == name);
+    let mut order = Order::new(databases, fleet.follow_dependencies);
     let mut reports: Vec<Option<DatabaseReport>> = databases.iter().map(|_| None).collect();
-    let mut started = vec![false; databases.len()];
     let mut running = FuturesUnordered::new();
     let mut halted: Option<String> = None;
     loop {
         if halted.is_none() && fleet.stop.is_requested() {
             halted = Some("not started: interrupted".to_owned());
         }
-        if halted.is_none() {
-            for (i, db) in databases.iter().enumerate() {
-                if running.len() >= fleet.concurrency {
-                    break;
-                }
-                if started[i] {
-                    continue;
-                }
-                let dependencies: Vec<usize> = if fleet.follow_dependencies {
-                    db.depends_on.iter().filter_map(|d| position(d)).collect()
-                } else {
-                    Vec::new()
-                };
-                let blocked = dependencies.iter().find_map(|&j| {
-                    reports[j]
-                        .as_ref()
-                        .filter(|r| {
-                            matches!(
-                                r.status,
-                                Status::Failed | Status::Skipped | Status::Interrupted
-                            )
-                        })
-                        .map(|r| format!("skipped because `{}` {}", r.name, verb(r.status)))
-                });
-                if let Some(reason) = blocked {
-                    started[i] = true;
-                    reports[i] = Some(DatabaseReport::skipped(&db.name, reason));
-                } else if dependencies.iter().all(|&j| reports[j].is_some()) {
-                    started[i] = true;
-                    let job = work(db);
-                    running.push(async move { (i, job.await) });
-                }
-            }
+        while halted.is_none() && running.len() < fleet.concurrency {
+            let Some(i) = order.ready.pop_first() else {
+                break;
+            };
+            let job = work(databases[i]);
+            running.push(async move { (i, job.await) });
         }
         let Some((i, report)) = running.next().await else {
             break;
@@ -87,7 +61,15 @@ where
                 report.name
             ));
         }
+        let failed = matches!(
+            report.status,
+            Status::Failed | Status::Skipped | Status::Interrupted
+        );
+        let reason = format!("skipped because `{}` {}", report.name, verb(report.status));
         reports[i] = Some(report);
+        if halted.is_none() {
+            order.finished(i, failed.then_some(reason), databases, &mut reports);
+        }
     }
     reports
         .into_iter()
@@ -99,6 +81,83 @@ where
             })
         })
         .collect()
+}
+
+/// Which databases may start: those whose dependencies (within the run) have all finished.
+struct Order {
+    /// The databases that depend on each one.
+    dependents: Vec<Vec<usize>>,
+    /// How many of each one's dependencies have not finished.
+    waiting: Vec<usize>,
+    /// Ready to start, in the databases' order.
+    ready: BTreeSet<usize>,
+}
+
+impl Order {
+    fn new(databases: &[&ResolvedDatabase], follow_dependencies: bool) -> Self {
+        let position: HashMap<&str, usize> = databases
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.as_str(), i))
+            .collect();
+        let mut dependents = vec![Vec::new(); databases.len()];
+        let mut waiting = vec![0; databases.len()];
+        if follow_dependencies {
+            for (i, db) in databases.iter().enumerate() {
+                let mut dependencies: Vec<usize> = db
+                    .depends_on
+                    .iter()
+                    .filter_map(|d| position.get(d.as_str()).copied())
+                    .collect();
+                dependencies.sort_unstable();
+                dependencies.dedup();
+                waiting[i] = dependencies.len();
+                for j in dependencies {
+                    dependents[j].push(i);
+                }
+            }
+        }
+        let ready = (0..databases.len()).filter(|&i| waiting[i] == 0).collect();
+        Order {
+            dependents,
+            waiting,
+            ready,
+        }
+    }
+
+    /// Database `i` is done. With `skip` (it failed), the databases that depend on it,
+    /// directly or not, are skipped with that reason; otherwise they may become ready.
+    fn finished(
+        &mut self,
+        i: usize,
+        skip: Option<String>,
+        databases: &[&ResolvedDatabase],
+        reports: &mut [Option<DatabaseReport>],
+    ) {
+        let mut done = vec![(i, skip)];
+        while let Some((j, skip)) = done.pop() {
+            for k in std::mem::take(&mut self.dependents[j]) {
+                if reports[k].is_some() {
+                    continue;
+                }
+                match &skip {
+                    Some(reason) => {
+                        self.ready.remove(&k);
+                        reports[k] =
+                            Some(DatabaseReport::skipped(&databases[k].name, reason.clone()));
+                        let name = &databases[k].name;
+                        done.push((k, Some(format!("skipped because `{name}` was skipped"))));
+                    }
+                    None => {
+                        self.waiting[k] -= 1;
+                        if self.waiting[k] == 0 {
+                            self.ready.insert(k);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn verb(status: Status) -> &'static str {
@@ -147,22 +206,20 @@ pub fn shard<'a>(
     all: &'a [ResolvedDatabase],
     (k, n): (u32, u32),
 ) -> Vec<&'a ResolvedDatabase> {
-    let mut wanted: BTreeSet<&str> = databases
+    let by_name: HashMap<&str, &ResolvedDatabase> =
+        all.iter().map(|d| (d.name.as_str(), d)).collect();
+    let mut wanted: BTreeSet<&str> = BTreeSet::new();
+    let mut to_visit: Vec<&str> = databases
         .iter()
         .filter(|db| shard_of(&db.name, n) == k)
         .map(|db| db.name.as_str())
         .collect();
-    // Add dependencies until nothing changes.
-    loop {
-        let before = wanted.len();
-        let dependencies: Vec<&str> = all
-            .iter()
-            .filter(|d| wanted.contains(d.name.as_str()))
-            .flat_map(|d| d.depends_on.iter().map(String::as_str))
-            .collect();
-        wanted.extend(dependencies);
-        if wanted.len() == before {
-            break;
+    // Add dependencies, each database once.
+    while let Some(name) = to_visit.pop() {
+        if wanted.insert(name)
+            && let Some(db) = by_name.get(name)
+        {
+            to_visit.extend(db.depends_on.iter().map(String::as_str));
         }
     }
     all.iter()

@@ -3,9 +3,11 @@
 mod cli;
 mod commands;
 mod context;
+mod escape;
 mod exit;
 mod fleet;
 mod logging;
+mod preflight;
 mod progress;
 mod redact;
 mod report;
@@ -14,7 +16,10 @@ mod signals;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return exit::parse_failed(err),
+    };
     logging::init(cli.global.verbose, cli.global.quiet);
     exit::run(cli)
 }

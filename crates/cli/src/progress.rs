@@ -2,6 +2,7 @@
 //! flight, cleared when it is done. Elsewhere (CI logs, pipes): one plain line per step
 //! that ran. Never with `--format json` or `-q`.
 
+use crate::escape::controls;
 use crate::redact;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use skein_core::engine::{Event, EventSink};
@@ -36,7 +37,7 @@ impl Progress {
                     ProgressStyle::with_template("{spinner} {prefix}: {wide_msg}")
                         .expect("a valid template"),
                 );
-                bar.set_prefix(name.to_owned());
+                bar.set_prefix(controls(name).into_owned());
                 bar.set_message("connecting");
                 bar.enable_steady_tick(Duration::from_millis(120));
                 Some(bar)
@@ -44,7 +45,7 @@ impl Progress {
             _ => None,
         };
         DatabaseProgress {
-            database: name.to_owned(),
+            database: controls(name).into_owned(),
             lines: matches!(self, Progress::Lines),
             bar,
         }
@@ -81,7 +82,11 @@ impl EventSink for DatabaseProgress {
                         Direction::Up => "applying",
                         Direction::Down => "reverting",
                     };
-                    bar.set_message(format!("{verb} {} {}", step.version, step.description));
+                    bar.set_message(format!(
+                        "{verb} {} {}",
+                        step.version,
+                        controls(&step.description)
+                    ));
                 }
             }
             Event::StepFinished { step, ms } => {
@@ -92,7 +97,8 @@ impl EventSink for DatabaseProgress {
                     };
                     redact::err(&format!(
                         "{db}: {verb} {} {} ({ms} ms)",
-                        step.version, step.description
+                        step.version,
+                        controls(&step.description)
                     ));
                 }
             }
@@ -100,7 +106,8 @@ impl EventSink for DatabaseProgress {
                 if self.lines {
                     redact::err(&format!(
                         "{db}: {} {} was done by another process",
-                        step.version, step.description
+                        step.version,
+                        controls(&step.description)
                     ));
                 }
             }

@@ -1,7 +1,10 @@
 //! Keeps secret values out of everything skein prints. Values are never formatted into
 //! output on purpose; this is the net under that rule: every line written to stdout or
-//! stderr (logs included) has each known secret replaced by `***`.
+//! stderr (logs included) has each known secret replaced by `***`. Lines of results and
+//! messages (not SQL scripts, not logs, which escape their own fields) are also a net under
+//! the escaping of outside text: no control character but the line break gets through.
 
+use crate::escape::controls_in_lines;
 use std::borrow::Cow;
 use std::io::Write;
 use std::sync::RwLock;
@@ -20,22 +23,23 @@ pub fn register<I: IntoIterator<Item = String>>(values: I) {
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
-/// Registers the password of a URL, as written and percent-decoded.
-pub fn register_url_password(url: &str) {
-    let Some((_, rest)) = url.split_once("://") else {
-        return;
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let Some((userinfo, _)) = authority.rsplit_once('@') else {
-        return;
-    };
-    let Some((_, password)) = userinfo.split_once(':') else {
-        return;
-    };
-    let decoded = percent_encoding::percent_decode_str(password)
-        .decode_utf8_lossy()
-        .into_owned();
-    register([password.to_owned(), decoded]);
+/// Registers the secrets of a URL, as written and percent-decoded: the password in its
+/// user info and the values of its secret-bearing query parameters (`?password=...`).
+pub fn register_url_secrets(url: &str) {
+    let password = url.split_once("://").and_then(|(_, rest)| {
+        let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+        let (userinfo, _) = authority.rsplit_once('@')?;
+        userinfo.split_once(':').map(|(_, password)| password)
+    });
+    for secret in password
+        .into_iter()
+        .chain(skein_core::driver::secret_parameters(url))
+    {
+        let decoded = percent_encoding::percent_decode_str(secret)
+            .decode_utf8_lossy()
+            .into_owned();
+        register([secret.to_owned(), decoded]);
+    }
 }
 
 /// `text` with every known secret replaced by `***`.
@@ -51,22 +55,23 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Prints a line on stdout, scrubbed.
+/// Prints a line on stdout, scrubbed, control characters other than line breaks escaped.
 pub fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", scrub(text));
+    let _ = writeln!(stdout, "{}", controls_in_lines(&scrub(text)));
 }
 
-/// Prints text on stdout without a newline, scrubbed.
+/// Prints text on stdout without a newline, scrubbed: a SQL script, as it is (its text
+/// must reach psql unchanged).
 pub fn out_raw(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = write!(stdout, "{}", scrub(text));
 }
 
-/// Prints a line on stderr, scrubbed.
+/// Prints a line on stderr, scrubbed, control characters other than line breaks escaped.
 pub fn err(text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{}", scrub(text));
+    let _ = writeln!(stderr, "{}", controls_in_lines(&scrub(text)));
 }
 
 /// A stderr writer for logs that scrubs each write.
@@ -91,9 +96,24 @@ mod tests {
     #[test]
     fn known_secrets_are_scrubbed() {
         register(["hunter22".to_owned(), "abc".to_owned()]);
-        register_url_password("postgres://u:p%40ss%20word@h/db");
+        register_url_secrets("postgres://u:p%40ss%20word@h/db");
+        register_url_secrets(
+            "postgres://u@h/db?sslmode=disable&password=qu%3Dery&sslpassword=key-pass",
+        );
         assert_eq!(scrub("pw=hunter22;"), "pw=***;");
         assert_eq!(scrub("abc stays"), "abc stays", "too short to scrub");
         assert_eq!(scrub("p@ss word and p%40ss%20word"), "*** and ***");
+        assert_eq!(
+            scrub("qu=ery, qu%3Dery, key-pass, disable"),
+            "***, ***, ***, disable"
+        );
+    }
+
+    #[test]
+    fn the_engine_and_the_config_know_the_same_secret_parameters() {
+        assert_eq!(
+            skein_core::driver::SECRET_PARAMETER_WORDS,
+            skein_config::connection::SECRET_PARAMETER_WORDS
+        );
     }
 }

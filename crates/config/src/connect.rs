@@ -35,14 +35,23 @@ impl Workspace {
         }
         let fetched = fetch_all(&sources, &self.secret_options, &self.root).await;
         let mut used: BTreeMap<SecretSource, SecretValue> = BTreeMap::new();
-        let mut failures: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        // (setting, reference, problem) -> the databases that share the failure.
+        let mut failures: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
         let mut urls = HashMap::new();
         for db in databases {
             let template = db.connection.as_ref().ok_or_else(|| missing_url(db))?;
             let rendered = template.render(&|reference| {
                 pick(reference, &fetched)
                     .map(|value| value.expose().to_owned())
-                    .map_err(|problem| (reference.text.clone(), problem))
+                    .map_err(|problem| {
+                        let setting = match db.is_model {
+                            true => format!("models.{}", template.setting_of(reference)),
+                            false => {
+                                format!("databases.{}.{}", db.name, template.setting_of(reference))
+                            }
+                        };
+                        (setting, reference.text.clone(), problem)
+                    })
             });
             match rendered {
                 Ok(url) => {
@@ -66,9 +75,9 @@ impl Workspace {
             return Err(ConfigError::Secrets(
                 failures
                     .into_iter()
-                    .map(|((reference, problem), dbs)| {
+                    .map(|((setting, reference, problem), dbs)| {
                         format!(
-                            "{}: cannot resolve `{reference}`: {problem}",
+                            "{}: cannot resolve `{reference}` in `{setting}`: {problem}",
                             name_databases(&dbs)
                         )
                     })

@@ -15,6 +15,22 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// Parts of a query parameter's name that mark it as carrying a secret (`password`,
+/// `sslpassword`, `pwd`, `token`...), matched in the lower-cased, percent-decoded name:
+/// the same list as `skein_core::driver::SECRET_PARAMETER_WORDS` (this crate does not
+/// depend on the engine; the CLI's tests check the two agree).
+pub const SECRET_PARAMETER_WORDS: &[&str] = &["pass", "pwd", "secret", "token"];
+
+/// Whether a URL query parameter (or connection option) named `name` carries a secret.
+pub fn is_secret_parameter(name: &str) -> bool {
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
+    SECRET_PARAMETER_WORDS
+        .iter()
+        .any(|word| name.contains(word))
+}
+
 /// The connection settings of one database, as written (references unresolved).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ConnectionSettings {
@@ -131,6 +147,35 @@ impl ConnectionTemplate {
         Ok(references)
     }
 
+    /// The setting that holds `reference`: `url`, `password`, `options.sslpassword`...
+    pub fn setting_of(&self, reference: &SecretRef) -> String {
+        let parts = match self {
+            ConnectionTemplate::Url(_) => return "url".to_owned(),
+            ConnectionTemplate::Parts(parts) => parts,
+        };
+        let holds = |value: &Option<String>| {
+            value
+                .as_deref()
+                .is_some_and(|v| v.contains(reference.text.as_str()))
+        };
+        let named = [
+            ("driver", &parts.driver),
+            ("host", &parts.host),
+            ("user", &parts.user),
+            ("password", &parts.password),
+            ("database", &parts.database),
+            ("socket", &parts.socket),
+        ];
+        if let Some((name, _)) = named.iter().find(|(_, value)| holds(value)) {
+            return (*name).to_owned();
+        }
+        parts
+            .options
+            .iter()
+            .find(|(_, value)| value.contains(reference.text.as_str()))
+            .map_or_else(|| "url".to_owned(), |(key, _)| format!("options.{key}"))
+    }
+
     fn values(&self) -> Vec<&str> {
         match self {
             ConnectionTemplate::Url(url) => vec![url],
@@ -161,16 +206,23 @@ impl ConnectionTemplate {
         }
     }
 
-    /// The template for people: references as written, a literal password as `***`.
+    /// The template for people: references as written, a literal password (in the user
+    /// info, the `password` part or a secret-bearing parameter) as `***`.
     pub fn display(&self) -> String {
+        let literal = |value: &str| !crate::reference::has_references(value);
         match self {
             ConnectionTemplate::Url(url) => mask_literal_password(url),
             ConnectionTemplate::Parts(parts) => {
                 let mut shown = parts.clone();
                 if let Some(password) = &shown.password
-                    && !crate::reference::has_references(password)
+                    && literal(password)
                 {
                     shown.password = Some("***".to_owned());
+                }
+                for (key, value) in &mut shown.options {
+                    if is_secret_parameter(key) && literal(value) {
+                        *value = "***".to_owned();
+                    }
                 }
                 render_parts::<std::convert::Infallible>(&shown, &|r| Ok(r.text.clone()), false)
                     .unwrap_or_else(|_| "(invalid)".to_owned())
@@ -325,40 +377,69 @@ fn render_parts<E>(
     Ok(url)
 }
 
-/// `scheme://user:secret@host` -> `scheme://user:***@host`, leaving references visible.
+/// `scheme://user:secret@host/db?password=secret` -> `scheme://user:***@host/db?password=***`,
+/// leaving references visible.
 fn mask_literal_password(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };
     let start = scheme_end + 3;
-    // Skip over references when looking for the end of the authority.
-    let mut depth = 0;
-    let mut end = url.len();
-    for (i, c) in url[start..].char_indices() {
+    let authority_end = find_outside_references(url, start, &['/', '?']).unwrap_or(url.len());
+    let mut out = url[..start].to_owned();
+    let authority = &url[start..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            match userinfo.find(':') {
+                Some(colon) if !crate::reference::has_references(&userinfo[colon + 1..]) => {
+                    out.push_str(&userinfo[..colon]);
+                    out.push_str(":***");
+                    out.push_str(&authority[at..]);
+                }
+                _ => out.push_str(authority),
+            }
+        }
+        None => out.push_str(authority),
+    }
+    let Some(query_start) = find_outside_references(url, authority_end, &['?']) else {
+        out.push_str(&url[authority_end..]);
+        return out;
+    };
+    out.push_str(&url[authority_end..=query_start]);
+    let mut pair_start = query_start + 1;
+    loop {
+        let pair_end = find_outside_references(url, pair_start, &['&']).unwrap_or(url.len());
+        let pair = &url[pair_start..pair_end];
+        match pair.split_once('=') {
+            Some((name, value))
+                if is_secret_parameter(name) && !crate::reference::has_references(value) =>
+            {
+                out.push_str(name);
+                out.push_str("=***");
+            }
+            _ => out.push_str(pair),
+        }
+        if pair_end == url.len() {
+            return out;
+        }
+        out.push('&');
+        pair_start = pair_end + 1;
+    }
+}
+
+/// The first of `targets` in `text` at or after `from`, skipping over `${...}` references
+/// (a reference may hold `/`, `?`, `&` or `#`).
+fn find_outside_references(text: &str, from: usize, targets: &[char]) -> Option<usize> {
+    let mut depth = 0_usize;
+    for (i, c) in text[from..].char_indices() {
         match c {
             '{' => depth += 1,
-            '}' => depth -= 1,
-            '/' | '?' if depth == 0 => {
-                end = start + i;
-                break;
-            }
+            '}' => depth = depth.saturating_sub(1),
+            c if depth == 0 && targets.contains(&c) => return Some(from + i),
             _ => {}
         }
     }
-    let authority = &url[start..end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
-    };
-    let userinfo = &authority[..at];
-    match userinfo.find(':') {
-        Some(colon) if !crate::reference::has_references(&userinfo[colon + 1..]) => format!(
-            "{}{}:***{}",
-            &url[..start],
-            &userinfo[..colon],
-            &url[start + at..]
-        ),
-        _ => url.to_owned(),
-    }
+    None
 }
 
 #[cfg(test)]
@@ -452,6 +533,29 @@ mod tests {
             "postgres://u:${aws-sm:a/b#pw}@h/db"
         );
         assert_eq!(mask_literal_password("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(
+            mask_literal_password(
+                "postgres://u@h/db?sslmode=require&password=hunter2&sslpassword=${env:K}&PWD=x"
+            ),
+            "postgres://u@h/db?sslmode=require&password=***&sslpassword=${env:K}&PWD=***"
+        );
+        assert_eq!(
+            mask_literal_password("postgres://u:p@h/db?password=${aws-sm:a/b?c#pw}&token=t"),
+            "postgres://u:***@h/db?password=${aws-sm:a/b?c#pw}&token=***"
+        );
+        let parts = ConnectionSettings {
+            host: Some("h".into()),
+            options: [
+                ("sslpassword".to_owned(), "hunter2".to_owned()),
+                ("sslmode".to_owned(), "require".to_owned()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            parts.template(None).unwrap().unwrap().display(),
+            "postgres://h/?sslmode=require&sslpassword=***"
+        );
     }
 
     #[test]

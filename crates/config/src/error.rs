@@ -2,6 +2,10 @@
 
 use std::path::PathBuf;
 
+/// A configuration that works, shown when the file sets nothing.
+pub const MINIMAL: &str =
+    "[default.databases.app]\nmigrations = \"database/app\"\nurl = \"sqlite://.skein/app.db\"";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("no skein.toml in {} or any folder above it; create one or pass --config PATH", start.display())]
@@ -10,6 +14,8 @@ pub enum ConfigError {
     Missing { path: PathBuf },
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    #[error("{} sets no database; a minimal one:\n\n{MINIMAL}", path.display())]
+    Empty { path: PathBuf },
     #[error("profile `{profile}` is not defined in {}; profiles there: {}", path.display(), known.join(", "))]
     UnknownProfile {
         profile: String,
@@ -34,6 +40,19 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl ConfigError {
+    /// Whether the mistake is in what was asked on the command line (a database, group or
+    /// profile that is not configured) rather than in the configuration itself.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            ConfigError::UnknownDatabase { .. }
+                | ConfigError::UnknownGroup { .. }
+                | ConfigError::UnknownProfile { .. }
+        )
+    }
 }
 
 impl From<figment::Error> for ConfigError {

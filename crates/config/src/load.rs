@@ -6,7 +6,7 @@ use crate::error::ConfigError;
 use crate::reference::expand_local;
 use crate::resolve::{Workspace, resolve};
 use crate::settings::Settings;
-use crate::spans::{SourceFile, describe_source};
+use crate::spans::{Origins, SourceFile};
 use crate::validate::check_keys;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -64,20 +64,24 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
             known,
         });
     }
-    let figment = figment.select(profile.as_str());
-    let file = SourceFile::read(&path);
-    check_keys(&figment, &file, &profile)?;
-    let mut settings: Settings = figment
+    let origins = Origins::new(
+        figment.select(profile.as_str()),
+        SourceFile::read(&path),
+        profile,
+    );
+    check_keys(&origins)?;
+    let mut settings: Settings = origins
+        .figment()
         .extract()
-        .map_err(|err| invalid_value(err, &figment, &file, &profile))?;
+        .map_err(|err| invalid_value(err, &origins))?;
+    if origins.file().sets_nothing() && settings.databases.is_empty() && settings.models.is_none() {
+        return Err(ConfigError::Empty { path });
+    }
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     expand_references(&mut settings, &root).map_err(|(key, problem)| {
-        ConfigError::Invalid(format!(
-            "`{key}` ({}): {problem}",
-            describe_source(&figment, &file, &profile, &key)
-        ))
+        ConfigError::Invalid(format!("`{key}` ({}): {problem}", origins.describe(&key)))
     })?;
-    resolve(settings, figment, file, profile)
+    resolve(settings, origins)
 }
 
 /// The nearest `skein.toml` at or above `start`.
@@ -92,12 +96,7 @@ fn find(start: &Path) -> Result<PathBuf, ConfigError> {
 }
 
 /// A value of the wrong type or form, with its key and where it was set.
-fn invalid_value(
-    err: figment::Error,
-    figment: &Figment,
-    file: &SourceFile,
-    profile: &str,
-) -> ConfigError {
+fn invalid_value(err: figment::Error, origins: &Origins) -> ConfigError {
     let messages: Vec<String> = err
         .into_iter()
         .map(|e| {
@@ -105,11 +104,7 @@ fn invalid_value(
             if key.is_empty() {
                 e.kind.to_string()
             } else {
-                format!(
-                    "`{key}` ({}): {}",
-                    describe_source(figment, file, profile, &key),
-                    e.kind
-                )
+                format!("`{key}` ({}): {}", origins.describe(&key), e.kind)
             }
         })
         .collect();

@@ -220,9 +220,9 @@ pub fn expand_local(value: &str, root: &std::path::Path) -> Result<String, Strin
                         .clone()
                         .ok_or_else(|| format!("`{reference}`: the environment variable {name} is not set"))?,
                 },
-                SecretSource::File { path } => std::fs::read_to_string(root.join(path))
-                    .map(|text| text.trim_end_matches(['\n', '\r']).to_owned())
-                    .map_err(|e| format!("`{reference}`: cannot read {path}: {e}"))?,
+                SecretSource::File { path } => crate::secret::read_file(&root.join(path))
+                    .map(|value| value.expose().to_owned())
+                    .map_err(|problem| format!("`{reference}`: {problem}"))?,
                 SecretSource::Aws { .. } | SecretSource::Gcp { .. } => {
                     return Err(format!(
                         "`{reference}`: secret managers can be used in connection settings (url, user, password, ...) only"

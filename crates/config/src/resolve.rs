@@ -6,11 +6,10 @@ use crate::duration::parse_duration;
 use crate::error::ConfigError;
 use crate::secret::SecretOptions;
 use crate::settings::{ExpectRules, SessionSettings, Settings};
-use crate::spans::{SourceFile, describe_source};
+use crate::spans::Origins;
 use crate::validate::closest;
-use figment::Figment;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,6 +40,18 @@ pub struct ResolvedDatabase {
     pub step_timeout: Option<Duration>,
 }
 
+impl ResolvedDatabase {
+    /// The dotted key of this database's `setting` in the selected profile:
+    /// `databases.infra.url`, or `models.url` for a model database.
+    pub fn setting_key(&self, setting: &str) -> String {
+        if self.is_model {
+            format!("{MODELS_GROUP}.{setting}")
+        } else {
+            format!("databases.{}.{setting}", self.name)
+        }
+    }
+}
+
 /// Which databases a command works on.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -60,28 +71,20 @@ pub struct Workspace {
     pub secret_options: SecretOptions,
     /// In dependency order: every database comes after those it depends on.
     pub databases: Vec<ResolvedDatabase>,
-    figment: Figment,
-    file: SourceFile,
+    /// Each database's position in `databases`.
+    positions: HashMap<String, usize>,
+    origins: Origins,
 }
 
-pub(crate) fn resolve(
-    settings: Settings,
-    figment: Figment,
-    file: SourceFile,
-    profile: String,
-) -> Result<Workspace, ConfigError> {
-    let config_path = file.path.clone();
+pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace, ConfigError> {
+    let config_path = origins.file().path.clone();
     let root = config_path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let duration = |key: &str, text: &str| {
-        parse_duration(text).map_err(|e| {
-            ConfigError::Invalid(format!(
-                "{key} ({}): {e}",
-                describe_source(&figment, &file, &profile, key)
-            ))
-        })
+        parse_duration(text)
+            .map_err(|e| ConfigError::Invalid(format!("{key} ({}): {e}", origins.describe(key))))
     };
     let lock_timeout = duration("lock_timeout", &settings.lock_timeout)?;
     let secret_options = SecretOptions {
@@ -166,16 +169,21 @@ pub(crate) fn resolve(
         }
     }
     let databases = dependency_order(databases)?;
+    let positions = databases
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.clone(), i))
+        .collect();
     Ok(Workspace {
         config_path,
         root,
-        profile,
+        profile: origins.profile().to_owned(),
         settings,
         lock_timeout,
         secret_options,
         databases,
-        figment,
-        file,
+        positions,
+        origins,
     })
 }
 
@@ -233,46 +241,99 @@ fn model_names(dir: &Path) -> Result<Vec<String>, ConfigError> {
 }
 
 /// Orders databases so each comes after its dependencies; unknown or circular
-/// dependencies are errors.
+/// dependencies are errors. Databases are ordered by depth (those that depend on
+/// nothing first, then those that depend only on them, ...), by name within a depth.
 fn dependency_order(
     databases: Vec<ResolvedDatabase>,
 ) -> Result<Vec<ResolvedDatabase>, ConfigError> {
-    let names: BTreeSet<String> = databases.iter().map(|d| d.name.clone()).collect();
+    let index: HashMap<&str, usize> = databases
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.as_str(), i))
+        .collect();
+    let mut dependencies: Vec<Vec<usize>> = Vec::with_capacity(databases.len());
     for db in &databases {
-        if let Some(missing) = db.depends_on.iter().find(|d| !names.contains(*d)) {
-            return Err(ConfigError::Database {
-                database: db.name.clone(),
-                problem: format!(
-                    "depends_on names `{missing}`, which is not a configured database"
-                ),
-            });
+        let mut of_db = Vec::with_capacity(db.depends_on.len());
+        for dependency in &db.depends_on {
+            let Some(&j) = index.get(dependency.as_str()) else {
+                return Err(ConfigError::Database {
+                    database: db.name.clone(),
+                    problem: format!(
+                        "depends_on names `{dependency}`, which is not a configured database"
+                    ),
+                });
+            };
+            of_db.push(j);
         }
+        dependencies.push(of_db);
     }
-    let mut remaining: BTreeMap<String, ResolvedDatabase> =
-        databases.into_iter().map(|d| (d.name.clone(), d)).collect();
-    let mut ordered: Vec<ResolvedDatabase> = Vec::new();
-    while !remaining.is_empty() {
-        let ready: Vec<String> = remaining
-            .values()
-            .filter(|d| {
-                d.depends_on
+    let depths = depths(&dependencies).map_err(|cycle| {
+        let mut names: Vec<&str> = cycle.iter().map(|&i| databases[i].name.as_str()).collect();
+        names.sort_unstable();
+        ConfigError::Invalid(format!(
+            "depends_on forms a cycle among: {}",
+            names.join(", ")
+        ))
+    })?;
+    let mut ordered: Vec<(usize, ResolvedDatabase)> = depths.into_iter().zip(databases).collect();
+    ordered.sort_by(|(a_depth, a), (b_depth, b)| a_depth.cmp(b_depth).then(a.name.cmp(&b.name)));
+    Ok(ordered.into_iter().map(|(_, db)| db).collect())
+}
+
+/// The depth of each node (0 for no dependencies, else one more than its deepest
+/// dependency), each computed once; or the nodes of a cycle.
+fn depths(dependencies: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+    #[derive(Clone, Copy)]
+    enum State {
+        New,
+        Visiting,
+        Done(usize),
+    }
+    let mut state = vec![State::New; dependencies.len()];
+    for root in 0..dependencies.len() {
+        // An explicit stack: a chain of 60,000 dependencies must not overflow the real one.
+        let mut stack = vec![(root, 0)];
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if *next == 0 {
+                match state[node] {
+                    State::Done(_) => {
+                        stack.pop();
+                        continue;
+                    }
+                    State::Visiting | State::New => state[node] = State::Visiting,
+                }
+            }
+            if let Some(&dependency) = dependencies[node].get(*next) {
+                *next += 1;
+                if let State::Visiting = state[dependency] {
+                    let start = stack.iter().position(|&(n, _)| n == dependency);
+                    return Err(stack[start.unwrap_or(0)..]
+                        .iter()
+                        .map(|&(n, _)| n)
+                        .collect());
+                }
+                stack.push((dependency, 0));
+            } else {
+                let depth = dependencies[node]
                     .iter()
-                    .all(|dep| ordered.iter().any(|o| &o.name == dep))
-            })
-            .map(|d| d.name.clone())
-            .collect();
-        if ready.is_empty() {
-            let cycle: Vec<String> = remaining.keys().cloned().collect();
-            return Err(ConfigError::Invalid(format!(
-                "depends_on forms a cycle among: {}",
-                cycle.join(", ")
-            )));
-        }
-        for name in ready {
-            ordered.extend(remaining.remove(&name));
+                    .map(|&d| match state[d] {
+                        State::Done(depth) => depth + 1,
+                        _ => 0,
+                    })
+                    .max()
+                    .unwrap_or(0);
+                state[node] = State::Done(depth);
+                stack.pop();
+            }
         }
     }
-    Ok(ordered)
+    Ok(state
+        .into_iter()
+        .map(|s| match s {
+            State::Done(depth) => depth,
+            _ => 0,
+        })
+        .collect())
 }
 
 /// Makes a relative SQLite path relative to the config file's folder, not to wherever
@@ -320,22 +381,24 @@ impl Workspace {
             }
         }
         let everything = selection.databases.is_empty() && selection.groups.is_empty();
+        let named: BTreeSet<&str> = selection.databases.iter().map(String::as_str).collect();
+        let groups: BTreeSet<&str> = selection.groups.iter().map(String::as_str).collect();
         Ok(self
             .databases
             .iter()
             .filter(|d| {
                 everything
-                    || selection.databases.contains(&d.name)
-                    || d.groups.iter().any(|g| selection.groups.contains(g))
+                    || named.contains(d.name.as_str())
+                    || d.groups.iter().any(|g| groups.contains(g.as_str()))
             })
             .collect())
     }
 
     /// One database by name, or an error listing the names (with a suggestion).
     pub fn database(&self, name: &str) -> Result<&ResolvedDatabase, ConfigError> {
-        self.databases
-            .iter()
-            .find(|d| d.name == name)
+        self.positions
+            .get(name)
+            .map(|&i| &self.databases[i])
             .ok_or_else(|| {
                 let names: Vec<&str> = self.databases.iter().map(|d| d.name.as_str()).collect();
                 ConfigError::UnknownDatabase {
@@ -348,7 +411,16 @@ impl Workspace {
 
     /// Where a setting's value came from: `skein.toml:12 [pg]`, `env SKEIN_...`, or `default`.
     pub fn source_of(&self, key: &str) -> String {
-        describe_source(&self.figment, &self.file, &self.profile, key)
+        self.origins.describe(key)
+    }
+
+    /// Where `db`'s `setting` came from: its own key, else the profile-wide one
+    /// (`history_table`), else `default`.
+    pub fn source_of_setting(&self, db: &ResolvedDatabase, setting: &str) -> String {
+        match self.source_of(&db.setting_key(setting)).as_str() {
+            "default" => self.source_of(setting),
+            own => own.to_owned(),
+        }
     }
 }
 
@@ -381,8 +453,73 @@ mod tests {
         );
     }
 
+    fn database(name: &str, depends_on: &[&str]) -> ResolvedDatabase {
+        ResolvedDatabase {
+            name: name.to_owned(),
+            connection: None,
+            migrations: PathBuf::new(),
+            depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+            groups: Vec::new(),
+            history_table: "skein_history".to_owned(),
+            is_model: false,
+            expect: None,
+            init_sql: Vec::new(),
+            sqlite_foreign_keys: false,
+            step_timeout: None,
+        }
+    }
+
+    fn names(databases: &[ResolvedDatabase]) -> Vec<&str> {
+        databases.iter().map(|d| d.name.as_str()).collect()
+    }
+
     #[test]
-    fn names() {
+    fn dependencies_come_first_then_names_in_order() {
+        let ordered = dependency_order(vec![
+            database("b_model", &["infra"]),
+            database("a_model", &["infra"]),
+            database("report", &["a_model", "infra"]),
+            database("infra", &[]),
+            database("zeta", &[]),
+        ])
+        .unwrap();
+        assert_eq!(
+            names(&ordered),
+            ["infra", "zeta", "a_model", "b_model", "report"]
+        );
+        let unknown = dependency_order(vec![database("a", &["nope"])]).unwrap_err();
+        assert!(unknown.to_string().contains("`nope`"), "{unknown}");
+        let cycle = dependency_order(vec![
+            database("free", &[]),
+            database("leads_in", &["x"]),
+            database("x", &["y"]),
+            database("y", &["x"]),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            cycle.to_string(),
+            "invalid configuration: depends_on forms a cycle among: x, y"
+        );
+    }
+
+    #[test]
+    fn a_long_chain_of_dependencies_is_ordered() {
+        let count = 100_000;
+        let chain: Vec<ResolvedDatabase> = (0..count)
+            .rev()
+            .map(|i| {
+                let before = format!("db_{:06}", i.max(1) - 1);
+                let depends_on: &[&str] = if i == 0 { &[] } else { &[before.as_str()] };
+                database(&format!("db_{i:06}"), depends_on)
+            })
+            .collect();
+        let ordered = dependency_order(chain).unwrap();
+        assert_eq!(ordered.len(), count);
+        assert!(ordered.windows(2).all(|w| w[0].name < w[1].name));
+    }
+
+    #[test]
+    fn valid_names() {
         for good in ["infra", "blub_test", "_x1"] {
             assert!(check_name(good).is_ok(), "{good}");
         }

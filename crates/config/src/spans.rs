@@ -1,7 +1,12 @@
 //! Where a setting is written: finds a key's line in `skein.toml` and names the source of
 //! a value (file and line with its profile, or the environment variable).
+//!
+//! `config show` asks this for every setting of every database, so each answer costs
+//! the same however long the file is: the layers are merged once ([`Origins`]) and the
+//! file's line starts are indexed once ([`SourceFile`]).
 
 use figment::Figment;
+use figment::value::Value;
 use std::path::{Path, PathBuf};
 
 /// The config file's text, parsed with positions.
@@ -9,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub struct SourceFile {
     pub path: PathBuf,
     document: Option<toml_edit::ImDocument<String>>,
+    /// The byte offset where each line after the first starts.
+    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
@@ -16,10 +23,34 @@ impl SourceFile {
         let document = std::fs::read_to_string(path)
             .ok()
             .and_then(|text| toml_edit::ImDocument::parse(text).ok());
+        let line_starts = document
+            .as_ref()
+            .map(|d| {
+                d.raw()
+                    .bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1)
+                    .collect()
+            })
+            .unwrap_or_default();
         SourceFile {
             path: path.to_owned(),
             document,
+            line_starts,
         }
+    }
+
+    /// Whether the file sets nothing at all (it is empty, or only comments and headers).
+    pub fn sets_nothing(&self) -> bool {
+        fn empty(table: &dyn toml_edit::TableLike) -> bool {
+            table
+                .iter()
+                .all(|(_, item)| item.as_table_like().is_some_and(empty))
+        }
+        self.document
+            .as_ref()
+            .is_some_and(|document| empty(document.as_table()))
     }
 
     /// The 1-based line where `[profile] key.path` is set, if the file sets it.
@@ -36,13 +67,7 @@ impl SourceFile {
             }
         }
         let offset = span?.start;
-        Some(
-            document.raw()[..offset]
-                .bytes()
-                .filter(|&b| b == b'\n')
-                .count()
-                + 1,
-        )
+        Some(self.line_starts.partition_point(|&start| start <= offset) + 1)
     }
 
     fn file_name(&self) -> String {
@@ -53,30 +78,66 @@ impl SourceFile {
     }
 }
 
-/// Where the value at `key` (dotted, within the selected profile) came from:
-/// `skein.toml:12 [pg]`, `env SKEIN_DATABASES__INFRA__URL`, or `default`.
-pub fn describe_source(figment: &Figment, file: &SourceFile, selected: &str, key: &str) -> String {
-    let Ok(value) = figment.find_value(key) else {
-        return "default".to_owned();
-    };
-    let tag = value.tag();
-    let Some(metadata) = figment.get_metadata(tag) else {
-        return "default".to_owned();
-    };
-    match &metadata.source {
-        Some(figment::Source::File(_)) => {
-            // figment tags know default and global; any other profile is the selected one.
-            let profile = match tag.profile() {
-                Some(profile) => profile.as_str().as_str().to_owned(),
-                None => selected.to_owned(),
-            };
-            let parts: Vec<&str> = key.split('.').collect();
-            match file.line_of(&profile, &parts) {
-                Some(line) => format!("{}:{line} [{profile}]", file.file_name()),
-                None => format!("{} [{profile}]", file.file_name()),
-            }
+/// Where settings came from: the selected profile's merged layers, computed once, and
+/// the config file's positions.
+#[derive(Debug, Clone)]
+pub struct Origins {
+    figment: Figment,
+    /// `None` when the layers do not merge; extraction reports why.
+    merged: Option<Value>,
+    file: SourceFile,
+    profile: String,
+}
+
+impl Origins {
+    pub fn new(figment: Figment, file: SourceFile, profile: String) -> Self {
+        let merged = figment.find_value("").ok();
+        Origins {
+            figment,
+            merged,
+            file,
+            profile,
         }
-        _ => format!("env {}", env_name(key)),
+    }
+
+    pub fn figment(&self) -> &Figment {
+        &self.figment
+    }
+
+    pub fn file(&self) -> &SourceFile {
+        &self.file
+    }
+
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// Where the value at `key` (dotted, within the selected profile) came from:
+    /// `skein.toml:12 [pg]`, `env SKEIN_DATABASES__INFRA__URL`, or `default`.
+    pub fn describe(&self, key: &str) -> String {
+        let Some(value) = self.merged.as_ref().and_then(|m| m.find_ref(key)) else {
+            return "default".to_owned();
+        };
+        let tag = value.tag();
+        let Some(metadata) = self.figment.get_metadata(tag) else {
+            return "default".to_owned();
+        };
+        match &metadata.source {
+            Some(figment::Source::File(_)) => {
+                // figment tags know default and global; any other profile is the selected one.
+                let profile = match tag.profile() {
+                    Some(profile) => profile.as_str().as_str().to_owned(),
+                    None => self.profile.clone(),
+                };
+                let parts: Vec<&str> = key.split('.').collect();
+                let file = &self.file;
+                match file.line_of(&profile, &parts) {
+                    Some(line) => format!("{}:{line} [{profile}]", file.file_name()),
+                    None => format!("{} [{profile}]", file.file_name()),
+                }
+            }
+            _ => format!("env {}", env_name(key)),
+        }
     }
 }
 
@@ -116,9 +177,18 @@ mod tests {
         );
         assert_eq!(file.line_of("pg", &["models", "url"]), Some(9));
         assert_eq!(file.line_of("pg", &["models", "dir"]), None);
+        assert!(!file.sets_nothing());
         assert_eq!(
             env_name("databases.infra.url"),
             "SKEIN_DATABASES__INFRA__URL"
         );
+        for (text, nothing) in [
+            ("", true),
+            ("# only a comment\n\n[default]\n[default.databases]\n", true),
+            ("[default]\nconcurrency = 2\n", false),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            assert_eq!(SourceFile::read(&path).sets_nothing(), nothing, "{text:?}");
+        }
     }
 }

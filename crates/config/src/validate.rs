@@ -3,17 +3,12 @@
 
 use crate::error::ConfigError;
 use crate::settings::keys;
-use crate::spans::{SourceFile, describe_source};
-use figment::Figment;
+use crate::spans::Origins;
 use figment::value::{Dict, Value};
 
 /// Checks every key of the merged settings against the known ones.
-pub(crate) fn check_keys(
-    figment: &Figment,
-    file: &SourceFile,
-    profile: &str,
-) -> Result<(), ConfigError> {
-    let Ok(root) = figment.extract::<Dict>() else {
+pub(crate) fn check_keys(origins: &Origins) -> Result<(), ConfigError> {
+    let Ok(root) = origins.figment().extract::<Dict>() else {
         return Ok(()); // Extraction reports its own error.
     };
     let mut problems = Vec::new();
@@ -31,7 +26,7 @@ pub(crate) fn check_keys(
                     .unwrap_or_else(|| format!("; known here: {}", all.join(", ")));
                 problems.push(format!(
                     "unknown setting `{path}` ({}){suggestion}",
-                    describe_source(figment, file, profile, &path)
+                    origins.describe(&path)
                 ));
             }
         }

@@ -4,8 +4,18 @@
 use crate::migration::Version;
 use crate::plan::Problem;
 use crate::position::LineColumn;
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// How text from outside skein (file names, server messages, object names) is shown
+/// inside a message: as it is, or escaped for a terminal by the caller.
+pub type Outside = for<'a> fn(&'a str) -> Cow<'a, str>;
+
+/// Text from outside, shown as it is.
+pub fn as_is(text: &str) -> Cow<'_, str> {
+    Cow::Borrowed(text)
+}
 
 /// A migration folder or file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +61,7 @@ pub enum SourceError {
 /// A request that cannot be planned.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("{}", describe_problems(.0))]
+    #[error("{}", describe_problems(.0, as_is))]
     Blocked(Vec<Problem>),
     #[error("version {0} is not one of this database's migrations")]
     UnknownVersion(Version),
@@ -88,14 +98,16 @@ fn down_name(up: &std::path::Path) -> String {
         .map_or(name.clone(), |stem| format!("{stem}.down.sql"))
 }
 
-fn describe_problems(problems: &[Problem]) -> String {
+/// One line per problem; each problem's text (it names files and descriptions) through
+/// `outside`.
+pub fn describe_problems(problems: &[Problem], outside: Outside) -> String {
     let mut text = format!(
         "{} problem(s) must be fixed before migrating:",
         problems.len()
     );
     for problem in problems {
         text.push_str("\n  - ");
-        text.push_str(&problem.to_string());
+        text.push_str(&outside(&problem.to_string()));
     }
     text
 }
@@ -115,29 +127,38 @@ pub struct StatementError {
     pub context: Option<String>,
 }
 
-impl std::fmt::Display for StatementError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
+impl StatementError {
+    /// The message: `file:line:column: message (code)`, then the detail, hint and context
+    /// on lines of their own. The file name and the server's texts go through `outside`
+    /// (each line of the context on its own); the lines and indents are skein's.
+    pub fn render(&self, outside: Outside) -> String {
+        let mut text = format!(
             "{}:{}:{}: {}",
-            self.file.display(),
+            outside(&self.file.display().to_string()),
             self.position.line,
             self.position.column,
-            self.message
-        )?;
+            outside(&self.message)
+        );
         if let Some(code) = &self.code {
-            write!(f, " ({code})")?;
+            text.push_str(&format!(" ({})", outside(code)));
         }
         if let Some(detail) = &self.detail {
-            write!(f, "\n  detail: {detail}")?;
+            text.push_str(&format!("\n  detail: {}", outside(detail)));
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            text.push_str(&format!("\n  hint: {}", outside(hint)));
         }
         if let Some(context) = &self.context {
-            write!(f, "\n  context: {}", context.replace('\n', "\n           "))?;
+            let lines: Vec<Cow<'_, str>> = context.split('\n').map(outside).collect();
+            text.push_str(&format!("\n  context: {}", lines.join("\n           ")));
         }
-        Ok(())
+        text
+    }
+}
+
+impl std::fmt::Display for StatementError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(as_is))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::cli::{ConfigShowArgs, Format};
 use crate::context::Context;
+use crate::escape::controls;
 use crate::exit::Outcome;
 use crate::redact;
 use comfy_table::{Table, presets};
@@ -50,8 +51,8 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
         Format::Human | Format::Sql => {
             redact::out(&format!(
                 "profile {} from {}",
-                workspace.profile,
-                workspace.config_path.display()
+                controls(&workspace.profile),
+                controls(&workspace.config_path.display().to_string())
             ));
             for db in &shown {
                 let mut table = Table::new();
@@ -59,11 +60,11 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
                 for setting in &db.settings {
                     table.add_row([
                         format!("  {}", setting.name),
-                        setting.value.clone(),
-                        setting.source.clone(),
+                        controls(&setting.value).into_owned(),
+                        controls(&setting.source).into_owned(),
                     ]);
                 }
-                redact::out(&format!("\n{}\n{table}", db.name));
+                redact::out(&format!("\n{}\n{table}", controls(&db.name)));
             }
         }
     }
@@ -71,12 +72,7 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
 }
 
 fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {
-    let prefix = if db.is_model {
-        "models".to_owned()
-    } else {
-        format!("databases.{}", db.name)
-    };
-    let source = |key: &str| workspace.source_of(&format!("{prefix}.{key}"));
+    let source = |key: &str| workspace.source_of(&db.setting_key(key));
     let mut settings = Vec::new();
     match &db.connection {
         None => settings.push(Setting {
@@ -128,14 +124,10 @@ fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {
         value: db.migrations.display().to_string(),
         source: source(if db.is_model { "dir" } else { "migrations" }),
     });
-    let history_source = match source("history_table").as_str() {
-        "default" => workspace.source_of("history_table"),
-        other => other.to_owned(),
-    };
     settings.push(Setting {
         name: "history_table".to_owned(),
         value: db.history_table.clone(),
-        source: history_source,
+        source: workspace.source_of_setting(db, "history_table"),
     });
     settings.push(Setting {
         name: "depends_on".to_owned(),

@@ -9,7 +9,7 @@ use crate::report::{DatabaseReport, Status};
 
 pub async fn create(ctx: &Context, args: DbCreateArgs) -> anyhow::Result<Outcome> {
     let databases = ctx.select(&args.selection, &args.fleet)?;
-    let urls = ctx.urls(&databases).await?;
+    let urls = ctx.connection_urls(&databases).await?;
     let connect_timeout = ctx.connect_timeout(&args.lock);
     let reports = fleet::run(&databases, &ctx.fleet(&args.fleet), |db| {
         let url = urls.urls.get(&db.name).map(|u| u.expose().to_owned());

@@ -34,6 +34,9 @@ impl Mode {
 pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
     let databases = ctx.select(&args.selection, &args.fleet)?;
     let urls = ctx.urls(&databases).await?;
+    if let Some(to) = args.to {
+        crate::preflight::check_version("--to", to, &databases)?;
+    }
     let target = Target::Up { to: args.to };
     let options = run_options(ctx, args.allow_out_of_order);
     let mode = Mode::from_flags(args.dry_run, args.sql);
@@ -137,7 +140,7 @@ fn conclude(
     let mut outcome = Outcome::Done;
     for report in &reports {
         if let Some(error) = &report.error {
-            crate::redact::err(&format!("{}: {}", report.name, error.message));
+            crate::redact::err(&format!("{}: {}", report.name, error.human));
             outcome = Outcome::Failed;
         }
     }

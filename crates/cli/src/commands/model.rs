@@ -8,7 +8,7 @@ use crate::cli::{Format, ModelListArgs, ModelNewArgs, Selection, StatusArgs};
 use crate::context::Context;
 use crate::exit::Outcome;
 use crate::redact;
-use crate::report::{DatabaseReport, Status, error_chain};
+use crate::report::{DatabaseReport, Status, human_error_chain};
 use anyhow::{Context as _, bail};
 use skein_config::{LoadOptions, ResolvedDatabase};
 use skein_core::engine::RunOptions;
@@ -53,7 +53,9 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
             );
             Ok(Outcome::Done)
         }
-        Err(err) if err.is::<Refused>() => {
+        // The name cannot be a database here (say, too long for the server): a
+        // configuration error, and the folder made for it goes again.
+        Err(err) if err.is::<crate::preflight::ConfigProblems>() => {
             made.undo().await;
             Err(err)
         }
@@ -66,7 +68,7 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
             redact::err(&format!(
                 "error: model {}: {}",
                 args.name,
-                error_chain(err.as_ref())
+                human_error_chain(err.as_ref())
             ));
             for what in undone {
                 redact::err(&format!("  removed {what}"));
@@ -78,19 +80,6 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
         }
     }
 }
-
-/// The name cannot be a database here (say, too long for the server): a usage error, and
-/// the folder made for it is removed again.
-#[derive(Debug)]
-struct Refused(anyhow::Error);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
 
 /// What `model new` made so far, to undo on failure.
 struct Made {
@@ -132,7 +121,12 @@ async fn create_and_migrate(
     let db: &ResolvedDatabase = workspace.database(&args.name)?;
     let urls = workspace.urls(&[db]).await?;
     crate::context::register_secrets(&urls);
-    crate::context::check_targets(&[db], &urls).map_err(Refused)?;
+    crate::preflight::check(
+        &workspace,
+        &[db],
+        &urls,
+        crate::preflight::Needs::Connection,
+    )?;
     let url = urls
         .urls
         .get(&db.name)

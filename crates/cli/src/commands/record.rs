@@ -23,6 +23,9 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
     };
     let databases = ctx.select_explicit("stamp", &args.selection, &args.fleet)?;
     let urls = ctx.urls(&databases).await?;
+    if let StampTarget::Version(version) = target {
+        crate::preflight::check_version("stamp", version, &databases)?;
+    }
     let reports = fleet::run(&databases, &unordered(ctx, &args.fleet), |db| {
         edit(
             ctx,

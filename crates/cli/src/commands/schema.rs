@@ -3,6 +3,7 @@
 
 use crate::cli::{ConvergeArgs, DriftArgs, Format, InspectArgs};
 use crate::context::{self, Context};
+use crate::escape::controls;
 use crate::exit::Outcome;
 use crate::redact;
 use crate::report::{DatabaseReport, DriftInfo, Report, Status, error_chain};
@@ -18,7 +19,7 @@ use tokio::sync::OnceCell;
 
 pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
-    let urls = ctx.urls(&[db]).await?;
+    let urls = ctx.connection_urls(&[db]).await?;
     let result = async {
         let options = ctx.connect_options(db, &args.lock)?;
         let options = skein_core::ConnectOptions {
@@ -72,31 +73,37 @@ fn human(name: &str, schema: &Schema) -> String {
         schema.enums.len(),
         schema.functions.len()
     )];
+    // Names and definitions come from the live database: escape their control characters.
+    let outside = |text: &str| controls(text).into_owned();
     for (table_name, table) in &schema.tables {
         let mut grid = Table::new();
         grid.load_preset(presets::NOTHING);
         for (column, definition) in &table.columns {
-            grid.add_row(["  ".to_owned(), column_sql(column, definition)]);
+            grid.add_row(["  ".to_owned(), outside(&column_sql(column, definition))]);
         }
         for constraint in table.constraints.values() {
-            grid.add_row(["  ".to_owned(), constraint.definition.clone()]);
+            grid.add_row(["  ".to_owned(), outside(&constraint.definition)]);
         }
         for index in table.indexes.values() {
             grid.add_row([
                 "  ".to_owned(),
-                format!("index {}: {}", index.name, index.definition),
+                outside(&format!("index {}: {}", index.name, index.definition)),
             ]);
         }
-        lines.push(format!("\ntable {table_name}\n{grid}"));
+        lines.push(format!("\ntable {}\n{grid}", outside(table_name)));
     }
     for (enum_name, values) in &schema.enums {
-        lines.push(format!("\nenum {enum_name}: {}", values.join(", ")));
+        let values = values.join(", ");
+        lines.push(format!(
+            "\nenum {}",
+            outside(&format!("{enum_name}: {values}"))
+        ));
     }
     for view_name in schema.views.keys() {
-        lines.push(format!("view {view_name}"));
+        lines.push(format!("view {}", outside(view_name)));
     }
     for function in schema.functions.keys() {
-        lines.push(format!("function {function}"));
+        lines.push(format!("function {}", outside(function)));
     }
     lines.join("\n")
 }
@@ -201,7 +208,7 @@ pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
             "no selected database has `expect` rules; add [<profile>.databases.NAME.expect] or [<profile>.models.expect]"
         );
     }
-    let urls = ctx.urls(&databases).await?;
+    let urls = ctx.connection_urls(&databases).await?;
     let fleet = crate::fleet::Fleet {
         follow_dependencies: false,
         ..ctx.fleet(&args.fleet)
@@ -330,7 +337,7 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Outco
                     } else {
                         ""
                     };
-                    redact::err(&format!("  - {}{hint}", difference.description));
+                    redact::err(&format!("  - {}{hint}", controls(&difference.description)));
                 }
             }
             None if !plan.is_empty() => redact::out("run it with --apply"),
@@ -368,9 +375,9 @@ fn plan_text(
         }
         lines.push(format!("-- {title}"));
         for difference in differences {
-            lines.push(format!("-- {}", difference.description));
+            lines.push(format!("-- {}", controls(&difference.description)));
             if let Some(sql) = &difference.sql {
-                lines.push(sql.clone());
+                lines.extend(sql.split('\n').map(|line| controls(line).into_owned()));
             }
         }
     };

@@ -1,7 +1,15 @@
-//! The report for people: tables and lines of text. The JSON renderer is serde's.
+//! The report for people: tables and lines of text. The JSON renderer is serde's. Text
+//! from outside skein (names, descriptions, history rows, server and schema texts) goes
+//! through [`outside`], so that it cannot reach the terminal as control characters.
 
 use super::{DatabaseReport, Report, Status, version_text};
+use crate::escape::controls;
 use comfy_table::{Table, presets};
+
+/// Text from outside skein, as shown in a cell or a line.
+fn outside(text: &str) -> String {
+    controls(text).into_owned()
+}
 
 fn table() -> Table {
     let mut table = Table::new();
@@ -36,7 +44,7 @@ impl Report {
         table.set_header(["database", "version", "head", "pending", "status"]);
         for db in &self.databases {
             table.add_row([
-                db.name.clone(),
+                outside(&db.name),
                 version_text(db.version_after),
                 version_text(db.head),
                 db.pending.map(|p| p.to_string()).unwrap_or_default(),
@@ -46,7 +54,11 @@ impl Report {
         let mut text = table.to_string();
         for db in &self.databases {
             for problem in &db.problems {
-                text.push_str(&format!("\n{}: {problem}", db.name));
+                text.push_str(&format!(
+                    "\n{}: {}",
+                    outside(&db.name),
+                    outside(&problem.to_string())
+                ));
             }
         }
         text
@@ -67,7 +79,7 @@ impl Report {
                 )
             };
             table.add_row([
-                db.name.clone(),
+                outside(&db.name),
                 status_text(db.status).to_owned(),
                 version,
                 db.steps.len().to_string(),
@@ -83,7 +95,7 @@ impl Report {
             let Some(plan) = &db.plan else { continue };
             lines.push(format!(
                 "{}: {} step(s), {} -> {}",
-                db.name,
+                outside(&db.name),
                 plan.steps.len(),
                 version_text(plan.version_before),
                 version_text(plan.version_after)
@@ -100,7 +112,8 @@ impl Report {
                 };
                 lines.push(format!(
                     "  {arrow} {} {}{mode}",
-                    step.version, step.description
+                    step.version,
+                    outside(&step.description)
                 ));
             }
         }
@@ -115,13 +128,13 @@ impl Report {
                 let applied = entry.applied.as_ref();
                 table.add_row([
                     entry.version.to_string(),
-                    entry.description.clone(),
+                    outside(&entry.description),
                     serde_json::to_value(entry.state)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_owned))
                         .unwrap_or_default(),
-                    applied.map(|a| a.applied_at.clone()).unwrap_or_default(),
-                    applied.map(|a| a.applied_by.clone()).unwrap_or_default(),
+                    applied.map(|a| outside(&a.applied_at)).unwrap_or_default(),
+                    applied.map(|a| outside(&a.applied_by)).unwrap_or_default(),
                     applied
                         .map(|a| a.execution_ms.to_string())
                         .unwrap_or_default(),
@@ -147,7 +160,7 @@ impl Report {
         }
         let mut lines = Vec::new();
         for ((differs, fingerprint), dbs) in groups {
-            let names: Vec<&str> = dbs.iter().map(|d| d.name.as_str()).collect();
+            let names: Vec<String> = dbs.iter().map(|d| outside(&d.name)).collect();
             let versions: std::collections::BTreeSet<String> =
                 dbs.iter().map(|d| version_text(d.version_after)).collect();
             let at = versions.into_iter().collect::<Vec<_>>().join(", ");
@@ -177,10 +190,10 @@ impl Report {
                 names.join(", ")
             ));
             for difference in &drift.differences {
-                lines.push(format!("  - {}", difference.description));
+                lines.push(format!("  - {}", outside(&difference.description)));
                 if let Some(sql) = &difference.sql {
                     for line in sql.lines() {
-                        lines.push(format!("      {line}"));
+                        lines.push(format!("      {}", outside(line)));
                     }
                 }
             }
@@ -192,12 +205,14 @@ impl Report {
         let mut lines = Vec::new();
         for db in self.databases.iter().filter(|d| d.error.is_none()) {
             if db.findings.is_empty() {
-                lines.push(format!("{}: every expect rule holds", db.name));
+                lines.push(format!("{}: every expect rule holds", outside(&db.name)));
             }
             for finding in &db.findings {
                 lines.push(format!(
                     "{}: {}: {}",
-                    db.name, finding.severity, finding.message
+                    outside(&db.name),
+                    finding.severity,
+                    outside(&finding.message)
                 ));
             }
         }
@@ -210,8 +225,8 @@ impl Report {
             .iter()
             .filter(|db| db.error.is_none())
             .map(|db| match db.status {
-                Status::Ok => format!("{}: created", db.name),
-                _ => format!("{}: exists", db.name),
+                Status::Ok => format!("{}: created", outside(&db.name)),
+                _ => format!("{}: exists", outside(&db.name)),
             })
             .collect();
         lines.join("\n")
@@ -221,12 +236,15 @@ impl Report {
         let mut lines = Vec::new();
         for db in &self.databases {
             if db.edits.is_empty() && db.error.is_none() {
-                lines.push(format!("{}: nothing to change", db.name));
+                lines.push(format!("{}: nothing to change", outside(&db.name)));
             }
             for edit in &db.edits {
                 lines.push(format!(
                     "{}: {} {}: {}",
-                    db.name, edit.version, edit.description, edit.action
+                    outside(&db.name),
+                    edit.version,
+                    outside(&edit.description),
+                    outside(edit.action)
                 ));
             }
         }

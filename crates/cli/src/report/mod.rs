@@ -4,7 +4,7 @@
 mod human;
 
 use crate::cli::Format;
-use crate::redact;
+use crate::{escape, redact};
 use human::status_text;
 use serde::Serialize;
 use skein_core::Version;
@@ -106,6 +106,7 @@ impl DatabaseReport {
     pub fn skipped(name: &str, reason: String) -> Self {
         let mut report = DatabaseReport::new(name, Status::Skipped);
         report.error = Some(ErrorReport {
+            human: crate::escape::controls(&reason).into_owned(),
             message: reason,
             file: None,
             line: None,
@@ -128,6 +129,9 @@ pub struct DriftInfo {
 #[derive(Debug, Serialize)]
 pub struct ErrorReport {
     pub message: String,
+    /// The message for a terminal: see [`human_error_chain`].
+    #[serde(skip)]
+    pub human: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,6 +151,7 @@ impl ErrorReport {
         };
         ErrorReport {
             message: error_chain(error),
+            human: human_error_chain(error),
             file: statement.map(|s| s.file.display().to_string()),
             line: statement.map(|s| s.position.line),
             column: statement.map(|s| s.position.column),
@@ -173,6 +178,77 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// [`error_chain`] for a terminal: the text that comes from outside skein (server
+/// messages, file and object names, values from the config) has its control characters
+/// escaped, while the lines skein puts together (one problem per line, a statement's
+/// detail and hint) stay lines.
+pub fn human_error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut raw = error.to_string();
+    let mut text = human_link(error, &raw);
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(server) = skein_core::error::server_error(cause) {
+            text.push_str(": ");
+            text.push_str(&escape::controls(&server));
+            break;
+        }
+        let cause_text = cause.to_string();
+        if !raw.contains(&cause_text) {
+            raw.push_str(": ");
+            raw.push_str(&cause_text);
+            text.push_str(": ");
+            text.push_str(&human_link(cause, &cause_text));
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// One error of a chain for a terminal; `raw` is its `Display`.
+fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
+    use skein_config::ConfigError;
+    use skein_core::error::{PlanError, StatementError, describe_problems};
+    let lines = |lines: &mut dyn Iterator<Item = &str>| {
+        lines
+            .map(|line| escape::controls(line).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if let Some(statement) = error.downcast_ref::<StatementError>() {
+        return statement.render(escape::controls);
+    }
+    if let Some(core) = error.downcast_ref::<CoreError>() {
+        return match core {
+            CoreError::Statement(statement) => statement.render(escape::controls),
+            CoreError::Plan(PlanError::Blocked(problems)) => {
+                describe_problems(problems, escape::controls)
+            }
+            _ => escape::controls(raw).into_owned(),
+        };
+    }
+    if let Some(config) = error.downcast_ref::<ConfigError>() {
+        return match config {
+            ConfigError::Invalid(problems) => {
+                format!(
+                    "invalid configuration: {}",
+                    lines(&mut problems.split('\n'))
+                )
+            }
+            ConfigError::Secrets(problems) => lines(&mut problems.iter().map(String::as_str)),
+            ConfigError::Empty { path } => format!(
+                "{} sets no database; a minimal one:\n\n{}",
+                escape::controls(&path.display().to_string()),
+                skein_config::error::MINIMAL
+            ),
+            _ => escape::controls(raw).into_owned(),
+        };
+    }
+    if let Some(problems) = error.downcast_ref::<crate::preflight::ConfigProblems>() {
+        return lines(&mut problems.0.iter().map(String::as_str));
+    }
+    escape::controls(raw).into_owned()
 }
 
 pub fn version_text(version: Option<Version>) -> String {
@@ -205,9 +281,9 @@ impl Report {
                     if let Some(error) = &db.error {
                         redact::err(&format!(
                             "{}: {}: {}",
-                            db.name,
+                            escape::controls(&db.name),
                             status_text(db.status),
-                            error.message
+                            error.human
                         ));
                     }
                 }

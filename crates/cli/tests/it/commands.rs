@@ -281,6 +281,221 @@ fn usage_and_configuration_errors_exit_2() {
     assert!(missing.stderr().contains("nope.toml does not exist"));
 }
 
+/// Mistakes in the configuration of the selected databases stop the command with exit 2
+/// before any database is touched, even when the first database in the run is fine.
+#[test]
+fn configuration_errors_found_after_loading_exit_2_and_touch_nothing() {
+    let good =
+        "[default.databases.a_good]\nmigrations = \"m\"\nurl = \"sqlite://data/good.db\"\n\n";
+    let cases = [
+        (
+            "[default.databases.b_bad]\nmigrations = \"m\"\nurl = \"redis://127.0.0.1/0\"\n",
+            "database `b_bad`: `url` (skein.toml:7 [default]) is `redis://127.0.0.1/0`, which is not a database URL skein knows",
+        ),
+        (
+            "[default.databases.b_bad]\nmigrations = \"m\"\nurl = 5\n",
+            "database `b_bad`: `url` (skein.toml:7 [default]) is `5`",
+        ),
+        (
+            "[default.databases.b_bad]\nmigrations = \"m\"\nurl = \"sqlite://data/bad.db\"\nhistory_table = \"my history\"\n",
+            "database `b_bad`: invalid history table name `my history`: use `table` or `schema.table` with letters, digits and `_` (`history_table`, skein.toml:8 [default])",
+        ),
+        (
+            "[default.databases.b_bad]\nmigrations = \"nowhere\"\nurl = \"sqlite://data/bad.db\"\n",
+            "nowhere does not exist (`migrations`, skein.toml:6 [default]); create it or fix the path",
+        ),
+    ];
+    for (bad, expected) in cases {
+        let workspace = Workspace::new(
+            &format!("{good}{bad}"),
+            &[("m/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n")],
+        );
+        let run = workspace.run(&["up"]).expect(2);
+        assert!(run.stderr().contains(expected), "{bad}: {}", run.stderr());
+        assert!(
+            !workspace.path().join("data").exists(),
+            "{bad}: nothing is touched"
+        );
+        let json = workspace.run(&["up", "--format", "json"]).expect(2).json();
+        assert_eq!(json["error"]["kind"], "config", "{json}");
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(expected),
+            "{json}"
+        );
+    }
+
+    let workspace = Workspace::new(
+        &format!(
+            "{good}[default.databases.b_other]\nmigrations = \"n\"\nurl = \"sqlite://data/other.db\"\n"
+        ),
+        &[
+            ("m/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n"),
+            ("m/2_b.up.sql", "CREATE TABLE b (id INTEGER);\n"),
+            ("n/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n"),
+        ],
+    );
+    let to = workspace.run(&["up", "--to", "2"]).expect(2);
+    assert!(
+        to.stderr()
+            .contains("--to 2: database `b_other` has no migration 2"),
+        "{}",
+        to.stderr()
+    );
+    assert!(!workspace.path().join("data").exists());
+    workspace
+        .run(&["up", "--to", "2", "--db", "a_good"])
+        .expect(0);
+    let stamp = workspace.run(&["stamp", "--db", "b_other", "7"]).expect(2);
+    assert!(
+        stamp.stderr().contains("has no migration 7"),
+        "{}",
+        stamp.stderr()
+    );
+}
+
+#[test]
+fn an_empty_config_file_shows_a_minimal_one() {
+    for text in ["", "# nothing yet\n\n[default]\n"] {
+        let workspace = Workspace::new(text, &[]);
+        let run = workspace.run(&["status"]).expect(2);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains("skein.toml sets no database; a minimal one:\n\n[default.databases.app]\nmigrations = \"database/app\"\nurl = \"sqlite://.skein/app.db\""),
+            "{stderr}"
+        );
+    }
+}
+
+/// With `--format json`, a usage or configuration error is a JSON document on stdout too.
+#[test]
+fn usage_and_configuration_errors_are_json_documents_with_format_json() {
+    let workspace = Workspace::new(SQLITE, &[("migrations/1_a.up.sql", "SELECT 1;\n")]);
+    for (args, kind, expected) in [
+        (
+            &["status", "--db", "ap", "--format", "json"][..],
+            "usage",
+            "no database is named `ap`",
+        ),
+        (
+            &["--format", "json", "up", "--bogus"],
+            "usage",
+            "unexpected argument '--bogus'",
+        ),
+        (
+            &["up", "--format=json", "--to", "x"],
+            "usage",
+            "invalid value 'x' for '--to <VERSION>'",
+        ),
+        (
+            &["status", "--format", "json", "--profile", "nope"],
+            "usage",
+            "profile `nope` is not defined",
+        ),
+        (
+            &["--config", "nope.toml", "status", "--format", "json"],
+            "config",
+            "nope.toml does not exist",
+        ),
+    ] {
+        let run = workspace.run(args).expect(2);
+        let json = run.json();
+        assert_eq!(json["error"]["kind"], kind, "{args:?}: {json}");
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(!run.stderr().is_empty(), "{args:?}: stderr still says it");
+    }
+    let help = workspace.run(&["--format", "json", "--help"]).expect(0);
+    assert!(help.stdout().contains("Usage:"), "{}", help.stdout());
+    let human = workspace.run(&["up", "--bogus"]).expect(2);
+    assert!(human.stdout().is_empty(), "{}", human.stdout());
+}
+
+/// Control characters in file names, server messages and config keys are escaped in
+/// human output (no ANSI escape, no forged line), while skein's own lines stay lines; JSON
+/// keeps the text as it is (serde escapes it).
+#[test]
+fn control_characters_from_outside_are_escaped_in_human_output() {
+    let db = TestDb::new("cli_controls");
+    let evil_file = "2_evil\x1b[2J\nfake.up.sql";
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            ("1_ok.up.sql", "CREATE TABLE ok (id INT);\n"),
+            (
+                evil_file,
+                "DO $$ BEGIN RAISE EXCEPTION E'boom \\x1b[31mred\\nfake: ok' \
+                 USING DETAIL = E'first\\nsecond \\x1b[0m', HINT = 'try again'; END $$;\n",
+            ),
+        ],
+    );
+    let no_raw_controls = |run: &Run| {
+        for (name, text) in [("stdout", run.stdout()), ("stderr", run.stderr())] {
+            assert!(
+                !text.contains('\x1b') && !text.contains('\r'),
+                "a raw control character in {name}: {text:?}"
+            );
+            assert!(
+                !text.lines().any(|l| l.starts_with("fake")),
+                "a forged line in {name}: {text}"
+            );
+        }
+    };
+    let plan = workspace.run(&["up", "--dry-run"]).expect(0);
+    no_raw_controls(&plan);
+    assert!(
+        plan.stdout().contains("up   2 evil\\x1b[2J\\nfake"),
+        "{}",
+        plan.stdout()
+    );
+
+    let up = workspace.run(&["up"]).expect(1);
+    no_raw_controls(&up);
+    let stderr = up.stderr();
+    assert!(
+        stderr.contains("2_evil\\x1b[2J\\nfake.up.sql:1:")
+            && stderr.contains("boom \\x1b[31mred\\nfake: ok (P0001)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n  detail: first\\nsecond \\x1b[0m\n  hint: try again"),
+        "skein's lines stay lines: {stderr}"
+    );
+    no_raw_controls(&workspace.run(&["status"]).expect(0));
+    let history = workspace.run(&["history", "--db", "app"]).expect(0);
+    no_raw_controls(&history);
+    assert!(
+        history.stdout().contains("evil\\x1b[2J\\nfake"),
+        "{}",
+        history.stdout()
+    );
+
+    let json = workspace.run(&["up", "--format", "json"]).expect(1).json();
+    let message = json["databases"][0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("boom \x1b[31mred\nfake: ok"),
+        "JSON keeps the server's text: {message:?}"
+    );
+
+    let keys = Workspace::new(
+        "[default]\n\"evil\\u001b[2J\" = 1\nsecond = 2\n\n[default.databases.app]\nurl = \"sqlite://x.db\"\n",
+        &[],
+    );
+    let run = keys.run(&["status"]).expect(2);
+    no_raw_controls(&run);
+    assert!(
+        run.stderr()
+            .contains("unknown setting `evil\\x1b[2J` (skein.toml:2 [default])")
+            && run
+                .stderr()
+                .contains("\nunknown setting `second` (skein.toml:3 [default])"),
+        "one problem per line: {}",
+        run.stderr()
+    );
+}
+
 #[test]
 fn bad_migration_files_fail_that_database_with_both_names() {
     let workspace = Workspace::new(

@@ -480,6 +480,48 @@ fn five_hundred_sqlite_databases_in_bounded_memory_and_connections() {
     assert!(most_open >= 1, "the sampling saw open databases");
 }
 
+/// `config show` on a file of 3,000 databases: the line of every setting is right. (Finding
+/// them once scanned the file and merged every layer per setting: 3,000 databases took
+/// over a minute in a debug build; `bench/config_scale.py` times it.)
+#[test]
+fn config_show_names_the_line_of_each_setting_in_a_long_file() {
+    let databases_count = 3000;
+    let config: String = (0..databases_count)
+        .map(|i| {
+            format!("[default.databases.db_{i:04}]\nmigrations = \"m\"\nurl = \"sqlite://data/{i}.db\"\n\n")
+        })
+        .collect();
+    let workspace = Workspace::new(&config, &[("m/1_a.up.sql", "SELECT 1;\n")]);
+    let shown = workspace
+        .run(&["config", "show", "--format", "json"])
+        .expect(0)
+        .json();
+    let databases = shown["databases"].as_array().unwrap();
+    assert_eq!(databases.len(), databases_count);
+    for (i, db) in databases.iter().enumerate() {
+        let source = |name: &str| {
+            db["settings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == name)
+                .unwrap()["source"]
+                .clone()
+        };
+        // Each table is four lines: header, migrations, url, blank.
+        assert_eq!(
+            source("migrations"),
+            format!("skein.toml:{} [default]", 4 * i + 2)
+        );
+        assert_eq!(source("url"), format!("skein.toml:{} [default]", 4 * i + 3));
+    }
+    let status = workspace
+        .run(&["status", "--format", "json", "-q"])
+        .expect(0)
+        .json();
+    assert_eq!(count(&statuses_of(&status), "pending"), databases_count);
+}
+
 #[test]
 fn shard_auto_takes_the_index_from_an_indexed_job() {
     let mut config = String::from(

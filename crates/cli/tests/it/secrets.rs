@@ -355,4 +355,106 @@ fn passwords_with_url_characters_work_as_parts_and_in_urls() {
         shown.stdout()
     );
     assert_no_secret(&shown.0);
+
+    // The password as a query parameter, as libpq and sqlx accept it (`?password=`), and
+    // other secret-bearing parameters: never shown either, in errors, JSON or config show.
+    let in_query = format!(
+        "[default.databases.app]\nmigrations = \"m\"\n\
+         url = \"postgres://postgres@{}/{}?sslmode=disable&password={encoded}\"\n\n\
+         [default.databases.down]\nmigrations = \"m\"\n\
+         url = \"postgres://postgres@127.0.0.1:1/{}?password={encoded}&sslpassword={encoded}\"\n\n\
+         [default.databases.parts]\nmigrations = \"m\"\nhost = \"127.0.0.1\"\nport = 1\nuser = \"postgres\"\n\
+         database = \"{}\"\noptions = {{ sslmode = \"disable\", password = \"{SCRAM_PASSWORD}\" }}\n",
+        server.authority(),
+        db.name,
+        db.name,
+        db.name,
+    );
+    let workspace = Workspace::new(
+        &in_query,
+        &[("m/1_a.up.sql", "CREATE TABLE via_parts (id INT);\n")],
+    );
+    let status = run_with(
+        &workspace,
+        &stub,
+        &["status", "--db", "app", "-vvv"],
+        &[("RUST_LOG", "trace")],
+    )
+    .expect(0);
+    assert_no_secret(&status.0);
+    for args in [
+        &["status", "--connect-timeout", "1s", "-vvv"][..],
+        &["status", "--connect-timeout", "1s", "--format", "json"],
+        &[
+            "up",
+            "--db",
+            "down",
+            "--db",
+            "parts",
+            "--connect-timeout",
+            "1s",
+        ],
+    ] {
+        let failed = run_with(&workspace, &stub, args, &[("RUST_LOG", "trace")]).expect(1);
+        assert_no_secret(&failed.0);
+        assert!(
+            failed.stdout().contains("password=***") || failed.stderr().contains("password=***"),
+            "{args:?}: the URL is shown, its password hidden:\n{}\n{}",
+            failed.stdout(),
+            failed.stderr()
+        );
+    }
+    for args in [
+        &["config", "show"][..],
+        &["config", "show", "--format", "json"],
+    ] {
+        let shown = run_with(&workspace, &stub, args, &[]).expect(0);
+        assert_no_secret(&shown.0);
+        assert!(
+            shown.stdout().contains("&password=***")
+                && shown.stdout().contains("?password=***&sslpassword=***")
+                && shown.stdout().contains("sslmode=disable"),
+            "{}",
+            shown.stdout()
+        );
+    }
+}
+
+/// `${file:...}` reads at most 1 MiB: a wrong path (`/dev/zero` once read 2 GB before
+/// running out of memory) is an error that names the setting, in a connection or not.
+#[test]
+fn a_secret_file_over_1_mib_is_refused_naming_the_setting() {
+    let big = "x".repeat(2 * 1024 * 1024);
+    let url = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/${file:big.txt}.db\"\n",
+        &[("m/1_a.up.sql", "SELECT 1;\n"), ("big.txt", &big)],
+    );
+    let stderr = url.run(&["status"]).expect(2).stderr();
+    assert!(
+        stderr.contains("database `app`: cannot resolve `${file:big.txt}` in `databases.app.url`")
+            && stderr.contains("big.txt is larger than 1 MiB"),
+        "{stderr}"
+    );
+    let password = Workspace::new(
+        "[default.models]\ndir = \"models\"\nhost = \"127.0.0.1\"\nuser = \"u\"\n\
+         password = \"${file:/dev/zero}\"\ndatabase = \"{model}\"\n",
+        &[("models/a/1_a.up.sql", "SELECT 1;\n")],
+    );
+    let stderr = password.run(&["status"]).expect(2).stderr();
+    assert!(
+        stderr.contains("cannot resolve `${file:/dev/zero}` in `models.password`")
+            && stderr.contains("/dev/zero is larger than 1 MiB"),
+        "{stderr}"
+    );
+    let table = Workspace::new(
+        "[default]\nhistory_table = \"${file:/dev/zero}\"\n\n\
+         [default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n",
+        &[("m/1_a.up.sql", "SELECT 1;\n")],
+    );
+    let stderr = table.run(&["status"]).expect(2).stderr();
+    assert!(
+        stderr.contains("`history_table` (skein.toml:2 [default]): `${file:/dev/zero}`: ")
+            && stderr.contains("/dev/zero is larger than 1 MiB"),
+        "{stderr}"
+    );
 }

@@ -7,8 +7,13 @@ mod gcp;
 use crate::reference::{SecretRef, SecretSource};
 use futures_util::future::join_all;
 use std::collections::{BTreeSet, HashMap};
+use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
+
+/// The most a `${file:...}` reference reads. A secret is a password or a key, not a
+/// document; the limit stops a wrong path (`/dev/zero`, a log file) from eating memory.
+pub const FILE_LIMIT: u64 = 1024 * 1024;
 
 /// Where to reach the secret managers.
 #[derive(Debug, Clone, Default)]
@@ -88,15 +93,32 @@ pub async fn fetch_all(
     fetched
 }
 
-fn read_file(path: &Path) -> Result<SecretValue, String> {
-    match std::fs::read_to_string(path) {
-        // Secret files (Docker, Kubernetes) often end with a newline that is not part of the value.
-        Ok(text) => Ok(SecretValue(text.trim_end_matches(['\n', '\r']).to_owned())),
-        Err(e) => Err(format!(
+/// Reads the value of a `${file:...}` reference: at most [`FILE_LIMIT`] bytes of UTF-8.
+pub(crate) fn read_file(path: &Path) -> Result<SecretValue, String> {
+    let cannot = |e: std::io::Error| {
+        format!(
             "cannot read {}: {e}; check the path and its permissions",
             path.display()
-        )),
+        )
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(FILE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Err(format!(
+            "{} is larger than 1 MiB, the most a secret file may hold; point the reference at a file that holds only the value",
+            path.display()
+        ));
     }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "{} is not UTF-8 text; save the value as UTF-8",
+            path.display()
+        )
+    })?;
+    // Secret files (Docker, Kubernetes) often end with a newline that is not part of the value.
+    Ok(SecretValue(text.trim_end_matches(['\n', '\r']).to_owned()))
 }
 
 /// Runs `fetches` concurrently, each under the timeout.
@@ -207,6 +229,29 @@ mod tests {
         let unset = fetched(env, Err("not set"));
         assert_eq!(pick_ref("env:PORT:-5432", &unset).unwrap().expose(), "5432");
         assert_eq!(pick_ref("env:PORT", &unset).unwrap_err(), "not set");
+    }
+
+    #[test]
+    fn secret_files_are_read_up_to_a_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let at_limit = dir.path().join("at_limit");
+        std::fs::write(&at_limit, "x".repeat(FILE_LIMIT as usize)).unwrap();
+        assert_eq!(
+            read_file(&at_limit).unwrap().expose().len(),
+            FILE_LIMIT as usize
+        );
+        let over = dir.path().join("over");
+        std::fs::write(&over, "x".repeat(FILE_LIMIT as usize + 1)).unwrap();
+        let err = read_file(&over).unwrap_err();
+        assert!(err.contains("larger than 1 MiB"), "{err}");
+        let endless = read_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            endless.contains("/dev/zero is larger than 1 MiB"),
+            "{endless}"
+        );
+        let line = dir.path().join("line");
+        std::fs::write(&line, "s3cret\r\n").unwrap();
+        assert_eq!(read_file(&line).unwrap().expose(), "s3cret");
     }
 
     #[test]

@@ -538,26 +538,76 @@ fn is_transient(err: &sqlx::Error) -> bool {
     }
 }
 
+/// The URL schemes skein connects to.
+pub const SCHEMES: &[&str] = &["postgres", "postgresql", "sqlite", "mysql", "mariadb"];
+
+/// Whether skein can connect to `url` (its scheme is one of [`SCHEMES`]).
+pub fn knows_scheme(url: &str) -> bool {
+    SCHEMES.contains(&scheme(url))
+}
+
 /// The URL's scheme, lower-case (`sqlite::memory:` has scheme `sqlite`).
 pub fn scheme(url: &str) -> &str {
     url.split_once(':').map_or("", |(scheme, _)| scheme)
 }
 
-/// The URL with any password replaced by `***`, for messages.
+/// Parts of a query parameter's name that mark it as carrying a secret: `password`,
+/// `sslpassword`, `passfile`, `pwd`, `client_secret`, `token`... Matched in the
+/// lower-cased, percent-decoded name. skein-config keeps the same list for showing
+/// templates (it does not depend on this crate); the CLI's tests check the two agree.
+pub const SECRET_PARAMETER_WORDS: &[&str] = &["pass", "pwd", "secret", "token"];
+
+/// Whether a URL query parameter named `name` carries a secret.
+pub fn is_secret_parameter(name: &str) -> bool {
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
+    SECRET_PARAMETER_WORDS
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+/// The values of `url`'s secret-bearing query parameters, as written.
+pub fn secret_parameters(url: &str) -> impl Iterator<Item = &str> {
+    url.split_once('?')
+        .map(|(_, query)| query.split('#').next().unwrap_or(query))
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| is_secret_parameter(name))
+        .map(|(_, value)| value)
+}
+
+/// The URL with any password replaced by `***`, for messages: the one in the user info
+/// and the value of every secret-bearing query parameter (`?password=`, `sslpassword=`).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
             let password = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{password}@{host}{tail}")
+            format!("{user}{password}@{host}")
         }
-        None => url.to_owned(),
-    }
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) if is_secret_parameter(name) => format!("{name}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 macro_rules! dispatch {
@@ -646,5 +696,18 @@ mod tests {
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
         assert_eq!(redact_url("sqlite://.skein/a.db"), "sqlite://.skein/a.db");
+        assert_eq!(
+            redact_url("postgres://u@h/db?sslmode=require&password=hunter2&SSLPassword=k%20y"),
+            "postgres://u@h/db?sslmode=require&password=***&SSLPassword=***"
+        );
+        assert_eq!(
+            redact_url("mysql://u:pw@h/db?pass%77ord=x&ssl-mode=required"),
+            "mysql://u:***@h/db?pass%77ord=***&ssl-mode=required"
+        );
+        assert_eq!(
+            secret_parameters("postgres://h/db?password=a%40b&x=1&client_secret=c#frag")
+                .collect::<Vec<_>>(),
+            ["a%40b", "c"]
+        );
     }
 }

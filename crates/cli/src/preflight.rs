@@ -1,0 +1,121 @@
+//! Configuration mistakes that show only once the selected databases are resolved (a URL
+//! skein cannot connect to, a history table name it cannot use, a database name the
+//! server would cut short, a migration folder that is not there, an `up --to` version no file has). They are found for every selected
+//! database before any is touched, so the command stops with exit 2 instead of failing
+//! some databases after migrating others.
+
+use crate::context;
+use skein_config::{DatabaseUrls, ResolvedDatabase, Workspace};
+use skein_core::Version;
+use skein_core::history::HistoryTable;
+
+/// Problems in the configuration of the selected databases, one line each.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct ConfigProblems(pub Vec<String>);
+
+/// A command-line value that does not fit the selected databases.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageProblem(pub String);
+
+/// What the command will do with the databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Connect only (`db create`, `inspect`).
+    Connection,
+    /// Connect and read the migration folder.
+    Migrations,
+}
+
+/// Checks each database's resolved URL, history table and (with `Needs::Migrations`) its
+/// migration folder.
+pub fn check(
+    workspace: &Workspace,
+    databases: &[&ResolvedDatabase],
+    urls: &DatabaseUrls,
+    needs: Needs,
+) -> Result<(), ConfigProblems> {
+    let mut problems = Vec::new();
+    for db in databases {
+        let from = |setting: &str| workspace.source_of_setting(db, setting);
+        if let Some(url) = urls.urls.get(&db.name)
+            && !skein_core::driver::knows_scheme(url.expose())
+        {
+            let shown = db
+                .connection
+                .as_ref()
+                .map(|c| c.display())
+                .unwrap_or_default();
+            problems.push(format!(
+                "database `{}`: `url` ({}) is `{shown}`, which is not a database URL skein knows; use postgres://..., mysql://... or sqlite://...",
+                db.name,
+                from("url")
+            ));
+        }
+        match HistoryTable::parse(&db.history_table) {
+            Err(e) => problems.push(format!(
+                "database `{}`: {e} (`history_table`, {})",
+                db.name,
+                from("history_table")
+            )),
+            // A name the server would cut short, a history table the server would share.
+            Ok(history_table) => {
+                if let Some(url) = urls.urls.get(&db.name)
+                    && let Err(e) = skein_core::driver::check_target(url.expose(), &history_table)
+                {
+                    problems.push(format!("database `{}`: {e}", db.name));
+                }
+            }
+        }
+        if needs == Needs::Migrations && !db.migrations.is_dir() {
+            let setting = if db.is_model { "dir" } else { "migrations" };
+            problems.push(format!(
+                "database `{}`: the migration folder {} does not exist (`{setting}`, {}); create it or fix the path",
+                db.name,
+                db.migrations.display(),
+                from(setting)
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigProblems(problems))
+    }
+}
+
+/// Checks that a version asked for (`up --to`, `stamp VERSION`) is a migration of every
+/// selected database. A database whose folder cannot be read is left to the run, which
+/// reports it. (`down --to` may name a version whose file is gone but whose history row
+/// remains: only the database can say, so the plan checks it.)
+pub fn check_version(
+    flag: &str,
+    version: Version,
+    databases: &[&ResolvedDatabase],
+) -> Result<(), UsageProblem> {
+    let lacking: Vec<&str> = databases
+        .iter()
+        .filter(|db| {
+            context::migrations(db)
+                .is_ok_and(|migrations| !migrations.iter().any(|m| m.version == version))
+        })
+        .map(|db| db.name.as_str())
+        .collect();
+    match lacking.as_slice() {
+        [] => Ok(()),
+        [one] => Err(UsageProblem(format!(
+            "{flag} {version}: database `{one}` has no migration {version}; `skein history --db {one}` lists its versions"
+        ))),
+        many => Err(UsageProblem(format!(
+            "{flag} {version}: {} databases have no migration {version} ({}{}); `skein history --db NAME` lists a database's versions",
+            many.len(),
+            many.iter()
+                .take(5)
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if many.len() > 5 { ", ..." } else { "" }
+        ))),
+    }
+}
