@@ -423,7 +423,10 @@ fn control_characters_from_outside_are_escaped_in_human_output() {
     let workspace = Workspace::postgres(
         &db.url,
         &[
-            ("1_ok.up.sql", "CREATE TABLE ok (id INT);\n"),
+            (
+                "1_ok.up.sql",
+                "CREATE TABLE ok (id INT);\nCREATE TABLE U&\"evil\\001b[2Jtable\" (id INT);\n",
+            ),
             (
                 evil_file,
                 "DO $$ BEGIN RAISE EXCEPTION E'boom \\x1b[31mred\\nfake: ok' \
@@ -470,6 +473,14 @@ fn control_characters_from_outside_are_escaped_in_human_output() {
         history.stdout().contains("evil\\x1b[2J\\nfake"),
         "{}",
         history.stdout()
+    );
+
+    let inspect = workspace.run(&["inspect", "--db", "app"]).expect(0);
+    no_raw_controls(&inspect);
+    assert!(
+        inspect.stdout().contains("table public.evil\\x1b[2Jtable"),
+        "{}",
+        inspect.stdout()
     );
 
     let json = workspace.run(&["up", "--format", "json"]).expect(1).json();
