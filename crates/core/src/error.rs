@@ -306,17 +306,6 @@ fn fix_failed() -> &'static str {
 }
 
 impl Error {
-    /// A setting that cannot work, found before anything was touched (exit code 2).
-    pub fn is_configuration(&self) -> bool {
-        matches!(
-            self,
-            Error::HistoryTableName(_)
-                | Error::QualifiedHistoryTable { .. }
-                | Error::InitSql { .. }
-                | Error::DatabaseNameTooLong { .. }
-        )
-    }
-
     /// Wraps a driver error with what was being done.
     pub fn database(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
         let action = action.into();
