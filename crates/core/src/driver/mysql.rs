@@ -386,6 +386,14 @@ impl Driver for MySqlDriver {
                 .map_err(Error::database("taking the migration lock"))?;
             if taken == Some(1) {
                 self.lock_name = Some(name);
+                // The session holding the lock is never idle for long while skein lives:
+                // if its client vanishes (a dead network), the server ends it within a
+                // minute of its last statement, freeing the lock.
+                self.execute(
+                    "SET SESSION wait_timeout = 60",
+                    "limiting the idle time of the migrating session",
+                )
+                .await?;
                 return Ok(());
             }
             if !wait.pause().await? {
