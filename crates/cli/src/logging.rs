@@ -38,5 +38,7 @@ pub fn init(verbose: u8, quiet: bool) {
         .with_env_filter(filter)
         .with_writer(|| crate::redact::ScrubbedStderr)
         .with_target(false)
+        // Colours only for a person at a terminal, never into a pipe or a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

@@ -202,7 +202,7 @@ pub async fn migrate<D: Driver>(
     )
     .await;
     // After a lost or cancelled call the session may not answer; closing it frees the lock.
-    let _ = tokio::time::timeout(Duration::from_secs(2), driver.unlock()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), driver.unlock()).await;
     result
 }
 
@@ -277,6 +277,7 @@ async fn migrate_locked<D: Driver>(
                 version: step.version,
                 limit,
                 transactional: step.transactional,
+                confirmed: true,
             };
             (limit, error)
         });

@@ -219,14 +219,20 @@ pub enum Error {
     #[error("stopped: {during}")]
     Stopped { during: &'static str },
     #[error(
-        "version {version} ran longer than the step limit ({}s); the server cancelled it{}; raise step_timeout (or --step-timeout) if it needs longer",
+        "version {version} ran longer than the step limit ({}s); {}; raise step_timeout (or --step-timeout) if it needs longer",
         limit.as_secs_f64(),
-        if *.transactional { " and it was rolled back" } else { " part-way, outside a transaction: see `skein status`" }
+        match (*.confirmed, *.transactional) {
+            (true, true) => "the server cancelled it and it was rolled back",
+            (true, false) => "the server cancelled it part-way, outside a transaction: see `skein status`",
+            (false, _) => "the server could not be reached to cancel it: see `skein status`",
+        }
     )]
     StepTimeout {
         version: Version,
         limit: Duration,
         transactional: bool,
+        /// The server confirmed the cancel.
+        confirmed: bool,
     },
     #[error(
         "lost the server while {doing}: {} after {:.0}s; the server finishes or rolls back what it was sent (a migration in a transaction is whole or absent) and frees the lock when it notices; check the network, then `skein status`",

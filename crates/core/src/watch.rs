@@ -58,8 +58,7 @@ pub async fn watched<T>(call: impl Future<Output = Result<T>>, watch: Watch<'_>)
                 return interrupt(call, canceller, error).await;
             }
             () = stop.requested(), if cancel_on_stop => {
-                let error = Error::Stopped { during: "a migration step ran; it was cancelled and rolled back" };
-                return interrupt(call, canceller, error).await;
+                return interrupt(call, canceller, Error::Stopped { during: STOPPED }).await;
             }
             () = tokio::time::sleep_until(next_probe), if probe.is_none() && canceller.is_some() => {
                 let canceller = canceller.expect("checked").clone();
@@ -90,21 +89,54 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
+/// What a stop did to the step in flight, when the server confirmed it.
+const STOPPED: &str = "a migration step ran; it was cancelled and rolled back";
+/// ... and when the server could not be reached to cancel it.
+const STOPPED_UNCONFIRMED: &str = "a migration step ran, and the server could not be reached to cancel it: it finishes or rolls back there on its own (a step in a transaction is whole or absent); see `skein status`";
+
 /// Cancels the call's statement on the server, then waits a moment for the call to end
-/// (rolled back). If it finished meanwhile, its result stands.
+/// (rolled back). If it finished meanwhile, its result stands. When the server cannot be
+/// reached to cancel it, nothing is waited for, and the error does not claim a rollback.
 async fn interrupt<T>(
     mut call: std::pin::Pin<&mut impl Future<Output = Result<T>>>,
     canceller: Option<&Canceller>,
     error: Error,
 ) -> Result<T> {
-    if let Some(canceller) = canceller {
-        tokio::select! {
+    let cancelled = match canceller {
+        Some(canceller) => tokio::select! {
             result = &mut call => return result.or(Err(error)),
-            _ = canceller.cancel(CANCEL_WITHIN) => {}
-        }
+            sent = canceller.cancel(CANCEL_WITHIN) => sent,
+        },
+        // SQLite: the statement ends with the process; give it the same moment.
+        None => true,
+    };
+    if !cancelled {
+        return Err(unconfirmed(error));
     }
     match tokio::time::timeout(WIND_UP_WITHIN, call).await {
         Ok(Ok(value)) => Ok(value),
-        _ => Err(error),
+        Ok(Err(_)) => Err(error),
+        Err(_) => Err(unconfirmed(error)),
+    }
+}
+
+/// `error`, saying that the server did not confirm the cancel.
+fn unconfirmed(error: Error) -> Error {
+    match error {
+        Error::Stopped { .. } => Error::Stopped {
+            during: STOPPED_UNCONFIRMED,
+        },
+        Error::StepTimeout {
+            version,
+            limit,
+            transactional,
+            ..
+        } => Error::StepTimeout {
+            version,
+            limit,
+            transactional,
+            confirmed: false,
+        },
+        other => other,
     }
 }

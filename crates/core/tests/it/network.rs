@@ -137,8 +137,8 @@ async fn a_frozen_network_ends_the_run_and_leaves_the_migration_whole_or_absent(
         "{}",
         failure.error
     );
-    // Two probes of a second each went unanswered; releasing the lock then gets two
-    // seconds before the session is simply closed.
+    // Two probes of a second each went unanswered; releasing the lock then gets a
+    // second before the session is simply closed.
     assert!(took < Duration::from_secs(8), "took {took:?}");
     drop(conn);
     drop(proxy);
@@ -152,5 +152,57 @@ async fn a_frozen_network_ends_the_run_and_leaves_the_migration_whole_or_absent(
     assert!(
         a == b && b == recorded,
         "whole or absent: a={a} b={b} recorded={recorded}"
+    );
+}
+
+#[tokio::test]
+async fn a_stop_behind_a_frozen_network_ends_promptly_and_claims_no_rollback() {
+    let db = TestDb::new("frozen_stop");
+    let proxy = FreezingProxy::start(&postgres().authority());
+    let url = db.url.replacen(
+        &postgres().authority(),
+        &format!("127.0.0.1:{}", proxy.port),
+        1,
+    );
+    let dir = folder(&[SLOW]);
+    let stop = Stop::default();
+    let options = RunOptions {
+        stop: stop.clone(),
+        ..options()
+    };
+    let migrations = load(dir.path());
+    let mut conn = connect(&url).await;
+    let freeze_then_stop = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        proxy.freeze();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stop.request();
+        Instant::now()
+    };
+    let (result, stopped_at) = tokio::join!(
+        engine::migrate(
+            &mut conn,
+            &migrations,
+            Target::Up { to: None },
+            &options,
+            &Silent
+        ),
+        freeze_then_stop
+    );
+    let took = stopped_at.elapsed();
+    let error = result.unwrap_err().error;
+    let text = error.to_string();
+    assert!(matches!(error, Error::Stopped { .. }), "{text}");
+    assert!(text.contains("could not be reached to cancel it"), "{text}");
+    assert!(!text.contains("cancelled and rolled back"), "{text}");
+    assert!(
+        took < Duration::from_secs(4),
+        "took {took:?} after the stop"
+    );
+    drop(conn);
+    drop(proxy);
+    eventually(
+        "the server ends the orphaned session and frees its lock",
+        || advisory_locks(&db) == "0",
     );
 }
