@@ -189,9 +189,12 @@ pub struct FleetArgs {
     /// Databases worked on at once (default: `concurrency` in the config, 8).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: Option<u16>,
-    /// Start no new database after the first failure.
+    /// Start no new database after the first failure (the same as --max-failures 1).
     #[arg(long)]
     pub fail_fast: bool,
+    /// Start no new database once K have failed.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "fail_fast")]
+    pub max_failures: Option<u32>,
     /// Only the databases of shard K of N (by a stable hash of the name), plus what they
     /// depend on; `auto` takes K from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
     #[arg(long, value_name = "K/N|auto")]
@@ -244,6 +247,13 @@ pub struct UpArgs {
     /// Apply pending migrations older than the newest applied one.
     #[arg(long)]
     pub allow_out_of_order: bool,
+    /// Migrate N model databases first (the first N by name); the others start only if
+    /// all of them succeed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub canary: Option<u32>,
+    /// A model database to migrate first, as a canary (repeatable).
+    #[arg(long = "canary-db", value_name = "NAME")]
+    pub canary_db: Vec<String>,
     #[command(flatten)]
     pub lock: LockArgs,
     #[command(flatten)]

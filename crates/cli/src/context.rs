@@ -49,7 +49,11 @@ impl Context {
                 .concurrency
                 .map_or(self.workspace.settings.concurrency, usize::from)
                 .max(1),
-            fail_fast: args.fail_fast,
+            max_failures: match (args.fail_fast, args.max_failures) {
+                (true, _) => Some(1),
+                (false, limit) => limit.map(|k| k as usize),
+            },
+            canaries: std::collections::BTreeSet::new(),
             follow_dependencies: true,
             stop: self.stop.clone(),
         }

@@ -1,6 +1,7 @@
 //! Runs one piece of work per database, many at once: at most `concurrency` in flight,
-//! each database after those it depends on, dependents of a failure skipped, nothing new
-//! started after `--fail-fast` trips or a signal arrives. Connections are opened by the
+//! each database after those it depends on, dependents of a failure skipped, canaries
+//! before the other model databases, nothing new started once `--max-failures` (or
+//! `--fail-fast`) trips or a signal arrives. Connections are opened by the
 //! work itself and closed when it ends, so a fleet of 500 never holds 500 connections.
 
 use crate::cli::FleetArgs;
@@ -17,7 +18,11 @@ use std::future::Future;
 #[derive(Debug, Clone)]
 pub struct Fleet {
     pub concurrency: usize,
-    pub fail_fast: bool,
+    /// Start nothing new once this many databases have failed (`--fail-fast` is 1).
+    pub max_failures: Option<usize>,
+    /// Model databases that run first: the other model databases start only once every
+    /// canary has succeeded.
+    pub canaries: BTreeSet<String>,
     /// Wait for (and skip after a failure of) the databases each one depends on. Off for
     /// commands where order does not matter (`down`, `stamp`, `repair`).
     pub follow_dependencies: bool,
@@ -37,10 +42,11 @@ where
     F: Fn(&'a ResolvedDatabase) -> Fut,
     Fut: Future<Output = DatabaseReport> + 'a,
 {
-    let mut order = Order::new(databases, fleet.follow_dependencies);
+    let mut order = Order::new(databases, fleet.follow_dependencies, &fleet.canaries);
     let mut reports: Vec<Option<DatabaseReport>> = databases.iter().map(|_| None).collect();
     let mut running = FuturesUnordered::new();
     let mut halted: Option<String> = None;
+    let mut failures = 0usize;
     loop {
         if halted.is_none() && fleet.stop.is_requested() {
             halted = Some("not started: interrupted".to_owned());
@@ -55,17 +61,29 @@ where
         let Some((i, report)) = running.next().await else {
             break;
         };
-        if fleet.fail_fast && report.status == Status::Failed && halted.is_none() {
-            halted = Some(format!(
-                "not started: --fail-fast after `{}` failed",
-                report.name
-            ));
+        failures += usize::from(report.status == Status::Failed);
+        if halted.is_none()
+            && let Some(limit) = fleet.max_failures
+            && failures >= limit
+        {
+            halted = Some(match limit {
+                1 => format!("not started: --fail-fast after `{}` failed", report.name),
+                _ => format!("not started: --max-failures {limit} reached"),
+            });
         }
         let failed = matches!(
             report.status,
             Status::Failed | Status::Skipped | Status::Interrupted
         );
-        let reason = format!("skipped because `{}` {}", report.name, verb(report.status));
+        let reason = if fleet.canaries.contains(&report.name) {
+            format!(
+                "not started: canary `{}` {}",
+                report.name,
+                verb(report.status)
+            )
+        } else {
+            format!("skipped because `{}` {}", report.name, verb(report.status))
+        };
         reports[i] = Some(report);
         if halted.is_none() {
             order.finished(i, failed.then_some(reason), databases, &mut reports);
@@ -94,7 +112,11 @@ struct Order {
 }
 
 impl Order {
-    fn new(databases: &[&ResolvedDatabase], follow_dependencies: bool) -> Self {
+    fn new(
+        databases: &[&ResolvedDatabase],
+        follow_dependencies: bool,
+        canaries: &BTreeSet<String>,
+    ) -> Self {
         let position: HashMap<&str, usize> = databases
             .iter()
             .enumerate()
@@ -114,6 +136,20 @@ impl Order {
                 waiting[i] = dependencies.len();
                 for j in dependencies {
                     dependents[j].push(i);
+                }
+            }
+        }
+        // Every other model database waits for every canary.
+        let canary: Vec<usize> = (0..databases.len())
+            .filter(|&i| canaries.contains(&databases[i].name))
+            .collect();
+        if !canary.is_empty() {
+            for (i, db) in databases.iter().enumerate() {
+                if db.is_model && !canaries.contains(&db.name) {
+                    waiting[i] += canary.len();
+                    for &c in &canary {
+                        dependents[c].push(i);
+                    }
                 }
             }
         }

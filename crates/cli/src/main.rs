@@ -7,6 +7,7 @@ mod escape;
 mod exit;
 mod fleet;
 mod logging;
+mod natural;
 mod preflight;
 mod progress;
 mod redact;

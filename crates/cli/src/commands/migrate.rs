@@ -44,11 +44,40 @@ pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
     if mode == Mode::Sql {
         fleet.concurrency = 1; // scripts are printed whole, one database after another
     }
+    fleet.canaries = canaries(&databases, args.canary, &args.canary_db)?;
     let reports = fleet::run(&databases, &fleet, |db| {
         run_one(ctx, db, &urls, target, &options, &args.lock, mode)
     })
     .await;
     Ok(conclude(ctx, "up", reports, mode))
+}
+
+/// The canaries of a run: the model databases named by `--canary-db`, and the first
+/// `--canary N` model databases by name (naturally sorted: m2 before m10).
+fn canaries(
+    databases: &[&ResolvedDatabase],
+    first: Option<u32>,
+    named: &[String],
+) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let mut models: Vec<&str> = databases
+        .iter()
+        .filter(|db| db.is_model)
+        .map(|db| db.name.as_str())
+        .collect();
+    for name in named {
+        if !models.contains(&name.as_str()) {
+            anyhow::bail!(
+                "--canary-db {name}: not a selected model database; canaries are model databases (`skein model list`)"
+            );
+        }
+    }
+    models.sort_by(|a, b| crate::natural::cmp(a, b));
+    let count = first.map_or(0, |n| n as usize);
+    Ok(named
+        .iter()
+        .cloned()
+        .chain(models.into_iter().take(count).map(str::to_owned))
+        .collect())
 }
 
 pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Outcome> {

@@ -1189,3 +1189,94 @@ fn the_kubernetes_example_splits_a_fleet_across_its_pods() {
     }
     assert_eq!(ran.len(), 17, "infra and the 16 models: {ran:?}");
 }
+
+/// SQLite model databases `m1`..`m{n}`, each with one migration; those in `failing` fail.
+fn sqlite_models(n: usize, failing: &[usize]) -> Workspace {
+    let config = "[default]\nconcurrency = 1\n\n[default.models]\ndir = \"models\"\nurl = \"sqlite://data/{model}.db\"\n";
+    let files: Vec<(String, &str)> = (1..=n)
+        .map(|i| {
+            let sql = if failing.contains(&i) {
+                "SELECT * FROM nowhere;\n"
+            } else {
+                "CREATE TABLE t (id INT);\n"
+            };
+            (format!("models/m{i}/1_t.up.sql"), sql)
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    Workspace::new(config, &files)
+}
+
+#[test]
+fn canaries_go_first_and_a_failed_canary_stops_the_rollout() {
+    // m2 fails: with --canary 2 (m1 and m2, naturally sorted), nothing else starts.
+    let workspace = sqlite_models(12, &[2]);
+    let report = workspace
+        .run(&[
+            "up",
+            "--canary",
+            "2",
+            "--concurrency",
+            "4",
+            "--format",
+            "json",
+        ])
+        .expect(1)
+        .json();
+    let statuses = statuses_of(&report);
+    assert_eq!(statuses["m1"], "ok");
+    assert_eq!(statuses["m2"], "failed");
+    assert_eq!(count(&statuses, "skipped"), 10, "{statuses:?}");
+    let m10 = report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "m10")
+        .unwrap();
+    assert_eq!(m10["error"]["message"], "not started: canary `m2` failed");
+    // Fixed, the canaries pass and the rest follow.
+    workspace.write("models/m2/1_t.up.sql", "CREATE TABLE t (id INT);\n");
+    let report = workspace
+        .run(&[
+            "up",
+            "--canary-db",
+            "m7",
+            "--canary",
+            "1",
+            "--format",
+            "json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(count(&statuses_of(&report), "ok"), 11, "{report}");
+    // A canary must be a selected model database.
+    let run = workspace.run(&["up", "--canary-db", "nope"]).expect(2);
+    assert!(
+        run.stderr().contains("--canary-db nope"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn max_failures_stops_starting_databases_after_k_failures() {
+    let workspace = sqlite_models(8, &[2, 4, 6]);
+    let report = workspace
+        .run(&["up", "--max-failures", "2", "--format", "json"])
+        .expect(1)
+        .json();
+    let statuses = statuses_of(&report);
+    assert_eq!(count(&statuses, "failed"), 2, "{statuses:?}");
+    assert_eq!(count(&statuses, "ok"), 2, "{statuses:?}");
+    assert_eq!(statuses["m8"], "skipped");
+    let last = report["databases"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["error"]["message"],
+        "not started: --max-failures 2 reached"
+    );
+}
