@@ -42,9 +42,19 @@ impl Context {
         })
     }
 
-    /// How `args` run over the selected databases.
-    pub fn fleet(&self, args: &FleetArgs) -> Fleet {
+    /// How `args` run over the selected databases, whose URLs are `urls`.
+    pub fn fleet(&self, args: &FleetArgs, urls: &DatabaseUrls) -> Fleet {
         Fleet {
+            per_host: self.workspace.settings.max_per_host.map(|limit| {
+                let hosts = urls
+                    .urls
+                    .iter()
+                    .filter_map(|(name, url)| {
+                        crate::fleet::server_of(url.expose()).map(|host| (name.clone(), host))
+                    })
+                    .collect();
+                (limit.max(1), hosts)
+            }),
             concurrency: args
                 .concurrency
                 .map_or(self.workspace.settings.concurrency, usize::from)

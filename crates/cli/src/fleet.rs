@@ -23,6 +23,9 @@ pub struct Fleet {
     /// Model databases that run first: the other model databases start only once every
     /// canary has succeeded.
     pub canaries: BTreeSet<String>,
+    /// At most this many databases of one server at once (`max_per_host`), and each
+    /// database's server (`host:port`; SQLite files have none).
+    pub per_host: Option<(usize, HashMap<String, String>)>,
     /// Wait for (and skip after a failure of) the databases each one depends on. Off for
     /// commands where order does not matter (`down`, `stamp`, `repair`).
     pub follow_dependencies: bool,
@@ -47,20 +50,23 @@ where
     let mut running = FuturesUnordered::new();
     let mut halted: Option<String> = None;
     let mut failures = 0usize;
+    let mut servers = Servers::new(databases, fleet.per_host.as_ref());
     loop {
         if halted.is_none() && fleet.stop.is_requested() {
             halted = Some("not started: interrupted".to_owned());
         }
         while halted.is_none() && running.len() < fleet.concurrency {
-            let Some(i) = order.ready.pop_first() else {
+            let Some(i) = order.take_ready(|i| servers.has_room(i)) else {
                 break;
             };
+            servers.start(i);
             let job = work(databases[i]);
             running.push(async move { (i, job.await) });
         }
         let Some((i, report)) = running.next().await else {
             break;
         };
+        servers.finish(i);
         failures += usize::from(report.status == Status::Failed);
         if halted.is_none()
             && let Some(limit) = fleet.max_failures
@@ -99,6 +105,83 @@ where
             })
         })
         .collect()
+}
+
+/// How many databases of each server are in flight, against `max_per_host`.
+struct Servers {
+    limit: usize,
+    /// Each database's server, as an index into `in_flight`; `None`: no limit applies.
+    server: Vec<Option<usize>>,
+    in_flight: Vec<usize>,
+}
+
+impl Servers {
+    fn new(
+        databases: &[&ResolvedDatabase],
+        per_host: Option<&(usize, HashMap<String, String>)>,
+    ) -> Self {
+        let Some((limit, hosts)) = per_host else {
+            return Servers {
+                limit: usize::MAX,
+                server: vec![None; databases.len()],
+                in_flight: Vec::new(),
+            };
+        };
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let server = databases
+            .iter()
+            .map(|db| {
+                let host = hosts.get(&db.name)?;
+                let next = index.len();
+                Some(*index.entry(host.as_str()).or_insert(next))
+            })
+            .collect();
+        Servers {
+            limit: *limit,
+            server,
+            in_flight: vec![0; index.len()],
+        }
+    }
+
+    fn has_room(&self, i: usize) -> bool {
+        self.server[i].is_none_or(|s| self.in_flight[s] < self.limit)
+    }
+
+    fn start(&mut self, i: usize) {
+        if let Some(s) = self.server[i] {
+            self.in_flight[s] += 1;
+        }
+    }
+
+    fn finish(&mut self, i: usize) {
+        if let Some(s) = self.server[i] {
+            self.in_flight[s] -= 1;
+        }
+    }
+}
+
+/// The server a database URL points at, as `host:port` with the default port filled in;
+/// `None` for SQLite.
+pub fn server_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default_port = match scheme {
+        "postgres" | "postgresql" => "5432",
+        "mysql" | "mariadb" => "3306",
+        _ => return None,
+    };
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = host.to_ascii_lowercase();
+    let has_port = host
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(']'));
+    Some(if has_port {
+        host
+    } else {
+        format!("{host}:{default_port}")
+    })
 }
 
 /// Which databases may start: those whose dependencies (within the run) have all finished.
@@ -159,6 +242,13 @@ impl Order {
             waiting,
             ready,
         }
+    }
+
+    /// The first ready database that `may_start` allows, taken off the ready set.
+    fn take_ready(&mut self, may_start: impl Fn(usize) -> bool) -> Option<usize> {
+        let i = self.ready.iter().copied().find(|&i| may_start(i))?;
+        self.ready.remove(&i);
+        Some(i)
     }
 
     /// Database `i` is done. With `skip` (it failed), the databases that depend on it,
@@ -273,6 +363,28 @@ pub fn shard_of(name: &str, shards: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn servers_are_host_and_port() {
+        assert_eq!(
+            server_of("postgres://u:p@DB.example:6432/x?sslmode=require").as_deref(),
+            Some("db.example:6432")
+        );
+        assert_eq!(server_of("postgresql://db/x").as_deref(), Some("db:5432"));
+        assert_eq!(
+            server_of("mysql://root@127.0.0.1/x").as_deref(),
+            Some("127.0.0.1:3306")
+        );
+        assert_eq!(
+            server_of("postgres://[::1]/x").as_deref(),
+            Some("[::1]:5432")
+        );
+        assert_eq!(
+            server_of("postgres://[::1]:7/x").as_deref(),
+            Some("[::1]:7")
+        );
+        assert_eq!(server_of("sqlite://data/x.db"), None);
+    }
 
     #[test]
     fn shards_are_stable_and_spread() {

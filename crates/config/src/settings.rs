@@ -14,6 +14,8 @@ pub struct Settings {
     /// How many databases are migrated at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// At most this many databases of one server (host:port) are worked on at once.
+    pub max_per_host: Option<usize>,
     /// How long to wait for another skein's lock (`60s`, `2m`).
     #[serde(default = "default_lock_timeout")]
     pub lock_timeout: String,
@@ -133,6 +135,7 @@ pub(crate) mod keys {
     pub const TOP: &[&str] = &[
         "history_table",
         "concurrency",
+        "max_per_host",
         "lock_timeout",
         "databases",
         "models",

@@ -11,7 +11,7 @@ pub async fn create(ctx: &Context, args: DbCreateArgs) -> anyhow::Result<Outcome
     let databases = ctx.select(&args.selection, &args.fleet)?;
     let urls = ctx.connection_urls(&databases).await?;
     let connect_timeout = ctx.connect_timeout(&args.lock);
-    let reports = fleet::run(&databases, &ctx.fleet(&args.fleet), |db| {
+    let reports = fleet::run(&databases, &ctx.fleet(&args.fleet, &urls), |db| {
         let url = urls.urls.get(&db.name).map(|u| u.expose().to_owned());
         async move {
             let Some(url) = url else {

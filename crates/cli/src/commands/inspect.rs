@@ -15,7 +15,7 @@ pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> 
     let databases = ctx.select(&args.selection, &args.fleet)?;
     let urls = ctx.urls(&databases).await?;
     let lock = &args.lock;
-    let reports = crate::fleet::run(&databases, &ctx.fleet(&args.fleet), |db| {
+    let reports = crate::fleet::run(&databases, &ctx.fleet(&args.fleet, &urls), |db| {
         let urls = &urls;
         async move {
             match read_inventory(ctx, db, urls, lock).await {

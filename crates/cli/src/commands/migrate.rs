@@ -40,7 +40,7 @@ pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
     let target = Target::Up { to: args.to };
     let options = run_options(ctx, args.allow_out_of_order);
     let mode = Mode::from_flags(args.dry_run, args.sql);
-    let mut fleet = ctx.fleet(&args.fleet);
+    let mut fleet = ctx.fleet(&args.fleet, &urls);
     if mode == Mode::Sql {
         fleet.concurrency = 1; // scripts are printed whole, one database after another
     }
@@ -91,7 +91,7 @@ pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Outcome> {
     let urls = ctx.urls(&databases).await?;
     let options = run_options(ctx, false);
     let mode = Mode::from_flags(args.dry_run, args.sql);
-    let mut fleet = ctx.fleet(&args.fleet);
+    let mut fleet = ctx.fleet(&args.fleet, &urls);
     fleet.follow_dependencies = false;
     if mode == Mode::Sql {
         fleet.concurrency = 1; // scripts are printed whole, one database after another

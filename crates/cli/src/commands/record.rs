@@ -26,7 +26,7 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
     if let StampTarget::Version(version) = target {
         crate::preflight::check_version("stamp", version, &databases)?;
     }
-    let reports = fleet::run(&databases, &unordered(ctx, &args.fleet), |db| {
+    let reports = fleet::run(&databases, &unordered(ctx, &args.fleet, &urls), |db| {
         edit(
             ctx,
             db,
@@ -46,7 +46,7 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
 pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> {
     let databases = ctx.select_explicit("repair", &args.selection, &args.fleet)?;
     let urls = ctx.urls(&databases).await?;
-    let reports = fleet::run(&databases, &unordered(ctx, &args.fleet), |db| {
+    let reports = fleet::run(&databases, &unordered(ctx, &args.fleet, &urls), |db| {
         edit(
             ctx,
             db,
@@ -64,10 +64,10 @@ pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> 
 }
 
 /// History edits do not depend on other databases being done first.
-fn unordered(ctx: &Context, args: &FleetArgs) -> Fleet {
+fn unordered(ctx: &Context, args: &FleetArgs, urls: &skein_config::DatabaseUrls) -> Fleet {
     Fleet {
         follow_dependencies: false,
-        ..ctx.fleet(args)
+        ..ctx.fleet(args, urls)
     }
 }
 

@@ -118,7 +118,7 @@ pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
     let cache = ExpectedCache::default();
     let fleet = crate::fleet::Fleet {
         follow_dependencies: false,
-        ..ctx.fleet(&args.fleet)
+        ..ctx.fleet(&args.fleet, &urls)
     };
     let reports = crate::fleet::run(&databases, &fleet, |db| {
         let (urls, cache, lock) = (&urls, &cache, &args.lock);
@@ -211,7 +211,7 @@ pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
     let urls = ctx.connection_urls(&databases).await?;
     let fleet = crate::fleet::Fleet {
         follow_dependencies: false,
-        ..ctx.fleet(&args.fleet)
+        ..ctx.fleet(&args.fleet, &urls)
     };
     let reports = crate::fleet::run(&databases, &fleet, |db| {
         let (urls, lock) = (&urls, &args.lock);

@@ -1280,3 +1280,47 @@ fn max_failures_stops_starting_databases_after_k_failures() {
         "not started: --max-failures 2 reached"
     );
 }
+
+#[test]
+fn max_per_host_caps_the_sessions_on_one_server_whatever_the_concurrency() {
+    let fleet = pg_fleet(8);
+    for model in &fleet.models {
+        fleet.workspace.write(
+            &format!("models/{}/4_slow.up.sql", model.name),
+            "SELECT pg_sleep(0.4);\n",
+        );
+    }
+    let config = std::fs::read_to_string(fleet.workspace.path().join("skein.toml")).unwrap();
+    fleet.workspace.write(
+        "skein.toml",
+        &config.replacen("[default]\n", "[default]\nmax_per_host = 2\n", 1),
+    );
+    let names: Vec<String> = std::iter::once(&fleet.infra)
+        .chain(&fleet.models)
+        .map(|db| format!("'{}'", db.name))
+        .collect();
+    let sessions = format!(
+        "SELECT count(*)::text FROM pg_stat_activity WHERE datname IN ({})",
+        names.join(", ")
+    );
+    let mut child = fleet
+        .workspace
+        .command(&["up", "--concurrency", "8", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut most = 0;
+    let mut samples = 0;
+    while child.try_wait().unwrap().is_none() {
+        let now: usize = fleet.infra.value(&sessions).unwrap().parse().unwrap();
+        // The sampling session itself is in infra's database.
+        most = most.max(now.saturating_sub(1));
+        samples += 1;
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(samples > 5, "{samples} samples");
+    assert!(most <= 2, "{most} skein sessions on one server at once");
+    assert!(most == 2, "the limit is used: {most}");
+}
