@@ -15,6 +15,8 @@ use skein_core::{Connection, Migration};
 pub struct Context {
     pub workspace: Workspace,
     pub format: Format,
+    /// `-v` given this many times.
+    pub verbose: u8,
     /// `user@host skein/<version>`, recorded in the history.
     pub applied_by: String,
     /// Requested when a signal asks the run to stop.
@@ -34,6 +36,7 @@ impl Context {
         Ok(Context {
             workspace,
             format: global.format,
+            verbose: global.verbose,
             applied_by: applied_by(),
             stop: crate::signals::install(),
             progress: crate::progress::Progress::new(

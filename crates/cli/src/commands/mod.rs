@@ -55,6 +55,7 @@ pub(crate) fn finish(
         command,
         profile: ctx.workspace.profile.clone(),
         databases,
+        every_name: ctx.verbose > 0,
     };
     report.print(ctx.format);
     if failed {

@@ -40,6 +40,7 @@ pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome
                 command: "inspect",
                 profile: ctx.workspace.profile.clone(),
                 databases: vec![DatabaseReport::failed(&db.name, &e)],
+                every_name: false,
             };
             report.print(ctx.format);
             return Ok(Outcome::Failed);

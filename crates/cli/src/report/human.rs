@@ -38,6 +38,36 @@ fn count(n: usize) -> String {
     }
 }
 
+/// How many names a human list shows before it says how many more there are.
+const SCREENFUL: usize = 20;
+
+/// Names sorted naturally (m2 before m10), cut after a screenful unless `every`.
+fn name_list(names: &[String], every: bool) -> String {
+    let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+    names.sort_by(|a, b| crate::natural::cmp(a, b));
+    if every || names.len() <= SCREENFUL {
+        return names.join(", ");
+    }
+    format!(
+        "{}, ... and {} more (-v lists them all)",
+        names[..SCREENFUL].join(", "),
+        thousands(names.len() - SCREENFUL)
+    )
+}
+
+/// `4990` -> `4,990`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Report {
     pub(super) fn status_table(&self) -> String {
         let mut table = table();
@@ -161,6 +191,7 @@ impl Report {
         let mut lines = Vec::new();
         for ((differs, fingerprint), dbs) in groups {
             let names: Vec<String> = dbs.iter().map(|d| outside(&d.name)).collect();
+            let listed = name_list(&names, self.every_name);
             let versions: std::collections::BTreeSet<String> =
                 dbs.iter().map(|d| version_text(d.version_after)).collect();
             let at = versions.into_iter().collect::<Vec<_>>().join(", ");
@@ -171,9 +202,8 @@ impl Report {
                     "match their"
                 };
                 lines.push(format!(
-                    "{} {verb} migrations at {at} (fingerprint {fingerprint}): {}",
+                    "{} {verb} migrations at {at} (fingerprint {fingerprint}): {listed}",
                     count(names.len()),
-                    names.join(", ")
                 ));
                 continue;
             }
@@ -184,10 +214,9 @@ impl Report {
                 "differ from their"
             };
             lines.push(format!(
-                "{} {verb} migrations at {at} (fingerprint {fingerprint}, expected {}): {}",
+                "{} {verb} migrations at {at} (fingerprint {fingerprint}, expected {}): {listed}",
                 count(names.len()),
                 drift.expected_fingerprint,
-                names.join(", ")
             ));
             for difference in &drift.differences {
                 lines.push(format!("  - {}", outside(&difference.description)));
@@ -249,5 +278,26 @@ impl Report {
             }
         }
         lines.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_name_lists_are_sorted_naturally_and_cut_after_a_screenful() {
+        let names: Vec<String> = (1..=5000).rev().map(|i| format!("m{i}")).collect();
+        let short = name_list(&names, false);
+        assert!(short.starts_with("m1, m2, m3, "), "{short}");
+        assert!(
+            short.ends_with("m20, ... and 4,980 more (-v lists them all)"),
+            "{short}"
+        );
+        let all = name_list(&names, true);
+        assert_eq!(all.matches(", ").count(), 4999);
+        assert_eq!(name_list(&["b".into(), "a".into()], false), "a, b");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
     }
 }

@@ -18,6 +18,9 @@ pub struct Report {
     pub command: &'static str,
     pub profile: String,
     pub databases: Vec<DatabaseReport>,
+    /// Human output lists every name (`-v`), not the first screenful.
+    #[serde(skip)]
+    pub every_name: bool,
 }
 
 /// How one database ended.

@@ -1324,3 +1324,31 @@ fn max_per_host_caps_the_sessions_on_one_server_whatever_the_concurrency() {
     assert!(most <= 2, "{most} skein sessions on one server at once");
     assert!(most == 2, "the limit is used: {most}");
 }
+
+#[test]
+fn drift_lists_a_screenful_of_names_in_natural_order_and_every_name_with_v() {
+    let workspace = sqlite_models(30, &[]);
+    workspace.run(&["up"]).expect(0);
+    let out = workspace.run(&["drift"]).expect(0).stdout();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains("30 databases match their migrations at 1"),
+        "{out}"
+    );
+    assert!(out.contains(": m1, m2, m3, "), "{out}");
+    assert!(
+        out.contains("m20, ... and 10 more (-v lists them all)"),
+        "{out}"
+    );
+    let every = workspace.run(&["drift", "-v"]).expect(0).stdout();
+    assert!(
+        every.contains("m29, m30\n") || every.trim_end().ends_with("m29, m30"),
+        "{every}"
+    );
+    // JSON stays complete.
+    let report = workspace
+        .run(&["drift", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(report["databases"].as_array().unwrap().len(), 30);
+}
