@@ -2,10 +2,8 @@
 //! by step and reports events. `up --dry-run`, `up --sql` and `up` share the same plan.
 
 use crate::dialect::Dialect;
-use crate::driver::Canceller;
-use crate::driver::{Driver, HistoryChange, StepOutcome, StepRun};
-use crate::error::PlanError;
-use crate::error::{Error, Result};
+use crate::driver::{Canceller, Driver, HistoryChange, StepOutcome, StepRun};
+use crate::error::{Error, PlanError, Result};
 use crate::history::{AppliedMigration, MigrationKind};
 use crate::migration::{Migration, Version};
 use crate::plan::{Direction, Inventory, Plan, PlanOptions, State, Step, Target, plan};
@@ -214,8 +212,8 @@ async fn migrate_locked<D: Driver>(
     events: &dyn EventSink,
     canceller: Option<&Canceller>,
 ) -> Result<RunReport, RunFailure> {
-    let reading = options.watch(canceller, true, "reading the history".into());
-    watched(driver.ensure_history(), reading).await?;
+    let creating = options.watch(canceller, true, "creating the history table".into());
+    watched(driver.ensure_history(), creating).await?;
     let reading = options.watch(canceller, true, "reading the history".into());
     let applied = watched(driver.read_history(), reading).await?;
     let plan = match plan(migrations, &applied, target, options.plan)

@@ -51,8 +51,9 @@ impl Script {
     /// `diesel migration generate`). A file of comments alone is a deliberate no-op (say,
     /// "nothing to do on SQLite") and runs. `#` comments are MySQL's.
     pub fn is_unwritten(&self) -> bool {
+        // MySQL's rules only matter for `#` comments: no second pass without one.
         let no_statement = crate::split::split(&self.sql).is_empty()
-            || crate::split::split_mysql(&self.sql).is_empty();
+            || (self.sql.contains('#') && crate::split::split_mysql(&self.sql).is_empty());
         if !no_statement {
             return false;
         }

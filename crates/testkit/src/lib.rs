@@ -64,6 +64,18 @@ pub(crate) fn when_this_process_exits(stop: &str) -> std::io::Result<()> {
         .map(|_| ())
 }
 
+/// Waits until `check` holds, polling, and fails the test naming `what` after `limit`.
+pub fn wait_until(what: &str, limit: std::time::Duration, check: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");

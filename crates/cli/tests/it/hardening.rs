@@ -509,14 +509,7 @@ fn spawn_quiet(workspace: &Workspace, args: &[&str]) -> std::process::Child {
 
 /// Waits (up to 20 s) until `check` holds.
 fn wait_until(what: &str, check: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !check() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what}: not within 20 s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    skein_testkit::wait_until(what, std::time::Duration::from_secs(20), check);
 }
 
 /// `status` reports the database's first problem as a step being run by `by...`.

@@ -2,12 +2,11 @@
 //! run ends promptly, the server is left with nothing half-done, and the lock goes.
 
 use crate::support::*;
-use skein_core::Driver as _;
 use skein_core::engine::{self, RunOptions, Silent};
 use skein_core::error::Error;
 use skein_core::plan::Target;
 use skein_core::stop::Stop;
-use skein_testkit::{FreezingProxy, TestDb, postgres};
+use skein_testkit::{FreezingProxy, TestDb, postgres, wait_until};
 use std::time::{Duration, Instant};
 
 const SLOW: (&str, &str) = (
@@ -15,25 +14,40 @@ const SLOW: (&str, &str) = (
     "CREATE TABLE slow_a (id INT);\nSELECT pg_sleep(4);\nCREATE TABLE slow_b (id INT);\n",
 );
 
-async fn run_with(
+/// Runs `up` of [`SLOW`] against `url` while `side` runs (a freeze, a stop); returns the
+/// result, what `side` gave, and how long the run took. The connection is dropped, not
+/// closed: the network may be frozen.
+async fn run_alongside<T>(
     url: &str,
-    dir: &std::path::Path,
     options: RunOptions,
-) -> (Result<engine::RunReport, engine::RunFailure>, Duration) {
-    let migrations = load(dir);
+    side: impl std::future::Future<Output = T>,
+) -> (Result<engine::RunReport, engine::RunFailure>, T, Duration) {
+    let dir = folder(&[SLOW]);
+    let migrations = load(dir.path());
     let mut conn = connect(url).await;
     let started = Instant::now();
-    let result = engine::migrate(
-        &mut conn,
-        &migrations,
-        Target::Up { to: None },
-        &options,
-        &Silent,
-    )
-    .await;
-    let took = started.elapsed();
-    conn.close().await;
-    (result, took)
+    let (result, sided) = tokio::join!(
+        engine::migrate(
+            &mut conn,
+            &migrations,
+            Target::Up { to: None },
+            &options,
+            &Silent
+        ),
+        side
+    );
+    (result, sided, started.elapsed())
+}
+
+/// A freezing proxy in front of the server, and `db`'s URL through it.
+fn through_proxy(db: &TestDb) -> (FreezingProxy, String) {
+    let proxy = FreezingProxy::start(&postgres().authority());
+    let url = db.url.replacen(
+        &postgres().authority(),
+        &format!("127.0.0.1:{}", proxy.port),
+        1,
+    );
+    (proxy, url)
 }
 
 fn advisory_locks(db: &TestDb) -> String {
@@ -44,24 +58,14 @@ fn advisory_locks(db: &TestDb) -> String {
     .unwrap_or_default()
 }
 
-/// Waits until `check` holds (the server ends an orphaned session on its own time).
-fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[tokio::test]
 async fn a_step_over_its_limit_is_cancelled_on_the_server_and_rolled_back() {
     let db = TestDb::new("step_limit");
-    let dir = folder(&[SLOW]);
     let options = RunOptions {
         step_timeout: Some(Duration::from_secs(1)),
         ..options()
     };
-    let (result, took) = run_with(&db.url, dir.path(), options).await;
+    let (result, (), took) = run_alongside(&db.url, options, async {}).await;
     let failure = result.unwrap_err();
     assert!(
         matches!(failure.error, Error::StepTimeout { version: 1, .. }),
@@ -77,17 +81,16 @@ async fn a_step_over_its_limit_is_cancelled_on_the_server_and_rolled_back() {
 #[tokio::test]
 async fn a_stop_request_cancels_a_step_in_a_transaction_within_seconds() {
     let db = TestDb::new("stop_step");
-    let dir = folder(&[SLOW]);
     let stop = Stop::default();
     let options = RunOptions {
         stop: stop.clone(),
         ..options()
     };
-    tokio::spawn(async move {
+    let request = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         stop.request();
-    });
-    let (result, took) = run_with(&db.url, dir.path(), options).await;
+    };
+    let (result, (), took) = run_alongside(&db.url, options, request).await;
     let failure = result.unwrap_err();
     assert!(
         matches!(failure.error, Error::Stopped { .. }),
@@ -102,35 +105,16 @@ async fn a_stop_request_cancels_a_step_in_a_transaction_within_seconds() {
 #[tokio::test]
 async fn a_frozen_network_ends_the_run_and_leaves_the_migration_whole_or_absent() {
     let db = TestDb::new("frozen");
-    let proxy = FreezingProxy::start(&postgres().authority());
-    let url = db.url.replacen(
-        &postgres().authority(),
-        &format!("127.0.0.1:{}", proxy.port),
-        1,
-    );
-    let dir = folder(&[SLOW]);
+    let (proxy, url) = through_proxy(&db);
     let options = RunOptions {
         liveness: Some(Duration::from_secs(1)),
         ..options()
     };
-    let migrations = load(dir.path());
-    let mut conn = connect(&url).await;
     let freeze = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         proxy.freeze();
     };
-    let started = Instant::now();
-    let (result, ()) = tokio::join!(
-        engine::migrate(
-            &mut conn,
-            &migrations,
-            Target::Up { to: None },
-            &options,
-            &Silent
-        ),
-        freeze
-    );
-    let took = started.elapsed();
+    let (result, (), took) = run_alongside(&url, options, freeze).await;
     let failure = result.unwrap_err();
     assert!(
         matches!(failure.error, Error::ConnectionLost { gone: false, .. }),
@@ -140,10 +124,10 @@ async fn a_frozen_network_ends_the_run_and_leaves_the_migration_whole_or_absent(
     // Two probes of a second each went unanswered; releasing the lock then gets a
     // second before the session is simply closed.
     assert!(took < Duration::from_secs(8), "took {took:?}");
-    drop(conn);
     drop(proxy);
-    eventually(
+    wait_until(
         "the server ends the orphaned session and frees its lock",
+        Duration::from_secs(10),
         || advisory_locks(&db) == "0",
     );
     let a = db.value("SELECT to_regclass('slow_a')::text").is_some();
@@ -158,20 +142,12 @@ async fn a_frozen_network_ends_the_run_and_leaves_the_migration_whole_or_absent(
 #[tokio::test]
 async fn a_stop_behind_a_frozen_network_ends_promptly_and_claims_no_rollback() {
     let db = TestDb::new("frozen_stop");
-    let proxy = FreezingProxy::start(&postgres().authority());
-    let url = db.url.replacen(
-        &postgres().authority(),
-        &format!("127.0.0.1:{}", proxy.port),
-        1,
-    );
-    let dir = folder(&[SLOW]);
+    let (proxy, url) = through_proxy(&db);
     let stop = Stop::default();
     let options = RunOptions {
         stop: stop.clone(),
         ..options()
     };
-    let migrations = load(dir.path());
-    let mut conn = connect(&url).await;
     let freeze_then_stop = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         proxy.freeze();
@@ -179,16 +155,7 @@ async fn a_stop_behind_a_frozen_network_ends_promptly_and_claims_no_rollback() {
         stop.request();
         Instant::now()
     };
-    let (result, stopped_at) = tokio::join!(
-        engine::migrate(
-            &mut conn,
-            &migrations,
-            Target::Up { to: None },
-            &options,
-            &Silent
-        ),
-        freeze_then_stop
-    );
+    let (result, stopped_at, _) = run_alongside(&url, options, freeze_then_stop).await;
     let took = stopped_at.elapsed();
     let error = result.unwrap_err().error;
     let text = error.to_string();
@@ -199,10 +166,10 @@ async fn a_stop_behind_a_frozen_network_ends_promptly_and_claims_no_rollback() {
         took < Duration::from_secs(4),
         "took {took:?} after the stop"
     );
-    drop(conn);
     drop(proxy);
-    eventually(
+    wait_until(
         "the server ends the orphaned session and frees its lock",
+        Duration::from_secs(10),
         || advisory_locks(&db) == "0",
     );
 }
