@@ -119,9 +119,10 @@ pub struct InspectArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
-    /// Make database/models/NAME from the template, create its database and migrate it.
+    /// Add a model: list it in skein.toml (or make its folder with --folder), create its
+    /// database and apply the template's migrations.
     New(ModelNewArgs),
-    /// Every model database with its status.
+    /// Every model: where its name came from, its version and the template's head.
     List(ModelListArgs),
 }
 
@@ -129,6 +130,10 @@ pub enum ModelCommand {
 pub struct ModelNewArgs {
     /// The model's name: lower-case letters, digits and `_`.
     pub name: String,
+    /// List the model by a folder of its own under the models' `dir` (for migrations
+    /// particular to it) instead of in the config's `names`.
+    #[arg(long)]
+    pub folder: bool,
     /// Do not create the database (it exists already, or is made elsewhere).
     #[arg(long)]
     pub no_create: bool,
@@ -316,10 +321,14 @@ pub struct RedoArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["database", "group"])))]
 pub struct NewArgs {
-    /// The database whose folder gets the files.
+    /// The database whose folder gets the files (a model's own folder, made if need be).
     #[arg(long = "db", value_name = "NAME")]
-    pub database: String,
+    pub database: Option<String>,
+    /// `models`: write the migration into the model template, for every model.
+    #[arg(long, value_name = "models")]
+    pub group: Option<String>,
     /// What the migration does, e.g. "add trades index".
     #[arg(required_unless_present = "check")]
     pub description: Option<String>,

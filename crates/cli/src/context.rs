@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use skein_config::{DatabaseUrls, LoadOptions, ResolvedDatabase, Workspace};
 use skein_core::driver::ConnectOptions;
 use skein_core::history::HistoryTable;
+use skein_core::source::template::ModelSource;
 use skein_core::source::{FolderSource, MigrationSource};
 use skein_core::stop::Stop;
 use skein_core::{Connection, Migration};
@@ -165,21 +166,58 @@ pub fn register_secrets(urls: &DatabaseUrls) {
     }
 }
 
-/// Reads `db`'s migration folder.
+/// Reads `db`'s migrations: its folder's, or for a model with a template, the template's
+/// rendered for it merged with its own folder's.
 /// Paths are taken relative to the current folder when they are below it, so that
 /// messages name files as the user would type them.
 pub fn migrations(db: &ResolvedDatabase) -> Result<Vec<Migration>, skein_core::Error> {
-    let dir = std::env::current_dir()
+    let folder = relative(&db.migrations);
+    let Some(template) = &db.template else {
+        return Ok(FolderSource::new(folder).load()?);
+    };
+    let template = templates::get(&relative(template))?;
+    Ok(ModelSource {
+        template: &template,
+        model: &db.name,
+        vars: &db.vars,
+        folder: Some(&folder),
+    }
+    .load()?)
+}
+
+/// `path` relative to the current folder when it is below it.
+pub fn relative(path: &std::path::Path) -> std::path::PathBuf {
+    std::env::current_dir()
         .ok()
         .and_then(|cwd| {
-            db.migrations
-                .strip_prefix(cwd)
+            path.strip_prefix(cwd)
                 .ok()
                 .map(std::path::Path::to_path_buf)
         })
         .filter(|relative| !relative.as_os_str().is_empty())
-        .unwrap_or_else(|| db.migrations.clone());
-    Ok(FolderSource::new(dir).load()?)
+        .unwrap_or_else(|| path.to_owned())
+}
+
+/// Model templates, each read from disk once per run however many models render it.
+mod templates {
+    use skein_core::source::template::Template;
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    pub fn get(dir: &Path) -> Result<Arc<Template>, skein_core::error::SourceError> {
+        static READ: OnceLock<Mutex<HashMap<PathBuf, Arc<Template>>>> = OnceLock::new();
+        let mut read = READ
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(template) = read.get(dir) {
+            return Ok(template.clone());
+        }
+        let template = Arc::new(Template::load(dir)?);
+        read.insert(dir.to_owned(), template.clone());
+        Ok(template)
+    }
 }
 
 /// Opens `db` at its resolved URL.

@@ -6,6 +6,7 @@ mod context;
 mod escape;
 mod exit;
 mod fleet;
+mod listing;
 mod logging;
 mod natural;
 mod preflight;

@@ -68,7 +68,18 @@ pub fn check(
                 }
             }
         }
-        if needs == Needs::Migrations && !db.migrations.is_dir() {
+        if needs == Needs::Migrations
+            && let Some(template) = &db.template
+        {
+            if !template.is_dir() {
+                problems.push(format!(
+                    "database `{}`: the model template {} does not exist (`models.template`, {}); create it or fix the path",
+                    db.name,
+                    template.display(),
+                    workspace.source_of("models.template")
+                ));
+            }
+        } else if needs == Needs::Migrations && !db.migrations.is_dir() {
             let setting = if db.is_model { "dir" } else { "migrations" };
             problems.push(format!(
                 "database `{}`: the migration folder {} does not exist (`{setting}`, {}); create it or fix the path",

@@ -91,12 +91,17 @@ impl ConnectionSettings {
             || self.driver.is_some()
     }
 
-    /// The template, with `{model}` replaced; `None` when nothing is set.
-    pub fn template(&self, model: Option<&str>) -> Result<Option<ConnectionTemplate>, String> {
+    /// The template, with `{model}` and the model's `{variable}`s replaced; `None` when
+    /// nothing is set.
+    pub fn template(
+        &self,
+        model: Option<(&str, &ModelVars)>,
+    ) -> Result<Option<ConnectionTemplate>, String> {
         let fill = |value: &Option<String>| -> Option<String> {
-            value
-                .as_ref()
-                .map(|v| model.map_or_else(|| v.clone(), |m| v.replace("{model}", m)))
+            value.as_ref().map(|v| match model {
+                Some((name, vars)) => fill_placeholders(v, name, vars),
+                None => v.clone(),
+            })
         };
         if let Some(url) = fill(&self.url) {
             let others = [
@@ -131,6 +136,26 @@ impl ConnectionSettings {
                 .collect(),
         })))
     }
+}
+
+/// A model's variables, by name.
+pub type ModelVars = std::collections::BTreeMap<String, serde_json::Value>;
+
+/// `value` with `{model}` and each `{variable}` of `vars` replaced (strings as they are,
+/// numbers and booleans as written); other braces stay.
+fn fill_placeholders(value: &str, model: &str, vars: &ModelVars) -> String {
+    let mut out = value.replace("{model}", model);
+    for (name, var) in vars {
+        let placeholder = format!("{{{name}}}");
+        if out.contains(&placeholder) {
+            let text = match var {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out = out.replace(&placeholder, &text);
+        }
+    }
+    out
 }
 
 impl ConnectionTemplate {
@@ -486,7 +511,10 @@ mod tests {
             options: [("sslmode".to_owned(), "disable".to_owned())].into(),
             ..Default::default()
         };
-        let template = parts.template(Some("blub_test")).unwrap().unwrap();
+        let template = parts
+            .template(Some(("blub_test", &ModelVars::new())))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             template.render(&lookup).unwrap(),
             "postgres://app:p%40ss%3Aw%2Frd%25%23%20x@127.0.0.1:5432/blub_test?sslmode=disable"

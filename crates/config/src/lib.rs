@@ -10,8 +10,10 @@
 pub mod connect;
 pub mod connection;
 pub mod duration;
+pub mod edit;
 pub mod error;
 pub mod load;
+pub mod models;
 pub mod reference;
 pub mod resolve;
 pub mod secret;
@@ -22,5 +24,6 @@ mod validate;
 pub use connect::DatabaseUrls;
 pub use error::ConfigError;
 pub use load::{LoadOptions, load};
+pub use models::{FoundModel, ListedBy};
 pub use resolve::{ResolvedDatabase, Selection, Workspace};
 pub use secret::SecretValue;

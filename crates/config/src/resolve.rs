@@ -1,9 +1,10 @@
 //! Turns one profile's settings into the databases skein works on: named databases plus
 //! one per model folder, with paths resolved against the config file's folder.
 
-use crate::connection::{ConnectionSettings, ConnectionTemplate};
+use crate::connection::{ConnectionSettings, ConnectionTemplate, ModelVars};
 use crate::duration::parse_duration;
 use crate::error::ConfigError;
+use crate::models::{FoundModel, ListedBy, ModelSet};
 use crate::secret::SecretOptions;
 use crate::settings::{ExpectRules, SessionSettings, Settings};
 use crate::spans::Origins;
@@ -15,6 +16,8 @@ use std::time::Duration;
 
 /// The group every database of `[databases]` belongs to.
 pub const INFRA_GROUP: &str = "infra";
+/// The model template when `template` is not set (and that folder exists).
+pub const DEFAULT_TEMPLATE: &str = "templates/model";
 /// The group every model database belongs to.
 pub const MODELS_GROUP: &str = "models";
 
@@ -25,7 +28,18 @@ pub struct ResolvedDatabase {
     /// How to connect, references unresolved; `None` when no layer set one.
     #[serde(skip)]
     pub connection: Option<ConnectionTemplate>,
+    /// The migration folder; a model's own folder, which need not exist when the model
+    /// has a template.
     pub migrations: PathBuf,
+    /// A model's template folder: its migrations are the template's, rendered for it,
+    /// merged with its own folder's.
+    pub template: Option<PathBuf>,
+    /// A model's template variables.
+    #[serde(skip_serializing_if = "ModelVars::is_empty")]
+    pub vars: ModelVars,
+    /// Where a model's name came from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listed_by: Vec<ListedBy>,
     pub depends_on: Vec<String>,
     pub groups: Vec<String>,
     pub history_table: String,
@@ -73,6 +87,8 @@ pub struct Workspace {
     pub databases: Vec<ResolvedDatabase>,
     /// Each database's position in `databases`.
     positions: HashMap<String, usize>,
+    /// How model databases are made, when there is a `[models]` section.
+    models: Option<ModelSet>,
     origins: Origins,
 }
 
@@ -92,9 +108,9 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
         aws_region: settings.secrets.aws_region.clone(),
         timeout: duration("secrets.timeout", &settings.secrets.timeout)?,
     };
-    let template = |name: &str, connection: &ConnectionSettings, model: Option<&str>| {
+    let template = |name: &str, connection: &ConnectionSettings| {
         connection
-            .template(model)
+            .template(None)
             .map_err(|problem| ConfigError::Database {
                 database: name.to_owned(),
                 problem,
@@ -119,12 +135,15 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
         groups.extend(db.groups.iter().cloned());
         databases.push(ResolvedDatabase {
             name: name.clone(),
-            connection: template(name, &db.connection, None)?,
+            connection: template(name, &db.connection)?,
             migrations: root.join(
                 db.migrations
                     .clone()
                     .unwrap_or_else(|| format!("database/{name}")),
             ),
+            template: None,
+            vars: ModelVars::new(),
+            listed_by: Vec::new(),
             depends_on: db.depends_on.clone(),
             groups,
             history_table: db
@@ -138,36 +157,33 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
             step_timeout: session.step_timeout,
         });
     }
-    if let Some(models) = &settings.models {
-        let dir = root.join(&models.dir);
-        let session = session("models.", &models.session)?;
-        for model in model_names(&dir)? {
-            if settings.databases.contains_key(&model) {
-                return Err(ConfigError::Database {
-                    database: model.clone(),
-                    problem: format!(
-                        "is both a [databases] entry and a model folder in {}; rename one",
-                        dir.display()
-                    ),
-                });
-            }
-            let mut groups = vec![MODELS_GROUP.to_owned()];
-            groups.extend(models.groups.iter().cloned());
-            databases.push(ResolvedDatabase {
-                connection: template(&model, &models.connection, Some(&model))?,
-                migrations: dir.join(&model),
-                depends_on: models.depends_on.clone(),
-                groups,
+    let models = match &settings.models {
+        Some(models) => {
+            let session = session("models.", &models.session)?;
+            let set = ModelSet {
+                settings: models.clone(),
+                dir: root.join(&models.dir),
+                template: match &models.template {
+                    Some(template) => Some(root.join(template)),
+                    None => Some(root.join(DEFAULT_TEMPLATE)).filter(|t| t.is_dir()),
+                },
                 history_table: settings.history_table.clone(),
-                is_model: true,
-                expect: models.expect.clone(),
-                init_sql: session.init_sql.clone(),
+                init_sql: session.init_sql,
                 sqlite_foreign_keys: session.sqlite_foreign_keys,
                 step_timeout: session.step_timeout,
-                name: model,
-            });
+            };
+            set.check(&databases)?;
+            for (model, listed_by) in set.static_names()? {
+                if settings.databases.contains_key(&model) {
+                    return Err(taken(&model, &listed_by, &set));
+                }
+                let vars = set.vars(&model, &ModelVars::new());
+                databases.push(set.database(&model, listed_by, vars)?);
+            }
+            Some(set)
         }
-    }
+        None => None,
+    };
     let databases = dependency_order(databases)?;
     let positions = databases
         .iter()
@@ -183,8 +199,24 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
         secret_options,
         databases,
         positions,
+        models,
         origins,
     })
+}
+
+/// A model whose name is also a `[databases]` entry.
+fn taken(model: &str, listed_by: &[ListedBy], set: &ModelSet) -> ConfigError {
+    let place = if listed_by.contains(&ListedBy::Folder) {
+        format!("a model folder in {}", set.dir.display())
+    } else if listed_by.contains(&ListedBy::Names) {
+        "a name in models.names".to_owned()
+    } else {
+        "a model listed by models.names_from".to_owned()
+    };
+    ConfigError::Database {
+        database: model.to_owned(),
+        problem: format!("is both a [databases] entry and {place}; rename one"),
+    }
 }
 
 /// A database's session settings, with the wider ones filled in.
@@ -210,34 +242,6 @@ pub fn check_name(name: &str) -> Result<(), ConfigError> {
             problem: "a database name is lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters".to_owned(),
         })
     }
-}
-
-fn model_names(dir: &Path) -> Result<Vec<String>, ConfigError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(ConfigError::ModelsDir {
-                dir: dir.to_owned(),
-                source,
-            });
-        }
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| ConfigError::ModelsDir {
-            dir: dir.to_owned(),
-            source,
-        })?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !entry.path().is_dir() {
-            continue;
-        }
-        check_name(&name)?;
-        names.push(name);
-    }
-    names.sort();
-    Ok(names)
 }
 
 /// Orders databases so each comes after its dependencies; unknown or circular
@@ -362,6 +366,94 @@ pub(crate) fn absolutize_sqlite(url: &str, root: &Path) -> String {
 }
 
 impl Workspace {
+    /// The `names_from` query of the model set, if it has one.
+    pub fn names_from(&self) -> Option<&crate::settings::NamesFrom> {
+        self.models.as_ref().and_then(ModelSet::names_from)
+    }
+
+    /// The groups every model database is in: `models` and the model set's own.
+    pub fn model_groups(&self) -> BTreeSet<&str> {
+        let mut groups = BTreeSet::from([MODELS_GROUP]);
+        if let Some(set) = &self.models {
+            groups.extend(set.settings.groups.iter().map(String::as_str));
+        }
+        groups
+    }
+
+    /// The model template folder, if the models have one.
+    pub fn model_template(&self) -> Option<&Path> {
+        self.models.as_ref().and_then(|set| set.template.as_deref())
+    }
+
+    /// Whether there is a `[models]` section.
+    pub fn has_models(&self) -> bool {
+        self.models.is_some()
+    }
+
+    /// Adds the models the `names_from` query found: new model databases, or a second
+    /// source (and the row's variables) for models listed already.
+    pub fn add_models(&mut self, found: Vec<FoundModel>) -> Result<(), ConfigError> {
+        let Some(set) = &self.models else {
+            return Ok(());
+        };
+        let from = set.names_from().map(|f| f.db.clone()).unwrap_or_default();
+        let mut databases = std::mem::take(&mut self.databases);
+        let mut index: HashMap<String, usize> = databases
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.clone(), i))
+            .collect();
+        for model in found {
+            check_name(&model.name).map_err(|_| ConfigError::Invalid(format!(
+                "models.names_from: the query on `{from}` returned `{}`, which cannot be a model name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters",
+                model.name
+            )))?;
+            for var in model.vars.keys() {
+                crate::models::check_var_name(var).map_err(|problem| {
+                    ConfigError::Invalid(format!(
+                        "models.names_from: a column of the query on `{from}`: {problem} (name the column with AS)"
+                    ))
+                })?;
+            }
+            let vars = set.vars(&model.name, &model.vars);
+            match index.get(&model.name) {
+                Some(&i) if databases[i].is_model => {
+                    let db = &databases[i];
+                    let mut listed_by = db.listed_by.clone();
+                    if !listed_by.contains(&ListedBy::NamesFrom) {
+                        listed_by.push(ListedBy::NamesFrom);
+                    }
+                    databases[i] = set.database(&model.name, listed_by, vars)?;
+                }
+                Some(_) => return Err(taken(&model.name, &[ListedBy::NamesFrom], set)),
+                None => {
+                    index.insert(model.name.clone(), databases.len());
+                    databases.push(set.database(&model.name, vec![ListedBy::NamesFrom], vars)?);
+                }
+            }
+        }
+        self.databases = dependency_order(databases)?;
+        self.positions = self
+            .databases
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.clone(), i))
+            .collect();
+        Ok(())
+    }
+
+    /// The database model `name` would have, listed or not (`skein model new`).
+    pub fn model_database(&self, name: &str) -> Result<ResolvedDatabase, ConfigError> {
+        let set = self.models.as_ref().ok_or_else(|| {
+            ConfigError::Invalid(
+                "this configuration has no [models] section; add one with `template` and `url`"
+                    .to_owned(),
+            )
+        })?;
+        check_name(name)?;
+        set.database(name, Vec::new(), set.vars(name, &ModelVars::new()))
+    }
+
     /// The databases a selection names, in dependency order.
     pub fn select(&self, selection: &Selection) -> Result<Vec<&ResolvedDatabase>, ConfigError> {
         for name in &selection.databases {
@@ -458,6 +550,9 @@ mod tests {
             name: name.to_owned(),
             connection: None,
             migrations: PathBuf::new(),
+            template: None,
+            vars: ModelVars::new(),
+            listed_by: Vec::new(),
             depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
             groups: Vec::new(),
             history_table: "skein_history".to_owned(),

@@ -90,12 +90,25 @@ pub struct ExpectRules {
     pub forbidden_tables: Vec<String>,
 }
 
-/// Model databases (`[<profile>.models]`): every folder under `dir` is one database.
+/// Model databases (`[<profile>.models]`): one database per model, each applying the
+/// migrations of `template` rendered for it, plus those of its own folder under `dir`.
+/// The models are the folders under `dir`, the `names` list and the rows of the
+/// `names_from` query, together.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ModelSettings {
     #[serde(default = "default_models_dir")]
     pub dir: String,
+    /// The folder of the migrations every model applies; without it, each model applies
+    /// only its own folder's.
     pub template: Option<String>,
+    /// Models listed by name.
+    pub names: Option<Vec<String>>,
+    /// Models listed by a query against another configured database.
+    pub names_from: Option<NamesFrom>,
+    /// Template variables (and `{name}` in the connection) per model:
+    /// `[<profile>.models.vars.<model>]`.
+    #[serde(default)]
+    pub vars: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// The connection; `{model}` in any value stands for the model's name.
     #[serde(flatten)]
     pub connection: ConnectionSettings,
@@ -106,6 +119,14 @@ pub struct ModelSettings {
     pub expect: Option<ExpectRules>,
     #[serde(flatten)]
     pub session: SessionSettings,
+}
+
+/// `names_from = { db = "infra", query = "SELECT name FROM models WHERE active" }`: the
+/// first column of each row is a model's name; the other columns are its variables.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct NamesFrom {
+    pub db: String,
+    pub query: String,
 }
 
 /// Where secret managers are reached (`[<profile>.secrets]`).
@@ -160,6 +181,9 @@ pub(crate) mod keys {
     pub const MODELS: &[&str] = &[
         "dir",
         "template",
+        "names",
+        "names_from",
+        "vars",
         "depends_on",
         "groups",
         "expect",
@@ -173,6 +197,7 @@ pub(crate) mod keys {
         "optional_tables",
         "forbidden_tables",
     ];
+    pub const NAMES_FROM: &[&str] = &["db", "query"];
     pub const SECRETS: &[&str] = &["gcp_endpoint", "aws_region", "timeout"];
 }
 

@@ -51,6 +51,9 @@ pub(crate) fn check_keys(origins: &Origins) -> Result<(), ConfigError> {
         if let Some(Value::Dict(_, expect)) = models.get("expect") {
             check("models.expect", expect, &[keys::EXPECT]);
         }
+        if let Some(Value::Dict(_, names_from)) = models.get("names_from") {
+            check("models.names_from", names_from, &[keys::NAMES_FROM]);
+        }
     }
     if let Some(Value::Dict(_, secrets)) = root.get("secrets") {
         check("secrets", secrets, &[keys::SECRETS]);

@@ -50,6 +50,20 @@ pub enum SourceError {
     MismatchedPair { up: PathBuf, down: PathBuf },
     #[error("{} is not valid UTF-8 (at byte {byte}); save it as UTF-8", path.display())]
     NotUtf8 { path: PathBuf, byte: usize },
+    #[error("{}:{line}: model `{model}`: {message}", path.display())]
+    Render {
+        path: PathBuf,
+        line: usize,
+        model: String,
+        message: String,
+    },
+    #[error("version {version} is both in the template ({}) and in model `{model}`'s folder ({}), and the two differ; a model's folder holds only migrations particular to it: delete its copy if the template's is meant, or renumber it (`skein new --db {model}`)", template.display(), own.display())]
+    Conflict {
+        version: Version,
+        model: String,
+        template: PathBuf,
+        own: PathBuf,
+    },
     #[error("{}:{line}: unknown directive `-- {directive}` (known: `-- skein:no-transaction`)", path.display())]
     UnknownDirective {
         path: PathBuf,

@@ -6,12 +6,25 @@ use crate::context::Context;
 use crate::exit::Outcome;
 use crate::fleet;
 use crate::report::{DatabaseReport, Status};
+use skein_config::ResolvedDatabase;
 
-pub async fn create(ctx: &Context, args: DbCreateArgs) -> anyhow::Result<Outcome> {
-    let databases = ctx.select(&args.selection, &args.fleet)?;
-    let urls = ctx.connection_urls(&databases).await?;
+pub async fn create(ctx: &mut Context, args: DbCreateArgs) -> anyhow::Result<Outcome> {
+    let run = async |ctx: &Context, databases: &[&ResolvedDatabase]| {
+        create_each(ctx, databases, &args).await
+    };
+    let phased = crate::listing::in_phases(ctx, &args.selection, &args.fleet, run).await?;
+    let outcome = finish(ctx, "db create", phased.reports);
+    Ok(super::unlisted(phased.unlisted, outcome))
+}
+
+async fn create_each(
+    ctx: &Context,
+    databases: &[&ResolvedDatabase],
+    args: &DbCreateArgs,
+) -> anyhow::Result<Vec<DatabaseReport>> {
+    let urls = ctx.connection_urls(databases).await?;
     let connect_timeout = ctx.connect_timeout(&args.lock);
-    let reports = fleet::run(&databases, &ctx.fleet(&args.fleet, &urls), |db| {
+    let reports = fleet::run(databases, &ctx.fleet(&args.fleet, &urls), |db| {
         let url = urls.urls.get(&db.name).map(|u| u.expose().to_owned());
         async move {
             let Some(url) = url else {
@@ -25,5 +38,5 @@ pub async fn create(ctx: &Context, args: DbCreateArgs) -> anyhow::Result<Outcome
         }
     })
     .await;
-    Ok(finish(ctx, "db create", reports))
+    Ok(reports)
 }

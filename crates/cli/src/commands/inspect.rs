@@ -1,7 +1,7 @@
 //! `status` and `history`: read-only views of files and history.
 
 use super::finish;
-use crate::cli::{DbArg, LockArgs, StatusArgs};
+use crate::cli::{DbArg, FleetArgs, LockArgs, StatusArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
 use crate::report::{DatabaseReport, Status};
@@ -13,18 +13,7 @@ use skein_core::plan::Inventory;
 
 pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> {
     let databases = ctx.select(&args.selection, &args.fleet)?;
-    let urls = ctx.urls(&databases).await?;
-    let lock = &args.lock;
-    let reports = crate::fleet::run(&databases, &ctx.fleet(&args.fleet, &urls), |db| {
-        let urls = &urls;
-        async move {
-            match read_inventory(ctx, db, urls, lock).await {
-                Ok(inventory) => status_report(&db.name, &inventory),
-                Err(e) => DatabaseReport::failed(&db.name, &e),
-            }
-        }
-    })
-    .await;
+    let reports = status_reports(ctx, &databases, &args.fleet, &args.lock).await?;
     let behind = reports
         .iter()
         .any(|r| matches!(r.status, Status::Pending | Status::Problems));
@@ -34,6 +23,28 @@ pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> 
     } else {
         outcome
     })
+}
+
+/// The status of each of `databases`.
+pub(super) async fn status_reports(
+    ctx: &Context,
+    databases: &[&ResolvedDatabase],
+    fleet: &FleetArgs,
+    lock: &LockArgs,
+) -> anyhow::Result<Vec<DatabaseReport>> {
+    let urls = ctx.urls(databases).await?;
+    Ok(
+        crate::fleet::run(databases, &ctx.fleet(fleet, &urls), |db| {
+            let urls = &urls;
+            async move {
+                match read_inventory(ctx, db, urls, lock).await {
+                    Ok(inventory) => status_report(&db.name, &inventory),
+                    Err(e) => DatabaseReport::failed(&db.name, &e),
+                }
+            }
+        })
+        .await,
+    )
 }
 
 pub async fn history(ctx: &Context, args: DbArg) -> anyhow::Result<Outcome> {

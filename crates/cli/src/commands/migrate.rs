@@ -31,25 +31,30 @@ impl Mode {
     }
 }
 
-pub async fn up(ctx: &Context, args: UpArgs) -> anyhow::Result<Outcome> {
-    let databases = ctx.select(&args.selection, &args.fleet)?;
-    let urls = ctx.urls(&databases).await?;
-    if let Some(to) = args.to {
-        crate::preflight::check_version("--to", to, &databases)?;
-    }
+pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Outcome> {
     let target = Target::Up { to: args.to };
     let options = run_options(ctx, args.allow_out_of_order);
     let mode = Mode::from_flags(args.dry_run, args.sql);
-    let mut fleet = ctx.fleet(&args.fleet, &urls);
-    if mode == Mode::Sql {
-        fleet.concurrency = 1; // scripts are printed whole, one database after another
-    }
-    fleet.canaries = canaries(&databases, args.canary, &args.canary_db)?;
-    let reports = fleet::run(&databases, &fleet, |db| {
-        run_one(ctx, db, &urls, target, &options, &args.lock, mode)
-    })
-    .await;
-    Ok(conclude(ctx, "up", reports, mode))
+    let run = async |ctx: &Context, databases: &[&ResolvedDatabase]| {
+        let urls = ctx.urls(databases).await?;
+        if let Some(to) = args.to {
+            crate::preflight::check_version("--to", to, databases)?;
+        }
+        let mut fleet = ctx.fleet(&args.fleet, &urls);
+        if mode == Mode::Sql {
+            fleet.concurrency = 1; // scripts are printed whole, one database after another
+        }
+        if databases.iter().any(|db| db.is_model) {
+            fleet.canaries = canaries(databases, args.canary, &args.canary_db)?;
+        }
+        Ok(fleet::run(databases, &fleet, |db| {
+            run_one(ctx, db, &urls, target, &options, &args.lock, mode)
+        })
+        .await)
+    };
+    let phased = crate::listing::in_phases(ctx, &args.selection, &args.fleet, run).await?;
+    let outcome = conclude(ctx, "up", phased.reports, mode);
+    Ok(super::unlisted(phased.unlisted, outcome))
 }
 
 /// The canaries of a run: the model databases named by `--canary-db`, and the first

@@ -18,11 +18,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     if cli.global.format == crate::cli::Format::Sql && !matches!(cli.command, Command::Inspect(_)) {
         anyhow::bail!("--format sql is for `skein inspect`; use human or json here");
     }
-    let ctx = Context::load(&cli.global)?;
+    let mut ctx = Context::load(&cli.global)?;
+    if let Some(selection) = listing_for(&cli.command) {
+        ctx.list_models_for(&selection).await?;
+    }
     match cli.command {
         Command::Status(args) => inspect::status(&ctx, args).await,
         Command::History(args) => inspect::history(&ctx, args).await,
-        Command::Up(args) => migrate::up(&ctx, args).await,
+        Command::Up(args) => migrate::up(&mut ctx, args).await,
         Command::Down(args) => migrate::down(&ctx, args).await,
         Command::Redo(args) => migrate::redo(&ctx, args).await,
         Command::New(args) => new::run(&ctx, args).await,
@@ -30,12 +33,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Repair(args) => record::repair(&ctx, args).await,
         Command::Model(ModelCommand::New(args)) => model::new(&ctx, args).await,
         Command::Model(ModelCommand::List(args)) => model::list(&ctx, args).await,
-        Command::Db(DbCommand::Create(args)) => database::create(&ctx, args).await,
+        Command::Db(DbCommand::Create(args)) => database::create(&mut ctx, args).await,
         Command::Inspect(args) => schema::inspect(&ctx, args).await,
         Command::Drift(args) => schema::drift(&ctx, args).await,
         Command::Check(args) => schema::check(&ctx, args).await,
         Command::Converge(args) => schema::converge(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
+    }
+}
+
+/// The databases a command may reach, for listing the models of a `names_from` query
+/// first; `None` for commands that list them themselves (`up` and `db create` migrate or
+/// create the queried database first) or need no list.
+fn listing_for(command: &Command) -> Option<crate::cli::Selection> {
+    use crate::cli::Selection;
+    let one = |name: &str| Selection {
+        databases: vec![name.to_owned()],
+        groups: Vec::new(),
+    };
+    let models = || Selection {
+        databases: Vec::new(),
+        groups: vec![skein_config::resolve::MODELS_GROUP.to_owned()],
+    };
+    Some(match command {
+        Command::Status(args) => args.selection.clone(),
+        Command::History(args) => one(&args.database),
+        Command::Up(_) | Command::Db(_) => return None,
+        Command::Down(args) => args.selection.clone(),
+        Command::Redo(args) => one(&args.database),
+        Command::New(args) => one(args.database.as_deref()?),
+        Command::Stamp(args) => args.selection.clone(),
+        Command::Repair(args) => args.selection.clone(),
+        Command::Model(ModelCommand::New(_)) => models(),
+        Command::Model(ModelCommand::List(_)) => models(),
+        Command::Inspect(args) => one(&args.database),
+        Command::Drift(args) | Command::Check(args) => args.selection.clone(),
+        Command::Converge(args) => one(&args.database),
+        Command::Config(ConfigCommand::Show(args)) => args.selection.clone(),
+    })
+}
+
+/// After the report of a run whose models could not be listed: why, and a failure.
+pub(crate) fn unlisted(unlisted: Option<anyhow::Error>, outcome: Outcome) -> Outcome {
+    match unlisted {
+        Some(err) => {
+            crate::redact::err(&format!(
+                "error: {}",
+                crate::report::human_error_chain(err.as_ref())
+            ));
+            Outcome::Failed
+        }
+        None => outcome,
     }
 }
 

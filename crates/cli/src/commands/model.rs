@@ -1,14 +1,15 @@
-//! `model new` makes a model database from the template: the folder, the database, its
-//! migrations applied; if a step fails, what was made is removed again (unless --keep).
-//! `model list` shows every model database's status.
+//! `model new` adds a model: lists it (in the config's `names`, or as a folder with
+//! `--folder`), creates its database and applies the template's migrations; if a step
+//! fails, what was made is removed again (unless --keep). `model list` shows every model
+//! with where its name came from, its version and the template's head.
 
 use super::inspect;
 use super::migrate::{Mode, run_one};
-use crate::cli::{Format, ModelListArgs, ModelNewArgs, Selection, StatusArgs};
+use crate::cli::{Format, ModelListArgs, ModelNewArgs};
 use crate::context::Context;
 use crate::exit::Outcome;
 use crate::redact;
-use crate::report::{DatabaseReport, Status, human_error_chain};
+use crate::report::{DatabaseReport, ModelInfo, Status, human_error_chain};
 use anyhow::{Context as _, bail};
 use skein_config::{LoadOptions, ResolvedDatabase};
 use skein_core::engine::RunOptions;
@@ -17,44 +18,70 @@ use std::path::{Path, PathBuf};
 
 pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
     let workspace = &ctx.workspace;
-    let models = workspace.settings.models.as_ref().context(
-        "this configuration has no [models] section; add one with `dir`, `template` and `url`",
-    )?;
-    skein_config::resolve::check_name(&args.name)?;
-    if workspace.databases.iter().any(|d| d.name == args.name) {
+    if !workspace.has_models() {
         bail!(
-            "`{}` is taken: a database of that name is configured",
-            args.name
+            "this configuration has no [models] section; add one with `template` and `url` (see `skein config show`)"
         );
     }
-    let folder = workspace.root.join(&models.dir).join(&args.name);
-    if folder.exists() {
-        bail!("{} exists already", folder.display());
+    skein_config::resolve::check_name(&args.name)?;
+    if let Ok(db) = workspace.database(&args.name) {
+        if !db.is_model {
+            bail!(
+                "`{}` is taken: a database of that name is configured",
+                args.name
+            );
+        }
+        let by: Vec<&str> = db.listed_by.iter().map(|l| l.as_str()).collect();
+        bail!(
+            "model `{}` is listed already (by {}); `skein db create --db {0}` and `skein up --db {0}` make and migrate its database",
+            args.name,
+            by.join(", ")
+        );
     }
-    let template = workspace
+    let template = workspace.model_template().context(
+        "the models have no template: set `template` in [models] to the folder of the migrations every model applies",
+    )?;
+    let folder = workspace
         .root
-        .join(models.template.as_deref().unwrap_or("templates/model"));
-    let files = render_template(&template, &folder, &args.name)?;
-
-    let mut made = Made {
-        folder: Some(folder.clone()),
-        database_url: None,
+        .join(&workspace.settings.models.as_ref().expect("has models").dir)
+        .join(&args.name);
+    let mut made = Made::default();
+    let listed = if args.folder {
+        if folder.exists() {
+            bail!("{} exists already", folder.display());
+        }
+        std::fs::create_dir_all(&folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+        made.folder = Some(folder.clone());
+        Listed::Folder(folder.clone())
+    } else {
+        let edit = skein_config::edit::add_model_name(
+            &workspace.config_path,
+            &workspace.profile,
+            &args.name,
+        )?;
+        let listed = Listed::Names {
+            file: workspace.config_path.clone(),
+            table: edit.table.clone(),
+        };
+        made.edit = Some(edit);
+        listed
     };
+
     match create_and_migrate(ctx, &args, &mut made).await {
         Ok(report) => {
             print_done(
                 ctx,
                 &args.name,
-                &folder,
-                &template,
-                &files,
+                &listed,
+                template,
                 made.database_url.is_some(),
                 &report,
             );
             Ok(Outcome::Done)
         }
         // The name cannot be a database here (say, too long for the server): a
-        // configuration error, and the folder made for it goes again.
+        // configuration error, and what was made for it goes again.
         Err(err) if err.is::<crate::preflight::ConfigProblems>() => {
             made.undo().await;
             Err(err)
@@ -81,9 +108,19 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Where `model new` recorded the new model.
+enum Listed {
+    /// Its own folder (`--folder`).
+    Folder(PathBuf),
+    /// The `names` list of the config file.
+    Names { file: PathBuf, table: String },
+}
+
 /// What `model new` made so far, to undo on failure.
+#[derive(Default)]
 struct Made {
     folder: Option<PathBuf>,
+    edit: Option<skein_config::edit::FileEdit>,
     database_url: Option<String>,
 }
 
@@ -103,6 +140,12 @@ impl Made {
         {
             undone.push(folder.display().to_string());
         }
+        if let Some(edit) = self.edit.take() {
+            let what = format!("the name from {} [{}]", edit.path.display(), edit.table);
+            if edit.undo().is_ok() {
+                undone.push(what);
+            }
+        }
         undone
     }
 }
@@ -112,7 +155,7 @@ async fn create_and_migrate(
     args: &ModelNewArgs,
     made: &mut Made,
 ) -> anyhow::Result<Option<DatabaseReport>> {
-    // Load the configuration again: the new folder is a new database.
+    // Load the configuration again: it lists the new model now.
     let workspace = skein_config::load(&LoadOptions {
         config: Some(ctx.workspace.config_path.clone()),
         profile: Some(ctx.workspace.profile.clone()),
@@ -165,51 +208,11 @@ async fn create_and_migrate(
     Ok(Some(report))
 }
 
-/// Renders every file of the template folder into `folder`, with `{{ model }}` set.
-fn render_template(template: &Path, folder: &Path, model: &str) -> anyhow::Result<Vec<PathBuf>> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(template)
-        .with_context(|| format!("cannot read the model template {}", template.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    entries.sort();
-    let mut env = minijinja::Environment::new();
-    env.set_keep_trailing_newline(true);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    let mut rendered = Vec::new();
-    for path in &entries {
-        let source = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let text = env
-            .render_str(&source, minijinja::context! { model => model })
-            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), e.line().unwrap_or(0)))?;
-        rendered.push((path.file_name().expect("a file").to_owned(), text));
-    }
-    std::fs::create_dir_all(folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
-    let mut written = Vec::new();
-    for (name, text) in rendered {
-        let target = folder.join(name);
-        if let Err(e) = std::fs::write(&target, text) {
-            let _ = std::fs::remove_dir_all(folder);
-            return Err(e).with_context(|| format!("cannot write {}", target.display()));
-        }
-        written.push(target);
-    }
-    Ok(written)
-}
-
 fn print_done(
     ctx: &Context,
     name: &str,
-    folder: &Path,
+    listed: &Listed,
     template: &Path,
-    files: &[PathBuf],
     created: bool,
     report: &Option<DatabaseReport>,
 ) {
@@ -219,25 +222,30 @@ fn print_done(
             .display()
             .to_string()
     };
+    let (listed_in, to_commit) = match listed {
+        Listed::Folder(folder) => (
+            format!("made {} for its own migrations", relative(folder)),
+            relative(folder),
+        ),
+        Listed::Names { file, table } => (
+            format!("listed in {} ([{table}] names)", relative(file)),
+            relative(file),
+        ),
+    };
     match ctx.format {
         Format::Json => {
             let doc = serde_json::json!({
                 "command": "model new",
                 "model": name,
-                "folder": relative(folder),
-                "files": files.iter().map(|f| relative(f)).collect::<Vec<_>>(),
+                "listed_in": listed_in,
+                "template": relative(template),
                 "database_created": created,
                 "migrated": report,
             });
             redact::out(&serde_json::to_string_pretty(&doc).expect("serialises"));
         }
         Format::Human | Format::Sql => {
-            let mut lines = vec![format!(
-                "model {name}: made {} from {} ({} files)",
-                relative(folder),
-                relative(template),
-                files.len()
-            )];
+            let mut lines = vec![format!("model {name}: {listed_in}")];
             lines.push(if created {
                 format!("model {name}: created its database")
             } else {
@@ -247,32 +255,46 @@ fn print_done(
                 let status = if report.status == Status::UpToDate {
                     "already at head".to_owned()
                 } else {
-                    format!("applied {} migration(s)", report.steps.len())
+                    format!(
+                        "applied {} migration(s) from {}",
+                        report.steps.len(),
+                        relative(template)
+                    )
                 };
                 lines.push(format!(
                     "model {name}: {status}, now at version {}",
                     crate::report::version_text(report.version_after)
                 ));
             }
-            lines.push(format!("commit {}", relative(folder)));
+            lines.push(format!("commit {to_commit}"));
             redact::out(&lines.join("\n"));
         }
     }
 }
 
+/// Every model: where its name came from, its version, its head and the template's head,
+/// and its status.
 pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Outcome> {
-    if !ctx.workspace.databases.iter().any(|d| d.is_model) {
+    let models: Vec<&ResolvedDatabase> = ctx
+        .workspace
+        .databases
+        .iter()
+        .filter(|d| d.is_model)
+        .collect();
+    if models.is_empty() {
         redact::out("no model databases (add one with `skein model new NAME`)");
         return Ok(Outcome::Done);
     }
-    let status = StatusArgs {
-        selection: Selection {
-            databases: Vec::new(),
-            groups: vec![skein_config::resolve::MODELS_GROUP.to_owned()],
-        },
-        fleet: args.fleet,
-        lock: args.lock,
-        check: false,
+    let template_head = match ctx.workspace.model_template() {
+        Some(dir) => skein_core::source::template::Template::load(dir)?.head(),
+        None => None,
     };
-    inspect::status(ctx, status).await
+    let mut reports = inspect::status_reports(ctx, &models, &args.fleet, &args.lock).await?;
+    for (report, db) in reports.iter_mut().zip(&models) {
+        report.model = Some(ModelInfo {
+            listed_by: db.listed_by.clone(),
+            template_head,
+        });
+    }
+    Ok(super::finish(ctx, "model list", reports))
 }

@@ -4,10 +4,13 @@ use crate::cli::{Format, NewArgs};
 use crate::context::{self, Context};
 use crate::exit::Outcome;
 use anyhow::Context as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
-    let db = ctx.workspace.database(&args.database)?;
+    let Some(name) = &args.database else {
+        return template(ctx, &args);
+    };
+    let db = ctx.workspace.database(name)?;
     let generated = match &args.from_schema {
         Some(file) => {
             let generated = generate(ctx, db, file, &args).await?;
@@ -27,20 +30,11 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
         None => None,
     };
     let description = args.description.clone().unwrap_or_default();
-    let slug = slug(&description);
-    if slug.is_empty() {
-        anyhow::bail!("the description must contain letters or digits, e.g. \"add trades index\"");
-    }
+    let slug = slug(&description)?;
     std::fs::create_dir_all(&db.migrations)
         .with_context(|| format!("cannot create {}", db.migrations.display()))?;
     let newest = context::migrations(db)?.last().map(|m| m.version);
-    let now: i64 = jiff::Timestamp::now()
-        .strftime("%Y%m%d%H%M%S")
-        .to_string()
-        .parse()
-        .expect("a timestamp is digits");
-    // Two `new` in one second, or a clock behind the newest file, still get a fresh, later version.
-    let version = newest.map_or(now, |newest| now.max(newest + 1));
+    let version = next_version(newest);
     let stem = format!("{version}_{slug}");
     let files: Vec<(PathBuf, String)> = if args.irreversible {
         vec![(
@@ -64,19 +58,112 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
             (db.migrations.join(format!("{stem}.down.sql")), down),
         ]
     };
-    for (path, content) in &files {
+    write(ctx, ("database", &db.name), version, &files)
+}
+
+/// `new --group models`: one new migration in the model template, which every model
+/// database applies.
+fn template(ctx: &Context, args: &NewArgs) -> anyhow::Result<Outcome> {
+    let group = args.group.as_deref().unwrap_or_default();
+    if !ctx.workspace.model_groups().contains(group) {
+        anyhow::bail!(
+            "--group {group}: `new` writes into the model template with --group models; for one database use --db NAME"
+        );
+    }
+    if args.from_schema.is_some() {
+        anyhow::bail!(
+            "--from-schema needs one database to compare with: use --db NAME (a model's name), then move the files into the template"
+        );
+    }
+    let template = ctx.workspace.model_template().context(
+        "the models have no template: set `template` in [models] (the folder of the migrations every model applies)",
+    )?;
+    let description = args.description.clone().unwrap_or_default();
+    let slug = slug(&description)?;
+    let version = next_version(newest_model_version(ctx, template)?);
+    let stem = format!("{version}_{slug}");
+    let files: Vec<(PathBuf, String)> = if args.irreversible {
+        vec![(
+            template.join(format!("{stem}.sql")),
+            unwritten(&description, "irreversible"),
+        )]
+    } else {
+        vec![
+            (
+                template.join(format!("{stem}.up.sql")),
+                format!(
+                    "-- Every model database applies this file, rendered for it: {{{{ model }}}} is the model's name.\n{}",
+                    unwritten(&description, "up")
+                ),
+            ),
+            (
+                template.join(format!("{stem}.down.sql")),
+                unwritten(&description, "down: undo the up file"),
+            ),
+        ]
+    };
+    write(ctx, ("group", group), version, &files)
+}
+
+/// The newest version of the template and of every model's own folder, so that a new
+/// template migration comes after all of them.
+fn newest_model_version(ctx: &Context, template: &Path) -> anyhow::Result<Option<i64>> {
+    let mut folders = vec![template.to_owned()];
+    folders.extend(
+        ctx.workspace
+            .databases
+            .iter()
+            .filter(|db| db.is_model && db.migrations.is_dir())
+            .map(|db| db.migrations.clone()),
+    );
+    let mut newest = None;
+    for folder in folders {
+        let entries = std::fs::read_dir(&folder)
+            .with_context(|| format!("cannot read {}", folder.display()))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Ok(parsed) = skein_core::migration::FileName::parse(&name) {
+                newest = newest.max(Some(parsed.version));
+            }
+        }
+    }
+    Ok(newest)
+}
+
+/// The UTC time as `YYYYMMDDHHMMSS`, or one past `newest` if that is later: two `new` in
+/// one second, or a clock behind the newest file, still get a fresh, later version.
+fn next_version(newest: Option<i64>) -> i64 {
+    let now: i64 = jiff::Timestamp::now()
+        .strftime("%Y%m%d%H%M%S")
+        .to_string()
+        .parse()
+        .expect("a timestamp is digits");
+    newest.map_or(now, |newest| now.max(newest + 1))
+}
+
+/// Writes the files and says which.
+fn write(
+    ctx: &Context,
+    (kind, name): (&str, &str),
+    version: i64,
+    files: &[(PathBuf, String)],
+) -> anyhow::Result<Outcome> {
+    for (path, content) in files {
         std::fs::write(path, content)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     match ctx.format {
         Format::Json => {
-            let paths: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
-            let doc = serde_json::json!({ "command": "new", "database": db.name, "version": version, "files": paths });
+            let paths: Vec<String> = files
+                .iter()
+                .map(|(p, _)| context::relative(p).display().to_string())
+                .collect();
+            let doc = serde_json::json!({ "command": "new", kind: name, "version": version, "files": paths });
             crate::redact::out(&serde_json::to_string_pretty(&doc)?);
         }
         Format::Human | Format::Sql => {
-            for (path, _) in &files {
-                crate::redact::out(&format!("created {}", path.display()));
+            for (path, _) in files {
+                crate::redact::out(&format!("created {}", context::relative(path).display()));
             }
         }
     }
@@ -169,8 +256,17 @@ fn unwritten(description: &str, direction: &str) -> String {
     )
 }
 
-/// `Add trades index!` -> `add_trades_index`.
-fn slug(description: &str) -> String {
+/// `Add trades index!` -> `add_trades_index`; a description with no letter or digit is
+/// an error.
+fn slug(description: &str) -> anyhow::Result<String> {
+    let slug = slug_of(description);
+    if slug.is_empty() {
+        anyhow::bail!("the description must contain letters or digits, e.g. \"add trades index\"");
+    }
+    Ok(slug)
+}
+
+fn slug_of(description: &str) -> String {
     let mut slug = String::new();
     for c in description.chars() {
         if c.is_ascii_alphanumeric() {

@@ -2,6 +2,7 @@
 //! document. Results go to stdout; error details go to stderr in the human format.
 
 mod human;
+mod models;
 
 use crate::cli::Format;
 use crate::{escape, redact};
@@ -71,6 +72,17 @@ pub struct DatabaseReport {
     pub findings: Vec<skein_core::schema::expect::Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
+    /// `model list`: where the model's name came from and its template's head.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelInfo>,
+}
+
+/// What `model list` says of a model beside its status.
+#[derive(Debug, Serialize)]
+pub struct ModelInfo {
+    pub listed_by: Vec<skein_config::ListedBy>,
+    /// The newest migration of the template (the model's own may go further).
+    pub template_head: Option<Version>,
 }
 
 impl DatabaseReport {
@@ -90,6 +102,7 @@ impl DatabaseReport {
             drift: None,
             findings: Vec::new(),
             error: None,
+            model: None,
         }
     }
 
@@ -269,6 +282,7 @@ impl Report {
             Format::Human => {
                 let body = match self.command {
                     "status" => self.status_table(),
+                    "model list" => self.model_table(),
                     "history" => self.history_table(),
                     "stamp" | "repair" => self.edits_text(),
                     "db create" => self.create_text(),

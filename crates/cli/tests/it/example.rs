@@ -95,7 +95,11 @@ fn down_and_redo_on_the_example() {
         .iter()
         .map(|s| s["version"].as_i64().unwrap())
         .collect();
-    assert_eq!(steps, [20240301123000, 20240301121500], "newest first");
+    assert_eq!(
+        steps,
+        [20240310090000, 20240301123000],
+        "newest first: blub_test's own migration, then the template's"
+    );
     workspace.run(&["status", "--check"]).expect(3);
     workspace.run(&["redo", "--db", "blub_test"]).expect(0);
     workspace.run(&["up", "-q"]).expect(0);
@@ -112,5 +116,92 @@ fn down_and_redo_on_the_example() {
         .iter()
         .map(|m| m["state"].as_str().unwrap())
         .collect();
-    assert_eq!(states, ["pending", "pending", "pending"]);
+    assert_eq!(states, ["pending", "pending", "pending", "pending"]);
+}
+
+#[test]
+fn a_template_migration_reaches_every_model_and_a_new_model_starts_at_head() {
+    let workspace = example();
+    workspace.run(&["up", "-q"]).expect(0);
+    let new = workspace
+        .run(&[
+            "new",
+            "--group",
+            "models",
+            "add tx index",
+            "--format",
+            "json",
+        ])
+        .expect(0)
+        .json();
+    let files: Vec<&str> = new["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 2);
+    assert!(
+        files.iter().all(|f| f.starts_with("templates/model/")),
+        "{files:?}"
+    );
+    let version = new["version"].as_i64().unwrap();
+    // Unwritten, it is refused; written, it reaches blub_test.
+    workspace.run(&["up", "-q"]).expect(1);
+    workspace.write(
+        files[0],
+        "-- {{ model }}: transactions by hash and status\nCREATE INDEX tx_hash_status_idx ON transaction_processing (tx_hash, status);\n",
+    );
+    workspace.write(files[1], "DROP INDEX tx_hash_status_idx;\n");
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(up["databases"][1]["name"], "blub_test");
+    assert_eq!(up["databases"][1]["version_after"], version);
+
+    let made = workspace
+        .run(&["model", "new", "aave_v3"])
+        .expect(0)
+        .stdout();
+    assert!(made.contains("listed in skein.toml"), "{made}");
+    assert!(!workspace.path().join("database/models/aave_v3").exists());
+    let config = std::fs::read_to_string(workspace.path().join("skein.toml")).unwrap();
+    assert!(config.contains("names = [\"aave_v3\"]"), "{config}");
+
+    let again = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    let models: Vec<(&str, i64)> = again["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["name"] != "infra")
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap(),
+                d["version_after"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(models, [("aave_v3", version), ("blub_test", version)]);
+    let list = workspace
+        .run(&["model", "list", "--format", "json"])
+        .expect(0)
+        .json();
+    let listed: Vec<(&str, &str)> = list["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap(),
+                d["model"]["listed_by"][0].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("aave_v3", "names"), ("blub_test", "folder")]);
+    assert_eq!(list["databases"][0]["model"]["template_head"], version);
+    // blub_test has its own table besides the template's; aave_v3 has not.
+    let drift = workspace.run(&["drift"]).expect(0).stdout();
+    assert_eq!(
+        drift.matches("matches its migrations").count(),
+        3,
+        "{drift}"
+    );
 }

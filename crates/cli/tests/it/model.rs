@@ -42,7 +42,7 @@ impl Drop for DropOnExit {
 }
 
 #[test]
-fn model_new_makes_the_folder_creates_the_database_and_migrates_it() {
+fn model_new_lists_the_model_creates_its_database_and_migrates_it() {
     let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
     let config = format!(
         "[default.models]\ndir = \"database/models\"\ntemplate = \"templates/model\"\nurl = \"{base}/{{model}}\"\n"
@@ -56,22 +56,23 @@ fn model_new_makes_the_folder_creates_the_database_and_migrates_it() {
     let out = run.stdout();
     assert!(
         out.contains(&format!(
-            "model {name}: made database/models/{name} from templates/model (6 files)"
+            "model {name}: listed in skein.toml ([default.models] names)"
         )),
         "{out}"
     );
     assert!(
-        out.contains("created its database") && out.contains("applied 3 migration(s)"),
+        out.contains("created its database")
+            && out.contains("applied 3 migration(s) from templates/model"),
         "{out}"
     );
-    assert!(out.contains(&format!("commit database/models/{name}")));
-    let first = std::fs::read_to_string(workspace.path().join(format!(
-        "database/models/{name}/20240301120000_create_transaction_processing.up.sql"
-    )))
-    .unwrap();
+    assert!(out.contains("commit skein.toml"), "{out}");
     assert!(
-        first.starts_with(&format!("-- {name}:")),
-        "the template's {{{{ model }}}} is filled in"
+        !workspace
+            .path()
+            .join("database/models")
+            .join(&name)
+            .exists(),
+        "no folder unless asked"
     );
     let db_url = format!("{base}/{name}");
     let probe = |sql: &str| {
@@ -99,17 +100,57 @@ fn model_new_makes_the_folder_creates_the_database_and_migrates_it() {
         .json();
     assert_eq!(list["databases"][0]["name"], name.as_str());
     assert_eq!(list["databases"][0]["status"], "up_to_date");
+    assert_eq!(list["databases"][0]["model"]["listed_by"][0], "names");
 
-    // Names that are not safe identifiers, or taken, are refused before anything is made.
+    // Names that are not safe identifiers, or listed already, are refused before anything
+    // is made.
+    let config = std::fs::read_to_string(workspace.path().join("skein.toml")).unwrap();
     for bad in ["x; DROP DATABASE y", "Bad-Name", name.as_str()] {
         let run = workspace.run(&["model", "new", bad]).expect(2);
         assert!(run.stderr().contains("error:"), "{}", run.stderr());
     }
+    assert!(
+        workspace
+            .run(&["model", "new", &name])
+            .expect(2)
+            .stderr()
+            .contains("is listed already (by names)")
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.path().join("skein.toml")).unwrap(),
+        config
+    );
     assert!(!workspace.path().join("database/models/Bad-Name").exists());
+
+    // --folder lists a second model by a folder of its own instead.
+    let second = format!("skein_test_folder_{}", std::process::id());
+    let _cleanup_second = DropOnExit(second.clone());
+    let out = workspace
+        .run(&["model", "new", &second, "--folder"])
+        .expect(0)
+        .stdout();
+    assert!(
+        out.contains(&format!(
+            "model {second}: made database/models/{second} for its own migrations"
+        )),
+        "{out}"
+    );
+    assert!(
+        workspace
+            .path()
+            .join("database/models")
+            .join(&second)
+            .is_dir()
+    );
+    let status = workspace
+        .run(&["status", "--check", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"].as_array().unwrap().len(), 2);
 }
 
 #[test]
-fn a_failing_model_new_leaves_neither_folder_nor_database() {
+fn a_failing_model_new_leaves_neither_its_name_nor_its_database() {
     let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
     let config =
         format!("[default.models]\ndir = \"database/models\"\nurl = \"{base}/{{model}}\"\n");
@@ -134,12 +175,10 @@ fn a_failing_model_new_leaves_neither_folder_nor_database() {
         "{}",
         run.stderr()
     );
+    let config = || std::fs::read_to_string(workspace.path().join("skein.toml")).unwrap();
     assert!(
-        !workspace
-            .path()
-            .join(format!("database/models/{name}"))
-            .exists(),
-        "the folder is gone"
+        !config().contains(&name),
+        "the name is gone from skein.toml"
     );
     assert!(!database_exists(&name), "the database is gone");
 
@@ -151,10 +190,9 @@ fn a_failing_model_new_leaves_neither_folder_nor_database() {
         run.stderr()
     );
     assert!(
-        workspace
-            .path()
-            .join(format!("database/models/{name}"))
-            .is_dir()
+        config().contains(&format!("names = [\"{name}\"]")),
+        "{}",
+        config()
     );
     assert!(database_exists(&name));
 }

@@ -6,6 +6,7 @@ mod canceller;
 mod file_lock;
 mod mysql;
 mod postgres;
+pub mod rows;
 mod sqlite;
 mod target;
 
@@ -414,6 +415,10 @@ pub trait Driver: Send {
     /// go through here too, so what runs between them is one transaction.
     fn execute_sql(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
 
+    /// Runs a query written by the user (read-only use: the `names_from` query) and
+    /// returns its rows as plain values.
+    fn query_rows(&mut self, sql: &str) -> impl Future<Output = Result<rows::Rows>> + Send;
+
     /// Closes the connection politely.
     fn close(self) -> impl Future<Output = ()> + Send;
 }
@@ -667,6 +672,10 @@ impl Driver for Connection {
 
     async fn execute_sql(&mut self, sql: &str) -> Result<()> {
         dispatch!(self, d => d.execute_sql(sql).await)
+    }
+
+    async fn query_rows(&mut self, sql: &str) -> Result<rows::Rows> {
+        dispatch!(self, d => d.query_rows(sql).await)
     }
 
     async fn close(self) {

@@ -476,6 +476,14 @@ impl Driver for PostgresDriver {
         crate::schema::inspect::postgres::inspect(&mut self.conn, &self.options.history_table).await
     }
 
+    async fn query_rows(&mut self, sql: &str) -> Result<super::rows::Rows> {
+        let fetched = sqlx::query(AssertSqlSafe(sql.to_owned()))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(Error::database(format!("running `{sql}`")))?;
+        super::rows::plain(&fetched).map_err(Error::Unsupported)
+    }
+
     async fn close(self) {
         let _ = self.conn.close().await;
     }

@@ -1,10 +1,13 @@
-//! Where migrations come from: a folder on disk, or an in-memory set (tests, templates).
+//! Where migrations come from: a folder on disk, a model template rendered for one model
+//! ([`template`]), or an in-memory set (tests).
 
 use crate::checksum::{Checksum, normalise};
 use crate::error::SourceError;
 use crate::migration::{FileKind, FileName, Migration, Script, Version};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+pub mod template;
 
 /// A set of migration files.
 pub trait MigrationSource {
@@ -30,36 +33,39 @@ impl FolderSource {
 
 impl MigrationSource for FolderSource {
     fn load(&self) -> Result<Vec<Migration>, SourceError> {
-        let read_dir = std::fs::read_dir(&self.dir).map_err(|source| SourceError::Folder {
-            dir: self.dir.clone(),
+        assemble(read_folder(&self.dir)?)
+    }
+}
+
+/// The `.sql` files of a folder with their contents: README files, dotfiles and other
+/// files are skipped, a sub-folder is an error.
+pub(crate) fn read_folder(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
+    let folder_error = |source| SourceError::Folder {
+        dir: dir.to_owned(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(folder_error)? {
+        let entry = entry.map_err(folder_error)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_ignored(&name) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            return Err(SourceError::UnexpectedFolder { path });
+        }
+        if is_other_file(&name) {
+            tracing::debug!("skipping {}: not a .sql file", path.display());
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|source| SourceError::Read {
+            path: path.clone(),
             source,
         })?;
-        let mut files = Vec::new();
-        for entry in read_dir {
-            let entry = entry.map_err(|source| SourceError::Folder {
-                dir: self.dir.clone(),
-                source,
-            })?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if is_ignored(&name) {
-                continue;
-            }
-            if is_other_file(&name) && !entry.path().is_dir() {
-                tracing::debug!("skipping {}: not a .sql file", entry.path().display());
-                continue;
-            }
-            let path = entry.path();
-            if path.is_dir() {
-                return Err(SourceError::UnexpectedFolder { path });
-            }
-            let bytes = std::fs::read(&path).map_err(|source| SourceError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            files.push((path, bytes));
-        }
-        assemble(files)
+        files.push((path, bytes));
     }
+    Ok(files)
 }
 
 /// Migrations held in memory, as `(file name, contents)`.
@@ -105,7 +111,7 @@ struct Parts {
 }
 
 /// Pairs up and down files by version and checks names, duplicates and encodings.
-fn assemble(files: Vec<(PathBuf, Vec<u8>)>) -> Result<Vec<Migration>, SourceError> {
+pub(crate) fn assemble(files: Vec<(PathBuf, Vec<u8>)>) -> Result<Vec<Migration>, SourceError> {
     let mut by_version: BTreeMap<Version, Parts> = BTreeMap::new();
     for (path, bytes) in files {
         let name = path

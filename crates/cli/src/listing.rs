@@ -1,0 +1,199 @@
+//! The models a `names_from` query lists: run once per command against the database it
+//! names, after that database was migrated when the command migrates it, and added to the
+//! workspace before any model database is touched.
+
+use crate::cli::{FleetArgs, Selection};
+use crate::context::{self, Context};
+use crate::report::{DatabaseReport, Status};
+use anyhow::Context as _;
+use skein_config::{FoundModel, ResolvedDatabase};
+use skein_core::Driver as _;
+use skein_core::driver::rows::{Cell, Rows};
+use std::collections::BTreeSet;
+
+impl Context {
+    /// Whether `selection` may take in models that only the `names_from` query knows:
+    /// everything, the models' groups, or a name the configuration does not list.
+    pub fn needs_listing(&self, selection: &Selection) -> bool {
+        if self.workspace.names_from().is_none() {
+            return false;
+        }
+        if selection.databases.is_empty() && selection.groups.is_empty() {
+            return true;
+        }
+        let model_groups = self.workspace.model_groups();
+        selection
+            .groups
+            .iter()
+            .any(|g| model_groups.contains(g.as_str()))
+            || selection
+                .databases
+                .iter()
+                .any(|name| self.workspace.database(name).is_err())
+    }
+
+    /// Runs the `names_from` query when `selection` needs it and adds the models it lists.
+    pub async fn list_models_for(&mut self, selection: &Selection) -> anyhow::Result<()> {
+        if self.needs_listing(selection) {
+            self.list_models().await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the `names_from` query and adds the models it lists. If the query fails, the
+    /// error names the database and the query; no model has been touched.
+    pub async fn list_models(&mut self) -> anyhow::Result<()> {
+        let Some(from) = self.workspace.names_from().cloned() else {
+            return Ok(());
+        };
+        let failed = || {
+            format!(
+                "models.names_from: the query `{}` on `{}` failed, so the models are not known and none was touched",
+                from.query, from.db
+            )
+        };
+        let db = self.workspace.database(&from.db)?.clone();
+        let rows = self.query(&db, &from.query).await.with_context(failed)?;
+        let found = models_of(rows).with_context(failed)?;
+        self.workspace.add_models(found)?;
+        Ok(())
+    }
+
+    async fn query(&self, db: &ResolvedDatabase, sql: &str) -> anyhow::Result<Rows> {
+        let urls = self.connection_urls(&[db]).await?;
+        let mut options = self.connect_options(db, &Default::default())?;
+        options.read_only = true;
+        let mut conn = context::open(db, &urls, options).await?;
+        let rows = tokio::select! {
+            rows = conn.query_rows(sql) => rows,
+            () = self.stop.requested() => {
+                return Err(skein_core::Error::Stopped { during: "listing the models" }.into());
+            }
+        };
+        conn.close().await;
+        Ok(rows?)
+    }
+}
+
+/// The first column of each row is a model's name; the others are its variables.
+fn models_of(rows: Rows) -> anyhow::Result<Vec<FoundModel>> {
+    let Some((_, variables)) = rows.columns.split_first() else {
+        return Ok(Vec::new());
+    };
+    rows.rows
+        .into_iter()
+        .map(|row| {
+            let mut cells = row.into_iter();
+            let name = match cells.next() {
+                Some(Cell::String(name)) => name,
+                other => anyhow::bail!(
+                    "its first column must be the model's name, as text; a row has {}",
+                    other.map_or_else(|| "nothing".to_owned(), |c| c.to_string())
+                ),
+            };
+            let vars = variables.iter().cloned().zip(cells).collect();
+            Ok(FoundModel { name, vars })
+        })
+        .collect()
+}
+
+/// The reports of a run in phases, and why it stopped early, if it did.
+pub struct Phased {
+    pub reports: Vec<DatabaseReport>,
+    /// The models could not be listed: the listed database failed, or the query did.
+    pub unlisted: Option<anyhow::Error>,
+}
+
+/// Runs `run` over the selected databases. When they include models that a `names_from`
+/// query lists, `run` goes first over the queried database (and those it depends on), if
+/// selected, so that a model an infra migration adds is seen; then the query runs; then
+/// `run` goes over the rest, models included.
+pub async fn in_phases(
+    ctx: &mut Context,
+    selection: &Selection,
+    fleet: &FleetArgs,
+    run: impl AsyncFn(&Context, &[&ResolvedDatabase]) -> anyhow::Result<Vec<DatabaseReport>>,
+) -> anyhow::Result<Phased> {
+    let mut reports = Vec::new();
+    if ctx.needs_listing(selection) {
+        let first = ctx.listed_database_first(selection)?;
+        if !first.is_empty() {
+            reports = run(ctx, &first).await?;
+            if let Some(failed) = reports.iter().find(|r| {
+                matches!(
+                    r.status,
+                    Status::Failed | Status::Skipped | Status::Interrupted
+                )
+            }) {
+                let unlisted = anyhow::anyhow!(
+                    "the models were not listed: `{}` did not finish, so its names_from query did not run; no model database was touched",
+                    failed.name
+                );
+                return Ok(Phased {
+                    reports,
+                    unlisted: Some(unlisted),
+                });
+            }
+        }
+        if let Err(unlisted) = ctx.list_models().await {
+            if reports.is_empty() {
+                return Err(unlisted);
+            }
+            return Ok(Phased {
+                reports,
+                unlisted: Some(unlisted),
+            });
+        }
+    }
+    let done: BTreeSet<String> = reports.iter().map(|r| r.name.clone()).collect();
+    let rest: Vec<&ResolvedDatabase> = ctx
+        .select(selection, fleet)?
+        .into_iter()
+        .filter(|db| !done.contains(&db.name))
+        .collect();
+    reports.extend(run(ctx, &rest).await?);
+    Ok(Phased {
+        reports,
+        unlisted: None,
+    })
+}
+
+impl Context {
+    /// The database the `names_from` query runs on and those it depends on, in dependency
+    /// order, when the selection takes it in; else nothing.
+    fn listed_database_first(
+        &self,
+        selection: &Selection,
+    ) -> anyhow::Result<Vec<&ResolvedDatabase>> {
+        let Some(from) = self.workspace.names_from() else {
+            return Ok(Vec::new());
+        };
+        let db = self.workspace.database(&from.db)?;
+        let everything = selection.databases.is_empty() && selection.groups.is_empty();
+        let selected = everything
+            || selection.databases.contains(&db.name)
+            || db.groups.iter().any(|g| selection.groups.contains(g));
+        if !selected {
+            return Ok(Vec::new());
+        }
+        let mut wanted = BTreeSet::from([db.name.as_str()]);
+        let mut to_visit: Vec<&str> = db.depends_on.iter().map(String::as_str).collect();
+        while let Some(name) = to_visit.pop() {
+            if wanted.insert(name) {
+                to_visit.extend(
+                    self.workspace
+                        .database(name)?
+                        .depends_on
+                        .iter()
+                        .map(String::as_str),
+                );
+            }
+        }
+        Ok(self
+            .workspace
+            .databases
+            .iter()
+            .filter(|d| wanted.contains(d.name.as_str()))
+            .collect())
+    }
+}

@@ -1,0 +1,356 @@
+//! A model template: the migrations every model database applies, written once and
+//! rendered per model with minijinja (`{{ model }}` and the model's variables; an
+//! undefined variable is an error). A model's own folder adds migrations particular to
+//! that model, merged with the template's by version.
+
+use super::{MigrationSource, assemble, read_folder};
+use crate::error::SourceError;
+use crate::migration::{FileName, Migration, Version};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// A model's template variables (besides `model`), by name.
+pub type Vars = BTreeMap<String, serde_json::Value>;
+
+/// The files of a template folder, read once and rendered for any number of models.
+#[derive(Debug)]
+pub struct Template {
+    dir: PathBuf,
+    /// `(path, text)`, the path being `dir` joined with the file name.
+    files: Vec<(PathBuf, String)>,
+}
+
+impl Template {
+    /// Reads the template folder's `.sql` files.
+    pub fn load(dir: impl Into<PathBuf>) -> Result<Template, SourceError> {
+        let dir = dir.into();
+        let mut files = Vec::new();
+        for (path, bytes) in read_folder(&dir)? {
+            let text = String::from_utf8(bytes).map_err(|e| SourceError::NotUtf8 {
+                path: path.clone(),
+                byte: e.utf8_error().valid_up_to(),
+            })?;
+            files.push((path, text));
+        }
+        files.sort();
+        Ok(Template { dir, files })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The newest version among the template's files.
+    pub fn head(&self) -> Option<Version> {
+        self.files
+            .iter()
+            .filter_map(|(path, _)| FileName::parse(path.file_name()?.to_str()?).ok())
+            .map(|name| name.version)
+            .max()
+    }
+
+    /// The template's migration files, each rendered for `model` with `vars`.
+    pub fn render(&self, model: &str, vars: &Vars) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
+        let mut env = minijinja::Environment::new();
+        env.set_keep_trailing_newline(true);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let mut context: BTreeMap<&str, minijinja::Value> = vars
+            .iter()
+            .map(|(name, value)| (name.as_str(), minijinja::Value::from_serialize(value)))
+            .collect();
+        context.insert("model", minijinja::Value::from(model));
+        let context = minijinja::Value::from_serialize(&context);
+        self.files
+            .iter()
+            .map(|(path, text)| {
+                if !has_template_syntax(text) {
+                    return Ok((path.clone(), text.as_bytes().to_vec()));
+                }
+                let rendered = env
+                    .render_str(text, &context)
+                    .map_err(|e| SourceError::Render {
+                        path: path.clone(),
+                        line: e.line().unwrap_or(0),
+                        model: model.to_owned(),
+                        message: render_message(&e),
+                    })?;
+                Ok((path.clone(), rendered.into_bytes()))
+            })
+            .collect()
+    }
+}
+
+/// Whether minijinja would change `text` at all: plain SQL is used as it is.
+fn has_template_syntax(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}
+
+/// minijinja's message, with its own location (given separately) left out and a hint for
+/// the commonest mistake.
+fn render_message(error: &minijinja::Error) -> String {
+    let mut message = error
+        .detail()
+        .map(str::to_owned)
+        .unwrap_or_else(|| error.kind().to_string());
+    if error.kind() == minijinja::ErrorKind::UndefinedError {
+        message = format!(
+            "{message}: the template uses a variable this model does not have; give it one in [models.vars.<model>] or as a column of the names_from query (SQL that means `{{{{` literally goes in {{% raw %}}...{{% endraw %}})"
+        );
+    }
+    message
+}
+
+/// One model's migrations: its template's, rendered for it, and those of its own folder.
+#[derive(Debug)]
+pub struct ModelSource<'a> {
+    pub template: &'a Template,
+    pub model: &'a str,
+    pub vars: &'a Vars,
+    /// The model's own folder; it need not exist.
+    pub folder: Option<&'a Path>,
+}
+
+impl MigrationSource for ModelSource<'_> {
+    fn load(&self) -> Result<Vec<Migration>, SourceError> {
+        let rendered = self.template.render(self.model, self.vars)?;
+        let own = match self.folder {
+            Some(folder) if folder.is_dir() => read_folder(folder)?,
+            _ => Vec::new(),
+        };
+        assemble(merge(rendered, own, self.model)?)
+    }
+}
+
+/// The template's files and the model's own, as one set. A version present in both is the
+/// same migration only when each of the model's files of that version is byte-identical to
+/// the template's file of that name (a folder copied from the template); then the
+/// template's files stand. Otherwise it is an error naming both files.
+fn merge(
+    rendered: Vec<(PathBuf, Vec<u8>)>,
+    own: Vec<(PathBuf, Vec<u8>)>,
+    model: &str,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
+    let version_of = |path: &Path| -> Option<Version> {
+        let name = path.file_name()?.to_str()?;
+        FileName::parse(name).ok().map(|parsed| parsed.version)
+    };
+    let mut template_by_version: HashMap<Version, Vec<usize>> = HashMap::new();
+    for (i, (path, _)) in rendered.iter().enumerate() {
+        if let Some(version) = version_of(path) {
+            template_by_version.entry(version).or_default().push(i);
+        }
+    }
+    let mut merged = rendered.clone();
+    let mut own = own;
+    own.sort();
+    for (path, bytes) in own {
+        let Some(version) = version_of(&path) else {
+            merged.push((path, bytes));
+            continue;
+        };
+        let Some(candidates) = template_by_version.get(&version) else {
+            merged.push((path, bytes));
+            continue;
+        };
+        let same = candidates.iter().any(|&i| {
+            let (template_path, template_bytes) = &rendered[i];
+            template_path.file_name() == path.file_name() && *template_bytes == bytes
+        });
+        if !same {
+            let template = candidates
+                .iter()
+                .map(|&i| &rendered[i].0)
+                .find(|p| p.file_name() == path.file_name())
+                .unwrap_or(&rendered[candidates[0]].0)
+                .clone();
+            return Err(SourceError::Conflict {
+                version,
+                model: model.to_owned(),
+                template,
+                own: path,
+            });
+        }
+    }
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(files: &[(&str, &str)]) -> (tempfile::TempDir, Template) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let template = Template::load(dir.path()).unwrap();
+        (dir, template)
+    }
+
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn vars(pairs: &[(&str, serde_json::Value)]) -> Vars {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn renders_the_model_name_and_its_variables() {
+        let (_dir, template) = template(&[
+            (
+                "1_a.up.sql",
+                "CREATE TABLE {{ model }}_t (chain int DEFAULT {{ chain_id }});\n",
+            ),
+            ("1_a.down.sql", "DROP TABLE {{ model }}_t;\n"),
+            ("2_b.sql", "SELECT '{{ model }}';\n"),
+        ]);
+        let vars = vars(&[("chain_id", serde_json::json!(137))]);
+        let source = ModelSource {
+            template: &template,
+            model: "m1",
+            vars: &vars,
+            folder: None,
+        };
+        let migrations = source.load().unwrap();
+        assert_eq!(
+            migrations[0].up.sql,
+            "CREATE TABLE m1_t (chain int DEFAULT 137);\n"
+        );
+        assert_eq!(
+            migrations[0].down.as_ref().unwrap().sql,
+            "DROP TABLE m1_t;\n"
+        );
+        assert_eq!(migrations[1].up.sql, "SELECT 'm1';\n");
+        assert!(migrations[0].up.path.starts_with(template.dir()));
+    }
+
+    #[test]
+    fn checksums_are_of_the_rendered_text() {
+        let (_dir, template) = template(&[("1_a.sql", "SELECT '{{ model }}';\n")]);
+        let load = |model: &str| {
+            ModelSource {
+                template: &template,
+                model,
+                vars: &Vars::new(),
+                folder: None,
+            }
+            .load()
+            .unwrap()
+        };
+        let plain = checksum_of("1_a.sql", "SELECT 'm1';\n");
+        assert_eq!(load("m1")[0].checksum, plain);
+        assert_ne!(load("m2")[0].checksum, plain);
+    }
+
+    fn checksum_of(name: &str, text: &str) -> crate::checksum::Checksum {
+        crate::source::MemorySource::new([(name, text)])
+            .load()
+            .unwrap()
+            .remove(0)
+            .checksum
+    }
+
+    #[test]
+    fn an_undefined_variable_names_the_file_line_and_model() {
+        let (_dir, template) = template(&[("1_a.sql", "SELECT 1;\nSELECT {{ chain_id }};\n")]);
+        let err = ModelSource {
+            template: &template,
+            model: "m7",
+            vars: &Vars::new(),
+            folder: None,
+        }
+        .load()
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("1_a.sql:2: model `m7`"), "{text}");
+        assert!(
+            text.contains("chain_id") || text.contains("undefined"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_models_folder_adds_its_own_migrations_by_version() {
+        let (_dir, template) = template(&[("1_a.sql", "SELECT 1;\n"), ("3_c.sql", "SELECT 3;\n")]);
+        let own = folder(&[("2_own.sql", "SELECT 2;\n")]);
+        let migrations = ModelSource {
+            template: &template,
+            model: "m1",
+            vars: &Vars::new(),
+            folder: Some(own.path()),
+        }
+        .load()
+        .unwrap();
+        let versions: Vec<Version> = migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [1, 2, 3]);
+        assert!(migrations[1].up.path.starts_with(own.path()));
+    }
+
+    #[test]
+    fn a_copied_file_identical_to_the_rendered_one_is_the_same_migration() {
+        let (_dir, template) = template(&[
+            ("1_a.up.sql", "CREATE TABLE {{ model }}_t (id int);\n"),
+            ("1_a.down.sql", "DROP TABLE {{ model }}_t;\n"),
+        ]);
+        let own = folder(&[
+            ("1_a.up.sql", "CREATE TABLE m1_t (id int);\n"),
+            ("1_a.down.sql", "DROP TABLE m1_t;\n"),
+        ]);
+        let migrations = ModelSource {
+            template: &template,
+            model: "m1",
+            vars: &Vars::new(),
+            folder: Some(own.path()),
+        }
+        .load()
+        .unwrap();
+        assert_eq!(migrations.len(), 1);
+        assert!(migrations[0].up.path.starts_with(template.dir()));
+    }
+
+    #[test]
+    fn a_version_in_both_that_differs_names_both_files() {
+        let (_dir, template) = template(&[("1_a.sql", "SELECT 1;\n")]);
+        let own = folder(&[("1_a.sql", "SELECT 'edited';\n")]);
+        let err = ModelSource {
+            template: &template,
+            model: "m1",
+            vars: &Vars::new(),
+            folder: Some(own.path()),
+        }
+        .load()
+        .unwrap_err();
+        assert!(
+            matches!(err, SourceError::Conflict { version: 1, .. }),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&template.dir().join("1_a.sql").display().to_string())
+                && text.contains(&own.path().join("1_a.sql").display().to_string()),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn plain_sql_with_braces_in_strings_is_left_alone() {
+        let (_dir, template) = template(&[("1_a.sql", "SELECT '{}'::jsonb, '{a}';\n")]);
+        let migrations = ModelSource {
+            template: &template,
+            model: "m1",
+            vars: &Vars::new(),
+            folder: None,
+        }
+        .load()
+        .unwrap();
+        assert_eq!(migrations[0].up.sql, "SELECT '{}'::jsonb, '{a}';\n");
+    }
+}
