@@ -252,6 +252,10 @@ pub struct UpArgs {
     /// Apply pending migrations older than the newest applied one.
     #[arg(long)]
     pub allow_out_of_order: bool,
+    /// Create each database that does not exist first (as `db create`), so that a model
+    /// just listed is made and migrated in one run.
+    #[arg(long, conflicts_with_all = ["dry_run", "sql"])]
+    pub create: bool,
     /// Migrate N model databases first (the first N by name); the others start only if
     /// all of them succeed.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -47,14 +47,37 @@ pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Outcome> {
         if databases.iter().any(|db| db.is_model) {
             fleet.canaries = canaries(databases, args.canary, &args.canary_db)?;
         }
-        Ok(fleet::run(databases, &fleet, |db| {
-            run_one(ctx, db, &urls, target, &options, &args.lock, mode)
+        let (urls, args, options) = (&urls, &args, &options);
+        Ok(fleet::run(databases, &fleet, |db| async move {
+            let created = match args.create {
+                true => match create(ctx, db, urls, &args.lock).await {
+                    Ok(created) => created,
+                    Err(e) => return DatabaseReport::failed(&db.name, &e),
+                },
+                false => false,
+            };
+            let mut report = run_one(ctx, db, urls, target, options, &args.lock, mode).await;
+            report.created = created;
+            report
         })
         .await)
     };
     let phased = crate::listing::in_phases(ctx, &args.selection, &args.fleet, run).await?;
     let outcome = conclude(ctx, "up", phased.reports, mode);
     Ok(super::unlisted(phased.unlisted, outcome))
+}
+
+/// `up --create`: creates `db` if it does not exist; says whether it did.
+async fn create(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+    lock: &LockArgs,
+) -> Result<bool, CoreError> {
+    let Some(url) = urls.urls.get(&db.name) else {
+        return Ok(false);
+    };
+    skein_core::driver::create_database(url.expose(), ctx.connect_timeout(lock), &ctx.stop).await
 }
 
 /// The canaries of a run: the model databases named by `--canary-db`, and the first

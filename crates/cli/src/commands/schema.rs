@@ -166,7 +166,7 @@ async fn drift_of(
         .map(|u| u.expose().to_owned())
         .unwrap_or_default();
     let key = skein_core::schema::expected::cache_key(&url, &migrations, version);
-    let cell = cache.lock().await.entry(key).or_default().clone();
+    let cell = cache.lock().await.entry(key.clone()).or_default().clone();
     let expected = cell
         .get_or_init(|| async {
             skein_core::schema::expected::replay(&url, &migrations, version, &options)
@@ -193,6 +193,7 @@ async fn drift_of(
     report.drift = Some(DriftInfo {
         fingerprint: live.fingerprint(),
         expected_fingerprint: expected.fingerprint(),
+        replay: key,
         differences,
     });
     Ok(report)

@@ -2,7 +2,7 @@
 //! from outside skein (names, descriptions, history rows, server and schema texts) goes
 //! through [`outside`], so that it cannot reach the terminal as control characters.
 
-use super::{DatabaseReport, Report, Status, version_text};
+use super::{DatabaseReport, DriftInfo, Report, Status, version_text};
 use crate::escape::controls;
 use comfy_table::{Table, presets};
 
@@ -226,6 +226,23 @@ impl Report {
                     }
                 }
             }
+        }
+        let compared: Vec<&DriftInfo> = self
+            .databases
+            .iter()
+            .filter_map(|d| d.drift.as_ref())
+            .collect();
+        let replays: std::collections::BTreeSet<&str> =
+            compared.iter().map(|d| d.replay.as_str()).collect();
+        if compared.len() > 1 {
+            lines.push(format!(
+                "expected schemas: {} replayed for {} (one per distinct set of migration statements)",
+                match replays.len() {
+                    1 => "1".to_owned(),
+                    n => thousands(n),
+                },
+                count(compared.len())
+            ));
         }
         lines.join("\n")
     }

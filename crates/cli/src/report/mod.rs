@@ -50,6 +50,9 @@ pub enum Status {
 pub struct DatabaseReport {
     pub name: String,
     pub status: Status,
+    /// `up --create` created the database.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub created: bool,
     pub version_before: Option<Version>,
     pub version_after: Option<Version>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,6 +93,7 @@ impl DatabaseReport {
         DatabaseReport {
             name: name.to_owned(),
             status,
+            created: false,
             version_before: None,
             version_after: None,
             head: None,
@@ -138,6 +142,9 @@ impl DatabaseReport {
 pub struct DriftInfo {
     pub fingerprint: String,
     pub expected_fingerprint: String,
+    /// Identifies the replay that gave the expected schema: databases whose migrations
+    /// have the same statements share one.
+    pub replay: String,
     pub differences: Vec<skein_core::schema::diff::Difference>,
 }
 

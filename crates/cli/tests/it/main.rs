@@ -11,3 +11,4 @@ mod hardening;
 mod model;
 mod mysql;
 mod secrets;
+mod templates;

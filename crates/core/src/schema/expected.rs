@@ -13,18 +13,29 @@ use crate::plan::Target;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
-/// What identifies an expected schema: the backend and every migration file (version and
-/// checksum) up to `version`. Databases with the same key have the same expected schema,
-/// so a fleet of one template replays once per version.
+/// What identifies an expected schema: the backend and the statements of every migration
+/// up to `version` (its version, whether it runs in a transaction, and each statement
+/// without the comments around it). Databases with the same key have the same expected
+/// schema, so a fleet of one template replays once per version, even when the rendered
+/// files differ in their comments (`-- {{ model }}: ...`).
 pub fn cache_key(url: &str, migrations: &[Migration], version: Option<Version>) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(scheme(url).as_bytes());
+    let scheme = scheme(url);
+    hasher.update(scheme.as_bytes());
+    let split = match scheme {
+        "mysql" | "mariadb" => crate::split::split_mysql,
+        _ => crate::split::split,
+    };
     for migration in migrations
         .iter()
         .filter(|m| version.is_some_and(|v| m.version <= v))
     {
         hasher.update(migration.version.to_be_bytes());
-        hasher.update(migration.checksum.as_str().as_bytes());
+        hasher.update([u8::from(migration.up.no_transaction)]);
+        for statement in split(&migration.up.sql) {
+            hasher.update((statement.sql.len() as u64).to_be_bytes());
+            hasher.update(statement.sql.as_bytes());
+        }
     }
     let mut hex = String::new();
     for byte in &hasher.finalize()[..12] {
@@ -135,4 +146,40 @@ fn scratch_name() -> String {
         let _ = write!(name, "{byte:02x}");
     }
     name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{MemorySource, MigrationSource as _};
+
+    fn key(files: &[(&str, &str)]) -> String {
+        let migrations = MemorySource::new(files.iter().map(|(n, c)| (*n, *c)))
+            .load()
+            .unwrap();
+        cache_key("postgres://h/db", &migrations, Some(2))
+    }
+
+    #[test]
+    fn models_whose_files_differ_only_in_comments_share_one_replay() {
+        let m1 = key(&[("1_a.sql", "-- m1: tables\nCREATE TABLE t (id int);\n")]);
+        let m2 = key(&[("1_a.sql", "-- m2: tables\nCREATE TABLE t (id int); -- m2\n")]);
+        assert_eq!(m1, m2);
+        let other = key(&[("1_a.sql", "-- m1: tables\nCREATE TABLE t (id bigint);\n")]);
+        assert_ne!(m1, other);
+        let later = key(&[
+            ("1_a.sql", "CREATE TABLE t (id int);\n"),
+            ("3_b.sql", "CREATE TABLE u (id int);\n"),
+        ]);
+        assert_eq!(
+            later,
+            key(&[("1_a.sql", "CREATE TABLE t (id int);\n")]),
+            "only up to the version"
+        );
+        let no_tx = key(&[(
+            "1_a.sql",
+            "-- skein:no-transaction\nCREATE TABLE t (id int);\n",
+        )]);
+        assert_ne!(no_tx, key(&[("1_a.sql", "CREATE TABLE t (id int);\n")]));
+    }
 }

@@ -72,7 +72,7 @@ impl Template {
                         path: path.clone(),
                         line: e.line().unwrap_or(0),
                         model: model.to_owned(),
-                        message: render_message(&e),
+                        message: render_message(&e, &env, text, vars),
                     })?;
                 Ok((path.clone(), rendered.into_bytes()))
             })
@@ -85,19 +85,37 @@ fn has_template_syntax(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
-/// minijinja's message, with its own location (given separately) left out and a hint for
-/// the commonest mistake.
-fn render_message(error: &minijinja::Error) -> String {
-    let mut message = error
+/// minijinja's message, with its own location (given separately) left out; for an
+/// undefined variable, which ones the model lacks and where to give them.
+fn render_message(
+    error: &minijinja::Error,
+    env: &minijinja::Environment<'_>,
+    text: &str,
+    vars: &Vars,
+) -> String {
+    let message = error
         .detail()
         .map(str::to_owned)
         .unwrap_or_else(|| error.kind().to_string());
-    if error.kind() == minijinja::ErrorKind::UndefinedError {
-        message = format!(
-            "{message}: the template uses a variable this model does not have; give it one in [models.vars.<model>] or as a column of the names_from query (SQL that means `{{{{` literally goes in {{% raw %}}...{{% endraw %}})"
-        );
+    if error.kind() != minijinja::ErrorKind::UndefinedError {
+        return message;
     }
-    message
+    let mut missing: Vec<String> = env
+        .template_from_str(text)
+        .map(|t| t.undeclared_variables(false))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|name| name != "model" && !vars.contains_key(name))
+        .collect();
+    missing.sort();
+    let names = match missing.as_slice() {
+        [] => "a variable".to_owned(),
+        [one] => format!("the variable `{one}`"),
+        many => format!("the variables `{}`", many.join("`, `")),
+    };
+    format!(
+        "{message}: the template uses {names}, which this model does not have; give it in [models.vars.<model>] or as a column of the names_from query (SQL that means `{{{{` literally goes in {{% raw %}}...{{% endraw %}})"
+    )
 }
 
 /// One model's migrations: its template's, rendered for it, and those of its own folder.
