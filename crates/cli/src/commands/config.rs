@@ -119,11 +119,55 @@ fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {
             });
         }
     }
+    if db.is_model {
+        settings.push(Setting {
+            name: "listed by".to_owned(),
+            value: db
+                .listed_by
+                .iter()
+                .map(|l| l.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            source: db
+                .listed_by
+                .iter()
+                .map(|l| match l {
+                    skein_config::ListedBy::Folder => db.migrations.display().to_string(),
+                    skein_config::ListedBy::Names => workspace.source_of("models.names"),
+                    skein_config::ListedBy::NamesFrom => workspace.source_of("models.names_from"),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    }
+    if let Some(template) = &db.template {
+        settings.push(Setting {
+            name: "template".to_owned(),
+            value: template.display().to_string(),
+            source: workspace.source_of("models.template"),
+        });
+    }
     settings.push(Setting {
         name: "migrations".to_owned(),
         value: db.migrations.display().to_string(),
         source: source(if db.is_model { "dir" } else { "migrations" }),
     });
+    if !db.vars.is_empty() {
+        let vars: Vec<String> = db.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        settings.push(Setting {
+            name: "vars".to_owned(),
+            value: vars.join(", "),
+            source: match workspace
+                .settings
+                .models
+                .as_ref()
+                .is_some_and(|m| m.vars.contains_key(&db.name))
+            {
+                true => workspace.source_of(&format!("models.vars.{}", db.name)),
+                false => "the names_from query".to_owned(),
+            },
+        });
+    }
     settings.push(Setting {
         name: "history_table".to_owned(),
         value: db.history_table.clone(),
