@@ -428,3 +428,97 @@ fn a_canary_that_fails_on_a_template_migration_stops_the_rollout() {
         "{good}"
     );
 }
+
+#[test]
+fn every_command_works_on_template_models() {
+    let config = r#"[default.models]
+template = "template"
+names = ["m1", "m2"]
+url = "sqlite://data/{model}.db"
+
+[default.models.expect]
+required_tables = ["t", "u"]
+"#;
+    let workspace = Workspace::new(
+        config,
+        &[
+            (
+                "template/1_t.up.sql",
+                "CREATE TABLE t (id INT); -- {{ model }}\n",
+            ),
+            ("template/1_t.down.sql", "DROP TABLE t;\n"),
+            ("template/2_u.up.sql", "CREATE TABLE u (id INT);\n"),
+            ("template/2_u.down.sql", "DROP TABLE u;\n"),
+        ],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace.run(&["check"]).expect(0);
+    workspace.run(&["drift"]).expect(0);
+    let history = workspace
+        .run(&["history", "--db", "m2", "--format", "json"])
+        .expect(0)
+        .json();
+    let states: Vec<&str> = history["databases"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["applied", "applied"], "{history}");
+
+    // down and redo on every model of the set.
+    let down = workspace
+        .run(&[
+            "down", "--group", "models", "--steps", "1", "--format", "json",
+        ])
+        .expect(0)
+        .json();
+    assert!(
+        down["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["version_after"] == 1),
+        "{down}"
+    );
+    workspace.run(&["check"]).expect(3);
+    workspace.run(&["redo", "--db", "m1"]).expect(0);
+    workspace.run(&["up", "-q"]).expect(0);
+
+    // stamp and repair.
+    workspace.run(&["stamp", "--db", "m2", "1"]).expect(0);
+    let status = workspace
+        .run(&["status", "--db", "m2", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["pending"], 1);
+    workspace.run(&["stamp", "--db", "m2", "head"]).expect(0);
+    workspace.write(
+        "template/2_u.up.sql",
+        "CREATE TABLE u (id INT); -- edited\n",
+    );
+    workspace.run(&["status", "--check"]).expect(3);
+    workspace
+        .run(&["repair", "--group", "models", "-q"])
+        .expect(0);
+    workspace.run(&["status", "--check"]).expect(0);
+
+    // converge brings a divergent model back to the template's schema.
+    let model = workspace.path().join("data/m1.db");
+    skein_testkit::block_on(async {
+        use sqlx::Connection as _;
+        let mut conn =
+            sqlx::sqlite::SqliteConnection::connect(&format!("sqlite://{}", model.display()))
+                .await
+                .unwrap();
+        sqlx::raw_sql("CREATE TABLE stray (id INT)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    workspace.run(&["drift", "--db", "m1"]).expect(3);
+    workspace
+        .run(&["converge", "--db", "m1", "--apply", "--allow-destructive"])
+        .expect(0);
+    workspace.run(&["drift"]).expect(0);
+}
