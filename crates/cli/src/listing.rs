@@ -48,7 +48,7 @@ impl Context {
         };
         let failed = || {
             format!(
-                "models.names_from: the query `{}` on `{}` failed, so the models are not known and none was touched",
+                "models.names_from: the query `{}` on `{}` failed, so the models are not known and none was touched (a new `{1}` needs its migrations first: `skein up --create` migrates it, then lists and makes the models)",
                 from.query, from.db
             )
         };
