@@ -6,8 +6,9 @@ use crate::connection::RenderError;
 use crate::error::ConfigError;
 use crate::reference::SecretSource;
 use crate::resolve::{ResolvedDatabase, Workspace, absolutize_sqlite};
-use crate::secret::{SecretValue, fetch_all, pick};
+use crate::secret::{Fetched, SecretValue, fetch_all, pick};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::PoisonError;
 
 /// The URL of each selected database, and every secret value used (so that output can be
 /// scrubbed of them).
@@ -18,6 +19,37 @@ pub struct DatabaseUrls {
 }
 
 impl Workspace {
+    /// The values of `sources`, each fetched at most once per run however many times URLs
+    /// are resolved (a run over a `names_from` fleet resolves them in phases).
+    async fn fetch_once(&self, sources: &BTreeSet<SecretSource>) -> Fetched {
+        let missing: BTreeSet<SecretSource> = {
+            let known = self
+                .fetched_secrets
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            sources
+                .iter()
+                .filter(|s| !known.contains_key(*s))
+                .cloned()
+                .collect()
+        };
+        if !missing.is_empty() {
+            let fetched = fetch_all(&missing, &self.secret_options, &self.root).await;
+            self.fetched_secrets
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(fetched);
+        }
+        let known = self
+            .fetched_secrets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        sources
+            .iter()
+            .filter_map(|s| known.get(s).map(|value| (s.clone(), value.clone())))
+            .collect()
+    }
+
     /// Resolves the URLs of `databases`.
     pub async fn urls(&self, databases: &[&ResolvedDatabase]) -> Result<DatabaseUrls, ConfigError> {
         let mut sources = BTreeSet::new();
@@ -33,7 +65,7 @@ impl Workspace {
                 sources.insert(reference.source);
             }
         }
-        let fetched = fetch_all(&sources, &self.secret_options, &self.root).await;
+        let fetched = self.fetch_once(&sources).await;
         let mut used: BTreeMap<SecretSource, SecretValue> = BTreeMap::new();
         // (setting, reference, problem) -> the databases that share the failure.
         let mut failures: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();

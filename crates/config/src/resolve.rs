@@ -89,6 +89,8 @@ pub struct Workspace {
     positions: HashMap<String, usize>,
     /// How model databases are made, when there is a `[models]` section.
     models: Option<ModelSet>,
+    /// Every secret fetched so far in this run, shared by the copies of the workspace.
+    pub(crate) fetched_secrets: std::sync::Arc<std::sync::Mutex<crate::secret::Fetched>>,
     origins: Origins,
 }
 
@@ -200,6 +202,7 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
         databases,
         positions,
         models,
+        fetched_secrets: Default::default(),
         origins,
     })
 }

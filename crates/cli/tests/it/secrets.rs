@@ -179,6 +179,46 @@ fn two_hundred_models_sharing_one_secret_fetch_it_once() {
     assert_eq!(stub.tokens_issued(), 1);
 }
 
+#[test]
+fn a_fleet_listed_by_a_query_still_fetches_each_secret_once() {
+    // up runs in phases (infra, the names_from query, the models): one fetch for all.
+    let data = tempfile::tempdir().unwrap();
+    let secret = "projects/skein-test/secrets/data-dir";
+    let stub = GcpStub::start(&[(secret, GcpSecret::Value(data.path().display().to_string()))]);
+    let config = format!(
+        r#"[default.databases.infra]
+migrations = "infra"
+url = "sqlite://${{gcp-sm:{secret}}}/infra.db"
+
+[default.models]
+template = "template"
+url = "sqlite://${{gcp-sm:{secret}}}/{{model}}.db"
+depends_on = ["infra"]
+names_from = {{ db = "infra", query = "SELECT name FROM models" }}
+"#
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                "infra/1_models.sql",
+                "CREATE TABLE models (name TEXT);
+INSERT INTO models VALUES ('m1'), ('m2');
+",
+            ),
+            (
+                "template/1_a.sql",
+                "CREATE TABLE a (id INTEGER);
+",
+            ),
+        ],
+    );
+    let run = run_with(&workspace, &stub, &["up", "-q", "--format", "json"], &[]).expect(0);
+    assert_eq!(run.json()["databases"].as_array().unwrap().len(), 3);
+    assert!(data.path().join("m2.db").is_file());
+    assert_eq!(stub.accesses(secret), 1, "one secret, one fetch per run");
+}
+
 /// A one-database workspace whose URL is `url`, run with `up`; returns stderr after
 /// checking the exit code is 2 (nothing touched).
 fn config_error(url: &str, stub: &GcpStub, extra: &[(&str, &str)]) -> String {
