@@ -151,7 +151,17 @@ pub async fn in_phases(
         .into_iter()
         .filter(|db| !done.contains(&db.name))
         .collect();
-    reports.extend(run(ctx, &rest).await?);
+    match run(ctx, &rest).await {
+        Ok(more) => reports.extend(more),
+        // The first phase ran: its report stands, and the error is the run's failure.
+        Err(err) if !reports.is_empty() => {
+            return Ok(Phased {
+                reports,
+                unlisted: Some(err.context("the models were listed but none was touched")),
+            });
+        }
+        Err(err) => return Err(err),
+    }
     Ok(Phased {
         reports,
         unlisted: None,

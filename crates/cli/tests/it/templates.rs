@@ -522,3 +522,46 @@ required_tables = ["t", "u"]
         .expect(0);
     workspace.run(&["drift"]).expect(0);
 }
+
+#[test]
+fn a_listed_name_too_long_for_the_server_stops_before_any_model_and_keeps_the_infra_report() {
+    let infra = TestDb::new("tpl_long");
+    let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
+    // 60 characters is a valid model name, but the URL adds a suffix: 66 bytes.
+    let long = format!("m{}", "x".repeat(59));
+    let config = format!(
+        r#"[default.databases.infra]
+url = "{}"
+migrations = "infra"
+
+[default.models]
+template = "template"
+url = "{base}/{{model}}_suffix"
+depends_on = ["infra"]
+names_from = {{ db = "infra", query = "SELECT name FROM models" }}
+"#,
+        infra.url
+    );
+    let listing =
+        format!("CREATE TABLE models (name text);\nINSERT INTO models VALUES ('{long}');\n");
+    let workspace = Workspace::new(
+        &config,
+        &[
+            ("infra/1_models.sql", listing.as_str()),
+            ("template/1_t.sql", "CREATE TABLE t (id int);\n"),
+        ],
+    );
+    let run = workspace
+        .run(&["up", "--create", "--format", "json"])
+        .expect(1);
+    assert_eq!(
+        statuses(&run.json()),
+        [("infra".to_owned(), "ok".to_owned())],
+        "the infra report is kept"
+    );
+    assert!(
+        run.stderr().contains("63") && run.stderr().contains("none was touched"),
+        "{}",
+        run.stderr()
+    );
+}
