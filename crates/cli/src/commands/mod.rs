@@ -20,7 +20,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
     let mut ctx = Context::load(&cli.global)?;
     if let Some(selection) = listing_for(&cli.command) {
-        ctx.list_models_for(&selection).await?;
+        match ctx.list_models_for(&selection).await {
+            Ok(()) => {}
+            // `config show` is how a broken setup is looked into: show what is known.
+            Err(err) if matches!(cli.command, Command::Config(_)) => crate::redact::err(&format!(
+                "warning: {}; the models it lists are not shown",
+                crate::report::human_error_chain(err.as_ref())
+            )),
+            Err(err) => return Err(err),
+        }
     }
     match cli.command {
         Command::Status(args) => inspect::status(&ctx, args).await,

@@ -243,6 +243,14 @@ names_from = {{ db = "infra", query = "SELECT name FROM no_such_table" }}
     assert!(!workspace.path().join("data/listed.db").exists());
     // A selection without models does not run the query.
     workspace.run(&["status", "--db", "infra"]).expect(0);
+    // config show still shows what it knows, and says why the rest is missing.
+    let show = workspace.run(&["config", "show"]).expect(0);
+    assert!(show.stdout().contains("listed"), "{}", show.stdout());
+    assert!(
+        show.stderr().contains("warning:") && show.stderr().contains("no_such_table"),
+        "{}",
+        show.stderr()
+    );
 }
 
 /// A template of two migrations and, per model, folders copied from it the way `model
