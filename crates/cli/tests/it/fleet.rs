@@ -1330,7 +1330,11 @@ fn drift_lists_a_screenful_of_names_in_natural_order_and_every_name_with_v() {
     let workspace = sqlite_models(30, &[]);
     workspace.run(&["up"]).expect(0);
     let out = workspace.run(&["drift"]).expect(0).stdout();
-    assert_eq!(out.lines().count(), 1, "{out}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.contains("expected schemas: 1 replayed for 30 databases"),
+        "{out}"
+    );
     assert!(
         out.contains("30 databases match their migrations at 1"),
         "{out}"
