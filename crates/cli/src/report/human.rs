@@ -5,6 +5,7 @@
 use super::{DatabaseReport, DriftInfo, Report, Status, version_text};
 use crate::escape::controls;
 use comfy_table::{Table, presets};
+use skein_core::plan::Problem;
 
 /// Text from outside skein, as shown in a cell or a line.
 fn outside(text: &str) -> String {
@@ -30,11 +31,12 @@ pub(super) fn status_text(status: Status) -> &'static str {
     }
 }
 
+/// `1 database`, `5,000 databases`.
 fn count(n: usize) -> String {
     if n == 1 {
         "1 database".to_owned()
     } else {
-        format!("{n} databases")
+        format!("{} databases", thousands(n))
     }
 }
 
@@ -68,36 +70,260 @@ fn thousands(n: usize) -> String {
     out
 }
 
-impl Report {
-    pub(super) fn status_table(&self) -> String {
-        let mut table = table();
-        table.set_header(["database", "version", "head", "pending", "status"]);
-        for db in &self.databases {
-            table.add_row([
-                outside(&db.name),
-                version_text(db.version_after),
-                version_text(db.head),
-                db.pending.map(|p| p.to_string()).unwrap_or_default(),
-                status_text(db.status).to_owned(),
-            ]);
-        }
-        let mut text = table.to_string();
-        for db in &self.databases {
-            for problem in &db.problems {
-                text.push_str(&format!(
-                    "\n{}: {}",
-                    outside(&db.name),
-                    outside(&problem.to_string())
-                ));
+/// Statuses in the order a summary counts them.
+const STATUS_ORDER: [Status; 8] = [
+    Status::Ok,
+    Status::UpToDate,
+    Status::Pending,
+    Status::Problems,
+    Status::Drifted,
+    Status::Failed,
+    Status::Interrupted,
+    Status::Skipped,
+];
+
+/// How pressing a status is: a summarised table lists the lowest first.
+fn urgency(status: Status) -> u8 {
+    match status {
+        Status::Failed => 0,
+        Status::Interrupted => 1,
+        Status::Problems => 2,
+        Status::Drifted => 3,
+        Status::Skipped => 4,
+        Status::Pending => 5,
+        Status::Ok => 6,
+        Status::UpToDate => 7,
+    }
+}
+
+/// A text that several databases may share, the first item that has it and the databases
+/// that have it.
+struct Group<'a, T> {
+    text: String,
+    item: T,
+    names: Vec<&'a str>,
+}
+
+/// Items grouped by their text, each text once, in the order it first appears.
+fn by_text<'a, T>(items: impl IntoIterator<Item = (&'a str, String, T)>) -> Vec<Group<'a, T>> {
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut groups: Vec<Group<'a, T>> = Vec::new();
+    for (name, text, item) in items {
+        match index.get(&text) {
+            Some(&i) => groups[i].names.push(name),
+            None => {
+                index.insert(text.clone(), groups.len());
+                groups.push(Group {
+                    text,
+                    item,
+                    names: vec![name],
+                });
             }
         }
-        text
+    }
+    groups
+}
+
+/// Indents every line of `text` by two spaces.
+fn indented(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("  {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A problem that several databases share, said once for all of them.
+fn shared_problem(problem: &Problem, databases: usize) -> String {
+    match problem {
+        Problem::Modified { version, file, .. } => format!(
+            "{} (version {version}) was edited after {} applied it; restore it, or if the edit is intended run `skein repair` to record its new checksum",
+            outside(&file.display().to_string()),
+            count(databases)
+        ),
+        _ => format!("{}: {}", count(databases), outside(&problem.to_string())),
+    }
+}
+
+impl Report {
+    /// Whether the human output summarises: a report of more than a screenful of
+    /// databases counts them per status and lists only those that need a look (every
+    /// row with `-v`), and says a text that many databases share once. A report of a
+    /// screenful or fewer prints a row or line per database, as it always has.
+    fn summarises(&self) -> bool {
+        self.databases.len() > SCREENFUL
+    }
+
+    /// `5,000 databases: 4,990 up to date, 10 pending`.
+    fn status_counts(&self) -> String {
+        let parts: Vec<String> = STATUS_ORDER
+            .iter()
+            .map(|&status| {
+                let n = self.databases.iter().filter(|d| d.status == status).count();
+                (status, n)
+            })
+            .filter(|&(_, n)| n > 0)
+            .map(|(status, n)| format!("{} {}", thousands(n), status_text(status)))
+            .collect();
+        format!("{}: {}", count(self.databases.len()), parts.join(", "))
+    }
+
+    /// The databases a table has a row for, and how many it leaves out. Every one, in
+    /// the report's order, unless the report summarises without `-v`: then those not up
+    /// to date, the most pressing first and each status in natural name order, cut
+    /// after a screenful.
+    fn table_rows(&self) -> (Vec<&DatabaseReport>, usize) {
+        if !self.summarises() || self.every_name {
+            return (self.databases.iter().collect(), 0);
+        }
+        let mut rows: Vec<&DatabaseReport> = self
+            .databases
+            .iter()
+            .filter(|db| db.status != Status::UpToDate)
+            .collect();
+        rows.sort_by(|a, b| {
+            urgency(a.status)
+                .cmp(&urgency(b.status))
+                .then_with(|| crate::natural::cmp(&a.name, &b.name))
+        });
+        let more = rows.len().saturating_sub(SCREENFUL);
+        rows.truncate(SCREENFUL);
+        (rows, more)
+    }
+
+    /// A table of [`Report::table_rows`], after the counts per status when the report
+    /// summarises, and before a line saying how many rows it left out.
+    fn summary_table(
+        &self,
+        header: [&str; 5],
+        row: impl Fn(&DatabaseReport) -> [String; 5],
+    ) -> Vec<String> {
+        let mut parts = Vec::new();
+        if self.summarises() {
+            parts.push(self.status_counts());
+        }
+        let (rows, more) = self.table_rows();
+        if !rows.is_empty() || !self.summarises() {
+            let mut table = table();
+            table.set_header(header);
+            for db in rows {
+                table.add_row(row(db));
+            }
+            parts.push(table.to_string());
+        }
+        if more > 0 {
+            parts.push(format!(
+                "... and {} more (-v lists every database)",
+                thousands(more)
+            ));
+        }
+        parts
+    }
+
+    /// The names of `names` for a person: naturally sorted, cut after a screenful
+    /// unless `-v`.
+    fn names(&self, names: &[&str]) -> String {
+        let names: Vec<String> = names.iter().map(|n| outside(n)).collect();
+        name_list(&names, self.every_name)
+    }
+
+    /// One line per database and text, `name: text`; when the report summarises, a
+    /// text that several databases share is said once, `N databases: text`, with their
+    /// names under it. `text` is already fit for a terminal.
+    fn shared_lines<'a>(&self, items: impl IntoIterator<Item = (&'a str, String)>) -> Vec<String> {
+        let items = items.into_iter().map(|(name, text)| (name, text, ()));
+        if !self.summarises() {
+            return items
+                .map(|(name, text, ())| format!("{}: {text}", outside(name)))
+                .collect();
+        }
+        by_text(items)
+            .into_iter()
+            .map(|group| match group.names.as_slice() {
+                [name] => format!("{}: {}", outside(name), group.text),
+                names => format!(
+                    "{}: {}\n  {}",
+                    count(names.len()),
+                    group.text,
+                    self.names(names)
+                ),
+            })
+            .collect()
+    }
+
+    /// Each database's problems, `name: problem`; a problem several databases share is
+    /// said once for all of them when the report summarises.
+    fn problem_lines(&self) -> Vec<String> {
+        let items = self
+            .databases
+            .iter()
+            .flat_map(|db| db.problems.iter().map(move |p| (db.name.as_str(), p)));
+        if !self.summarises() {
+            return items
+                .map(|(name, p)| format!("{}: {}", outside(name), outside(&p.to_string())))
+                .collect();
+        }
+        by_text(items.map(|(name, p)| (name, p.to_string(), p)))
+            .into_iter()
+            .map(|group| match group.names.as_slice() {
+                [name] => format!("{}: {}", outside(name), outside(&group.text)),
+                names => format!(
+                    "{}\n  {}",
+                    shared_problem(group.item, names.len()),
+                    self.names(names)
+                ),
+            })
+            .collect()
+    }
+
+    /// The errors, for stderr: `name: status: error` per database; when the report
+    /// summarises, databases that ended alike with the same error are said once,
+    /// `N databases failed: names`, with the error under it.
+    pub(super) fn error_lines(&self) -> Vec<String> {
+        let items = self.databases.iter().filter_map(|db| {
+            let error = db.error.as_ref()?;
+            let text = format!("{}: {}", status_text(db.status), error.human);
+            Some((db.name.as_str(), text, (db.status, error.human.as_str())))
+        });
+        if !self.summarises() {
+            return items
+                .map(|(name, text, _)| format!("{}: {text}", outside(name)))
+                .collect();
+        }
+        by_text(items)
+            .into_iter()
+            .map(|group| match group.names.as_slice() {
+                [name] => format!("{}: {}", outside(name), group.text),
+                names => {
+                    let (status, error) = group.item;
+                    format!(
+                        "{} {}: {}\n{}",
+                        count(names.len()),
+                        status_text(status),
+                        self.names(names),
+                        indented(error)
+                    )
+                }
+            })
+            .collect()
+    }
+
+    pub(super) fn status_table(&self) -> String {
+        let mut parts =
+            self.summary_table(["database", "version", "head", "pending", "status"], |db| {
+                [
+                    outside(&db.name),
+                    version_text(db.version_after),
+                    version_text(db.head),
+                    db.pending.map(|p| p.to_string()).unwrap_or_default(),
+                    status_text(db.status).to_owned(),
+                ]
+            });
+        parts.extend(self.problem_lines());
+        parts.join("\n")
     }
 
     pub(super) fn run_table(&self) -> String {
-        let mut table = table();
-        table.set_header(["database", "status", "version", "steps", "time"]);
-        for db in &self.databases {
+        self.summary_table(["database", "status", "version", "steps", "time"], |db| {
             let ms: i64 = db.steps.iter().filter_map(|s| s.ms).sum();
             let version = if db.version_before == db.version_after {
                 version_text(db.version_after)
@@ -108,43 +334,44 @@ impl Report {
                     version_text(db.version_after)
                 )
             };
-            table.add_row([
+            [
                 outside(&db.name),
                 status_text(db.status).to_owned(),
                 version,
                 db.steps.len().to_string(),
                 format!("{ms} ms"),
-            ]);
-        }
-        table.to_string()
+            ]
+        })
+        .join("\n")
     }
 
+    /// Each database's plan: `name: N step(s), before -> after` and its steps; when the
+    /// report summarises, databases with the same plan share one heading that names them.
     pub(super) fn plan_text(&self) -> String {
+        let plans = self.databases.iter().filter_map(|db| {
+            let plan = db.plan.as_ref()?;
+            Some((db.name.as_str(), plan_lines(plan), ()))
+        });
+        let groups: Vec<Group<'_, ()>> = if self.summarises() {
+            by_text(plans)
+        } else {
+            plans
+                .map(|(name, text, ())| Group {
+                    text,
+                    item: (),
+                    names: vec![name],
+                })
+                .collect()
+        };
         let mut lines = Vec::new();
-        for db in &self.databases {
-            let Some(plan) = &db.plan else { continue };
-            lines.push(format!(
-                "{}: {} step(s), {} -> {}",
-                outside(&db.name),
-                plan.steps.len(),
-                version_text(plan.version_before),
-                version_text(plan.version_after)
-            ));
-            for step in &plan.steps {
-                let mode = if step.transactional {
-                    ""
-                } else {
-                    " (no transaction)"
-                };
-                let arrow = match step.direction {
-                    skein_core::plan::Direction::Up => "up  ",
-                    skein_core::plan::Direction::Down => "down",
-                };
-                lines.push(format!(
-                    "  {arrow} {} {}{mode}",
-                    step.version,
-                    outside(&step.description)
-                ));
+        for group in groups {
+            let (heading, steps) = group.text.split_once('\n').unwrap_or((&group.text, ""));
+            lines.push(match group.names.as_slice() {
+                [name] => format!("{}: {heading}", outside(name)),
+                names => format!("{}: {heading}: {}", count(names.len()), self.names(names)),
+            });
+            if !steps.is_empty() {
+                lines.push(steps.to_owned());
             }
         }
         lines.join("\n")
@@ -247,55 +474,92 @@ impl Report {
         lines.join("\n")
     }
 
+    /// Each database's expect findings, or that every rule holds; see
+    /// [`Report::shared_lines`].
     pub(super) fn check_text(&self) -> String {
-        let mut lines = Vec::new();
-        for db in self.databases.iter().filter(|d| d.error.is_none()) {
-            if db.findings.is_empty() {
-                lines.push(format!("{}: every expect rule holds", outside(&db.name)));
-            }
-            for finding in &db.findings {
-                lines.push(format!(
-                    "{}: {}: {}",
-                    outside(&db.name),
-                    finding.severity,
-                    outside(&finding.message)
-                ));
-            }
-        }
-        lines.join("\n")
+        let items =
+            self.databases
+                .iter()
+                .filter(|d| d.error.is_none())
+                .flat_map(|db| {
+                    let holds = db
+                        .findings
+                        .is_empty()
+                        .then(|| "every expect rule holds".to_owned());
+                    let findings = db.findings.iter().map(|finding| {
+                        format!("{}: {}", finding.severity, outside(&finding.message))
+                    });
+                    holds
+                        .into_iter()
+                        .chain(findings)
+                        .map(move |text| (db.name.as_str(), text))
+                });
+        self.shared_lines(items).join("\n")
     }
 
+    /// Which databases `db create` created and which existed.
     pub(super) fn create_text(&self) -> String {
-        let lines: Vec<String> = self
+        let items = self
             .databases
             .iter()
             .filter(|db| db.error.is_none())
-            .map(|db| match db.status {
-                Status::Ok => format!("{}: created", outside(&db.name)),
-                _ => format!("{}: exists", outside(&db.name)),
-            })
-            .collect();
-        lines.join("\n")
+            .map(|db| {
+                let text = match db.status {
+                    Status::Ok => "created",
+                    _ => "exists",
+                };
+                (db.name.as_str(), text.to_owned())
+            });
+        self.shared_lines(items).join("\n")
     }
 
+    /// What `stamp` or `repair` changed in each history.
     pub(super) fn edits_text(&self) -> String {
-        let mut lines = Vec::new();
-        for db in &self.databases {
-            if db.edits.is_empty() && db.error.is_none() {
-                lines.push(format!("{}: nothing to change", outside(&db.name)));
-            }
-            for edit in &db.edits {
-                lines.push(format!(
-                    "{}: {} {}: {}",
-                    outside(&db.name),
+        let items = self.databases.iter().flat_map(|db| {
+            let nothing =
+                (db.edits.is_empty() && db.error.is_none()).then(|| "nothing to change".to_owned());
+            let edits = db.edits.iter().map(|edit| {
+                format!(
+                    "{} {}: {}",
                     edit.version,
                     outside(&edit.description),
                     outside(edit.action)
-                ));
-            }
-        }
-        lines.join("\n")
+                )
+            });
+            nothing
+                .into_iter()
+                .chain(edits)
+                .map(move |text| (db.name.as_str(), text))
+        });
+        self.shared_lines(items).join("\n")
     }
+}
+
+/// A plan for a person: `N step(s), before -> after`, then a line per step.
+fn plan_lines(plan: &skein_core::plan::Plan) -> String {
+    let mut lines = vec![format!(
+        "{} step(s), {} -> {}",
+        plan.steps.len(),
+        version_text(plan.version_before),
+        version_text(plan.version_after)
+    )];
+    for step in &plan.steps {
+        let mode = if step.transactional {
+            ""
+        } else {
+            " (no transaction)"
+        };
+        let arrow = match step.direction {
+            skein_core::plan::Direction::Up => "up  ",
+            skein_core::plan::Direction::Down => "down",
+        };
+        lines.push(format!(
+            "  {arrow} {} {}{mode}",
+            step.version,
+            outside(&step.description)
+        ));
+    }
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -316,5 +580,47 @@ mod tests {
         assert_eq!(name_list(&["b".into(), "a".into()], false), "a, b");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
+    }
+
+    /// `count` model databases with the same template file edited after they applied it.
+    fn edited_template(count: usize) -> Report {
+        let databases = (1..=count)
+            .map(|i| {
+                let mut db = DatabaseReport::new(&format!("m{i}"), Status::Problems);
+                db.problems = vec![Problem::Modified {
+                    version: 2,
+                    file: "templates/model/2_x.up.sql".into(),
+                    recorded: format!("sha256:{i}"),
+                    actual: "sha256:0".into(),
+                }];
+                db
+            })
+            .collect();
+        Report {
+            command: "status",
+            profile: "default".into(),
+            databases,
+            every_name: false,
+        }
+    }
+
+    #[test]
+    fn a_template_edit_that_many_databases_applied_is_said_once() {
+        let lines = edited_template(480).problem_lines();
+        assert_eq!(
+            lines,
+            [
+                "templates/model/2_x.up.sql (version 2) was edited after 480 databases applied it; \
+                 restore it, or if the edit is intended run `skein repair` to record its new checksum\n  \
+                 m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, \
+                 m19, m20, ... and 460 more (-v lists them all)"
+            ]
+        );
+        // A screenful of databases or fewer: a line each, as ever.
+        let lines = edited_template(2).problem_lines();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].starts_with(
+            "m2: templates/model/2_x.up.sql (version 2) was edited after it was applied"
+        ));
     }
 }

@@ -301,15 +301,8 @@ impl Report {
                 if !body.is_empty() {
                     redact::out(&body);
                 }
-                for db in &self.databases {
-                    if let Some(error) = &db.error {
-                        redact::err(&format!(
-                            "{}: {}: {}",
-                            escape::controls(&db.name),
-                            status_text(db.status),
-                            error.human
-                        ));
-                    }
+                for line in self.error_lines() {
+                    redact::err(&line);
                 }
             }
         }

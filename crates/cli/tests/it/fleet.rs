@@ -121,13 +121,19 @@ fn a_fleet_of_fifty_models_reaches_head_then_is_up_to_date() {
         .json();
     assert_report_shape(&second);
     assert_eq!(count(&statuses_of(&second), "up_to_date"), 51);
-    // The human summary too.
+    // The human summary too: counts, and a row per database with -v.
     let human = fleet
         .workspace
         .run(&["status", "--check"])
         .expect(0)
         .stdout();
-    assert_eq!(human.matches("up to date").count(), 51);
+    assert_eq!(human.trim_end(), "51 databases: 51 up to date");
+    let every = fleet
+        .workspace
+        .run(&["status", "--check", "-v"])
+        .expect(0)
+        .stdout();
+    assert_eq!(every.matches("up to date").count(), 52);
 }
 
 #[test]

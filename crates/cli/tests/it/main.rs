@@ -10,5 +10,6 @@ mod fleet;
 mod hardening;
 mod model;
 mod mysql;
+mod output;
 mod secrets;
 mod templates;
