@@ -70,6 +70,7 @@ impl Context {
             canaries: std::collections::BTreeSet::new(),
             follow_dependencies: true,
             stop: self.stop.clone(),
+            progress: self.progress.fleet(),
         }
     }
 

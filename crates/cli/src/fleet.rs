@@ -31,6 +31,8 @@ pub struct Fleet {
     pub follow_dependencies: bool,
     /// Set by the signal handler.
     pub stop: skein_core::stop::Stop,
+    /// Told when each database starts and finishes (the fleet's line on a terminal).
+    pub progress: crate::progress::FleetProgress,
 }
 
 /// Runs `work` for every database and returns the reports in the databases' order.
@@ -51,6 +53,7 @@ where
     let mut halted: Option<String> = None;
     let mut failures = 0usize;
     let mut servers = Servers::new(databases, fleet.per_host.as_ref());
+    fleet.progress.begin(databases.len());
     loop {
         if halted.is_none() && fleet.stop.is_requested() {
             halted = Some("not started: interrupted".to_owned());
@@ -60,6 +63,7 @@ where
                 break;
             };
             servers.start(i);
+            fleet.progress.started(&databases[i].name);
             let job = work(databases[i]);
             running.push(async move { (i, job.await) });
         }
@@ -68,6 +72,8 @@ where
         };
         servers.finish(i);
         failures += usize::from(report.status == Status::Failed);
+        let broke = matches!(report.status, Status::Failed | Status::Interrupted);
+        fleet.progress.finished(&report.name, broke);
         if halted.is_none()
             && let Some(limit) = fleet.max_failures
             && failures >= limit
@@ -92,9 +98,11 @@ where
         };
         reports[i] = Some(report);
         if halted.is_none() {
-            order.finished(i, failed.then_some(reason), databases, &mut reports);
+            let skipped = order.finished(i, failed.then_some(reason), databases, &mut reports);
+            fleet.progress.skipped(skipped);
         }
     }
+    fleet.progress.end();
     reports
         .into_iter()
         .zip(databases)
@@ -253,13 +261,15 @@ impl Order {
 
     /// Database `i` is done. With `skip` (it failed), the databases that depend on it,
     /// directly or not, are skipped with that reason; otherwise they may become ready.
+    /// Returns how many were skipped.
     fn finished(
         &mut self,
         i: usize,
         skip: Option<String>,
         databases: &[&ResolvedDatabase],
         reports: &mut [Option<DatabaseReport>],
-    ) {
+    ) -> usize {
+        let mut skipped = 0;
         let mut done = vec![(i, skip)];
         while let Some((j, skip)) = done.pop() {
             for k in std::mem::take(&mut self.dependents[j]) {
@@ -269,6 +279,7 @@ impl Order {
                 match &skip {
                     Some(reason) => {
                         self.ready.remove(&k);
+                        skipped += 1;
                         reports[k] =
                             Some(DatabaseReport::skipped(&databases[k].name, reason.clone()));
                         let name = &databases[k].name;
@@ -283,6 +294,7 @@ impl Order {
                 }
             }
         }
+        skipped
     }
 }
 
