@@ -155,6 +155,10 @@ impl Directives {
             let Some(comment) = line.strip_prefix("--") else {
                 break;
             };
+            if is_foreign_no_transaction(comment) {
+                directives.no_transaction = true;
+                continue;
+            }
             let Some(directive) = comment.trim().strip_prefix("skein:") else {
                 continue;
             };
@@ -165,6 +169,25 @@ impl Directives {
         }
         Ok(directives)
     }
+}
+
+/// The no-transaction markers of other tools, so that their migrations run as they were
+/// written: sqlx `-- no-transaction`, dbmate `-- migrate:up transaction:false`, goose
+/// `-- +goose NO TRANSACTION`, morph `-- morph:nontransactional`, atlas
+/// `-- atlas:txmode none`. `comment` is the line after its `--`.
+fn is_foreign_no_transaction(comment: &str) -> bool {
+    let words: Vec<String> = comment
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    matches!(
+        words.as_slice(),
+        ["no-transaction"]
+            | ["+goose", "no", "transaction"]
+            | ["morph:nontransactional"]
+            | ["atlas:txmode", "none"]
+    ) || (words.first() == Some(&"migrate:up") && words.contains(&"transaction:false"))
 }
 
 /// What a migration file's name says about it.
@@ -335,5 +358,35 @@ mod tests {
             parse("-- skein:no-transactoin\nSELECT 1;"),
             Err((1, "skein:no-transactoin".to_owned()))
         );
+    }
+
+    #[test]
+    fn other_tools_no_transaction_markers_are_honoured() {
+        let parse = |s: &str| Directives::parse(s).map(|d| d.no_transaction);
+        for marker in [
+            "-- no-transaction",
+            "-- migrate:up transaction:false",
+            "-- +goose NO TRANSACTION",
+            "-- morph:nontransactional",
+            "-- atlas:txmode none",
+        ] {
+            assert_eq!(
+                parse(&format!("{marker}\nCREATE INDEX CONCURRENTLY i ON t (a);")),
+                Ok(true),
+                "{marker}"
+            );
+        }
+        for not_a_marker in [
+            "-- no transaction here, just prose",
+            "-- migrate:up",
+            "-- atlas:txmode file",
+        ] {
+            assert_eq!(
+                parse(&format!("{not_a_marker}\nSELECT 1;")),
+                Ok(false),
+                "{not_a_marker}"
+            );
+        }
+        assert_eq!(parse("SELECT 1;\n-- no-transaction\n"), Ok(false));
     }
 }

@@ -359,9 +359,21 @@ fn statement_error(script: &Script, pg: &PgDatabaseError, offset: usize) -> Stat
         message: pg.message().to_owned(),
         code: Some(pg.code().to_owned()),
         detail: pg.detail().map(str::to_owned),
-        hint: pg.hint().map(str::to_owned),
+        hint: pg
+            .hint()
+            .map(str::to_owned)
+            .or_else(|| own_hint(pg.code(), script)),
         context,
     }
+}
+
+/// skein's hint for an error the server gives none for.
+fn own_hint(code: &str, script: &Script) -> Option<String> {
+    // active_sql_transaction: CREATE INDEX CONCURRENTLY, VACUUM, ALTER TYPE ... ADD VALUE
+    // on PostgreSQL 11, and the like cannot run inside a transaction block.
+    (code == "25001" && !script.no_transaction).then(|| {
+        "this statement cannot run in a transaction, and skein runs each file in one: put `-- skein:no-transaction` at the top of the file (the markers of sqlx, dbmate, goose, morph and atlas work too)".to_owned()
+    })
 }
 
 impl Driver for PostgresDriver {

@@ -122,6 +122,44 @@ async fn create_index_concurrently_runs_outside_a_transaction() {
 }
 
 #[tokio::test]
+async fn an_sqlx_no_transaction_file_applies_unchanged_and_a_bare_one_gets_a_hint() {
+    let db = TestDb::new("sqlx_notx");
+    // sqlx's own marker, as an sqlx project has it.
+    let dir = folder(&[
+        FIRST,
+        (
+            "2_index.up.sql",
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY first_id_idx ON first (id);\n",
+        ),
+    ]);
+    up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(history(&db), ["1 migration true", "2 migration true"]);
+    // Without a marker the server refuses it (25001), and skein says what to write.
+    let bare = folder(&[
+        FIRST,
+        (
+            "2_index.up.sql",
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY first_id_idx ON first (id);\n",
+        ),
+        (
+            "3_more.up.sql",
+            "CREATE INDEX CONCURRENTLY first_id3_idx ON first ((id * 3));\n",
+        ),
+    ]);
+    let failure = up(&db.url, bare.path()).await.unwrap_err();
+    let skein_core::Error::Statement(err) = &failure.error else {
+        panic!("{:?}", failure.error);
+    };
+    assert_eq!(err.code.as_deref(), Some("25001"));
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("-- skein:no-transaction")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn a_failed_no_transaction_migration_blocks_until_repair() {
     let db = TestDb::new("notx_fail");
     let dir = folder(&[
