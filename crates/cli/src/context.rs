@@ -123,6 +123,7 @@ impl Context {
             init_sql: db.init_sql.clone(),
             sqlite_foreign_keys: db.sqlite_foreign_keys,
             client: self.applied_by.clone(),
+            ignore_tables: db.ignore_tables.clone(),
         })
     }
 

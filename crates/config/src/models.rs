@@ -114,6 +114,7 @@ impl ModelSet {
             history_table: self.history_table.clone(),
             is_model: true,
             expect: self.settings.expect.clone(),
+            ignore_tables: self.settings.ignore_tables.clone(),
             init_sql: self.init_sql.clone(),
             sqlite_foreign_keys: self.sqlite_foreign_keys,
             step_timeout: self.step_timeout,

@@ -46,6 +46,8 @@ pub struct ResolvedDatabase {
     pub is_model: bool,
     /// The `expect` rules for `skein check`.
     pub expect: Option<ExpectRules>,
+    /// Tables inspect, drift, check and converge leave out.
+    pub ignore_tables: Vec<String>,
     /// Statements run first on every connection to it.
     pub init_sql: Vec<String>,
     /// SQLite: foreign keys enforced while migrating.
@@ -154,6 +156,7 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
                 .unwrap_or_else(|| settings.history_table.clone()),
             is_model: false,
             expect: db.expect.clone(),
+            ignore_tables: db.ignore_tables.clone(),
             init_sql: session.init_sql,
             sqlite_foreign_keys: session.sqlite_foreign_keys,
             step_timeout: session.step_timeout,
@@ -561,6 +564,7 @@ mod tests {
             history_table: "skein_history".to_owned(),
             is_model: false,
             expect: None,
+            ignore_tables: Vec::new(),
             init_sql: Vec::new(),
             sqlite_foreign_keys: false,
             step_timeout: None,

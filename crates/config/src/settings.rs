@@ -43,6 +43,9 @@ pub struct DatabaseSettings {
     pub history_table: Option<String>,
     /// What the schema must, may and must not have (`skein check`).
     pub expect: Option<ExpectRules>,
+    /// Tables inspect, drift, check and converge leave out (names or `*`/`?` patterns).
+    #[serde(default)]
+    pub ignore_tables: Vec<String>,
     #[serde(flatten)]
     pub session: SessionSettings,
 }
@@ -117,6 +120,9 @@ pub struct ModelSettings {
     #[serde(default)]
     pub groups: Vec<String>,
     pub expect: Option<ExpectRules>,
+    /// Tables inspect, drift, check and converge leave out (names or `*`/`?` patterns).
+    #[serde(default)]
+    pub ignore_tables: Vec<String>,
     #[serde(flatten)]
     pub session: SessionSettings,
 }
@@ -174,6 +180,7 @@ pub(crate) mod keys {
         "groups",
         "history_table",
         "expect",
+        "ignore_tables",
         "init_sql",
         "sqlite_foreign_keys",
         "step_timeout",
@@ -187,6 +194,7 @@ pub(crate) mod keys {
         "depends_on",
         "groups",
         "expect",
+        "ignore_tables",
         "init_sql",
         "sqlite_foreign_keys",
         "step_timeout",

@@ -12,4 +12,5 @@ mod model;
 mod mysql;
 mod output;
 mod secrets;
+mod takeover;
 mod templates;

@@ -45,6 +45,9 @@ pub struct ConnectOptions {
     pub sqlite_foreign_keys: bool,
     /// Who this is (`user@host skein/<version>`), for others waiting on its lock.
     pub client: String,
+    /// Tables (and views) that inspection leaves out, as the history table: names or
+    /// patterns with `*` and `?` (`alembic_version`, `tmp_*`).
+    pub ignore_tables: Vec<String>,
 }
 
 impl Default for ConnectOptions {
@@ -58,6 +61,7 @@ impl Default for ConnectOptions {
             init_sql: Vec::new(),
             sqlite_foreign_keys: false,
             client: format!("skein/{}", env!("CARGO_PKG_VERSION")),
+            ignore_tables: Vec::new(),
         }
     }
 }

@@ -449,7 +449,10 @@ impl Driver for MySqlDriver {
     }
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {
-        crate::schema::inspect::mysql::inspect(&mut self.conn, &self.options.history_table).await
+        let schema =
+            crate::schema::inspect::mysql::inspect(&mut self.conn, &self.options.history_table)
+                .await?;
+        Ok(schema.without_tables(&self.options.ignore_tables))
     }
 
     async fn query_rows(&mut self, sql: &str) -> Result<super::rows::Rows> {

@@ -294,7 +294,10 @@ impl Driver for SqliteDriver {
     }
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {
-        crate::schema::inspect::sqlite::inspect(&mut self.conn, &self.options.history_table).await
+        let schema =
+            crate::schema::inspect::sqlite::inspect(&mut self.conn, &self.options.history_table)
+                .await?;
+        Ok(schema.without_tables(&self.options.ignore_tables))
     }
 
     async fn query_rows(&mut self, sql: &str) -> Result<super::rows::Rows> {

@@ -9,6 +9,7 @@ pub mod converge;
 pub mod diff;
 pub mod expect;
 pub mod expected;
+pub mod ignore;
 pub mod inspect;
 pub mod render;
 
@@ -128,6 +129,26 @@ impl Schema {
             let _ = write!(hex, "{byte:02x}");
         }
         hex
+    }
+
+    /// The schema without the tables and views whose names match one of `patterns`
+    /// (`*` any run of characters, `?` one), matched against the name with and without
+    /// its schema (`public.tmp_x` and `tmp_x`).
+    pub fn without_tables(mut self, patterns: &[String]) -> Schema {
+        if patterns.is_empty() {
+            return self;
+        }
+        let ignored = |name: &String| {
+            let bare = name
+                .rsplit_once('.')
+                .map_or(name.as_str(), |(_, bare)| bare);
+            patterns
+                .iter()
+                .any(|p| ignore::glob_matches(p, name) || ignore::glob_matches(p, bare))
+        };
+        self.tables.retain(|name, _| !ignored(name));
+        self.views.retain(|name, _| !ignored(name));
+        self
     }
 
     /// How many objects it has, for summaries.
