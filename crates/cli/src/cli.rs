@@ -81,6 +81,22 @@ pub enum Command {
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Rewrite another tool's migration folder into skein's layout (sqlx, golang-migrate,
+    /// dbmate, goose, flyway, diesel, up-down).
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tool that wrote the folder: sqlx, golang-migrate, dbmate, goose, flyway, diesel,
+    /// or up-down (up/ and down/ folders of a hand-made runner).
+    #[arg(long = "from", value_name = "TOOL")]
+    pub tool: String,
+    /// The tool's migration folder.
+    pub source: std::path::PathBuf,
+    /// The new folder for skein's files (it must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

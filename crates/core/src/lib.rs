@@ -11,6 +11,7 @@ pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod history;
+pub mod import;
 pub mod migration;
 pub mod plan;
 pub mod position;

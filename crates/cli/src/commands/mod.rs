@@ -2,6 +2,7 @@
 
 mod config;
 mod database;
+mod import;
 mod inspect;
 mod migrate;
 mod model;
@@ -17,6 +18,9 @@ use crate::report::{DatabaseReport, Report, Status};
 pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     if cli.global.format == crate::cli::Format::Sql && !matches!(cli.command, Command::Inspect(_)) {
         anyhow::bail!("--format sql is for `skein inspect`; use human or json here");
+    }
+    if let Command::Import(args) = cli.command {
+        return import::run(cli.global.format, args);
     }
     let mut ctx = Context::load(&cli.global)?;
     if let Some(selection) = listing_for(&cli.command) {
@@ -47,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => schema::check(&ctx, args).await,
         Command::Converge(args) => schema::converge(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
+        Command::Import(_) => unreachable!("import runs without a workspace"),
     }
 }
 
@@ -78,6 +83,7 @@ fn listing_for(command: &Command) -> Option<crate::cli::Selection> {
         Command::Drift(args) | Command::Check(args) => args.selection.clone(),
         Command::Converge(args) => one(&args.database),
         Command::Config(ConfigCommand::Show(args)) => args.selection.clone(),
+        Command::Import(_) => return None,
     })
 }
 

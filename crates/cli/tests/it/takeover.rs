@@ -78,3 +78,63 @@ forbidden_tables = ["alembic_version"]
         "{drift}"
     );
 }
+
+#[test]
+fn a_dbmate_folder_is_imported_then_migrated_and_an_sqlx_folder_needs_nothing() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nurl = \"sqlite://data/app.db\"\nmigrations = \"database/app\"\n",
+        &[
+            (
+                "old/20240101120000_create_users.sql",
+                "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n\n-- migrate:down\nDROP TABLE users;\n",
+            ),
+            (
+                "old/20240102090000_add_email.sql",
+                "-- migrate:up\nALTER TABLE users ADD COLUMN email TEXT;\n-- migrate:down\nALTER TABLE users DROP COLUMN email;\n",
+            ),
+            ("sqlx/1_a.up.sql", "CREATE TABLE a (id INTEGER);\n"),
+            ("sqlx/1_a.down.sql", "DROP TABLE a;\n"),
+        ],
+    );
+    let out = workspace
+        .run(&["import", "--from", "dbmate", "old", "--to", "database/app"])
+        .expect(0)
+        .stdout();
+    assert!(
+        out.contains("20240101120000_create_users -> 20240101120000_create_users.up.sql, 20240101120000_create_users.down.sql"),
+        "{out}"
+    );
+    let mapping =
+        std::fs::read_to_string(workspace.path().join("database/app/skein-import.toml")).unwrap();
+    assert!(
+        mapping.contains("\"20240102090000_add_email\" = 20240102090000"),
+        "{mapping}"
+    );
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(up["databases"][0]["version_after"], 20240102090000i64);
+    workspace
+        .run(&["down", "--db", "app", "--to", "base", "-q"])
+        .expect(0);
+    // Nothing is overwritten.
+    let again = workspace
+        .run(&["import", "--from", "dbmate", "old", "--to", "database/app"])
+        .expect(2);
+    assert!(again.stderr().contains("not empty"), "{}", again.stderr());
+    // An sqlx folder is skein's layout already.
+    let sqlx = workspace
+        .run(&["import", "--from", "sqlx", "sqlx"])
+        .expect(0)
+        .stdout();
+    assert!(
+        sqlx.contains("in skein's layout already (1 migration(s))"),
+        "{sqlx}"
+    );
+    let unknown = workspace
+        .run(&["import", "--from", "liquibase", "old"])
+        .expect(2);
+    assert!(
+        unknown.stderr().contains("dbmate, goose"),
+        "{}",
+        unknown.stderr()
+    );
+}

@@ -1,0 +1,136 @@
+//! `import --from TOOL SRC --to DIR`: another tool's migrations, rewritten into skein's
+//! layout, with a mapping of the tool's ids to the new versions (`skein-import.toml`).
+//! It needs no workspace: it only reads one folder and writes another.
+
+use crate::cli::{Format, ImportArgs};
+use crate::exit::Outcome;
+use crate::redact;
+use anyhow::{Context as _, bail};
+use skein_core::import::{Import, Tool};
+use std::path::Path;
+
+/// The mapping file written beside the migrations (skein skips files that are not `.sql`).
+const MAPPING: &str = "skein-import.toml";
+
+pub fn run(format: Format, args: ImportArgs) -> anyhow::Result<Outcome> {
+    let tool = Tool::parse(&args.tool).with_context(|| {
+        format!(
+            "--from {}: not a tool skein imports; one of: {}",
+            args.tool,
+            Tool::NAMES.join(", ")
+        )
+    })?;
+    let import = skein_core::import::import(tool, &args.source)?;
+    let Some(to) = &args.to else {
+        if import.compatible {
+            say(format, &args, &import, None);
+            return Ok(Outcome::Done);
+        }
+        bail!(
+            "{} needs rewriting for skein: give the new folder with --to DIR (e.g. --to database/app)",
+            args.source.display()
+        );
+    };
+    if to.exists()
+        && std::fs::read_dir(to)
+            .with_context(|| format!("cannot read {}", to.display()))?
+            .next()
+            .is_some()
+    {
+        bail!(
+            "{} exists and is not empty; import writes into a new folder, so that nothing is overwritten",
+            to.display()
+        );
+    }
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for migration in &import.migrations {
+        for (name, text) in &migration.files {
+            let path = to.join(name);
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    let mapping = to.join(MAPPING);
+    std::fs::write(&mapping, mapping_text(&args, &import))
+        .with_context(|| format!("cannot write {}", mapping.display()))?;
+    say(format, &args, &import, Some(to));
+    Ok(Outcome::Done)
+}
+
+/// Each migration's id in the tool and its version here, as TOML.
+fn mapping_text(args: &ImportArgs, import: &Import) -> String {
+    let quoted = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut text = format!(
+        "# Written by `skein import --from {}`: each migration's id there and its version here.\nfrom = {}\nsource = {}\n\n[versions]\n",
+        args.tool,
+        quoted(&args.tool),
+        quoted(&args.source.display().to_string())
+    );
+    for migration in &import.migrations {
+        text.push_str(&format!(
+            "{} = {}\n",
+            quoted(&migration.id),
+            migration.version
+        ));
+    }
+    text
+}
+
+fn say(format: Format, args: &ImportArgs, import: &Import, to: Option<&Path>) {
+    match format {
+        Format::Json => {
+            let migrations: Vec<serde_json::Value> = import
+                .migrations
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id,
+                        "version": m.version,
+                        "files": m.files.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "command": "import",
+                "from": args.tool,
+                "source": args.source.display().to_string(),
+                "to": to.map(|t| t.display().to_string()),
+                "compatible": import.compatible,
+                "migrations": migrations,
+                "skipped": import.skipped,
+            });
+            redact::out(&serde_json::to_string_pretty(&doc).expect("serialises"));
+        }
+        Format::Human | Format::Sql => {
+            let mut lines = Vec::new();
+            match to {
+                None => lines.push(format!(
+                    "{} is in skein's layout already ({} migration(s)): point a database's `migrations` at it",
+                    args.source.display(),
+                    import.migrations.len()
+                )),
+                Some(to) => {
+                    for migration in &import.migrations {
+                        let files: Vec<&str> =
+                            migration.files.iter().map(|(n, _)| n.as_str()).collect();
+                        lines.push(format!(
+                            "{} -> {}",
+                            crate::escape::controls(&migration.id),
+                            files.join(", ")
+                        ));
+                    }
+                    lines.push(format!(
+                        "wrote {} migration(s) into {}, and the mapping of ids to versions into {}",
+                        import.migrations.len(),
+                        to.display(),
+                        to.join(MAPPING).display()
+                    ));
+                }
+            }
+            for skipped in &import.skipped {
+                lines.push(format!("skipped {}", crate::escape::controls(skipped)));
+            }
+            redact::out(&lines.join("\n"));
+        }
+    }
+}

@@ -1,0 +1,804 @@
+//! Another tool's migration folder, rewritten into skein's layout: each migration's up
+//! and down SQL, its version as one integer that keeps the tool's order, and the tool's
+//! no-transaction marker as `-- skein:no-transaction`. Nothing here writes files: the
+//! result is data, checked to load as skein migrations, for the caller to review and write.
+
+use crate::migration::Script;
+use crate::source::{MemorySource, MigrationSource as _};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The tools whose folders can be imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// `<version>_<name>.up.sql` / `.down.sql` / `.sql`: skein's own layout.
+    Sqlx,
+    /// `<version>_<title>.up.sql` / `.down.sql`; a file may hold its own BEGIN/COMMIT.
+    GolangMigrate,
+    /// `<version>_<name>.sql` with `-- migrate:up` and `-- migrate:down` sections.
+    Dbmate,
+    /// `<version>_<name>.sql` with `-- +goose Up` and `-- +goose Down` sections.
+    Goose,
+    /// `V<version>__<description>.sql`, undo files `U<version>__...`.
+    Flyway,
+    /// `<timestamp>_<name>/up.sql` and `down.sql`.
+    Diesel,
+    /// `up/<version>_<name>.sql` and `down/<version>_<name>.sql`.
+    UpDown,
+}
+
+impl Tool {
+    pub const NAMES: [&'static str; 7] = [
+        "sqlx",
+        "golang-migrate",
+        "dbmate",
+        "goose",
+        "flyway",
+        "diesel",
+        "up-down",
+    ];
+
+    pub fn parse(name: &str) -> Option<Tool> {
+        Some(match name {
+            "sqlx" => Tool::Sqlx,
+            "golang-migrate" | "migrate" => Tool::GolangMigrate,
+            "dbmate" => Tool::Dbmate,
+            "goose" => Tool::Goose,
+            "flyway" => Tool::Flyway,
+            "diesel" => Tool::Diesel,
+            "up-down" => Tool::UpDown,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a folder cannot be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {problem}", path.display())]
+    File { path: PathBuf, problem: String },
+    #[error("{} and {} both become version {version}; renumber one of them first", first.display(), second.display())]
+    Collision {
+        version: i64,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("{} holds no migration of this tool", dir.display())]
+    Empty { dir: PathBuf },
+    #[error("the imported files do not load: {0}")]
+    Invalid(#[from] crate::error::SourceError),
+}
+
+/// One migration as the tool has it.
+#[derive(Debug, Clone)]
+struct Found {
+    /// The tool's id for it (a file or folder name without extension).
+    id: String,
+    /// The groups of digits of its version, in order (`1.2` -> `["1", "2"]`).
+    parts: Vec<String>,
+    description: String,
+    up: String,
+    down: Option<String>,
+    no_transaction: bool,
+    sources: Vec<PathBuf>,
+}
+
+/// A migration in skein's layout.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The tool's id and version text.
+    pub id: String,
+    pub version: i64,
+    /// `(file name, text)`: the up file (`.up.sql`, or `.sql` when there is no down) and
+    /// the down file.
+    pub files: Vec<(String, String)>,
+    pub sources: Vec<PathBuf>,
+}
+
+/// What an import gives.
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub migrations: Vec<Imported>,
+    /// Things the tool has that skein does not take (Flyway repeatables, goose Go files).
+    pub skipped: Vec<String>,
+    /// The folder is in skein's layout already: nothing needs writing.
+    pub compatible: bool,
+}
+
+/// Reads `dir` as `tool` lays migrations out.
+pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
+    let mut skipped = Vec::new();
+    let found = match tool {
+        Tool::Sqlx | Tool::GolangMigrate => paired(dir, &mut skipped)?,
+        Tool::Dbmate => sectioned(dir, &Sections::DBMATE, &mut skipped)?,
+        Tool::Goose => sectioned(dir, &Sections::GOOSE, &mut skipped)?,
+        Tool::Flyway => flyway(dir, &mut skipped)?,
+        Tool::Diesel => diesel(dir, &mut skipped)?,
+        Tool::UpDown => up_down(dir, &mut skipped)?,
+    };
+    if found.is_empty() {
+        return Err(ImportError::Empty {
+            dir: dir.to_owned(),
+        });
+    }
+    let versions = versions(&found)?;
+    let mut migrations: Vec<Imported> = found
+        .into_iter()
+        .zip(versions)
+        .map(|(found, version)| imported(found, version))
+        .collect();
+    migrations.sort_by_key(|m| m.version);
+    // What is written must load as skein's migrations.
+    let files = migrations.iter().flat_map(|m| {
+        m.files
+            .iter()
+            .map(|(name, text)| (name.clone(), text.clone()))
+    });
+    MemorySource::new(files).load()?;
+    let compatible = matches!(tool, Tool::Sqlx | Tool::GolangMigrate)
+        && migrations.iter().all(|m| {
+            m.files.iter().all(|(name, text)| {
+                m.sources.iter().any(|source| {
+                    source.file_name().is_some_and(|n| *n == **name)
+                        && std::fs::read_to_string(source).is_ok_and(|t| t == *text)
+                })
+            })
+        });
+    Ok(Import {
+        migrations,
+        skipped,
+        compatible,
+    })
+}
+
+/// Versions as integers in the tool's order: each group of digits zero-padded to the
+/// widest of its place, then joined (`1.2`, `1.10`, `2` -> `102`, `110`, `200`;
+/// `2024-01-01-120000` -> `20240101120000`). A version of one group stays the number it
+/// is (`00001` -> `1`).
+fn versions(found: &[Found]) -> Result<Vec<i64>, ImportError> {
+    let places = found.iter().map(|f| f.parts.len()).max().unwrap_or(1);
+    let widths: Vec<usize> = (0..places)
+        .map(|i| {
+            found
+                .iter()
+                .filter_map(|f| f.parts.get(i).map(String::len))
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    let mut seen: BTreeMap<i64, &Found> = BTreeMap::new();
+    let mut out = Vec::with_capacity(found.len());
+    for f in found {
+        let text: String = if places == 1 {
+            trimmed(&f.parts[0]).to_owned()
+        } else {
+            widths
+                .iter()
+                .enumerate()
+                .map(|(i, &width)| {
+                    format!("{:0>width$}", f.parts.get(i).map_or("0", |p| trimmed(p)))
+                })
+                .collect()
+        };
+        let version: i64 =
+            text.parse()
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| ImportError::File {
+                    path: f.sources[0].clone(),
+                    problem: format!(
+                        "its version `{}` does not make a positive integer that fits in 64 bits",
+                        f.parts.join(".")
+                    ),
+                })?;
+        if let Some(other) = seen.insert(version, f) {
+            return Err(ImportError::Collision {
+                version,
+                first: other.sources[0].clone(),
+                second: f.sources[0].clone(),
+            });
+        }
+        out.push(version);
+    }
+    Ok(out)
+}
+
+/// `007` -> `7`, `0` -> `0`.
+fn trimmed(digits: &str) -> &str {
+    let t = digits.trim_start_matches('0');
+    if t.is_empty() { "0" } else { t }
+}
+
+/// The migration in skein's layout, its marker made skein's.
+fn imported(found: Found, version: i64) -> Imported {
+    let slug = slug(&found.description);
+    let stem = if slug.is_empty() {
+        format!("{version}_migration")
+    } else {
+        format!("{version}_{slug}")
+    };
+    let mark = |text: &str| {
+        if found.no_transaction && !has_skein_marker(text) {
+            format!("-- skein:no-transaction\n{text}")
+        } else {
+            text.to_owned()
+        }
+    };
+    let files = match &found.down {
+        Some(down) => vec![
+            (format!("{stem}.up.sql"), mark(&found.up)),
+            (format!("{stem}.down.sql"), mark(down)),
+        ],
+        None => vec![(format!("{stem}.sql"), mark(&found.up))],
+    };
+    Imported {
+        id: found.id,
+        version,
+        files,
+        sources: found.sources,
+    }
+}
+
+fn has_skein_marker(text: &str) -> bool {
+    crate::migration::Directives::parse(text).is_ok_and(|d| d.no_transaction)
+}
+
+/// `Add Users!` -> `add_users`.
+fn slug(text: &str) -> String {
+    let mut slug = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('_') {
+            slug.push('_');
+        }
+    }
+    slug.trim_end_matches('_').chars().take(80).collect()
+}
+
+/// The leading groups of digits of a name, and the rest as its description:
+/// `20260129_0001_001_initial_schema` -> (["20260129", "0001", "001"], "initial_schema").
+fn digit_groups(name: &str, separators: &[char]) -> (Vec<String>, String) {
+    let mut parts = Vec::new();
+    let mut rest = name;
+    loop {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            break;
+        }
+        parts.push(digits.clone());
+        rest = &rest[digits.len()..];
+        match rest.chars().next() {
+            Some(c) if separators.contains(&c) => rest = &rest[c.len_utf8()..],
+            _ => break,
+        }
+    }
+    (parts, rest.to_owned())
+}
+
+fn read(path: &Path) -> Result<String, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ImportError::File {
+        path: path.to_owned(),
+        problem: format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
+    })?;
+    Ok(crate::checksum::normalise(&text))
+}
+
+/// The entries of `dir`, sorted, dotfiles and README files left out.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
+    let read_error = |source| ImportError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let entry = entry.map_err(read_error)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && !name.starts_with("README") {
+            paths.push(entry.path());
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn no_version(path: &Path, example: &str) -> ImportError {
+    ImportError::File {
+        path: path.to_owned(),
+        problem: format!("its name does not start with a version (e.g. {example})"),
+    }
+}
+
+/// sqlx and golang-migrate: `<version>_<name>.up.sql` and `.down.sql`, or `.sql`. A file
+/// that controls its own transaction (golang-migrate runs files as written) is marked to
+/// run outside skein's.
+fn paired(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportError> {
+    let mut by_id: BTreeMap<String, Found> = BTreeMap::new();
+    for path in entries(dir)? {
+        let name = file_name(&path);
+        let Some(stem) = name.strip_suffix(".sql") else {
+            skipped.push(format!("{name}: not a .sql file"));
+            continue;
+        };
+        let (stem, down) = match (stem.strip_suffix(".up"), stem.strip_suffix(".down")) {
+            (Some(s), _) => (s, false),
+            (_, Some(s)) => (s, true),
+            _ => (stem, false),
+        };
+        let (parts, description) = digit_groups(stem, &['_']);
+        if parts.len() != 1 {
+            return Err(no_version(&path, "1_create_users.up.sql"));
+        }
+        let text = read(&path)?;
+        let entry = by_id.entry(stem.to_owned()).or_insert_with(|| Found {
+            id: stem.to_owned(),
+            parts: parts.clone(),
+            description: description.clone(),
+            up: String::new(),
+            down: None,
+            no_transaction: false,
+            sources: Vec::new(),
+        });
+        let controls = Script::new(path.clone(), text.clone())
+            .map(|s| !s.no_transaction && s.transaction_control(false).is_some())
+            .unwrap_or(false);
+        entry.no_transaction |= controls;
+        entry.sources.push(path);
+        if down {
+            entry.down = Some(text);
+        } else {
+            entry.up = text;
+        }
+    }
+    Ok(by_id.into_values().collect())
+}
+
+/// Where one file's up and down sections start, and how a section says "no transaction".
+struct Sections {
+    up: &'static str,
+    down: &'static str,
+    /// Annotation lines to leave out of the SQL.
+    annotations: &'static [&'static str],
+    example: &'static str,
+}
+
+impl Sections {
+    const DBMATE: Sections = Sections {
+        up: "-- migrate:up",
+        down: "-- migrate:down",
+        annotations: &[],
+        example: "20240101120000_create_users.sql",
+    };
+    const GOOSE: Sections = Sections {
+        up: "-- +goose up",
+        down: "-- +goose down",
+        annotations: &[
+            "-- +goose statementbegin",
+            "-- +goose statementend",
+            "-- +goose no transaction",
+        ],
+        example: "00001_create_users.sql",
+    };
+}
+
+/// dbmate and goose: one file per migration, with an up and a down section.
+fn sectioned(
+    dir: &Path,
+    sections: &Sections,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<Found>, ImportError> {
+    let mut found = Vec::new();
+    for path in entries(dir)? {
+        let name = file_name(&path);
+        let Some(stem) = name.strip_suffix(".sql") else {
+            skipped.push(format!(
+                "{name}: not a .sql file (Go migrations are not imported)"
+            ));
+            continue;
+        };
+        let (parts, description) = digit_groups(stem, &['_']);
+        if parts.is_empty() {
+            return Err(no_version(&path, sections.example));
+        }
+        let text = read(&path)?;
+        let mut up = String::new();
+        let mut down = String::new();
+        let mut current: Option<bool> = None; // Some(true): up, Some(false): down
+        let mut no_transaction = false;
+        for line in text.lines() {
+            let lower = line.trim().to_ascii_lowercase();
+            if lower.starts_with(sections.up) {
+                current = Some(true);
+                no_transaction |= lower.contains("transaction:false");
+                continue;
+            }
+            if lower.starts_with(sections.down) {
+                current = Some(false);
+                no_transaction |= lower.contains("transaction:false");
+                continue;
+            }
+            if sections.annotations.iter().any(|a| lower.starts_with(a)) {
+                no_transaction |= lower.ends_with("no transaction");
+                continue;
+            }
+            match current {
+                Some(true) => {
+                    up.push_str(line);
+                    up.push('\n');
+                }
+                Some(false) => {
+                    down.push_str(line);
+                    down.push('\n');
+                }
+                None => {}
+            }
+        }
+        if current.is_none() {
+            return Err(ImportError::File {
+                path,
+                problem: format!("it has no `{}` line", sections.up),
+            });
+        }
+        found.push(Found {
+            id: stem.to_owned(),
+            parts,
+            description,
+            up: up.trim_start_matches('\n').to_owned(),
+            down: Some(down.trim_start_matches('\n').to_owned()).filter(|d| !d.trim().is_empty()),
+            no_transaction,
+            sources: vec![path],
+        });
+    }
+    Ok(found)
+}
+
+/// Flyway: `V<version>__<description>.sql` (version parts split by `.` or `_`), undo
+/// files `U<version>__...`; repeatable `R__` files are not imported.
+fn flyway(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportError> {
+    let mut by_version: BTreeMap<Vec<String>, Found> = BTreeMap::new();
+    let mut undo: Vec<(Vec<String>, PathBuf)> = Vec::new();
+    for path in entries(dir)? {
+        let name = file_name(&path);
+        let Some(stem) = name.strip_suffix(".sql") else {
+            skipped.push(format!("{name}: not a .sql file"));
+            continue;
+        };
+        if stem.starts_with("R__") {
+            skipped.push(format!(
+                "{name}: a repeatable migration; skein has none (put it in a versioned file)"
+            ));
+            continue;
+        }
+        let (kind, rest) = stem.split_at(1.min(stem.len()));
+        let Some((version, description)) = rest.split_once("__") else {
+            return Err(no_version(&path, "V1_2__create_users.sql"));
+        };
+        let parts: Vec<String> = version.split(['.', '_']).map(str::to_owned).collect();
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(no_version(&path, "V1_2__create_users.sql"));
+        }
+        match kind {
+            "V" => {
+                let found = Found {
+                    id: stem.to_owned(),
+                    parts: parts.clone(),
+                    description: description.to_owned(),
+                    up: read(&path)?,
+                    down: None,
+                    no_transaction: false,
+                    sources: vec![path],
+                };
+                by_version.insert(parts, found);
+            }
+            "U" => undo.push((parts, path)),
+            _ => return Err(no_version(&path, "V1_2__create_users.sql")),
+        }
+    }
+    for (parts, path) in undo {
+        let Some(found) = by_version.get_mut(&parts) else {
+            return Err(ImportError::File {
+                path,
+                problem: "an undo file with no versioned file of its version".to_owned(),
+            });
+        };
+        found.down = Some(read(&path)?);
+        found.sources.push(path);
+    }
+    Ok(by_version.into_values().collect())
+}
+
+/// diesel: a folder per migration, `<timestamp>_<name>/up.sql` and `down.sql`.
+fn diesel(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportError> {
+    let mut found = Vec::new();
+    for path in entries(dir)? {
+        let name = file_name(&path);
+        if !path.is_dir() {
+            skipped.push(format!("{name}: not a migration folder"));
+            continue;
+        }
+        let (parts, description) = digit_groups(&name, &['-', '_']);
+        if parts.is_empty() {
+            return Err(no_version(&path, "2024-01-01-120000_create_users"));
+        }
+        let up_path = path.join("up.sql");
+        let down_path = path.join("down.sql");
+        let down = if down_path.is_file() {
+            Some(read(&down_path)?)
+        } else {
+            None
+        };
+        let mut sources = vec![up_path.clone()];
+        if down.is_some() {
+            sources.push(down_path);
+        }
+        found.push(Found {
+            id: name.clone(),
+            parts,
+            description,
+            up: read(&up_path)?,
+            down,
+            no_transaction: false,
+            sources,
+        });
+    }
+    Ok(found)
+}
+
+/// A hand-made runner's layout: `up/<version>_<name>.sql` and `down/<version>_<name>.sql`.
+fn up_down(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportError> {
+    let mut by_id: BTreeMap<String, Found> = BTreeMap::new();
+    for (sub, is_down) in [("up", false), ("down", true)] {
+        let folder = dir.join(sub);
+        if !folder.is_dir() {
+            if is_down {
+                continue;
+            }
+            return Err(ImportError::File {
+                path: folder,
+                problem: "there is no up/ folder (this layout is up/ and down/ folders of <version>_<name>.sql files)".to_owned(),
+            });
+        }
+        for path in entries(&folder)? {
+            let name = file_name(&path);
+            let Some(stem) = name.strip_suffix(".sql") else {
+                skipped.push(format!("{sub}/{name}: not a .sql file"));
+                continue;
+            };
+            let (parts, description) = digit_groups(stem, &['_', '-', '.']);
+            if parts.is_empty() {
+                return Err(no_version(&path, "up/20260129_0001_initial_schema.sql"));
+            }
+            let text = read(&path)?;
+            if is_down {
+                let Some(found) = by_id.get_mut(stem) else {
+                    return Err(ImportError::File {
+                        path,
+                        problem: "a down file with no up file of the same name".to_owned(),
+                    });
+                };
+                found.down = Some(text);
+                found.sources.push(path);
+            } else {
+                by_id.insert(
+                    stem.to_owned(),
+                    Found {
+                        id: stem.to_owned(),
+                        parts,
+                        description,
+                        up: text,
+                        down: None,
+                        no_transaction: false,
+                        sources: vec![path],
+                    },
+                );
+            }
+        }
+    }
+    Ok(by_id.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn names(import: &Import) -> Vec<String> {
+        import
+            .migrations
+            .iter()
+            .flat_map(|m| m.files.iter().map(|(n, _)| n.clone()))
+            .collect()
+    }
+
+    fn text<'a>(import: &'a Import, name: &str) -> &'a str {
+        import
+            .migrations
+            .iter()
+            .flat_map(|m| m.files.iter())
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str())
+            .unwrap()
+    }
+
+    #[test]
+    fn an_sqlx_folder_is_compatible_as_it_is() {
+        let dir = folder(&[
+            ("1_users.up.sql", "CREATE TABLE users (id int);\n"),
+            ("1_users.down.sql", "DROP TABLE users;\n"),
+            (
+                "2_index.sql",
+                "-- no-transaction\nCREATE INDEX CONCURRENTLY i ON users (id);\n",
+            ),
+        ]);
+        let import = super::import(Tool::Sqlx, dir.path()).unwrap();
+        assert!(import.compatible);
+        assert_eq!(
+            names(&import),
+            ["1_users.up.sql", "1_users.down.sql", "2_index.sql"]
+        );
+    }
+
+    #[test]
+    fn a_golang_migrate_file_with_its_own_transaction_runs_as_written() {
+        let dir = folder(&[
+            (
+                "000001_init.up.sql",
+                "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+            ),
+            ("000001_init.down.sql", "DROP TABLE a;\n"),
+        ]);
+        let import = super::import(Tool::GolangMigrate, dir.path()).unwrap();
+        assert!(!import.compatible);
+        assert!(text(&import, "1_init.up.sql").starts_with("-- skein:no-transaction\nBEGIN;"));
+    }
+
+    #[test]
+    fn dbmate_sections_become_files() {
+        let dir = folder(&[
+            (
+                "20240101120000_create_users.sql",
+                "-- migrate:up\nCREATE TABLE users (id int);\n\n-- migrate:down\nDROP TABLE users;\n",
+            ),
+            (
+                "20240102120000_index.sql",
+                "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON users (id);\n-- migrate:down\nDROP INDEX i;\n",
+            ),
+        ]);
+        let import = super::import(Tool::Dbmate, dir.path()).unwrap();
+        assert_eq!(
+            text(&import, "20240101120000_create_users.up.sql"),
+            "CREATE TABLE users (id int);\n\n"
+        );
+        assert_eq!(
+            text(&import, "20240101120000_create_users.down.sql"),
+            "DROP TABLE users;\n"
+        );
+        assert!(
+            text(&import, "20240102120000_index.up.sql").starts_with("-- skein:no-transaction\n")
+        );
+    }
+
+    #[test]
+    fn goose_annotations_are_dropped() {
+        let dir = folder(&[
+            (
+                "00002_fn.sql",
+                "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n-- +goose StatementEnd\n\n-- +goose Down\nDROP FUNCTION f();\n",
+            ),
+            (
+                "00001_init.sql",
+                "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE t (id int);\n",
+            ),
+        ]);
+        let import = super::import(Tool::Goose, dir.path()).unwrap();
+        assert_eq!(
+            names(&import),
+            ["1_init.sql", "2_fn.up.sql", "2_fn.down.sql"]
+        );
+        assert!(!text(&import, "2_fn.up.sql").contains("goose"));
+        assert!(text(&import, "1_init.sql").starts_with("-- skein:no-transaction\n"));
+    }
+
+    #[test]
+    fn flyway_versions_keep_their_order_and_undo_files_are_downs() {
+        let dir = folder(&[
+            ("V1__init.sql", "CREATE TABLE a (id int);\n"),
+            ("V1_2__more.sql", "CREATE TABLE b (id int);\n"),
+            ("V1.10__later.sql", "CREATE TABLE c (id int);\n"),
+            ("V2__last.sql", "CREATE TABLE d (id int);\n"),
+            ("U2__last.sql", "DROP TABLE d;\n"),
+            ("R__views.sql", "CREATE VIEW v AS SELECT 1;\n"),
+        ]);
+        let import = super::import(Tool::Flyway, dir.path()).unwrap();
+        let versions: Vec<i64> = import.migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [100, 102, 110, 200]);
+        assert!(names(&import).contains(&"200_last.down.sql".to_owned()));
+        assert_eq!(import.skipped.len(), 1, "{:?}", import.skipped);
+    }
+
+    #[test]
+    fn diesel_and_up_down_folders() {
+        let dir = folder(&[
+            (
+                "2024-01-01-120000_create_users/up.sql",
+                "CREATE TABLE users (id int);\n",
+            ),
+            (
+                "2024-01-01-120000_create_users/down.sql",
+                "DROP TABLE users;\n",
+            ),
+        ]);
+        let import = super::import(Tool::Diesel, dir.path()).unwrap();
+        assert_eq!(
+            names(&import),
+            [
+                "20240101120000_create_users.up.sql",
+                "20240101120000_create_users.down.sql"
+            ]
+        );
+        let dir = folder(&[
+            (
+                "up/20260129_0001_001_initial_schema.sql",
+                "CREATE TABLE a (id int);\n",
+            ),
+            (
+                "up/20260129_0002_001_more.sql",
+                "CREATE TABLE b (id int);\n",
+            ),
+            (
+                "down/20260129_0001_001_initial_schema.sql",
+                "DROP TABLE a;\n",
+            ),
+        ]);
+        let import = super::import(Tool::UpDown, dir.path()).unwrap();
+        assert_eq!(
+            names(&import),
+            [
+                "202601290001001_initial_schema.up.sql",
+                "202601290001001_initial_schema.down.sql",
+                "202601290002001_more.sql"
+            ]
+        );
+    }
+
+    #[test]
+    fn two_files_that_become_one_version_are_an_error_naming_both() {
+        let dir = folder(&[
+            ("up/1_a.sql", "SELECT 1;\n"),
+            ("up/01_b.sql", "SELECT 1;\n"),
+        ]);
+        let err = super::import(Tool::UpDown, dir.path()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("1_a.sql") && text.contains("01_b.sql") && text.contains("version 1"),
+            "{text}"
+        );
+    }
+}
