@@ -84,6 +84,30 @@ pub enum Command {
     /// Rewrite another tool's migration folder into skein's layout (sqlx, golang-migrate,
     /// dbmate, goose, flyway, diesel, up-down).
     Import(ImportArgs),
+    /// Take over databases another tool migrated: record what it applied as skein's
+    /// history, after checking the live schema is what those migrations give.
+    Adopt(AdoptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// The tool whose history to read (sqlx, golang-migrate, dbmate, goose, flyway);
+    /// found by its table otherwise.
+    #[arg(long = "from", value_name = "TOOL")]
+    pub tool: Option<String>,
+    /// The other tool's history table, when it is not the tool's usual one (a hand-made
+    /// runner's `schema_migrations(version text, ...)`).
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+    /// Record even when the live schema differs from what the migrations give (says so).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

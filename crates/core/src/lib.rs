@@ -5,6 +5,7 @@
 //! [`script`] renders a plan as SQL for review. The engine never reads configuration
 //! files or the environment: it takes a URL, migrations and options.
 
+pub mod adopt;
 pub mod checksum;
 pub mod dialect;
 pub mod driver;

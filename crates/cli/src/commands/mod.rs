@@ -1,5 +1,6 @@
 //! One module per command family; each turns its arguments into per-database reports.
 
+mod adopt;
 mod config;
 mod database;
 mod import;
@@ -52,6 +53,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Converge(args) => schema::converge(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
         Command::Import(_) => unreachable!("import runs without a workspace"),
+        Command::Adopt(args) => adopt::run(&ctx, args).await,
     }
 }
 
@@ -84,6 +86,7 @@ fn listing_for(command: &Command) -> Option<crate::cli::Selection> {
         Command::Converge(args) => one(&args.database),
         Command::Config(ConfigCommand::Show(args)) => args.selection.clone(),
         Command::Import(_) => return None,
+        Command::Adopt(args) => args.selection.clone(),
     })
 }
 

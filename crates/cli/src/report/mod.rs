@@ -291,7 +291,7 @@ impl Report {
                     "status" => self.status_table(),
                     "model list" => self.model_table(),
                     "history" => self.history_table(),
-                    "stamp" | "repair" => self.edits_text(),
+                    "stamp" | "repair" | "adopt" => self.edits_text(),
                     "db create" => self.create_text(),
                     "drift" => self.drift_text(),
                     "check" => self.check_text(),

@@ -67,14 +67,15 @@ forbidden_tables = ["alembic_version"]
     workspace.run(&["drift"]).expect(0);
     let still = workspace.run(&["inspect", "--db", "app", "--format", "json"]);
     assert!(!still.stdout().contains("stray"));
-    // Without the setting, the ignored tables are there again.
+    // Without the setting, the ignored tables are there again; other tools' history
+    // tables (alembic_version) are always left out, as skein's own is.
     workspace.write(
         "skein.toml",
         "[default.databases.app]\nurl = \"sqlite://data/app.db\"\nmigrations = \"m\"\n",
     );
     let drift = workspace.run(&["drift"]).expect(3).stdout();
     assert!(
-        drift.contains("tmp_load") && drift.contains("alembic_version"),
+        drift.contains("tmp_load") && !drift.contains("alembic_version"),
         "{drift}"
     );
 }
@@ -137,4 +138,158 @@ fn a_dbmate_folder_is_imported_then_migrated_and_an_sqlx_folder_needs_nothing() 
         "{}",
         unknown.stderr()
     );
+}
+
+const THREE: [(&str, &str); 3] = [
+    (
+        "m/1_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    ),
+    (
+        "m/2_orders.sql",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER);\n",
+    ),
+    (
+        "m/3_index.sql",
+        "CREATE INDEX orders_user_idx ON orders (user_id);\n",
+    ),
+];
+
+fn one_sqlite_database() -> Workspace {
+    Workspace::new(
+        "[default.databases.app]\nurl = \"sqlite://data/app.db\"\nmigrations = \"m\"\n",
+        &THREE,
+    )
+}
+
+#[test]
+fn a_golang_migrate_database_is_adopted_and_up_applies_only_what_is_missing() {
+    let workspace = one_sqlite_database();
+    std::fs::create_dir_all(workspace.path().join("data")).unwrap();
+    let db = workspace.path().join("data/app.db");
+    std::fs::File::create(&db).unwrap();
+    // What golang-migrate leaves after migrating to version 2.
+    sqlite_exec(
+        &db,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER);
+         CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (2, false);",
+    );
+    let adopt = workspace
+        .run(&["adopt", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(adopt["databases"][0]["status"], "ok", "{adopt}");
+    assert_eq!(adopt["databases"][0]["version_after"], 2);
+    assert_eq!(adopt["databases"][0]["edits"].as_array().unwrap().len(), 2);
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    let steps: Vec<i64> = up["databases"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, [3], "{up}");
+    // The other tool's table stays, and drift does not report it.
+    workspace.run(&["drift"]).expect(0);
+    // Adopting again changes nothing.
+    let again = workspace.run(&["adopt", "--db", "app"]).expect(0);
+    assert!(
+        again.stdout().contains("nothing to change"),
+        "{}",
+        again.stdout()
+    );
+}
+
+#[test]
+fn a_database_edited_by_hand_is_refused_with_the_difference_named() {
+    let workspace = one_sqlite_database();
+    std::fs::create_dir_all(workspace.path().join("data")).unwrap();
+    let db = workspace.path().join("data/app.db");
+    std::fs::File::create(&db).unwrap();
+    sqlite_exec(
+        &db,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, nickname TEXT);
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER);
+         CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (2, false);",
+    );
+    let run = workspace.run(&["adopt", "--db", "app"]).expect(3);
+    assert!(
+        run.stderr().contains("nickname") && run.stderr().contains("nothing recorded"),
+        "{}",
+        run.stderr()
+    );
+    let status = workspace
+        .run(&["status", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["pending"], 3, "nothing was recorded");
+    // A dirty golang-migrate version is refused before anything is compared.
+    sqlite_exec(&db, "UPDATE schema_migrations SET dirty = true");
+    let dirty = workspace.run(&["adopt", "--db", "app"]).expect(1);
+    assert!(dirty.stderr().contains("dirty"), "{}", dirty.stderr());
+    // --force records anyway.
+    sqlite_exec(&db, "UPDATE schema_migrations SET dirty = false");
+    workspace
+        .run(&["adopt", "--db", "app", "--force"])
+        .expect(0);
+}
+
+#[test]
+fn a_hand_made_runner_with_a_gap_is_adopted_without_recording_the_gap() {
+    let workspace = one_sqlite_database();
+    std::fs::create_dir_all(workspace.path().join("data")).unwrap();
+    let db = workspace.path().join("data/app.db");
+    std::fs::File::create(&db).unwrap();
+    // Versions 1 and 3 applied, 2 never: text versions, as a hand-made runner keeps them.
+    sqlite_exec(
+        &db,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);
+         CREATE TABLE schema_migrations (version varchar(255) PRIMARY KEY, applied_at text, applied_by text, checksum text, execution_time_ms integer);
+         INSERT INTO schema_migrations VALUES ('1', '2026-01-01', 'ops', 'x', 3);",
+    );
+    workspace.write(
+        "m/3_index.sql",
+        "CREATE INDEX users_id_idx ON users (id);\n",
+    );
+    sqlite_exec(
+        &db,
+        "CREATE INDEX users_id_idx ON users (id); INSERT INTO schema_migrations VALUES ('3', '2026-01-02', 'ops', 'y', 4);",
+    );
+    let adopt = workspace
+        .run(&[
+            "adopt",
+            "--db",
+            "app",
+            "--table",
+            "schema_migrations",
+            "--format",
+            "json",
+        ])
+        .expect(0)
+        .json();
+    let recorded: Vec<i64> = adopt["databases"][0]["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(recorded, [1, 3], "the gap is not recorded: {adopt}");
+    let history = workspace
+        .run(&["history", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    let states: Vec<&str> = history["databases"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["applied", "pending", "applied"], "{history}");
+    workspace
+        .run(&["up", "--allow-out-of-order", "-q"])
+        .expect(0);
+    workspace.run(&["drift"]).expect(0);
 }

@@ -134,7 +134,7 @@ impl Schema {
     /// The schema without the tables and views whose names match one of `patterns`
     /// (`*` any run of characters, `?` one), matched against the name with and without
     /// its schema (`public.tmp_x` and `tmp_x`).
-    pub fn without_tables(mut self, patterns: &[String]) -> Schema {
+    pub fn without_tables<P: AsRef<str>>(mut self, patterns: &[P]) -> Schema {
         if patterns.is_empty() {
             return self;
         }
@@ -142,9 +142,9 @@ impl Schema {
             let bare = name
                 .rsplit_once('.')
                 .map_or(name.as_str(), |(_, bare)| bare);
-            patterns
-                .iter()
-                .any(|p| ignore::glob_matches(p, name) || ignore::glob_matches(p, bare))
+            patterns.iter().any(|p| {
+                ignore::glob_matches(p.as_ref(), name) || ignore::glob_matches(p.as_ref(), bare)
+            })
         };
         self.tables.retain(|name, _| !ignored(name));
         self.views.retain(|name, _| !ignored(name));

@@ -1,0 +1,167 @@
+//! `adopt`: takes over databases another tool migrated. For each, it finds the tool's
+//! history table, maps what it applied onto this folder's migrations, replays those into
+//! a scratch database and compares the result with the live schema; only when they match
+//! (or with `--force`) does it record them as skein's `baseline` rows. Nothing is run,
+//! and the other tool's table stays.
+
+use super::finish;
+use crate::cli::AdoptArgs;
+use crate::context::{self, Context};
+use crate::exit::Outcome;
+use crate::report::{DatabaseReport, DriftInfo, ErrorReport, Status};
+use skein_config::{DatabaseUrls, ResolvedDatabase};
+use skein_core::Driver as _;
+use skein_core::adopt::{self, Tool};
+use skein_core::error::Error as CoreError;
+use skein_core::{Migration, Version};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Outcome> {
+    let tool = match &args.tool {
+        Some(name) => Some(Tool::parse(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--from {name}: not a tool skein adopts from; one of: sqlx, golang-migrate, dbmate, goose, flyway"
+            )
+        })?),
+        None => None,
+    };
+    let databases = ctx.select_explicit("adopt", &args.selection, &args.fleet)?;
+    let urls = ctx.urls(&databases).await?;
+    let mut fleet = ctx.fleet(&args.fleet, &urls);
+    fleet.follow_dependencies = false;
+    let reports = crate::fleet::run(&databases, &fleet, |db| {
+        let (urls, args) = (&urls, &args);
+        async move {
+            match adopt_one(ctx, db, urls, args, tool).await {
+                Ok(report) => report,
+                Err(e) => DatabaseReport::failed(&db.name, &e),
+            }
+        }
+    })
+    .await;
+    let mismatched = reports.iter().any(|r| r.status == Status::Drifted);
+    let outcome = finish(ctx, "adopt", reports);
+    Ok(if outcome == Outcome::Done && mismatched {
+        Outcome::CheckFailed
+    } else {
+        outcome
+    })
+}
+
+async fn adopt_one(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+    args: &AdoptArgs,
+    tool: Option<Tool>,
+) -> Result<DatabaseReport, CoreError> {
+    let migrations = context::migrations(db)?;
+    let mapping = mapping(&db.migrations)?;
+    let options = ctx.connect_options(db, &args.lock)?;
+    let mut conn = context::open(db, urls, options.clone()).await?;
+    let url = urls
+        .urls
+        .get(&db.name)
+        .map(|u| u.expose().to_owned())
+        .unwrap_or_default();
+    let result = async {
+        let history = conn.read_history().await?;
+        if let Some(newest) = history.iter().filter(|r| r.success).map(|r| r.version).max() {
+            let mut report = DatabaseReport::new(&db.name, Status::UpToDate);
+            report.version_before = Some(newest);
+            report.version_after = Some(newest);
+            return Ok(report);
+        }
+        let Some(foreign) = adopt::find(&mut conn, tool, args.table.as_deref()).await? else {
+            return Err(CoreError::Unsupported(format!(
+                "no other tool's history table found (looked for {}); name it with --from TOOL or --table NAME",
+                adopt::FOREIGN_HISTORY_TABLES.join(", ")
+            )));
+        };
+        let versions = adopt::applied_versions(&foreign, &migrations, &mapping)?;
+        let applied: Vec<Migration> = migrations
+            .iter()
+            .filter(|m| versions.contains(&m.version))
+            .cloned()
+            .collect();
+        let newest = applied.last().map(|m| m.version);
+        let expected =
+            skein_core::schema::expected::replay(&url, &applied, newest, &options).await?;
+        let live = conn.inspect().await?;
+        let differences = skein_core::schema::diff::diff(&expected, &live, conn.dialect());
+        let mut report = DatabaseReport::new(&db.name, Status::Ok);
+        report.version_after = newest;
+        if !differences.is_empty() {
+            let what = differences
+                .iter()
+                .map(|d| d.description.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            if !args.force {
+                report.status = Status::Drifted;
+                report.error = Some(message(format!(
+                    "the live schema is not what the {} migration(s) {} applied give ({what}); nothing recorded (fix the schema, or --force to record anyway)",
+                    applied.len(),
+                    foreign.tool.name()
+                )));
+                report.drift = Some(DriftInfo {
+                    fingerprint: live.fingerprint(),
+                    expected_fingerprint: expected.fingerprint(),
+                    replay: String::new(),
+                    differences,
+                });
+                return Ok(report);
+            }
+            tracing::warn!(
+                "{}: recording despite differences (--force): {what}",
+                db.name
+            );
+        }
+        let applied_by = format!(
+            "{} (adopted from {} {})",
+            ctx.applied_by,
+            foreign.tool.name(),
+            foreign.table
+        );
+        report.edits = adopt::record(&mut conn, &migrations, &versions, &applied_by).await?;
+        if report.edits.is_empty() {
+            report.status = Status::UpToDate;
+        }
+        Ok(report)
+    }
+    .await;
+    conn.close().await;
+    result
+}
+
+/// An error line for a report.
+fn message(text: String) -> ErrorReport {
+    ErrorReport {
+        human: crate::escape::controls(&text).into_owned(),
+        message: text,
+        file: None,
+        line: None,
+        column: None,
+        code: None,
+    }
+}
+
+/// The ids `skein import` mapped to versions, from `skein-import.toml` in the folder.
+fn mapping(folder: &Path) -> Result<BTreeMap<String, Version>, CoreError> {
+    let path = folder.join("skein-import.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(BTreeMap::new());
+    };
+    let document = toml_edit::ImDocument::parse(text)
+        .map_err(|e| CoreError::Unsupported(format!("{}: cannot parse it: {e}", path.display())))?;
+    let mut mapping = BTreeMap::new();
+    if let Some(versions) = document.get("versions").and_then(|v| v.as_table_like()) {
+        for (id, version) in versions.iter() {
+            if let Some(version) = version.as_integer() {
+                mapping.insert(id.to_owned(), version);
+            }
+        }
+    }
+    Ok(mapping)
+}

@@ -1,0 +1,310 @@
+//! Taking over a database another tool migrated: find that tool's history table, map what
+//! it applied onto skein's migrations, check that the live schema is what those
+//! migrations give, and record them as `baseline` rows. Nothing is run, and the other
+//! tool's table is left as it is.
+
+use crate::driver::rows::{Cell, Rows};
+use crate::driver::{Driver, HistoryChange};
+use crate::engine::HistoryEdit;
+use crate::error::{Error, Result};
+use crate::history::MigrationKind;
+use crate::migration::{Migration, Version};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Other tools' history tables, by the name each tool gives it. Inspection leaves them
+/// out: they are the tools' bookkeeping, not the schema migrations describe.
+pub const FOREIGN_HISTORY_TABLES: [&str; 5] = [
+    "_sqlx_migrations",
+    "schema_migrations",
+    "goose_db_version",
+    "flyway_schema_history",
+    "alembic_version",
+];
+
+/// The tool whose history a database has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Sqlx,
+    /// `schema_migrations(version bigint, dirty boolean)`: one row, the current version.
+    GolangMigrate,
+    /// `schema_migrations(version varchar)`: a row per applied version (dbmate, and
+    /// hand-made runners that key rows by a text version).
+    SchemaMigrations,
+    Goose,
+    Flyway,
+    Alembic,
+}
+
+impl Tool {
+    pub fn parse(name: &str) -> Option<Tool> {
+        Some(match name {
+            "sqlx" => Tool::Sqlx,
+            "golang-migrate" | "migrate" => Tool::GolangMigrate,
+            "dbmate" | "schema_migrations" | "up-down" => Tool::SchemaMigrations,
+            "goose" => Tool::Goose,
+            "flyway" => Tool::Flyway,
+            "alembic" => Tool::Alembic,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Sqlx => "sqlx",
+            Tool::GolangMigrate => "golang-migrate",
+            Tool::SchemaMigrations => "schema_migrations",
+            Tool::Goose => "goose",
+            Tool::Flyway => "flyway",
+            Tool::Alembic => "alembic",
+        }
+    }
+
+    fn default_table(self) -> &'static str {
+        match self {
+            Tool::Sqlx => "_sqlx_migrations",
+            Tool::GolangMigrate | Tool::SchemaMigrations => "schema_migrations",
+            Tool::Goose => "goose_db_version",
+            Tool::Flyway => "flyway_schema_history",
+            Tool::Alembic => "alembic_version",
+        }
+    }
+}
+
+/// What another tool's table says was applied.
+#[derive(Debug, Clone)]
+pub struct Foreign {
+    pub tool: Tool,
+    pub table: String,
+    /// The ids the tool recorded as applied: version numbers, or names (`20260129_0001_x`,
+    /// a Flyway script), in its order.
+    pub applied: Vec<String>,
+    /// golang-migrate's single row: everything up to this version is applied.
+    pub up_to: Option<String>,
+}
+
+/// Finds the other tool's history table (`tool` and `table` say which, when given) and
+/// reads what it applied. A dirty or failed entry is an error naming it.
+pub async fn find<D: Driver>(
+    driver: &mut D,
+    tool: Option<Tool>,
+    table: Option<&str>,
+) -> Result<Option<Foreign>> {
+    let candidates: Vec<(Tool, String)> = match (tool, table) {
+        (Some(tool), table) => vec![(tool, table.unwrap_or(tool.default_table()).to_owned())],
+        (None, Some(table)) => vec![(Tool::SchemaMigrations, table.to_owned())],
+        (None, None) => [
+            Tool::Sqlx,
+            Tool::Goose,
+            Tool::Flyway,
+            Tool::Alembic,
+            Tool::GolangMigrate,
+        ]
+        .into_iter()
+        .map(|t| (t, t.default_table().to_owned()))
+        .collect(),
+    };
+    for (tool, table) in candidates {
+        let quoted = driver.dialect().quote_identifier(&table);
+        if driver
+            .query_rows(&format!("SELECT 1 FROM {quoted} WHERE 1 = 0"))
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        return read(driver, tool, &table, &quoted).await.map(Some);
+    }
+    Ok(None)
+}
+
+async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) -> Result<Foreign> {
+    let refuse = |why: String| {
+        Error::Unsupported(format!(
+            "{table} ({}): {why}; fix it with that tool first, then adopt",
+            tool.name()
+        ))
+    };
+    let mut foreign = Foreign {
+        tool,
+        table: table.to_owned(),
+        applied: Vec::new(),
+        up_to: None,
+    };
+    match tool {
+        Tool::Sqlx => {
+            let rows = driver
+                .query_rows(&format!(
+                    "SELECT version, success FROM {quoted} ORDER BY version"
+                ))
+                .await?;
+            for row in rows.rows {
+                if !truthy(&row[1]) {
+                    return Err(refuse(format!("version {} failed", text(&row[0]))));
+                }
+                foreign.applied.push(text(&row[0]));
+            }
+        }
+        Tool::GolangMigrate | Tool::SchemaMigrations => {
+            // golang-migrate's table has a `dirty` column; dbmate's and hand-made ones not.
+            match driver
+                .query_rows(&format!("SELECT version, dirty FROM {quoted}"))
+                .await
+            {
+                Ok(rows) if tool == Tool::GolangMigrate || !rows.rows.is_empty() => {
+                    foreign.tool = Tool::GolangMigrate;
+                    if let Some(row) = rows.rows.first() {
+                        if truthy(&row[1]) {
+                            return Err(refuse(format!(
+                                "version {} is dirty (it failed part-way)",
+                                text(&row[0])
+                            )));
+                        }
+                        foreign.up_to = Some(text(&row[0]));
+                    }
+                }
+                _ => {
+                    foreign.tool = Tool::SchemaMigrations;
+                    let rows = driver
+                        .query_rows(&format!("SELECT version FROM {quoted}"))
+                        .await?;
+                    foreign.applied = rows.rows.iter().map(|r| text(&r[0])).collect();
+                }
+            }
+        }
+        Tool::Goose => {
+            let rows = driver
+                .query_rows(&format!(
+                    "SELECT version_id, is_applied FROM {quoted} ORDER BY id"
+                ))
+                .await?;
+            // A row per apply or rollback: the last one of a version says where it stands.
+            let mut state: BTreeMap<i64, bool> = BTreeMap::new();
+            for row in &rows.rows {
+                let version = text(&row[0]).parse::<i64>().unwrap_or(0);
+                state.insert(version, truthy(&row[1]));
+            }
+            foreign.applied = state
+                .into_iter()
+                .filter(|&(v, applied)| applied && v > 0)
+                .map(|(v, _)| v.to_string())
+                .collect();
+        }
+        Tool::Flyway => {
+            let rows = driver
+                .query_rows(&format!(
+                    "SELECT script, success FROM {quoted} WHERE version IS NOT NULL ORDER BY installed_rank"
+                ))
+                .await?;
+            for row in rows.rows {
+                let script = text(&row[0]);
+                if !truthy(&row[1]) {
+                    return Err(refuse(format!("{script} failed")));
+                }
+                foreign
+                    .applied
+                    .push(script.trim_end_matches(".sql").to_owned());
+            }
+        }
+        Tool::Alembic => {
+            let rows: Rows = driver
+                .query_rows(&format!("SELECT version_num FROM {quoted}"))
+                .await?;
+            foreign.up_to = rows.rows.first().map(|r| text(&r[0]));
+        }
+    }
+    Ok(foreign)
+}
+
+fn text(cell: &Cell) -> String {
+    match cell {
+        Cell::String(s) => s.clone(),
+        Cell::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn truthy(cell: &Cell) -> bool {
+    match cell {
+        Cell::Bool(b) => *b,
+        Cell::Number(n) => n.as_i64().is_some_and(|n| n != 0),
+        Cell::String(s) => matches!(s.as_str(), "t" | "true" | "1" | "TRUE"),
+        _ => false,
+    }
+}
+
+/// The skein versions the other tool applied. Each recorded id is looked up in `mapping`
+/// (the `skein-import.toml` of the folder), then read as a number (leading zeros and
+/// separators dropped). An applied id with no migration here is an error naming it.
+pub fn applied_versions(
+    foreign: &Foreign,
+    migrations: &[Migration],
+    mapping: &BTreeMap<String, Version>,
+) -> Result<BTreeSet<Version>> {
+    let known: BTreeSet<Version> = migrations.iter().map(|m| m.version).collect();
+    let version_of = |id: &str| -> Result<Version> {
+        let version = mapping.get(id).copied().or_else(|| {
+            let digits: String = id
+                .split(|c: char| !c.is_ascii_digit())
+                .take_while(|part| !part.is_empty())
+                .collect();
+            digits.trim_start_matches('0').parse().ok()
+        });
+        match version {
+            Some(v) if known.contains(&v) => Ok(v),
+            _ => Err(Error::Unsupported(format!(
+                "{} records `{id}` as applied, but no migration here is that one (import the tool's folder with `skein import`, which writes the mapping of its ids)",
+                foreign.table
+            ))),
+        }
+    };
+    if foreign.tool == Tool::Alembic {
+        return Err(Error::Unsupported(
+            "alembic: revisions are ids, not versions; adopting needs the revisions imported first, which skein cannot do yet".to_owned(),
+        ));
+    }
+    if let Some(up_to) = &foreign.up_to {
+        let up_to = version_of(up_to)?;
+        return Ok(known.into_iter().filter(|&v| v <= up_to).collect());
+    }
+    foreign.applied.iter().map(|id| version_of(id)).collect()
+}
+
+/// Records `versions` as `baseline` rows, under the lock, if the database has no skein
+/// history yet.
+pub async fn record<D: Driver>(
+    driver: &mut D,
+    migrations: &[Migration],
+    versions: &BTreeSet<Version>,
+    applied_by: &str,
+) -> Result<Vec<HistoryEdit>> {
+    driver.lock().await?;
+    let result = async {
+        driver.ensure_history().await?;
+        if !driver.read_history().await?.is_empty() {
+            return Err(Error::Unsupported(
+                "this database has skein history already; there is nothing to adopt".to_owned(),
+            ));
+        }
+        let mut changes = Vec::new();
+        let mut edits = Vec::new();
+        for migration in migrations.iter().filter(|m| versions.contains(&m.version)) {
+            changes.push(HistoryChange::Insert {
+                version: migration.version,
+                description: migration.description.clone(),
+                checksum: migration.checksum.as_str().to_owned(),
+                kind: MigrationKind::Baseline,
+                applied_by: applied_by.to_owned(),
+            });
+            edits.push(HistoryEdit {
+                version: migration.version,
+                description: migration.description.clone(),
+                action: "recorded as applied (baseline)",
+            });
+        }
+        driver.change_history(&changes).await?;
+        Ok(edits)
+    }
+    .await;
+    driver.unlock().await;
+    result
+}
