@@ -1,7 +1,8 @@
 //! Test support, all real servers: PostgreSQL (the one at `SKEIN_TEST_POSTGRES_URL`, or a
 //! throwaway cluster), a password-checking PostgreSQL cluster, MariaDB (the one at
 //! `SKEIN_TEST_MYSQL_URL`), `moto_server` for AWS
-//! Secrets Manager, and a GCP token and Secret Manager stub. Everything a test starts is
+//! Secrets Manager, a GCP token and Secret Manager stub, and other migration tools
+//! (`dbmate`). Everything a test starts is
 //! stopped when the test process exits.
 
 mod gcp;
@@ -9,6 +10,7 @@ mod moto;
 mod mysql;
 mod postgres;
 mod proxy;
+mod tools;
 
 pub use gcp::{GcpSecret, GcpStub, silent_endpoint};
 pub use moto::{Moto, moto};
@@ -17,6 +19,7 @@ pub use postgres::{
     PgServer, SCRAM_PASSWORD, TestDb, exec, password_server, pg_program, postgres, with_database,
 };
 pub use proxy::FreezingProxy;
+pub use tools::dbmate;
 
 use std::future::Future;
 use std::process::{Command, Stdio};

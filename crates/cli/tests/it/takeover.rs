@@ -293,3 +293,84 @@ fn a_hand_made_runner_with_a_gap_is_adopted_without_recording_the_gap() {
         .expect(0);
     workspace.run(&["drift"]).expect(0);
 }
+
+#[test]
+fn postgres_databases_migrated_by_dbmate_are_imported_adopted_in_one_command_and_brought_to_head() {
+    use skein_testkit::{TestDb, dbmate};
+    let dbmate = dbmate();
+    let files = 20;
+    let applied = 15;
+    let count = 6;
+    let dbs: Vec<TestDb> = (0..count).map(|_| TestDb::new("dbmate")).collect();
+    let migration = |i: usize| {
+        (
+            format!("dbmate/2024010100{i:04}_step_{i}.sql"),
+            format!(
+                "-- migrate:up\nCREATE TABLE t{i} (id bigint PRIMARY KEY, note text);\n\n-- migrate:down\nDROP TABLE t{i};\n"
+            ),
+        )
+    };
+    let mut written: Vec<(String, String)> = (1..=files).map(migration).collect();
+    // dbmate sees only the first 15: it migrates every database to version 15 of 20.
+    let first: Vec<(String, String)> = written
+        .iter()
+        .take(applied)
+        .map(|(name, text)| (name.replacen("dbmate/", "first/", 1), text.clone()))
+        .collect();
+    written.extend(first);
+    let mut config = String::new();
+    for (i, db) in dbs.iter().enumerate() {
+        config.push_str(&format!(
+            "[default.databases.app{i}]\nurl = \"{}\"\nmigrations = \"database/app\"\n\n",
+            db.url
+        ));
+    }
+    let files_ref: Vec<(&str, &str)> = written
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let workspace = Workspace::new(&config, &files_ref);
+    for db in &dbs {
+        let status = std::process::Command::new(&dbmate)
+            .args(["--url", &format!("{}?sslmode=disable", db.url)])
+            .args(["--migrations-dir", "first", "--no-dump-schema", "migrate"])
+            .current_dir(workspace.path())
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+    workspace
+        .run(&[
+            "import",
+            "--from",
+            "dbmate",
+            "dbmate",
+            "--to",
+            "database/app",
+        ])
+        .expect(0);
+    let adopt = workspace
+        .run(&["adopt", "--group", "infra", "--format", "json"])
+        .expect(0)
+        .json();
+    let adopted = adopt["databases"].as_array().unwrap();
+    assert_eq!(adopted.len(), count);
+    for db in adopted {
+        assert_eq!(db["status"], "ok", "{adopt}");
+        assert_eq!(db["edits"].as_array().unwrap().len(), applied, "{adopt}");
+    }
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    for db in up["databases"].as_array().unwrap() {
+        assert_eq!(
+            db["steps"].as_array().unwrap().len(),
+            files - applied,
+            "{up}"
+        );
+        assert_eq!(db["version_after"], 20240101000020i64, "{up}");
+    }
+    workspace.run(&["drift"]).expect(0);
+}
