@@ -70,6 +70,22 @@ impl Tool {
     }
 }
 
+/// The first of the other tools' history tables the database has, if any (a cheap probe:
+/// nothing is read from it).
+pub async fn foreign_table<D: Driver>(driver: &mut D) -> Option<&'static str> {
+    for table in FOREIGN_HISTORY_TABLES {
+        let quoted = driver.dialect().quote_identifier(table);
+        if driver
+            .query_rows(&format!("SELECT 1 FROM {quoted} WHERE 1 = 0"))
+            .await
+            .is_ok()
+        {
+            return Some(table);
+        }
+    }
+    None
+}
+
 /// What another tool's table says was applied.
 #[derive(Debug, Clone)]
 pub struct Foreign {

@@ -216,6 +216,16 @@ async fn migrate_locked<D: Driver>(
     watched(driver.ensure_history(), creating).await?;
     let reading = options.watch(canceller, true, "reading the history".into());
     let applied = watched(driver.read_history(), reading).await?;
+    // A database another tool migrated: running everything from the start would fail
+    // half-way or, worse, apply twice what the tool applied.
+    if applied.is_empty()
+        && matches!(target, Target::Up { .. })
+        && let Some(table) = crate::adopt::foreign_table(driver).await
+    {
+        return Err(RunFailure::from(Error::Unsupported(format!(
+            "this database has `{table}`, another migration tool's history, and no skein history: `up` would run every migration again; `skein adopt` takes it over (it runs nothing), or drop `{table}` if it is left over"
+        ))));
+    }
     let plan = match plan(migrations, &applied, target, options.plan)
         .and_then(|plan| with_transactions(plan, migrations, driver))
     {

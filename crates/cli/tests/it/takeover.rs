@@ -176,6 +176,14 @@ fn a_golang_migrate_database_is_adopted_and_up_applies_only_what_is_missing() {
          CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
          INSERT INTO schema_migrations VALUES (2, false);",
     );
+    // up alone refuses: it would run everything again.
+    let refused = workspace.run(&["up"]).expect(1);
+    assert!(
+        refused.stderr().contains("`schema_migrations`")
+            && refused.stderr().contains("skein adopt"),
+        "{}",
+        refused.stderr()
+    );
     let adopt = workspace
         .run(&["adopt", "--db", "app", "--format", "json"])
         .expect(0)
