@@ -382,3 +382,64 @@ fn postgres_databases_migrated_by_dbmate_are_imported_adopted_in_one_command_and
     }
     workspace.run(&["drift"]).expect(0);
 }
+
+#[test]
+fn an_sqlx_database_on_postgres_is_adopted_from_its_own_history_table() {
+    use skein_testkit::TestDb;
+    let db = TestDb::new("sqlx_adopt");
+    let config = format!(
+        "[default.databases.app]\nurl = \"{}\"\nmigrations = \"m\"\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                "m/1_users.up.sql",
+                "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+            ),
+            ("m/1_users.down.sql", "DROP TABLE users;\n"),
+            (
+                "m/2_index.up.sql",
+                "-- no-transaction\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);\n",
+            ),
+            ("m/2_index.down.sql", "DROP INDEX users_id_idx;\n"),
+            (
+                "m/3_orders.up.sql",
+                "CREATE TABLE orders (id bigint PRIMARY KEY);\n",
+            ),
+            ("m/3_orders.down.sql", "DROP TABLE orders;\n"),
+        ],
+    );
+    // What `sqlx migrate run` leaves after the first two (its table, as sqlx makes it).
+    db.exec("CREATE TABLE users (id bigint PRIMARY KEY)");
+    db.exec("CREATE INDEX CONCURRENTLY users_id_idx ON users (id)");
+    db.exec(
+        "CREATE TABLE _sqlx_migrations (
+             version BIGINT PRIMARY KEY,
+             description TEXT NOT NULL,
+             installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
+             success BOOLEAN NOT NULL,
+             checksum BYTEA NOT NULL,
+             execution_time BIGINT NOT NULL
+         );
+         INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (1, 'users', true, '\\x00', 1000), (2, 'index', true, '\\x00', 2000);",
+    );
+    let adopt = workspace
+        .run(&["adopt", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(adopt["databases"][0]["version_after"], 2, "{adopt}");
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(
+        up["databases"][0]["steps"].as_array().unwrap().len(),
+        1,
+        "{up}"
+    );
+    workspace.run(&["drift"]).expect(0);
+    // The no-transaction marker of sqlx is honoured going down too.
+    workspace
+        .run(&["down", "--db", "app", "--to", "base", "-q"])
+        .expect(0);
+}
