@@ -95,8 +95,8 @@ pub struct AdoptArgs {
     pub selection: Selection,
     #[command(flatten)]
     pub fleet: FleetArgs,
-    /// The tool whose history to read (sqlx, golang-migrate, dbmate, goose, flyway);
-    /// found by its table otherwise.
+    /// The tool whose history to read (sqlx, golang-migrate, dbmate, goose, flyway,
+    /// alembic); found by its table otherwise.
     #[arg(long = "from", value_name = "TOOL")]
     pub tool: Option<String>,
     /// The other tool's history table, when it is not the tool's usual one (a hand-made
@@ -113,7 +113,8 @@ pub struct AdoptArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The tool that wrote the folder: sqlx, golang-migrate, dbmate, goose, flyway, diesel,
-    /// or up-down (up/ and down/ folders of a hand-made runner).
+    /// alembic (the project folder, with alembic.ini), or up-down (up/ and down/ folders
+    /// of a hand-made runner).
     #[arg(long = "from", value_name = "TOOL")]
     pub tool: String,
     /// The tool's migration folder.
@@ -121,6 +122,10 @@ pub struct ImportArgs {
     /// The new folder for skein's files (it must not exist, or be empty).
     #[arg(long, value_name = "DIR")]
     pub to: Option<std::path::PathBuf>,
+    /// With --from alembic: the command that runs the project's Alembic (default
+    /// `alembic`), e.g. "poetry run alembic".
+    #[arg(long, value_name = "CMD")]
+    pub alembic: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! The `skein` binary: parse, run, map the outcome to an exit code.
 
+mod alembic;
 mod cli;
 mod commands;
 mod context;

@@ -257,27 +257,26 @@ pub fn applied_versions(
     mapping: &BTreeMap<String, Version>,
 ) -> Result<BTreeSet<Version>> {
     let known: BTreeSet<Version> = migrations.iter().map(|m| m.version).collect();
+    // Alembic's ids are hashes: only the mapping `skein import` wrote can place them.
+    let by_number = foreign.tool != Tool::Alembic;
     let version_of = |id: &str| -> Result<Version> {
         let version = mapping.get(id).copied().or_else(|| {
             let digits: String = id
                 .split(|c: char| !c.is_ascii_digit())
                 .take_while(|part| !part.is_empty())
                 .collect();
-            digits.trim_start_matches('0').parse().ok()
+            by_number
+                .then(|| digits.trim_start_matches('0').parse().ok())
+                .flatten()
         });
         match version {
             Some(v) if known.contains(&v) => Ok(v),
             _ => Err(Error::Unsupported(format!(
-                "{} records `{id}` as applied, but no migration here is that one (import the tool's folder with `skein import`, which writes the mapping of its ids)",
+                "{} records `{id}` as applied, but no migration here is that one (import the tool's folder with `skein import`, which writes the mapping of its ids into skein-import.toml)",
                 foreign.table
             ))),
         }
     };
-    if foreign.tool == Tool::Alembic {
-        return Err(Error::Unsupported(
-            "alembic: revisions are ids, not versions; adopting needs the revisions imported first, which skein cannot do yet".to_owned(),
-        ));
-    }
     if let Some(up_to) = &foreign.up_to {
         let up_to = version_of(up_to)?;
         return Ok(known.into_iter().filter(|&v| v <= up_to).collect());

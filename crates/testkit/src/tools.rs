@@ -21,3 +21,22 @@ pub fn dbmate() -> PathBuf {
     );
     program
 }
+
+/// The `alembic` command, with SQLAlchemy's psycopg2 driver importable beside it:
+/// `SKEIN_TEST_ALEMBIC`, or `alembic` on PATH. Fails, saying how to install them, when
+/// they are not there.
+pub fn alembic() -> PathBuf {
+    let program = std::env::var_os("SKEIN_TEST_ALEMBIC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("alembic"));
+    let works = Command::new(&program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        works,
+        "cannot run alembic ({}); install it with: pip install alembic psycopg2-binary (or set SKEIN_TEST_ALEMBIC)",
+        program.display()
+    );
+    program
+}

@@ -21,7 +21,7 @@ pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Outcome> {
     let tool = match &args.tool {
         Some(name) => Some(Tool::parse(name).ok_or_else(|| {
             anyhow::anyhow!(
-                "--from {name}: not a tool skein adopts from; one of: sqlx, golang-migrate, dbmate, goose, flyway"
+                "--from {name}: not a tool skein adopts from; one of: sqlx, golang-migrate, dbmate, goose, flyway, alembic"
             )
         })?),
         None => None,

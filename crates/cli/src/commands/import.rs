@@ -13,14 +13,18 @@ use std::path::Path;
 const MAPPING: &str = "skein-import.toml";
 
 pub fn run(format: Format, args: ImportArgs) -> anyhow::Result<Outcome> {
-    let tool = Tool::parse(&args.tool).with_context(|| {
-        format!(
-            "--from {}: not a tool skein imports; one of: {}",
-            args.tool,
-            Tool::NAMES.join(", ")
-        )
-    })?;
-    let import = skein_core::import::import(tool, &args.source)?;
+    let import = if args.tool == "alembic" {
+        crate::alembic::import(&args.source, args.alembic.as_deref().unwrap_or("alembic"))?
+    } else {
+        let tool = Tool::parse(&args.tool).with_context(|| {
+            format!(
+                "--from {}: not a tool skein imports; one of: {}, alembic",
+                args.tool,
+                Tool::NAMES.join(", ")
+            )
+        })?;
+        skein_core::import::import(tool, &args.source)?
+    };
     let Some(to) = &args.to else {
         if import.compatible {
             say(format, &args, &import, None);

@@ -443,3 +443,156 @@ fn an_sqlx_database_on_postgres_is_adopted_from_its_own_history_table() {
         .run(&["down", "--db", "app", "--to", "base", "-q"])
         .expect(0);
 }
+
+/// A small Alembic project: users, an enum type, a data migration, an index.
+const ALEMBIC_ENV: &str = r#"from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+
+
+def offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def online():
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+offline() if context.is_offline_mode() else online()
+"#;
+
+fn alembic_revision(
+    id: &str,
+    parent: Option<&str>,
+    day: u32,
+    message: &str,
+    up: &str,
+    down: &str,
+) -> String {
+    format!(
+        "\"\"\"{message}\n\nRevision ID: {id}\nRevises: {}\nCreate Date: 2024-03-{day:02} 10:00:00.000000\n\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\nfrom sqlalchemy.dialects import postgresql\n\nrevision = '{id}'\ndown_revision = {}\nbranch_labels = None\ndepends_on = None\n\nstatus = postgresql.ENUM('active', 'blocked', name='user_status')\n\n\ndef upgrade():\n    {up}\n\n\ndef downgrade():\n    {down}\n",
+        parent.unwrap_or(""),
+        parent.map_or("None".to_owned(), |p| format!("'{p}'")),
+    )
+}
+
+#[test]
+fn an_alembic_project_is_imported_and_its_database_adopted_then_migrated_and_reverted() {
+    use skein_testkit::{TestDb, alembic};
+    let alembic = alembic();
+    let db = TestDb::new("alembic");
+    let sqlalchemy_url = db.url.replacen("postgres://", "postgresql+psycopg2://", 1);
+    let revisions = [
+        alembic_revision(
+            "a1",
+            None,
+            1,
+            "create users",
+            "op.create_table('users', sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.String(50), nullable=False))",
+            "op.drop_table('users')",
+        ),
+        alembic_revision(
+            "b2",
+            Some("a1"),
+            2,
+            "add status enum",
+            "status.create(op.get_bind())\n    op.add_column('users', sa.Column('status', status, nullable=False, server_default='active'))",
+            "op.drop_column('users', 'status')\n    status.drop(op.get_bind())",
+        ),
+        alembic_revision(
+            "c3",
+            Some("b2"),
+            3,
+            "seed the admin user",
+            "op.execute(\"INSERT INTO users (id, name, status) VALUES (1, 'admin', 'active')\")",
+            "op.execute(\"DELETE FROM users WHERE id = 1\")",
+        ),
+        alembic_revision(
+            "d4",
+            Some("c3"),
+            4,
+            "index users by name",
+            "op.create_index('users_name_idx', 'users', ['name'])",
+            "op.drop_index('users_name_idx', table_name='users')",
+        ),
+    ];
+    let ini = format!("[alembic]\nscript_location = alembic\nsqlalchemy.url = {sqlalchemy_url}\n");
+    let config = format!(
+        "[default.databases.app]\nurl = \"{}\"\nmigrations = \"database/app\"\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            ("project/alembic.ini", ini.as_str()),
+            ("project/alembic/env.py", ALEMBIC_ENV),
+            ("project/alembic/versions/a1.py", revisions[0].as_str()),
+            ("project/alembic/versions/b2.py", revisions[1].as_str()),
+            ("project/alembic/versions/c3.py", revisions[2].as_str()),
+            ("project/alembic/versions/d4.py", revisions[3].as_str()),
+        ],
+    );
+    // Alembic itself migrates the database to revision c3.
+    let migrated = std::process::Command::new(&alembic)
+        .args(["upgrade", "c3"])
+        .current_dir(workspace.path().join("project"))
+        .output()
+        .unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    let alembic_command = alembic.display().to_string();
+    workspace
+        .run(&[
+            "import",
+            "--from",
+            "alembic",
+            "project",
+            "--to",
+            "database/app",
+            "--alembic",
+            &alembic_command,
+        ])
+        .expect(0);
+    let mapping =
+        std::fs::read_to_string(workspace.path().join("database/app/skein-import.toml")).unwrap();
+    assert!(mapping.contains("\"c3\" = 20240303100000"), "{mapping}");
+
+    workspace.run(&["up"]).expect(1); // another tool's history and none of skein's
+    workspace.run(&["adopt", "--db", "app"]).expect(0);
+    let status = workspace
+        .run(&["status", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["version_after"], 20240303100000i64);
+    assert_eq!(status["databases"][0]["pending"], 1);
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    let steps: Vec<i64> = up["databases"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, [20240304100000], "only revision d4 runs");
+    workspace.run(&["drift"]).expect(0);
+    workspace
+        .run(&["down", "--db", "app", "--to", "base", "-q"])
+        .expect(0);
+    assert_eq!(
+        db.value("SELECT count(*)::text FROM pg_type WHERE typname = 'user_status'")
+            .as_deref(),
+        Some("0"),
+        "the enum type is gone"
+    );
+}
