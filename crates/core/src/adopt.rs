@@ -7,7 +7,7 @@ use crate::driver::rows::{Cell, Rows};
 use crate::driver::{Driver, HistoryChange};
 use crate::engine::HistoryEdit;
 use crate::error::{Error, Result};
-use crate::history::MigrationKind;
+use crate::history::{HistoryTable, MigrationKind};
 use crate::migration::{Migration, Version};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -86,14 +86,33 @@ pub async fn foreign_table<D: Driver>(driver: &mut D) -> Option<&'static str> {
     None
 }
 
+/// One migration another tool applied: its id (a version number, or a name such as
+/// `20260129_0001_x` or a Flyway script) and, where the tool kept them, when, by whom and
+/// how long it took.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForeignRow {
+    pub id: String,
+    pub applied_at: Option<String>,
+    pub applied_by: Option<String>,
+    pub execution_ms: Option<i64>,
+}
+
+impl ForeignRow {
+    fn id(id: String) -> Self {
+        ForeignRow {
+            id,
+            ..ForeignRow::default()
+        }
+    }
+}
+
 /// What another tool's table says was applied.
 #[derive(Debug, Clone)]
 pub struct Foreign {
     pub tool: Tool,
     pub table: String,
-    /// The ids the tool recorded as applied: version numbers, or names (`20260129_0001_x`,
-    /// a Flyway script), in its order.
-    pub applied: Vec<String>,
+    /// What the tool recorded as applied, in its order.
+    pub applied: Vec<ForeignRow>,
     /// golang-migrate's single row: everything up to this version is applied.
     pub up_to: Option<String>,
 }
@@ -134,6 +153,10 @@ pub async fn find<D: Driver>(
 }
 
 async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) -> Result<Foreign> {
+    let as_text = match driver.dialect() {
+        crate::dialect::Dialect::MySql => "CHAR",
+        _ => "TEXT",
+    };
     let refuse = |why: String| {
         Error::Unsupported(format!(
             "{table} ({}): {why}; fix it with that tool first, then adopt",
@@ -150,14 +173,20 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
         Tool::Sqlx => {
             let rows = driver
                 .query_rows(&format!(
-                    "SELECT version, success FROM {quoted} ORDER BY version"
+                    "SELECT version, success, CAST(installed_on AS {as_text}), execution_time FROM {quoted} ORDER BY version"
                 ))
                 .await?;
             for row in rows.rows {
                 if !truthy(&row[1]) {
                     return Err(refuse(format!("version {} failed", text(&row[0]))));
                 }
-                foreign.applied.push(text(&row[0]));
+                foreign.applied.push(ForeignRow {
+                    id: text(&row[0]),
+                    applied_at: some_text(&row[2]),
+                    applied_by: None,
+                    // sqlx keeps nanoseconds.
+                    execution_ms: number(&row[3]).map(|ns| ns / 1_000_000),
+                });
             }
         }
         Tool::GolangMigrate | Tool::SchemaMigrations => {
@@ -180,35 +209,59 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
                 }
                 _ => {
                     foreign.tool = Tool::SchemaMigrations;
-                    let rows = driver
-                        .query_rows(&format!("SELECT version FROM {quoted}"))
-                        .await?;
-                    foreign.applied = rows.rows.iter().map(|r| text(&r[0])).collect();
+                    // A hand-made runner may keep when, by whom and how long; dbmate not.
+                    let detailed = driver
+                        .query_rows(&format!(
+                            "SELECT version, CAST(applied_at AS {as_text}), applied_by, execution_time_ms FROM {quoted}"
+                        ))
+                        .await;
+                    foreign.applied = match detailed {
+                        Ok(rows) => rows
+                            .rows
+                            .iter()
+                            .map(|r| ForeignRow {
+                                id: text(&r[0]),
+                                applied_at: some_text(&r[1]),
+                                applied_by: some_text(&r[2]),
+                                execution_ms: number(&r[3]),
+                            })
+                            .collect(),
+                        Err(_) => driver
+                            .query_rows(&format!("SELECT version FROM {quoted}"))
+                            .await?
+                            .rows
+                            .iter()
+                            .map(|r| ForeignRow::id(text(&r[0])))
+                            .collect(),
+                    };
                 }
             }
         }
         Tool::Goose => {
             let rows = driver
                 .query_rows(&format!(
-                    "SELECT version_id, is_applied FROM {quoted} ORDER BY id"
+                    "SELECT version_id, is_applied, CAST(tstamp AS {as_text}) FROM {quoted} ORDER BY id"
                 ))
                 .await?;
             // A row per apply or rollback: the last one of a version says where it stands.
-            let mut state: BTreeMap<i64, bool> = BTreeMap::new();
+            let mut state: BTreeMap<i64, (bool, Option<String>)> = BTreeMap::new();
             for row in &rows.rows {
                 let version = text(&row[0]).parse::<i64>().unwrap_or(0);
-                state.insert(version, truthy(&row[1]));
+                state.insert(version, (truthy(&row[1]), some_text(&row[2])));
             }
             foreign.applied = state
                 .into_iter()
-                .filter(|&(v, applied)| applied && v > 0)
-                .map(|(v, _)| v.to_string())
+                .filter(|&(v, (applied, _))| applied && v > 0)
+                .map(|(v, (_, at))| ForeignRow {
+                    applied_at: at,
+                    ..ForeignRow::id(v.to_string())
+                })
                 .collect();
         }
         Tool::Flyway => {
             let rows = driver
                 .query_rows(&format!(
-                    "SELECT script, success FROM {quoted} WHERE version IS NOT NULL ORDER BY installed_rank"
+                    "SELECT script, success, installed_by, CAST(installed_on AS {as_text}), execution_time FROM {quoted} WHERE version IS NOT NULL ORDER BY installed_rank"
                 ))
                 .await?;
             for row in rows.rows {
@@ -216,9 +269,12 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
                 if !truthy(&row[1]) {
                     return Err(refuse(format!("{script} failed")));
                 }
-                foreign
-                    .applied
-                    .push(script.trim_end_matches(".sql").to_owned());
+                foreign.applied.push(ForeignRow {
+                    id: script.trim_end_matches(".sql").to_owned(),
+                    applied_by: some_text(&row[2]),
+                    applied_at: some_text(&row[3]),
+                    execution_ms: number(&row[4]),
+                });
             }
         }
         Tool::Alembic => {
@@ -239,6 +295,18 @@ fn text(cell: &Cell) -> String {
     }
 }
 
+fn some_text(cell: &Cell) -> Option<String> {
+    Some(text(cell)).filter(|t| !t.is_empty())
+}
+
+fn number(cell: &Cell) -> Option<i64> {
+    match cell {
+        Cell::Number(n) => n.as_i64(),
+        Cell::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
 fn truthy(cell: &Cell) -> bool {
     match cell {
         Cell::Bool(b) => *b,
@@ -248,14 +316,15 @@ fn truthy(cell: &Cell) -> bool {
     }
 }
 
-/// The skein versions the other tool applied. Each recorded id is looked up in `mapping`
-/// (the `skein-import.toml` of the folder), then read as a number (leading zeros and
-/// separators dropped). An applied id with no migration here is an error naming it.
+/// The skein versions the other tool applied, each with what the tool kept of it. Each
+/// recorded id is looked up in `mapping` (the `skein-import.toml` of the folder), then
+/// read as a number (leading zeros and separators dropped). An applied id with no
+/// migration here is an error naming it.
 pub fn applied_versions(
     foreign: &Foreign,
     migrations: &[Migration],
     mapping: &BTreeMap<String, Version>,
-) -> Result<BTreeSet<Version>> {
+) -> Result<BTreeMap<Version, ForeignRow>> {
     let known: BTreeSet<Version> = migrations.iter().map(|m| m.version).collect();
     // Alembic's ids are hashes: only the mapping `skein import` wrote can place them.
     let by_number = foreign.tool != Tool::Alembic;
@@ -279,9 +348,17 @@ pub fn applied_versions(
     };
     if let Some(up_to) = &foreign.up_to {
         let up_to = version_of(up_to)?;
-        return Ok(known.into_iter().filter(|&v| v <= up_to).collect());
+        return Ok(known
+            .into_iter()
+            .filter(|&v| v <= up_to)
+            .map(|v| (v, ForeignRow::default()))
+            .collect());
     }
-    foreign.applied.iter().map(|id| version_of(id)).collect()
+    foreign
+        .applied
+        .iter()
+        .map(|row| Ok((version_of(&row.id)?, row.clone())))
+        .collect()
 }
 
 /// Records `versions` as `baseline` rows, under the lock, if the database has no skein
@@ -289,8 +366,9 @@ pub fn applied_versions(
 pub async fn record<D: Driver>(
     driver: &mut D,
     migrations: &[Migration],
-    versions: &BTreeSet<Version>,
-    applied_by: &str,
+    versions: &BTreeMap<Version, ForeignRow>,
+    table: &HistoryTable,
+    adopted_by: &str,
 ) -> Result<Vec<HistoryEdit>> {
     driver.lock().await?;
     let result = async {
@@ -302,13 +380,20 @@ pub async fn record<D: Driver>(
         }
         let mut changes = Vec::new();
         let mut edits = Vec::new();
-        for migration in migrations.iter().filter(|m| versions.contains(&m.version)) {
+        for migration in migrations.iter() {
+            let Some(origin) = versions.get(&migration.version) else {
+                continue;
+            };
+            let applied_by = match &origin.applied_by {
+                Some(by) => format!("{by} ({adopted_by})"),
+                None => adopted_by.to_owned(),
+            };
             changes.push(HistoryChange::Insert {
                 version: migration.version,
                 description: migration.description.clone(),
                 checksum: migration.checksum.as_str().to_owned(),
                 kind: MigrationKind::Baseline,
-                applied_by: applied_by.to_owned(),
+                applied_by,
             });
             edits.push(HistoryEdit {
                 version: migration.version,
@@ -317,9 +402,40 @@ pub async fn record<D: Driver>(
             });
         }
         driver.change_history(&changes).await?;
+        keep_times(driver, versions, table).await;
         Ok(edits)
     }
     .await;
     driver.unlock().await;
     result
+}
+
+/// Gives the baseline rows the other tool's times, where it kept them and the server can
+/// read them; a time it cannot read leaves the adoption's own.
+async fn keep_times<D: Driver>(
+    driver: &mut D,
+    versions: &BTreeMap<Version, ForeignRow>,
+    table: &HistoryTable,
+) {
+    let dialect = driver.dialect();
+    let table = table.quoted(dialect);
+    for (version, origin) in versions {
+        let mut sets = Vec::new();
+        if let Some(at) = &origin.applied_at {
+            sets.push(format!("applied_at = {}", dialect.timestamp_literal(at)));
+        }
+        if let Some(ms) = origin.execution_ms {
+            sets.push(format!("execution_ms = {ms}"));
+        }
+        if sets.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE version = {version}",
+            sets.join(", ")
+        );
+        if let Err(e) = driver.execute_sql(&sql).await {
+            tracing::debug!("keeping the other tool's time of version {version}: {e}");
+        }
+    }
 }

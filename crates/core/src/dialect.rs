@@ -69,6 +69,18 @@ impl Dialect {
         }
     }
 
+    /// A time written by another tool (`2024-03-01 10:00:00.123+00`), as the history table
+    /// stores times; the server reads it, and refuses text it cannot read.
+    pub fn timestamp_literal(self, text: &str) -> String {
+        let text = self.string_literal(text);
+        match self {
+            Dialect::Postgres => format!("CAST({text} AS timestamptz)"),
+            // NULL for text SQLite cannot read: the NOT NULL column then refuses it.
+            Dialect::Sqlite => format!("strftime('%Y-%m-%dT%H:%M:%fZ', {text})"),
+            Dialect::MySql => format!("CAST({text} AS DATETIME(6))"),
+        }
+    }
+
     /// The current time, as the history table stores it.
     fn now(self) -> &'static str {
         match self {

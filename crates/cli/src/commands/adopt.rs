@@ -82,7 +82,7 @@ async fn adopt_one(
         let versions = adopt::applied_versions(&foreign, &migrations, &mapping)?;
         let applied: Vec<Migration> = migrations
             .iter()
-            .filter(|m| versions.contains(&m.version))
+            .filter(|m| versions.contains_key(&m.version))
             .cloned()
             .collect();
         let newest = applied.last().map(|m| m.version);
@@ -124,7 +124,14 @@ async fn adopt_one(
             foreign.tool.name(),
             foreign.table
         );
-        report.edits = adopt::record(&mut conn, &migrations, &versions, &applied_by).await?;
+        report.edits = adopt::record(
+            &mut conn,
+            &migrations,
+            &versions,
+            &options.history_table,
+            &applied_by,
+        )
+        .await?;
         if report.edits.is_empty() {
             report.status = Status::UpToDate;
         }

@@ -596,3 +596,89 @@ fn an_alembic_project_is_imported_and_its_database_adopted_then_migrated_and_rev
         "the enum type is gone"
     );
 }
+
+#[test]
+fn a_hand_made_runner_on_postgres_is_taken_over_in_two_commands_keeping_its_times() {
+    use skein_testkit::TestDb;
+    let db = TestDb::new("handmade");
+    let config = format!(
+        "[default.databases.app]\nurl = \"{}\"\nmigrations = \"database/app\"\nignore_tables = [\"ops_*\"]\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                "runner/up/20260129_0001_001_initial_schema.sql",
+                "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);\n",
+            ),
+            (
+                "runner/down/20260129_0001_001_initial_schema.sql",
+                "DROP TABLE accounts;\n",
+            ),
+            (
+                "runner/up/20260129_0002_001_add_plans.sql",
+                "CREATE TABLE plans (id bigint PRIMARY KEY);\n",
+            ),
+            (
+                "runner/up/20260203_0001_001_add_invoices.sql",
+                "CREATE TABLE invoices (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n",
+            ),
+        ],
+    );
+    // The runner applied the first and third (text versions, its own columns); the second
+    // was never applied; an operator made a table by hand.
+    db.exec(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);
+         CREATE TABLE invoices (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));
+         CREATE TABLE ops_notes (note text);
+         CREATE TABLE schema_migrations (version varchar(255) PRIMARY KEY, applied_at timestamptz NOT NULL, applied_by text, checksum text, execution_time_ms integer);
+         INSERT INTO schema_migrations VALUES
+           ('20260129_0001_001_initial_schema', '2026-01-29 10:00:00+00', 'ops', 'c1', 42),
+           ('20260203_0001_001_add_invoices', '2026-02-03 09:30:00+00', 'ops', 'c3', 7);",
+    );
+    workspace
+        .run(&[
+            "import",
+            "--from",
+            "up-down",
+            "runner",
+            "--to",
+            "database/app",
+        ])
+        .expect(0);
+    workspace
+        .run(&["adopt", "--db", "app", "--table", "schema_migrations"])
+        .expect(0);
+    let history = workspace
+        .run(&["history", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    let entries = history["databases"][0]["migrations"].as_array().unwrap();
+    let states: Vec<&str> = entries
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["applied", "pending", "applied"],
+        "the gap stays pending"
+    );
+    let first = &entries[0]["applied"];
+    assert_eq!(first["applied_at"], "2026-01-29T10:00:00.000Z", "{history}");
+    assert_eq!(first["execution_ms"], 42, "{history}");
+    assert!(
+        first["applied_by"].as_str().unwrap().starts_with("ops (")
+            && first["applied_by"]
+                .as_str()
+                .unwrap()
+                .contains("adopted from"),
+        "{history}"
+    );
+    assert_eq!(first["kind"], "baseline", "{history}");
+    // The gap is applied when asked for, and the database then is what its files say.
+    workspace
+        .run(&["up", "--allow-out-of-order", "-q"])
+        .expect(0);
+    workspace.run(&["drift"]).expect(0);
+}
