@@ -404,6 +404,10 @@ pub struct StampArgs {
     pub fleet: FleetArgs,
     /// A version, `head` (every file) or `base` (nothing).
     pub target: String,
+    /// Record without first checking, on a database with no skein history, that the live
+    /// schema is what the migrations up to the target give.
+    #[arg(long)]
+    pub no_verify: bool,
     #[command(flatten)]
     pub lock: LockArgs,
 }

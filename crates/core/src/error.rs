@@ -273,6 +273,14 @@ pub enum Error {
     Interrupted { next: Version },
     #[error("{0}")]
     Unsupported(String),
+    /// The live schema is not what the migrations said to be applied give (`adopt`, and
+    /// `stamp` of a database with no skein history): nothing was recorded.
+    #[error("the live schema is not what {what} give ({}); nothing recorded ({fix})", differences.join("; "))]
+    SchemaDiffers {
+        what: String,
+        differences: Vec<String>,
+        fix: &'static str,
+    },
     #[error(
         "invalid history table name `{0}`: use `table` or `schema.table` with letters, digits and `_`"
     )]

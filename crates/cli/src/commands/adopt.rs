@@ -8,7 +8,7 @@ use super::finish;
 use crate::cli::AdoptArgs;
 use crate::context::{self, Context};
 use crate::exit::Outcome;
-use crate::report::{DatabaseReport, DriftInfo, ErrorReport, Status};
+use crate::report::{DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver as _;
 use skein_core::adopt::{self, Tool};
@@ -86,36 +86,26 @@ async fn adopt_one(
             .cloned()
             .collect();
         let newest = applied.last().map(|m| m.version);
-        let expected =
-            skein_core::schema::expected::replay(&url, &applied, newest, &options).await?;
-        let live = conn.inspect().await?;
-        let differences = skein_core::schema::diff::diff(&expected, &live, conn.dialect());
         let mut report = DatabaseReport::new(&db.name, Status::Ok);
         report.version_after = newest;
+        let differences = verify(&mut conn, &url, &applied, &options).await?;
         if !differences.is_empty() {
-            let what = differences
-                .iter()
-                .map(|d| d.description.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
+            let what = format!(
+                "the {} migration(s) {} applied",
+                applied.len(),
+                foreign.tool.name()
+            );
             if !args.force {
-                report.status = Status::Drifted;
-                report.error = Some(message(format!(
-                    "the live schema is not what the {} migration(s) {} applied give ({what}); nothing recorded (fix the schema, or --force to record anyway)",
-                    applied.len(),
-                    foreign.tool.name()
-                )));
-                report.drift = Some(DriftInfo {
-                    fingerprint: live.fingerprint(),
-                    expected_fingerprint: expected.fingerprint(),
-                    replay: String::new(),
+                return Err(CoreError::SchemaDiffers {
+                    what,
                     differences,
+                    fix: "fix the schema, or --force to record anyway",
                 });
-                return Ok(report);
             }
             tracing::warn!(
-                "{}: recording despite differences (--force): {what}",
-                db.name
+                "{}: recording despite differences (--force): {}",
+                db.name,
+                differences.join("; ")
             );
         }
         let applied_by = format!(
@@ -142,16 +132,23 @@ async fn adopt_one(
     result
 }
 
-/// An error line for a report.
-fn message(text: String) -> ErrorReport {
-    ErrorReport {
-        human: crate::escape::controls(&text).into_owned(),
-        message: text,
-        file: None,
-        line: None,
-        column: None,
-        code: None,
-    }
+/// How the live schema differs from what `applied` give, replayed into a scratch
+/// database: nothing when they match.
+pub(super) async fn verify(
+    conn: &mut skein_core::Connection,
+    url: &str,
+    applied: &[Migration],
+    options: &skein_core::ConnectOptions,
+) -> Result<Vec<String>, CoreError> {
+    let newest = applied.last().map(|m| m.version);
+    let expected = skein_core::schema::expected::replay(url, applied, newest, options).await?;
+    let live = conn.inspect().await?;
+    Ok(
+        skein_core::schema::diff::diff(&expected, &live, conn.dialect())
+            .into_iter()
+            .map(|d| d.description)
+            .collect(),
+    )
 }
 
 /// The ids `skein import` mapped to versions, from `skein-import.toml` in the folder.

@@ -27,20 +27,77 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
         crate::preflight::check_version("stamp", version, &databases)?;
     }
     let reports = fleet::run(&databases, &unordered(ctx, &args.fleet, &urls), |db| {
+        let verify = !args.no_verify;
+        let (urls, lock) = (&urls, &args.lock);
         edit(
             ctx,
             db,
-            &urls,
-            &args.lock,
+            urls,
+            lock,
             move |mut conn, migrations| async move {
-                let result = engine::stamp(&mut conn, &migrations, target, &ctx.applied_by).await;
+                let result = async {
+                    if verify {
+                        verify_first_stamp(ctx, db, urls, lock, &mut conn, &migrations, target)
+                            .await?;
+                    }
+                    engine::stamp(&mut conn, &migrations, target, &ctx.applied_by).await
+                }
+                .await;
                 conn.close().await;
                 result
             },
         )
     })
     .await;
-    Ok(finish(ctx, "stamp", reports))
+    let mismatched = reports.iter().any(|r| r.status == Status::Drifted);
+    let outcome = finish(ctx, "stamp", reports);
+    Ok(if outcome == Outcome::Done && mismatched {
+        Outcome::CheckFailed
+    } else {
+        outcome
+    })
+}
+
+/// A stamp that would give a database with no skein history its first rows records them
+/// only if the live schema is what the migrations up to the target give (the check
+/// `adopt` makes): a migration never applied is not recorded as applied.
+async fn verify_first_stamp(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+    lock: &LockArgs,
+    conn: &mut skein_core::Connection,
+    migrations: &[skein_core::Migration],
+    target: StampTarget,
+) -> Result<(), CoreError> {
+    if conn.read_history().await?.iter().any(|r| r.success) {
+        return Ok(());
+    }
+    let limit = match target {
+        StampTarget::Base => return Ok(()),
+        StampTarget::Head => migrations.last().map(|m| m.version),
+        StampTarget::Version(v) => Some(v),
+    };
+    let applied: Vec<skein_core::Migration> = migrations
+        .iter()
+        .filter(|m| limit.is_some_and(|l| m.version <= l))
+        .cloned()
+        .collect();
+    let url = urls
+        .urls
+        .get(&db.name)
+        .map(|u| u.expose().to_owned())
+        .unwrap_or_default();
+    let options = ctx.connect_options(db, lock)?;
+    let differences = super::adopt::verify(conn, &url, &applied, &options).await?;
+    if differences.is_empty() {
+        return Ok(());
+    }
+    Err(CoreError::SchemaDiffers {
+        what: format!("the {} migration(s) up to the target", applied.len()),
+        differences,
+        fix: "a migration may never have been applied: stamp the version before it, or --no-verify to record anyway",
+    })
 }
 
 pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> {

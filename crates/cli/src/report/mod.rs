@@ -113,6 +113,7 @@ impl DatabaseReport {
     pub fn failed(name: &str, error: &CoreError) -> Self {
         let status = match error {
             CoreError::Interrupted { .. } | CoreError::Stopped { .. } => Status::Interrupted,
+            CoreError::SchemaDiffers { .. } => Status::Drifted,
             _ => Status::Failed,
         };
         let mut report = DatabaseReport::new(name, status);

@@ -682,3 +682,28 @@ fn a_hand_made_runner_on_postgres_is_taken_over_in_two_commands_keeping_its_time
         .expect(0);
     workspace.run(&["drift"]).expect(0);
 }
+
+#[test]
+fn a_first_stamp_does_not_record_a_migration_that_was_never_applied() {
+    // The naive take-over: the database has 1 and 3 applied by hand, 2 never. `stamp head`
+    // would record 2 as applied; the check refuses, and stamping 1 alone passes.
+    let workspace = one_sqlite_database();
+    std::fs::create_dir_all(workspace.path().join("data")).unwrap();
+    let db = workspace.path().join("data/app.db");
+    std::fs::File::create(&db).unwrap();
+    sqlite_exec(&db, "CREATE TABLE users (id INTEGER PRIMARY KEY);");
+    let refused = workspace.run(&["stamp", "--db", "app", "head"]).expect(3);
+    assert!(
+        refused.stderr().contains("orders") && refused.stderr().contains("nothing recorded"),
+        "{}",
+        refused.stderr()
+    );
+    workspace.run(&["stamp", "--db", "app", "1"]).expect(0);
+    let status = workspace
+        .run(&["status", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["version_after"], 1);
+    // Once there is skein history, stamp records as it always did.
+    workspace.run(&["stamp", "--db", "app", "2"]).expect(0);
+}
