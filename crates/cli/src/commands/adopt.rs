@@ -5,6 +5,7 @@
 //! and the other tool's table stays.
 
 use super::finish;
+use super::schema::{ExpectedCache, expected_schema};
 use crate::cli::AdoptArgs;
 use crate::context::{self, Context};
 use crate::exit::Outcome;
@@ -30,10 +31,11 @@ pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Outcome> {
     let urls = ctx.urls(&databases).await?;
     let mut fleet = ctx.fleet(&args.fleet, &urls);
     fleet.follow_dependencies = false;
+    let cache = ExpectedCache::default();
     let reports = crate::fleet::run(&databases, &fleet, |db| {
-        let (urls, args) = (&urls, &args);
+        let (urls, args, cache) = (&urls, &args, &cache);
         async move {
-            match adopt_one(ctx, db, urls, args, tool).await {
+            match adopt_one(ctx, db, urls, args, tool, cache).await {
                 Ok(report) => report,
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
@@ -55,6 +57,7 @@ async fn adopt_one(
     urls: &DatabaseUrls,
     args: &AdoptArgs,
     tool: Option<Tool>,
+    cache: &ExpectedCache,
 ) -> Result<DatabaseReport, CoreError> {
     let migrations = context::migrations(db)?;
     let mapping = mapping(&db.migrations)?;
@@ -88,7 +91,7 @@ async fn adopt_one(
         let newest = applied.last().map(|m| m.version);
         let mut report = DatabaseReport::new(&db.name, Status::Ok);
         report.version_after = newest;
-        let differences = verify(&mut conn, &url, &applied, &options).await?;
+        let differences = verify(&mut conn, cache, &url, &applied, &options).await?;
         if !differences.is_empty() {
             let what = format!(
                 "the {} migration(s) {} applied",
@@ -136,12 +139,13 @@ async fn adopt_one(
 /// database: nothing when they match.
 pub(super) async fn verify(
     conn: &mut skein_core::Connection,
+    cache: &ExpectedCache,
     url: &str,
     applied: &[Migration],
     options: &skein_core::ConnectOptions,
 ) -> Result<Vec<String>, CoreError> {
     let newest = applied.last().map(|m| m.version);
-    let expected = skein_core::schema::expected::replay(url, applied, newest, options).await?;
+    let (expected, _) = expected_schema(cache, url, applied, newest, options).await?;
     let live = conn.inspect().await?;
     Ok(
         skein_core::schema::diff::diff(&expected, &live, conn.dialect())

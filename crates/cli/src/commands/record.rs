@@ -26,9 +26,10 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
     if let StampTarget::Version(version) = target {
         crate::preflight::check_version("stamp", version, &databases)?;
     }
+    let cache = super::schema::ExpectedCache::default();
     let reports = fleet::run(&databases, &unordered(ctx, &args.fleet, &urls), |db| {
         let verify = !args.no_verify;
-        let (urls, lock) = (&urls, &args.lock);
+        let (urls, lock, cache) = (&urls, &args.lock, &cache);
         edit(
             ctx,
             db,
@@ -37,8 +38,14 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
             move |mut conn, migrations| async move {
                 let result = async {
                     if verify {
-                        verify_first_stamp(ctx, db, urls, lock, &mut conn, &migrations, target)
-                            .await?;
+                        let first = FirstStamp {
+                            db,
+                            urls,
+                            lock,
+                            cache,
+                            target,
+                        };
+                        verify_first_stamp(ctx, first, &mut conn, &migrations).await?;
                     }
                     engine::stamp(&mut conn, &migrations, target, &ctx.applied_by).await
                 }
@@ -58,17 +65,29 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
     })
 }
 
+/// What the check of a first stamp needs besides the connection.
+struct FirstStamp<'a> {
+    db: &'a ResolvedDatabase,
+    urls: &'a DatabaseUrls,
+    lock: &'a LockArgs,
+    cache: &'a super::schema::ExpectedCache,
+    target: StampTarget,
+}
+
 /// A stamp that would give a database with no skein history its first rows records them
 /// only if the live schema is what the migrations up to the target give (the check
 /// `adopt` makes): a migration never applied is not recorded as applied.
 async fn verify_first_stamp(
     ctx: &Context,
-    db: &ResolvedDatabase,
-    urls: &DatabaseUrls,
-    lock: &LockArgs,
+    FirstStamp {
+        db,
+        urls,
+        lock,
+        cache,
+        target,
+    }: FirstStamp<'_>,
     conn: &mut skein_core::Connection,
     migrations: &[skein_core::Migration],
-    target: StampTarget,
 ) -> Result<(), CoreError> {
     if conn.read_history().await?.iter().any(|r| r.success) {
         return Ok(());
@@ -89,7 +108,7 @@ async fn verify_first_stamp(
         .map(|u| u.expose().to_owned())
         .unwrap_or_default();
     let options = ctx.connect_options(db, lock)?;
-    let differences = super::adopt::verify(conn, &url, &applied, &options).await?;
+    let differences = super::adopt::verify(conn, cache, &url, &applied, &options).await?;
     if differences.is_empty() {
         return Ok(());
     }

@@ -111,7 +111,36 @@ fn human(name: &str, schema: &Schema) -> String {
 
 /// Expected schemas by [`skein_core::schema::expected::cache_key`]: each is replayed once,
 /// however many databases share it; concurrent askers wait for the first.
-type ExpectedCache = tokio::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Schema, String>>>>>;
+pub(super) type ExpectedCache =
+    tokio::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Schema, String>>>>>;
+
+/// The schema `migrations` up to `version` give, replayed into a scratch database once per
+/// distinct set of statements however many databases ask; `key` identifies the replay.
+pub(super) async fn expected_schema(
+    cache: &ExpectedCache,
+    url: &str,
+    migrations: &[skein_core::Migration],
+    version: Option<skein_core::Version>,
+    options: &skein_core::ConnectOptions,
+) -> Result<(Schema, String), CoreError> {
+    let key = skein_core::schema::expected::cache_key(url, migrations, version);
+    let cell = cache.lock().await.entry(key.clone()).or_default().clone();
+    let expected = cell
+        .get_or_init(|| async {
+            skein_core::schema::expected::replay(url, migrations, version, options)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "replaying its migrations into a scratch database failed: {}",
+                        error_chain(&e)
+                    )
+                })
+        })
+        .await
+        .clone()
+        .map_err(CoreError::Unsupported)?;
+    Ok((expected, key))
+}
 
 pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
     let databases = ctx.select(&args.selection, &args.fleet)?;
@@ -165,22 +194,7 @@ async fn drift_of(
         .get(&db.name)
         .map(|u| u.expose().to_owned())
         .unwrap_or_default();
-    let key = skein_core::schema::expected::cache_key(&url, &migrations, version);
-    let cell = cache.lock().await.entry(key.clone()).or_default().clone();
-    let expected = cell
-        .get_or_init(|| async {
-            skein_core::schema::expected::replay(&url, &migrations, version, &options)
-                .await
-                .map_err(|e| {
-                    format!(
-                        "replaying its migrations into a scratch database failed: {}",
-                        error_chain(&e)
-                    )
-                })
-        })
-        .await
-        .clone()
-        .map_err(CoreError::Unsupported)?;
+    let (expected, key) = expected_schema(cache, &url, &migrations, version, &options).await?;
     let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
     let status = if differences.is_empty() {
         Status::UpToDate
