@@ -707,3 +707,72 @@ fn a_first_stamp_does_not_record_a_migration_that_was_never_applied() {
     // Once there is skein history, stamp records as it always did.
     workspace.run(&["stamp", "--db", "app", "2"]).expect(0);
 }
+
+#[test]
+fn a_flyway_project_and_database_are_imported_and_adopted() {
+    use skein_testkit::TestDb;
+    let db = TestDb::new("flyway");
+    let config = format!(
+        "[default.databases.app]\nurl = \"{}\"\nmigrations = \"database/app\"\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            ("sql/V1__init.sql", "CREATE TABLE a (id int PRIMARY KEY);\n"),
+            (
+                "sql/V1_2__more.sql",
+                "CREATE TABLE b (id int PRIMARY KEY);\n",
+            ),
+            (
+                "sql/V1_10__later.sql",
+                "CREATE TABLE c (id int PRIMARY KEY);\n",
+            ),
+            ("sql/U1_10__later.sql", "DROP TABLE c;\n"),
+            (
+                "sql/R__views.sql",
+                "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+            ),
+        ],
+    );
+    // Flyway applied 1 and 1.2: its table, as Flyway makes it.
+    db.exec(
+        "CREATE TABLE a (id int PRIMARY KEY);
+         CREATE TABLE b (id int PRIMARY KEY);
+         CREATE TABLE flyway_schema_history (
+             installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,
+             type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT,
+             installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+             execution_time INT NOT NULL, success BOOLEAN NOT NULL);
+         INSERT INTO flyway_schema_history VALUES
+             (1, '1', 'init', 'SQL', 'V1__init.sql', 1, 'deploy', '2025-05-01 12:00:00', 12, true),
+             (2, '1.2', 'more', 'SQL', 'V1_2__more.sql', 2, 'deploy', '2025-05-02 12:00:00', 8, true);",
+    );
+    let import = workspace
+        .run(&["import", "--from", "flyway", "sql", "--to", "database/app"])
+        .expect(0)
+        .stdout();
+    assert!(import.contains("skipped R__views.sql"), "{import}");
+    let adopt = workspace
+        .run(&["adopt", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    let recorded: Vec<i64> = adopt["databases"][0]["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(recorded, [100, 102], "{adopt}");
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(up["databases"][0]["version_after"], 110, "{up}");
+    let history = workspace
+        .run(&["history", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        history["databases"][0]["migrations"][0]["applied"]["applied_at"],
+        "2025-05-01T12:00:00.000Z"
+    );
+    workspace.run(&["drift"]).expect(0);
+}
