@@ -776,3 +776,33 @@ fn a_flyway_project_and_database_are_imported_and_adopted() {
     );
     workspace.run(&["drift"]).expect(0);
 }
+
+#[test]
+fn a_golang_migrate_database_on_mariadb_is_adopted() {
+    use skein_testkit::MyTestDb;
+    let db = MyTestDb::new("my_adopt");
+    let config = format!(
+        "[default.databases.app]\nurl = \"{}\"\nmigrations = \"m\"\n",
+        db.url
+    );
+    let workspace = Workspace::new(&config, &THREE);
+    db.exec(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER);
+         CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (2, false);",
+    );
+    workspace.run(&["up"]).expect(1);
+    let adopt = workspace
+        .run(&["adopt", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(adopt["databases"][0]["version_after"], 2, "{adopt}");
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(
+        up["databases"][0]["steps"].as_array().unwrap().len(),
+        1,
+        "{up}"
+    );
+    workspace.run(&["drift"]).expect(0);
+}
