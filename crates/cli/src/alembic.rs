@@ -49,7 +49,7 @@ pub fn import(project: &Path, alembic: &str) -> anyhow::Result<Import> {
             .filter(|&v| v > previous)
             .unwrap_or(previous + 1);
         previous = version;
-        let slug = slug(&revision.message);
+        let slug = skein_core::migration::slug(&revision.message);
         let stem = format!(
             "{version}_{}",
             if slug.is_empty() { "revision" } else { &slug }
@@ -214,19 +214,6 @@ fn statements(sql: &str) -> String {
             .collect::<Vec<_>>()
             .join("\n")
     }
-}
-
-/// `Add status enum` -> `add_status_enum`.
-fn slug(text: &str) -> String {
-    let mut slug = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('_') {
-            slug.push('_');
-        }
-    }
-    slug.trim_end_matches('_').chars().take(60).collect()
 }
 
 #[cfg(test)]

@@ -216,7 +216,7 @@ fn trimmed(digits: &str) -> &str {
 
 /// The migration in skein's layout, its marker made skein's.
 fn imported(found: Found, version: i64) -> Imported {
-    let slug = slug(&found.description);
+    let slug = crate::migration::slug(&found.description);
     let stem = if slug.is_empty() {
         format!("{version}_migration")
     } else {
@@ -246,19 +246,6 @@ fn imported(found: Found, version: i64) -> Imported {
 
 fn has_skein_marker(text: &str) -> bool {
     crate::migration::Directives::parse(text).is_ok_and(|d| d.no_transaction)
-}
-
-/// `Add Users!` -> `add_users`.
-fn slug(text: &str) -> String {
-    let mut slug = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('_') {
-            slug.push('_');
-        }
-    }
-    slug.trim_end_matches('_').chars().take(80).collect()
 }
 
 /// The leading groups of digits of a name, and the rest as its description:

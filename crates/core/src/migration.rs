@@ -190,6 +190,20 @@ fn is_foreign_no_transaction(comment: &str) -> bool {
     ) || (words.first() == Some(&"migrate:up") && words.contains(&"transaction:false"))
 }
 
+/// A description as a file name's part: `Add trades index!` -> `add_trades_index`, at most
+/// 60 characters (empty when it has no letter or digit).
+pub fn slug(description: &str) -> String {
+    let mut slug = String::new();
+    for c in description.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('_') {
+            slug.push('_');
+        }
+    }
+    slug.trim_end_matches('_').chars().take(60).collect()
+}
+
 /// What a migration file's name says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileName {

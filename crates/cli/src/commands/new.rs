@@ -259,21 +259,9 @@ fn unwritten(description: &str, direction: &str) -> String {
 /// `Add trades index!` -> `add_trades_index`; a description with no letter or digit is
 /// an error.
 fn slug(description: &str) -> anyhow::Result<String> {
-    let slug = slug_of(description);
+    let slug = skein_core::migration::slug(description);
     if slug.is_empty() {
         anyhow::bail!("the description must contain letters or digits, e.g. \"add trades index\"");
     }
     Ok(slug)
-}
-
-fn slug_of(description: &str) -> String {
-    let mut slug = String::new();
-    for c in description.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('_') {
-            slug.push('_');
-        }
-    }
-    slug.trim_end_matches('_').chars().take(60).collect()
 }

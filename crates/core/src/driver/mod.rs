@@ -70,6 +70,14 @@ impl Default for ConnectOptions {
 pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 impl ConnectOptions {
+    /// `schema` without the tables inspection leaves out: `ignore_tables`, and other
+    /// tools' history tables (skein's own is never inspected).
+    pub(crate) fn leave_out_ignored(&self, schema: crate::schema::Schema) -> crate::schema::Schema {
+        schema
+            .without_tables(&self.ignore_tables)
+            .without_tables(&crate::adopt::FOREIGN_HISTORY_TABLES)
+    }
+
     /// The options with every wait kept within [`MAX_WAIT`].
     fn bounded(mut self) -> Self {
         self.lock_timeout = self.lock_timeout.min(MAX_WAIT);

@@ -452,9 +452,7 @@ impl Driver for MySqlDriver {
         let schema =
             crate::schema::inspect::mysql::inspect(&mut self.conn, &self.options.history_table)
                 .await?;
-        Ok(schema
-            .without_tables(&self.options.ignore_tables)
-            .without_tables(&crate::adopt::FOREIGN_HISTORY_TABLES))
+        Ok(self.options.leave_out_ignored(schema))
     }
 
     async fn query_rows(&mut self, sql: &str) -> Result<super::rows::Rows> {
