@@ -138,8 +138,27 @@ pub async fn dry_run<D: Driver>(
     options: &RunOptions,
 ) -> Result<Plan> {
     let applied = driver.read_history().await?;
+    refuse_foreign(driver, &applied, target).await?;
     let plan = plan(migrations, &applied, target, options.plan)?;
     Ok(with_transactions(plan, migrations, driver)?)
+}
+
+/// A database another tool migrated, with no skein history yet: going up from the start
+/// would fail half-way or, worse, apply twice what the tool applied.
+async fn refuse_foreign<D: Driver>(
+    driver: &mut D,
+    applied: &[crate::history::AppliedMigration],
+    target: Target,
+) -> Result<()> {
+    if applied.is_empty()
+        && matches!(target, Target::Up { .. })
+        && let Some(table) = crate::adopt::foreign_table(driver).await
+    {
+        return Err(Error::Unsupported(format!(
+            "this database has `{table}`, another migration tool's history, and no skein history: `up` would run every migration again; `skein adopt` takes it over (it runs nothing), or drop `{table}` if it is left over"
+        )));
+    }
+    Ok(())
 }
 
 /// The plan with each step's `transactional` as the backend will run it (MySQL commits
@@ -216,16 +235,7 @@ async fn migrate_locked<D: Driver>(
     watched(driver.ensure_history(), creating).await?;
     let reading = options.watch(canceller, true, "reading the history".into());
     let applied = watched(driver.read_history(), reading).await?;
-    // A database another tool migrated: running everything from the start would fail
-    // half-way or, worse, apply twice what the tool applied.
-    if applied.is_empty()
-        && matches!(target, Target::Up { .. })
-        && let Some(table) = crate::adopt::foreign_table(driver).await
-    {
-        return Err(RunFailure::from(Error::Unsupported(format!(
-            "this database has `{table}`, another migration tool's history, and no skein history: `up` would run every migration again; `skein adopt` takes it over (it runs nothing), or drop `{table}` if it is left over"
-        ))));
-    }
+    refuse_foreign(driver, &applied, target).await?;
     let plan = match plan(migrations, &applied, target, options.plan)
         .and_then(|plan| with_transactions(plan, migrations, driver))
     {

@@ -176,7 +176,8 @@ fn a_golang_migrate_database_is_adopted_and_up_applies_only_what_is_missing() {
          CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
          INSERT INTO schema_migrations VALUES (2, false);",
     );
-    // up alone refuses: it would run everything again.
+    // up alone refuses: it would run everything again; so does its plan.
+    workspace.run(&["up", "--dry-run"]).expect(1);
     let refused = workspace.run(&["up"]).expect(1);
     assert!(
         refused.stderr().contains("`schema_migrations`")
