@@ -41,9 +41,6 @@ pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Outcome> {
             crate::preflight::check_version("--to", to, databases)?;
         }
         let mut fleet = ctx.fleet(&args.fleet, &urls);
-        if mode == Mode::Sql {
-            fleet.concurrency = 1; // scripts are printed whole, one database after another
-        }
         if databases.iter().any(|db| db.is_model) {
             fleet.canaries = canaries(databases, args.canary, &args.canary_db)?;
         }
@@ -121,9 +118,6 @@ pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Outcome> {
     let mode = Mode::from_flags(args.dry_run, args.sql);
     let mut fleet = ctx.fleet(&args.fleet, &urls);
     fleet.follow_dependencies = false;
-    if mode == Mode::Sql {
-        fleet.concurrency = 1; // scripts are printed whole, one database after another
-    }
     let reports = fleet::run(&databases, &fleet, |db| {
         run_one(
             ctx,
@@ -190,10 +184,15 @@ fn conclude(
     reports: Vec<DatabaseReport>,
     mode: Mode,
 ) -> Outcome {
-    if mode != Mode::Sql {
+    if mode != Mode::Sql || ctx.format == crate::cli::Format::Json {
         return finish(ctx, command, reports);
     }
-    // The scripts are already on stdout; only failures remain to be said.
+    // The scripts, each headed by its database, in the selection's order (they were
+    // written concurrently); then the failures.
+    let scripts: Vec<&str> = reports.iter().filter_map(|r| r.script.as_deref()).collect();
+    if !scripts.is_empty() {
+        crate::redact::out_raw(&scripts.join("\n"));
+    }
     let mut outcome = Outcome::Done;
     for report in &reports {
         if let Some(error) = &report.error {
@@ -269,16 +268,25 @@ async fn try_run(
         Mode::DryRun | Mode::Sql => engine::dry_run(&mut conn, &migrations, target, options)
             .await
             .map(|plan| {
-                if mode == Mode::Sql {
-                    let dialect = conn.dialect();
-                    crate::redact::out_raw(&skein_core::script::render(
-                        &plan,
-                        &migrations,
-                        dialect,
-                        &history_table,
-                        &options.applied_by,
-                    ));
-                }
+                let script = (mode == Mode::Sql).then(|| {
+                    let url = urls
+                        .urls
+                        .get(&db.name)
+                        .map(|u| u.expose())
+                        .unwrap_or_default();
+                    format!(
+                        "-- skein: database `{}` ({})\n{}",
+                        db.name,
+                        skein_core::driver::redact_url(url),
+                        skein_core::script::render(
+                            &plan,
+                            &migrations,
+                            conn.dialect(),
+                            &history_table,
+                            &options.applied_by,
+                        )
+                    )
+                });
                 let status = if plan.steps.is_empty() {
                     Status::UpToDate
                 } else {
@@ -288,6 +296,7 @@ async fn try_run(
                 report.version_before = plan.version_before;
                 report.version_after = plan.version_after;
                 report.plan = Some(plan);
+                report.script = script;
                 report
             })
             .map_err(fail),

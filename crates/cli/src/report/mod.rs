@@ -75,6 +75,9 @@ pub struct DatabaseReport {
     pub findings: Vec<skein_core::schema::expect::Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
+    /// `up --sql` / `down --sql`: the script, headed by the database it is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
     /// `model list`: where the model's name came from and its template's head.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelInfo>,
@@ -106,6 +109,7 @@ impl DatabaseReport {
             drift: None,
             findings: Vec::new(),
             error: None,
+            script: None,
             model: None,
         }
     }

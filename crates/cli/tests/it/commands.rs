@@ -786,3 +786,51 @@ fn new_from_schema_writes_migrations_that_round_trip() {
         .stdout();
     assert!(nothing.contains("nothing to write"), "{nothing}");
 }
+
+#[test]
+fn up_sql_over_several_databases_heads_each_script_with_its_database() {
+    let dbs: Vec<TestDb> = (0..3).map(|_| TestDb::new("sql_fleet")).collect();
+    let mut config = String::from("[default]\nconcurrency = 3\n\n");
+    for (i, db) in dbs.iter().enumerate() {
+        config.push_str(&format!(
+            "[default.databases.db{i}]\nmigrations = \"m\"\nurl = \"{}\"\n\n",
+            db.url
+        ));
+    }
+    let workspace = Workspace::new(&config, &[("m/1_t.up.sql", "CREATE TABLE t (id int);\n")]);
+    let out = workspace.run(&["up", "--sql"]).expect(0).stdout();
+    let headers: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("-- skein: database"))
+        .collect();
+    assert_eq!(headers.len(), 3, "{out}");
+    for (i, (header, db)) in headers.iter().zip(&dbs).enumerate() {
+        assert!(
+            header.contains(&format!("`db{i}`")) && header.contains(&db.name),
+            "in selection order: {out}"
+        );
+    }
+    let json = workspace
+        .run(&["up", "--sql", "--format", "json"])
+        .expect(0)
+        .json();
+    let scripts: Vec<&str> = json["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["script"].as_str().unwrap())
+        .collect();
+    assert_eq!(scripts.len(), 3);
+    assert!(
+        scripts
+            .iter()
+            .all(|s| s.contains("CREATE TABLE t (id int)"))
+    );
+    for db in &dbs {
+        assert_eq!(
+            db.value("SELECT to_regclass('t')::text"),
+            None,
+            "--sql changes nothing"
+        );
+    }
+}
