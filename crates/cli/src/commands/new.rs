@@ -13,7 +13,15 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(name)?;
     let generated = match &args.from_schema {
         Some(file) => {
-            let generated = generate(ctx, db, file, &args).await?;
+            let sql = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read the schema file {}", file.display()))?;
+            let urls = ctx.urls(&[db]).await?;
+            let generated = match generate(ctx, db, &urls, file, &sql, &args).await {
+                Ok(generated) => generated,
+                // The database could not be reached or the replay failed: a failed
+                // database, as in every command.
+                Err(e) => return Ok(super::schema::failed_alone(ctx, "new", db, &e)),
+            };
             if args.check {
                 return Ok(report_check(&db.name, file, &generated));
             }
@@ -173,12 +181,11 @@ fn write(
 async fn generate(
     ctx: &Context,
     db: &skein_config::ResolvedDatabase,
+    urls: &skein_config::DatabaseUrls,
     file: &std::path::Path,
+    sql: &str,
     args: &NewArgs,
-) -> anyhow::Result<skein_core::schema::autogen::Generated> {
-    let sql = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read the schema file {}", file.display()))?;
-    let urls = ctx.urls(&[db]).await?;
+) -> Result<skein_core::schema::autogen::Generated, skein_core::Error> {
     let url = urls
         .urls
         .get(&db.name)
@@ -186,7 +193,7 @@ async fn generate(
         .unwrap_or_default();
     let migrations = context::migrations(db)?;
     let options = ctx.connect_options(db, &args.lock)?;
-    Ok(skein_core::schema::autogen::generate(&url, &migrations, file, &sql, &options).await?)
+    skein_core::schema::autogen::generate(&url, &migrations, file, sql, &options).await
 }
 
 /// `--check`: 0 when the migrations give the declared schema, 3 (with the differences) otherwise.

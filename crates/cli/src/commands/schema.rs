@@ -35,16 +35,7 @@ pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome
     .await;
     let (schema, dialect) = match result {
         Ok(found) => found,
-        Err(e) => {
-            let report = Report {
-                command: "inspect",
-                profile: ctx.workspace.profile.clone(),
-                databases: vec![DatabaseReport::failed(&db.name, &e)],
-                every_name: false,
-            };
-            report.print(ctx.format);
-            return Ok(Outcome::Failed);
-        }
+        Err(e) => return Ok(failed_alone(ctx, "inspect", db, &e)),
     };
     match ctx.format {
         Format::Json => {
@@ -287,6 +278,23 @@ async fn check_of(
     Ok(report)
 }
 
+/// The report of a one-database command whose database failed.
+pub(super) fn failed_alone(
+    ctx: &Context,
+    command: &'static str,
+    db: &ResolvedDatabase,
+    error: &CoreError,
+) -> Outcome {
+    let report = Report {
+        command,
+        profile: ctx.workspace.profile.clone(),
+        databases: vec![DatabaseReport::failed(&db.name, error)],
+        every_name: false,
+    };
+    report.print(ctx.format);
+    Outcome::Failed
+}
+
 pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Outcome> {
     use skein_core::schema::converge::{ConvergeOutcome, ConvergePlan, apply};
     let db = ctx.workspace.database(&args.database)?;
@@ -298,34 +306,49 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Outco
         .get(&db.name)
         .map(|u| u.expose().to_owned())
         .unwrap_or_default();
-    let mut conn = context::open(db, &urls, options.clone()).await?;
-    let dialect = conn.dialect();
-    if dialect == skein_core::dialect::Dialect::MySql {
-        conn.close().await;
-        return Err(skein_core::driver::mysql_ddl_unsupported("converge").into());
-    }
-    let live = conn.inspect().await?;
     let head = migrations.last().map(|m| m.version);
-    let expected = skein_core::schema::expected::replay(&url, &migrations, head, &options).await?;
-    let plan = ConvergePlan::new(&expected, &live, head, dialect);
-    let outcome = if args.apply && !plan.is_empty() {
-        let table = options.history_table.clone();
-        Some(
-            apply(
-                &mut conn,
-                &plan,
-                args.allow_destructive,
-                &expected,
-                &migrations,
-                &table,
-                &ctx.applied_by,
-            )
-            .await?,
-        )
-    } else {
-        None
+    let result = async {
+        let mut conn = context::open(db, &urls, options.clone()).await?;
+        let dialect = conn.dialect();
+        if dialect == skein_core::dialect::Dialect::MySql {
+            conn.close().await;
+            return Err(skein_core::driver::mysql_ddl_unsupported("converge"));
+        }
+        let result = async {
+            let live = conn.inspect().await?;
+            let expected =
+                skein_core::schema::expected::replay(&url, &migrations, head, &options).await?;
+            let plan = ConvergePlan::new(&expected, &live, head, dialect);
+            let outcome = if args.apply && !plan.is_empty() {
+                let table = options.history_table.clone();
+                Some(
+                    apply(
+                        &mut conn,
+                        &plan,
+                        args.allow_destructive,
+                        &expected,
+                        &migrations,
+                        &table,
+                        &ctx.applied_by,
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
+            Ok((plan, outcome))
+        }
+        .await;
+        conn.close().await;
+        result
+    }
+    .await;
+    let (plan, outcome) = match result {
+        Ok(done) => done,
+        // The database could not be reached or read: a failed database, as in every
+        // command (exit 1, the report says why).
+        Err(e) => return Ok(failed_alone(ctx, "converge", db, &e)),
     };
-    conn.close().await;
     if ctx.format == Format::Json {
         let doc = serde_json::json!({ "command": "converge", "database": db.name, "plan": plan, "applied": outcome });
         redact::out(&serde_json::to_string_pretty(&doc)?);

@@ -834,3 +834,47 @@ fn up_sql_over_several_databases_heads_each_script_with_its_database() {
         );
     }
 }
+
+#[test]
+fn an_unreachable_server_fails_every_command_the_same_way() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"postgres://postgres@127.0.0.1:1/app\"\n",
+        &[
+            ("m/1_t.up.sql", "CREATE TABLE t (id int);\n"),
+            ("schema.sql", "CREATE TABLE t (id int, note text);\n"),
+        ],
+    );
+    let commands: [&[&str]; 6] = [
+        &["up"],
+        &["status"],
+        &["inspect", "--db", "app"],
+        &["drift"],
+        &["converge", "--db", "app"],
+        &[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "add note",
+        ],
+    ];
+    for command in commands {
+        let mut args: Vec<&str> = command.to_vec();
+        args.extend(["--connect-timeout", "1s", "--format", "json"]);
+        let run = workspace.run(&args);
+        assert_eq!(run.code(), 1, "{command:?}: {}", run.stderr());
+        let report = run.json();
+        assert_eq!(
+            report["databases"][0]["status"], "failed",
+            "{command:?}: {report}"
+        );
+        assert!(
+            report["databases"][0]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot connect"),
+            "{command:?}: {report}"
+        );
+    }
+}
