@@ -273,6 +273,10 @@ pub enum Error {
     Interrupted { next: Version },
     #[error("{0}")]
     Unsupported(String),
+    /// Replaying the migrations into a scratch database (drift, adopt, converge) failed;
+    /// shared by every database whose replay it was.
+    #[error("replaying its migrations into a scratch database failed")]
+    Replay(#[source] std::sync::Arc<Error>),
     /// The live schema is not what the migrations said to be applied give (`adopt`, and
     /// `stamp` of a database with no skein history): nothing was recorded.
     #[error("the live schema is not what {what} give ({}); nothing recorded ({fix})", differences.join("; "))]

@@ -6,7 +6,7 @@ use crate::context::{self, Context};
 use crate::escape::controls;
 use crate::exit::Outcome;
 use crate::redact;
-use crate::report::{DatabaseReport, DriftInfo, Report, Status, error_chain};
+use crate::report::{DatabaseReport, DriftInfo, Report, Status};
 use comfy_table::{Table, presets};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
@@ -103,10 +103,11 @@ fn human(name: &str, schema: &Schema) -> String {
 /// Expected schemas by [`skein_core::schema::expected::cache_key`]: each is replayed once,
 /// however many databases share it; concurrent askers wait for the first.
 pub(super) type ExpectedCache =
-    tokio::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Schema, String>>>>>;
+    tokio::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Schema, Arc<CoreError>>>>>>;
 
 /// The schema `migrations` up to `version` give, replayed into a scratch database once per
 /// distinct set of statements however many databases ask; `key` identifies the replay.
+/// A failed replay keeps its error, with the file, line and column that failed.
 pub(super) async fn expected_schema(
     cache: &ExpectedCache,
     url: &str,
@@ -120,16 +121,11 @@ pub(super) async fn expected_schema(
         .get_or_init(|| async {
             skein_core::schema::expected::replay(url, migrations, version, options)
                 .await
-                .map_err(|e| {
-                    format!(
-                        "replaying its migrations into a scratch database failed: {}",
-                        error_chain(&e)
-                    )
-                })
+                .map_err(Arc::new)
         })
         .await
         .clone()
-        .map_err(CoreError::Unsupported)?;
+        .map_err(CoreError::Replay)?;
     Ok((expected, key))
 }
 

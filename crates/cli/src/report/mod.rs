@@ -172,7 +172,12 @@ pub struct ErrorReport {
 
 impl ErrorReport {
     pub fn from_core(error: &CoreError) -> Self {
-        let statement = match error {
+        // A replay's failure is located in the file that failed, as a run's is.
+        let located = match error {
+            CoreError::Replay(inner) => inner.as_ref(),
+            other => other,
+        };
+        let statement = match located {
             CoreError::Statement(s) => Some(s.as_ref()),
             CoreError::PartiallyApplied { cause, .. } => Some(cause.as_ref()),
             _ => None,

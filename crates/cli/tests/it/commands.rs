@@ -878,3 +878,28 @@ fn an_unreachable_server_fails_every_command_the_same_way() {
         );
     }
 }
+
+#[test]
+fn a_replay_that_fails_is_located_in_its_file_in_drift_json() {
+    let workspace = Workspace::new(
+        SQLITE,
+        &[("migrations/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    // Edited after it was applied, into something the scratch database refuses.
+    workspace.write(
+        "migrations/1_t.up.sql",
+        "CREATE TABLE t (id INT);\nCREATE TABLE t (id INT);\n",
+    );
+    let run = workspace.run(&["drift", "--format", "json"]).expect(1);
+    let error = &run.json()["databases"][0]["error"];
+    assert_eq!(error["file"], "migrations/1_t.up.sql", "{error}");
+    assert_eq!(error["line"], 2, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("replaying its migrations into a scratch database failed"),
+        "{error}"
+    );
+}
