@@ -43,7 +43,7 @@ pub fn install() -> Stop {
 /// Scratch databases (from `drift`, `converge`, `new --from-schema`) are dropped even
 /// when stopping at once; each gets a couple of seconds.
 async fn drop_scratch_databases() {
-    for url in skein_core::schema::expected::scratch_databases() {
+    for url in skein_core::schema::replay::scratch_databases() {
         let drop = skein_core::driver::drop_database(&url);
         let _ = tokio::time::timeout(std::time::Duration::from_secs(3), drop).await;
     }

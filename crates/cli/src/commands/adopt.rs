@@ -4,8 +4,8 @@
 //! (or with `--force`) does it record them as skein's `baseline` rows. Nothing is run,
 //! and the other tool's table stays.
 
+use super::drift::{ExpectedCache, expected_schema};
 use super::finish;
-use super::schema::{ExpectedCache, expected_schema};
 use crate::cli::AdoptArgs;
 use crate::context::{self, Context};
 use crate::exit::Outcome;

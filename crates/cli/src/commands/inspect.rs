@@ -1,99 +1,94 @@
-//! `status` and `history`: read-only views of files and history.
+//! `inspect`: a database's live schema, normalised, with its fingerprint.
 
-use super::finish;
-use crate::cli::{DbArg, FleetArgs, LockArgs, StatusArgs};
+use crate::cli::{Format, InspectArgs};
 use crate::context::{self, Context};
+use crate::escape::controls;
 use crate::exit::Outcome;
-use crate::report::{DatabaseReport, Status};
-use skein_config::{DatabaseUrls, ResolvedDatabase};
+use crate::redact;
+use comfy_table::{Table, presets};
 use skein_core::Driver;
-use skein_core::engine;
-use skein_core::error::Error as CoreError;
-use skein_core::plan::Inventory;
+use skein_core::schema::Schema;
+use skein_core::schema::render::{column_sql, to_sql};
 
-pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> {
-    let databases = ctx.select(&args.selection, &args.fleet)?;
-    let reports = status_reports(ctx, &databases, &args.fleet, &args.lock).await?;
-    let behind = reports
-        .iter()
-        .any(|r| matches!(r.status, Status::Pending | Status::Problems));
-    let outcome = finish(ctx, "status", reports);
-    Ok(if outcome == Outcome::Done && args.check && behind {
-        Outcome::CheckFailed
-    } else {
-        outcome
-    })
-}
-
-/// The status of each of `databases`.
-pub(super) async fn status_reports(
-    ctx: &Context,
-    databases: &[&ResolvedDatabase],
-    fleet: &FleetArgs,
-    lock: &LockArgs,
-) -> anyhow::Result<Vec<DatabaseReport>> {
-    let urls = ctx.urls(databases).await?;
-    Ok(
-        crate::fleet::run(databases, &ctx.fleet(fleet, &urls), |db| {
-            let urls = &urls;
-            async move {
-                match read_inventory(ctx, db, urls, lock).await {
-                    Ok(inventory) => status_report(&db.name, &inventory),
-                    Err(e) => DatabaseReport::failed(&db.name, &e),
-                }
-            }
-        })
-        .await,
-    )
-}
-
-pub async fn history(ctx: &Context, args: DbArg) -> anyhow::Result<Outcome> {
+pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome> {
     let db = ctx.workspace.database(&args.database)?;
-    let urls = ctx.urls(&[db]).await?;
-    let report = match read_inventory(ctx, db, &urls, &LockArgs::default()).await {
-        Ok(inventory) => {
-            let mut report = status_report(&db.name, &inventory);
-            report.migrations = inventory.entries;
-            report
+    let urls = ctx.connection_urls(&[db]).await?;
+    let result = async {
+        let options = ctx.connect_options(db, &args.lock)?;
+        let options = skein_core::ConnectOptions {
+            read_only: true,
+            ..options
+        };
+        let mut conn = context::open(db, &urls, options).await?;
+        let dialect = conn.dialect();
+        let schema = conn.inspect().await;
+        conn.close().await;
+        schema.map(|s| (s, dialect))
+    }
+    .await;
+    let (schema, dialect) = match result {
+        Ok(found) => found,
+        Err(e) => return Ok(super::failed_alone(ctx, "inspect", db, &e)),
+    };
+    match ctx.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "command": "inspect",
+                "database": db.name,
+                "fingerprint": schema.fingerprint(),
+                "schema": schema,
+            });
+            redact::out(&serde_json::to_string_pretty(&doc)?);
         }
-        Err(e) => DatabaseReport::failed(&db.name, &e),
-    };
-    Ok(finish(ctx, "history", vec![report]))
+        Format::Sql if dialect == skein_core::dialect::Dialect::MySql => {
+            return Err(skein_core::driver::mysql_ddl_unsupported("inspect --format sql").into());
+        }
+        Format::Sql => redact::out_raw(&to_sql(&schema, dialect)),
+        Format::Human => redact::out(&human(&db.name, &schema)),
+    }
+    Ok(Outcome::Done)
 }
 
-fn status_report(name: &str, inventory: &Inventory) -> DatabaseReport {
-    let problems = inventory.problems(false);
-    let pending = inventory.pending().count();
-    let status = if !problems.is_empty() {
-        Status::Problems
-    } else if pending > 0 {
-        Status::Pending
-    } else {
-        Status::UpToDate
-    };
-    let mut report = DatabaseReport::new(name, status);
-    report.version_before = inventory.current_version();
-    report.version_after = inventory.current_version();
-    report.head = inventory.head_version();
-    report.pending = Some(pending);
-    report.problems = problems;
-    report
-}
-
-async fn read_inventory(
-    ctx: &Context,
-    db: &ResolvedDatabase,
-    urls: &DatabaseUrls,
-    lock: &LockArgs,
-) -> Result<Inventory, CoreError> {
-    let migrations = context::migrations(db)?;
-    let options = ctx.connect_options(db, lock)?;
-    let options = skein_core::ConnectOptions {
-        read_only: true,
-        ..options
-    };
-    let mut conn = context::open(db, urls, options).await?;
-    let inventory = engine::inventory(&mut conn, &migrations).await;
-    conn.close().await;
-    inventory
+fn human(name: &str, schema: &Schema) -> String {
+    let mut lines = vec![format!(
+        "{name}: fingerprint {}, {} table(s), {} view(s), {} enum type(s), {} function(s)",
+        schema.fingerprint(),
+        schema.tables.len(),
+        schema.views.len(),
+        schema.enums.len(),
+        schema.functions.len()
+    )];
+    // Names and definitions come from the live database: escape their control characters.
+    let outside = |text: &str| controls(text).into_owned();
+    for (table_name, table) in &schema.tables {
+        let mut grid = Table::new();
+        grid.load_preset(presets::NOTHING);
+        for (column, definition) in &table.columns {
+            grid.add_row(["  ".to_owned(), outside(&column_sql(column, definition))]);
+        }
+        for constraint in table.constraints.values() {
+            grid.add_row(["  ".to_owned(), outside(&constraint.definition)]);
+        }
+        for index in table.indexes.values() {
+            grid.add_row([
+                "  ".to_owned(),
+                outside(&format!("index {}: {}", index.name, index.definition)),
+            ]);
+        }
+        lines.push(format!("\ntable {}\n{grid}", outside(table_name)));
+    }
+    for (enum_name, values) in &schema.enums {
+        let values = values.join(", ");
+        lines.push(format!(
+            "\nenum {}",
+            outside(&format!("{enum_name}: {values}"))
+        ));
+    }
+    for view_name in schema.views.keys() {
+        lines.push(format!("view {}", outside(view_name)));
+    }
+    for function in schema.functions.keys() {
+        lines.push(format!("function {}", outside(function)));
+    }
+    lines.join("\n")
 }

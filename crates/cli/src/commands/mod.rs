@@ -1,15 +1,18 @@
 //! One module per command family; each turns its arguments into per-database reports.
 
 mod adopt;
+mod check;
 mod config;
+mod converge;
 mod database;
+mod drift;
 mod import;
 mod inspect;
 mod migrate;
 mod model;
 mod new;
 mod record;
-mod schema;
+mod status;
 
 use crate::cli::{Cli, Command, ConfigCommand, DbCommand, ModelCommand};
 use crate::context::Context;
@@ -36,8 +39,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
     }
     match cli.command {
-        Command::Status(args) => inspect::status(&ctx, args).await,
-        Command::History(args) => inspect::history(&ctx, args).await,
+        Command::Status(args) => status::status(&ctx, args).await,
+        Command::History(args) => status::history(&ctx, args).await,
         Command::Up(args) => migrate::up(&mut ctx, args).await,
         Command::Down(args) => migrate::down(&ctx, args).await,
         Command::Redo(args) => migrate::redo(&ctx, args).await,
@@ -47,10 +50,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Model(ModelCommand::New(args)) => model::new(&ctx, args).await,
         Command::Model(ModelCommand::List(args)) => model::list(&ctx, args).await,
         Command::Db(DbCommand::Create(args)) => database::create(&mut ctx, args).await,
-        Command::Inspect(args) => schema::inspect(&ctx, args).await,
-        Command::Drift(args) => schema::drift(&ctx, args).await,
-        Command::Check(args) => schema::check(&ctx, args).await,
-        Command::Converge(args) => schema::converge(&ctx, args).await,
+        Command::Inspect(args) => inspect::inspect(&ctx, args).await,
+        Command::Drift(args) => drift::drift(&ctx, args).await,
+        Command::Check(args) => check::check(&ctx, args).await,
+        Command::Converge(args) => converge::converge(&ctx, args).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
         Command::Import(_) => unreachable!("import runs without a workspace"),
         Command::Adopt(args) => adopt::run(&ctx, args).await,
@@ -88,6 +91,23 @@ fn listing_for(command: &Command) -> Option<crate::cli::Selection> {
         Command::Import(_) => return None,
         Command::Adopt(args) => args.selection.clone(),
     })
+}
+
+/// The report of a one-database command whose database failed.
+pub(super) fn failed_alone(
+    ctx: &Context,
+    command: &'static str,
+    db: &skein_config::ResolvedDatabase,
+    error: &skein_core::error::Error,
+) -> Outcome {
+    let report = Report {
+        command,
+        profile: ctx.workspace.profile.clone(),
+        databases: vec![DatabaseReport::failed(&db.name, error)],
+        every_name: false,
+    };
+    report.print(ctx.format);
+    Outcome::Failed
 }
 
 /// After the report of a run whose models could not be listed: why, and a failure.

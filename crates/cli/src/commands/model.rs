@@ -3,8 +3,8 @@
 //! fails, what was made is removed again (unless --keep). `model list` shows every model
 //! with where its name came from, its version and the template's head.
 
-use super::inspect;
 use super::migrate::{Mode, run_one};
+use super::status;
 use crate::cli::{Format, ModelListArgs, ModelNewArgs};
 use crate::context::Context;
 use crate::exit::Outcome;
@@ -289,7 +289,7 @@ pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Outcome>
         Some(dir) => skein_core::source::template::Template::load(dir)?.head(),
         None => None,
     };
-    let mut reports = inspect::status_reports(ctx, &models, &args.fleet, &args.lock).await?;
+    let mut reports = status::status_reports(ctx, &models, &args.fleet, &args.lock).await?;
     for (report, db) in reports.iter_mut().zip(&models) {
         report.model = Some(ModelInfo {
             listed_by: db.listed_by.clone(),

@@ -20,7 +20,7 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
                 Ok(generated) => generated,
                 // The database could not be reached or the replay failed: a failed
                 // database, as in every command.
-                Err(e) => return Ok(super::schema::failed_alone(ctx, "new", db, &e)),
+                Err(e) => return Ok(super::failed_alone(ctx, "new", db, &e)),
             };
             if args.check {
                 return Ok(report_check(&db.name, file, &generated));

@@ -26,7 +26,7 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
     if let StampTarget::Version(version) = target {
         crate::preflight::check_version("stamp", version, &databases)?;
     }
-    let cache = super::schema::ExpectedCache::default();
+    let cache = super::drift::ExpectedCache::default();
     let reports = fleet::run(&databases, &unordered(ctx, &args.fleet, &urls), |db| {
         let verify = !args.no_verify;
         let (urls, lock, cache) = (&urls, &args.lock, &cache);
@@ -70,7 +70,7 @@ struct FirstStamp<'a> {
     db: &'a ResolvedDatabase,
     urls: &'a DatabaseUrls,
     lock: &'a LockArgs,
-    cache: &'a super::schema::ExpectedCache,
+    cache: &'a super::drift::ExpectedCache,
     target: StampTarget,
 }
 

@@ -72,7 +72,7 @@ pub struct DatabaseReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftInfo>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<skein_core::schema::expect::Finding>,
+    pub findings: Vec<skein_core::schema::rules::Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
     /// `up --sql` / `down --sql`: the script, headed by the database it is for.

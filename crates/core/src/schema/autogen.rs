@@ -4,7 +4,7 @@
 
 use super::Schema;
 use super::diff::{Difference, diff, statements};
-use super::expected::replay;
+use super::replay::replay;
 use crate::dialect::Dialect;
 use crate::driver::ConnectOptions;
 use crate::error::Result;

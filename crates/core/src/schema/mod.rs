@@ -7,11 +7,11 @@
 pub mod autogen;
 pub mod converge;
 pub mod diff;
-pub mod expect;
-pub mod expected;
 pub mod ignore;
 pub mod inspect;
 pub mod render;
+pub mod replay;
+pub mod rules;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};

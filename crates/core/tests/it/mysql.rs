@@ -451,7 +451,7 @@ async fn the_expected_schema_is_replayed_in_a_scratch_database_that_is_dropped()
     let (db, live) = built_from("my_expected", SCHEMA_A).await;
     let dir = folder(SCHEMA_A);
     let migrations = load(dir.path());
-    let expected = skein_core::schema::expected::replay(
+    let expected = skein_core::schema::replay::replay(
         &db.url,
         &migrations,
         Some(2),

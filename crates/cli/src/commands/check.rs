@@ -1,0 +1,84 @@
+//! `check`: each database held to its `expect` rules (required, optional and forbidden
+//! tables).
+
+use crate::cli::DriftArgs;
+use crate::context::{self, Context};
+use crate::exit::Outcome;
+use crate::report::{DatabaseReport, Status};
+use skein_config::{DatabaseUrls, ResolvedDatabase};
+use skein_core::Driver;
+use skein_core::error::Error as CoreError;
+
+pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
+    let databases: Vec<&ResolvedDatabase> = ctx
+        .select(&args.selection, &args.fleet)?
+        .into_iter()
+        .filter(|db| db.expect.is_some())
+        .collect();
+    if databases.is_empty() {
+        anyhow::bail!(
+            "no selected database has `expect` rules; add [<profile>.databases.NAME.expect] or [<profile>.models.expect]"
+        );
+    }
+    let urls = ctx.connection_urls(&databases).await?;
+    let fleet = crate::fleet::Fleet {
+        follow_dependencies: false,
+        ..ctx.fleet(&args.fleet, &urls)
+    };
+    let reports = crate::fleet::run(&databases, &fleet, |db| {
+        let (urls, lock) = (&urls, &args.lock);
+        async move {
+            match check_of(ctx, db, urls, lock).await {
+                Ok(report) => report,
+                Err(e) => DatabaseReport::failed(&db.name, &e),
+            }
+        }
+    })
+    .await;
+    let broken = reports.iter().any(|r| r.status == Status::Problems);
+    let outcome = crate::commands::finish(ctx, "check", reports);
+    Ok(if outcome == Outcome::Done && broken {
+        Outcome::CheckFailed
+    } else {
+        outcome
+    })
+}
+
+async fn check_of(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+    lock: &crate::cli::LockArgs,
+) -> Result<DatabaseReport, CoreError> {
+    let rules = db.expect.clone().unwrap_or_default();
+    let rules = skein_core::schema::rules::Expectations {
+        required_tables: rules.required_tables,
+        required_columns: rules.required_columns,
+        optional_tables: rules.optional_tables,
+        forbidden_tables: rules.forbidden_tables,
+    };
+    let options = ctx.connect_options(db, lock)?;
+    let mut conn = context::open(
+        db,
+        urls,
+        skein_core::ConnectOptions {
+            read_only: true,
+            ..options
+        },
+    )
+    .await?;
+    let schema = conn.inspect().await;
+    conn.close().await;
+    let findings = skein_core::schema::rules::check(&rules, &schema?, &db.name);
+    let failed = findings.iter().any(|f| f.severity == "error");
+    let mut report = DatabaseReport::new(
+        &db.name,
+        if failed {
+            Status::Problems
+        } else {
+            Status::UpToDate
+        },
+    );
+    report.findings = findings;
+    Ok(report)
+}

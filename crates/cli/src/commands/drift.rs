@@ -1,0 +1,114 @@
+//! `drift`: each database's live schema against the one its migrations give, grouped by
+//! fingerprint; the expected schemas are replayed once per distinct set of migrations.
+
+use crate::cli::DriftArgs;
+use crate::context::{self, Context};
+use crate::exit::Outcome;
+use crate::report::{DatabaseReport, DriftInfo, Status};
+use skein_config::{DatabaseUrls, ResolvedDatabase};
+use skein_core::Driver;
+use skein_core::error::Error as CoreError;
+use skein_core::schema::Schema;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+/// Expected schemas by [`skein_core::schema::replay::cache_key`]: each is replayed once,
+/// however many databases share it; concurrent askers wait for the first.
+pub(super) type ExpectedCache =
+    tokio::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Schema, Arc<CoreError>>>>>>;
+
+/// The schema `migrations` up to `version` give, replayed into a scratch database once per
+/// distinct set of statements however many databases ask; `key` identifies the replay.
+/// A failed replay keeps its error, with the file, line and column that failed.
+pub(super) async fn expected_schema(
+    cache: &ExpectedCache,
+    url: &str,
+    migrations: &[skein_core::Migration],
+    version: Option<skein_core::Version>,
+    options: &skein_core::ConnectOptions,
+) -> Result<(Schema, String), CoreError> {
+    let key = skein_core::schema::replay::cache_key(url, migrations, version);
+    let cell = cache.lock().await.entry(key.clone()).or_default().clone();
+    let expected = cell
+        .get_or_init(|| async {
+            skein_core::schema::replay::replay(url, migrations, version, options)
+                .await
+                .map_err(Arc::new)
+        })
+        .await
+        .clone()
+        .map_err(CoreError::Replay)?;
+    Ok((expected, key))
+}
+
+pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
+    let databases = ctx.select(&args.selection, &args.fleet)?;
+    let urls = ctx.urls(&databases).await?;
+    let cache = ExpectedCache::default();
+    let fleet = crate::fleet::Fleet {
+        follow_dependencies: false,
+        ..ctx.fleet(&args.fleet, &urls)
+    };
+    let reports = crate::fleet::run(&databases, &fleet, |db| {
+        let (urls, cache, lock) = (&urls, &cache, &args.lock);
+        async move {
+            match drift_of(ctx, db, urls, cache, lock).await {
+                Ok(report) => report,
+                Err(e) => DatabaseReport::failed(&db.name, &e),
+            }
+        }
+    })
+    .await;
+    let drifted = reports.iter().any(|r| r.status == Status::Drifted);
+    let outcome = crate::commands::finish(ctx, "drift", reports);
+    Ok(if outcome == Outcome::Done && drifted {
+        Outcome::CheckFailed
+    } else {
+        outcome
+    })
+}
+
+async fn drift_of(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+    cache: &ExpectedCache,
+    lock: &crate::cli::LockArgs,
+) -> Result<DatabaseReport, CoreError> {
+    let migrations = context::migrations(db)?;
+    let options = ctx.connect_options(db, lock)?;
+    let read_only = skein_core::ConnectOptions {
+        read_only: true,
+        ..options.clone()
+    };
+    let mut conn = context::open(db, urls, read_only).await?;
+    let dialect = conn.dialect();
+    let inventory = skein_core::engine::inventory(&mut conn, &migrations).await;
+    let live = conn.inspect().await;
+    conn.close().await;
+    let (inventory, live) = (inventory?, live?);
+    let version = inventory.current_version();
+    let url = urls
+        .urls
+        .get(&db.name)
+        .map(|u| u.expose().to_owned())
+        .unwrap_or_default();
+    let (expected, key) = expected_schema(cache, &url, &migrations, version, &options).await?;
+    let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
+    let status = if differences.is_empty() {
+        Status::UpToDate
+    } else {
+        Status::Drifted
+    };
+    let mut report = DatabaseReport::new(&db.name, status);
+    report.version_before = version;
+    report.version_after = version;
+    report.drift = Some(DriftInfo {
+        fingerprint: live.fingerprint(),
+        expected_fingerprint: expected.fingerprint(),
+        replay: key,
+        differences,
+    });
+    Ok(report)
+}

@@ -1,0 +1,99 @@
+//! `status` and `history`: read-only views of files and history.
+
+use super::finish;
+use crate::cli::{DbArg, FleetArgs, LockArgs, StatusArgs};
+use crate::context::{self, Context};
+use crate::exit::Outcome;
+use crate::report::{DatabaseReport, Status};
+use skein_config::{DatabaseUrls, ResolvedDatabase};
+use skein_core::Driver;
+use skein_core::engine;
+use skein_core::error::Error as CoreError;
+use skein_core::plan::Inventory;
+
+pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> {
+    let databases = ctx.select(&args.selection, &args.fleet)?;
+    let reports = status_reports(ctx, &databases, &args.fleet, &args.lock).await?;
+    let behind = reports
+        .iter()
+        .any(|r| matches!(r.status, Status::Pending | Status::Problems));
+    let outcome = finish(ctx, "status", reports);
+    Ok(if outcome == Outcome::Done && args.check && behind {
+        Outcome::CheckFailed
+    } else {
+        outcome
+    })
+}
+
+/// The status of each of `databases`.
+pub(super) async fn status_reports(
+    ctx: &Context,
+    databases: &[&ResolvedDatabase],
+    fleet: &FleetArgs,
+    lock: &LockArgs,
+) -> anyhow::Result<Vec<DatabaseReport>> {
+    let urls = ctx.urls(databases).await?;
+    Ok(
+        crate::fleet::run(databases, &ctx.fleet(fleet, &urls), |db| {
+            let urls = &urls;
+            async move {
+                match read_inventory(ctx, db, urls, lock).await {
+                    Ok(inventory) => status_report(&db.name, &inventory),
+                    Err(e) => DatabaseReport::failed(&db.name, &e),
+                }
+            }
+        })
+        .await,
+    )
+}
+
+pub async fn history(ctx: &Context, args: DbArg) -> anyhow::Result<Outcome> {
+    let db = ctx.workspace.database(&args.database)?;
+    let urls = ctx.urls(&[db]).await?;
+    let report = match read_inventory(ctx, db, &urls, &LockArgs::default()).await {
+        Ok(inventory) => {
+            let mut report = status_report(&db.name, &inventory);
+            report.migrations = inventory.entries;
+            report
+        }
+        Err(e) => DatabaseReport::failed(&db.name, &e),
+    };
+    Ok(finish(ctx, "history", vec![report]))
+}
+
+fn status_report(name: &str, inventory: &Inventory) -> DatabaseReport {
+    let problems = inventory.problems(false);
+    let pending = inventory.pending().count();
+    let status = if !problems.is_empty() {
+        Status::Problems
+    } else if pending > 0 {
+        Status::Pending
+    } else {
+        Status::UpToDate
+    };
+    let mut report = DatabaseReport::new(name, status);
+    report.version_before = inventory.current_version();
+    report.version_after = inventory.current_version();
+    report.head = inventory.head_version();
+    report.pending = Some(pending);
+    report.problems = problems;
+    report
+}
+
+async fn read_inventory(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+    lock: &LockArgs,
+) -> Result<Inventory, CoreError> {
+    let migrations = context::migrations(db)?;
+    let options = ctx.connect_options(db, lock)?;
+    let options = skein_core::ConnectOptions {
+        read_only: true,
+        ..options
+    };
+    let mut conn = context::open(db, urls, options).await?;
+    let inventory = engine::inventory(&mut conn, &migrations).await;
+    conn.close().await;
+    inventory
+}
