@@ -222,16 +222,26 @@ mod templates {
     }
 }
 
+/// `db`'s resolved URL (resolved by [`Context::urls`] for the selected databases).
+pub fn url_of<'a>(
+    db: &ResolvedDatabase,
+    urls: &'a DatabaseUrls,
+) -> Result<&'a str, skein_core::Error> {
+    urls.urls
+        .get(&db.name)
+        .map(|url| url.expose())
+        .ok_or_else(|| {
+            skein_core::Error::Unsupported(format!("database `{}` has no resolved URL", db.name))
+        })
+}
+
 /// Opens `db` at its resolved URL.
 pub async fn open(
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
     options: ConnectOptions,
 ) -> Result<Connection, skein_core::Error> {
-    let url = urls.urls.get(&db.name).ok_or_else(|| {
-        skein_core::Error::Unsupported(format!("database `{}` has no resolved URL", db.name))
-    })?;
-    Connection::open(url.expose(), options).await
+    Connection::open(url_of(db, urls)?, options).await
 }
 
 fn applied_by() -> String {

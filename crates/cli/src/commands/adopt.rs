@@ -63,11 +63,7 @@ async fn adopt_one(
     let mapping = mapping(&db.migrations)?;
     let options = ctx.connect_options(db, &args.lock)?;
     let mut conn = context::open(db, urls, options.clone()).await?;
-    let url = urls
-        .urls
-        .get(&db.name)
-        .map(|u| u.expose().to_owned())
-        .unwrap_or_default();
+    let url = context::url_of(db, urls)?.to_owned();
     let result = async {
         let history = conn.read_history().await?;
         if let Some(newest) = history.iter().filter(|r| r.success).map(|r| r.version).max() {

@@ -13,11 +13,7 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Outco
     let urls = ctx.urls(&[db]).await?;
     let migrations = context::migrations(db)?;
     let options = ctx.connect_options(db, &args.lock)?;
-    let url = urls
-        .urls
-        .get(&db.name)
-        .map(|u| u.expose().to_owned())
-        .unwrap_or_default();
+    let url = context::url_of(db, &urls)?.to_owned();
     let head = migrations.last().map(|m| m.version);
     let result = async {
         let mut conn = context::open(db, &urls, options.clone()).await?;

@@ -89,11 +89,7 @@ async fn drift_of(
     conn.close().await;
     let (inventory, live) = (inventory?, live?);
     let version = inventory.current_version();
-    let url = urls
-        .urls
-        .get(&db.name)
-        .map(|u| u.expose().to_owned())
-        .unwrap_or_default();
+    let url = context::url_of(db, urls)?.to_owned();
     let (expected, key) = expected_schema(cache, &url, &migrations, version, &options).await?;
     let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
     let status = if differences.is_empty() {

@@ -269,11 +269,7 @@ async fn try_run(
             .await
             .map(|plan| {
                 let script = (mode == Mode::Sql).then(|| {
-                    let url = urls
-                        .urls
-                        .get(&db.name)
-                        .map(|u| u.expose())
-                        .unwrap_or_default();
+                    let url = context::url_of(db, urls).unwrap_or_default();
                     format!(
                         "-- skein: database `{}` ({})\n{}",
                         db.name,

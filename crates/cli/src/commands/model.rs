@@ -170,12 +170,7 @@ async fn create_and_migrate(
         &urls,
         crate::preflight::Needs::Connection,
     )?;
-    let url = urls
-        .urls
-        .get(&db.name)
-        .context("no URL")?
-        .expose()
-        .to_owned();
+    let url = crate::context::url_of(db, &urls)?.to_owned();
     if !args.no_create
         && skein_core::driver::create_database(&url, ctx.connect_timeout(&args.lock), &ctx.stop)
             .await?

@@ -186,11 +186,7 @@ async fn generate(
     sql: &str,
     args: &NewArgs,
 ) -> Result<skein_core::schema::autogen::Generated, skein_core::Error> {
-    let url = urls
-        .urls
-        .get(&db.name)
-        .map(|u| u.expose().to_owned())
-        .unwrap_or_default();
+    let url = context::url_of(db, urls)?.to_owned();
     let migrations = context::migrations(db)?;
     let options = ctx.connect_options(db, &args.lock)?;
     skein_core::schema::autogen::generate(&url, &migrations, file, sql, &options).await

@@ -102,11 +102,7 @@ async fn verify_first_stamp(
         .filter(|m| limit.is_some_and(|l| m.version <= l))
         .cloned()
         .collect();
-    let url = urls
-        .urls
-        .get(&db.name)
-        .map(|u| u.expose().to_owned())
-        .unwrap_or_default();
+    let url = context::url_of(db, urls)?.to_owned();
     let options = ctx.connect_options(db, lock)?;
     let differences = super::adopt::verify(conn, cache, &url, &applied, &options).await?;
     if differences.is_empty() {
