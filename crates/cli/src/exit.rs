@@ -94,7 +94,7 @@ pub fn parse_failed(err: clap::Error) -> ExitCode {
 /// `{"error": {"kind": "usage"|"config", "message": "..."}}` on stdout.
 fn print_json_error(kind: ErrorKind, message: &str) {
     let doc = serde_json::json!({ "error": { "kind": kind, "message": message } });
-    crate::redact::out(&serde_json::to_string_pretty(&doc).expect("an error serialises"));
+    crate::report::print_json(doc, None);
 }
 
 /// Whether the arguments ask for `--format json` (looked at by hand: they did not parse).

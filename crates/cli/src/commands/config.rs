@@ -46,7 +46,7 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
                 "config": workspace.config_path.display().to_string(),
                 "databases": shown,
             });
-            redact::out(&serde_json::to_string_pretty(&doc)?);
+            crate::report::print_json(doc, Some(&ctx.workspace.profile));
         }
         Format::Human | Format::Sql => {
             redact::out(&format!(

@@ -59,7 +59,7 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Outco
     };
     if ctx.format == Format::Json {
         let doc = serde_json::json!({ "command": "converge", "database": db.name, "plan": plan, "applied": outcome });
-        redact::out(&serde_json::to_string_pretty(&doc)?);
+        crate::report::print_json(doc, Some(&ctx.workspace.profile));
     } else {
         redact::out(&plan_text(&db.name, &plan, args.allow_destructive));
         match &outcome {

@@ -103,7 +103,7 @@ fn say(format: Format, args: &ImportArgs, import: &Import, to: Option<&Path>) {
                 "migrations": migrations,
                 "skipped": import.skipped,
             });
-            redact::out(&serde_json::to_string_pretty(&doc).expect("serialises"));
+            crate::report::print_json(doc, None);
         }
         Format::Human | Format::Sql => {
             let mut lines = Vec::new();

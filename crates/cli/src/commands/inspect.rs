@@ -38,7 +38,7 @@ pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Outcome
                 "fingerprint": schema.fingerprint(),
                 "schema": schema,
             });
-            redact::out(&serde_json::to_string_pretty(&doc)?);
+            crate::report::print_json(doc, Some(&ctx.workspace.profile));
         }
         Format::Sql if dialect == skein_core::dialect::Dialect::MySql => {
             return Err(skein_core::driver::mysql_ddl_unsupported("inspect --format sql").into());

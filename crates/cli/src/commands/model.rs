@@ -237,7 +237,7 @@ fn print_done(
                 "database_created": created,
                 "migrated": report,
             });
-            redact::out(&serde_json::to_string_pretty(&doc).expect("serialises"));
+            crate::report::print_json(doc, Some(&ctx.workspace.profile));
         }
         Format::Human | Format::Sql => {
             let mut lines = vec![format!("model {name}: {listed_in}")];

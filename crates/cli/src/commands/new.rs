@@ -167,7 +167,7 @@ fn write(
                 .map(|(p, _)| context::relative(p).display().to_string())
                 .collect();
             let doc = serde_json::json!({ "command": "new", kind: name, "version": version, "files": paths });
-            crate::redact::out(&serde_json::to_string_pretty(&doc)?);
+            crate::report::print_json(doc, Some(&ctx.workspace.profile));
         }
         Format::Human | Format::Sql => {
             for (path, _) in files {

@@ -284,6 +284,22 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
     escape::controls(raw).into_owned()
 }
 
+/// The version of the JSON documents' shape; it changes when a field changes meaning or
+/// goes away (new fields may come without it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Prints one JSON document on stdout: `doc` with `schema_version`, and `profile` when
+/// the command has one and `doc` does not say it.
+pub fn print_json(mut doc: serde_json::Value, profile: Option<&str>) {
+    if let serde_json::Value::Object(map) = &mut doc {
+        map.insert("schema_version".to_owned(), SCHEMA_VERSION.into());
+        if let Some(profile) = profile {
+            map.entry("profile").or_insert_with(|| profile.into());
+        }
+    }
+    redact::out(&serde_json::to_string_pretty(&doc).expect("a document serialises"));
+}
+
 pub fn version_text(version: Option<Version>) -> String {
     version.map_or_else(|| "base".to_owned(), |v| v.to_string())
 }
@@ -293,8 +309,7 @@ impl Report {
     pub fn print(&self, format: Format) {
         match format {
             Format::Json | Format::Sql => {
-                let json = serde_json::to_string_pretty(self).expect("reports serialise");
-                redact::out(&json);
+                print_json(serde_json::to_value(self).expect("reports serialise"), None);
             }
             Format::Human => {
                 let body = match self.command {

@@ -903,3 +903,25 @@ fn a_replay_that_fails_is_located_in_its_file_in_drift_json() {
         "{error}"
     );
 }
+
+#[test]
+fn every_json_document_carries_its_schema_version() {
+    let workspace = Workspace::new(
+        SQLITE,
+        &[("migrations/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    let documents: [(&[&str], i32); 6] = [
+        (&["up"], 0),
+        (&["inspect", "--db", "app"], 0),
+        (&["config", "show"], 0),
+        (&["new", "--db", "app", "more"], 0),
+        (&["status", "--db", "nope"], 2),
+        (&["up", "--bogus"], 2),
+    ];
+    for (command, code) in documents {
+        let mut args = command.to_vec();
+        args.extend(["--format", "json"]);
+        let doc = workspace.run(&args).expect(code).json();
+        assert_eq!(doc["schema_version"], 1, "{command:?}: {doc}");
+    }
+}
