@@ -68,6 +68,8 @@ pub enum ImportError {
         first: PathBuf,
         second: PathBuf,
     },
+    #[error("{} and {} are the same version (the tool itself refuses that); renumber one of them", first.display(), second.display())]
+    SameVersion { first: PathBuf, second: PathBuf },
     #[error("{} holds no migration of this tool", dir.display())]
     Empty { dir: PathBuf },
     #[error("the imported files do not load: {0}")]
@@ -84,7 +86,10 @@ struct Found {
     description: String,
     up: String,
     down: Option<String>,
+    /// The up file runs outside a transaction.
     no_transaction: bool,
+    /// The down file runs outside a transaction.
+    down_no_transaction: bool,
     sources: Vec<PathBuf>,
 }
 
@@ -222,8 +227,8 @@ fn imported(found: Found, version: i64) -> Imported {
     } else {
         format!("{version}_{slug}")
     };
-    let mark = |text: &str| {
-        if found.no_transaction && !has_skein_marker(text) {
+    let mark = |text: &str, no_transaction: bool| {
+        if no_transaction && !has_skein_marker(text) {
             format!("-- skein:no-transaction\n{text}")
         } else {
             text.to_owned()
@@ -231,10 +236,16 @@ fn imported(found: Found, version: i64) -> Imported {
     };
     let files = match &found.down {
         Some(down) => vec![
-            (format!("{stem}.up.sql"), mark(&found.up)),
-            (format!("{stem}.down.sql"), mark(down)),
+            (
+                format!("{stem}.up.sql"),
+                mark(&found.up, found.no_transaction),
+            ),
+            (
+                format!("{stem}.down.sql"),
+                mark(down, found.down_no_transaction),
+            ),
         ],
-        None => vec![(format!("{stem}.sql"), mark(&found.up))],
+        None => vec![(format!("{stem}.sql"), mark(&found.up, found.no_transaction))],
     };
     Imported {
         id: found.id,
@@ -250,6 +261,8 @@ fn has_skein_marker(text: &str) -> bool {
 
 /// The leading groups of digits of a name, and the rest as its description:
 /// `20260129_0001_001_initial_schema` -> (["20260129", "0001", "001"], "initial_schema").
+/// A group after the first counts only when a separator follows it, so that a
+/// description may start with digits (`..._2fa_tokens`).
 fn digit_groups(name: &str, separators: &[char]) -> (Vec<String>, String) {
     let mut parts = Vec::new();
     let mut rest = name;
@@ -258,14 +271,33 @@ fn digit_groups(name: &str, separators: &[char]) -> (Vec<String>, String) {
         if digits.is_empty() {
             break;
         }
+        let after = rest[digits.len()..].chars().next();
+        let separated = after.is_some_and(|c| separators.contains(&c));
+        if !parts.is_empty() && !separated {
+            break;
+        }
         parts.push(digits.clone());
         rest = &rest[digits.len()..];
-        match rest.chars().next() {
-            Some(c) if separators.contains(&c) => rest = &rest[c.len_utf8()..],
+        match after {
+            Some(c) if separated => rest = &rest[c.len_utf8()..],
             _ => break,
         }
     }
     (parts, rest.to_owned())
+}
+
+/// The version of a tool that numbers migrations with one integer (sqlx, golang-migrate,
+/// dbmate, goose): the leading digits, then the description after one `_`.
+fn one_group(name: &str) -> (Vec<String>, String) {
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return (Vec::new(), name.to_owned());
+    }
+    let rest = &name[digits.len()..];
+    (
+        vec![digits],
+        rest.strip_prefix('_').unwrap_or(rest).to_owned(),
+    )
 }
 
 fn read(path: &Path) -> Result<String, ImportError> {
@@ -327,8 +359,8 @@ fn paired(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportErr
             (_, Some(s)) => (s, true),
             _ => (stem, false),
         };
-        let (parts, description) = digit_groups(stem, &['_']);
-        if parts.len() != 1 {
+        let (parts, description) = one_group(stem);
+        if parts.is_empty() {
             return Err(no_version(&path, "1_create_users.up.sql"));
         }
         let text = read(&path)?;
@@ -339,12 +371,31 @@ fn paired(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportErr
             up: String::new(),
             down: None,
             no_transaction: false,
+            down_no_transaction: false,
             sources: Vec::new(),
         });
         let controls = Script::new(path.clone(), text.clone())
             .map(|s| !s.no_transaction && s.transaction_control(false).is_some())
             .unwrap_or(false);
-        entry.no_transaction |= controls;
+        if down {
+            entry.down_no_transaction |= controls;
+        } else {
+            entry.no_transaction |= controls;
+        }
+        let taken = if down {
+            entry.down.is_some()
+        } else {
+            !entry
+                .sources
+                .iter()
+                .all(|p| file_name(p).contains(".down."))
+        };
+        if taken {
+            return Err(ImportError::SameVersion {
+                first: entry.sources[0].clone(),
+                second: path,
+            });
+        }
         entry.sources.push(path);
         if down {
             entry.down = Some(text);
@@ -366,18 +417,19 @@ struct Sections {
 
 impl Sections {
     const DBMATE: Sections = Sections {
-        up: "-- migrate:up",
-        down: "-- migrate:down",
+        up: "migrate:up",
+        down: "migrate:down",
         annotations: &[],
         example: "20240101120000_create_users.sql",
     };
     const GOOSE: Sections = Sections {
-        up: "-- +goose up",
-        down: "-- +goose down",
+        up: "+goose up",
+        down: "+goose down",
         annotations: &[
-            "-- +goose statementbegin",
-            "-- +goose statementend",
-            "-- +goose no transaction",
+            "+goose statementbegin",
+            "+goose statementend",
+            "+goose no transaction",
+            "+goose envsub",
         ],
         example: "00001_create_users.sql",
     };
@@ -398,48 +450,65 @@ fn sectioned(
             ));
             continue;
         };
-        let (parts, description) = digit_groups(stem, &['_']);
+        let (parts, description) = one_group(stem);
         if parts.is_empty() {
             return Err(no_version(&path, sections.example));
         }
         let text = read(&path)?;
+        let problem = |problem: String| ImportError::File {
+            path: path.clone(),
+            problem,
+        };
         let mut up = String::new();
         let mut down = String::new();
         let mut current: Option<bool> = None; // Some(true): up, Some(false): down
-        let mut no_transaction = false;
-        for line in text.lines() {
-            let lower = line.trim().to_ascii_lowercase();
-            if lower.starts_with(sections.up) {
-                current = Some(true);
-                no_transaction |= lower.contains("transaction:false");
-                continue;
-            }
-            if lower.starts_with(sections.down) {
-                current = Some(false);
-                no_transaction |= lower.contains("transaction:false");
-                continue;
-            }
-            if sections.annotations.iter().any(|a| lower.starts_with(a)) {
-                no_transaction |= lower.ends_with("no transaction");
-                continue;
-            }
-            match current {
-                Some(true) => {
-                    up.push_str(line);
-                    up.push('\n');
+        let mut saw_up = false;
+        let (mut up_no_transaction, mut down_no_transaction) = (false, false);
+        for (index, line) in text.lines().enumerate() {
+            // A marker is a comment at the start of a line, `--` then the keyword, with or
+            // without a space between (as the tools read them).
+            let marker = line
+                .strip_prefix("--")
+                .map(|rest| rest.trim().to_ascii_lowercase());
+            if let Some(marker) = &marker {
+                if marker.starts_with(sections.up) {
+                    if current == Some(false) {
+                        return Err(problem(format!(
+                            "line {}: an up section after the down section; the tools read everything after the down marker as down",
+                            index + 1
+                        )));
+                    }
+                    current = Some(true);
+                    saw_up = true;
+                    up_no_transaction |= marker.contains("transaction:false");
+                    continue;
                 }
-                Some(false) => {
-                    down.push_str(line);
-                    down.push('\n');
+                if marker.starts_with(sections.down) {
+                    current = Some(false);
+                    down_no_transaction |= marker.contains("transaction:false");
+                    continue;
                 }
-                None => {}
+                if sections.annotations.iter().any(|a| marker.starts_with(a)) {
+                    if marker.ends_with("no transaction") {
+                        up_no_transaction = true;
+                        down_no_transaction = true;
+                    }
+                    continue;
+                }
             }
+            let section = match current {
+                Some(true) => &mut up,
+                Some(false) => &mut down,
+                None => continue,
+            };
+            section.push_str(line);
+            section.push('\n');
         }
-        if current.is_none() {
-            return Err(ImportError::File {
-                path,
-                problem: format!("it has no `{}` line", sections.up),
-            });
+        if !saw_up {
+            return Err(problem(format!(
+                "it has no `-- {}` line (nothing would be imported)",
+                sections.up
+            )));
         }
         found.push(Found {
             id: stem.to_owned(),
@@ -447,7 +516,8 @@ fn sectioned(
             description,
             up: up.trim_start_matches('\n').to_owned(),
             down: Some(down.trim_start_matches('\n').to_owned()).filter(|d| !d.trim().is_empty()),
-            no_transaction,
+            no_transaction: up_no_transaction,
+            down_no_transaction,
             sources: vec![path],
         });
     }
@@ -471,19 +541,32 @@ fn flyway(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportErr
             ));
             continue;
         }
-        let (kind, rest) = stem.split_at(1.min(stem.len()));
-        let Some((version, description)) = rest.split_once("__") else {
-            return Err(no_version(&path, "V1_2__create_users.sql"));
+        // V<version>__<description> or U<version>__...; anything else (callbacks such as
+        // afterMigrate.sql) is not a migration.
+        let mut chars = stem.chars();
+        let kind = chars.next().map(String::from).unwrap_or_default();
+        let rest = chars.as_str();
+        let parsed = rest.split_once("__").and_then(|(version, description)| {
+            let parts: Vec<String> = version.split(['.', '_']).map(str::to_owned).collect();
+            let numeric = parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            (numeric && (kind == "V" || kind == "U")).then_some((parts, description))
+        });
+        let Some((parts, description)) = parsed else {
+            skipped.push(format!(
+                "{name}: not a versioned (V) or undo (U) migration (a callback?)"
+            ));
+            continue;
         };
-        let parts: Vec<String> = version.split(['.', '_']).map(str::to_owned).collect();
-        if parts
-            .iter()
-            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(no_version(&path, "V1_2__create_users.sql"));
-        }
-        match kind {
+        match kind.as_str() {
             "V" => {
+                if let Some(other) = by_version.get(&parts) {
+                    return Err(ImportError::SameVersion {
+                        first: other.sources[0].clone(),
+                        second: path,
+                    });
+                }
                 let found = Found {
                     id: stem.to_owned(),
                     parts: parts.clone(),
@@ -491,6 +574,7 @@ fn flyway(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportErr
                     up: read(&path)?,
                     down: None,
                     no_transaction: false,
+                    down_no_transaction: false,
                     sources: vec![path],
                 };
                 by_version.insert(parts, found);
@@ -543,6 +627,7 @@ fn diesel(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportErr
             up: read(&up_path)?,
             down,
             no_transaction: false,
+            down_no_transaction: false,
             sources,
         });
     }
@@ -593,6 +678,7 @@ fn up_down(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportEr
                         up: text,
                         down: None,
                         no_transaction: false,
+                        down_no_transaction: false,
                         sources: vec![path],
                     },
                 );
@@ -787,5 +873,108 @@ mod tests {
             text.contains("1_a.sql") && text.contains("01_b.sql") && text.contains("version 1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn markers_without_a_space_and_sections_in_the_wrong_order() {
+        let dir = folder(&[(
+            "20240101120000_a.sql",
+            "--migrate:up\nCREATE TABLE a (id int);\n  -- migrate:down is below\nINSERT INTO a VALUES (1);\n-- migrate:down transaction:false\nDROP TABLE a;\n",
+        )]);
+        let import = super::import(Tool::Dbmate, dir.path()).unwrap();
+        let up = text(&import, "20240101120000_a.up.sql");
+        assert!(
+            up.contains("CREATE TABLE a") && up.contains("INSERT INTO a"),
+            "{up}"
+        );
+        assert!(
+            !up.starts_with("-- skein:no-transaction"),
+            "only the down is marked: {up}"
+        );
+        assert!(
+            text(&import, "20240101120000_a.down.sql").starts_with("-- skein:no-transaction\n")
+        );
+        let dir = folder(&[(
+            "1_a.sql",
+            "-- migrate:down\nDROP TABLE a;\n-- migrate:up\nCREATE TABLE a (id int);\n",
+        )]);
+        let err = super::import(Tool::Dbmate, dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3: an up section after the down section"),
+            "{err}"
+        );
+        let dir = folder(&[("1_a.sql", "-- migrate:down\nDROP TABLE a;\n")]);
+        let err = super::import(Tool::Dbmate, dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no `-- migrate:up` line"), "{err}");
+        let dir = folder(&[("00001_a.sql", "--+goose Up\nCREATE TABLE a (id int);\n")]);
+        let import = super::import(Tool::Goose, dir.path()).unwrap();
+        assert!(text(&import, "1_a.sql").contains("CREATE TABLE a"));
+    }
+
+    #[test]
+    fn a_description_may_start_with_digits() {
+        let dir = folder(&[
+            ("20240101120000_a.sql", "-- migrate:up\nSELECT 1;\n"),
+            (
+                "20240102120000_2fa_tokens.sql",
+                "-- migrate:up\nSELECT 2;\n",
+            ),
+        ]);
+        let import = super::import(Tool::Dbmate, dir.path()).unwrap();
+        let versions: Vec<i64> = import.migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [20240101120000, 20240102120000]);
+        assert!(names(&import).contains(&"20240102120000_2fa_tokens.sql".to_owned()));
+        let dir = folder(&[("000002_2fa.up.sql", "SELECT 1;\n")]);
+        let import = super::import(Tool::GolangMigrate, dir.path()).unwrap();
+        assert_eq!(names(&import), ["2_2fa.sql"]);
+        let dir = folder(&[
+            ("2024-01-01-120000_3d_models/up.sql", "SELECT 1;\n"),
+            ("2024-01-02-120000_b/up.sql", "SELECT 1;\n"),
+        ]);
+        let import = super::import(Tool::Diesel, dir.path()).unwrap();
+        assert_eq!(import.migrations[0].version, 20240101120000);
+    }
+
+    #[test]
+    fn the_same_version_twice_is_an_error_naming_both() {
+        for (tool, files) in [
+            (
+                Tool::Flyway,
+                [
+                    ("V1_1__a.sql", "SELECT 1;\n"),
+                    ("V1.1__b.sql", "SELECT 2;\n"),
+                ],
+            ),
+            (
+                Tool::GolangMigrate,
+                [("1_x.sql", "SELECT 1;\n"), ("1_x.up.sql", "SELECT 2;\n")],
+            ),
+        ] {
+            let dir = folder(&files);
+            let err = super::import(tool, dir.path()).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ImportError::SameVersion { .. } | ImportError::Collision { .. }
+                ),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn flyway_callbacks_and_odd_names_are_skipped_not_fatal() {
+        let dir = folder(&[
+            ("V1__a.sql", "SELECT 1;\n"),
+            ("afterMigrate.sql", "SELECT 2;\n"),
+            ("\u{dc}bersicht.sql", "SELECT 3;\n"),
+        ]);
+        let import = super::import(Tool::Flyway, dir.path()).unwrap();
+        assert_eq!(import.migrations.len(), 1);
+        assert_eq!(import.skipped.len(), 2, "{:?}", import.skipped);
     }
 }
