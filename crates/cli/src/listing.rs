@@ -26,10 +26,14 @@ impl Context {
             .groups
             .iter()
             .any(|g| model_groups.contains(g.as_str()))
+            // A model named here may be one the query lists (and gives its variables).
             || selection
                 .databases
                 .iter()
-                .any(|name| self.workspace.database(name).is_err())
+                .any(|name| match self.workspace.database(name) {
+                    Ok(db) => db.is_model,
+                    Err(_) => true,
+                })
     }
 
     /// Runs the `names_from` query when `selection` needs it and adds the models it lists.
@@ -91,7 +95,14 @@ fn models_of(rows: Rows) -> anyhow::Result<Vec<FoundModel>> {
                     other.map_or_else(|| "nothing".to_owned(), |c| c.to_string())
                 ),
             };
-            let vars = variables.iter().cloned().zip(cells).collect();
+            // A NULL column gives the model no such variable: a template that uses it
+            // then says so, instead of rendering `none`.
+            let vars = variables
+                .iter()
+                .cloned()
+                .zip(cells)
+                .filter(|(_, cell)| !cell.is_null())
+                .collect();
             Ok(FoundModel { name, vars })
         })
         .collect()

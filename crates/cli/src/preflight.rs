@@ -53,6 +53,17 @@ pub fn check(
                 from("url")
             ));
         }
+        if db.is_model
+            && let Some(template) = &db.connection
+            && let Some(placeholder) = unfilled_placeholder(&template.display())
+        {
+            problems.push(format!(
+                "model `{}`: its connection uses `{placeholder}`, a variable it does not have; give it in [models.vars.{}] or as a column of the names_from query ({})",
+                db.name,
+                db.name,
+                from("url")
+            ));
+        }
         match HistoryTable::parse(&db.history_table) {
             Err(e) => problems.push(format!(
                 "database `{}`: {e} (`history_table`, {})",
@@ -94,6 +105,24 @@ pub fn check(
     } else {
         Err(ConfigProblems(problems))
     }
+}
+
+/// The first `{name}` left in a model's connection once its variables are filled in.
+fn unfilled_placeholder(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let end = after.find('}')?;
+        let name = &after[..end];
+        let plain = !name.is_empty()
+            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if plain && !rest[..start].ends_with('$') {
+            return Some(&rest[start..start + end + 2]);
+        }
+        rest = &after[end + 1..];
+    }
+    None
 }
 
 /// Checks that a version asked for (`up --to`, `stamp VERSION`) is a migration of every

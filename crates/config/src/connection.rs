@@ -141,8 +141,10 @@ impl ConnectionSettings {
 /// A model's variables, by name.
 pub type ModelVars = std::collections::BTreeMap<String, serde_json::Value>;
 
-/// `value` with `{model}` and each `{variable}` of `vars` replaced (strings as they are,
-/// numbers and booleans as written); other braces stay.
+/// `value` with `{model}` and each `{variable}` of `vars` replaced; other braces stay.
+/// A variable's value is percent-encoded: it comes from a query's rows or a table of
+/// values, and must stay one value (a `${...}` in it is not a secret reference, a `/` or
+/// `@` does not change the URL).
 fn fill_placeholders(value: &str, model: &str, vars: &ModelVars) -> String {
     let mut out = value.replace("{model}", model);
     for (name, var) in vars {
@@ -152,11 +154,19 @@ fn fill_placeholders(value: &str, model: &str, vars: &ModelVars) -> String {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            out = out.replace(&placeholder, &text);
+            let encoded = percent_encoding::utf8_percent_encode(&text, VALUE_ENCODE).to_string();
+            out = out.replace(&placeholder, &encoded);
         }
     }
     out
 }
+
+/// Everything but the unreserved characters of RFC 3986.
+const VALUE_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 impl ConnectionTemplate {
     /// Every reference in the template.

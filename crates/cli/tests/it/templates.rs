@@ -573,3 +573,58 @@ names_from = {{ db = "infra", query = "SELECT name FROM models" }}
         run.stderr()
     );
 }
+
+#[test]
+fn a_listed_model_named_with_db_gets_its_row_and_row_values_stay_values() {
+    // `aa` is in `names` and in the query's rows: `--db aa` must still see its row's
+    // variables, and a value that looks like a secret reference stays a value.
+    let config = r#"[default.databases.infra]
+url = "sqlite://data/infra.db"
+migrations = "infra"
+
+[default.models]
+template = "template"
+names = ["aa"]
+url = "sqlite://data/m_{model}_{sfx}.db"
+depends_on = ["infra"]
+names_from = { db = "infra", query = "SELECT name, sfx, note FROM models" }
+"#;
+    let workspace = Workspace::new(
+        config,
+        &[
+            (
+                "infra/1_models.sql",
+                "CREATE TABLE models (name TEXT, sfx TEXT, note TEXT);\nINSERT INTO models VALUES ('aa', 'x', NULL), ('bb', '${env:SKEIN_TEST_SECRET}', 'n');\n",
+            ),
+            ("template/1_t.sql", "CREATE TABLE t (id INT);\n"),
+        ],
+    );
+    workspace.run(&["up", "--db", "infra", "-q"]).expect(0);
+    workspace.run(&["up", "--db", "aa", "-q"]).expect(0);
+    assert!(workspace.path().join("data/m_aa_x.db").is_file());
+    assert!(!workspace.path().join("data/m_aa_{sfx}.db").exists());
+    let mut command = workspace.command(&["up", "--db", "bb", "-q"]);
+    command.env("SKEIN_TEST_SECRET", "topsecret");
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<String> = std::fs::read_dir(workspace.path().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !files.iter().any(|f| f.contains("topsecret")),
+        "a row's value is not a secret reference: {files:?}"
+    );
+    // A NULL column is no variable: a template that uses it says so.
+    workspace.write("template/2_note.sql", "SELECT '{{ note }}';\n");
+    let run = workspace.run(&["up", "--db", "aa"]).expect(1);
+    assert!(
+        run.stderr().contains("the variable `note`"),
+        "{}",
+        run.stderr()
+    );
+}

@@ -1,7 +1,7 @@
 //! The rows of a query written by the user (the `names_from` query of a model set), with
 //! each value as plain data: text, a number, a boolean or null.
 
-use sqlx::{Column as _, Decode, Row, Type};
+use sqlx::{Column as _, Decode, Row, Type, TypeInfo as _};
 
 /// A value of a row.
 pub type Cell = serde_json::Value;
@@ -23,6 +23,7 @@ where
     for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<i32>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i16>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<f64>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
 {
@@ -40,7 +41,7 @@ where
         for (i, name) in columns.iter().enumerate() {
             cells.push(cell(row, i).ok_or_else(|| {
                 format!(
-                    "column `{name}` has a type skein cannot read as a plain value; cast it to text in the query (`{name}::text` or CAST({name} AS CHAR))"
+                    "column `{name}` has a type skein cannot read as a plain value (an unsigned integer, a date, a numeric...); cast it in the query (CAST({name} AS TEXT), on MySQL CAST({name} AS CHAR) or AS SIGNED)"
                 )
             })?);
         }
@@ -57,11 +58,21 @@ where
     for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<i32>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i16>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<f64>: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
 {
     fn or_null<T: Into<Cell>>(value: Option<T>) -> Cell {
         value.map_or(Cell::Null, Into::into)
+    }
+    // The column's type decides: MySQL's TINYINT(1) and unsigned integers would otherwise
+    // pass for booleans.
+    let type_name = row.columns()[i].type_info().name().to_ascii_uppercase();
+    if type_name.contains("UNSIGNED") {
+        return None;
+    }
+    if type_name.starts_with("BOOL") {
+        return row.try_get::<Option<bool>, _>(i).ok().map(or_null);
     }
     if let Ok(v) = row.try_get::<Option<String>, _>(i) {
         return Some(or_null(v));
@@ -72,7 +83,7 @@ where
     if let Ok(v) = row.try_get::<Option<i32>, _>(i) {
         return Some(or_null(v));
     }
-    if let Ok(v) = row.try_get::<Option<bool>, _>(i) {
+    if let Ok(v) = row.try_get::<Option<i16>, _>(i) {
         return Some(or_null(v));
     }
     if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
