@@ -30,6 +30,13 @@ pub fn import(project: &Path, alembic: &str) -> anyhow::Result<Import> {
     }
     let history = run(project, alembic, &["history", "--verbose"])?;
     let revisions = linear(parse_history(&history))?;
+    if let Some(merge) = revisions.iter().find(|r| r.parents.len() > 1) {
+        bail!(
+            "revision {} merges {}; skein cannot yet write a merge revision's SQL without repeating a branch's, so the project is not imported (nothing was written)",
+            merge.id,
+            merge.parents.join(" and ")
+        );
+    }
     let mut migrations = Vec::new();
     let mut previous: i64 = 0;
     for revision in &revisions {
@@ -195,24 +202,63 @@ fn linear(revisions: Vec<Revision>) -> anyhow::Result<Vec<Revision>> {
 }
 
 /// The statements of alembic's offline SQL, without its transaction lines and its
-/// `alembic_version` bookkeeping.
+/// `alembic_version` bookkeeping. A COMMIT before the end is an `autocommit_block()`:
+/// the file then runs outside a transaction, as alembic ran it.
 fn statements(sql: &str) -> String {
-    let kept: Vec<&str> = skein_core::split::split(sql)
+    let all: Vec<&str> = skein_core::split::split(sql)
         .into_iter()
         .map(|s| s.sql)
-        .filter(|s| {
-            let upper = s.to_ascii_uppercase();
-            let first = upper.split_whitespace().next().unwrap_or_default();
-            !matches!(first, "BEGIN" | "COMMIT") && !upper.contains("ALEMBIC_VERSION")
-        })
         .collect();
+    let is = |statement: &str, word: &str| {
+        statement
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    };
+    let last_commit = all.iter().rposition(|s| is(s, "COMMIT"));
+    let autocommit = all
+        .iter()
+        .enumerate()
+        .any(|(i, s)| is(s, "COMMIT") && Some(i) != last_commit);
+    let kept: Vec<&str> = all
+        .into_iter()
+        .filter(|s| !is(s, "BEGIN") && !is(s, "COMMIT") && !is_bookkeeping(s))
+        .collect();
+    let mut out = String::new();
+    if autocommit {
+        out.push_str("-- skein:no-transaction\n");
+    }
     if kept.is_empty() {
-        "-- nothing to do\n".to_owned()
+        out.push_str("-- nothing to do\n");
     } else {
-        kept.iter()
-            .map(|s| format!("{s};\n"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        out.push_str(
+            &kept
+                .iter()
+                .map(|s| format!("{s};\n"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    out
+}
+
+/// A statement on alembic's own table: its creation, and the rows it keeps.
+fn is_bookkeeping(statement: &str) -> bool {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(3)
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let target = |i: usize| {
+        words
+            .get(i)
+            .is_some_and(|w| w.trim_matches('"').eq_ignore_ascii_case("ALEMBIC_VERSION"))
+    };
+    match words.first().map(String::as_str) {
+        Some("CREATE" | "DROP") => words.get(1).is_some_and(|w| w == "TABLE") && target(2),
+        Some("INSERT" | "DELETE") => target(2),
+        Some("UPDATE") => target(1),
+        _ => false,
     }
 }
 
