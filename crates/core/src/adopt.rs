@@ -138,13 +138,24 @@ pub async fn find<D: Driver>(
         .map(|t| (t, t.default_table().to_owned()))
         .collect(),
     };
+    let named = table.is_some();
     for (tool, table) in candidates {
-        let quoted = driver.dialect().quote_identifier(&table);
+        // `schema.table` is two names.
+        let quoted = table
+            .split('.')
+            .map(|part| driver.dialect().quote_identifier(part))
+            .collect::<Vec<_>>()
+            .join(".");
         if driver
             .query_rows(&format!("SELECT 1 FROM {quoted} WHERE 1 = 0"))
             .await
             .is_err()
         {
+            if named {
+                return Err(Error::Unsupported(format!(
+                    "--table {table}: this database has no such table"
+                )));
+            }
             continue;
         }
         return read(driver, tool, &table, &quoted).await.map(Some);

@@ -239,6 +239,17 @@ fn a_database_edited_by_hand_is_refused_with_the_difference_named() {
     sqlite_exec(&db, "UPDATE schema_migrations SET dirty = true");
     let dirty = workspace.run(&["adopt", "--db", "app"]).expect(1);
     assert!(dirty.stderr().contains("dirty"), "{}", dirty.stderr());
+    // A table that is not there is named as such.
+    let missing = workspace
+        .run(&["adopt", "--db", "app", "--table", "flyway_hist"])
+        .expect(1);
+    assert!(
+        missing
+            .stderr()
+            .contains("--table flyway_hist: this database has no such table"),
+        "{}",
+        missing.stderr()
+    );
     // --force records anyway.
     sqlite_exec(&db, "UPDATE schema_migrations SET dirty = false");
     workspace
