@@ -115,6 +115,8 @@ pub struct Foreign {
     pub applied: Vec<ForeignRow>,
     /// golang-migrate's single row: everything up to this version is applied.
     pub up_to: Option<String>,
+    /// A Flyway baseline: every migration up to this version (`1.2`) counts as applied.
+    pub baseline: Option<String>,
 }
 
 /// Finds the other tool's history table (`tool` and `table` say which, when given) and
@@ -179,6 +181,7 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
         table: table.to_owned(),
         applied: Vec::new(),
         up_to: None,
+        baseline: None,
     };
     match tool {
         Tool::Sqlx => {
@@ -272,13 +275,18 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
         Tool::Flyway => {
             let rows = driver
                 .query_rows(&format!(
-                    "SELECT script, success, installed_by, CAST(installed_on AS {as_text}), execution_time FROM {quoted} WHERE version IS NOT NULL ORDER BY installed_rank"
+                    "SELECT script, success, installed_by, CAST(installed_on AS {as_text}), execution_time, version, type FROM {quoted} WHERE version IS NOT NULL ORDER BY installed_rank"
                 ))
                 .await?;
             for row in rows.rows {
                 let script = text(&row[0]);
                 if !truthy(&row[1]) {
                     return Err(refuse(format!("{script} failed")));
+                }
+                // `flyway baseline`: no script, everything up to its version counts.
+                if text(&row[6]).eq_ignore_ascii_case("BASELINE") || script.starts_with("<<") {
+                    foreign.baseline = Some(text(&row[5]));
+                    continue;
                 }
                 foreign.applied.push(ForeignRow {
                     id: script.trim_end_matches(".sql").to_owned(),
@@ -357,6 +365,32 @@ pub fn applied_versions(
             ))),
         }
     };
+    let mut versions: BTreeMap<Version, ForeignRow> = BTreeMap::new();
+    if let Some(baseline) = &foreign.baseline {
+        // Flyway ids are `V<version>__<description>`: compare their versions' parts.
+        let parts = |text: &str| -> Vec<u64> {
+            text.split(['.', '_'])
+                .map(|p| p.parse().unwrap_or(0))
+                .collect()
+        };
+        let limit = parts(baseline);
+        for (id, &version) in mapping {
+            let Some(rest) = id.strip_prefix('V') else {
+                continue;
+            };
+            let Some((text, _)) = rest.split_once("__") else {
+                continue;
+            };
+            let mut mine = parts(text);
+            let mut upto = limit.clone();
+            let width = mine.len().max(upto.len());
+            mine.resize(width, 0);
+            upto.resize(width, 0);
+            if mine <= upto && known.contains(&version) {
+                versions.insert(version, ForeignRow::id(id.clone()));
+            }
+        }
+    }
     if let Some(up_to) = &foreign.up_to {
         let up_to = version_of(up_to)?;
         return Ok(known
@@ -365,11 +399,10 @@ pub fn applied_versions(
             .map(|v| (v, ForeignRow::default()))
             .collect());
     }
-    foreign
-        .applied
-        .iter()
-        .map(|row| Ok((version_of(&row.id)?, row.clone())))
-        .collect()
+    for row in &foreign.applied {
+        versions.insert(version_of(&row.id)?, row.clone());
+    }
+    Ok(versions)
 }
 
 /// Records `versions` as `baseline` rows, under the lock, if the database has no skein

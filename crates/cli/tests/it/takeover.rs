@@ -818,3 +818,55 @@ fn a_golang_migrate_database_on_mariadb_is_adopted() {
     );
     workspace.run(&["drift"]).expect(0);
 }
+
+#[test]
+fn a_flyway_baseline_counts_every_migration_up_to_its_version() {
+    use skein_testkit::TestDb;
+    let db = TestDb::new("flyway_base");
+    let config = format!(
+        "[default.databases.app]\nurl = \"{}\"\nmigrations = \"database/app\"\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            ("sql/V1__init.sql", "CREATE TABLE a (id int PRIMARY KEY);\n"),
+            (
+                "sql/V1_1__more.sql",
+                "CREATE TABLE b (id int PRIMARY KEY);\n",
+            ),
+            (
+                "sql/V2__later.sql",
+                "CREATE TABLE c (id int PRIMARY KEY);\n",
+            ),
+        ],
+    );
+    // `flyway baseline` at 1.1 on an existing schema, then nothing applied.
+    db.exec(
+        "CREATE TABLE a (id int PRIMARY KEY);
+         CREATE TABLE b (id int PRIMARY KEY);
+         CREATE TABLE flyway_schema_history (
+             installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,
+             type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT,
+             installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+             execution_time INT NOT NULL, success BOOLEAN NOT NULL);
+         INSERT INTO flyway_schema_history VALUES
+             (1, '1.1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'deploy', now(), 0, true);",
+    );
+    workspace
+        .run(&["import", "--from", "flyway", "sql", "--to", "database/app"])
+        .expect(0);
+    let adopt = workspace
+        .run(&["adopt", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json();
+    let recorded: Vec<i64> = adopt["databases"][0]["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(recorded, [10, 11], "{adopt}");
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(up["databases"][0]["version_after"], 20, "{up}");
+}
