@@ -103,7 +103,8 @@ pub struct AdoptArgs {
     /// runner's `schema_migrations(version text, ...)`).
     #[arg(long, value_name = "NAME")]
     pub table: Option<String>,
-    /// Record even when the live schema differs from what the migrations give (says so).
+    /// Record even when the live schema differs from what the migrations give, and leave
+    /// out ids the tool applied that have no migration here (a goose Go migration); says so.
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]

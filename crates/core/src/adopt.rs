@@ -339,11 +339,14 @@ fn truthy(cell: &Cell) -> bool {
 /// recorded id is looked up in `mapping` (the `skein-import.toml` of the folder), then
 /// read as a number (leading zeros and separators dropped). An applied id with no
 /// migration here is an error naming it.
+/// With `skip_unknown`, an applied id with no migration here (a goose Go migration, say)
+/// is left out and returned in the second list instead of being an error.
 pub fn applied_versions(
     foreign: &Foreign,
     migrations: &[Migration],
     mapping: &BTreeMap<String, Version>,
-) -> Result<BTreeMap<Version, ForeignRow>> {
+    skip_unknown: bool,
+) -> Result<(BTreeMap<Version, ForeignRow>, Vec<String>)> {
     let known: BTreeSet<Version> = migrations.iter().map(|m| m.version).collect();
     // Alembic's ids are hashes: only the mapping `skein import` wrote can place them.
     let by_number = foreign.tool != Tool::Alembic;
@@ -360,7 +363,7 @@ pub fn applied_versions(
         match version {
             Some(v) if known.contains(&v) => Ok(v),
             _ => Err(Error::Unsupported(format!(
-                "{} records `{id}` as applied, but no migration here is that one (import the tool's folder with `skein import`, which writes the mapping of its ids into skein-import.toml)",
+                "{} records `{id}` as applied, but no migration here is that one (import the tool's folder with `skein import`, which writes the mapping of its ids into skein-import.toml; --force leaves such ids out)",
                 foreign.table
             ))),
         }
@@ -393,16 +396,23 @@ pub fn applied_versions(
     }
     if let Some(up_to) = &foreign.up_to {
         let up_to = version_of(up_to)?;
-        return Ok(known
+        let below = known
             .into_iter()
             .filter(|&v| v <= up_to)
-            .map(|v| (v, ForeignRow::default()))
-            .collect());
+            .map(|v| (v, ForeignRow::default()));
+        return Ok((below.collect(), Vec::new()));
     }
+    let mut unknown = Vec::new();
     for row in &foreign.applied {
-        versions.insert(version_of(&row.id)?, row.clone());
+        match version_of(&row.id) {
+            Ok(version) => {
+                versions.insert(version, row.clone());
+            }
+            Err(_) if skip_unknown => unknown.push(row.id.clone()),
+            Err(e) => return Err(e),
+        }
     }
-    Ok(versions)
+    Ok((versions, unknown))
 }
 
 /// Records `versions` as `baseline` rows, under the lock, if the database has no skein

@@ -78,7 +78,16 @@ async fn adopt_one(
                 adopt::FOREIGN_HISTORY_TABLES.join(", ")
             )));
         };
-        let versions = adopt::applied_versions(&foreign, &migrations, &mapping)?;
+        let (versions, unknown) =
+            adopt::applied_versions(&foreign, &migrations, &mapping, args.force)?;
+        if !unknown.is_empty() {
+            tracing::warn!(
+                "{}: leaving out what {} applied that has no migration here (--force): {}",
+                db.name,
+                foreign.table,
+                unknown.join(", ")
+            );
+        }
         let applied: Vec<Migration> = migrations
             .iter()
             .filter(|m| versions.contains_key(&m.version))

@@ -870,3 +870,53 @@ fn a_flyway_baseline_counts_every_migration_up_to_its_version() {
     let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
     assert_eq!(up["databases"][0]["version_after"], 20, "{up}");
 }
+
+#[test]
+fn a_goose_database_with_a_go_migration_is_adopted_with_force_leaving_it_out() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nurl = \"sqlite://data/app.db\"\nmigrations = \"database/app\"\n",
+        &[
+            (
+                "goose/00001_users.sql",
+                "-- +goose Up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n-- +goose Down\nDROP TABLE users;\n",
+            ),
+            ("goose/00002_backfill.go", "package migrations\n"),
+            (
+                "goose/00003_orders.sql",
+                "-- +goose Up\nCREATE TABLE orders (id INTEGER PRIMARY KEY);\n",
+            ),
+        ],
+    );
+    std::fs::create_dir_all(workspace.path().join("data")).unwrap();
+    let db = workspace.path().join("data/app.db");
+    std::fs::File::create(&db).unwrap();
+    // goose applied 1 (SQL) and 2 (Go); a row per apply, as goose keeps them.
+    sqlite_exec(
+        &db,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);
+         CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied BOOLEAN NOT NULL, tstamp TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1);",
+    );
+    let import = workspace
+        .run(&["import", "--from", "goose", "goose", "--to", "database/app"])
+        .expect(0)
+        .stdout();
+    assert!(import.contains("skipped 00002_backfill.go"), "{import}");
+    let refused = workspace.run(&["adopt", "--db", "app"]).expect(1);
+    assert!(
+        refused.stderr().contains("records `2` as applied") && refused.stderr().contains("--force"),
+        "{}",
+        refused.stderr()
+    );
+    let adopt = workspace
+        .run(&["adopt", "--db", "app", "--force", "--format", "json"])
+        .expect(0);
+    assert!(adopt.stderr().contains("leaving out"), "{}", adopt.stderr());
+    let recorded = adopt.json()["databases"][0]["edits"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(recorded, 1);
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(up["databases"][0]["version_after"], 3, "{up}");
+}
