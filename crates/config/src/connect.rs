@@ -33,17 +33,15 @@ impl Workspace {
                 .cloned()
                 .collect()
         };
-        if !missing.is_empty() {
-            let fetched = fetch_all(&missing, &self.secret_options, &self.root).await;
-            self.fetched_secrets
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(fetched);
-        }
-        let known = self
+        let fetched = match missing.is_empty() {
+            true => Fetched::new(),
+            false => fetch_all(&missing, &self.secret_options, &self.root).await,
+        };
+        let mut known = self
             .fetched_secrets
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        known.extend(fetched);
         sources
             .iter()
             .filter_map(|s| known.get(s).map(|value| (s.clone(), value.clone())))

@@ -154,19 +154,12 @@ fn fill_placeholders(value: &str, model: &str, vars: &ModelVars) -> String {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let encoded = percent_encoding::utf8_percent_encode(&text, VALUE_ENCODE).to_string();
+            let encoded = utf8_percent_encode(&text, COMPONENT).to_string();
             out = out.replace(&placeholder, &encoded);
         }
     }
     out
 }
-
-/// Everything but the unreserved characters of RFC 3986.
-const VALUE_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 impl ConnectionTemplate {
     /// Every reference in the template.

@@ -89,12 +89,7 @@ fn down_and_redo_on_the_example() {
         ])
         .expect(0)
         .json();
-    let steps: Vec<i64> = down["databases"][0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["version"].as_i64().unwrap())
-        .collect();
+    let steps = versions_in(&down, "steps");
     assert_eq!(
         steps,
         [20240310090000, 20240301123000],
@@ -110,12 +105,7 @@ fn down_and_redo_on_the_example() {
         .run(&["history", "--db", "blub_test", "--format", "json"])
         .expect(0)
         .json();
-    let states: Vec<&str> = history["databases"][0]["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["state"].as_str().unwrap())
-        .collect();
+    let states = migration_states(&history);
     assert_eq!(states, ["pending", "pending", "pending", "pending"]);
 }
 

@@ -88,6 +88,41 @@ impl Run {
     }
 }
 
+/// Each database's name and status in a JSON report, in the report's order.
+pub fn statuses_in_order(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().to_owned(),
+                d["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The `version` of each entry of the first database's `field` (`steps`, `edits`).
+pub fn versions_in(report: &serde_json::Value, field: &str) -> Vec<i64> {
+    report["databases"][0][field]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["version"].as_i64().unwrap())
+        .collect()
+}
+
+/// The state of each migration in a `history --format json` report.
+pub fn migration_states(history: &serde_json::Value) -> Vec<String> {
+    history["databases"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Each database's status in a JSON report, by name.
 pub fn statuses_of(report: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
     report["databases"]

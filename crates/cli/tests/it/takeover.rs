@@ -193,12 +193,7 @@ fn a_golang_migrate_database_is_adopted_and_up_applies_only_what_is_missing() {
     assert_eq!(adopt["databases"][0]["version_after"], 2);
     assert_eq!(adopt["databases"][0]["edits"].as_array().unwrap().len(), 2);
     let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
-    let steps: Vec<i64> = up["databases"][0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["version"].as_i64().unwrap())
-        .collect();
+    let steps = versions_in(&up, "steps");
     assert_eq!(steps, [3], "{up}");
     // The other tool's table stays, and drift does not report it.
     workspace.run(&["drift"]).expect(0);
@@ -290,23 +285,13 @@ fn a_hand_made_runner_with_a_gap_is_adopted_without_recording_the_gap() {
         ])
         .expect(0)
         .json();
-    let recorded: Vec<i64> = adopt["databases"][0]["edits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["version"].as_i64().unwrap())
-        .collect();
+    let recorded = versions_in(&adopt, "edits");
     assert_eq!(recorded, [1, 3], "the gap is not recorded: {adopt}");
     let history = workspace
         .run(&["history", "--db", "app", "--format", "json"])
         .expect(0)
         .json();
-    let states: Vec<&str> = history["databases"][0]["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["state"].as_str().unwrap())
-        .collect();
+    let states = migration_states(&history);
     assert_eq!(states, ["applied", "pending", "applied"], "{history}");
     workspace
         .run(&["up", "--allow-out-of-order", "-q"])
@@ -590,12 +575,7 @@ fn an_alembic_project_is_imported_and_its_database_adopted_then_migrated_and_rev
     assert_eq!(status["databases"][0]["version_after"], 20240303100000i64);
     assert_eq!(status["databases"][0]["pending"], 1);
     let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
-    let steps: Vec<i64> = up["databases"][0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["version"].as_i64().unwrap())
-        .collect();
+    let steps = versions_in(&up, "steps");
     assert_eq!(steps, [20240304100000], "only revision d4 runs");
     workspace.run(&["drift"]).expect(0);
     workspace
@@ -720,6 +700,13 @@ fn a_first_stamp_does_not_record_a_migration_that_was_never_applied() {
     workspace.run(&["stamp", "--db", "app", "2"]).expect(0);
 }
 
+/// Flyway's history table, as Flyway makes it on PostgreSQL.
+const FLYWAY_HISTORY: &str = "CREATE TABLE flyway_schema_history (
+    installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,
+    type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT,
+    installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+    execution_time INT NOT NULL, success BOOLEAN NOT NULL)";
+
 #[test]
 fn a_flyway_project_and_database_are_imported_and_adopted() {
     use skein_testkit::TestDb;
@@ -748,14 +735,10 @@ fn a_flyway_project_and_database_are_imported_and_adopted() {
         ],
     );
     // Flyway applied 1 and 1.2: its table, as Flyway makes it.
+    db.exec(FLYWAY_HISTORY);
     db.exec(
         "CREATE TABLE a (id int PRIMARY KEY);
          CREATE TABLE b (id int PRIMARY KEY);
-         CREATE TABLE flyway_schema_history (
-             installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,
-             type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT,
-             installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
-             execution_time INT NOT NULL, success BOOLEAN NOT NULL);
          INSERT INTO flyway_schema_history VALUES
              (1, '1', 'init', 'SQL', 'V1__init.sql', 1, 'deploy', '2025-05-01 12:00:00', 12, true),
              (2, '1.2', 'more', 'SQL', 'V1_2__more.sql', 2, 'deploy', '2025-05-02 12:00:00', 8, true);",
@@ -769,12 +752,7 @@ fn a_flyway_project_and_database_are_imported_and_adopted() {
         .run(&["adopt", "--db", "app", "--format", "json"])
         .expect(0)
         .json();
-    let recorded: Vec<i64> = adopt["databases"][0]["edits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["version"].as_i64().unwrap())
-        .collect();
+    let recorded = versions_in(&adopt, "edits");
     assert_eq!(recorded, [100, 102], "{adopt}");
     let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
     assert_eq!(up["databases"][0]["version_after"], 110, "{up}");
@@ -842,14 +820,10 @@ fn a_flyway_baseline_counts_every_migration_up_to_its_version() {
         ],
     );
     // `flyway baseline` at 1.1 on an existing schema, then nothing applied.
+    db.exec(FLYWAY_HISTORY);
     db.exec(
         "CREATE TABLE a (id int PRIMARY KEY);
          CREATE TABLE b (id int PRIMARY KEY);
-         CREATE TABLE flyway_schema_history (
-             installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,
-             type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT,
-             installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
-             execution_time INT NOT NULL, success BOOLEAN NOT NULL);
          INSERT INTO flyway_schema_history VALUES
              (1, '1.1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'deploy', now(), 0, true);",
     );
@@ -860,12 +834,7 @@ fn a_flyway_baseline_counts_every_migration_up_to_its_version() {
         .run(&["adopt", "--db", "app", "--format", "json"])
         .expect(0)
         .json();
-    let recorded: Vec<i64> = adopt["databases"][0]["edits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["version"].as_i64().unwrap())
-        .collect();
+    let recorded = versions_in(&adopt, "edits");
     assert_eq!(recorded, [10, 11], "{adopt}");
     let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
     assert_eq!(up["databases"][0]["version_after"], 20, "{up}");

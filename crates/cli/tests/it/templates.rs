@@ -32,20 +32,6 @@ fn probe(url: &str, sql: &str) -> String {
     })
 }
 
-fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
-    report["databases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["name"].as_str().unwrap().to_owned(),
-                d["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_fleet_listed_by_the_infra_database_follows_the_template() {
     let infra = TestDb::new("tpl_infra");
@@ -101,7 +87,7 @@ names_from = {{ db = "infra", query = "SELECT name, chain_id FROM models WHERE a
         .run(&["up", "--create", "--format", "json"])
         .expect(0)
         .json();
-    let statuses_first = statuses(&first);
+    let statuses_first = statuses_in_order(&first);
     assert_eq!(statuses_first.len(), count + 1, "{first}");
     assert_eq!(statuses_first[0], ("infra".to_owned(), "ok".to_owned()));
     assert!(statuses_first.iter().all(|(_, s)| s == "ok"), "{first}");
@@ -236,7 +222,7 @@ names_from = {{ db = "infra", query = "SELECT name FROM no_such_table" }}
     // up migrates infra, then stops before any model.
     let up = workspace.run(&["up", "--format", "json"]).expect(1);
     assert_eq!(
-        statuses(&up.json()),
+        statuses_in_order(&up.json()),
         [("infra".to_owned(), "ok".to_owned())]
     );
     assert!(up.stderr().contains("none was touched"), "{}", up.stderr());
@@ -321,7 +307,7 @@ fn a_copy_that_differs_from_the_template_names_both_files() {
     let run = workspace.run(&["up", "--format", "json"]).expect(1);
     let report = run.json();
     assert_eq!(
-        statuses(&report),
+        statuses_in_order(&report),
         [
             ("alpha".to_owned(), "ok".to_owned()),
             ("beta".to_owned(), "failed".to_owned())
@@ -409,7 +395,7 @@ fn a_canary_that_fails_on_a_template_migration_stops_the_rollout() {
         .expect(1)
         .json();
     let by_status = |status: &str| -> Vec<String> {
-        statuses(&report)
+        statuses_in_order(&report)
             .into_iter()
             .filter(|(_, s)| s == status)
             .map(|(n, _)| n)
@@ -466,12 +452,7 @@ required_tables = ["t", "u"]
         .run(&["history", "--db", "m2", "--format", "json"])
         .expect(0)
         .json();
-    let states: Vec<&str> = history["databases"][0]["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["state"].as_str().unwrap())
-        .collect();
+    let states = migration_states(&history);
     assert_eq!(states, ["applied", "applied"], "{history}");
 
     // down and redo on every model of the set.
@@ -563,7 +544,7 @@ names_from = {{ db = "infra", query = "SELECT name FROM models" }}
         .run(&["up", "--create", "--format", "json"])
         .expect(1);
     assert_eq!(
-        statuses(&run.json()),
+        statuses_in_order(&run.json()),
         [("infra".to_owned(), "ok".to_owned())],
         "the infra report is kept"
     );

@@ -18,6 +18,8 @@ pub struct Template {
     dir: PathBuf,
     /// `(path, text)`, the path being `dir` joined with the file name.
     files: Vec<(PathBuf, String)>,
+    /// How files are rendered: newlines kept, an undefined variable an error.
+    env: minijinja::Environment<'static>,
 }
 
 impl Template {
@@ -33,7 +35,10 @@ impl Template {
             files.push((path, text));
         }
         files.sort();
-        Ok(Template { dir, files })
+        let mut env = minijinja::Environment::new();
+        env.set_keep_trailing_newline(true);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        Ok(Template { dir, files, env })
     }
 
     pub fn dir(&self) -> &Path {
@@ -51,9 +56,7 @@ impl Template {
 
     /// The template's migration files, each rendered for `model` with `vars`.
     pub fn render(&self, model: &str, vars: &Vars) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
-        let mut env = minijinja::Environment::new();
-        env.set_keep_trailing_newline(true);
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let env = &self.env;
         let mut context: BTreeMap<&str, minijinja::Value> = vars
             .iter()
             .map(|(name, value)| (name.as_str(), minijinja::Value::from_serialize(value)))
@@ -72,7 +75,7 @@ impl Template {
                         path: path.clone(),
                         line: e.line().unwrap_or(0),
                         model: model.to_owned(),
-                        message: render_message(&e, &env, text, vars),
+                        message: render_message(&e, env, text, vars),
                     })?;
                 Ok((path.clone(), rendered.into_bytes()))
             })
@@ -213,6 +216,21 @@ mod tests {
         dir
     }
 
+    fn load(
+        template: &Template,
+        model: &str,
+        vars: &Vars,
+        folder: Option<&Path>,
+    ) -> Result<Vec<Migration>, SourceError> {
+        ModelSource {
+            template,
+            model,
+            vars,
+            folder,
+        }
+        .load()
+    }
+
     fn vars(pairs: &[(&str, serde_json::Value)]) -> Vars {
         pairs
             .iter()
@@ -231,13 +249,7 @@ mod tests {
             ("2_b.sql", "SELECT '{{ model }}';\n"),
         ]);
         let vars = vars(&[("chain_id", serde_json::json!(137))]);
-        let source = ModelSource {
-            template: &template,
-            model: "m1",
-            vars: &vars,
-            folder: None,
-        };
-        let migrations = source.load().unwrap();
+        let migrations = load(&template, "m1", &vars, None).unwrap();
         assert_eq!(
             migrations[0].up.sql,
             "CREATE TABLE m1_t (chain int DEFAULT 137);\n"
@@ -253,19 +265,10 @@ mod tests {
     #[test]
     fn checksums_are_of_the_rendered_text() {
         let (_dir, template) = template(&[("1_a.sql", "SELECT '{{ model }}';\n")]);
-        let load = |model: &str| {
-            ModelSource {
-                template: &template,
-                model,
-                vars: &Vars::new(),
-                folder: None,
-            }
-            .load()
-            .unwrap()
-        };
+        let rendered = |model: &str| load(&template, model, &Vars::new(), None).unwrap();
         let plain = checksum_of("1_a.sql", "SELECT 'm1';\n");
-        assert_eq!(load("m1")[0].checksum, plain);
-        assert_ne!(load("m2")[0].checksum, plain);
+        assert_eq!(rendered("m1")[0].checksum, plain);
+        assert_ne!(rendered("m2")[0].checksum, plain);
     }
 
     fn checksum_of(name: &str, text: &str) -> crate::checksum::Checksum {
@@ -279,14 +282,7 @@ mod tests {
     #[test]
     fn an_undefined_variable_names_the_file_line_and_model() {
         let (_dir, template) = template(&[("1_a.sql", "SELECT 1;\nSELECT {{ chain_id }};\n")]);
-        let err = ModelSource {
-            template: &template,
-            model: "m7",
-            vars: &Vars::new(),
-            folder: None,
-        }
-        .load()
-        .unwrap_err();
+        let err = load(&template, "m7", &Vars::new(), None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("1_a.sql:2: model `m7`"), "{text}");
         assert!(
@@ -299,14 +295,7 @@ mod tests {
     fn a_models_folder_adds_its_own_migrations_by_version() {
         let (_dir, template) = template(&[("1_a.sql", "SELECT 1;\n"), ("3_c.sql", "SELECT 3;\n")]);
         let own = folder(&[("2_own.sql", "SELECT 2;\n")]);
-        let migrations = ModelSource {
-            template: &template,
-            model: "m1",
-            vars: &Vars::new(),
-            folder: Some(own.path()),
-        }
-        .load()
-        .unwrap();
+        let migrations = load(&template, "m1", &Vars::new(), Some(own.path())).unwrap();
         let versions: Vec<Version> = migrations.iter().map(|m| m.version).collect();
         assert_eq!(versions, [1, 2, 3]);
         assert!(migrations[1].up.path.starts_with(own.path()));
@@ -322,14 +311,7 @@ mod tests {
             ("1_a.up.sql", "CREATE TABLE m1_t (id int);\n"),
             ("1_a.down.sql", "DROP TABLE m1_t;\n"),
         ]);
-        let migrations = ModelSource {
-            template: &template,
-            model: "m1",
-            vars: &Vars::new(),
-            folder: Some(own.path()),
-        }
-        .load()
-        .unwrap();
+        let migrations = load(&template, "m1", &Vars::new(), Some(own.path())).unwrap();
         assert_eq!(migrations.len(), 1);
         assert!(migrations[0].up.path.starts_with(template.dir()));
     }
@@ -338,14 +320,7 @@ mod tests {
     fn a_version_in_both_that_differs_names_both_files() {
         let (_dir, template) = template(&[("1_a.sql", "SELECT 1;\n")]);
         let own = folder(&[("1_a.sql", "SELECT 'edited';\n")]);
-        let err = ModelSource {
-            template: &template,
-            model: "m1",
-            vars: &Vars::new(),
-            folder: Some(own.path()),
-        }
-        .load()
-        .unwrap_err();
+        let err = load(&template, "m1", &Vars::new(), Some(own.path())).unwrap_err();
         assert!(
             matches!(err, SourceError::Conflict { version: 1, .. }),
             "{err}"
@@ -361,14 +336,7 @@ mod tests {
     #[test]
     fn plain_sql_with_braces_in_strings_is_left_alone() {
         let (_dir, template) = template(&[("1_a.sql", "SELECT '{}'::jsonb, '{a}';\n")]);
-        let migrations = ModelSource {
-            template: &template,
-            model: "m1",
-            vars: &Vars::new(),
-            folder: None,
-        }
-        .load()
-        .unwrap();
+        let migrations = load(&template, "m1", &Vars::new(), None).unwrap();
         assert_eq!(migrations[0].up.sql, "SELECT '{}'::jsonb, '{a}';\n");
     }
 }
