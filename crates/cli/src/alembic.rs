@@ -30,13 +30,7 @@ pub fn import(project: &Path, alembic: &str) -> anyhow::Result<Import> {
     }
     let history = run(project, alembic, &["history", "--verbose"])?;
     let revisions = linear(parse_history(&history))?;
-    if let Some(merge) = revisions.iter().find(|r| r.parents.len() > 1) {
-        bail!(
-            "revision {} merges {}; skein cannot yet write a merge revision's SQL without repeating a branch's, so the project is not imported (nothing was written)",
-            merge.id,
-            merge.parents.join(" and ")
-        );
-    }
+    refuse_merges(&revisions)?;
     let mut migrations = Vec::new();
     let mut previous: i64 = 0;
     for revision in &revisions {
@@ -89,6 +83,19 @@ pub fn import(project: &Path, alembic: &str) -> anyhow::Result<Import> {
         skipped: Vec::new(),
         compatible: false,
     })
+}
+
+/// A merge revision's offline SQL (`<one parent>:<merge>`) would repeat the other
+/// branch's: such a project is refused, naming the merge, before anything is written.
+fn refuse_merges(revisions: &[Revision]) -> anyhow::Result<()> {
+    if let Some(merge) = revisions.iter().find(|r| r.parents.len() > 1) {
+        bail!(
+            "revision {} merges {}; skein cannot yet write a merge revision's SQL without repeating a branch's, so the project is not imported (nothing was written)",
+            merge.id,
+            merge.parents.join(" and ")
+        );
+    }
+    Ok(())
 }
 
 /// Runs `alembic args` in the project; its stdout, or an error with its stderr.
@@ -278,6 +285,14 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_revision_is_refused_naming_it() {
+        let text = "Rev: m4 (head) (mergepoint)\nMerges: b2, c3\nRev: c3\nParent: a1\nRev: b2\nParent: a1\nRev: a1\nParent: <base>\n";
+        let revisions = linear(parse_history(text)).unwrap();
+        let err = refuse_merges(&revisions).unwrap_err().to_string();
+        assert!(err.contains("revision m4 merges b2 and c3"), "{err}");
+    }
+
+    #[test]
     fn two_heads_are_refused_naming_them() {
         let text = "Rev: b\nParent: a\nRev: c\nParent: a\nRev: a\nParent: <base>\n";
         let err = linear(parse_history(text)).unwrap_err().to_string();
@@ -295,5 +310,27 @@ mod tests {
             statements("BEGIN;\nUPDATE alembic_version SET version_num='b';\nCOMMIT;\n"),
             "-- nothing to do\n"
         );
+    }
+
+    #[test]
+    fn a_statement_that_only_mentions_the_version_table_stays() {
+        let kept =
+            statements("BEGIN;\nINSERT INTO notes VALUES ('from alembic_version 0.9');\nCOMMIT;\n");
+        assert_eq!(
+            kept,
+            "INSERT INTO notes VALUES ('from alembic_version 0.9');\n"
+        );
+    }
+
+    #[test]
+    fn an_autocommit_block_runs_the_file_outside_a_transaction() {
+        let block = statements(
+            "BEGIN;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\nBEGIN;\nUPDATE alembic_version SET version_num='c';\nCOMMIT;\n",
+        );
+        assert_eq!(
+            block,
+            "-- skein:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
+        );
+        assert!(!statements("BEGIN;\nSELECT 1;\nCOMMIT;\n").contains("no-transaction"));
     }
 }

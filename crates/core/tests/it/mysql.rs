@@ -499,3 +499,25 @@ async fn a_migration_that_changes_database_keeps_the_history_where_it_was() {
     assert_eq!(tables(&other), ["elsewhere", "note"]);
     assert_eq!(tables(&db), ["skein_history"]);
 }
+
+#[tokio::test]
+async fn query_rows_keeps_numbers_numbers_and_asks_for_a_cast_of_unsigned() {
+    let db = MyTestDb::new("my_rows");
+    let mut conn = connect(&db.url).await;
+    let rows = conn
+        .query_rows("SELECT CAST(5 AS SIGNED) AS n, CAST(1 AS SIGNED) AS one, TRUE AS flag")
+        .await
+        .unwrap();
+    assert_eq!(rows.rows[0][0], serde_json::json!(5));
+    assert_eq!(
+        rows.rows[0][1],
+        serde_json::json!(1),
+        "a 1 is a number, not true"
+    );
+    db.exec("CREATE TABLE u (id BIGINT UNSIGNED, b BOOLEAN); INSERT INTO u VALUES (5, true)");
+    let err = conn.query_rows("SELECT id FROM u").await.unwrap_err();
+    assert!(err.to_string().contains("cast it"), "{err}");
+    let flag = conn.query_rows("SELECT b FROM u").await.unwrap();
+    assert_eq!(flag.rows[0][0], serde_json::json!(true));
+    conn.close().await;
+}

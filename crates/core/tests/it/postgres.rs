@@ -374,3 +374,25 @@ async fn a_file_with_its_own_commit_is_refused_before_anything_runs() {
     );
     assert_eq!(history(&db), ["1 migration true", "2 migration false"]);
 }
+
+#[tokio::test]
+async fn query_rows_reads_each_column_by_its_type() {
+    let db = TestDb::new("rows");
+    let mut conn = connect(&db.url).await;
+    let rows = conn
+        .query_rows("SELECT 'm1'::text AS name, 7::smallint AS small, 137::bigint AS big, true AS on, NULL::text AS nothing")
+        .await
+        .unwrap();
+    assert_eq!(rows.columns, ["name", "small", "big", "on", "nothing"]);
+    assert_eq!(
+        rows.rows[0],
+        [
+            serde_json::json!("m1"),
+            serde_json::json!(7),
+            serde_json::json!(137),
+            serde_json::json!(true),
+            serde_json::Value::Null
+        ]
+    );
+    conn.close().await;
+}
