@@ -230,8 +230,8 @@ pub fn url_of<'a>(
     urls.urls
         .get(&db.name)
         .map(|url| url.expose())
-        .ok_or_else(|| {
-            skein_core::Error::Unsupported(format!("database `{}` has no resolved URL", db.name))
+        .ok_or_else(|| skein_core::Error::UrlNotResolved {
+            database: db.name.clone(),
         })
 }
 

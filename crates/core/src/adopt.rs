@@ -21,6 +21,32 @@ pub const FOREIGN_HISTORY_TABLES: [&str; 5] = [
     "alembic_version",
 ];
 
+/// Why a database cannot be adopted as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum AdoptError {
+    #[error("no other tool's history table found (looked for {}); name it with --from TOOL or --table NAME", FOREIGN_HISTORY_TABLES.join(", "))]
+    NotFound,
+    #[error("--table {table}: this database has no such table")]
+    NoSuchTable { table: String },
+    #[error("{table} ({tool}): {why}; fix it with that tool first, then adopt")]
+    Unfinished {
+        table: String,
+        tool: &'static str,
+        why: String,
+    },
+    #[error(
+        "{table} records `{id}` as applied, but no migration here is that one (import the tool's folder with `skein import`, which writes the mapping of its ids into skein-import.toml; --force leaves such ids out)"
+    )]
+    UnknownId { table: String, id: String },
+    #[error("this database has skein history already; there is nothing to adopt")]
+    HasHistory,
+    #[error("{}: cannot parse it: {message}", path.display())]
+    Mapping {
+        path: std::path::PathBuf,
+        message: String,
+    },
+}
+
 /// The tool whose history a database has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
@@ -154,9 +180,10 @@ pub async fn find<D: Driver>(
             .is_err()
         {
             if named {
-                return Err(Error::Unsupported(format!(
-                    "--table {table}: this database has no such table"
-                )));
+                return Err(AdoptError::NoSuchTable {
+                    table: table.to_owned(),
+                }
+                .into());
             }
             continue;
         }
@@ -171,10 +198,11 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
         _ => "TEXT",
     };
     let refuse = |why: String| {
-        Error::Unsupported(format!(
-            "{table} ({}): {why}; fix it with that tool first, then adopt",
-            tool.name()
-        ))
+        Error::from(AdoptError::Unfinished {
+            table: table.to_owned(),
+            tool: tool.name(),
+            why,
+        })
     };
     let mut foreign = Foreign {
         tool,
@@ -362,10 +390,11 @@ pub fn applied_versions(
         });
         match version {
             Some(v) if known.contains(&v) => Ok(v),
-            _ => Err(Error::Unsupported(format!(
-                "{} records `{id}` as applied, but no migration here is that one (import the tool's folder with `skein import`, which writes the mapping of its ids into skein-import.toml; --force leaves such ids out)",
-                foreign.table
-            ))),
+            _ => Err(AdoptError::UnknownId {
+                table: foreign.table.clone(),
+                id: id.to_string(),
+            }
+            .into()),
         }
     };
     let mut versions: BTreeMap<Version, ForeignRow> = BTreeMap::new();
@@ -428,9 +457,7 @@ pub async fn record<D: Driver>(
     let result = async {
         driver.ensure_history().await?;
         if !driver.read_history().await?.is_empty() {
-            return Err(Error::Unsupported(
-                "this database has skein history already; there is nothing to adopt".to_owned(),
-            ));
+            return Err(AdoptError::HasHistory.into());
         }
         let mut changes = Vec::new();
         let mut edits = Vec::new();
@@ -452,7 +479,7 @@ pub async fn record<D: Driver>(
             edits.push(HistoryEdit {
                 version: migration.version,
                 description: migration.description.clone(),
-                action: "recorded as applied (baseline)",
+                action: crate::engine::EditAction::Baseline,
             });
         }
         driver.change_history(&changes).await?;

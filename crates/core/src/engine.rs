@@ -85,7 +85,7 @@ impl RunOptions {
 }
 
 /// One step that ran.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StepReport {
     pub version: Version,
     pub description: String,
@@ -95,7 +95,7 @@ pub struct StepReport {
 }
 
 /// What a run did to one database.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct RunReport {
     pub version_before: Option<Version>,
     pub version_after: Option<Version>,
@@ -154,9 +154,9 @@ async fn refuse_foreign<D: Driver>(
         && matches!(target, Target::Up { .. })
         && let Some(table) = crate::adopt::foreign_table(driver).await
     {
-        return Err(Error::Unsupported(format!(
-            "this database has `{table}`, another migration tool's history, and no skein history: `up` would run every migration again; `skein adopt` takes it over (it runs nothing), or drop `{table}` if it is left over"
-        )));
+        return Err(Error::ForeignHistory {
+            table: table.to_owned(),
+        });
     }
     Ok(())
 }
@@ -348,11 +348,48 @@ pub enum StampTarget {
 }
 
 /// One change `stamp` or `repair` made to the history, for the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HistoryEdit {
     pub version: Version,
     pub description: String,
-    pub action: &'static str,
+    pub action: EditAction,
+}
+
+/// What `stamp`, `repair` or `adopt` did to one history row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EditAction {
+    /// Recorded as applied without running it (`stamp`).
+    Stamped,
+    /// Its row removed without running its down file (`stamp` to an older version).
+    Unrecorded,
+    /// Recorded as applied because another tool applied it (`adopt`).
+    Baseline,
+    /// Its down file had failed part-way: marked applied again.
+    Restored,
+    /// Its failed row removed, so that `up` runs it again.
+    RemovedFailed,
+    /// The row of a file that no longer exists removed.
+    RemovedMissing,
+    /// The edited file's checksum recorded.
+    ChecksumRecorded,
+}
+
+impl EditAction {
+    /// In words, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EditAction::Stamped => "stamped",
+            EditAction::Unrecorded => "unrecorded",
+            EditAction::Baseline => "recorded as applied (baseline)",
+            EditAction::Restored => {
+                "its down file had failed: marked applied again; `down` reverts it again"
+            }
+            EditAction::RemovedFailed => "removed the failed row; `up` runs it again",
+            EditAction::RemovedMissing => "removed the row of the missing file",
+            EditAction::ChecksumRecorded => "recorded the edited file's checksum",
+        }
+    }
 }
 
 /// Records migrations as applied (or not) without running them: every version up to the
@@ -405,7 +442,7 @@ fn stamp_changes(
             edits.push(HistoryEdit {
                 version: row.version,
                 description: row.description.clone(),
-                action: "unrecorded",
+                action: EditAction::Unrecorded,
             });
         }
     }
@@ -425,7 +462,7 @@ fn stamp_changes(
             edits.push(HistoryEdit {
                 version: migration.version,
                 description: migration.description.clone(),
-                action: "stamped",
+                action: EditAction::Stamped,
             });
         }
     }
@@ -455,26 +492,26 @@ pub async fn repair<D: Driver>(
                     HistoryChange::Restore {
                         version: entry.version,
                     },
-                    "its down file had failed: marked applied again; `down` reverts it again",
+                    EditAction::Restored,
                 ),
                 State::Failed => (
                     HistoryChange::Delete {
                         version: entry.version,
                     },
-                    "removed the failed row; `up` runs it again",
+                    EditAction::RemovedFailed,
                 ),
                 State::Missing => (
                     HistoryChange::Delete {
                         version: entry.version,
                     },
-                    "removed the row of the missing file",
+                    EditAction::RemovedMissing,
                 ),
                 State::Modified => (
                     HistoryChange::SetChecksum {
                         version: entry.version,
                         checksum: checksums[&entry.version].to_owned(),
                     },
-                    "recorded the edited file's checksum",
+                    EditAction::ChecksumRecorded,
                 ),
                 // Read with the lock held: nothing else is running.
                 State::Applied | State::Pending | State::Running => continue,

@@ -127,7 +127,7 @@ pub fn describe_problems(problems: &[Problem], outside: Outside) -> String {
 }
 
 /// A statement the server refused, located in its file.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct StatementError {
     pub file: PathBuf,
     #[serde(flatten)]
@@ -271,8 +271,36 @@ pub enum Error {
     },
     #[error("interrupted before version {next}; run the command again to go on")]
     Interrupted { next: Version },
-    #[error("{0}")]
-    Unsupported(String),
+    #[error(
+        "{target} is not a database URL skein knows: use postgres://..., mysql://... or sqlite://..."
+    )]
+    UnknownScheme { target: String },
+    #[error("{target} names no database; add one to the URL (e.g. postgres://user@host/DATABASE)")]
+    NoDatabaseInUrl { target: String },
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{what} is not available for MySQL/MariaDB yet: skein does not write MySQL DDL; inspect, drift and check work there"
+    )]
+    MySqlDdl { what: String },
+    #[error(
+        "this database has `{table}`, another migration tool's history, and no skein history: `up` would run every migration again; `skein adopt` takes it over (it runs nothing), or drop `{table}` if it is left over"
+    )]
+    ForeignHistory { table: String },
+    /// A database whose URL was not resolved before it was opened (a bug in the caller).
+    #[error("database `{database}`: its URL was not resolved")]
+    UrlNotResolved { database: String },
+    #[error(transparent)]
+    Adopt(#[from] crate::adopt::AdoptError),
+    #[error(
+        "column `{column}` has a type skein cannot read as a plain value (an unsigned integer, a date, a numeric...); cast it in the query (CAST({column} AS TEXT), on MySQL CAST({column} AS CHAR) or AS SIGNED)"
+    )]
+    UnreadableColumn { column: String },
     /// Replaying the migrations into a scratch database (drift, adopt, converge) failed;
     /// shared by every database whose replay it was.
     #[error("replaying its migrations into a scratch database failed")]

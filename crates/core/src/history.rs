@@ -6,7 +6,7 @@ use crate::migration::Version;
 use serde::Serialize;
 
 /// How a history row came to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MigrationKind {
     /// Its up script ran.
@@ -37,7 +37,7 @@ impl MigrationKind {
 }
 
 /// A row of the history table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AppliedMigration {
     pub version: Version,
     pub description: String,

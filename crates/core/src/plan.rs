@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Where a migration stands in one database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     Applied,
@@ -25,7 +25,7 @@ pub enum State {
 }
 
 /// One version, as the files and the history see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Entry {
     pub version: Version,
     pub description: String,
@@ -48,7 +48,7 @@ impl Entry {
 }
 
 /// Every version of a database, files and history merged, by version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Inventory {
     pub entries: Vec<Entry>,
     /// Who holds the migration lock, when another skein does.
@@ -57,7 +57,7 @@ pub struct Inventory {
 }
 
 /// Something that stops `up` until a person deals with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum Problem {
     Modified {
@@ -314,7 +314,7 @@ pub struct PlanOptions {
     pub allow_out_of_order: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Up,
@@ -322,7 +322,7 @@ pub enum Direction {
 }
 
 /// One migration to run in one direction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Step {
     pub version: Version,
     pub description: String,
@@ -333,7 +333,7 @@ pub struct Step {
 }
 
 /// The steps to run, in order, and the versions before and after.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     pub version_before: Option<Version>,
     pub version_after: Option<Version>,

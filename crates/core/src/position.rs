@@ -1,7 +1,7 @@
 //! Maps byte offsets in a migration file to the `line:column` a person looks for.
 
 /// A 1-based line and column (columns count characters, not bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct LineColumn {
     pub line: usize,
     pub column: usize,

@@ -66,17 +66,19 @@ async fn adopt_one(
     let url = context::url_of(db, urls)?.to_owned();
     let result = async {
         let history = conn.read_history().await?;
-        if let Some(newest) = history.iter().filter(|r| r.success).map(|r| r.version).max() {
+        if let Some(newest) = history
+            .iter()
+            .filter(|r| r.success)
+            .map(|r| r.version)
+            .max()
+        {
             let mut report = DatabaseReport::new(&db.name, Status::UpToDate);
             report.version_before = Some(newest);
             report.version_after = Some(newest);
             return Ok(report);
         }
         let Some(foreign) = adopt::find(&mut conn, tool, args.table.as_deref()).await? else {
-            return Err(CoreError::Unsupported(format!(
-                "no other tool's history table found (looked for {}); name it with --from TOOL or --table NAME",
-                adopt::FOREIGN_HISTORY_TABLES.join(", ")
-            )));
+            return Err(adopt::AdoptError::NotFound.into());
         };
         let (versions, unknown) =
             adopt::applied_versions(&foreign, &migrations, &mapping, args.force)?;
@@ -166,8 +168,10 @@ fn mapping(folder: &Path) -> Result<BTreeMap<String, Version>, CoreError> {
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(BTreeMap::new());
     };
-    let document = toml_edit::ImDocument::parse(text)
-        .map_err(|e| CoreError::Unsupported(format!("{}: cannot parse it: {e}", path.display())))?;
+    let document = toml_edit::ImDocument::parse(text).map_err(|e| adopt::AdoptError::Mapping {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
     let mut mapping = BTreeMap::new();
     if let Some(versions) = document.get("versions").and_then(|v| v.as_table_like()) {
         for (id, version) in versions.iter() {

@@ -70,7 +70,9 @@ async fn check_of(
     let schema = conn.inspect().await;
     conn.close().await;
     let findings = skein_core::schema::rules::check(&rules, &schema?, &db.name);
-    let failed = findings.iter().any(|f| f.severity == "error");
+    let failed = findings
+        .iter()
+        .any(|f| f.severity == skein_core::schema::rules::Severity::Error);
     let mut report = DatabaseReport::new(
         &db.name,
         if failed {

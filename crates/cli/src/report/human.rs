@@ -477,23 +477,27 @@ impl Report {
     /// Each database's expect findings, or that every rule holds; see
     /// [`Report::shared_lines`].
     pub(super) fn check_text(&self) -> String {
-        let items =
-            self.databases
-                .iter()
-                .filter(|d| d.error.is_none())
-                .flat_map(|db| {
-                    let holds = db
-                        .findings
-                        .is_empty()
-                        .then(|| "every expect rule holds".to_owned());
-                    let findings = db.findings.iter().map(|finding| {
-                        format!("{}: {}", finding.severity, outside(&finding.message))
-                    });
-                    holds
-                        .into_iter()
-                        .chain(findings)
-                        .map(move |text| (db.name.as_str(), text))
+        let items = self
+            .databases
+            .iter()
+            .filter(|d| d.error.is_none())
+            .flat_map(|db| {
+                let holds = db
+                    .findings
+                    .is_empty()
+                    .then(|| "every expect rule holds".to_owned());
+                let findings = db.findings.iter().map(|finding| {
+                    format!(
+                        "{}: {}",
+                        finding.severity.as_str(),
+                        outside(&finding.message)
+                    )
                 });
+                holds
+                    .into_iter()
+                    .chain(findings)
+                    .map(move |text| (db.name.as_str(), text))
+            });
         self.shared_lines(items).join("\n")
     }
 
@@ -523,7 +527,7 @@ impl Report {
                     "{} {}: {}",
                     edit.version,
                     outside(&edit.description),
-                    outside(edit.action)
+                    edit.action.describe()
                 )
             });
             nothing

@@ -35,8 +35,10 @@ impl Drop for FileLock {
 
 /// Takes the lock, waiting as `wait` allows.
 pub(super) async fn acquire(path: &Path, client: &str, mut wait: LockWait) -> Result<FileLock> {
-    let io_error = |e: std::io::Error| {
-        Error::Unsupported(format!("cannot use the lock file {}: {e}", path.display()))
+    let io_error = |source: std::io::Error| Error::Io {
+        action: "use the lock file",
+        path: path.to_owned(),
+        source,
     };
     loop {
         let mut file = OpenOptions::new()

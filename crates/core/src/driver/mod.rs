@@ -466,19 +466,18 @@ impl Connection {
             "mysql" | "mariadb" => Ok(Connection::MySql(Box::new(
                 MySqlDriver::connect(url, options).await?,
             ))),
-            _ => Err(Error::Unsupported(format!(
-                "{} is not a database URL skein knows: use postgres://..., mysql://... or sqlite://...",
-                redact_url(url)
-            ))),
+            _ => Err(Error::UnknownScheme {
+                target: redact_url(url),
+            }),
         }
     }
 }
 
 /// The error of a command that would write DDL for MySQL, which skein cannot do yet.
 pub fn mysql_ddl_unsupported(what: &str) -> Error {
-    Error::Unsupported(format!(
-        "{what} is not available for MySQL/MariaDB yet: skein does not write MySQL DDL; inspect, drift and check work there"
-    ))
+    Error::MySqlDdl {
+        what: what.to_owned(),
+    }
 }
 
 /// Creates the database `url` names if it does not exist; returns whether it was created.
@@ -492,10 +491,9 @@ async fn create_database_once(url: &str) -> Result<bool> {
         "postgres" | "postgresql" => postgres::create_database(url).await,
         "sqlite" => sqlite::create_database(url).await,
         "mysql" | "mariadb" => mysql::create_database(url).await,
-        _ => Err(Error::Unsupported(format!(
-            "cannot create a database at {}",
-            redact_url(url)
-        ))),
+        _ => Err(Error::UnknownScheme {
+            target: redact_url(url),
+        }),
     }
 }
 
@@ -505,10 +503,9 @@ pub async fn drop_database(url: &str) -> Result<()> {
         "postgres" | "postgresql" => postgres::drop_database(url).await,
         "sqlite" => sqlite::drop_database(url).await,
         "mysql" | "mariadb" => mysql::drop_database(url).await,
-        _ => Err(Error::Unsupported(format!(
-            "cannot drop a database at {}",
-            redact_url(url)
-        ))),
+        _ => Err(Error::UnknownScheme {
+            target: redact_url(url),
+        }),
     }
 }
 

@@ -63,10 +63,9 @@ impl MySqlDriver {
                 .await
                 .map_err(Error::database("reading the database name"))?;
         let Some(database) = database else {
-            return Err(Error::Unsupported(format!(
-                "{} names no database; add one to the URL (mysql://user@host/DATABASE)",
-                redact_url(url)
-            )));
+            return Err(Error::NoDatabaseInUrl {
+                target: redact_url(url),
+            });
         };
         let mut options = options;
         options.history_table.schema = Some(database);
@@ -460,7 +459,7 @@ impl Driver for MySqlDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(Error::database(format!("running `{sql}`")))?;
-        super::rows::plain(&fetched).map_err(Error::Unsupported)
+        super::rows::plain(&fetched)
     }
 
     async fn close(self) {
@@ -529,7 +528,9 @@ async fn server_connection(url: &str) -> Result<(MySqlConnection, String)> {
     let name = connect_options(url)?
         .get_database()
         .map(str::to_owned)
-        .ok_or_else(|| Error::Unsupported(format!("{target} names no database")))?;
+        .ok_or_else(|| Error::NoDatabaseInUrl {
+            target: target.clone(),
+        })?;
     let admin_options = connect_options(&super::with_database(&mysql_url(url), ""))?;
     let admin = MySqlConnection::connect_with(&admin_options)
         .await

@@ -496,7 +496,7 @@ impl Driver for PostgresDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(Error::database(format!("running `{sql}`")))?;
-        super::rows::plain(&fetched).map_err(Error::Unsupported)
+        super::rows::plain(&fetched)
     }
 
     async fn close(self) {
@@ -568,7 +568,9 @@ async fn maintenance_connection(url: &str) -> Result<(PgConnection, String)> {
     let name = options
         .get_database()
         .map(str::to_owned)
-        .ok_or_else(|| Error::Unsupported(format!("{target} names no database")))?;
+        .ok_or_else(|| Error::NoDatabaseInUrl {
+            target: target.clone(),
+        })?;
     let admin = PgConnection::connect_with(&options.database("postgres"))
         .await
         .map_err(|source| Error::Connect { target, source })?;

@@ -16,7 +16,7 @@ pub struct Rows {
 
 /// Turns the rows sqlx fetched into [`Rows`]; a column of a type with no plain value
 /// (a date, a UUID, a numeric) is an error naming it, to be cast to text in the query.
-pub(crate) fn plain<R>(fetched: &[R]) -> Result<Rows, String>
+pub(crate) fn plain<R>(fetched: &[R]) -> Result<Rows, crate::Error>
 where
     R: Row,
     usize: sqlx::ColumnIndex<R>,
@@ -39,10 +39,8 @@ where
     for row in fetched {
         let mut cells = Vec::with_capacity(columns.len());
         for (i, name) in columns.iter().enumerate() {
-            cells.push(cell(row, i).ok_or_else(|| {
-                format!(
-                    "column `{name}` has a type skein cannot read as a plain value (an unsigned integer, a date, a numeric...); cast it in the query (CAST({name} AS TEXT), on MySQL CAST({name} AS CHAR) or AS SIGNED)"
-                )
+            cells.push(cell(row, i).ok_or_else(|| crate::Error::UnreadableColumn {
+                column: name.clone(),
             })?);
         }
         rows.push(cells);

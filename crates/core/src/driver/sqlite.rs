@@ -305,7 +305,7 @@ impl Driver for SqliteDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(Error::database(format!("running `{sql}`")))?;
-        super::rows::plain(&fetched).map_err(Error::Unsupported)
+        super::rows::plain(&fetched)
     }
 
     async fn close(self) {
@@ -339,9 +339,10 @@ pub async fn drop_database(url: &str) -> Result<()> {
     match std::fs::remove_file(options.get_filename()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::Unsupported(format!(
-            "cannot remove {}: {e}",
-            options.get_filename().display()
-        ))),
+        Err(source) => Err(Error::Io {
+            action: "remove",
+            path: options.get_filename().to_owned(),
+            source,
+        }),
     }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::path::Path;
 
 /// What the declared schema needs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Generated {
     pub head_fingerprint: String,
     pub declared_fingerprint: String,

@@ -13,7 +13,7 @@ use crate::migration::{Migration, Version};
 use serde::Serialize;
 
 /// What converging would do.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConvergePlan {
     pub head: Option<Version>,
     pub expected_fingerprint: String,
@@ -62,7 +62,7 @@ impl ConvergePlan {
 }
 
 /// How applying ended.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ConvergeOutcome {
     /// Committed: the schema is the expected one and these versions were stamped.

@@ -9,10 +9,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// One difference, seen from the expected schema.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Difference {
-    /// `missing` (expected, not there), `unexpected` (there, not expected) or `changed`.
-    pub kind: &'static str,
+    pub kind: DifferenceKind,
     /// What it is about, e.g. `index trades_market on public.trades`.
     pub object: String,
     /// In words.
@@ -24,9 +23,21 @@ pub struct Difference {
     pub destructive: bool,
 }
 
+/// How the live schema differs from the expected one in one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DifferenceKind {
+    /// Expected, not there.
+    Missing,
+    /// There, not expected.
+    Unexpected,
+    /// There, but not as expected.
+    Changed,
+}
+
 impl Difference {
     fn new(
-        kind: &'static str,
+        kind: DifferenceKind,
         object: String,
         description: String,
         sql: Option<String>,
@@ -49,7 +60,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
     for (name, schema) in &expected.extensions {
         if !live.extensions.contains_key(name) {
             out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 format!("extension {name}"),
                 format!("extension {name} is missing"),
                 Some(format!(
@@ -67,7 +78,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
         .filter(|n| !expected.extensions.contains_key(*n))
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("extension {name}"),
             format!("extension {name} is not in the migrations"),
             Some(format!("DROP EXTENSION {};", quote_identifier(name))),
@@ -78,7 +89,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
     for (name, sequence) in &expected.sequences {
         if !live.sequences.contains_key(name) {
             out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 format!("sequence {name}"),
                 format!("sequence {name} is missing"),
                 Some(format!(
@@ -98,7 +109,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
         .filter(|n| !expected.sequences.contains_key(*n))
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("sequence {name}"),
             format!("sequence {name} is not in the migrations"),
             Some(format!("DROP SEQUENCE {};", quote_name(name))),
@@ -113,7 +124,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
                     ..Schema::default()
                 };
                 out.push(Difference::new(
-                    "missing",
+                    DifferenceKind::Missing,
                     format!("table {name}"),
                     format!("table {name} is missing"),
                     Some(super::render::to_sql(&only, dialect).trim().to_owned()),
@@ -137,7 +148,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
         .filter(|n| !expected.tables.contains_key(*n))
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("table {name}"),
             format!("table {name} is not in the migrations"),
             Some(format!("DROP TABLE {};", quote_name(name))),
@@ -160,14 +171,14 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
         };
         match live.views.get(name) {
             None => out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 format!("view {name}"),
                 format!("view {name} is missing"),
                 Some(create),
                 false,
             )),
             Some(live_view) if live_view != view => out.push(Difference::new(
-                "changed",
+                DifferenceKind::Changed,
                 format!("view {name}"),
                 format!("view {name} has another definition"),
                 Some(create),
@@ -182,7 +193,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
         .filter(|n| !expected.views.contains_key(*n))
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("view {name}"),
             format!("view {name} is not in the migrations"),
             Some(format!("DROP VIEW {};", quote_name(name))),
@@ -192,7 +203,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
     for (signature, function) in &expected.functions {
         match live.functions.get(signature) {
             None => out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 format!("function {signature}"),
                 format!("function {signature} is missing"),
                 Some(format!("{};", function.sql.trim_end())),
@@ -203,7 +214,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
                     || live_function.returns != function.returns =>
             {
                 out.push(Difference::new(
-                    "changed",
+                    DifferenceKind::Changed,
                     format!("function {signature}"),
                     format!("function {signature} has another body"),
                     Some(format!("{};", function.sql.trim_end())),
@@ -219,7 +230,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
         .filter(|s| !expected.functions.contains_key(*s))
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("function {signature}"),
             format!("function {signature} is not in the migrations"),
             Some(format!("DROP FUNCTION {signature};")),
@@ -240,7 +251,7 @@ fn enums(expected: &Schema, live: &Schema, out: &mut Vec<Difference>) {
         let Some(live_values) = live.enums.get(name) else {
             let values: Vec<String> = values.iter().map(|v| string_literal(v)).collect();
             out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 format!("type {name}"),
                 format!("enum type {name} is missing"),
                 Some(format!(
@@ -259,7 +270,7 @@ fn enums(expected: &Schema, live: &Schema, out: &mut Vec<Difference>) {
                     None => String::new(),
                 };
                 out.push(Difference::new(
-                    "missing",
+                    DifferenceKind::Missing,
                     format!("type {name}"),
                     format!("enum type {name} lacks the value '{value}'"),
                     Some(format!(
@@ -272,7 +283,7 @@ fn enums(expected: &Schema, live: &Schema, out: &mut Vec<Difference>) {
             }
         }
         for value in live_values.iter().filter(|v| !values.contains(v)) {
-            out.push(Difference::new("unexpected", format!("type {name}"),
+            out.push(Difference::new(DifferenceKind::Unexpected, format!("type {name}"),
                 format!("enum type {name} has the value '{value}', which the migrations do not give it (PostgreSQL cannot drop an enum value: recreate the type)"),
                 None, true));
         }
@@ -283,7 +294,7 @@ fn enums(expected: &Schema, live: &Schema, out: &mut Vec<Difference>) {
         .filter(|n| !expected.enums.contains_key(*n))
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("type {name}"),
             format!("enum type {name} is not in the migrations"),
             Some(format!("DROP TYPE {};", quote_name(name))),
@@ -329,7 +340,7 @@ fn table_diff(
                 ));
             }
             out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 object,
                 format!("column {name}.{column} is missing{note}"),
                 Some(sql),
@@ -339,7 +350,7 @@ fn table_diff(
         };
         if live_column.data_type != definition.data_type {
             out.push(Difference::new(
-                "changed",
+                DifferenceKind::Changed,
                 object.clone(),
                 format!(
                     "column {name}.{column} is {} but the migrations make it {}",
@@ -360,7 +371,7 @@ fn table_diff(
                 ("must be NOT NULL", "SET NOT NULL")
             };
             out.push(Difference::new(
-                "changed",
+                DifferenceKind::Changed,
                 object.clone(),
                 format!("column {name}.{column} {words} by the migrations"),
                 Some(format!(
@@ -382,7 +393,7 @@ fn table_diff(
                 ),
             };
             out.push(Difference::new(
-                "changed",
+                DifferenceKind::Changed,
                 object,
                 format!("column {name}.{column} has another default"),
                 Some(sql),
@@ -396,7 +407,7 @@ fn table_diff(
         .filter(|c| !expected.columns.contains_key(*c))
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("column {name}.{column}"),
             format!("column {name}.{column} is not in the migrations"),
             Some(format!(
@@ -409,7 +420,7 @@ fn table_diff(
     for (definition, constraint) in &expected.constraints {
         if !live.constraints.contains_key(definition) {
             out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 format!("{} on {name}", constraint.kind),
                 format!("{} {definition} on {name} is missing", constraint.kind),
                 (dialect == Dialect::Postgres)
@@ -424,7 +435,7 @@ fn table_diff(
         .filter(|(d, _)| !expected.constraints.contains_key(*d))
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("{} on {name}", constraint.kind),
             format!(
                 "{} {definition} on {name} is not in the migrations",
@@ -442,7 +453,7 @@ fn table_diff(
     for (definition, index) in &expected.indexes {
         if !live.indexes.contains_key(definition) {
             out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 format!("index {} on {name}", index.name),
                 format!("index {} on {name} is missing", index.name),
                 Some(format!("{};", index.sql)),
@@ -457,7 +468,7 @@ fn table_diff(
         .map(|(_, i)| i)
     {
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("index {} on {name}", index.name),
             format!("index {} on {name} is not in the migrations", index.name),
             Some(format!(
@@ -470,7 +481,7 @@ fn table_diff(
     for (trigger, definition) in &expected.triggers {
         if !live.triggers.contains_key(trigger) {
             out.push(Difference::new(
-                "missing",
+                DifferenceKind::Missing,
                 format!("trigger {trigger} on {name}"),
                 format!("trigger {trigger} on {name} is missing"),
                 Some(format!("{};", definition.definition.trim_end_matches(';'))),
@@ -490,7 +501,7 @@ fn table_diff(
             }
         };
         out.push(Difference::new(
-            "unexpected",
+            DifferenceKind::Unexpected,
             format!("trigger {trigger} on {name}"),
             format!("trigger {trigger} on {name} is not in the migrations"),
             Some(sql),
@@ -503,7 +514,7 @@ fn table_diff(
             .as_deref()
             .map_or_else(|| "NULL".to_owned(), string_literal);
         out.push(Difference::new(
-            "changed",
+            DifferenceKind::Changed,
             format!("table {name}"),
             format!("table {name} has another comment"),
             (dialect == Dialect::Postgres)
@@ -575,9 +586,10 @@ fn needs_rebuild(difference: &Difference) -> bool {
     let constraint = ["primary key", "unique", "foreign key", "check"]
         .iter()
         .any(|k| difference.object.starts_with(k));
-    (difference.kind == "changed" && difference.object.starts_with("column "))
+    (difference.kind == DifferenceKind::Changed && difference.object.starts_with("column "))
         || constraint
-        || (difference.kind == "unexpected" && difference.object.starts_with("column "))
+        || (difference.kind == DifferenceKind::Unexpected
+            && difference.object.starts_with("column "))
 }
 
 /// SQLite's way to change a table: create it as it should be, copy the columns both
@@ -641,7 +653,7 @@ fn sqlite_rebuild(name: &str, expected: &Table, live: &Table) -> Difference {
         description.push_str(&format!("; its columns {} are dropped", names.join(", ")));
     }
     Difference::new(
-        "changed",
+        DifferenceKind::Changed,
         format!("table {name}"),
         description,
         Some(sql.join("\n")),

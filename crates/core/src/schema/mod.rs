@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 pub type QualifiedName = String;
 
 /// A whole schema. Maps are keyed so that their order is the same for equal schemas.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Schema {
     pub extensions: BTreeMap<String, String>,
     /// Enum types and their values, in order.
@@ -34,7 +34,7 @@ pub struct Schema {
     pub functions: BTreeMap<String, Function>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Table {
     /// By name: the order columns were added in does not matter.
     pub columns: BTreeMap<String, Column>,
@@ -48,7 +48,7 @@ pub struct Table {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Column {
     /// As the server prints it (`bigint`, `character varying(40)`, `numeric(78,0)`).
     pub data_type: String,
@@ -67,7 +67,7 @@ pub struct Column {
 
 /// A table constraint. `kind` is `primary key`, `unique`, `foreign key`, `check` or
 /// `exclude`; `definition` is the server's normalised text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Constraint {
     pub kind: String,
     pub definition: String,
@@ -76,7 +76,7 @@ pub struct Constraint {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Index {
     /// The definition without the index's name (unique, method, columns or expressions,
     /// predicate).
@@ -89,21 +89,21 @@ pub struct Index {
     pub sql: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Sequence {
     pub data_type: String,
     pub increment: i64,
     pub start: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct View {
     pub materialized: bool,
     /// The server's normalised definition, whitespace collapsed.
     pub definition: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Function {
     pub returns: String,
     pub language: String,
@@ -114,7 +114,7 @@ pub struct Function {
     pub sql: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Trigger {
     pub definition: String,
 }

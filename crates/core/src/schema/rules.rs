@@ -15,11 +15,29 @@ pub struct Expectations {
     pub forbidden_tables: Vec<String>,
 }
 
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Fails the check.
+    Error,
+    /// Said, without failing the check.
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One rule that does not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
-    /// `error` (fails the check) or `warning`.
-    pub severity: &'static str,
+    pub severity: Severity,
     pub table: String,
     pub message: String,
 }
@@ -45,7 +63,7 @@ pub fn check(rules: &Expectations, schema: &Schema, database: &str) -> Vec<Findi
     for table in required {
         let Some(live) = find(schema, table) else {
             findings.push(Finding {
-                severity: "error",
+                severity: Severity::Error,
                 table: table.clone(),
                 message: format!(
                     "required table `{table}` is missing; restore it from a backup, or if the database is new run its migrations (`skein up --db {database}`); check does not recreate it"
@@ -56,7 +74,7 @@ pub fn check(rules: &Expectations, schema: &Schema, database: &str) -> Vec<Findi
         for column in rules.required_columns.get(table).into_iter().flatten() {
             if !schema.tables[live].columns.contains_key(column) {
                 findings.push(Finding {
-                    severity: "error",
+                    severity: Severity::Error,
                     table: table.clone(),
                     message: format!(
                         "table `{table}` lacks its required column `{column}`; restore it from a backup or from the migration that adds it"
@@ -68,7 +86,7 @@ pub fn check(rules: &Expectations, schema: &Schema, database: &str) -> Vec<Findi
     for table in &rules.optional_tables {
         if find(schema, table).is_none() {
             findings.push(Finding {
-                severity: "warning",
+                severity: Severity::Warning,
                 table: table.clone(),
                 message: format!("optional table `{table}` is absent"),
             });
@@ -77,7 +95,7 @@ pub fn check(rules: &Expectations, schema: &Schema, database: &str) -> Vec<Findi
     for table in &rules.forbidden_tables {
         if let Some(live) = find(schema, table) {
             findings.push(Finding {
-                severity: "error",
+                severity: Severity::Error,
                 table: table.clone(),
                 message: format!(
                     "forbidden table `{live}` is present: it belongs to another role; check its data, then drop it by hand"
@@ -134,7 +152,8 @@ mod tests {
         let findings = check(&rules, &healthy, "validator");
         assert_eq!(findings.len(), 1);
         assert_eq!(
-            findings[0].severity, "warning",
+            findings[0].severity,
+            Severity::Warning,
             "only the optional table is absent"
         );
 
@@ -152,6 +171,6 @@ mod tests {
         );
         assert!(messages[1].contains("lacks its required column `signature`"));
         assert!(messages[2].starts_with("forbidden table `public.miner_jobs` is present"));
-        assert!(findings.iter().all(|f| f.severity == "error"));
+        assert!(findings.iter().all(|f| f.severity == Severity::Error));
     }
 }

@@ -227,7 +227,7 @@ async fn an_edited_file_blocks_up_until_repair_records_its_checksum() {
     let mut conn = connect(&db.url).await;
     let edits = engine::repair(&mut conn, &migrations).await.unwrap();
     assert_eq!(edits.len(), 1);
-    assert_eq!(edits[0].action, "recorded the edited file's checksum");
+    assert_eq!(edits[0].action, engine::EditAction::ChecksumRecorded);
     let recorded = db
         .value("SELECT checksum FROM skein_history WHERE version = 2")
         .unwrap();
