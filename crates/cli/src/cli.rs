@@ -49,7 +49,7 @@ pub enum Command {
     #[command(alias = "current")]
     Status(StatusArgs),
     /// Every migration of one database: applied, pending, modified or missing.
-    History(DbArg),
+    History(HistoryArgs),
     /// Apply pending migrations.
     #[command(alias = "upgrade")]
     Up(UpArgs),
@@ -228,10 +228,12 @@ pub struct Selection {
 }
 
 #[derive(Debug, Args)]
-pub struct DbArg {
+pub struct HistoryArgs {
     /// The database.
     #[arg(long = "db", value_name = "NAME")]
     pub database: String,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// How a command runs over many databases.

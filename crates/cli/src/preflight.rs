@@ -16,8 +16,12 @@ pub struct ConfigProblems(pub Vec<String>);
 
 /// A command-line value that does not fit the selected databases.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageProblem(pub String);
+#[error("{message}")]
+pub struct UsageProblem {
+    /// The flag whose value it is.
+    pub argument: Option<&'static str>,
+    pub message: String,
+}
 
 /// What the command will do with the databases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +134,7 @@ fn unfilled_placeholder(text: &str) -> Option<&str> {
 /// reports it. (`down --to` may name a version whose file is gone but whose history row
 /// remains: only the database can say, so the plan checks it.)
 pub fn check_version(
-    flag: &str,
+    flag: &'static str,
     version: Version,
     databases: &[&ResolvedDatabase],
 ) -> Result<(), UsageProblem> {
@@ -144,18 +148,24 @@ pub fn check_version(
         .collect();
     match lacking.as_slice() {
         [] => Ok(()),
-        [one] => Err(UsageProblem(format!(
-            "{flag} {version}: database `{one}` has no migration {version}; `skein history --db {one}` lists its versions"
-        ))),
-        many => Err(UsageProblem(format!(
-            "{flag} {version}: {} databases have no migration {version} ({}{}); `skein history --db NAME` lists a database's versions",
-            many.len(),
-            many.iter()
-                .take(5)
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if many.len() > 5 { ", ..." } else { "" }
-        ))),
+        [one] => Err(UsageProblem {
+            argument: Some(flag),
+            message: format!(
+                "{flag} {version}: database `{one}` has no migration {version}; `skein history --db {one}` lists its versions"
+            ),
+        }),
+        many => Err(UsageProblem {
+            argument: Some(flag),
+            message: format!(
+                "{flag} {version}: {} databases have no migration {version} ({}{}); `skein history --db NAME` lists a database's versions",
+                many.len(),
+                many.iter()
+                    .take(5)
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if many.len() > 5 { ", ..." } else { "" }
+            ),
+        }),
     }
 }

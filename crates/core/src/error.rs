@@ -72,6 +72,36 @@ pub enum SourceError {
     },
 }
 
+impl SourceError {
+    /// The file or folder the error is about (the first, when it names two).
+    pub fn path(&self) -> Option<&std::path::Path> {
+        Some(match self {
+            SourceError::Folder { dir, .. } => dir,
+            SourceError::Read { path, .. }
+            | SourceError::UnexpectedFolder { path }
+            | SourceError::BadName { path, .. }
+            | SourceError::DownWithoutUp { path }
+            | SourceError::NotUtf8 { path, .. }
+            | SourceError::Render { path, .. }
+            | SourceError::UnknownDirective { path, .. } => path,
+            SourceError::DuplicateVersion { first, .. } => first,
+            SourceError::DownForIrreversible { up, .. }
+            | SourceError::MismatchedPair { up, .. } => up,
+            SourceError::Conflict { own, .. } => own,
+        })
+    }
+
+    /// The line of [`SourceError::path`] the error is on, when it is one line's.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            SourceError::Render { line, .. } | SourceError::UnknownDirective { line, .. } => {
+                Some(*line)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A request that cannot be planned.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

@@ -8,8 +8,7 @@ use super::drift::{ExpectedCache, expected_schema};
 use super::finish;
 use crate::cli::AdoptArgs;
 use crate::context::{self, Context};
-use crate::exit::Outcome;
-use crate::report::{DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver as _;
 use skein_core::adopt::{self, Tool};
@@ -18,7 +17,7 @@ use skein_core::{Migration, Version};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Outcome> {
+pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Body> {
     let tool = match &args.tool {
         Some(name) => Some(Tool::parse(name).ok_or_else(|| {
             anyhow::anyhow!(
@@ -42,13 +41,8 @@ pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Outcome> {
         }
     })
     .await;
-    let mismatched = reports.iter().any(|r| r.status == Status::Drifted);
-    let outcome = finish(ctx, "adopt", reports);
-    Ok(if outcome == Outcome::Done && mismatched {
-        Outcome::CheckFailed
-    } else {
-        outcome
-    })
+    // A database whose schema is not its migrations' is drifted: a finding (exit 3).
+    Ok(finish(ctx, reports))
 }
 
 async fn adopt_one(

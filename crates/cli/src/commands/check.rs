@@ -3,13 +3,12 @@
 
 use crate::cli::DriftArgs;
 use crate::context::{self, Context};
-use crate::exit::Outcome;
-use crate::report::{DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::error::Error as CoreError;
 
-pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
+pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Body> {
     let databases: Vec<&ResolvedDatabase> = ctx
         .select(&args.selection, &args.fleet)?
         .into_iter()
@@ -35,13 +34,7 @@ pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
         }
     })
     .await;
-    let broken = reports.iter().any(|r| r.status == Status::Problems);
-    let outcome = crate::commands::finish(ctx, "check", reports);
-    Ok(if outcome == Outcome::Done && broken {
-        Outcome::CheckFailed
-    } else {
-        outcome
-    })
+    Ok(super::finish_check(ctx, reports))
 }
 
 async fn check_of(

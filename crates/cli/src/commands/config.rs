@@ -1,36 +1,20 @@
 //! `config show`: each database's resolved settings and where each came from. Secrets are
 //! never fetched here: references are shown as written, literal passwords as `***`.
 
-use crate::cli::{ConfigShowArgs, Format};
+use crate::cli::ConfigShowArgs;
 use crate::context::Context;
-use crate::escape::controls;
-use crate::exit::Outcome;
-use crate::redact;
-use comfy_table::{Table, presets};
-use serde::Serialize;
+use crate::report::Body;
+use crate::report::sections::{ConfigReport, DatabaseSettings, Setting};
 use skein_config::connection::ConnectionTemplate;
 use skein_config::{ResolvedDatabase, Selection, Workspace};
 
-#[derive(Serialize)]
-struct Setting {
-    name: String,
-    value: String,
-    source: String,
-}
-
-#[derive(Serialize)]
-struct DatabaseSettings {
-    name: String,
-    settings: Vec<Setting>,
-}
-
-pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
+pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Body> {
     let selection = Selection {
         databases: args.selection.databases,
         groups: args.selection.groups,
     };
     let workspace = &ctx.workspace;
-    let shown: Vec<DatabaseSettings> = workspace
+    let databases = workspace
         .select(&selection)?
         .into_iter()
         .map(|db| DatabaseSettings {
@@ -38,37 +22,11 @@ pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Outcome> {
             settings: settings_of(workspace, db),
         })
         .collect();
-    match ctx.format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "command": "config show",
-                "profile": workspace.profile,
-                "config": workspace.config_path.display().to_string(),
-                "databases": shown,
-            });
-            crate::report::print_json(doc, Some(&ctx.workspace.profile));
-        }
-        Format::Human | Format::Sql => {
-            redact::out(&format!(
-                "profile {} from {}",
-                controls(&workspace.profile),
-                controls(&workspace.config_path.display().to_string())
-            ));
-            for db in &shown {
-                let mut table = Table::new();
-                table.load_preset(presets::NOTHING);
-                for setting in &db.settings {
-                    table.add_row([
-                        format!("  {}", setting.name),
-                        controls(&setting.value).into_owned(),
-                        controls(&setting.source).into_owned(),
-                    ]);
-                }
-                redact::out(&format!("\n{}\n{table}", controls(&db.name)));
-            }
-        }
-    }
-    Ok(Outcome::Done)
+    Ok(Body::Config(ConfigReport {
+        config: workspace.config_path.display().to_string(),
+        databases,
+        profile: workspace.profile.clone(),
+    }))
 }
 
 fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {

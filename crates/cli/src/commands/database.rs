@@ -3,18 +3,19 @@
 use super::finish;
 use crate::cli::DbCreateArgs;
 use crate::context::Context;
-use crate::exit::Outcome;
 use crate::fleet;
-use crate::report::{DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Status};
 use skein_config::ResolvedDatabase;
 
-pub async fn create(ctx: &mut Context, args: DbCreateArgs) -> anyhow::Result<Outcome> {
+pub async fn create(ctx: &mut Context, args: DbCreateArgs) -> anyhow::Result<Body> {
     let run = async |ctx: &Context, databases: &[&ResolvedDatabase]| {
         create_each(ctx, databases, &args).await
     };
     let phased = crate::listing::in_phases(ctx, &args.selection, &args.fleet, run).await?;
-    let outcome = finish(ctx, "db create", phased.reports);
-    Ok(super::unlisted(phased.unlisted, outcome))
+    Ok(super::unlisted(
+        phased.unlisted,
+        finish(ctx, phased.reports),
+    ))
 }
 
 async fn create_each(

@@ -3,8 +3,7 @@
 
 use crate::cli::DriftArgs;
 use crate::context::{self, Context};
-use crate::exit::Outcome;
-use crate::report::{DatabaseReport, DriftInfo, Status};
+use crate::report::{Body, DatabaseReport, DriftInfo, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::error::Error as CoreError;
@@ -42,7 +41,8 @@ pub(super) async fn expected_schema(
     Ok((expected, key))
 }
 
-pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
+/// A drifted database is a finding (exit 3).
+pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Body> {
     let databases = ctx.select(&args.selection, &args.fleet)?;
     let urls = ctx.urls(&databases).await?;
     let cache = ExpectedCache::default();
@@ -60,13 +60,7 @@ pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Outcome> {
         }
     })
     .await;
-    let drifted = reports.iter().any(|r| r.status == Status::Drifted);
-    let outcome = crate::commands::finish(ctx, "drift", reports);
-    Ok(if outcome == Outcome::Done && drifted {
-        Outcome::CheckFailed
-    } else {
-        outcome
-    })
+    Ok(super::finish_check(ctx, reports))
 }
 
 async fn drift_of(

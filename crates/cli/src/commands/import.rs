@@ -2,9 +2,9 @@
 //! layout, with a mapping of the tool's ids to the new versions (`skein-import.toml`).
 //! It needs no workspace: it only reads one folder and writes another.
 
-use crate::cli::{Format, ImportArgs};
-use crate::exit::Outcome;
-use crate::redact;
+use crate::cli::ImportArgs;
+use crate::report::Body;
+use crate::report::sections::{ImportReport, ImportedMigration};
 use anyhow::{Context as _, bail};
 use skein_core::import::{Import, Tool};
 use std::path::Path;
@@ -12,7 +12,7 @@ use std::path::Path;
 /// The mapping file written beside the migrations (skein skips files that are not `.sql`).
 const MAPPING: &str = "skein-import.toml";
 
-pub fn run(format: Format, args: ImportArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: ImportArgs) -> anyhow::Result<Body> {
     let import = if args.tool == "alembic" {
         crate::alembic::import(&args.source, args.alembic.as_deref().unwrap_or("alembic"))?
     } else {
@@ -27,8 +27,7 @@ pub fn run(format: Format, args: ImportArgs) -> anyhow::Result<Outcome> {
     };
     let Some(to) = &args.to else {
         if import.compatible {
-            say(format, &args, &import, None);
-            return Ok(Outcome::Done);
+            return Ok(report(&args, &import, None));
         }
         bail!(
             "{} needs rewriting for skein: give the new folder with --to DIR (e.g. --to database/app)",
@@ -57,8 +56,7 @@ pub fn run(format: Format, args: ImportArgs) -> anyhow::Result<Outcome> {
     let mapping = to.join(MAPPING);
     std::fs::write(&mapping, mapping_text(&args, &import))
         .with_context(|| format!("cannot write {}", mapping.display()))?;
-    say(format, &args, &import, Some(to));
-    Ok(Outcome::Done)
+    Ok(report(&args, &import, Some(to)))
 }
 
 /// Each migration's id in the tool and its version here, as TOML.
@@ -80,61 +78,22 @@ fn mapping_text(args: &ImportArgs, import: &Import) -> String {
     text
 }
 
-fn say(format: Format, args: &ImportArgs, import: &Import, to: Option<&Path>) {
-    match format {
-        Format::Json => {
-            let migrations: Vec<serde_json::Value> = import
-                .migrations
-                .iter()
-                .map(|m| {
-                    serde_json::json!({
-                        "id": m.id,
-                        "version": m.version,
-                        "files": m.files.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let doc = serde_json::json!({
-                "command": "import",
-                "from": args.tool,
-                "source": args.source.display().to_string(),
-                "to": to.map(|t| t.display().to_string()),
-                "compatible": import.compatible,
-                "migrations": migrations,
-                "skipped": import.skipped,
-            });
-            crate::report::print_json(doc, None);
-        }
-        Format::Human | Format::Sql => {
-            let mut lines = Vec::new();
-            match to {
-                None => lines.push(format!(
-                    "{} is in skein's layout already ({} migration(s)): point a database's `migrations` at it",
-                    args.source.display(),
-                    import.migrations.len()
-                )),
-                Some(to) => {
-                    for migration in &import.migrations {
-                        let files: Vec<&str> =
-                            migration.files.iter().map(|(n, _)| n.as_str()).collect();
-                        lines.push(format!(
-                            "{} -> {}",
-                            crate::escape::controls(&migration.id),
-                            files.join(", ")
-                        ));
-                    }
-                    lines.push(format!(
-                        "wrote {} migration(s) into {}, and the mapping of ids to versions into {}",
-                        import.migrations.len(),
-                        to.display(),
-                        to.join(MAPPING).display()
-                    ));
-                }
-            }
-            for skipped in &import.skipped {
-                lines.push(format!("skipped {}", crate::escape::controls(skipped)));
-            }
-            redact::out(&lines.join("\n"));
-        }
-    }
+fn report(args: &ImportArgs, import: &Import, to: Option<&Path>) -> Body {
+    Body::Import(ImportReport {
+        from: args.tool.clone(),
+        source: args.source.display().to_string(),
+        to: to.map(|t| t.display().to_string()),
+        mapping: to.map(|t| t.join(MAPPING).display().to_string()),
+        compatible: import.compatible,
+        migrations: import
+            .migrations
+            .iter()
+            .map(|m| ImportedMigration {
+                id: m.id.clone(),
+                version: m.version,
+                files: m.files.iter().map(|(name, _)| name.clone()).collect(),
+            })
+            .collect(),
+        skipped: import.skipped.clone(),
+    })
 }

@@ -3,9 +3,8 @@
 use super::finish;
 use crate::cli::{DownArgs, DownTo, LockArgs, RedoArgs, UpArgs};
 use crate::context::{self, Context};
-use crate::exit::Outcome;
 use crate::fleet;
-use crate::report::{DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Report, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine::{self, RunOptions};
@@ -31,7 +30,7 @@ impl Mode {
     }
 }
 
-pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Outcome> {
+pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Body> {
     let target = Target::Up { to: args.to };
     let options = run_options(ctx, args.allow_out_of_order);
     let mode = Mode::from_flags(args.dry_run, args.sql);
@@ -60,7 +59,7 @@ pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Outcome> {
         .await)
     };
     let phased = crate::listing::in_phases(ctx, &args.selection, &args.fleet, run).await?;
-    let outcome = conclude(ctx, "up", phased.reports, mode);
+    let outcome = conclude(ctx, phased.reports, mode);
     Ok(super::unlisted(phased.unlisted, outcome))
 }
 
@@ -105,7 +104,7 @@ fn canaries(
         .collect())
 }
 
-pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Outcome> {
+pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Body> {
     let databases = ctx.select_explicit("down", &args.selection, &args.fleet)?;
     let target = match (args.steps, args.to) {
         (Some(steps), _) => DownTarget::Steps(steps),
@@ -130,10 +129,10 @@ pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Outcome> {
         )
     })
     .await;
-    Ok(conclude(ctx, "down", reports, mode))
+    Ok(conclude(ctx, reports, mode))
 }
 
-pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Outcome> {
+pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Body> {
     let db = ctx.workspace.database(&args.database)?;
     let urls = ctx.urls(&[db]).await?;
     let options = run_options(ctx, false);
@@ -148,7 +147,7 @@ pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Outcome> {
     )
     .await;
     if report.status == Status::Failed {
-        return Ok(finish(ctx, "redo", vec![report]));
+        return Ok(finish(ctx, vec![report]));
     }
     let reverted = report.steps.first().map(|s| s.version);
     let again = run_one(
@@ -165,7 +164,7 @@ pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Outcome> {
     report.version_after = again.version_after;
     report.steps.extend(again.steps);
     report.error = again.error;
-    Ok(finish(ctx, "redo", vec![report]))
+    Ok(finish(ctx, vec![report]))
 }
 
 fn run_options(ctx: &Context, allow_out_of_order: bool) -> RunOptions {
@@ -178,29 +177,15 @@ fn run_options(ctx: &Context, allow_out_of_order: bool) -> RunOptions {
     }
 }
 
-fn conclude(
-    ctx: &Context,
-    command: &'static str,
-    reports: Vec<DatabaseReport>,
-    mode: Mode,
-) -> Outcome {
-    if mode != Mode::Sql || ctx.format == crate::cli::Format::Json {
-        return finish(ctx, command, reports);
+/// The report of a run; with `--sql` its human form is the scripts.
+fn conclude(ctx: &Context, reports: Vec<DatabaseReport>, mode: Mode) -> Body {
+    match finish(ctx, reports) {
+        Body::Databases(report) => Body::Databases(Report {
+            sql: mode == Mode::Sql,
+            ..report
+        }),
+        other => other,
     }
-    // The scripts, each headed by its database, in the selection's order (they were
-    // written concurrently); then the failures.
-    let scripts: Vec<&str> = reports.iter().filter_map(|r| r.script.as_deref()).collect();
-    if !scripts.is_empty() {
-        crate::redact::out_raw(&scripts.join("\n"));
-    }
-    let mut outcome = Outcome::Done;
-    for report in &reports {
-        if let Some(error) = &report.error {
-            crate::redact::err(&format!("{}: {}", report.name, error.human));
-            outcome = Outcome::Failed;
-        }
-    }
-    outcome
 }
 
 #[allow(clippy::too_many_arguments)] // one per thing that varies between callers

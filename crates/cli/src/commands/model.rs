@@ -5,18 +5,17 @@
 
 use super::migrate::{Mode, run_one};
 use super::status;
-use crate::cli::{Format, ModelListArgs, ModelNewArgs};
+use crate::cli::{ModelListArgs, ModelNewArgs};
 use crate::context::Context;
-use crate::exit::Outcome;
-use crate::redact;
-use crate::report::{DatabaseReport, ModelInfo, Status, human_error_chain};
+use crate::report::sections::ModelNewReport;
+use crate::report::{Body, DatabaseReport, ErrorReport, ModelInfo};
 use anyhow::{Context as _, bail};
 use skein_config::{LoadOptions, ResolvedDatabase};
 use skein_core::engine::RunOptions;
 use skein_core::plan::{PlanOptions, Target};
 use std::path::{Path, PathBuf};
 
-pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
+pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Body> {
     let workspace = &ctx.workspace;
     if !workspace.has_models() {
         bail!(
@@ -68,44 +67,53 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Outcome> {
         listed
     };
 
+    let relative = |p: &Path| {
+        p.strip_prefix(&workspace.root)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    };
+    let (listed_in, commit) = match &listed {
+        Listed::Folder(folder) => (
+            format!("made {} for its own migrations", relative(folder)),
+            relative(folder),
+        ),
+        Listed::Names { file, table } => (
+            format!("listed in {} ([{table}] names)", relative(file)),
+            relative(file),
+        ),
+    };
+    let mut report = ModelNewReport {
+        model: args.name.clone(),
+        listed_in,
+        commit,
+        template: relative(template),
+        database_created: false,
+        migrated: None,
+        error: None,
+        undone: Vec::new(),
+        kept: args.keep,
+    };
     match create_and_migrate(ctx, &args, &mut made).await {
-        Ok(report) => {
-            print_done(
-                ctx,
-                &args.name,
-                &listed,
-                template,
-                made.database_url.is_some(),
-                &report,
-            );
-            Ok(Outcome::Done)
+        Ok(migrated) => {
+            report.database_created = made.database_url.is_some();
+            report.migrated = migrated.map(Box::new);
         }
         // The name cannot be a database here (say, too long for the server): a
         // configuration error, and what was made for it goes again.
         Err(err) if err.is::<crate::preflight::ConfigProblems>() => {
             made.undo().await;
-            Err(err)
+            return Err(err);
         }
         Err(err) => {
-            let undone = if args.keep {
-                Vec::new()
-            } else {
-                made.undo().await
-            };
-            redact::err(&format!(
-                "error: model {}: {}",
-                args.name,
-                human_error_chain(err.as_ref())
-            ));
-            for what in undone {
-                redact::err(&format!("  removed {what}"));
+            report.database_created = made.database_url.is_some();
+            if !args.keep {
+                report.undone = made.undo().await;
             }
-            if args.keep {
-                redact::err("  kept what was made (--keep)");
-            }
-            Ok(Outcome::Failed)
+            report.error = Some(ErrorReport::from_any(err.as_ref()));
         }
     }
+    Ok(Body::ModelNew(report))
 }
 
 /// Where `model new` recorded the new model.
@@ -203,73 +211,9 @@ async fn create_and_migrate(
     Ok(Some(report))
 }
 
-fn print_done(
-    ctx: &Context,
-    name: &str,
-    listed: &Listed,
-    template: &Path,
-    created: bool,
-    report: &Option<DatabaseReport>,
-) {
-    let relative = |p: &Path| {
-        p.strip_prefix(&ctx.workspace.root)
-            .unwrap_or(p)
-            .display()
-            .to_string()
-    };
-    let (listed_in, to_commit) = match listed {
-        Listed::Folder(folder) => (
-            format!("made {} for its own migrations", relative(folder)),
-            relative(folder),
-        ),
-        Listed::Names { file, table } => (
-            format!("listed in {} ([{table}] names)", relative(file)),
-            relative(file),
-        ),
-    };
-    match ctx.format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "command": "model new",
-                "model": name,
-                "listed_in": listed_in,
-                "template": relative(template),
-                "database_created": created,
-                "migrated": report,
-            });
-            crate::report::print_json(doc, Some(&ctx.workspace.profile));
-        }
-        Format::Human | Format::Sql => {
-            let mut lines = vec![format!("model {name}: {listed_in}")];
-            lines.push(if created {
-                format!("model {name}: created its database")
-            } else {
-                format!("model {name}: its database exists already (or --no-create)")
-            });
-            if let Some(report) = report {
-                let status = if report.status == Status::UpToDate {
-                    "already at head".to_owned()
-                } else {
-                    format!(
-                        "applied {} migration(s) from {}",
-                        report.steps.len(),
-                        relative(template)
-                    )
-                };
-                lines.push(format!(
-                    "model {name}: {status}, now at version {}",
-                    crate::report::version_text(report.version_after)
-                ));
-            }
-            lines.push(format!("commit {to_commit}"));
-            redact::out(&lines.join("\n"));
-        }
-    }
-}
-
 /// Every model: where its name came from, its version, its head and the template's head,
 /// and its status.
-pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Outcome> {
+pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Body> {
     let models: Vec<&ResolvedDatabase> = ctx
         .workspace
         .databases
@@ -277,8 +221,7 @@ pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Outcome>
         .filter(|d| d.is_model)
         .collect();
     if models.is_empty() {
-        redact::out("no model databases (add one with `skein model new NAME`)");
-        return Ok(Outcome::Done);
+        return Ok(super::finish(ctx, Vec::new()));
     }
     let template_head = match ctx.workspace.model_template() {
         Some(dir) => skein_core::source::template::Template::load(dir)?.head(),
@@ -291,5 +234,5 @@ pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Outcome>
             template_head,
         });
     }
-    Ok(super::finish(ctx, "model list", reports))
+    Ok(super::finish(ctx, reports))
 }

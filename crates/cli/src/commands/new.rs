@@ -1,14 +1,15 @@
 //! `new`: writes the next migration's files, named by the UTC time.
 
-use crate::cli::{Format, NewArgs};
+use crate::cli::NewArgs;
 use crate::context::{self, Context};
-use crate::exit::Outcome;
+use crate::report::Body;
+use crate::report::sections::{FromSchema, NewReport};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
-pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
+pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Body> {
     let Some(name) = &args.database else {
-        return template(ctx, &args);
+        return template(&ctx.workspace, &args).map(Body::New);
     };
     let db = ctx.workspace.database(name)?;
     let generated = match &args.from_schema {
@@ -20,18 +21,17 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
                 Ok(generated) => generated,
                 // The database could not be reached or the replay failed: a failed
                 // database, as in every command.
-                Err(e) => return Ok(super::failed_alone(ctx, "new", db, &e)),
+                Err(e) => return Ok(super::failed_alone(db, &e)),
             };
-            if args.check {
-                return Ok(report_check(&db.name, file, &generated));
-            }
-            if generated.is_empty() {
-                crate::redact::out(&format!(
-                    "{}: head already has the schema {} declares; nothing to write",
-                    db.name,
-                    file.display()
-                ));
-                return Ok(Outcome::Done);
+            if args.check || generated.is_empty() {
+                // Compared only: `--check`, or nothing to write.
+                return Ok(Body::New(NewReport {
+                    database: Some(db.name.clone()),
+                    group: None,
+                    version: None,
+                    files: Vec::new(),
+                    from_schema: Some(from_schema(file, &generated, args.check)),
+                }));
             }
             Some(generated)
         }
@@ -66,14 +66,35 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Outcome> {
             (db.migrations.join(format!("{stem}.down.sql")), down),
         ]
     };
-    write(ctx, ("database", &db.name), version, &files)
+    let mut report = write(version, &files)?;
+    report.database = Some(db.name.clone());
+    report.from_schema = match (&args.from_schema, &generated) {
+        (Some(file), Some(generated)) => Some(from_schema(file, generated, false)),
+        _ => None,
+    };
+    Ok(Body::New(report))
+}
+
+/// How the migrations at head compare with the schema `file` declares.
+fn from_schema(
+    file: &Path,
+    generated: &skein_core::schema::autogen::Generated,
+    check: bool,
+) -> FromSchema {
+    FromSchema {
+        file: file.display().to_string(),
+        head_fingerprint: generated.head_fingerprint.clone(),
+        declared_fingerprint: generated.declared_fingerprint.clone(),
+        differences: generated.differences.clone(),
+        check,
+    }
 }
 
 /// `new --group models`: one new migration in the model template, which every model
 /// database applies.
-fn template(ctx: &Context, args: &NewArgs) -> anyhow::Result<Outcome> {
+fn template(workspace: &skein_config::Workspace, args: &NewArgs) -> anyhow::Result<NewReport> {
     let group = args.group.as_deref().unwrap_or_default();
-    if !ctx.workspace.model_groups().contains(group) {
+    if !workspace.model_groups().contains(group) {
         anyhow::bail!(
             "--group {group}: `new` writes into the model template with --group models; for one database use --db NAME"
         );
@@ -83,12 +104,12 @@ fn template(ctx: &Context, args: &NewArgs) -> anyhow::Result<Outcome> {
             "--from-schema needs one database to compare with: use --db NAME (a model's name), then move the files into the template"
         );
     }
-    let template = ctx.workspace.model_template().context(
+    let template = workspace.model_template().context(
         "the models have no template: set `template` in [models] (the folder of the migrations every model applies)",
     )?;
     let description = args.description.clone().unwrap_or_default();
     let slug = slug(&description)?;
-    let version = next_version(newest_model_version(ctx, template)?);
+    let version = next_version(newest_model_version(workspace, template)?);
     let stem = format!("{version}_{slug}");
     let files: Vec<(PathBuf, String)> = if args.irreversible {
         vec![(
@@ -110,15 +131,20 @@ fn template(ctx: &Context, args: &NewArgs) -> anyhow::Result<Outcome> {
             ),
         ]
     };
-    write(ctx, ("group", group), version, &files)
+    let mut report = write(version, &files)?;
+    report.group = Some(group.to_owned());
+    Ok(report)
 }
 
 /// The newest version of the template and of every model's own folder, so that a new
 /// template migration comes after all of them.
-fn newest_model_version(ctx: &Context, template: &Path) -> anyhow::Result<Option<i64>> {
+fn newest_model_version(
+    workspace: &skein_config::Workspace,
+    template: &Path,
+) -> anyhow::Result<Option<i64>> {
     let mut folders = vec![template.to_owned()];
     folders.extend(
-        ctx.workspace
+        workspace
             .databases
             .iter()
             .filter(|db| db.is_model && db.migrations.is_dir())
@@ -149,33 +175,22 @@ fn next_version(newest: Option<i64>) -> i64 {
     newest.map_or(now, |newest| now.max(newest + 1))
 }
 
-/// Writes the files and says which.
-fn write(
-    ctx: &Context,
-    (kind, name): (&str, &str),
-    version: i64,
-    files: &[(PathBuf, String)],
-) -> anyhow::Result<Outcome> {
+/// Writes the files; the report names them.
+fn write(version: i64, files: &[(PathBuf, String)]) -> anyhow::Result<NewReport> {
     for (path, content) in files {
         std::fs::write(path, content)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    match ctx.format {
-        Format::Json => {
-            let paths: Vec<String> = files
-                .iter()
-                .map(|(p, _)| context::relative(p).display().to_string())
-                .collect();
-            let doc = serde_json::json!({ "command": "new", kind: name, "version": version, "files": paths });
-            crate::report::print_json(doc, Some(&ctx.workspace.profile));
-        }
-        Format::Human | Format::Sql => {
-            for (path, _) in files {
-                crate::redact::out(&format!("created {}", context::relative(path).display()));
-            }
-        }
-    }
-    Ok(Outcome::Done)
+    Ok(NewReport {
+        database: None,
+        group: None,
+        version: Some(version),
+        files: files
+            .iter()
+            .map(|(p, _)| context::relative(p).display().to_string())
+            .collect(),
+        from_schema: None,
+    })
 }
 
 async fn generate(
@@ -190,35 +205,6 @@ async fn generate(
     let migrations = context::migrations(db)?;
     let options = ctx.connect_options(db, &args.lock)?;
     skein_core::schema::autogen::generate(&url, &migrations, file, sql, &options).await
-}
-
-/// `--check`: 0 when the migrations give the declared schema, 3 (with the differences) otherwise.
-fn report_check(
-    name: &str,
-    file: &std::path::Path,
-    generated: &skein_core::schema::autogen::Generated,
-) -> Outcome {
-    if generated.is_empty() {
-        crate::redact::out(&format!(
-            "{name}: the migrations give the schema {} declares",
-            file.display()
-        ));
-        return Outcome::Done;
-    }
-    crate::redact::out(&format!(
-        "{name}: the migrations do not give the schema {} declares (head {}, declared {}):",
-        file.display(),
-        generated.head_fingerprint,
-        generated.declared_fingerprint
-    ));
-    for difference in &generated.differences {
-        crate::redact::out(&format!("  - {}", difference.description));
-    }
-    crate::redact::out(&format!(
-        "write the migration with `skein new --db {name} --from-schema {} \"...\"`",
-        file.display()
-    ));
-    Outcome::CheckFailed
 }
 
 /// A generated migration's text: its statements, and what SQL could not say.

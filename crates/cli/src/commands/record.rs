@@ -3,16 +3,15 @@
 use super::finish;
 use crate::cli::{FleetArgs, LockArgs, RepairArgs, StampArgs};
 use crate::context::{self, Context};
-use crate::exit::Outcome;
 use crate::fleet::{self, Fleet};
-use crate::report::{DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Status};
 use anyhow::bail;
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine::{self, HistoryEdit, StampTarget};
 use skein_core::error::Error as CoreError;
 
-pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
+pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Body> {
     let target = match args.target.as_str() {
         "head" => StampTarget::Head,
         "base" => StampTarget::Base,
@@ -56,13 +55,8 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Outcome> {
         )
     })
     .await;
-    let mismatched = reports.iter().any(|r| r.status == Status::Drifted);
-    let outcome = finish(ctx, "stamp", reports);
-    Ok(if outcome == Outcome::Done && mismatched {
-        Outcome::CheckFailed
-    } else {
-        outcome
-    })
+    // A first stamp whose schema differs is drifted: a finding (exit 3).
+    Ok(finish(ctx, reports))
 }
 
 /// What the check of a first stamp needs besides the connection.
@@ -115,7 +109,7 @@ async fn verify_first_stamp(
     })
 }
 
-pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> {
+pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Body> {
     let databases = ctx.select_explicit("repair", &args.selection, &args.fleet)?;
     let urls = ctx.urls(&databases).await?;
     let reports = fleet::run(&databases, &unordered(ctx, &args.fleet, &urls), |db| {
@@ -132,7 +126,7 @@ pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Outcome> 
         )
     })
     .await;
-    Ok(finish(ctx, "repair", reports))
+    Ok(finish(ctx, reports))
 }
 
 /// History edits do not depend on other databases being done first.

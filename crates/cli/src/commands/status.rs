@@ -1,27 +1,22 @@
 //! `status` and `history`: read-only views of files and history.
 
-use super::finish;
-use crate::cli::{DbArg, FleetArgs, LockArgs, StatusArgs};
+use super::{finish, finish_check};
+use crate::cli::{FleetArgs, HistoryArgs, LockArgs, StatusArgs};
 use crate::context::{self, Context};
-use crate::exit::Outcome;
-use crate::report::{DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine;
 use skein_core::error::Error as CoreError;
 use skein_core::plan::Inventory;
 
-pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Outcome> {
+/// With `--check`, a pending migration or a problem is a finding (exit 3).
+pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Body> {
     let databases = ctx.select(&args.selection, &args.fleet)?;
     let reports = status_reports(ctx, &databases, &args.fleet, &args.lock).await?;
-    let behind = reports
-        .iter()
-        .any(|r| matches!(r.status, Status::Pending | Status::Problems));
-    let outcome = finish(ctx, "status", reports);
-    Ok(if outcome == Outcome::Done && args.check && behind {
-        Outcome::CheckFailed
-    } else {
-        outcome
+    Ok(match args.check {
+        true => finish_check(ctx, reports),
+        false => finish(ctx, reports),
     })
 }
 
@@ -47,10 +42,10 @@ pub(super) async fn status_reports(
     )
 }
 
-pub async fn history(ctx: &Context, args: DbArg) -> anyhow::Result<Outcome> {
+pub async fn history(ctx: &Context, args: HistoryArgs) -> anyhow::Result<Body> {
     let db = ctx.workspace.database(&args.database)?;
     let urls = ctx.urls(&[db]).await?;
-    let report = match read_inventory(ctx, db, &urls, &LockArgs::default()).await {
+    let report = match read_inventory(ctx, db, &urls, &args.lock).await {
         Ok(inventory) => {
             let mut report = status_report(&db.name, &inventory);
             report.migrations = inventory.entries;
@@ -58,7 +53,7 @@ pub async fn history(ctx: &Context, args: DbArg) -> anyhow::Result<Outcome> {
         }
         Err(e) => DatabaseReport::failed(&db.name, &e),
     };
-    Ok(finish(ctx, "history", vec![report]))
+    Ok(finish(ctx, vec![report]))
 }
 
 fn status_report(name: &str, inventory: &Inventory) -> DatabaseReport {

@@ -2,10 +2,94 @@
 //! from outside skein (names, descriptions, history rows, server and schema texts) goes
 //! through [`outside`], so that it cannot reach the terminal as control characters.
 
-use super::{DatabaseReport, DriftInfo, Report, Status, version_text};
+use super::{Body, Command, DatabaseReport, Document, DriftInfo, Report, Status, version_text};
 use crate::escape::controls;
+use crate::redact;
 use comfy_table::{Table, presets};
 use skein_core::plan::Problem;
+
+/// Writes `doc` for people: results on stdout, errors on stderr. With `sql`, `inspect`
+/// writes the schema as SQL.
+pub(super) fn render(doc: &Document, sql: bool) {
+    match &doc.body {
+        Body::Error(e) => redact::err(&format!("error: {}", e.error.human)),
+        Body::New(new) => new.render(),
+        Body::ModelNew(model) => model.render(),
+        Body::Config(config) => config.render(),
+        Body::Import(import) => import.render(),
+        Body::Databases(report) => report.render(doc.command, sql),
+    }
+}
+
+/// With JSON on stdout, what stopped the command, on stderr.
+pub(super) fn stopped(doc: &Document) {
+    match &doc.body {
+        Body::Error(e) => redact::err(&format!("error: {}", e.error.human)),
+        Body::Databases(Report {
+            unlisted: Some(unlisted),
+            ..
+        }) => redact::err(&format!("error: {}", unlisted.human)),
+        _ => {}
+    }
+}
+
+impl Report {
+    fn render(&self, command: Option<Command>, sql: bool) {
+        if self.sql {
+            return self.render_scripts();
+        }
+        let body = match command {
+            Some(Command::Inspect) if self.databases.iter().any(|d| d.inspected.is_some()) => {
+                return super::live::inspect(self, sql);
+            }
+            Some(Command::Converge) if self.databases.iter().any(|d| d.converge.is_some()) => {
+                return super::live::converge(self);
+            }
+            Some(Command::Status) => self.status_table(),
+            Some(Command::ModelList) if self.databases.is_empty() => {
+                "no model databases (add one with `skein model new NAME`)".to_owned()
+            }
+            Some(Command::ModelList) => self.model_table(),
+            Some(Command::History) => self.history_table(),
+            Some(Command::Stamp | Command::Repair | Command::Adopt) => self.edits_text(),
+            Some(Command::DbCreate) => self.create_text(),
+            Some(Command::Drift) => self.drift_text(),
+            Some(Command::Check) => self.check_text(),
+            _ if self.databases.iter().any(|d| d.plan.is_some()) => self.plan_text(),
+            _ => self.run_table(),
+        };
+        if !body.is_empty() {
+            redact::out(&body);
+        }
+        for line in self.error_lines() {
+            redact::err(&line);
+        }
+        if let Some(unlisted) = &self.unlisted {
+            redact::err(&format!("error: {}", unlisted.human));
+        }
+    }
+
+    /// `--sql`: the scripts, each headed by its database, in the selection's order (they
+    /// were written concurrently); then the failures.
+    fn render_scripts(&self) {
+        let scripts: Vec<&str> = self
+            .databases
+            .iter()
+            .filter_map(|r| r.script.as_deref())
+            .collect();
+        if !scripts.is_empty() {
+            redact::out_raw(&scripts.join(
+                "
+",
+            ));
+        }
+        for report in &self.databases {
+            if let Some(error) = &report.error {
+                redact::err(&format!("{}: {}", outside(&report.name), error.human));
+            }
+        }
+    }
+}
 
 /// Text from outside skein, as shown in a cell or a line.
 fn outside(text: &str) -> String {
@@ -600,12 +684,7 @@ mod tests {
                 db
             })
             .collect();
-        Report {
-            command: "status",
-            profile: "default".into(),
-            databases,
-            every_name: false,
-        }
+        Report::new(databases)
     }
 
     #[test]

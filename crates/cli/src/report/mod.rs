@@ -1,31 +1,191 @@
 //! One report model for every command, rendered for people (tables) or as one JSON
 //! document. Results go to stdout; error details go to stderr in the human format.
 
+#[cfg(test)]
+mod contract;
 mod human;
+pub mod live;
 mod models;
+pub mod sections;
 
 use crate::cli::Format;
 use crate::{escape, redact};
-use human::status_text;
+use schemars::JsonSchema;
 use serde::Serialize;
 use skein_core::Version;
 use skein_core::engine::{HistoryEdit, StepReport};
 use skein_core::error::Error as CoreError;
 use skein_core::plan::{Entry, Plan, Problem};
 
-/// The whole result of one command.
-#[derive(Debug, Serialize)]
+/// One command's whole output: what a deploy job reads. Every document carries the
+/// version of its shape, the command and the profile; its body is the command's result
+/// or, when the command stopped before touching any database, the error.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Document {
+    /// The version of this shape (see `docs/report.schema.json`).
+    pub schema_version: u32,
+    /// `null` only when the command line did not parse far enough to name one.
+    pub command: Option<Command>,
+    /// The configuration profile; `null` when the command needs none (`import`) or
+    /// stopped before one was chosen.
+    pub profile: Option<String>,
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+/// The command a document is the result of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum Command {
+    #[serde(rename = "up")]
+    Up,
+    #[serde(rename = "down")]
+    Down,
+    #[serde(rename = "redo")]
+    Redo,
+    #[serde(rename = "status")]
+    Status,
+    #[serde(rename = "history")]
+    History,
+    #[serde(rename = "new")]
+    New,
+    #[serde(rename = "stamp")]
+    Stamp,
+    #[serde(rename = "repair")]
+    Repair,
+    #[serde(rename = "adopt")]
+    Adopt,
+    #[serde(rename = "import")]
+    Import,
+    #[serde(rename = "db create")]
+    DbCreate,
+    #[serde(rename = "model new")]
+    ModelNew,
+    #[serde(rename = "model list")]
+    ModelList,
+    #[serde(rename = "inspect")]
+    Inspect,
+    #[serde(rename = "drift")]
+    Drift,
+    #[serde(rename = "check")]
+    Check,
+    #[serde(rename = "converge")]
+    Converge,
+    #[serde(rename = "config show")]
+    ConfigShow,
+}
+
+/// What a command produced.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Body {
+    /// Every command that reaches databases: one report per database.
+    Databases(Report),
+    /// `new`: the files written, or with `--check`, how the migrations compare.
+    New(sections::NewReport),
+    /// `model new`: where the model was listed and how its database was made.
+    ModelNew(sections::ModelNewReport),
+    /// `config show`: each database's settings and where each came from.
+    Config(sections::ConfigReport),
+    /// `import`: the migrations converted from another tool's folder.
+    Import(sections::ImportReport),
+    /// A usage or configuration error: nothing was touched.
+    Error(ErrorDocument),
+}
+
+/// The per-database results of a command.
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Report {
-    pub command: &'static str,
-    pub profile: String,
     pub databases: Vec<DatabaseReport>,
+    /// Why the models could not be listed (their `names_from` query failed): the run
+    /// did the other databases, and failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unlisted: Option<ErrorReport>,
     /// Human output lists every name (`-v`), not the first screenful.
     #[serde(skip)]
     pub every_name: bool,
+    /// The command looks for findings: a pending migration or a problem is one, as a
+    /// drifted database always is (exit 3).
+    #[serde(skip)]
+    pub check: bool,
+    /// `up --sql`/`down --sql`: the human output is the scripts.
+    #[serde(skip)]
+    pub sql: bool,
+}
+
+impl Report {
+    pub fn new(databases: Vec<DatabaseReport>) -> Self {
+        Report {
+            databases,
+            unlisted: None,
+            every_name: false,
+            check: false,
+            sql: false,
+        }
+    }
+
+    /// A database failed, was skipped or was interrupted.
+    pub fn failed(&self) -> bool {
+        self.unlisted.is_some() || self.databases.iter().any(|d| d.status.is_failure())
+    }
+
+    /// Something a check looks for was found.
+    pub fn found(&self) -> bool {
+        self.databases.iter().any(|d| {
+            d.status == Status::Drifted
+                || (self.check && matches!(d.status, Status::Pending | Status::Problems))
+        })
+    }
+}
+
+/// An error that stopped a command before it touched any database.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorDocument {
+    pub error: ErrorInfo,
+}
+
+/// What went wrong, and where when that is known.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The file, setting, database or argument the error is about.
+    #[serde(rename = "where")]
+    pub place: Option<Where>,
+    /// The message for a terminal.
+    #[serde(skip)]
+    pub human: String,
+}
+
+/// What kind of mistake stopped a command before it touched anything (both exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The command line: an unknown flag, a missing argument, a name that is not configured.
+    Usage,
+    /// skein.toml, the environment or what they point at (files, secrets, URLs).
+    Config,
+}
+
+/// Where an error is: any of a file (and line), a database, a group, a setting or a
+/// command-line argument.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct Where {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argument: Option<String>,
 }
 
 /// How one database ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Something was applied, reverted or recorded.
@@ -45,8 +205,15 @@ pub enum Status {
     Skipped,
 }
 
+impl Status {
+    /// The database did not get where the command meant it to (exit 1).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Failed | Status::Skipped | Status::Interrupted)
+    }
+}
+
 /// What happened to one database.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct DatabaseReport {
     pub name: String,
     pub status: Status,
@@ -81,10 +248,16 @@ pub struct DatabaseReport {
     /// `model list`: where the model's name came from and its template's head.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelInfo>,
+    /// `inspect`: the live schema, its fingerprint and dialect.
+    #[serde(flatten)]
+    pub inspected: Option<live::SchemaInfo>,
+    /// `converge`: the plan, and what applying it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converge: Option<live::ConvergeInfo>,
 }
 
 /// What `model list` says of a model beside its status.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ModelInfo {
     pub listed_by: Vec<skein_config::ListedBy>,
     /// The newest migration of the template (the model's own may go further).
@@ -111,6 +284,8 @@ impl DatabaseReport {
             error: None,
             script: None,
             model: None,
+            inspected: None,
+            converge: None,
         }
     }
 
@@ -143,7 +318,7 @@ impl DatabaseReport {
 }
 
 /// How a database's live schema compares with the one its migrations give.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct DriftInfo {
     pub fingerprint: String,
     pub expected_fingerprint: String,
@@ -154,7 +329,7 @@ pub struct DriftInfo {
 }
 
 /// An error, with its place in a migration file when it has one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ErrorReport {
     pub message: String,
     /// The message for a terminal: see [`human_error_chain`].
@@ -182,6 +357,15 @@ impl ErrorReport {
             CoreError::PartiallyApplied { cause, .. } => Some(cause.as_ref()),
             _ => None,
         };
+        if let CoreError::Source(source) = located {
+            return ErrorReport {
+                file: source
+                    .path()
+                    .map(|p| crate::context::relative(p).display().to_string()),
+                line: source.line(),
+                ..ErrorReport::from_any(error)
+            };
+        }
         ErrorReport {
             message: error_chain(error),
             human: human_error_chain(error),
@@ -189,6 +373,20 @@ impl ErrorReport {
             line: statement.map(|s| s.position.line),
             column: statement.map(|s| s.position.column),
             code: statement.and_then(|s| s.code.clone()),
+        }
+    }
+}
+
+impl ErrorReport {
+    /// Any error, without a place in a migration file.
+    pub fn from_any(error: &(dyn std::error::Error + 'static)) -> Self {
+        ErrorReport {
+            message: error_chain(error),
+            human: human_error_chain(error),
+            file: None,
+            line: None,
+            column: None,
+            code: None,
         }
     }
 }
@@ -284,52 +482,24 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
     escape::controls(raw).into_owned()
 }
 
-/// The version of the JSON documents' shape; it changes when a field changes meaning or
-/// goes away (new fields may come without it).
+/// The version of the JSON documents' shape. Any change to the shape bumps it (a test
+/// holds the schema of each version); `docs/report.schema.json` is the schema.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// Prints one JSON document on stdout: `doc` with `schema_version`, and `profile` when
-/// the command has one and `doc` does not say it.
-pub fn print_json(mut doc: serde_json::Value, profile: Option<&str>) {
-    if let serde_json::Value::Object(map) = &mut doc {
-        map.insert("schema_version".to_owned(), SCHEMA_VERSION.into());
-        if let Some(profile) = profile {
-            map.entry("profile").or_insert_with(|| profile.into());
-        }
-    }
-    redact::out(&serde_json::to_string_pretty(&doc).expect("a document serialises"));
-}
 
 pub fn version_text(version: Option<Version>) -> String {
     version.map_or_else(|| "base".to_owned(), |v| v.to_string())
 }
 
-impl Report {
-    /// Prints the report on stdout (and error details on stderr for people).
-    pub fn print(&self, format: Format) {
-        match format {
-            Format::Json | Format::Sql => {
-                print_json(serde_json::to_value(self).expect("reports serialise"), None);
-            }
-            Format::Human => {
-                let body = match self.command {
-                    "status" => self.status_table(),
-                    "model list" => self.model_table(),
-                    "history" => self.history_table(),
-                    "stamp" | "repair" | "adopt" => self.edits_text(),
-                    "db create" => self.create_text(),
-                    "drift" => self.drift_text(),
-                    "check" => self.check_text(),
-                    _ if self.databases.iter().any(|d| d.plan.is_some()) => self.plan_text(),
-                    _ => self.run_table(),
-                };
-                if !body.is_empty() {
-                    redact::out(&body);
-                }
-                for line in self.error_lines() {
-                    redact::err(&line);
-                }
-            }
+/// Writes the document: for people (results on stdout, errors on stderr), or as one
+/// JSON document on stdout. `--format sql` is `inspect`'s schema as SQL. This is the only
+/// place that writes a command's result.
+pub fn render(doc: &Document, format: Format) {
+    match format {
+        Format::Json => {
+            redact::out(&serde_json::to_string_pretty(doc).expect("a document serialises"));
+            // What stopped the command is said on stderr too, for the job's log.
+            human::stopped(doc);
         }
+        Format::Human | Format::Sql => human::render(doc, format == Format::Sql),
     }
 }

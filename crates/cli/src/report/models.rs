@@ -39,7 +39,7 @@ impl Report {
                 version_text(db.version_after),
                 version_text(db.head),
                 template_head,
-                super::status_text(db.status).to_owned(),
+                super::human::status_text(db.status).to_owned(),
             ]);
         }
         table.to_string()

@@ -649,13 +649,17 @@ fn inspect_prints_the_schema_with_its_fingerprint() {
         .run(&["inspect", "--db", "app", "--format", "json"])
         .expect(0)
         .json();
-    let fingerprint = json["fingerprint"].as_str().unwrap().to_owned();
+    let fingerprint = json["databases"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(fingerprint.len(), 32);
     assert!(
-        json["schema"]["tables"]["public.trades"]["columns"]["amount"]["data_type"] == "numeric"
+        json["databases"][0]["schema"]["tables"]["public.trades"]["columns"]["amount"]["data_type"]
+            == "numeric"
     );
     assert!(
-        json["schema"]["tables"]
+        json["databases"][0]["schema"]["tables"]
             .get("public.skein_history")
             .is_none()
     );
@@ -701,7 +705,7 @@ fn new_from_schema_writes_migrations_that_round_trip() {
         workspace
             .run(&["inspect", "--db", "app", "--format", "json"])
             .expect(0)
-            .json()["fingerprint"]
+            .json()["databases"][0]["fingerprint"]
             .as_str()
             .unwrap()
             .to_owned()

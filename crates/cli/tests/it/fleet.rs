@@ -871,7 +871,7 @@ fn converge_mends_divergent_databases_without_losing_rows() {
             .workspace
             .run(&["inspect", "--db", name, "--format", "json"])
             .expect(0)
-            .json()["fingerprint"]
+            .json()["databases"][0]["fingerprint"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -1031,7 +1031,7 @@ fn converge_rebuilds_sqlite_tables_without_losing_rows() {
         .run(&["inspect", "--db", "app", "--format", "json"])
         .expect(0)
         .json();
-    assert_eq!(after["fingerprint"], expected.as_str());
+    assert_eq!(after["databases"][0]["fingerprint"], expected.as_str());
     assert_eq!(
         sqlite("SELECT group_concat(id || ':' || amount) FROM parent"),
         "1:10,2:20"

@@ -5,6 +5,7 @@ mod support;
 
 mod commands;
 mod concurrency;
+mod contract;
 mod example;
 mod fleet;
 mod hardening;

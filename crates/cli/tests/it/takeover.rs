@@ -40,7 +40,7 @@ forbidden_tables = ["alembic_version"]
         .run(&["inspect", "--db", "app", "--format", "json"])
         .expect(0)
         .json();
-    let tables: Vec<String> = inspect["schema"]["tables"]
+    let tables: Vec<String> = inspect["databases"][0]["schema"]["tables"]
         .as_object()
         .unwrap()
         .keys()

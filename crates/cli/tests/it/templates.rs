@@ -353,7 +353,7 @@ chain_id = 137
         .run(&["inspect", "--db", "poly", "--format", "json"])
         .expect(0)
         .json();
-    let schema = inspect["schema"].to_string();
+    let schema = inspect["databases"][0]["schema"].to_string();
     assert!(schema.contains("137"), "{schema}");
 
     // A model without the variable: the error names the template file, line and model.
