@@ -791,6 +791,69 @@ fn new_from_schema_writes_migrations_that_round_trip() {
     assert!(nothing.contains("nothing to write"), "{nothing}");
 }
 
+/// `up --sql` reads every selected database at once: with each database's history table
+/// locked, all three runs wait on their lock together (one at a time, only one would).
+#[test]
+fn up_sql_reads_the_databases_concurrently() {
+    use sqlx::Connection as _;
+    let dbs: Vec<TestDb> = (0..3).map(|_| TestDb::new("sql_concurrent")).collect();
+    let mut config = String::from("[default]\nconcurrency = 3\n\n");
+    for (i, db) in dbs.iter().enumerate() {
+        config.push_str(&format!(
+            "[default.databases.db{i}]\nmigrations = \"m\"\nurl = \"{}\"\n\n",
+            db.url
+        ));
+    }
+    let workspace = Workspace::new(&config, &[("m/1_t.up.sql", "CREATE TABLE t (id int);\n")]);
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace.write("m/2_u.up.sql", "CREATE TABLE u (id int);\n");
+    let names: Vec<String> = dbs.iter().map(|db| format!("'{}'", db.name)).collect();
+    let waiting = format!(
+        "SELECT count(*)::text FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname IN ({})",
+        names.join(", ")
+    );
+    let child = skein_testkit::block_on(async {
+        let mut holders = Vec::new();
+        for db in &dbs {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::raw_sql("BEGIN; LOCK TABLE skein_history IN ACCESS EXCLUSIVE MODE")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            holders.push(conn);
+        }
+        let child = workspace
+            .command(&["up", "--sql"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The locks are the server's: the connections may sit idle while this waits.
+        skein_testkit::wait_until(
+            "all three databases read at once",
+            std::time::Duration::from_secs(20),
+            || dbs[0].value(&waiting).as_deref() == Some("3"),
+        );
+        for conn in holders {
+            conn.close().await.unwrap();
+        }
+        child
+    });
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("-- skein: database").count(), 3, "{stdout}");
+    assert_eq!(
+        stdout.matches("CREATE TABLE u (id int)").count(),
+        3,
+        "{stdout}"
+    );
+}
+
 #[test]
 fn up_sql_over_several_databases_heads_each_script_with_its_database() {
     let dbs: Vec<TestDb> = (0..3).map(|_| TestDb::new("sql_fleet")).collect();
