@@ -16,7 +16,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn example() -> Workspace {
+pub fn example() -> Workspace {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let config = std::fs::read_to_string(repo.join("skein.toml")).unwrap();
     let workspace = Workspace::new(&config, &[]);

@@ -13,5 +13,6 @@ mod model;
 mod mysql;
 mod output;
 mod secrets;
+mod snapshots;
 mod takeover;
 mod templates;
