@@ -141,9 +141,10 @@ pub struct DriftArgs {
 
 #[derive(Debug, Args)]
 pub struct ConvergeArgs {
-    /// The database.
-    #[arg(long = "db", value_name = "NAME")]
-    pub database: String,
+    /// The database (--db NAME, or a group that holds one); may be left out when the
+    /// configuration has only one.
+    #[command(flatten)]
+    pub selection: Selection,
     /// Run the plan (in one transaction; kept only if the schema then matches).
     #[arg(long)]
     pub apply: bool,
@@ -156,9 +157,10 @@ pub struct ConvergeArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The database.
-    #[arg(long = "db", value_name = "NAME")]
-    pub database: String,
+    /// The database (--db NAME, or a group that holds one); may be left out when the
+    /// configuration has only one.
+    #[command(flatten)]
+    pub selection: Selection,
     #[command(flatten)]
     pub lock: LockArgs,
 }
@@ -229,9 +231,10 @@ pub struct Selection {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// The database.
-    #[arg(long = "db", value_name = "NAME")]
-    pub database: String,
+    /// The database (--db NAME, or a group that holds one); may be left out when the
+    /// configuration has only one.
+    #[command(flatten)]
+    pub selection: Selection,
     #[command(flatten)]
     pub lock: LockArgs,
 }
@@ -365,23 +368,21 @@ impl std::str::FromStr for DownTo {
 
 #[derive(Debug, Args)]
 pub struct RedoArgs {
-    /// The database.
-    #[arg(long = "db", value_name = "NAME")]
-    pub database: String,
+    /// The database (--db NAME, or a group that holds one); may be left out when the
+    /// configuration has only one.
+    #[command(flatten)]
+    pub selection: Selection,
     #[command(flatten)]
     pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["database", "group"])))]
 pub struct NewArgs {
-    /// The database whose folder gets the files (a model's own folder, made if need be).
-    #[arg(long = "db", value_name = "NAME")]
-    pub database: Option<String>,
-    /// `models`: write the migration into the model template, for every model.
-    #[arg(long, value_name = "models")]
-    pub group: Option<String>,
-    /// What the migration does, e.g. "add trades index".
+    /// --db NAME: the database whose folder gets the files (a model's own folder, made if
+    /// need be; may be left out when the configuration has only one database).
+    /// --group models: the model template, which every model applies.
+    #[command(flatten)]
+    pub selection: Selection,
     #[arg(required_unless_present = "check")]
     pub description: Option<String>,
     /// Write one irreversible `<version>_<slug>.sql` instead of an up/down pair.

@@ -1,23 +1,22 @@
 //! What every command needs: the loaded workspace, output settings, and the means to open
 //! one database with its migrations.
 
-use crate::cli::{FleetArgs, Format, GlobalArgs, LockArgs};
 use crate::fleet::Fleet;
+use crate::options::{Format, Options};
 use crate::preflight::Needs;
 use anyhow::Context as _;
 use skein_config::{DatabaseUrls, LoadOptions, ResolvedDatabase, Workspace};
+use skein_core::Migration;
 use skein_core::driver::ConnectOptions;
 use skein_core::history::HistoryTable;
 use skein_core::source::template::ModelSource;
 use skein_core::source::{FolderSource, MigrationSource};
 use skein_core::stop::Stop;
-use skein_core::{Connection, Migration};
 
 pub struct Context {
     pub workspace: Workspace,
-    pub format: Format,
-    /// `-v` given this many times.
-    pub verbose: u8,
+    /// The command line's settings.
+    pub options: Options,
     /// `user@host skein/<version>`, recorded in the history.
     pub applied_by: String,
     /// Requested when a signal asks the run to stop.
@@ -27,27 +26,27 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn load(global: &GlobalArgs) -> anyhow::Result<Self> {
+    pub fn load(options: Options) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
         let workspace = skein_config::load(&LoadOptions {
-            config: global.config.clone(),
-            profile: global.profile.clone(),
+            config: options.config.clone(),
+            profile: options.profile.clone(),
             cwd,
         })?;
         Ok(Context {
             workspace,
-            format: global.format,
-            verbose: global.verbose,
             applied_by: applied_by(),
             stop: crate::signals::install(),
             progress: crate::progress::Progress::new(
-                !global.quiet && global.format == Format::Human,
+                !options.quiet && options.format == Format::Human,
             ),
+            options,
         })
     }
 
-    /// How `args` run over the selected databases, whose URLs are `urls`.
-    pub fn fleet(&self, args: &FleetArgs, urls: &DatabaseUrls) -> Fleet {
+    /// How the command runs over the selected databases, whose URLs are `urls`.
+    pub fn fleet(&self, urls: &DatabaseUrls) -> Fleet {
+        let options = &self.options.fleet;
         Fleet {
             per_host: self.workspace.settings.max_per_host.map(|limit| {
                 let hosts = urls
@@ -59,14 +58,11 @@ impl Context {
                     .collect();
                 (limit.max(1), hosts)
             }),
-            concurrency: args
+            concurrency: options
                 .concurrency
-                .map_or(self.workspace.settings.concurrency, usize::from)
+                .unwrap_or(self.workspace.settings.concurrency)
                 .max(1),
-            max_failures: match (args.fail_fast, args.max_failures) {
-                (true, _) => Some(1),
-                (false, limit) => limit.map(|k| k as usize),
-            },
+            max_failures: options.max_failures,
             canaries: std::collections::BTreeSet::new(),
             follow_dependencies: true,
             stop: self.stop.clone(),
@@ -76,48 +72,65 @@ impl Context {
 
     /// Like [`Context::select`], for commands that change databases in ways that must be
     /// asked for by name: the selection may not be empty.
-    pub fn select_explicit(
-        &self,
-        command: &str,
-        selection: &crate::cli::Selection,
-        fleet: &FleetArgs,
-    ) -> anyhow::Result<Vec<&ResolvedDatabase>> {
+    pub fn select_explicit(&self, command: &str) -> anyhow::Result<Vec<&ResolvedDatabase>> {
+        let selection = &self.options.selection;
         if selection.databases.is_empty() && selection.groups.is_empty() {
             anyhow::bail!(
                 "`{command}` needs the databases named: --db NAME or --group NAME (repeatable)"
             );
         }
-        self.select(selection, fleet)
+        self.select()
     }
 
-    /// The databases a selection names, narrowed to a shard when asked.
-    pub fn select(
-        &self,
-        selection: &crate::cli::Selection,
-        fleet: &FleetArgs,
-    ) -> anyhow::Result<Vec<&ResolvedDatabase>> {
-        let selection = skein_config::Selection {
-            databases: selection.databases.clone(),
-            groups: selection.groups.clone(),
-        };
-        let databases = self.workspace.select(&selection)?;
-        Ok(match crate::fleet::parse_shard(fleet)? {
+    /// The databases the selection names (every one when it names none), narrowed to a
+    /// shard when asked.
+    pub fn select(&self) -> anyhow::Result<Vec<&ResolvedDatabase>> {
+        let databases = self.workspace.select(&self.options.selection)?;
+        Ok(match self.options.fleet.shard {
             Some(shard) => crate::fleet::shard(databases, &self.workspace.databases, shard),
             None => databases,
         })
+    }
+
+    /// The one database a one-database command works on: the one the selection names, or
+    /// with no selection, the only one configured.
+    pub fn select_one(&self, command: &str) -> anyhow::Result<&ResolvedDatabase> {
+        let selected = self.select()?;
+        match selected.as_slice() {
+            [one] => Ok(one),
+            many => {
+                let names: Vec<&str> = many.iter().map(|db| db.name.as_str()).collect();
+                let shown = if names.len() > 10 {
+                    format!("{}, ... ({} in all)", names[..10].join(", "), names.len())
+                } else {
+                    names.join(", ")
+                };
+                Err(crate::preflight::UsageProblem {
+                    argument: Some("--db"),
+                    message: format!(
+                        "`{command}` works on one database and the selection holds {}: name it with --db NAME ({shown})",
+                        names.len()
+                    ),
+                }
+                .into())
+            }
+        }
     }
 
     /// Connection options for `db`, with `--lock-timeout` over the configured one.
     pub fn connect_options(
         &self,
         db: &ResolvedDatabase,
-        lock: &LockArgs,
     ) -> Result<ConnectOptions, skein_core::Error> {
         let history_table = HistoryTable::parse(&db.history_table)?;
         Ok(ConnectOptions {
             history_table,
-            lock_timeout: lock.lock_timeout.unwrap_or(self.workspace.lock_timeout),
-            connect_timeout: self.connect_timeout(lock),
+            lock_timeout: self
+                .options
+                .timeouts
+                .lock
+                .unwrap_or(self.workspace.lock_timeout),
+            connect_timeout: self.connect_timeout(),
             read_only: false,
             stop: self.stop.clone(),
             init_sql: db.init_sql.clone(),
@@ -128,9 +141,31 @@ impl Context {
     }
 
     /// `--connect-timeout`, or 30 s.
-    pub fn connect_timeout(&self, lock: &LockArgs) -> std::time::Duration {
-        lock.connect_timeout
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        self.options
+            .timeouts
+            .connect
             .unwrap_or(std::time::Duration::from_secs(30))
+    }
+
+    /// `db`, ready to open: its resolved URL (from `urls`) and its connection options.
+    pub fn target<'a>(
+        &self,
+        db: &'a ResolvedDatabase,
+        urls: &'a DatabaseUrls,
+    ) -> Result<crate::target::Target<'a>, skein_core::Error> {
+        let url = urls
+            .urls
+            .get(&db.name)
+            .map(|url| url.expose())
+            .ok_or_else(|| skein_core::Error::UrlNotResolved {
+                database: db.name.clone(),
+            })?;
+        Ok(crate::target::Target {
+            database: db,
+            url,
+            options: self.connect_options(db)?,
+        })
     }
 
     /// Resolves the URLs of `databases`, fetching each secret once; the secret values and
@@ -220,28 +255,6 @@ mod templates {
         read.insert(dir.to_owned(), template.clone());
         Ok(template)
     }
-}
-
-/// `db`'s resolved URL (resolved by [`Context::urls`] for the selected databases).
-pub fn url_of<'a>(
-    db: &ResolvedDatabase,
-    urls: &'a DatabaseUrls,
-) -> Result<&'a str, skein_core::Error> {
-    urls.urls
-        .get(&db.name)
-        .map(|url| url.expose())
-        .ok_or_else(|| skein_core::Error::UrlNotResolved {
-            database: db.name.clone(),
-        })
-}
-
-/// Opens `db` at its resolved URL.
-pub async fn open(
-    db: &ResolvedDatabase,
-    urls: &DatabaseUrls,
-    options: ConnectOptions,
-) -> Result<Connection, skein_core::Error> {
-    Connection::open(url_of(db, urls)?, options).await
 }
 
 fn applied_by() -> String {

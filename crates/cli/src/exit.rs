@@ -40,7 +40,7 @@ pub fn code(doc: &Document) -> u8 {
 
 /// Runs the command, renders its document and turns it into the exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    let format = cli.global.format;
+    let format = cli.global.format.into();
     let command = Some(crate::commands::name(&cli.command));
     let requested_profile = cli.global.profile.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -185,7 +185,7 @@ pub fn parse_failed(err: clap::Error) -> ExitCode {
             },
         }),
     };
-    crate::report::render(&doc, crate::cli::Format::Json);
+    crate::report::render(&doc, crate::options::Format::Json);
     ExitCode::from(USAGE)
 }
 

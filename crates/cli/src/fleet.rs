@@ -4,9 +4,7 @@
 //! `--fail-fast`) trips or a signal arrives. Connections are opened by the
 //! work itself and closed when it ends, so a fleet of 500 never holds 500 connections.
 
-use crate::cli::FleetArgs;
 use crate::report::{DatabaseReport, Status};
-use anyhow::{Context as _, bail};
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use sha2::{Digest, Sha256};
@@ -304,37 +302,6 @@ fn verb(status: Status) -> &'static str {
         Status::Interrupted => "was interrupted",
         _ => "was skipped",
     }
-}
-
-/// Which shard to run: `K/N`, or `auto` with K from JOB_COMPLETION_INDEX and N from
-/// `--shards` / SKEIN_SHARDS.
-pub fn parse_shard(args: &FleetArgs) -> anyhow::Result<Option<(u32, u32)>> {
-    let Some(shard) = &args.shard else {
-        return Ok(None);
-    };
-    let (k, n) = if shard == "auto" {
-        let index = std::env::var("JOB_COMPLETION_INDEX")
-            .context("--shard auto needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job)")?;
-        let k: u32 = index
-            .parse()
-            .with_context(|| format!("JOB_COMPLETION_INDEX `{index}` is not a number"))?;
-        let n = args
-            .shards
-            .context("--shard auto needs the shard count: --shards N or SKEIN_SHARDS")?;
-        (k, n)
-    } else {
-        let (k, n) = shard
-            .split_once('/')
-            .context("--shard is K/N (e.g. 0/4) or auto")?;
-        (
-            k.trim().parse().context("--shard K/N: K is not a number")?,
-            n.trim().parse().context("--shard K/N: N is not a number")?,
-        )
-    };
-    if n == 0 || k >= n {
-        bail!("--shard {k}/{n}: K must be between 0 and N-1");
-    }
-    Ok(Some((k, n)))
 }
 
 /// The databases of shard `k` of `n` by a stable hash of their names, plus every

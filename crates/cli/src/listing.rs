@@ -2,11 +2,10 @@
 //! names, after that database was migrated when the command migrates it, and added to the
 //! workspace before any model database is touched.
 
-use crate::cli::{FleetArgs, Selection};
-use crate::context::{self, Context};
+use crate::context::Context;
 use crate::report::{DatabaseReport, Status};
 use anyhow::Context as _;
-use skein_config::{FoundModel, ResolvedDatabase};
+use skein_config::{FoundModel, ResolvedDatabase, Selection};
 use skein_core::Driver as _;
 use skein_core::driver::rows::{Cell, Rows};
 use std::collections::BTreeSet;
@@ -65,9 +64,7 @@ impl Context {
 
     async fn query(&self, db: &ResolvedDatabase, sql: &str) -> anyhow::Result<Rows> {
         let urls = self.connection_urls(&[db]).await?;
-        let mut options = self.connect_options(db, &Default::default())?;
-        options.read_only = true;
-        let mut conn = context::open(db, &urls, options).await?;
+        let mut conn = self.target(db, &urls)?.open_read_only().await?;
         let rows = tokio::select! {
             rows = conn.query_rows(sql) => rows,
             () = self.stop.requested() => {
@@ -121,10 +118,9 @@ pub struct Phased {
 /// `run` goes over the rest, models included.
 pub async fn in_phases(
     ctx: &mut Context,
-    selection: &Selection,
-    fleet: &FleetArgs,
     run: impl AsyncFn(&Context, &[&ResolvedDatabase]) -> anyhow::Result<Vec<DatabaseReport>>,
 ) -> anyhow::Result<Phased> {
+    let selection = &ctx.options.selection.clone();
     let mut reports = Vec::new();
     if ctx.needs_listing(selection) {
         let first = ctx.listed_database_first(selection)?;
@@ -158,7 +154,7 @@ pub async fn in_phases(
     }
     let done: BTreeSet<String> = reports.iter().map(|r| r.name.clone()).collect();
     let rest: Vec<&ResolvedDatabase> = ctx
-        .select(selection, fleet)?
+        .select()?
         .into_iter()
         .filter(|db| !done.contains(&db.name))
         .collect();

@@ -10,11 +10,13 @@ mod fleet;
 mod listing;
 mod logging;
 mod natural;
+mod options;
 mod preflight;
 mod progress;
 mod redact;
 mod report;
 mod signals;
+mod target;
 
 use clap::Parser;
 

@@ -26,9 +26,9 @@ pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Body> {
         })?),
         None => None,
     };
-    let databases = ctx.select_explicit("adopt", &args.selection, &args.fleet)?;
+    let databases = ctx.select_explicit("adopt")?;
     let urls = ctx.urls(&databases).await?;
-    let mut fleet = ctx.fleet(&args.fleet, &urls);
+    let mut fleet = ctx.fleet(&urls);
     fleet.follow_dependencies = false;
     let cache = ExpectedCache::default();
     let reports = crate::fleet::run(&databases, &fleet, |db| {
@@ -55,9 +55,9 @@ async fn adopt_one(
 ) -> Result<DatabaseReport, CoreError> {
     let migrations = context::migrations(db)?;
     let mapping = mapping(&db.migrations)?;
-    let options = ctx.connect_options(db, &args.lock)?;
-    let mut conn = context::open(db, urls, options.clone()).await?;
-    let url = context::url_of(db, urls)?.to_owned();
+    let target = ctx.target(db, urls)?;
+    let (url, options) = (target.url, &target.options);
+    let mut conn = target.open().await?;
     let result = async {
         let history = conn.read_history().await?;
         if let Some(newest) = history
@@ -92,7 +92,7 @@ async fn adopt_one(
         let newest = applied.last().map(|m| m.version);
         let mut report = DatabaseReport::new(&db.name, Status::Ok);
         report.version_after = newest;
-        let differences = verify(&mut conn, cache, &url, &applied, &options).await?;
+        let differences = verify(&mut conn, cache, url, &applied, options).await?;
         if !differences.is_empty() {
             let what = format!(
                 "the {} migration(s) {} applied",

@@ -1,16 +1,15 @@
 //! `check`: each database held to its `expect` rules (required, optional and forbidden
 //! tables).
 
-use crate::cli::DriftArgs;
-use crate::context::{self, Context};
+use crate::context::Context;
 use crate::report::{Body, DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::error::Error as CoreError;
 
-pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Body> {
+pub async fn check(ctx: &Context) -> anyhow::Result<Body> {
     let databases: Vec<&ResolvedDatabase> = ctx
-        .select(&args.selection, &args.fleet)?
+        .select()?
         .into_iter()
         .filter(|db| db.expect.is_some())
         .collect();
@@ -22,12 +21,12 @@ pub async fn check(ctx: &Context, args: DriftArgs) -> anyhow::Result<Body> {
     let urls = ctx.connection_urls(&databases).await?;
     let fleet = crate::fleet::Fleet {
         follow_dependencies: false,
-        ..ctx.fleet(&args.fleet, &urls)
+        ..ctx.fleet(&urls)
     };
     let reports = crate::fleet::run(&databases, &fleet, |db| {
-        let (urls, lock) = (&urls, &args.lock);
+        let urls = &urls;
         async move {
-            match check_of(ctx, db, urls, lock).await {
+            match check_of(ctx, db, urls).await {
                 Ok(report) => report,
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
@@ -41,7 +40,6 @@ async fn check_of(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
-    lock: &crate::cli::LockArgs,
 ) -> Result<DatabaseReport, CoreError> {
     let rules = db.expect.clone().unwrap_or_default();
     let rules = skein_core::schema::rules::Expectations {
@@ -50,16 +48,7 @@ async fn check_of(
         optional_tables: rules.optional_tables,
         forbidden_tables: rules.forbidden_tables,
     };
-    let options = ctx.connect_options(db, lock)?;
-    let mut conn = context::open(
-        db,
-        urls,
-        skein_core::ConnectOptions {
-            read_only: true,
-            ..options
-        },
-    )
-    .await?;
+    let mut conn = ctx.target(db, urls)?.open_read_only().await?;
     let schema = conn.inspect().await;
     conn.close().await;
     let findings = skein_core::schema::rules::check(&rules, &schema?, &db.name);

@@ -1,21 +1,16 @@
 //! `config show`: each database's resolved settings and where each came from. Secrets are
 //! never fetched here: references are shown as written, literal passwords as `***`.
 
-use crate::cli::ConfigShowArgs;
 use crate::context::Context;
 use crate::report::Body;
 use crate::report::sections::{ConfigReport, DatabaseSettings, Setting};
 use skein_config::connection::ConnectionTemplate;
-use skein_config::{ResolvedDatabase, Selection, Workspace};
+use skein_config::{ResolvedDatabase, Workspace};
 
-pub fn show(ctx: &Context, args: ConfigShowArgs) -> anyhow::Result<Body> {
-    let selection = Selection {
-        databases: args.selection.databases,
-        groups: args.selection.groups,
-    };
+pub fn show(ctx: &Context) -> anyhow::Result<Body> {
     let workspace = &ctx.workspace;
-    let databases = workspace
-        .select(&selection)?
+    let databases = ctx
+        .select()?
         .into_iter()
         .map(|db| DatabaseSettings {
             name: db.name.clone(),

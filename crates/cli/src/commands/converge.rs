@@ -8,14 +8,14 @@ use skein_core::Driver;
 
 pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Body> {
     use skein_core::schema::converge::{ConvergeOutcome, ConvergePlan, apply};
-    let db = ctx.workspace.database(&args.database)?;
+    let db = ctx.select_one("converge")?;
     let urls = ctx.urls(&[db]).await?;
     let migrations = context::migrations(db)?;
-    let options = ctx.connect_options(db, &args.lock)?;
-    let url = context::url_of(db, &urls)?.to_owned();
     let head = migrations.last().map(|m| m.version);
     let result = async {
-        let mut conn = context::open(db, &urls, options.clone()).await?;
+        let target = ctx.target(db, &urls)?;
+        let (url, options) = (target.url, &target.options);
+        let mut conn = target.open().await?;
         let dialect = conn.dialect();
         if dialect == skein_core::dialect::Dialect::MySql {
             conn.close().await;
@@ -24,7 +24,7 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Body>
         let result = async {
             let live = conn.inspect().await?;
             let expected =
-                skein_core::schema::replay::replay(&url, &migrations, head, &options).await?;
+                skein_core::schema::replay::replay(url, &migrations, head, options).await?;
             let plan = ConvergePlan::new(&expected, &live, head, dialect);
             let outcome = if args.apply && !plan.is_empty() {
                 let table = options.history_table.clone();

@@ -1,8 +1,7 @@
 //! `drift`: each database's live schema against the one its migrations give, grouped by
 //! fingerprint; the expected schemas are replayed once per distinct set of migrations.
 
-use crate::cli::DriftArgs;
-use crate::context::{self, Context};
+use crate::context::Context;
 use crate::report::{Body, DatabaseReport, DriftInfo, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
@@ -42,18 +41,18 @@ pub(super) async fn expected_schema(
 }
 
 /// A drifted database is a finding (exit 3).
-pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Body> {
-    let databases = ctx.select(&args.selection, &args.fleet)?;
+pub async fn drift(ctx: &Context) -> anyhow::Result<Body> {
+    let databases = ctx.select()?;
     let urls = ctx.urls(&databases).await?;
     let cache = ExpectedCache::default();
     let fleet = crate::fleet::Fleet {
         follow_dependencies: false,
-        ..ctx.fleet(&args.fleet, &urls)
+        ..ctx.fleet(&urls)
     };
     let reports = crate::fleet::run(&databases, &fleet, |db| {
-        let (urls, cache, lock) = (&urls, &cache, &args.lock);
+        let (urls, cache) = (&urls, &cache);
         async move {
-            match drift_of(ctx, db, urls, cache, lock).await {
+            match drift_of(ctx, db, urls, cache).await {
                 Ok(report) => report,
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
@@ -68,23 +67,18 @@ async fn drift_of(
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
     cache: &ExpectedCache,
-    lock: &crate::cli::LockArgs,
 ) -> Result<DatabaseReport, CoreError> {
-    let migrations = context::migrations(db)?;
-    let options = ctx.connect_options(db, lock)?;
-    let read_only = skein_core::ConnectOptions {
-        read_only: true,
-        ..options.clone()
-    };
-    let mut conn = context::open(db, urls, read_only).await?;
+    let target = ctx.target(db, urls)?;
+    let migrations = target.migrations()?;
+    let mut conn = target.open_read_only().await?;
     let dialect = conn.dialect();
     let inventory = skein_core::engine::inventory(&mut conn, &migrations).await;
     let live = conn.inspect().await;
     conn.close().await;
     let (inventory, live) = (inventory?, live?);
     let version = inventory.current_version();
-    let url = context::url_of(db, urls)?.to_owned();
-    let (expected, key) = expected_schema(cache, &url, &migrations, version, &options).await?;
+    let (expected, key) =
+        expected_schema(cache, target.url, &migrations, version, &target.options).await?;
     let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
     let status = if differences.is_empty() {
         Status::UpToDate

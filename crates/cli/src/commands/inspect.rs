@@ -1,21 +1,16 @@
 //! `inspect`: a database's live schema, normalised, with its fingerprint.
 
-use crate::cli::{Format, InspectArgs};
-use crate::context::{self, Context};
+use crate::context::Context;
+use crate::options::Format;
 use crate::report::live::SchemaInfo;
 use crate::report::{Body, DatabaseReport, Status};
 use skein_core::Driver;
 
-pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Body> {
-    let db = ctx.workspace.database(&args.database)?;
+pub async fn inspect(ctx: &Context) -> anyhow::Result<Body> {
+    let db = ctx.select_one("inspect")?;
     let urls = ctx.connection_urls(&[db]).await?;
     let result = async {
-        let options = ctx.connect_options(db, &args.lock)?;
-        let options = skein_core::ConnectOptions {
-            read_only: true,
-            ..options
-        };
-        let mut conn = context::open(db, &urls, options).await?;
+        let mut conn = ctx.target(db, &urls)?.open_read_only().await?;
         let dialect = conn.dialect();
         let schema = conn.inspect().await;
         conn.close().await;
@@ -26,7 +21,7 @@ pub async fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<Body> {
         Ok(found) => found,
         Err(e) => return Ok(super::failed_alone(db, &e)),
     };
-    if ctx.format == Format::Sql && dialect == skein_core::dialect::Dialect::MySql {
+    if ctx.options.format == Format::Sql && dialect == skein_core::dialect::Dialect::MySql {
         return Err(skein_core::driver::mysql_ddl_unsupported("inspect --format sql").into());
     }
     let mut report = DatabaseReport::new(&db.name, Status::Ok);

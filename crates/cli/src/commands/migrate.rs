@@ -1,8 +1,8 @@
 //! `up`, `down` and `redo`: plan and apply, or print the plan (`--dry-run`) or its SQL (`--sql`).
 
 use super::finish;
-use crate::cli::{DownArgs, DownTo, LockArgs, RedoArgs, UpArgs};
-use crate::context::{self, Context};
+use crate::cli::{DownArgs, DownTo, UpArgs};
+use crate::context::Context;
 use crate::fleet;
 use crate::report::{Body, DatabaseReport, Report, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
@@ -39,26 +39,26 @@ pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Body> {
         if let Some(to) = args.to {
             crate::preflight::check_version("--to", to, databases)?;
         }
-        let mut fleet = ctx.fleet(&args.fleet, &urls);
+        let mut fleet = ctx.fleet(&urls);
         if databases.iter().any(|db| db.is_model) {
             fleet.canaries = canaries(databases, args.canary, &args.canary_db)?;
         }
         let (urls, args, options) = (&urls, &args, &options);
         Ok(fleet::run(databases, &fleet, |db| async move {
             let created = match args.create {
-                true => match create(ctx, db, urls, &args.lock).await {
+                true => match create(ctx, db, urls).await {
                     Ok(created) => created,
                     Err(e) => return DatabaseReport::failed(&db.name, &e),
                 },
                 false => false,
             };
-            let mut report = run_one(ctx, db, urls, target, options, &args.lock, mode).await;
+            let mut report = run_one(ctx, db, urls, target, options, mode).await;
             report.created = created;
             report
         })
         .await)
     };
-    let phased = crate::listing::in_phases(ctx, &args.selection, &args.fleet, run).await?;
+    let phased = crate::listing::in_phases(ctx, run).await?;
     let outcome = conclude(ctx, phased.reports, mode);
     Ok(super::unlisted(phased.unlisted, outcome))
 }
@@ -68,12 +68,9 @@ async fn create(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
-    lock: &LockArgs,
 ) -> Result<bool, CoreError> {
-    let Some(url) = urls.urls.get(&db.name) else {
-        return Ok(false);
-    };
-    skein_core::driver::create_database(url.expose(), ctx.connect_timeout(lock), &ctx.stop).await
+    let target = ctx.target(db, urls)?;
+    skein_core::driver::create_database(target.url, ctx.connect_timeout(), &ctx.stop).await
 }
 
 /// The canaries of a run: the model databases named by `--canary-db`, and the first
@@ -105,7 +102,7 @@ fn canaries(
 }
 
 pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Body> {
-    let databases = ctx.select_explicit("down", &args.selection, &args.fleet)?;
+    let databases = ctx.select_explicit("down")?;
     let target = match (args.steps, args.to) {
         (Some(steps), _) => DownTarget::Steps(steps),
         (None, Some(DownTo::Version(v))) => DownTarget::To(v),
@@ -115,25 +112,17 @@ pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Body> {
     let urls = ctx.urls(&databases).await?;
     let options = run_options(ctx, false);
     let mode = Mode::from_flags(args.dry_run, args.sql);
-    let mut fleet = ctx.fleet(&args.fleet, &urls);
+    let mut fleet = ctx.fleet(&urls);
     fleet.follow_dependencies = false;
     let reports = fleet::run(&databases, &fleet, |db| {
-        run_one(
-            ctx,
-            db,
-            &urls,
-            Target::Down(target),
-            &options,
-            &args.lock,
-            mode,
-        )
+        run_one(ctx, db, &urls, Target::Down(target), &options, mode)
     })
     .await;
     Ok(conclude(ctx, reports, mode))
 }
 
-pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Body> {
-    let db = ctx.workspace.database(&args.database)?;
+pub async fn redo(ctx: &Context) -> anyhow::Result<Body> {
+    let db = ctx.select_one("redo")?;
     let urls = ctx.urls(&[db]).await?;
     let options = run_options(ctx, false);
     let mut report = run_one(
@@ -142,7 +131,6 @@ pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Body> {
         &urls,
         Target::Down(DownTarget::Steps(1)),
         &options,
-        &args.lock,
         Mode::Apply,
     )
     .await;
@@ -156,7 +144,6 @@ pub async fn redo(ctx: &Context, args: RedoArgs) -> anyhow::Result<Body> {
         &urls,
         Target::Up { to: reverted },
         &options,
-        &args.lock,
         Mode::Apply,
     )
     .await;
@@ -188,44 +175,40 @@ fn conclude(ctx: &Context, reports: Vec<DatabaseReport>, mode: Mode) -> Body {
     }
 }
 
-#[allow(clippy::too_many_arguments)] // one per thing that varies between callers
 pub(super) async fn run_one(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
     target: Target,
     options: &RunOptions,
-    lock: &LockArgs,
     mode: Mode,
 ) -> DatabaseReport {
-    match try_run(ctx, db, urls, target, options, lock, mode).await {
+    match try_run(ctx, db, urls, target, options, mode).await {
         Ok(report) => report,
         Err(failure) => failure,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn try_run(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
     target: Target,
     options: &RunOptions,
-    lock: &LockArgs,
     mode: Mode,
 ) -> Result<DatabaseReport, DatabaseReport> {
     let progress = ctx.progress.database(&db.name);
     let fail = |e: CoreError| DatabaseReport::failed(&db.name, &e);
-    let migrations = context::migrations(db).map_err(fail)?;
-    let connect = ctx.connect_options(db, lock).map_err(fail)?;
-    let history_table: HistoryTable = connect.history_table.clone();
-    let connect = skein_core::ConnectOptions {
-        read_only: mode != Mode::Apply,
-        ..connect
-    };
-    let mut conn = context::open(db, urls, connect).await.map_err(fail)?;
+    let run_on = ctx.target(db, urls).map_err(fail)?;
+    let migrations = run_on.migrations().map_err(fail)?;
+    let history_table: HistoryTable = run_on.options.history_table.clone();
+    let mut conn = match mode {
+        Mode::Apply => run_on.open().await,
+        Mode::DryRun | Mode::Sql => run_on.open_read_only().await,
+    }
+    .map_err(fail)?;
     let options = &RunOptions {
-        step_timeout: lock.step_timeout.or(db.step_timeout),
+        step_timeout: ctx.options.timeouts.step.or(db.step_timeout),
         ..options.clone()
     };
     let result = match mode {
@@ -254,11 +237,10 @@ async fn try_run(
             .await
             .map(|plan| {
                 let script = (mode == Mode::Sql).then(|| {
-                    let url = context::url_of(db, urls).unwrap_or_default();
                     format!(
                         "-- skein: database `{}` ({})\n{}",
                         db.name,
-                        skein_core::driver::redact_url(url),
+                        run_on.shown_url(),
                         skein_core::script::render(
                             &plan,
                             &migrations,

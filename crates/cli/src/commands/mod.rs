@@ -17,11 +17,17 @@ mod status;
 use crate::cli::{Cli, Command, ConfigCommand, DbCommand, ModelCommand};
 use crate::context::Context;
 use crate::report::{self, Body, DatabaseReport, Report};
+use skein_config::Selection;
 
 /// Runs the command: the profile it ran with, and its result or the usage or
 /// configuration error that stopped it before it touched any database.
 pub async fn run(cli: Cli) -> (Option<String>, anyhow::Result<Body>) {
-    if cli.global.format == crate::cli::Format::Sql && !matches!(cli.command, Command::Inspect(_)) {
+    let options = match crate::options::Options::of(&cli) {
+        Ok(options) => options,
+        Err(err) => return (None, Err(err)),
+    };
+    if options.format == crate::options::Format::Sql && !matches!(cli.command, Command::Inspect(_))
+    {
         return (
             None,
             Err(anyhow::anyhow!(
@@ -32,7 +38,7 @@ pub async fn run(cli: Cli) -> (Option<String>, anyhow::Result<Body>) {
     if let Command::Import(args) = cli.command {
         return (None, import::run(args));
     }
-    let mut ctx = match Context::load(&cli.global) {
+    let mut ctx = match Context::load(options) {
         Ok(ctx) => ctx,
         Err(err) => return (None, Err(err)),
     };
@@ -41,7 +47,7 @@ pub async fn run(cli: Cli) -> (Option<String>, anyhow::Result<Body>) {
 }
 
 async fn run_in(ctx: &mut Context, command: Command) -> anyhow::Result<Body> {
-    if let Some(selection) = listing_for(&command) {
+    if let Some(selection) = listing_for(&command, &ctx.options.selection) {
         match ctx.list_models_for(&selection).await {
             Ok(()) => {}
             // `config show` is how a broken setup is looked into: show what is known.
@@ -54,21 +60,21 @@ async fn run_in(ctx: &mut Context, command: Command) -> anyhow::Result<Body> {
     }
     match command {
         Command::Status(args) => status::status(ctx, args).await,
-        Command::History(args) => status::history(ctx, args).await,
+        Command::History(_) => status::history(ctx).await,
         Command::Up(args) => migrate::up(ctx, args).await,
         Command::Down(args) => migrate::down(ctx, args).await,
-        Command::Redo(args) => migrate::redo(ctx, args).await,
+        Command::Redo(_) => migrate::redo(ctx).await,
         Command::New(args) => new::run(ctx, args).await,
         Command::Stamp(args) => record::stamp(ctx, args).await,
-        Command::Repair(args) => record::repair(ctx, args).await,
+        Command::Repair(_) => record::repair(ctx).await,
         Command::Model(ModelCommand::New(args)) => model::new(ctx, args).await,
-        Command::Model(ModelCommand::List(args)) => model::list(ctx, args).await,
-        Command::Db(DbCommand::Create(args)) => database::create(ctx, args).await,
-        Command::Inspect(args) => inspect::inspect(ctx, args).await,
-        Command::Drift(args) => drift::drift(ctx, args).await,
-        Command::Check(args) => check::check(ctx, args).await,
+        Command::Model(ModelCommand::List(_)) => model::list(ctx).await,
+        Command::Db(DbCommand::Create(_)) => database::create(ctx).await,
+        Command::Inspect(_) => inspect::inspect(ctx).await,
+        Command::Drift(_) => drift::drift(ctx).await,
+        Command::Check(_) => check::check(ctx).await,
         Command::Converge(args) => converge::converge(ctx, args).await,
-        Command::Config(ConfigCommand::Show(args)) => config::show(ctx, args),
+        Command::Config(ConfigCommand::Show(_)) => config::show(ctx),
         Command::Import(_) => unreachable!("import runs without a workspace"),
         Command::Adopt(args) => adopt::run(ctx, args).await,
     }
@@ -145,33 +151,14 @@ pub fn name_in(args: &[std::ffi::OsString]) -> Option<report::Command> {
 /// The databases a command may reach, for listing the models of a `names_from` query
 /// first; `None` for commands that list them themselves (`up` and `db create` migrate or
 /// create the queried database first) or need no list.
-fn listing_for(command: &Command) -> Option<crate::cli::Selection> {
-    use crate::cli::Selection;
-    let one = |name: &str| Selection {
-        databases: vec![name.to_owned()],
-        groups: Vec::new(),
-    };
-    let models = || Selection {
-        databases: Vec::new(),
-        groups: vec![skein_config::resolve::MODELS_GROUP.to_owned()],
-    };
+fn listing_for(command: &Command, selection: &Selection) -> Option<Selection> {
     Some(match command {
-        Command::Status(args) => args.selection.clone(),
-        Command::History(args) => one(&args.database),
-        Command::Up(_) | Command::Db(_) => return None,
-        Command::Down(args) => args.selection.clone(),
-        Command::Redo(args) => one(&args.database),
-        Command::New(args) => one(args.database.as_deref()?),
-        Command::Stamp(args) => args.selection.clone(),
-        Command::Repair(args) => args.selection.clone(),
-        Command::Model(ModelCommand::New(_)) => models(),
-        Command::Model(ModelCommand::List(_)) => models(),
-        Command::Inspect(args) => one(&args.database),
-        Command::Drift(args) | Command::Check(args) => args.selection.clone(),
-        Command::Converge(args) => one(&args.database),
-        Command::Config(ConfigCommand::Show(args)) => args.selection.clone(),
-        Command::Import(_) => return None,
-        Command::Adopt(args) => args.selection.clone(),
+        Command::Up(_) | Command::Db(_) | Command::Import(_) => return None,
+        Command::Model(_) => Selection {
+            databases: Vec::new(),
+            groups: vec![skein_config::resolve::MODELS_GROUP.to_owned()],
+        },
+        _ => selection.clone(),
     })
 }
 
@@ -194,7 +181,7 @@ pub(crate) fn unlisted(unlisted: Option<anyhow::Error>, mut body: Body) -> Body 
 /// The per-database report of a command.
 pub(crate) fn finish(ctx: &Context, databases: Vec<DatabaseReport>) -> Body {
     Body::Databases(Report {
-        every_name: ctx.verbose > 0,
+        every_name: ctx.options.verbose > 0,
         ..Report::new(databases)
     })
 }
@@ -202,7 +189,7 @@ pub(crate) fn finish(ctx: &Context, databases: Vec<DatabaseReport>) -> Body {
 /// Like [`finish`], for a command that looks for findings (exit 3 when it finds some).
 pub(crate) fn finish_check(ctx: &Context, databases: Vec<DatabaseReport>) -> Body {
     Body::Databases(Report {
-        every_name: ctx.verbose > 0,
+        every_name: ctx.options.verbose > 0,
         check: true,
         ..Report::new(databases)
     })

@@ -5,7 +5,7 @@
 
 use super::migrate::{Mode, run_one};
 use super::status;
-use crate::cli::{ModelListArgs, ModelNewArgs};
+use crate::cli::ModelNewArgs;
 use crate::context::Context;
 use crate::report::sections::ModelNewReport;
 use crate::report::{Body, DatabaseReport, ErrorReport, ModelInfo};
@@ -178,10 +178,9 @@ async fn create_and_migrate(
         &urls,
         crate::preflight::Needs::Connection,
     )?;
-    let url = crate::context::url_of(db, &urls)?.to_owned();
+    let url = ctx.target(db, &urls)?.url.to_owned();
     if !args.no_create
-        && skein_core::driver::create_database(&url, ctx.connect_timeout(&args.lock), &ctx.stop)
-            .await?
+        && skein_core::driver::create_database(&url, ctx.connect_timeout(), &ctx.stop).await?
     {
         made.database_url = Some(url);
     }
@@ -201,7 +200,6 @@ async fn create_and_migrate(
         &urls,
         Target::Up { to: None },
         &options,
-        &args.lock,
         Mode::Apply,
     )
     .await;
@@ -213,7 +211,7 @@ async fn create_and_migrate(
 
 /// Every model: where its name came from, its version, its head and the template's head,
 /// and its status.
-pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Body> {
+pub async fn list(ctx: &Context) -> anyhow::Result<Body> {
     let models: Vec<&ResolvedDatabase> = ctx
         .workspace
         .databases
@@ -227,7 +225,7 @@ pub async fn list(ctx: &Context, args: ModelListArgs) -> anyhow::Result<Body> {
         Some(dir) => skein_core::source::template::Template::load(dir)?.head(),
         None => None,
     };
-    let mut reports = status::status_reports(ctx, &models, &args.fleet, &args.lock).await?;
+    let mut reports = status::status_reports(ctx, &models).await?;
     for (report, db) in reports.iter_mut().zip(&models) {
         report.model = Some(ModelInfo {
             listed_by: db.listed_by.clone(),

@@ -8,16 +8,17 @@ use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Body> {
-    let Some(name) = &args.database else {
-        return template(&ctx.workspace, &args).map(Body::New);
-    };
-    let db = ctx.workspace.database(name)?;
+    let selection = &ctx.options.selection;
+    if selection.databases.is_empty() && !selection.groups.is_empty() {
+        return template(&ctx.workspace, &selection.groups, &args).map(Body::New);
+    }
+    let db = ctx.select_one("new")?;
     let generated = match &args.from_schema {
         Some(file) => {
             let sql = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read the schema file {}", file.display()))?;
             let urls = ctx.urls(&[db]).await?;
-            let generated = match generate(ctx, db, &urls, file, &sql, &args).await {
+            let generated = match generate(ctx, db, &urls, file, &sql).await {
                 Ok(generated) => generated,
                 // The database could not be reached or the replay failed: a failed
                 // database, as in every command.
@@ -92,9 +93,13 @@ fn from_schema(
 
 /// `new --group models`: one new migration in the model template, which every model
 /// database applies.
-fn template(workspace: &skein_config::Workspace, args: &NewArgs) -> anyhow::Result<NewReport> {
-    let group = args.group.as_deref().unwrap_or_default();
-    if !workspace.model_groups().contains(group) {
+fn template(
+    workspace: &skein_config::Workspace,
+    groups: &[String],
+    args: &NewArgs,
+) -> anyhow::Result<NewReport> {
+    let group = groups.join(" --group ");
+    if !workspace.model_groups().contains(group.as_str()) {
         anyhow::bail!(
             "--group {group}: `new` writes into the model template with --group models; for one database use --db NAME"
         );
@@ -132,7 +137,7 @@ fn template(workspace: &skein_config::Workspace, args: &NewArgs) -> anyhow::Resu
         ]
     };
     let mut report = write(version, &files)?;
-    report.group = Some(group.to_owned());
+    report.group = Some(group);
     Ok(report)
 }
 
@@ -199,12 +204,10 @@ async fn generate(
     urls: &skein_config::DatabaseUrls,
     file: &std::path::Path,
     sql: &str,
-    args: &NewArgs,
 ) -> Result<skein_core::schema::autogen::Generated, skein_core::Error> {
-    let url = context::url_of(db, urls)?.to_owned();
-    let migrations = context::migrations(db)?;
-    let options = ctx.connect_options(db, &args.lock)?;
-    skein_core::schema::autogen::generate(&url, &migrations, file, sql, &options).await
+    let target = ctx.target(db, urls)?;
+    let migrations = target.migrations()?;
+    skein_core::schema::autogen::generate(target.url, &migrations, file, sql, &target.options).await
 }
 
 /// A generated migration's text: its statements, and what SQL could not say.

@@ -1,8 +1,8 @@
 //! `stamp` and `repair`: change the history without running migrations.
 
 use super::finish;
-use crate::cli::{FleetArgs, LockArgs, RepairArgs, StampArgs};
-use crate::context::{self, Context};
+use crate::cli::StampArgs;
+use crate::context::Context;
 use crate::fleet::{self, Fleet};
 use crate::report::{Body, DatabaseReport, Status};
 use anyhow::bail;
@@ -20,39 +20,32 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Body> {
             Err(_) => bail!("`{v}` is not a version; use a version number, `head` or `base`"),
         },
     };
-    let databases = ctx.select_explicit("stamp", &args.selection, &args.fleet)?;
+    let databases = ctx.select_explicit("stamp")?;
     let urls = ctx.urls(&databases).await?;
     if let StampTarget::Version(version) = target {
         crate::preflight::check_version("stamp", version, &databases)?;
     }
     let cache = super::drift::ExpectedCache::default();
-    let reports = fleet::run(&databases, &unordered(ctx, &args.fleet, &urls), |db| {
+    let reports = fleet::run(&databases, &unordered(ctx, &urls), |db| {
         let verify = !args.no_verify;
-        let (urls, lock, cache) = (&urls, &args.lock, &cache);
-        edit(
-            ctx,
-            db,
-            urls,
-            lock,
-            move |mut conn, migrations| async move {
-                let result = async {
-                    if verify {
-                        let first = FirstStamp {
-                            db,
-                            urls,
-                            lock,
-                            cache,
-                            target,
-                        };
-                        verify_first_stamp(ctx, first, &mut conn, &migrations).await?;
-                    }
-                    engine::stamp(&mut conn, &migrations, target, &ctx.applied_by).await
+        let (urls, cache) = (&urls, &cache);
+        edit(ctx, db, urls, move |mut conn, migrations| async move {
+            let result = async {
+                if verify {
+                    let first = FirstStamp {
+                        db,
+                        urls,
+                        cache,
+                        target,
+                    };
+                    verify_first_stamp(ctx, first, &mut conn, &migrations).await?;
                 }
-                .await;
-                conn.close().await;
-                result
-            },
-        )
+                engine::stamp(&mut conn, &migrations, target, &ctx.applied_by).await
+            }
+            .await;
+            conn.close().await;
+            result
+        })
     })
     .await;
     // A first stamp whose schema differs is drifted: a finding (exit 3).
@@ -63,7 +56,6 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Body> {
 struct FirstStamp<'a> {
     db: &'a ResolvedDatabase,
     urls: &'a DatabaseUrls,
-    lock: &'a LockArgs,
     cache: &'a super::drift::ExpectedCache,
     target: StampTarget,
 }
@@ -76,7 +68,6 @@ async fn verify_first_stamp(
     FirstStamp {
         db,
         urls,
-        lock,
         cache,
         target,
     }: FirstStamp<'_>,
@@ -96,9 +87,9 @@ async fn verify_first_stamp(
         .filter(|m| limit.is_some_and(|l| m.version <= l))
         .cloned()
         .collect();
-    let url = context::url_of(db, urls)?.to_owned();
-    let options = ctx.connect_options(db, lock)?;
-    let differences = super::adopt::verify(conn, cache, &url, &applied, &options).await?;
+    let target = ctx.target(db, urls)?;
+    let differences =
+        super::adopt::verify(conn, cache, target.url, &applied, &target.options).await?;
     if differences.is_empty() {
         return Ok(());
     }
@@ -109,31 +100,25 @@ async fn verify_first_stamp(
     })
 }
 
-pub async fn repair(ctx: &Context, args: RepairArgs) -> anyhow::Result<Body> {
-    let databases = ctx.select_explicit("repair", &args.selection, &args.fleet)?;
+pub async fn repair(ctx: &Context) -> anyhow::Result<Body> {
+    let databases = ctx.select_explicit("repair")?;
     let urls = ctx.urls(&databases).await?;
-    let reports = fleet::run(&databases, &unordered(ctx, &args.fleet, &urls), |db| {
-        edit(
-            ctx,
-            db,
-            &urls,
-            &args.lock,
-            |mut conn, migrations| async move {
-                let result = engine::repair(&mut conn, &migrations).await;
-                conn.close().await;
-                result
-            },
-        )
+    let reports = fleet::run(&databases, &unordered(ctx, &urls), |db| {
+        edit(ctx, db, &urls, |mut conn, migrations| async move {
+            let result = engine::repair(&mut conn, &migrations).await;
+            conn.close().await;
+            result
+        })
     })
     .await;
     Ok(finish(ctx, reports))
 }
 
 /// History edits do not depend on other databases being done first.
-fn unordered(ctx: &Context, args: &FleetArgs, urls: &skein_config::DatabaseUrls) -> Fleet {
+fn unordered(ctx: &Context, urls: &skein_config::DatabaseUrls) -> Fleet {
     Fleet {
         follow_dependencies: false,
-        ..ctx.fleet(args, urls)
+        ..ctx.fleet(urls)
     }
 }
 
@@ -141,7 +126,6 @@ async fn edit<F, Fut>(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
-    lock: &LockArgs,
     change: F,
 ) -> DatabaseReport
 where
@@ -149,9 +133,9 @@ where
     Fut: Future<Output = Result<Vec<HistoryEdit>, CoreError>>,
 {
     let result = async {
-        let migrations = context::migrations(db)?;
-        let options = ctx.connect_options(db, lock)?;
-        let conn = context::open(db, urls, options).await?;
+        let target = ctx.target(db, urls)?;
+        let migrations = target.migrations()?;
+        let conn = target.open().await?;
         change(conn, migrations).await
     }
     .await;

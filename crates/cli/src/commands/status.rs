@@ -1,8 +1,8 @@
 //! `status` and `history`: read-only views of files and history.
 
 use super::{finish, finish_check};
-use crate::cli::{FleetArgs, HistoryArgs, LockArgs, StatusArgs};
-use crate::context::{self, Context};
+use crate::cli::StatusArgs;
+use crate::context::Context;
 use crate::report::{Body, DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
@@ -12,8 +12,8 @@ use skein_core::plan::Inventory;
 
 /// With `--check`, a pending migration or a problem is a finding (exit 3).
 pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Body> {
-    let databases = ctx.select(&args.selection, &args.fleet)?;
-    let reports = status_reports(ctx, &databases, &args.fleet, &args.lock).await?;
+    let databases = ctx.select()?;
+    let reports = status_reports(ctx, &databases).await?;
     Ok(match args.check {
         true => finish_check(ctx, reports),
         false => finish(ctx, reports),
@@ -24,28 +24,24 @@ pub async fn status(ctx: &Context, args: StatusArgs) -> anyhow::Result<Body> {
 pub(super) async fn status_reports(
     ctx: &Context,
     databases: &[&ResolvedDatabase],
-    fleet: &FleetArgs,
-    lock: &LockArgs,
 ) -> anyhow::Result<Vec<DatabaseReport>> {
     let urls = ctx.urls(databases).await?;
-    Ok(
-        crate::fleet::run(databases, &ctx.fleet(fleet, &urls), |db| {
-            let urls = &urls;
-            async move {
-                match read_inventory(ctx, db, urls, lock).await {
-                    Ok(inventory) => status_report(&db.name, &inventory),
-                    Err(e) => DatabaseReport::failed(&db.name, &e),
-                }
+    Ok(crate::fleet::run(databases, &ctx.fleet(&urls), |db| {
+        let urls = &urls;
+        async move {
+            match read_inventory(ctx, db, urls).await {
+                Ok(inventory) => status_report(&db.name, &inventory),
+                Err(e) => DatabaseReport::failed(&db.name, &e),
             }
-        })
-        .await,
-    )
+        }
+    })
+    .await)
 }
 
-pub async fn history(ctx: &Context, args: HistoryArgs) -> anyhow::Result<Body> {
-    let db = ctx.workspace.database(&args.database)?;
+pub async fn history(ctx: &Context) -> anyhow::Result<Body> {
+    let db = ctx.select_one("history")?;
     let urls = ctx.urls(&[db]).await?;
-    let report = match read_inventory(ctx, db, &urls, &args.lock).await {
+    let report = match read_inventory(ctx, db, &urls).await {
         Ok(inventory) => {
             let mut report = status_report(&db.name, &inventory);
             report.migrations = inventory.entries;
@@ -79,15 +75,10 @@ async fn read_inventory(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
-    lock: &LockArgs,
 ) -> Result<Inventory, CoreError> {
-    let migrations = context::migrations(db)?;
-    let options = ctx.connect_options(db, lock)?;
-    let options = skein_core::ConnectOptions {
-        read_only: true,
-        ..options
-    };
-    let mut conn = context::open(db, urls, options).await?;
+    let target = ctx.target(db, urls)?;
+    let migrations = target.migrations()?;
+    let mut conn = target.open_read_only().await?;
     let inventory = engine::inventory(&mut conn, &migrations).await;
     conn.close().await;
     inventory

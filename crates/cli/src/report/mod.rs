@@ -8,7 +8,7 @@ pub mod live;
 mod models;
 pub mod sections;
 
-use crate::cli::Format;
+use crate::options::Format;
 use crate::{escape, redact};
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -992,3 +992,39 @@ fn every_json_document_carries_its_schema_version() {
         assert_eq!(doc["schema_version"], 1, "{command:?}: {doc}");
     }
 }
+
+/// One-database commands take their database from `--db` like every command; with only
+/// one configured it may be left out, and with several the error lists them.
+#[test]
+fn a_one_database_command_needs_its_database_named_only_when_there_are_several() {
+    let workspace = Workspace::new(
+        SQLITE,
+        &[("migrations/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    let history = workspace
+        .run(&["history", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(history["databases"][0]["name"], "app", "{history:#}");
+    workspace.run(&["inspect"]).expect(0);
+
+    let several = Workspace::new(
+        &format!(
+            "{SQLITE}\n[default.databases.other]\nmigrations = \"migrations\"\nurl = \"sqlite://data/other.db\"\n"
+        ),
+        &[("migrations/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    for command in ["history", "inspect", "redo", "converge"] {
+        let doc = several.run(&[command, "--format", "json"]).expect(2).json();
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("works on one database") && message.contains("app, other"),
+            "{command}: {message}"
+        );
+        assert_eq!(doc["error"]["where"]["argument"], "--db", "{doc:#}");
+    }
+    let run = several.run(&["new", "add x"]).expect(2);
+    assert!(run.stderr().contains("--db NAME"), "{}", run.stderr());
+    several.run(&["new", "--db", "other", "add x"]).expect(0);
+}
