@@ -791,12 +791,10 @@ fn new_from_schema_writes_migrations_that_round_trip() {
     assert!(nothing.contains("nothing to write"), "{nothing}");
 }
 
-/// `up --sql` reads every selected database at once: with each database's history table
-/// locked, all three runs wait on their lock together (one at a time, only one would).
-#[test]
-fn up_sql_reads_the_databases_concurrently() {
-    use sqlx::Connection as _;
-    let dbs: Vec<TestDb> = (0..3).map(|_| TestDb::new("sql_concurrent")).collect();
+/// Three PostgreSQL databases `db0`..`db2`, run three at a time, whose migrations (in
+/// `m/`) create `t`.
+fn three_databases(tag: &str) -> (Vec<TestDb>, Workspace) {
+    let dbs: Vec<TestDb> = (0..3).map(|_| TestDb::new(tag)).collect();
     let mut config = String::from("[default]\nconcurrency = 3\n\n");
     for (i, db) in dbs.iter().enumerate() {
         config.push_str(&format!(
@@ -805,6 +803,15 @@ fn up_sql_reads_the_databases_concurrently() {
         ));
     }
     let workspace = Workspace::new(&config, &[("m/1_t.up.sql", "CREATE TABLE t (id int);\n")]);
+    (dbs, workspace)
+}
+
+/// `up --sql` reads every selected database at once: with each database's history table
+/// locked, all three runs wait on their lock together (one at a time, only one would).
+#[test]
+fn up_sql_reads_the_databases_concurrently() {
+    use sqlx::Connection as _;
+    let (dbs, workspace) = three_databases("sql_concurrent");
     workspace.run(&["up", "-q"]).expect(0);
     workspace.write("m/2_u.up.sql", "CREATE TABLE u (id int);\n");
     let names: Vec<String> = dbs.iter().map(|db| format!("'{}'", db.name)).collect();
@@ -856,15 +863,7 @@ fn up_sql_reads_the_databases_concurrently() {
 
 #[test]
 fn up_sql_over_several_databases_heads_each_script_with_its_database() {
-    let dbs: Vec<TestDb> = (0..3).map(|_| TestDb::new("sql_fleet")).collect();
-    let mut config = String::from("[default]\nconcurrency = 3\n\n");
-    for (i, db) in dbs.iter().enumerate() {
-        config.push_str(&format!(
-            "[default.databases.db{i}]\nmigrations = \"m\"\nurl = \"{}\"\n\n",
-            db.url
-        ));
-    }
-    let workspace = Workspace::new(&config, &[("m/1_t.up.sql", "CREATE TABLE t (id int);\n")]);
+    let (dbs, workspace) = three_databases("sql_fleet");
     let out = workspace.run(&["up", "--sql"]).expect(0).stdout();
     let headers: Vec<&str> = out
         .lines()
