@@ -6,6 +6,7 @@ mod support;
 mod commands;
 mod concurrency;
 mod contract;
+mod converge;
 mod example;
 mod fleet;
 mod hardening;

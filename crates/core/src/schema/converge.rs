@@ -38,6 +38,8 @@ impl ConvergePlan {
         };
         for difference in diff(expected, live, dialect) {
             match (&difference.sql, difference.destructive) {
+                // Made by the drop it goes with.
+                (None, true) if difference.implied => plan.destructive.push(difference),
                 (None, _) => plan.manual.push(difference),
                 (Some(_), false) => plan.additive.push(difference),
                 (Some(_), true) => plan.destructive.push(difference),
@@ -109,7 +111,8 @@ async fn apply_locked<D: Driver>(
     table: &HistoryTable,
     applied_by: &str,
 ) -> Result<ConvergeOutcome> {
-    driver.ensure_history().await?;
+    // The history table is made inside the transaction, below: a converge that does
+    // not commit leaves no trace.
     let recorded: Vec<Version> = driver
         .read_history()
         .await?
@@ -136,6 +139,9 @@ async fn apply_locked<D: Driver>(
             return Ok(ConvergeOutcome::StillDiffers {
                 remaining: diff(expected, &live, driver.dialect()),
             });
+        }
+        for statement in driver.dialect().create_history(table) {
+            driver.execute_sql(&statement).await?;
         }
         let mut stamped = Vec::new();
         for migration in migrations

@@ -21,6 +21,10 @@ pub struct Difference {
     pub sql: Option<String>,
     /// The SQL drops or narrows something (data may be lost).
     pub destructive: bool,
+    /// It needs no statement of its own: another change makes it (dropping a column
+    /// drops its indexes and constraints, dropping a table its owned sequences).
+    #[serde(skip)]
+    pub implied: bool,
 }
 
 /// How the live schema differs from the expected one in one object.
@@ -49,7 +53,16 @@ impl Difference {
             description,
             sql,
             destructive,
+            implied: false,
         }
+    }
+
+    /// This difference, made by `by` (which drops what it depends on): no statement.
+    fn implied_by(mut self, by: &str) -> Self {
+        self.description = format!("{} (dropped with {by})", self.description);
+        self.sql = None;
+        self.implied = true;
+        self
     }
 }
 
@@ -103,18 +116,25 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
             ));
         }
     }
-    for name in live
+    for (name, sequence) in live
         .sequences
-        .keys()
-        .filter(|n| !expected.sequences.contains_key(*n))
+        .iter()
+        .filter(|(n, _)| !expected.sequences.contains_key(*n))
     {
-        out.push(Difference::new(
+        let difference = Difference::new(
             DifferenceKind::Unexpected,
             format!("sequence {name}"),
             format!("sequence {name} is not in the migrations"),
             Some(format!("DROP SEQUENCE {};", quote_name(name))),
             true,
-        ));
+        );
+        // A sequence a dropped table owns goes with it.
+        out.push(match &sequence.owned_by {
+            Some(table) if !expected.tables.contains_key(table) => {
+                difference.implied_by(&format!("table {table}"))
+            }
+            _ => difference,
+        });
     }
     for (name, table) in &expected.tables {
         match live.tables.get(name) {
@@ -429,12 +449,19 @@ fn table_diff(
             ));
         }
     }
+    // A dropped column takes the indexes and constraints on it along.
+    let dropped = |columns: &[String]| {
+        columns
+            .iter()
+            .find(|c| live.columns.contains_key(*c) && !expected.columns.contains_key(*c))
+            .map(|c| format!("column {name}.{c}"))
+    };
     for (definition, constraint) in live
         .constraints
         .iter()
         .filter(|(d, _)| !expected.constraints.contains_key(*d))
     {
-        out.push(Difference::new(
+        let difference = Difference::new(
             DifferenceKind::Unexpected,
             format!("{} on {name}", constraint.kind),
             format!(
@@ -448,7 +475,11 @@ fn table_diff(
                 )
             }),
             true,
-        ));
+        );
+        out.push(match dropped(&constraint.columns) {
+            Some(column) => difference.implied_by(&column),
+            None => difference,
+        });
     }
     for (definition, index) in &expected.indexes {
         if !live.indexes.contains_key(definition) {
@@ -467,7 +498,7 @@ fn table_diff(
         .filter(|(d, _)| !expected.indexes.contains_key(*d))
         .map(|(_, i)| i)
     {
-        out.push(Difference::new(
+        let difference = Difference::new(
             DifferenceKind::Unexpected,
             format!("index {} on {name}", index.name),
             format!("index {} on {name} is not in the migrations", index.name),
@@ -476,7 +507,11 @@ fn table_diff(
                 qualified_index(name, &index.name, dialect)
             )),
             true,
-        ));
+        );
+        out.push(match dropped(&index.columns) {
+            Some(column) => difference.implied_by(&column),
+            None => difference,
+        });
     }
     for (trigger, definition) in &expected.triggers {
         if !live.triggers.contains_key(trigger) {

@@ -74,6 +74,10 @@ pub struct Constraint {
     /// Not part of the fingerprint.
     #[serde(skip)]
     pub name: String,
+    /// The table's columns it is on (what dropping a column takes with it); not part of
+    /// the fingerprint, and empty where the backend does not say.
+    #[serde(skip)]
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -87,6 +91,10 @@ pub struct Index {
     /// The full statement that creates it.
     #[serde(skip)]
     pub sql: String,
+    /// The columns it uses, in its keys, expressions or predicate (what dropping a column
+    /// takes with it); not part of the fingerprint.
+    #[serde(skip)]
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -94,6 +102,10 @@ pub struct Sequence {
     pub data_type: String,
     pub increment: i64,
     pub start: i64,
+    /// The table whose column owns it (a `serial` column's): dropping the table drops
+    /// it. Not part of the fingerprint.
+    #[serde(skip)]
+    pub owned_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -202,6 +214,7 @@ mod tests {
                 kind: "primary key".into(),
                 definition: "PRIMARY KEY (id)".into(),
                 name: "t_pkey".into(),
+                columns: vec!["id".into()],
             },
         );
         let mut b = Table::default();
@@ -213,6 +226,7 @@ mod tests {
                 kind: "primary key".into(),
                 definition: "PRIMARY KEY (id)".into(),
                 name: "pk_t".into(),
+                columns: vec!["id".into()],
             },
         );
         let schema = |t: Table| Schema {

@@ -205,6 +205,7 @@ fn add_constraint(schema: &mut Schema, table: &str, kind: &str, definition: Stri
                 kind: kind.to_owned(),
                 definition,
                 name,
+                columns: Vec::new(),
             },
         );
     }
@@ -244,6 +245,14 @@ async fn indexes(
             _ => String::new(),
         };
         let definition = format!("{unique}{kind}USING {method} ({})", columns.join(", "));
+        let used = columns
+            .iter()
+            .map(|c| {
+                c.split_once('(')
+                    .map_or(c.as_str(), |(name, _)| name)
+                    .to_owned()
+            })
+            .collect();
         let sql = format!(
             "CREATE {unique}{kind}INDEX {} ON {} ({})",
             quote(&name),
@@ -256,6 +265,7 @@ async fn indexes(
                 definition,
                 name,
                 sql,
+                columns: used,
             },
         );
     }

@@ -128,7 +128,8 @@ async fn columns(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
 
 async fn constraints(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
     let sql = format!(
-        "SELECT n.nspname || '.' || c.relname, con.conname::text, con.contype::text, pg_get_constraintdef(con.oid) \
+        "SELECT n.nspname || '.' || c.relname, con.conname::text, con.contype::text, pg_get_constraintdef(con.oid), \
+         ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey) ORDER BY a.attnum) \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND {USER_SCHEMA}"
@@ -152,6 +153,7 @@ async fn constraints(conn: &mut PgConnection, schema: &mut Schema) -> Result<()>
                 kind: kind.to_owned(),
                 definition,
                 name: get(&row, 1)?,
+                columns: get(&row, 4)?,
             },
         );
     }
@@ -160,7 +162,10 @@ async fn constraints(conn: &mut PgConnection, schema: &mut Schema) -> Result<()>
 
 async fn indexes(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
     let sql = format!(
-        "SELECT n.nspname || '.' || t.relname, i.relname::text, pg_get_indexdef(i.oid) \
+        "SELECT n.nspname || '.' || t.relname, i.relname::text, pg_get_indexdef(i.oid), \
+         ARRAY(SELECT DISTINCT a.attname::text FROM pg_depend d JOIN pg_attribute a \
+               ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+               WHERE d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid AND d.refobjsubid > 0 ORDER BY 1) \
          FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
          JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
          WHERE {USER_SCHEMA} AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid)"
@@ -178,6 +183,7 @@ async fn indexes(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
                 definition,
                 name: get(&row, 1)?,
                 sql,
+                columns: get(&row, 3)?,
             },
         );
     }
@@ -232,7 +238,11 @@ async fn enums(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
 async fn sequences(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
     // Identity columns' sequences belong to their column.
     let sql = format!(
-        "SELECT n.nspname || '.' || c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqstart \
+        "SELECT n.nspname || '.' || c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqstart, \
+         (SELECT tn.nspname || '.' || t.relname FROM pg_depend dep JOIN pg_class t ON t.oid = dep.refobjid \
+          JOIN pg_namespace tn ON tn.oid = t.relnamespace \
+          WHERE dep.objid = c.oid AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'a' \
+          AND dep.refclassid = 'pg_class'::regclass LIMIT 1) \
          FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE {USER_SCHEMA} AND NOT EXISTS \
          (SELECT 1 FROM pg_depend dep WHERE dep.objid = c.oid AND dep.deptype IN ('i', 'e'))"
@@ -244,6 +254,7 @@ async fn sequences(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
                 data_type: get(&row, 1)?,
                 increment: get(&row, 2)?,
                 start: get(&row, 3)?,
+                owned_by: get(&row, 4)?,
             },
         );
     }

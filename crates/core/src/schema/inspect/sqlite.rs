@@ -110,6 +110,7 @@ async fn columns(conn: &mut SqliteConnection, schema: &mut Schema) -> Result<()>
                     kind: "primary key".to_owned(),
                     definition,
                     name: String::new(),
+                    columns: columns.clone(),
                 },
             );
         }
@@ -150,10 +151,20 @@ async fn foreign_keys(conn: &mut SqliteConnection, schema: &mut Schema) -> Resul
                 kind: "foreign key".to_owned(),
                 definition,
                 name: String::new(),
+                columns: from,
             },
         );
     }
     Ok(())
+}
+
+/// `a, b` (what `group_concat` gave) -> `[a, b]`.
+fn split_columns(columns: &str) -> Vec<String> {
+    columns
+        .split(", ")
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 async fn indexes(conn: &mut SqliteConnection, schema: &mut Schema) -> Result<()> {
@@ -180,6 +191,7 @@ async fn indexes(conn: &mut SqliteConnection, schema: &mut Schema) -> Result<()>
                         kind: "unique".to_owned(),
                         definition,
                         name: get(&row, 1)?,
+                        columns: split_columns(&columns),
                     },
                 );
             }
@@ -192,6 +204,7 @@ async fn indexes(conn: &mut SqliteConnection, schema: &mut Schema) -> Result<()>
                         definition,
                         name: get(&row, 1)?,
                         sql,
+                        columns: split_columns(&columns),
                     },
                 );
             }

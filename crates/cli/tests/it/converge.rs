@@ -1,0 +1,90 @@
+//! `converge` on PostgreSQL: what a change takes with it is not dropped twice, and a
+//! converge that does not commit leaves nothing behind.
+
+use crate::support::*;
+use skein_testkit::TestDb;
+
+const MIGRATION: &str = "CREATE TYPE mood AS ENUM ('calm', 'busy');\n\
+     CREATE TABLE t (id BIGINT PRIMARY KEY, note TEXT NOT NULL, mood mood);\n\
+     INSERT INTO t VALUES (1, 'a', 'calm'), (2, 'b', NULL);\n";
+
+/// A database at head, then made divergent by `divergence`; its expected fingerprint.
+fn divergent(tag: &str, divergence: &str) -> (TestDb, Workspace, String) {
+    let db = TestDb::new(tag);
+    let workspace = Workspace::postgres(&db.url, &[("1_t.up.sql", MIGRATION)]);
+    workspace.run(&["up", "-q"]).expect(0);
+    let expected = fingerprint(&workspace);
+    db.exec(divergence);
+    (db, workspace, expected)
+}
+
+fn fingerprint(workspace: &Workspace) -> String {
+    workspace
+        .run(&["inspect", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json()["databases"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn rows(db: &TestDb) -> String {
+    db.value("SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM t")
+        .unwrap()
+}
+
+#[test]
+fn dropping_a_column_drops_its_index_and_constraint_once() {
+    let (db, workspace, expected) = divergent(
+        "converge_column",
+        "ALTER TABLE t ADD COLUMN extra INT UNIQUE; CREATE INDEX t_extra_note ON t (note, extra);",
+    );
+    let before = rows(&db);
+    let run = workspace
+        .run(&["converge", "--db", "app", "--apply", "--allow-destructive"])
+        .expect(0);
+    assert!(
+        run.stdout().contains("dropped with column public.t.extra"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(fingerprint(&workspace), expected);
+    assert_eq!(rows(&db), before, "no row lost");
+}
+
+#[test]
+fn dropping_a_table_drops_its_serial_sequence_once() {
+    let (db, workspace, expected) = divergent(
+        "converge_serial",
+        "CREATE TABLE junk (id BIGSERIAL PRIMARY KEY, x INT); INSERT INTO junk (x) VALUES (1);",
+    );
+    let before = rows(&db);
+    workspace
+        .run(&["converge", "--db", "app", "--apply", "--allow-destructive"])
+        .expect(0);
+    assert_eq!(fingerprint(&workspace), expected);
+    assert_eq!(rows(&db), before, "no row lost");
+    assert_eq!(db.value("SELECT to_regclass('junk_id_seq')::text"), None);
+}
+
+#[test]
+fn a_converge_that_does_not_commit_leaves_no_history_table() {
+    // An enum value SQL cannot drop: the converge rolls back.
+    let (db, workspace, _) = divergent(
+        "converge_rollback",
+        "DROP TABLE skein_history; ALTER TYPE mood ADD VALUE 'sleepy'; ALTER TABLE t ADD COLUMN extra INT;",
+    );
+    let run = workspace
+        .run(&["converge", "--db", "app", "--apply", "--allow-destructive"])
+        .expect(1);
+    assert!(run.stderr().contains("not converged"), "{}", run.stderr());
+    assert_eq!(db.value("SELECT to_regclass('skein_history')::text"), None);
+    assert!(
+        db.value("SELECT to_regclass('t')::text").is_some()
+            && db
+                .value("SELECT count(*)::text FROM information_schema.columns WHERE column_name = 'extra'")
+                .as_deref()
+                == Some("1"),
+        "nothing was committed"
+    );
+}
