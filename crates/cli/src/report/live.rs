@@ -62,7 +62,7 @@ fn inspect_text(name: &str, info: &SchemaInfo) -> String {
     for (table_name, table) in &schema.tables {
         let mut grid = Table::new();
         grid.load_preset(presets::NOTHING);
-        for (column, definition) in &table.columns {
+        for (column, definition) in table.ordered_columns() {
             grid.add_row(["  ".to_owned(), outside(&column_sql(column, definition))]);
         }
         for constraint in table.constraints.values() {

@@ -7,6 +7,7 @@ mod commands;
 mod concurrency;
 mod contract;
 mod converge;
+mod dump;
 mod example;
 mod fleet;
 mod hardening;

@@ -46,6 +46,25 @@ pub struct Table {
     pub triggers: BTreeMap<String, Trigger>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The columns' names in the table's order (ordinal position), for SQL that creates
+    /// the table as it is; not part of the fingerprint.
+    #[serde(skip)]
+    pub column_order: Vec<String>,
+}
+
+impl Table {
+    /// The columns in the table's order; any the order does not name come last, by name.
+    pub fn ordered_columns(&self) -> impl Iterator<Item = (&String, &Column)> {
+        let ordered = self
+            .column_order
+            .iter()
+            .filter_map(|name| self.columns.get_key_value(name));
+        let rest = self
+            .columns
+            .iter()
+            .filter(|(name, _)| !self.column_order.contains(name));
+        ordered.chain(rest)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]

@@ -78,8 +78,7 @@ pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
     let mut foreign_keys = Vec::new();
     for (name, table) in &schema.tables {
         let mut lines: Vec<String> = table
-            .columns
-            .iter()
+            .ordered_columns()
             .map(|(c, column)| format!("    {}", column_sql(c, column)))
             .collect();
         for constraint in table.constraints.values() {
@@ -112,7 +111,7 @@ pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
                 string_literal(comment)
             );
         }
-        for (column_name, column) in &table.columns {
+        for (column_name, column) in table.ordered_columns() {
             if let Some(comment) = &column.comment {
                 let _ = writeln!(
                     out,

@@ -87,11 +87,12 @@ fn unqualify(definition: &str, database: &str) -> String {
 async fn columns(conn: &mut MySqlConnection, schema: &mut Schema) -> Result<()> {
     let sql = "SELECT table_name, column_name, column_type, is_nullable, column_default, extra, \
                generation_expression, column_comment FROM information_schema.columns \
-               WHERE table_schema = DATABASE()";
+               WHERE table_schema = DATABASE() ORDER BY table_name, ordinal_position";
     for row in rows(conn, sql, "columns").await? {
         let Some(table) = schema.tables.get_mut(&text(&row, 0)?) else {
             continue;
         };
+        table.column_order.push(text(&row, 1)?);
         let extra = text(&row, 5)?.to_lowercase();
         let generated = optional_text(&row, 6)?.filter(|g| !g.is_empty());
         // MariaDB shows a nullable column without a default as the text NULL.

@@ -92,7 +92,8 @@ async fn columns(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {USER_SCHEMA}"
+         WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {USER_SCHEMA} \
+         ORDER BY 1, a.attnum"
     );
     for row in rows(conn, sql, "columns").await? {
         let table: String = get(&row, 0)?;
@@ -107,6 +108,7 @@ async fn columns(conn: &mut PgConnection, schema: &mut Schema) -> Result<()> {
         } else {
             (expression, None)
         };
+        table.column_order.push(get(&row, 1)?);
         table.columns.insert(
             get(&row, 1)?,
             Column {

@@ -73,16 +73,21 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
 
 async fn columns(conn: &mut SqliteConnection, schema: &mut Schema) -> Result<()> {
     let sql = format!(
-        "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk \
+        "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.cid \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE {TABLES} ORDER BY m.name, p.pk"
     );
     let mut primary_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut positions: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
     for row in rows(conn, sql, "columns").await? {
         let table_name: String = get(&row, 0)?;
         let Some(table) = schema.tables.get_mut(&table_name) else {
             continue;
         };
         let column: String = get(&row, 1)?;
+        positions
+            .entry(table_name.clone())
+            .or_default()
+            .push((get::<i64>(&row, 6)?, column.clone()));
         if get::<i64>(&row, 5)? > 0 {
             primary_keys
                 .entry(table_name)
@@ -100,6 +105,12 @@ async fn columns(conn: &mut SqliteConnection, schema: &mut Schema) -> Result<()>
                 comment: None,
             },
         );
+    }
+    for (table, mut columns) in positions {
+        if let Some(table) = schema.tables.get_mut(&table) {
+            columns.sort();
+            table.column_order = columns.into_iter().map(|(_, name)| name).collect();
+        }
     }
     for (table, columns) in primary_keys {
         if let Some(table) = schema.tables.get_mut(&table) {

@@ -1,0 +1,88 @@
+//! `inspect --format sql`: a database's schema as the SQL that creates it, which replayed
+//! gives the same schema, its columns in the same order.
+
+use crate::support::*;
+use skein_testkit::TestDb;
+
+const TABLES: &str = "CREATE TABLE parent (zeta BIGINT PRIMARY KEY, alpha TEXT NOT NULL, mid INT DEFAULT 3);\n\
+     CREATE TABLE child (id BIGINT PRIMARY KEY, parent BIGINT REFERENCES parent (zeta), b TEXT, a TEXT);\n\
+     CREATE INDEX child_a ON child (a);\n";
+
+/// The column names of `table`'s `CREATE TABLE` in `sql`, in order.
+fn column_order(sql: &str, table: &str) -> Vec<String> {
+    let start = sql
+        .find(&format!("CREATE TABLE {table} ("))
+        .or_else(|| sql.find(&format!("CREATE TABLE public.{table} (")))
+        .unwrap_or_else(|| panic!("no CREATE TABLE {table} in:\n{sql}"));
+    sql[start..]
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.starts_with(')'))
+        .map(|line| line.trim().split(' ').next().unwrap().to_owned())
+        .filter(|word| {
+            !matches!(
+                word.as_str(),
+                "PRIMARY" | "CONSTRAINT" | "FOREIGN" | "UNIQUE"
+            )
+        })
+        .collect()
+}
+
+fn fingerprint(workspace: &Workspace, db: &str) -> String {
+    workspace
+        .run(&["inspect", "--db", db, "--format", "json"])
+        .expect(0)
+        .json()["databases"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Migrates `source`, dumps it, replays the dump as `copy`'s one migration, and compares.
+fn round_trip(config: &str) {
+    let workspace = Workspace::new(config, &[("source/1_t.up.sql", TABLES)]);
+    workspace.run(&["up", "--db", "source", "-q"]).expect(0);
+    let dump = workspace
+        .run(&["inspect", "--db", "source", "--format", "sql"])
+        .expect(0)
+        .stdout();
+    assert_eq!(
+        column_order(&dump, "parent"),
+        ["zeta", "alpha", "mid"],
+        "{dump}"
+    );
+    assert_eq!(
+        column_order(&dump, "child"),
+        ["id", "parent", "b", "a"],
+        "{dump}"
+    );
+    workspace.write("copy/1_dump.up.sql", &dump);
+    workspace.run(&["up", "--db", "copy", "-q"]).expect(0);
+    assert_eq!(
+        fingerprint(&workspace, "copy"),
+        fingerprint(&workspace, "source")
+    );
+    let again = workspace
+        .run(&["inspect", "--db", "copy", "--format", "sql"])
+        .expect(0)
+        .stdout();
+    assert_eq!(again, dump, "the copy dumps as the source does");
+}
+
+#[test]
+fn a_postgres_dump_keeps_the_column_order_and_replays_to_the_same_schema() {
+    let (source, copy) = (TestDb::new("dump_source"), TestDb::new("dump_copy"));
+    round_trip(&format!(
+        "[default.databases.source]\nmigrations = \"source\"\nurl = \"{}\"\n\n\
+         [default.databases.copy]\nmigrations = \"copy\"\nurl = \"{}\"\n",
+        source.url, copy.url
+    ));
+}
+
+#[test]
+fn a_sqlite_dump_keeps_the_column_order_and_replays_to_the_same_schema() {
+    round_trip(
+        "[default.databases.source]\nmigrations = \"source\"\nurl = \"sqlite://data/source.db\"\n\n\
+         [default.databases.copy]\nmigrations = \"copy\"\nurl = \"sqlite://data/copy.db\"\n",
+    );
+}
