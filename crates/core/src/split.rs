@@ -429,6 +429,91 @@ impl Iterator for Lexer<'_> {
     }
 }
 
+/// A `CHECK` clause of a `CREATE TABLE` statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckClause {
+    /// `CONSTRAINT name CHECK (...)`'s name.
+    pub name: Option<String>,
+    /// The expression inside the parentheses, tokens joined by single spaces where the
+    /// text had whitespace or comments.
+    pub expression: String,
+}
+
+/// The `CHECK` clauses of a `CREATE TABLE` statement, table and column ones alike, in
+/// order (SQLite keeps them only in the statement's text).
+pub fn check_clauses(create_table: &str) -> Vec<CheckClause> {
+    let tokens: Vec<Token> = Lexer::new(create_table, Syntax::Standard).collect();
+    let text = |t: &Token| &create_table[t.start..t.end];
+    let is_word =
+        |t: &Token, word: &str| t.kind == Kind::Word && text(t).eq_ignore_ascii_case(word);
+    let mut clauses = Vec::new();
+    let mut depth = 0u32;
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i];
+        match token.kind {
+            Kind::OpenParen => depth += 1,
+            Kind::CloseParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        // In the table's body (depth 1), `CHECK (` opens a clause.
+        let opens = depth == 1
+            && is_word(token, "check")
+            && tokens.get(i + 1).is_some_and(|t| t.kind == Kind::OpenParen);
+        if !opens {
+            i += 1;
+            continue;
+        }
+        let name = match i.checked_sub(2).map(|j| (&tokens[j], &tokens[j + 1])) {
+            Some((constraint, name)) if is_word(constraint, "constraint") => {
+                Some(unquoted(text(name)))
+            }
+            _ => None,
+        };
+        let (mut inner, mut j) = (0u32, i + 1);
+        let mut parts: Vec<&Token> = Vec::new();
+        while let Some(t) = tokens.get(j) {
+            match t.kind {
+                Kind::OpenParen => inner += 1,
+                Kind::CloseParen => inner -= 1,
+                _ => {}
+            }
+            if inner == 0 {
+                break;
+            }
+            if j > i + 1 {
+                parts.push(t);
+            }
+            j += 1;
+        }
+        let mut expression = String::new();
+        for (k, part) in parts.iter().enumerate() {
+            let spaced = k > 0 && parts[k - 1].end < part.start;
+            if spaced {
+                expression.push(' ');
+            }
+            expression.push_str(text(part));
+        }
+        clauses.push(CheckClause { name, expression });
+        i = j + 1;
+    }
+    clauses
+}
+
+/// A name as written, its quotes taken off.
+fn unquoted(name: &str) -> String {
+    let quoted = name.len() >= 2
+        && matches!(
+            (name.as_bytes()[0], name.as_bytes()[name.len() - 1]),
+            (b'"', b'"') | (b'`', b'`') | (b'[', b']')
+        );
+    if quoted {
+        name[1..name.len() - 1].to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
 /// Position of the first occurrence of `needle` in `haystack` at or after `from`.
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     haystack[from..]
@@ -440,6 +525,28 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_clauses_are_found_in_a_create_table_statement() {
+        let clauses = check_clauses(
+            "CREATE TABLE t (\n  id INT,\n  qty INT CHECK (qty > 0), -- CHECK (not this)\n  \
+             note TEXT DEFAULT 'CHECK (nor this)',\n  CONSTRAINT \"note ok\" CHECK(length(note)  <  10 AND (qty<>3))\n)",
+        );
+        assert_eq!(
+            clauses,
+            [
+                CheckClause {
+                    name: None,
+                    expression: "qty > 0".into()
+                },
+                CheckClause {
+                    name: Some("note ok".into()),
+                    expression: "length(note) < 10 AND (qty<>3)".into()
+                },
+            ]
+        );
+        assert!(check_clauses("CREATE TABLE u (id INT)").is_empty());
+    }
 
     /// Checks the expected statements and the invariants every result must
     /// satisfy, including that `sql` followed by `;` splits back to exactly `sql`.

@@ -88,3 +88,62 @@ fn a_converge_that_does_not_commit_leaves_no_history_table() {
         "nothing was committed"
     );
 }
+
+/// Runs SQL on the SQLite file at `path`; the error, if it fails.
+fn sqlite(path: &std::path::Path, sql: &str) -> Result<(), String> {
+    let url = format!("sqlite://{}", path.display());
+    let sql = sql.to_owned();
+    skein_testkit::block_on(async move {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
+#[test]
+fn sqlite_check_constraints_are_compared_and_kept_by_a_table_rebuild() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n",
+        &[(
+            "m/1_t.up.sql",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, qty INT NOT NULL CHECK (qty > 0), note TEXT);\n\
+             INSERT INTO t VALUES (1, 5, 'a'), (2, 7, 'b');\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    let db = workspace.path().join("data/app.db");
+
+    // A table rebuilt by hand without its CHECK is drift.
+    sqlite(
+        &db,
+        "CREATE TABLE t2 (id INTEGER PRIMARY KEY, qty INT NOT NULL, note TEXT);\n\
+         INSERT INTO t2 SELECT * FROM t; DROP TABLE t; ALTER TABLE t2 RENAME TO t;",
+    )
+    .unwrap();
+    let drift = workspace.run(&["drift"]).expect(3).stdout();
+    assert!(drift.contains("CHECK (qty > 0)"), "{drift}");
+    workspace
+        .run(&["converge", "--db", "app", "--apply", "--allow-destructive"])
+        .expect(0);
+    workspace.run(&["drift"]).expect(0);
+    let refused = sqlite(&db, "INSERT INTO t VALUES (3, -1, 'c')").unwrap_err();
+    assert!(refused.contains("CHECK constraint failed"), "{refused}");
+
+    // A rebuild for another reason (a column to drop) keeps the CHECK.
+    sqlite(&db, "ALTER TABLE t ADD COLUMN extra INT").unwrap();
+    workspace
+        .run(&["converge", "--db", "app", "--apply", "--allow-destructive"])
+        .expect(0);
+    workspace.run(&["drift"]).expect(0);
+    let refused = sqlite(&db, "INSERT INTO t VALUES (3, -1, 'c')").unwrap_err();
+    assert!(refused.contains("CHECK constraint failed"), "{refused}");
+    assert_eq!(
+        sqlite(&db, "INSERT INTO t VALUES (3, 1, 'c')"),
+        Ok(()),
+        "valid rows still go in"
+    );
+}

@@ -1,6 +1,6 @@
 //! SQLite's schema into the model, through `sqlite_master` and the `pragma_*` table
 //! functions (one query per kind of object). CHECK constraints live only in a table's
-//! SQL text, so they are compared as part of it: not as separate constraints.
+//! SQL text: they are read from it with the statement splitter's tokenizer.
 
 use crate::error::{Error, Result};
 use crate::history::HistoryTable;
@@ -17,14 +17,15 @@ pub async fn inspect(conn: &mut SqliteConnection, history: &HistoryTable) -> Res
     let skip = |name: &str| name == history.name;
     for row in rows(
         conn,
-        format!("SELECT m.name FROM sqlite_master m WHERE {TABLES}"),
+        format!("SELECT m.name, m.sql FROM sqlite_master m WHERE {TABLES}"),
         "tables",
     )
     .await?
     {
         let name: String = get(&row, 0)?;
         if !skip(&name) {
-            schema.tables.insert(name, Table::default());
+            let sql: String = get::<Option<String>>(&row, 1)?.unwrap_or_default();
+            schema.tables.insert(name, with_checks(&sql));
         }
     }
     columns(conn, &mut schema).await?;
@@ -52,6 +53,24 @@ pub async fn inspect(conn: &mut SqliteConnection, history: &HistoryTable) -> Res
         }
     }
     Ok(schema)
+}
+
+/// A table with the CHECK constraints of its `CREATE TABLE` text.
+fn with_checks(create_table: &str) -> Table {
+    let mut table = Table::default();
+    for check in crate::split::check_clauses(create_table) {
+        let definition = format!("CHECK ({})", check.expression);
+        table.constraints.insert(
+            definition.clone(),
+            Constraint {
+                kind: "check".to_owned(),
+                definition,
+                name: check.name.unwrap_or_default(),
+                columns: Vec::new(),
+            },
+        );
+    }
+    table
 }
 
 async fn rows(conn: &mut SqliteConnection, sql: String, what: &str) -> Result<Vec<SqliteRow>> {
