@@ -36,18 +36,25 @@ pub async fn check(ctx: &Context) -> anyhow::Result<Body> {
     Ok(super::finish_check(ctx, reports))
 }
 
+/// `db`'s `expect` rules, if it has any.
+pub(super) fn expectations(
+    db: &ResolvedDatabase,
+) -> Option<skein_core::schema::rules::Expectations> {
+    let rules = db.expect.clone()?;
+    Some(skein_core::schema::rules::Expectations {
+        required_tables: rules.required_tables,
+        required_columns: rules.required_columns,
+        optional_tables: rules.optional_tables,
+        forbidden_tables: rules.forbidden_tables,
+    })
+}
+
 async fn check_of(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
 ) -> Result<DatabaseReport, CoreError> {
-    let rules = db.expect.clone().unwrap_or_default();
-    let rules = skein_core::schema::rules::Expectations {
-        required_tables: rules.required_tables,
-        required_columns: rules.required_columns,
-        optional_tables: rules.optional_tables,
-        forbidden_tables: rules.forbidden_tables,
-    };
+    let rules = expectations(db).unwrap_or_default();
     let mut conn = ctx.target(db, urls)?.open_read_only().await?;
     let schema = conn.inspect().await;
     conn.close().await;

@@ -23,10 +23,17 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Body>
         }
         let result = async {
             let live = conn.inspect().await?;
+            if let Some(rules) = super::check::expectations(db) {
+                let tables = skein_core::schema::rules::missing_required(&rules, &live);
+                if !tables.is_empty() {
+                    return Err(skein_core::Error::RequiredTablesMissing { tables });
+                }
+            }
             let expected =
                 skein_core::schema::replay::replay(url, &migrations, head, options).await?;
             let plan = ConvergePlan::new(&expected, &live, head, dialect);
-            let outcome = if args.apply && !plan.is_empty() {
+            // A database that matches already gets its history recorded to head.
+            let outcome = if args.apply {
                 let table = options.history_table.clone();
                 Some(
                     apply(
@@ -59,6 +66,10 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Body>
     // Rolled back because differences would remain: the database did not converge.
     let status = match &applied {
         Some(ConvergeOutcome::StillDiffers { .. }) => Status::Failed,
+        Some(ConvergeOutcome::Converged {
+            statements: 0,
+            stamped,
+        }) if stamped.is_empty() => Status::UpToDate,
         Some(ConvergeOutcome::Converged { .. }) => Status::Ok,
         None if plan.is_empty() => Status::UpToDate,
         None => Status::Pending,

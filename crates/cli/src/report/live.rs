@@ -106,6 +106,16 @@ fn converge_one(db: &DatabaseReport, info: &ConvergeInfo) {
     redact::out(&plan_text(&db.name, plan, info.allow_destructive));
     match &info.applied {
         Some(ConvergeOutcome::Converged {
+            statements: 0,
+            stamped,
+        }) if !stamped.is_empty() => redact::out(&format!(
+            "{}: history recorded to {} ({} version(s), as baseline)",
+            db.name,
+            version_text(plan.head),
+            stamped.len()
+        )),
+        Some(ConvergeOutcome::Converged { statements: 0, .. }) => {}
+        Some(ConvergeOutcome::Converged {
             statements,
             stamped,
         }) => redact::out(&format!(

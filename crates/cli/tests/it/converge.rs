@@ -147,3 +147,53 @@ fn sqlite_check_constraints_are_compared_and_kept_by_a_table_rebuild() {
         "valid rows still go in"
     );
 }
+
+#[test]
+fn converge_apply_records_the_history_of_a_database_that_matches_already() {
+    let db = TestDb::new("converge_baseline");
+    // Made by hand (or by another tool): the schema, no skein history.
+    db.exec(MIGRATION);
+    let workspace = Workspace::postgres(&db.url, &[("1_t.up.sql", MIGRATION)]);
+    let run = workspace
+        .run(&["converge", "--db", "app", "--apply"])
+        .expect(0);
+    assert!(
+        run.stdout()
+            .contains("history recorded to 1 (1 version(s), as baseline)"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(
+        db.value("SELECT kind FROM skein_history WHERE version = 1")
+            .as_deref(),
+        Some("baseline")
+    );
+    workspace.run(&["status", "--check"]).expect(0);
+    assert_eq!(rows(&db), "1:a,2:b", "nothing ran again");
+}
+
+#[test]
+fn converge_does_not_recreate_a_required_table() {
+    let db = TestDb::new("converge_required");
+    let workspace = Workspace::new(
+        &format!(
+            "[default.databases.app]\nmigrations = \"migrations\"\nurl = \"{}\"\n\n\
+             [default.databases.app.expect]\nrequired_tables = [\"t\"]\n",
+            db.url
+        ),
+        &[("migrations/1_t.up.sql", MIGRATION)],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    db.exec("DROP TABLE t");
+    let run = workspace
+        .run(&["converge", "--db", "app", "--apply", "--format", "json"])
+        .expect(1);
+    let error = run.json()["databases"][0]["error"]["message"].clone();
+    assert!(
+        error
+            .as_str()
+            .is_some_and(|m| m.contains("required table(s) `t` missing")),
+        "{error}"
+    );
+    assert_eq!(db.value("SELECT to_regclass('t')::text"), None);
+}

@@ -155,7 +155,7 @@ async fn apply_locked<D: Driver>(
                 version: migration.version,
                 description: &migration.description,
                 checksum: migration.checksum.as_str(),
-                kind: MigrationKind::Stamp.as_str(),
+                kind: MigrationKind::Baseline.as_str(),
                 applied_by,
                 success: true,
             };

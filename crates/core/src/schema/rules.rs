@@ -51,6 +51,17 @@ fn find<'a>(schema: &'a Schema, name: &str) -> Option<&'a str> {
     })
 }
 
+/// The required tables `schema` lacks. Their data is what makes them required, so they
+/// are restored, never recreated empty (`converge` refuses to).
+pub fn missing_required(rules: &Expectations, schema: &Schema) -> Vec<String> {
+    rules
+        .required_tables
+        .iter()
+        .filter(|table| find(schema, table).is_none())
+        .cloned()
+        .collect()
+}
+
 /// Every rule of `rules` that `schema` breaks.
 pub fn check(rules: &Expectations, schema: &Schema, database: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
