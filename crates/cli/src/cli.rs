@@ -396,6 +396,10 @@ pub struct NewArgs {
     /// declared schema (for CI).
     #[arg(long, requires = "from_schema")]
     pub check: bool,
+    /// With --from-schema: write the migration even though its up file drops or narrows
+    /// something (each such statement is marked with what it loses).
+    #[arg(long, requires = "from_schema")]
+    pub allow_destructive: bool,
     #[command(flatten)]
     pub lock: LockArgs,
 }

@@ -34,6 +34,15 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Body> {
                     from_schema: Some(from_schema(file, &generated, args.check)),
                 }));
             }
+            let loses = generated.up_loses();
+            if !loses.is_empty() && !args.allow_destructive {
+                anyhow::bail!(
+                    "the migration from {} would lose data in {}: {}; review it, then write it with --allow-destructive (each such statement is marked in the file)",
+                    file.display(),
+                    db.name,
+                    loses.join("; ")
+                );
+            }
             Some(generated)
         }
         None => None,
@@ -214,7 +223,7 @@ async fn generate(
 fn body(
     description: &str,
     direction: &str,
-    statements: &[String],
+    statements: &[skein_core::schema::autogen::GeneratedStatement],
     generated: &skein_core::schema::autogen::Generated,
     file: Option<&std::path::Path>,
 ) -> String {
@@ -228,8 +237,16 @@ fn body(
     for difference in &generated.manual {
         text.push_str(&format!("-- manual: {}\n", difference.description));
     }
+    let mut said = None;
     for statement in statements {
-        text.push_str(statement);
+        // What a destructive change loses, said once before its statements.
+        if let Some(loses) = &statement.loses
+            && said != Some(loses)
+        {
+            text.push_str(&format!("-- destructive, data is lost: {loses}\n"));
+            said = Some(loses);
+        }
+        text.push_str(&statement.sql);
         text.push_str(";\n");
     }
     text

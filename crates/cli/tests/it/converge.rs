@@ -197,3 +197,57 @@ fn converge_does_not_recreate_a_required_table() {
     );
     assert_eq!(db.value("SELECT to_regclass('t')::text"), None);
 }
+
+#[test]
+fn a_generated_migration_that_loses_data_is_marked_and_needs_allow_destructive() {
+    let db = TestDb::new("autogen_destructive");
+    let workspace = Workspace::postgres(&db.url, &[("1_t.up.sql", MIGRATION)]);
+    workspace.write(
+        "schema.sql",
+        "CREATE TYPE mood AS ENUM ('calm', 'busy');\nCREATE TABLE t (id BIGINT PRIMARY KEY, mood mood);\n",
+    );
+    let refused = workspace
+        .run(&[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "drop note",
+        ])
+        .expect(2);
+    assert!(
+        refused
+            .stderr()
+            .contains("would lose data in app: column public.t.note"),
+        "{}",
+        refused.stderr()
+    );
+    let written: Vec<_> = std::fs::read_dir(workspace.path().join("migrations"))
+        .unwrap()
+        .collect();
+    assert_eq!(written.len(), 1, "nothing was written");
+    workspace
+        .run(&[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "--allow-destructive",
+            "drop note",
+        ])
+        .expect(0);
+    let up = std::fs::read_dir(workspace.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_drop_note.up.sql"))
+        .unwrap();
+    let up = std::fs::read_to_string(up).unwrap();
+    assert!(
+        up.contains(
+            "-- destructive, data is lost: column public.t.note is not in the migrations\nALTER TABLE public.t DROP COLUMN note;"
+        ),
+        "{up}"
+    );
+}

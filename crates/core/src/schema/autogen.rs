@@ -3,7 +3,7 @@
 //! file is read by the server itself, not by a parser of ours.
 
 use super::Schema;
-use super::diff::{Difference, diff, statements};
+use super::diff::{Difference, diff};
 use super::replay::replay;
 use crate::dialect::Dialect;
 use crate::driver::ConnectOptions;
@@ -19,19 +19,48 @@ pub struct Generated {
     pub head_fingerprint: String,
     pub declared_fingerprint: String,
     /// Head -> declared, statement by statement.
-    pub up: Vec<String>,
+    pub up: Vec<GeneratedStatement>,
     /// Declared -> head.
-    pub down: Vec<String>,
+    pub down: Vec<GeneratedStatement>,
     /// Differences SQL cannot express, each way.
     pub manual: Vec<Difference>,
     /// Every difference, head -> declared, for people.
     pub differences: Vec<Difference>,
 }
 
+/// One statement of a generated migration.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct GeneratedStatement {
+    pub sql: String,
+    /// What running it loses, when it drops or narrows something: the difference it is
+    /// for, in words.
+    pub loses: Option<String>,
+}
+
 impl Generated {
     pub fn is_empty(&self) -> bool {
         self.differences.is_empty()
     }
+
+    /// What the up migration loses: the destructive differences it makes, in words.
+    pub fn up_loses(&self) -> Vec<&str> {
+        let mut loses: Vec<&str> = self.up.iter().filter_map(|s| s.loses.as_deref()).collect();
+        loses.dedup();
+        loses
+    }
+}
+
+/// The statements that make `differences`, each saying what it loses.
+fn generated(differences: &[Difference]) -> Vec<GeneratedStatement> {
+    super::diff::ordered(differences)
+        .into_iter()
+        .map(|(sql, difference)| GeneratedStatement {
+            sql,
+            loses: difference
+                .destructive
+                .then(|| difference.description.clone()),
+        })
+        .collect()
 }
 
 /// Compares `migrations` at head with the schema `file` declares, next to `url`.
@@ -73,8 +102,8 @@ fn build(head: &Schema, declared: &Schema, dialect: Dialect) -> Generated {
     Generated {
         head_fingerprint: head.fingerprint(),
         declared_fingerprint: declared.fingerprint(),
-        up: statements(&differences),
-        down: statements(&back),
+        up: generated(&differences),
+        down: generated(&back),
         manual,
         differences,
     }

@@ -593,25 +593,37 @@ fn neutral_default(data_type: &str) -> &'static str {
 /// The statements of `differences`, one by one, foreign keys last: a new table may
 /// reference another new table whatever their order.
 pub fn statements<'a>(differences: impl IntoIterator<Item = &'a Difference>) -> Vec<String> {
-    let all: Vec<String> = differences
+    ordered(differences)
         .into_iter()
-        .filter_map(|d| d.sql.as_deref())
-        .flat_map(|sql| {
+        .map(|(sql, _)| sql)
+        .collect()
+}
+
+/// Like [`statements`], each with the difference it is for.
+pub fn ordered<'a>(
+    differences: impl IntoIterator<Item = &'a Difference>,
+) -> Vec<(String, &'a Difference)> {
+    let all: Vec<(String, &Difference)> = differences
+        .into_iter()
+        .filter_map(|d| d.sql.as_deref().map(|sql| (sql, d)))
+        .flat_map(|(sql, d)| {
             crate::split::split(sql)
                 .into_iter()
-                .map(|s| s.sql.to_owned())
+                .map(|s| (s.sql.to_owned(), d))
                 .collect::<Vec<_>>()
         })
         .collect();
-    let is_foreign_key = |s: &String| s.starts_with("ALTER TABLE") && s.contains(" FOREIGN KEY ");
+    let is_foreign_key = |(s, _): &(String, &Difference)| {
+        s.starts_with("ALTER TABLE") && s.contains(" FOREIGN KEY ")
+    };
     // Types, sequences and extensions go once nothing uses them any more.
-    let is_late_drop = |s: &String| {
+    let is_late_drop = |(s, _): &(String, &Difference)| {
         ["DROP TYPE", "DROP SEQUENCE", "DROP EXTENSION"]
             .iter()
             .any(|p| s.starts_with(p))
     };
-    let (late, all): (Vec<String>, Vec<String>) = all.into_iter().partition(is_late_drop);
-    let (keys, rest): (Vec<String>, Vec<String>) = all.into_iter().partition(is_foreign_key);
+    let (late, all): (Vec<_>, Vec<_>) = all.into_iter().partition(is_late_drop);
+    let (keys, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(is_foreign_key);
     rest.into_iter().chain(keys).chain(late).collect()
 }
 
