@@ -86,3 +86,79 @@ fn a_sqlite_dump_keeps_the_column_order_and_replays_to_the_same_schema() {
          [default.databases.copy]\nmigrations = \"copy\"\nurl = \"sqlite://data/copy.db\"\n",
     );
 }
+
+#[test]
+fn serial_and_identity_columns_dump_as_themselves() {
+    let (source, copy) = (TestDb::new("dump_serial"), TestDb::new("dump_serial_copy"));
+    let workspace = Workspace::new(
+        &format!(
+            "[default.databases.source]\nmigrations = \"source\"\nurl = \"{}\"\n\n\
+             [default.databases.copy]\nmigrations = \"copy\"\nurl = \"{}\"\n",
+            source.url, copy.url
+        ),
+        &[(
+            "source/1_s.up.sql",
+            "CREATE TABLE s (id BIGSERIAL PRIMARY KEY, small SMALLSERIAL, n SERIAL, \
+             i INT GENERATED ALWAYS AS IDENTITY, note TEXT);\n\
+             CREATE SEQUENCE standalone START WITH 100;\n",
+        )],
+    );
+    workspace.run(&["up", "--db", "source", "-q"]).expect(0);
+    let dump = workspace
+        .run(&["inspect", "--db", "source", "--format", "sql"])
+        .expect(0)
+        .stdout();
+    for line in [
+        "id bigserial NOT NULL",
+        "small smallserial NOT NULL",
+        "n serial NOT NULL",
+        "i integer GENERATED ALWAYS AS IDENTITY NOT NULL",
+        "CREATE SEQUENCE public.standalone",
+    ] {
+        assert!(dump.contains(line), "{line}:\n{dump}");
+    }
+    assert_eq!(dump.matches("CREATE SEQUENCE").count(), 1, "{dump}");
+    workspace.write("copy/1_dump.up.sql", &dump);
+    workspace.run(&["up", "--db", "copy", "-q"]).expect(0);
+    assert_eq!(
+        fingerprint(&workspace, "copy"),
+        fingerprint(&workspace, "source")
+    );
+
+    // A generated migration creates a new table's serial column as such.
+    workspace.write(
+        "schema.sql",
+        &format!("{dump}\nCREATE TABLE extra (id BIGSERIAL PRIMARY KEY, v TEXT);\n"),
+    );
+    workspace
+        .run(&[
+            "new",
+            "--db",
+            "copy",
+            "--from-schema",
+            "schema.sql",
+            "add extra",
+        ])
+        .expect(0);
+    let up = std::fs::read_dir(workspace.path().join("copy"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_add_extra.up.sql"))
+        .unwrap();
+    let up = std::fs::read_to_string(up).unwrap();
+    assert!(
+        up.contains("id bigserial NOT NULL") && !up.contains("CREATE SEQUENCE"),
+        "{up}"
+    );
+    workspace.run(&["up", "--db", "copy", "-q"]).expect(0);
+    workspace
+        .run(&[
+            "new",
+            "--db",
+            "copy",
+            "--from-schema",
+            "schema.sql",
+            "--check",
+        ])
+        .expect(0);
+}

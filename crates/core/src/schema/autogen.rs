@@ -96,7 +96,7 @@ fn build(head: &Schema, declared: &Schema, dialect: Dialect) -> Generated {
     let manual = differences
         .iter()
         .chain(&back)
-        .filter(|d| d.sql.is_none())
+        .filter(|d| d.sql.is_none() && !d.implied)
         .cloned()
         .collect();
     Generated {

@@ -38,8 +38,9 @@ impl ConvergePlan {
         };
         for difference in diff(expected, live, dialect) {
             match (&difference.sql, difference.destructive) {
-                // Made by the drop it goes with.
+                // Made by the change it goes with.
                 (None, true) if difference.implied => plan.destructive.push(difference),
+                (None, false) if difference.implied => plan.additive.push(difference),
                 (None, _) => plan.manual.push(difference),
                 (Some(_), false) => plan.additive.push(difference),
                 (Some(_), true) => plan.destructive.push(difference),

@@ -57,9 +57,14 @@ impl Difference {
         }
     }
 
-    /// This difference, made by `by` (which drops what it depends on): no statement.
+    /// This difference, made by `by` (a drop that takes it along, a create that makes
+    /// it): no statement of its own.
     fn implied_by(mut self, by: &str) -> Self {
-        self.description = format!("{} (dropped with {by})", self.description);
+        let how = match self.kind {
+            DifferenceKind::Missing => "made with",
+            DifferenceKind::Unexpected | DifferenceKind::Changed => "dropped with",
+        };
+        self.description = format!("{} ({how} {by})", self.description);
         self.sql = None;
         self.implied = true;
         self
@@ -101,7 +106,7 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
     enums(expected, live, &mut out);
     for (name, sequence) in &expected.sequences {
         if !live.sequences.contains_key(name) {
-            out.push(Difference::new(
+            let difference = Difference::new(
                 DifferenceKind::Missing,
                 format!("sequence {name}"),
                 format!("sequence {name} is missing"),
@@ -113,7 +118,14 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
                     sequence.start
                 )),
                 false,
-            ));
+            );
+            // A missing table's `serial` column makes its sequence.
+            out.push(match &sequence.owned_by {
+                Some(table) if !live.tables.contains_key(table) => {
+                    difference.implied_by(&format!("table {table}"))
+                }
+                _ => difference,
+            });
         }
     }
     for (name, sequence) in live
@@ -139,8 +151,15 @@ pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Differenc
     for (name, table) in &expected.tables {
         match live.tables.get(name) {
             None => {
+                // With the sequences it owns: its `serial` columns make them.
                 let only = Schema {
                     tables: BTreeMap::from([(name.clone(), table.clone())]),
+                    sequences: expected
+                        .sequences
+                        .iter()
+                        .filter(|(_, s)| s.owned_by.as_ref() == Some(name))
+                        .map(|(n, s)| (n.clone(), s.clone()))
+                        .collect(),
                     ..Schema::default()
                 };
                 out.push(Difference::new(

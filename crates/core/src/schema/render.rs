@@ -45,6 +45,82 @@ pub fn column_sql(name: &str, column: &Column) -> String {
     sql
 }
 
+/// PostgreSQL's `serial` types: an integer column whose default takes the next value of
+/// the sequence `serial` makes (`<table>_<column>_seq`, owned by the table, counting from
+/// 1 by 1) is created as `serial`, `bigserial` or `smallserial`, which makes that
+/// sequence again. The type, and the sequence's qualified name.
+pub fn serial(
+    schema: &Schema,
+    table: &str,
+    column_name: &str,
+    column: &Column,
+) -> Option<(&'static str, String)> {
+    let (namespace, bare_table) = table.rsplit_once('.')?;
+    let sequence_name = format!("{bare_table}_{column_name}_seq");
+    let qualified = format!("{namespace}.{sequence_name}");
+    let sequence = schema.sequences.get(&qualified)?;
+    let defaults = [
+        format!("nextval('{sequence_name}'::regclass)"),
+        format!("nextval('{qualified}'::regclass)"),
+    ];
+    let plain = sequence.owned_by.as_deref() == Some(table)
+        && sequence.increment == 1
+        && sequence.start == 1
+        && !column.nullable
+        && column.identity.is_none()
+        && column.generated.is_none()
+        && column
+            .default
+            .as_ref()
+            .is_some_and(|d| defaults.contains(d));
+    let kind = match (column.data_type.as_str(), sequence.data_type.as_str()) {
+        ("integer", "integer") => "serial",
+        ("bigint", "bigint") => "bigserial",
+        ("smallint", "smallint") => "smallserial",
+        _ => return None,
+    };
+    plain.then_some((kind, qualified))
+}
+
+/// A column of `table` in `schema`, as CREATE TABLE says it (`serial` types as such).
+fn column_in(
+    schema: &Schema,
+    table: &str,
+    name: &str,
+    column: &Column,
+    dialect: Dialect,
+) -> String {
+    match serial(schema, table, name, column).filter(|_| dialect == Dialect::Postgres) {
+        Some((kind, _)) => column_sql(
+            name,
+            &Column {
+                data_type: kind.to_owned(),
+                default: None,
+                ..column.clone()
+            },
+        ),
+        None => column_sql(name, column),
+    }
+}
+
+/// The sequences `serial` columns of `schema` make.
+fn serial_sequences(schema: &Schema, dialect: Dialect) -> Vec<String> {
+    if dialect != Dialect::Postgres {
+        return Vec::new();
+    }
+    schema
+        .tables
+        .iter()
+        .flat_map(|(name, table)| {
+            table
+                .columns
+                .iter()
+                .filter_map(move |(c, column)| serial(schema, name, c, column))
+                .map(|(_, sequence)| sequence)
+        })
+        .collect()
+}
+
 /// The whole schema as a script.
 pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
     let mut out = String::new();
@@ -65,7 +141,12 @@ pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
             values.join(", ")
         );
     }
-    for (name, sequence) in &schema.sequences {
+    let made_by_serial = serial_sequences(schema, dialect);
+    for (name, sequence) in schema
+        .sequences
+        .iter()
+        .filter(|(name, _)| !made_by_serial.contains(name))
+    {
         let _ = writeln!(
             out,
             "CREATE SEQUENCE {} AS {} INCREMENT BY {} START WITH {};",
@@ -79,7 +160,7 @@ pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
     for (name, table) in &schema.tables {
         let mut lines: Vec<String> = table
             .ordered_columns()
-            .map(|(c, column)| format!("    {}", column_sql(c, column)))
+            .map(|(c, column)| format!("    {}", column_in(schema, name, c, column, dialect)))
             .collect();
         for constraint in table.constraints.values() {
             let named = if constraint.name.is_empty() {
