@@ -76,7 +76,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// The `expect` rules: required, optional and forbidden tables.
     Check(DriftArgs),
-    /// Bring a divergent database to the schema of its migrations at head.
+    /// Bring divergent databases to the schema of their migrations at head (one plan per
+    /// group of databases that share it).
     Converge(ConvergeArgs),
     /// Configuration commands.
     #[command(subcommand)]
@@ -141,10 +142,11 @@ pub struct DriftArgs {
 
 #[derive(Debug, Args)]
 pub struct ConvergeArgs {
-    /// The database (--db NAME, or a group that holds one); may be left out when the
-    /// configuration has only one.
+    /// The databases (every one when none is named; `--apply` needs them named).
     #[command(flatten)]
     pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Run the plan (in one transaction; kept only if the schema then matches).
     #[arg(long)]
     pub apply: bool,

@@ -125,7 +125,7 @@ fn parts(
         Command::Drift(a) | Command::Check(a) => {
             (Some(&a.selection), Some(&a.fleet), Some(&a.lock))
         }
-        Command::Converge(a) => (Some(&a.selection), None, Some(&a.lock)),
+        Command::Converge(a) => (Some(&a.selection), Some(&a.fleet), Some(&a.lock)),
         Command::Config(ConfigCommand::Show(a)) => (Some(&a.selection), None, None),
         Command::Import(_) => (None, None, None),
     }

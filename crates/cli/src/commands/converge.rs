@@ -1,68 +1,91 @@
-//! `converge`: brings a divergent database to the schema of its migrations at head.
+//! `converge`: brings divergent databases to the schema of their migrations at head. Each
+//! selected database gets its plan; databases that share a plan are shown once. The
+//! expected schemas are replayed once per distinct set of migrations, as `drift` does.
 
+use super::drift::{ExpectedCache, expected_schema};
 use crate::cli::ConvergeArgs;
-use crate::context::{self, Context};
+use crate::context::Context;
 use crate::report::live::ConvergeInfo;
 use crate::report::{Body, DatabaseReport, Status};
+use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
+use skein_core::error::Error as CoreError;
+use skein_core::schema::converge::{ConvergeOutcome, ConvergePlan, apply};
 
 pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Body> {
-    use skein_core::schema::converge::{ConvergeOutcome, ConvergePlan, apply};
-    let db = ctx.select_one("converge")?;
-    let urls = ctx.urls(&[db]).await?;
-    let migrations = context::migrations(db)?;
+    // Changing databases needs them named; a plan may be asked of every one.
+    let databases = match args.apply {
+        true => ctx.select_explicit("converge --apply")?,
+        false => ctx.select()?,
+    };
+    let urls = ctx.urls(&databases).await?;
+    let cache = ExpectedCache::default();
+    let fleet = crate::fleet::Fleet {
+        follow_dependencies: false,
+        ..ctx.fleet(&urls)
+    };
+    let reports = crate::fleet::run(&databases, &fleet, |db| {
+        let (urls, cache, args) = (&urls, &cache, &args);
+        async move {
+            match converge_one(ctx, db, urls, cache, args).await {
+                Ok(report) => report,
+                // The database could not be reached or read: a failed database, as in
+                // every command (exit 1, the report says why).
+                Err(e) => DatabaseReport::failed(&db.name, &e),
+            }
+        }
+    })
+    .await;
+    Ok(super::finish(ctx, reports))
+}
+
+async fn converge_one(
+    ctx: &Context,
+    db: &ResolvedDatabase,
+    urls: &DatabaseUrls,
+    cache: &ExpectedCache,
+    args: &ConvergeArgs,
+) -> Result<DatabaseReport, CoreError> {
+    let target = ctx.target(db, urls)?;
+    let migrations = target.migrations()?;
     let head = migrations.last().map(|m| m.version);
+    let mut conn = target.open().await?;
     let result = async {
-        let target = ctx.target(db, &urls)?;
-        let (url, options) = (target.url, &target.options);
-        let mut conn = target.open().await?;
         let dialect = conn.dialect();
         if dialect == skein_core::dialect::Dialect::MySql {
-            conn.close().await;
             return Err(skein_core::driver::mysql_ddl_unsupported("converge"));
         }
-        let result = async {
-            let live = conn.inspect().await?;
-            if let Some(rules) = super::check::expectations(db) {
-                let tables = skein_core::schema::rules::missing_required(&rules, &live);
-                if !tables.is_empty() {
-                    return Err(skein_core::Error::RequiredTablesMissing { tables });
-                }
+        let live = conn.inspect().await?;
+        if let Some(rules) = super::check::expectations(db) {
+            let tables = skein_core::schema::rules::missing_required(&rules, &live);
+            if !tables.is_empty() {
+                return Err(CoreError::RequiredTablesMissing { tables });
             }
-            let expected =
-                skein_core::schema::replay::replay(url, &migrations, head, options).await?;
-            let plan = ConvergePlan::new(&expected, &live, head, dialect);
-            // A database that matches already gets its history recorded to head.
-            let outcome = if args.apply {
-                let table = options.history_table.clone();
-                Some(
-                    apply(
-                        &mut conn,
-                        &plan,
-                        args.allow_destructive,
-                        &expected,
-                        &migrations,
-                        &table,
-                        &ctx.applied_by,
-                    )
-                    .await?,
-                )
-            } else {
-                None
-            };
-            Ok((plan, outcome))
         }
-        .await;
-        conn.close().await;
-        result
+        let (expected, _) =
+            expected_schema(cache, target.url, &migrations, head, &target.options).await?;
+        let plan = ConvergePlan::new(&expected, &live, head, dialect);
+        // A database that matches already gets its history recorded to head.
+        let applied = match args.apply {
+            true => Some(
+                apply(
+                    &mut conn,
+                    &plan,
+                    args.allow_destructive,
+                    &expected,
+                    &migrations,
+                    &target.options.history_table,
+                    &ctx.applied_by,
+                )
+                .await?,
+            ),
+            false => None,
+        };
+        Ok((plan, applied))
     }
     .await;
-    let (plan, applied) = match result {
-        Ok(done) => done,
-        // The database could not be reached or read: a failed database, as in every
-        // command (exit 1, the report says why).
-        Err(e) => return Ok(super::failed_alone(db, &e)),
-    };
+    conn.close().await;
+    let (plan, applied) = result?;
     // Rolled back because differences would remain: the database did not converge.
     let status = match &applied {
         Some(ConvergeOutcome::StillDiffers { .. }) => Status::Failed,
@@ -81,5 +104,5 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Body>
         applied,
         allow_destructive: args.allow_destructive,
     });
-    Ok(super::finish(ctx, vec![report]))
+    Ok(report)
 }

@@ -40,10 +40,12 @@ impl Report {
         }
         let body = match command {
             Some(Command::Inspect) if self.databases.iter().any(|d| d.inspected.is_some()) => {
-                return super::live::inspect(self, sql);
+                super::live::inspect(self, sql);
+                String::new()
             }
             Some(Command::Converge) if self.databases.iter().any(|d| d.converge.is_some()) => {
-                return super::live::converge(self);
+                super::live::converge(self);
+                String::new()
             }
             Some(Command::Status) => self.status_table(),
             Some(Command::ModelList) if self.databases.is_empty() => {

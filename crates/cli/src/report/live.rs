@@ -92,18 +92,47 @@ fn inspect_text(name: &str, info: &SchemaInfo) -> String {
     lines.join("\n")
 }
 
-/// `converge`'s output for people: the plan, then what applying it did.
+/// `converge`'s output for people: each plan once for the databases that share it, then
+/// what applying it did to each.
 pub(super) fn converge(report: &Report) {
+    let mut groups: Vec<Vec<(&DatabaseReport, &ConvergeInfo)>> = Vec::new();
     for db in &report.databases {
-        if let Some(info) = &db.converge {
-            converge_one(db, info);
+        let Some(info) = &db.converge else { continue };
+        let same = |(_, other): &(&DatabaseReport, &ConvergeInfo)| {
+            other.plan.fingerprint == info.plan.fingerprint
+                && other.plan.expected_fingerprint == info.plan.expected_fingerprint
+        };
+        match groups
+            .iter_mut()
+            .find(|group| group.first().is_some_and(same))
+        {
+            Some(group) => group.push((db, info)),
+            None => groups.push(vec![(db, info)]),
+        }
+    }
+    for group in groups {
+        let (_, info) = group[0];
+        let names: Vec<&str> = group.iter().map(|(db, _)| db.name.as_str()).collect();
+        let who = match names.as_slice() {
+            [one] => outside(one),
+            many => format!(
+                "{} databases share this plan ({})",
+                many.len(),
+                outside(&many.join(", "))
+            ),
+        };
+        redact::out(&plan_text(&who, &info.plan, info.allow_destructive));
+        if group.iter().all(|(_, info)| info.applied.is_none()) && !info.plan.is_empty() {
+            redact::out("run it with --apply");
+        }
+        for (db, info) in group {
+            applied_lines(db, info);
         }
     }
 }
 
-fn converge_one(db: &DatabaseReport, info: &ConvergeInfo) {
+fn applied_lines(db: &DatabaseReport, info: &ConvergeInfo) {
     let plan = &info.plan;
-    redact::out(&plan_text(&db.name, plan, info.allow_destructive));
     match &info.applied {
         Some(ConvergeOutcome::Converged {
             statements: 0,
@@ -139,7 +168,6 @@ fn converge_one(db: &DatabaseReport, info: &ConvergeInfo) {
                 redact::err(&format!("  - {}{hint}", outside(&difference.description)));
             }
         }
-        None if !plan.is_empty() => redact::out("run it with --apply"),
         None => {}
     }
 }

@@ -1014,7 +1014,7 @@ fn a_one_database_command_needs_its_database_named_only_when_there_are_several()
         ),
         &[("migrations/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
     );
-    for command in ["history", "inspect", "redo", "converge"] {
+    for command in ["history", "inspect", "redo"] {
         let doc = several.run(&[command, "--format", "json"]).expect(2).json();
         let message = doc["error"]["message"].as_str().unwrap();
         assert!(

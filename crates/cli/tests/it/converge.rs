@@ -251,3 +251,63 @@ fn a_generated_migration_that_loses_data_is_marked_and_needs_allow_destructive()
         "{up}"
     );
 }
+
+#[test]
+fn converge_plans_a_selection_once_per_shared_plan_and_applies_each() {
+    let dbs: Vec<TestDb> = (0..3).map(|_| TestDb::new("converge_group")).collect();
+    let mut config = String::new();
+    for (i, db) in dbs.iter().enumerate() {
+        config.push_str(&format!(
+            "[default.databases.miner{i}]\nmigrations = \"m\"\nurl = \"{}\"\ngroups = [\"miners\"]\n\n",
+            db.url
+        ));
+    }
+    let workspace = Workspace::new(
+        &config,
+        &[(
+            "m/1_t.up.sql",
+            "CREATE TABLE t (id BIGINT PRIMARY KEY, note TEXT);\nCREATE INDEX t_note ON t (note);\n\
+             INSERT INTO t VALUES (1, 'a');\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    dbs[0].exec("DROP INDEX t_note");
+    dbs[2].exec("DROP INDEX t_note");
+
+    let plan = workspace.run(&["converge"]).expect(0).stdout();
+    assert!(
+        plan.contains("2 databases share this plan (miner0, miner2)")
+            && plan.contains("miner1: already has the schema of its migrations")
+            && plan.matches("CREATE INDEX t_note").count() == 1,
+        "{plan}"
+    );
+    let refused = workspace.run(&["converge", "--apply"]).expect(2);
+    assert!(
+        refused.stderr().contains("--db NAME or --group NAME"),
+        "{}",
+        refused.stderr()
+    );
+    let applied = workspace
+        .run(&[
+            "converge", "--group", "miners", "--apply", "--format", "json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(
+        statuses_of(&applied),
+        [
+            ("miner0".to_owned(), "ok".to_owned()),
+            ("miner1".to_owned(), "up_to_date".to_owned()),
+            ("miner2".to_owned(), "ok".to_owned()),
+        ]
+        .into()
+    );
+    workspace.run(&["drift"]).expect(0);
+    for db in &dbs {
+        assert_eq!(
+            db.value("SELECT string_agg(id || ':' || note, ',') FROM t")
+                .as_deref(),
+            Some("1:a")
+        );
+    }
+}
