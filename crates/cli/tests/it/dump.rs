@@ -162,3 +162,71 @@ fn serial_and_identity_columns_dump_as_themselves() {
         ])
         .expect(0);
 }
+
+/// The example workspace's databases, dumped and replayed, on SQLite and PostgreSQL.
+#[test]
+fn the_example_workspace_round_trips_through_its_dump() {
+    let workspace = crate::example::example();
+    let pg: Vec<TestDb> = (0..2).map(|_| TestDb::new("dump_example")).collect();
+    // The example's PostgreSQL profile, pointed at this test's databases.
+    let config = std::fs::read_to_string(workspace.path().join("skein.toml")).unwrap();
+    let config = config
+        .replace(
+            "postgres://postgres@127.0.0.1:5432/indexer_shared",
+            &pg[0].url,
+        )
+        .replace("postgres://postgres@127.0.0.1:5432/{model}", &pg[1].url);
+    workspace.write("skein.toml", &config);
+    for profile in ["default", "pg"] {
+        workspace.run(&["--profile", profile, "up", "-q"]).expect(0);
+        for db in ["infra", "blub_test"] {
+            let dump = workspace
+                .run(&[
+                    "--profile",
+                    profile,
+                    "inspect",
+                    "--db",
+                    db,
+                    "--format",
+                    "sql",
+                ])
+                .expect(0)
+                .stdout();
+            let copy_db = TestDb::new("dump_example_copy");
+            let url = match profile {
+                "pg" => copy_db.url.clone(),
+                _ => "sqlite://data/copy.db".to_owned(),
+            };
+            let copy = Workspace::new(
+                &format!("[default.databases.copy]\nmigrations = \"m\"\nurl = \"{url}\"\n"),
+                &[("m/1_dump.up.sql", &dump)],
+            );
+            copy.run(&["up", "-q"]).expect(0);
+            let again = copy
+                .run(&["inspect", "--db", "copy", "--format", "sql"])
+                .expect(0)
+                .stdout();
+            assert_eq!(
+                again, dump,
+                "{profile} {db}: the copy dumps as the source does"
+            );
+            let source = workspace
+                .run(&[
+                    "--profile",
+                    profile,
+                    "inspect",
+                    "--db",
+                    db,
+                    "--format",
+                    "json",
+                ])
+                .expect(0)
+                .json();
+            assert_eq!(
+                fingerprint(&copy, "copy"),
+                source["databases"][0]["fingerprint"].as_str().unwrap(),
+                "{profile} {db}"
+            );
+        }
+    }
+}
