@@ -89,8 +89,23 @@ fn a_converge_that_does_not_commit_leaves_no_history_table() {
     );
 }
 
+/// The first column of the first row `sql` gives on the SQLite file at `path` (text).
+pub fn sqlite_value(path: &std::path::Path, sql: &str) -> String {
+    let url = format!("sqlite://{}", path.display());
+    let sql = sql.to_owned();
+    skein_testkit::block_on(async move {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    })
+}
+
 /// Runs SQL on the SQLite file at `path`; the error, if it fails.
-fn sqlite(path: &std::path::Path, sql: &str) -> Result<(), String> {
+pub fn sqlite(path: &std::path::Path, sql: &str) -> Result<(), String> {
     let url = format!("sqlite://{}", path.display());
     let sql = sql.to_owned();
     skein_testkit::block_on(async move {

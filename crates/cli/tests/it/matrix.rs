@@ -1,0 +1,268 @@
+//! `converge --apply` over a matrix of divergences, on PostgreSQL and SQLite: each either
+//! reaches the expected fingerprint, losing no row, or names what it cannot change and
+//! commits nothing.
+
+use crate::support::*;
+use skein_testkit::TestDb;
+
+const PG_MIGRATION: &str = "CREATE TYPE mood AS ENUM ('calm', 'busy');\n\
+     CREATE TABLE parent (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n\
+     CREATE TABLE item (id BIGINT PRIMARY KEY, parent BIGINT REFERENCES parent (id), \
+     qty INT NOT NULL DEFAULT 1 CHECK (qty > 0), note VARCHAR(20), mood mood);\n\
+     CREATE INDEX item_note ON item (note);\n\
+     INSERT INTO parent VALUES (1, 'p1'), (2, 'p2');\n\
+     INSERT INTO item VALUES (1, 1, 3, 'a', 'calm'), (2, 2, 5, NULL, NULL);\n";
+
+/// How a divergence ends under `converge --apply --allow-destructive`.
+enum Ends {
+    /// The expected fingerprint, every row kept.
+    Converged,
+    /// Not converged, nothing committed; the message names this.
+    Refused(&'static str),
+}
+
+const PG_CASES: [(&str, &str, Ends); 17] = [
+    ("missing table", "DROP TABLE item", Ends::Converged),
+    (
+        "extra table",
+        "CREATE TABLE extra (id INT)",
+        Ends::Converged,
+    ),
+    (
+        "missing column",
+        "ALTER TABLE item DROP COLUMN note",
+        Ends::Converged,
+    ),
+    (
+        "extra column",
+        "ALTER TABLE item ADD COLUMN extra INT",
+        Ends::Converged,
+    ),
+    ("missing index", "DROP INDEX item_note", Ends::Converged),
+    (
+        "extra index",
+        "CREATE INDEX item_qty ON item (qty)",
+        Ends::Converged,
+    ),
+    (
+        "missing unique",
+        "ALTER TABLE parent DROP CONSTRAINT parent_name_key",
+        Ends::Converged,
+    ),
+    (
+        "extra unique",
+        "ALTER TABLE item ADD UNIQUE (qty)",
+        Ends::Converged,
+    ),
+    (
+        "missing check",
+        "ALTER TABLE item DROP CONSTRAINT item_qty_check",
+        Ends::Converged,
+    ),
+    (
+        "extra check",
+        "ALTER TABLE item ADD CHECK (qty < 100)",
+        Ends::Converged,
+    ),
+    (
+        "missing foreign key",
+        "ALTER TABLE item DROP CONSTRAINT item_parent_fkey",
+        Ends::Converged,
+    ),
+    (
+        "extra foreign key",
+        "ALTER TABLE item ADD CONSTRAINT extra_fk FOREIGN KEY (id) REFERENCES parent (id)",
+        Ends::Converged,
+    ),
+    (
+        "missing enum value",
+        "ALTER TABLE item DROP COLUMN mood; DROP TYPE mood; CREATE TYPE mood AS ENUM ('calm'); ALTER TABLE item ADD COLUMN mood mood",
+        Ends::Converged,
+    ),
+    (
+        "extra enum value",
+        "ALTER TYPE mood ADD VALUE 'sleepy'",
+        Ends::Refused("sleepy"),
+    ),
+    (
+        "default",
+        "ALTER TABLE item ALTER COLUMN qty SET DEFAULT 7",
+        Ends::Converged,
+    ),
+    (
+        "nullability",
+        "ALTER TABLE item ALTER COLUMN qty DROP NOT NULL",
+        Ends::Converged,
+    ),
+    (
+        "type widened",
+        "ALTER TABLE item ALTER COLUMN note TYPE VARCHAR(80)",
+        Ends::Converged,
+    ),
+];
+
+fn fingerprint(workspace: &Workspace) -> String {
+    workspace
+        .run(&["inspect", "--db", "app", "--format", "json"])
+        .expect(0)
+        .json()["databases"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn postgres_converges_every_kind_of_divergence_or_names_what_it_cannot() {
+    for (name, divergence, ends) in PG_CASES {
+        let db = TestDb::new("matrix");
+        let workspace = Workspace::postgres(&db.url, &[("1_schema.up.sql", PG_MIGRATION)]);
+        workspace.run(&["up", "-q"]).expect(0);
+        let expected = fingerprint(&workspace);
+        let parents = || db.value("SELECT string_agg(id || name, ',' ORDER BY id) FROM parent");
+        let before = parents();
+        db.exec(divergence);
+        let diverged = fingerprint(&workspace);
+        assert_ne!(diverged, expected, "{name}: diverged");
+        // Without --allow-destructive: converged with nothing destroyed, or nothing
+        // committed and the destructive step named.
+        let careful = workspace.run(&["converge", "--db", "app", "--apply"]);
+        match careful.code() {
+            0 => assert_eq!(fingerprint(&workspace), expected, "{name}"),
+            _ => {
+                assert_eq!(
+                    fingerprint(&workspace),
+                    diverged,
+                    "{name}: nothing committed"
+                );
+                let said = careful.stderr();
+                assert!(
+                    said.contains("pass --allow-destructive") || matches!(ends, Ends::Refused(_)),
+                    "{name}: {said}"
+                );
+            }
+        }
+        let run = workspace.run(&["converge", "--db", "app", "--apply", "--allow-destructive"]);
+        match ends {
+            Ends::Converged => {
+                assert_eq!(run.code(), 0, "{name}: {}\n{}", run.stdout(), run.stderr());
+                assert_eq!(fingerprint(&workspace), expected, "{name}");
+                assert_eq!(parents(), before, "{name}: no row lost");
+                if name != "missing table" {
+                    assert_eq!(
+                        db.value("SELECT count(*)::text FROM item").as_deref(),
+                        Some("2"),
+                        "{name}: no row lost"
+                    );
+                }
+            }
+            Ends::Refused(what) => {
+                assert_eq!(run.code(), 1, "{name}: {}", run.stdout());
+                assert!(run.stderr().contains(what), "{name}: {}", run.stderr());
+                assert_eq!(
+                    fingerprint(&workspace),
+                    diverged,
+                    "{name}: nothing committed"
+                );
+            }
+        }
+    }
+}
+
+const SQLITE_TABLE: &str = "CREATE TABLE item (id INTEGER PRIMARY KEY, parent INT REFERENCES parent (id), \
+     qty INT NOT NULL DEFAULT 1 CHECK (qty > 0), note VARCHAR(20), UNIQUE (note))";
+
+/// The item table made again as `create`, its rows kept (SQLite changes a table so).
+fn rebuilt(create: &str) -> String {
+    format!(
+        "PRAGMA foreign_keys = OFF; {} ; INSERT INTO item_new SELECT id, parent, qty, note FROM item; \
+         DROP TABLE item; ALTER TABLE item_new RENAME TO item;",
+        create.replacen("CREATE TABLE item ", "CREATE TABLE item_new ", 1)
+    )
+}
+
+#[test]
+fn sqlite_converges_every_kind_of_divergence() {
+    let migration = format!(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n{SQLITE_TABLE};\n\
+         CREATE INDEX item_note ON item (note);\n\
+         INSERT INTO parent VALUES (1, 'p1'), (2, 'p2');\n\
+         INSERT INTO item VALUES (1, 1, 3, 'a'), (2, 2, 5, NULL);\n"
+    );
+    let cases: [(&str, String); 14] = [
+        ("missing table", "DROP TABLE item".into()),
+        ("extra table", "CREATE TABLE extra (id INT)".into()),
+        (
+            "missing column",
+            "PRAGMA foreign_keys = OFF; DROP INDEX item_note; \
+             CREATE TABLE item_new (id INTEGER PRIMARY KEY, parent INT REFERENCES parent (id), \
+             qty INT NOT NULL DEFAULT 1 CHECK (qty > 0)); \
+             INSERT INTO item_new SELECT id, parent, qty FROM item; DROP TABLE item; \
+             ALTER TABLE item_new RENAME TO item;"
+                .into(),
+        ),
+        (
+            "extra column",
+            "ALTER TABLE item ADD COLUMN extra INT".into(),
+        ),
+        ("missing index", "DROP INDEX item_note".into()),
+        ("extra index", "CREATE INDEX item_qty ON item (qty)".into()),
+        (
+            "missing unique",
+            rebuilt(&SQLITE_TABLE.replace(", UNIQUE (note)", "")),
+        ),
+        (
+            "extra unique",
+            rebuilt(&SQLITE_TABLE.replace("UNIQUE (note)", "UNIQUE (note), UNIQUE (qty)")),
+        ),
+        (
+            "missing check",
+            rebuilt(&SQLITE_TABLE.replace(" CHECK (qty > 0)", "")),
+        ),
+        (
+            "extra check",
+            rebuilt(&SQLITE_TABLE.replace("UNIQUE (note)", "UNIQUE (note), CHECK (qty < 100)")),
+        ),
+        (
+            "missing foreign key",
+            rebuilt(&SQLITE_TABLE.replace(" REFERENCES parent (id)", "")),
+        ),
+        (
+            "default",
+            rebuilt(&SQLITE_TABLE.replace("DEFAULT 1", "DEFAULT 7")),
+        ),
+        (
+            "nullability",
+            rebuilt(&SQLITE_TABLE.replace("qty INT NOT NULL", "qty INT")),
+        ),
+        (
+            "type widened",
+            rebuilt(&SQLITE_TABLE.replace("VARCHAR(20)", "VARCHAR(80)")),
+        ),
+    ];
+    for (name, divergence) in cases {
+        let workspace = Workspace::new(
+            "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n",
+            &[("m/1_schema.up.sql", &migration)],
+        );
+        workspace.run(&["up", "-q"]).expect(0);
+        let expected = fingerprint(&workspace);
+        let file = workspace.path().join("data/app.db");
+        crate::converge::sqlite(&file, &divergence).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_ne!(fingerprint(&workspace), expected, "{name}: diverged");
+        let rows = || {
+            crate::converge::sqlite_value(&file, "SELECT group_concat(id || name, ',') FROM parent")
+        };
+        let before = rows();
+        let run = workspace.run(&["converge", "--db", "app", "--apply", "--allow-destructive"]);
+        assert_eq!(run.code(), 0, "{name}: {}\n{}", run.stdout(), run.stderr());
+        assert_eq!(fingerprint(&workspace), expected, "{name}");
+        assert_eq!(rows(), before, "{name}: no row lost");
+        if name != "missing table" {
+            assert_eq!(
+                crate::converge::sqlite_value(&file, "SELECT CAST(count(*) AS TEXT) FROM item"),
+                "2",
+                "{name}: no row lost"
+            );
+        }
+    }
+}
