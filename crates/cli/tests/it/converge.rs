@@ -326,3 +326,36 @@ fn converge_plans_a_selection_once_per_shared_plan_and_applies_each() {
         );
     }
 }
+
+#[test]
+fn sqlite_adds_a_not_null_column_without_default_by_a_rebuild_that_fills_it() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n",
+        &[(
+            "m/1_t.up.sql",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, label TEXT NOT NULL, seen TIMESTAMP NOT NULL);\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    let db = workspace.path().join("data/app.db");
+    let expected = fingerprint(&workspace);
+    sqlite(
+        &db,
+        "CREATE TABLE t2 (id INTEGER PRIMARY KEY); INSERT INTO t2 VALUES (1), (2);\n\
+         DROP TABLE t; ALTER TABLE t2 RENAME TO t;",
+    )
+    .unwrap();
+    let run = workspace
+        .run(&["converge", "--db", "app", "--apply"])
+        .expect(0);
+    assert!(
+        run.stdout().contains("existing rows get ''"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(fingerprint(&workspace), expected);
+    assert_eq!(
+        sqlite_value(&db, "SELECT group_concat(id || ':' || label, ',') FROM t"),
+        "1:,2:"
+    );
+}

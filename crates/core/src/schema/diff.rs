@@ -1,12 +1,12 @@
 //! What differs between the schema a database should have and the one it has: each
-//! difference in words, with the SQL that would make the live schema match, and whether
-//! that SQL destroys anything.
+//! difference in words, as a typed [`Change`] (the DDL writers turn it into SQL), and
+//! whether it destroys anything. What a change takes with it (a dropped column's indexes,
+//! a created table's sequences) is decided here, on the model.
 
-use super::render::{column_sql, quote_identifier, quote_name};
-use super::{Schema, Table};
-use crate::dialect::{Dialect, string_literal};
+use super::change::Change;
+use super::{Column, Schema, Table};
+use crate::dialect::Dialect;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// One difference, seen from the expected schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -16,15 +16,21 @@ pub struct Difference {
     pub object: String,
     /// In words.
     pub description: String,
-    /// What would make the live schema match, when SQL can do it.
+    /// What would make the live schema match, when this database's writer can say it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
-    /// The SQL drops or narrows something (data may be lost).
+    /// It drops or narrows something (data may be lost).
     pub destructive: bool,
     /// It needs no statement of its own: another change makes it (dropping a column
-    /// drops its indexes and constraints, dropping a table its owned sequences).
+    /// drops its indexes and constraints, creating a table makes its sequences).
     #[serde(skip)]
     pub implied: bool,
+    /// The change, when one can make it; `None` when a person must.
+    #[serde(skip)]
+    pub change: Option<Change>,
+    /// The statements of `sql`, each with when it runs in a plan.
+    #[serde(skip)]
+    pub statements: Vec<super::ddl::Statement>,
 }
 
 /// How the live schema differs from the expected one in one object.
@@ -40,23 +46,6 @@ pub enum DifferenceKind {
 }
 
 impl Difference {
-    fn new(
-        kind: DifferenceKind,
-        object: String,
-        description: String,
-        sql: Option<String>,
-        destructive: bool,
-    ) -> Self {
-        Difference {
-            kind,
-            object,
-            description,
-            sql,
-            destructive,
-            implied: false,
-        }
-    }
-
     /// This difference, made by `by` (a drop that takes it along, a create that makes
     /// it): no statement of its own.
     fn implied_by(mut self, by: &str) -> Self {
@@ -66,547 +55,639 @@ impl Difference {
         };
         self.description = format!("{} ({how} {by})", self.description);
         self.sql = None;
+        self.statements.clear();
         self.implied = true;
         self
     }
 }
 
 /// The differences that take `live` to `expected`, types and tables before what depends
-/// on them.
+/// on them. Each carries its SQL for `dialect` when that database's writer can make it.
 pub fn diff(expected: &Schema, live: &Schema, dialect: Dialect) -> Vec<Difference> {
-    let mut out = Vec::new();
-    for (name, schema) in &expected.extensions {
-        if !live.extensions.contains_key(name) {
-            out.push(Difference::new(
-                DifferenceKind::Missing,
-                format!("extension {name}"),
-                format!("extension {name} is missing"),
-                Some(format!(
-                    "CREATE EXTENSION IF NOT EXISTS {} SCHEMA {};",
-                    quote_identifier(name),
-                    quote_identifier(schema)
-                )),
-                false,
-            ));
+    let mut differ = Differ {
+        expected,
+        live,
+        dialect,
+        out: Vec::new(),
+    };
+    differ.extensions();
+    differ.enums();
+    differ.sequences();
+    differ.tables();
+    differ.views();
+    differ.functions();
+    differ.out
+}
+
+struct Differ<'a> {
+    expected: &'a Schema,
+    live: &'a Schema,
+    dialect: Dialect,
+    out: Vec<Difference>,
+}
+
+/// What one difference is: `(kind, object, description)`.
+type Said = (DifferenceKind, String, String);
+
+impl Differ<'_> {
+    fn difference(
+        &self,
+        (kind, object, description): Said,
+        change: Option<Change>,
+        destructive: bool,
+    ) -> Difference {
+        let statements = change
+            .as_ref()
+            .and_then(|c| super::ddl::statements(c, self.dialect));
+        Difference {
+            kind,
+            object,
+            description,
+            sql: statements.as_ref().map(|s| {
+                s.iter()
+                    .map(|s| format!("{};", s.sql.trim_end_matches(';')))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+            destructive,
+            implied: false,
+            change,
+            statements: statements.unwrap_or_default(),
         }
     }
-    for name in live
-        .extensions
-        .keys()
-        .filter(|n| !expected.extensions.contains_key(*n))
-    {
-        out.push(Difference::new(
-            DifferenceKind::Unexpected,
-            format!("extension {name}"),
-            format!("extension {name} is not in the migrations"),
-            Some(format!("DROP EXTENSION {};", quote_identifier(name))),
-            true,
-        ));
+
+    fn push(&mut self, said: Said, change: Option<Change>, destructive: bool) {
+        let difference = self.difference(said, change, destructive);
+        self.out.push(difference);
     }
-    enums(expected, live, &mut out);
-    for (name, sequence) in &expected.sequences {
-        if !live.sequences.contains_key(name) {
-            let difference = Difference::new(
-                DifferenceKind::Missing,
-                format!("sequence {name}"),
-                format!("sequence {name} is missing"),
-                Some(format!(
-                    "CREATE SEQUENCE {} AS {} INCREMENT BY {} START WITH {};",
-                    quote_name(name),
-                    sequence.data_type,
-                    sequence.increment,
-                    sequence.start
-                )),
-                false,
+
+    fn extensions(&mut self) {
+        let (expected, live) = (self.expected, self.live);
+        for (name, schema) in &expected.extensions {
+            if !live.extensions.contains_key(name) {
+                let said = missing(format!("extension {name}"));
+                let change = Change::CreateExtension {
+                    name: name.clone(),
+                    schema: schema.clone(),
+                };
+                self.push(said, Some(change), false);
+            }
+        }
+        for name in live
+            .extensions
+            .keys()
+            .filter(|n| !expected.extensions.contains_key(*n))
+        {
+            let said = unexpected(format!("extension {name}"));
+            self.push(
+                said,
+                Some(Change::DropExtension { name: name.clone() }),
+                true,
             );
-            // A missing table's `serial` column makes its sequence.
-            out.push(match &sequence.owned_by {
+        }
+    }
+
+    fn enums(&mut self) {
+        let (expected, live) = (self.expected, self.live);
+        for (name, values) in &expected.enums {
+            let Some(live_values) = live.enums.get(name) else {
+                let said = (
+                    DifferenceKind::Missing,
+                    format!("type {name}"),
+                    format!("enum type {name} is missing"),
+                );
+                let change = Change::CreateEnum {
+                    name: name.clone(),
+                    values: values.clone(),
+                };
+                self.push(said, Some(change), false);
+                continue;
+            };
+            for (i, value) in values.iter().enumerate() {
+                if !live_values.contains(value) {
+                    let said = (
+                        DifferenceKind::Missing,
+                        format!("type {name}"),
+                        format!("enum type {name} lacks the value '{value}'"),
+                    );
+                    let change = Change::AddEnumValue {
+                        name: name.clone(),
+                        value: value.clone(),
+                        after: i.checked_sub(1).and_then(|p| values.get(p)).cloned(),
+                    };
+                    self.push(said, Some(change), false);
+                }
+            }
+            for value in live_values.iter().filter(|v| !values.contains(v)) {
+                let said = (
+                    DifferenceKind::Unexpected,
+                    format!("type {name}"),
+                    format!(
+                        "enum type {name} has the value '{value}', which the migrations do not give it (PostgreSQL cannot drop an enum value: recreate the type)"
+                    ),
+                );
+                self.push(said, None, true);
+            }
+        }
+        for name in live
+            .enums
+            .keys()
+            .filter(|n| !expected.enums.contains_key(*n))
+        {
+            let said = (
+                DifferenceKind::Unexpected,
+                format!("type {name}"),
+                format!("enum type {name} is not in the migrations"),
+            );
+            self.push(said, Some(Change::DropEnum { name: name.clone() }), true);
+        }
+    }
+
+    /// Sequences; those a missing table's `serial` column makes, or a dropped table's
+    /// column owns, go with the table.
+    fn sequences(&mut self) {
+        let (expected, live) = (self.expected, self.live);
+        for (name, sequence) in &expected.sequences {
+            if live.sequences.contains_key(name) {
+                continue;
+            }
+            let change = Change::CreateSequence {
+                name: name.clone(),
+                sequence: sequence.clone(),
+            };
+            let difference =
+                self.difference(missing(format!("sequence {name}")), Some(change), false);
+            self.out.push(match &sequence.owned_by {
                 Some(table) if !live.tables.contains_key(table) => {
                     difference.implied_by(&format!("table {table}"))
                 }
                 _ => difference,
             });
         }
-    }
-    for (name, sequence) in live
-        .sequences
-        .iter()
-        .filter(|(n, _)| !expected.sequences.contains_key(*n))
-    {
-        let difference = Difference::new(
-            DifferenceKind::Unexpected,
-            format!("sequence {name}"),
-            format!("sequence {name} is not in the migrations"),
-            Some(format!("DROP SEQUENCE {};", quote_name(name))),
-            true,
-        );
-        // A sequence a dropped table owns goes with it.
-        out.push(match &sequence.owned_by {
-            Some(table) if !expected.tables.contains_key(table) => {
-                difference.implied_by(&format!("table {table}"))
-            }
-            _ => difference,
-        });
-    }
-    for (name, table) in &expected.tables {
-        match live.tables.get(name) {
-            None => {
-                // With the sequences it owns: its `serial` columns make them.
-                let only = Schema {
-                    tables: BTreeMap::from([(name.clone(), table.clone())]),
-                    sequences: expected
-                        .sequences
-                        .iter()
-                        .filter(|(_, s)| s.owned_by.as_ref() == Some(name))
-                        .map(|(n, s)| (n.clone(), s.clone()))
-                        .collect(),
-                    ..Schema::default()
-                };
-                out.push(Difference::new(
-                    DifferenceKind::Missing,
-                    format!("table {name}"),
-                    format!("table {name} is missing"),
-                    Some(super::render::to_sql(&only, dialect).trim().to_owned()),
-                    false,
-                ));
-            }
-            Some(live_table) => {
-                let mut changes = Vec::new();
-                table_diff(name, table, live_table, dialect, &mut changes);
-                if dialect == Dialect::Sqlite && changes.iter().any(needs_rebuild) {
-                    out.push(sqlite_rebuild(name, table, live_table));
-                } else {
-                    out.extend(changes);
-                }
-            }
-        }
-    }
-    for name in live
-        .tables
-        .keys()
-        .filter(|n| !expected.tables.contains_key(*n))
-    {
-        out.push(Difference::new(
-            DifferenceKind::Unexpected,
-            format!("table {name}"),
-            format!("table {name} is not in the migrations"),
-            Some(format!("DROP TABLE {};", quote_name(name))),
-            true,
-        ));
-    }
-    for (name, view) in &expected.views {
-        let create = match dialect {
-            Dialect::Postgres if view.materialized => format!(
-                "CREATE MATERIALIZED VIEW {} AS {};",
-                quote_name(name),
-                view.definition.trim_end_matches(';')
-            ),
-            Dialect::Postgres | Dialect::MySql => format!(
-                "CREATE OR REPLACE VIEW {} AS {};",
-                quote_name(name),
-                view.definition.trim_end_matches(';')
-            ),
-            Dialect::Sqlite => format!("{};", view.definition.trim_end_matches(';')),
-        };
-        match live.views.get(name) {
-            None => out.push(Difference::new(
-                DifferenceKind::Missing,
-                format!("view {name}"),
-                format!("view {name} is missing"),
-                Some(create),
-                false,
-            )),
-            Some(live_view) if live_view != view => out.push(Difference::new(
-                DifferenceKind::Changed,
-                format!("view {name}"),
-                format!("view {name} has another definition"),
-                Some(create),
-                false,
-            )),
-            Some(_) => {}
-        }
-    }
-    for name in live
-        .views
-        .keys()
-        .filter(|n| !expected.views.contains_key(*n))
-    {
-        out.push(Difference::new(
-            DifferenceKind::Unexpected,
-            format!("view {name}"),
-            format!("view {name} is not in the migrations"),
-            Some(format!("DROP VIEW {};", quote_name(name))),
-            true,
-        ));
-    }
-    for (signature, function) in &expected.functions {
-        match live.functions.get(signature) {
-            None => out.push(Difference::new(
-                DifferenceKind::Missing,
-                format!("function {signature}"),
-                format!("function {signature} is missing"),
-                Some(format!("{};", function.sql.trim_end())),
-                false,
-            )),
-            Some(live_function)
-                if live_function.body_hash != function.body_hash
-                    || live_function.returns != function.returns =>
-            {
-                out.push(Difference::new(
-                    DifferenceKind::Changed,
-                    format!("function {signature}"),
-                    format!("function {signature} has another body"),
-                    Some(format!("{};", function.sql.trim_end())),
-                    false,
-                ))
-            }
-            Some(_) => {}
-        }
-    }
-    for signature in live
-        .functions
-        .keys()
-        .filter(|s| !expected.functions.contains_key(*s))
-    {
-        out.push(Difference::new(
-            DifferenceKind::Unexpected,
-            format!("function {signature}"),
-            format!("function {signature} is not in the migrations"),
-            Some(format!("DROP FUNCTION {signature};")),
-            true,
-        ));
-    }
-    if dialect == Dialect::MySql {
-        // skein does not write MySQL DDL yet: the differences are given in words only.
-        for difference in &mut out {
-            difference.sql = None;
-        }
-    }
-    out
-}
-
-fn enums(expected: &Schema, live: &Schema, out: &mut Vec<Difference>) {
-    for (name, values) in &expected.enums {
-        let Some(live_values) = live.enums.get(name) else {
-            let values: Vec<String> = values.iter().map(|v| string_literal(v)).collect();
-            out.push(Difference::new(
-                DifferenceKind::Missing,
-                format!("type {name}"),
-                format!("enum type {name} is missing"),
-                Some(format!(
-                    "CREATE TYPE {} AS ENUM ({});",
-                    quote_name(name),
-                    values.join(", ")
-                )),
-                false,
-            ));
-            continue;
-        };
-        for (i, value) in values.iter().enumerate() {
-            if !live_values.contains(value) {
-                let position = match i.checked_sub(1).and_then(|p| values.get(p)) {
-                    Some(before) => format!(" AFTER {}", string_literal(before)),
-                    None => String::new(),
-                };
-                out.push(Difference::new(
-                    DifferenceKind::Missing,
-                    format!("type {name}"),
-                    format!("enum type {name} lacks the value '{value}'"),
-                    Some(format!(
-                        "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{position};",
-                        quote_name(name),
-                        string_literal(value)
-                    )),
-                    false,
-                ));
-            }
-        }
-        for value in live_values.iter().filter(|v| !values.contains(v)) {
-            out.push(Difference::new(DifferenceKind::Unexpected, format!("type {name}"),
-                format!("enum type {name} has the value '{value}', which the migrations do not give it (PostgreSQL cannot drop an enum value: recreate the type)"),
-                None, true));
-        }
-    }
-    for name in live
-        .enums
-        .keys()
-        .filter(|n| !expected.enums.contains_key(*n))
-    {
-        out.push(Difference::new(
-            DifferenceKind::Unexpected,
-            format!("type {name}"),
-            format!("enum type {name} is not in the migrations"),
-            Some(format!("DROP TYPE {};", quote_name(name))),
-            true,
-        ));
-    }
-}
-
-fn table_diff(
-    name: &str,
-    expected: &Table,
-    live: &Table,
-    dialect: Dialect,
-    out: &mut Vec<Difference>,
-) {
-    let table = quote_name(name);
-    for (column, definition) in &expected.columns {
-        let object = format!("column {name}.{column}");
-        let Some(live_column) = live.columns.get(column) else {
-            let mut add = definition.clone();
-            let mut note = String::new();
-            if !add.nullable
-                && add.default.is_none()
-                && add.identity.is_none()
-                && add.generated.is_none()
-            {
-                // Existing rows need a value: a neutral default, said in the plan.
-                add.default = Some(neutral_default(&add.data_type).to_owned());
-                note = format!(
-                    " (existing rows get {})",
-                    add.default.as_deref().unwrap_or_default()
-                );
-            }
-            let mut sql = format!(
-                "ALTER TABLE {table} ADD COLUMN {};",
-                column_sql(column, &add)
-            );
-            if !note.is_empty() {
-                // The default was only for the rows already there.
-                sql.push_str(&format!(
-                    "\nALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT;",
-                    quote_identifier(column)
-                ));
-            }
-            out.push(Difference::new(
-                DifferenceKind::Missing,
-                object,
-                format!("column {name}.{column} is missing{note}"),
-                Some(sql),
-                false,
-            ));
-            continue;
-        };
-        if live_column.data_type != definition.data_type {
-            out.push(Difference::new(
-                DifferenceKind::Changed,
-                object.clone(),
-                format!(
-                    "column {name}.{column} is {} but the migrations make it {}",
-                    live_column.data_type, definition.data_type
-                ),
-                Some(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {} TYPE {};",
-                    quote_identifier(column),
-                    definition.data_type
-                )),
-                true,
-            ));
-        }
-        if live_column.nullable != definition.nullable {
-            let (words, sql) = if definition.nullable {
-                ("may be NULL", "DROP NOT NULL")
-            } else {
-                ("must be NOT NULL", "SET NOT NULL")
-            };
-            out.push(Difference::new(
-                DifferenceKind::Changed,
-                object.clone(),
-                format!("column {name}.{column} {words} by the migrations"),
-                Some(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {} {sql};",
-                    quote_identifier(column)
-                )),
-                false,
-            ));
-        }
-        if live_column.default != definition.default {
-            let sql = match &definition.default {
-                Some(default) => format!(
-                    "ALTER TABLE {table} ALTER COLUMN {} SET DEFAULT {default};",
-                    quote_identifier(column)
-                ),
-                None => format!(
-                    "ALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT;",
-                    quote_identifier(column)
-                ),
-            };
-            out.push(Difference::new(
-                DifferenceKind::Changed,
-                object,
-                format!("column {name}.{column} has another default"),
-                Some(sql),
-                false,
-            ));
-        }
-    }
-    for column in live
-        .columns
-        .keys()
-        .filter(|c| !expected.columns.contains_key(*c))
-    {
-        out.push(Difference::new(
-            DifferenceKind::Unexpected,
-            format!("column {name}.{column}"),
-            format!("column {name}.{column} is not in the migrations"),
-            Some(format!(
-                "ALTER TABLE {table} DROP COLUMN {};",
-                quote_identifier(column)
-            )),
-            true,
-        ));
-    }
-    for (definition, constraint) in &expected.constraints {
-        if !live.constraints.contains_key(definition) {
-            out.push(Difference::new(
-                DifferenceKind::Missing,
-                format!("{} on {name}", constraint.kind),
-                format!("{} {definition} on {name} is missing", constraint.kind),
-                (dialect == Dialect::Postgres)
-                    .then(|| format!("ALTER TABLE {table} ADD {definition};")),
-                false,
-            ));
-        }
-    }
-    // A dropped column takes the indexes and constraints on it along.
-    let dropped = |columns: &[String]| {
-        columns
+        for (name, sequence) in live
+            .sequences
             .iter()
-            .find(|c| live.columns.contains_key(*c) && !expected.columns.contains_key(*c))
-            .map(|c| format!("column {name}.{c}"))
-    };
-    for (definition, constraint) in live
-        .constraints
-        .iter()
-        .filter(|(d, _)| !expected.constraints.contains_key(*d))
-    {
-        let difference = Difference::new(
-            DifferenceKind::Unexpected,
-            format!("{} on {name}", constraint.kind),
-            format!(
-                "{} {definition} on {name} is not in the migrations",
-                constraint.kind
-            ),
-            (dialect == Dialect::Postgres && !constraint.name.is_empty()).then(|| {
-                format!(
-                    "ALTER TABLE {table} DROP CONSTRAINT {};",
-                    quote_identifier(&constraint.name)
-                )
-            }),
-            true,
-        );
-        out.push(match dropped(&constraint.columns) {
-            Some(column) => difference.implied_by(&column),
-            None => difference,
-        });
-    }
-    for (definition, index) in &expected.indexes {
-        if !live.indexes.contains_key(definition) {
-            out.push(Difference::new(
-                DifferenceKind::Missing,
-                format!("index {} on {name}", index.name),
-                format!("index {} on {name} is missing", index.name),
-                Some(format!("{};", index.sql)),
-                false,
-            ));
+            .filter(|(n, _)| !expected.sequences.contains_key(*n))
+        {
+            let change = Change::DropSequence { name: name.clone() };
+            let difference =
+                self.difference(unexpected(format!("sequence {name}")), Some(change), true);
+            self.out.push(match &sequence.owned_by {
+                Some(table) if !expected.tables.contains_key(table) => {
+                    difference.implied_by(&format!("table {table}"))
+                }
+                _ => difference,
+            });
         }
     }
-    for index in live
-        .indexes
-        .iter()
-        .filter(|(d, _)| !expected.indexes.contains_key(*d))
-        .map(|(_, i)| i)
-    {
-        let difference = Difference::new(
-            DifferenceKind::Unexpected,
-            format!("index {} on {name}", index.name),
-            format!("index {} on {name} is not in the migrations", index.name),
-            Some(format!(
-                "DROP INDEX {};",
-                qualified_index(name, &index.name, dialect)
-            )),
-            true,
-        );
-        out.push(match dropped(&index.columns) {
-            Some(column) => difference.implied_by(&column),
-            None => difference,
-        });
-    }
-    for (trigger, definition) in &expected.triggers {
-        if !live.triggers.contains_key(trigger) {
-            out.push(Difference::new(
-                DifferenceKind::Missing,
-                format!("trigger {trigger} on {name}"),
-                format!("trigger {trigger} on {name} is missing"),
-                Some(format!("{};", definition.definition.trim_end_matches(';'))),
-                false,
-            ));
-        }
-    }
-    for trigger in live
-        .triggers
-        .keys()
-        .filter(|t| !expected.triggers.contains_key(*t))
-    {
-        let sql = match dialect {
-            Dialect::Postgres => format!("DROP TRIGGER {} ON {table};", quote_identifier(trigger)),
-            Dialect::Sqlite | Dialect::MySql => {
-                format!("DROP TRIGGER {};", quote_identifier(trigger))
+
+    fn tables(&mut self) {
+        let (expected, live) = (self.expected, self.live);
+        for (name, table) in &expected.tables {
+            let Some(live_table) = live.tables.get(name) else {
+                let sequences = expected
+                    .sequences
+                    .iter()
+                    .filter(|(_, s)| s.owned_by.as_ref() == Some(name))
+                    .map(|(n, s)| (n.clone(), s.clone()))
+                    .collect();
+                let change = Change::CreateTable {
+                    name: name.clone(),
+                    table: table.clone(),
+                    sequences,
+                };
+                self.push(missing(format!("table {name}")), Some(change), false);
+                continue;
+            };
+            let changes = TableDiffer {
+                differ: self,
+                name,
+                expected: table,
+                live: live_table,
+                out: Vec::new(),
             }
-        };
-        out.push(Difference::new(
-            DifferenceKind::Unexpected,
-            format!("trigger {trigger} on {name}"),
-            format!("trigger {trigger} on {name} is not in the migrations"),
-            Some(sql),
-            true,
-        ));
+            .run();
+            let rebuild = self.dialect == Dialect::Sqlite
+                && changes
+                    .iter()
+                    .filter_map(|d| d.change.as_ref())
+                    .any(sqlite_rebuilds);
+            if rebuild {
+                let difference = self.rebuild(name, table, live_table);
+                self.out.push(difference);
+            } else {
+                self.out.extend(changes);
+            }
+        }
+        for name in live
+            .tables
+            .keys()
+            .filter(|n| !expected.tables.contains_key(*n))
+        {
+            let said = unexpected(format!("table {name}"));
+            self.push(said, Some(Change::DropTable { name: name.clone() }), true);
+        }
     }
-    if expected.comment != live.comment {
-        let comment = expected
-            .comment
-            .as_deref()
-            .map_or_else(|| "NULL".to_owned(), string_literal);
-        out.push(Difference::new(
+
+    /// SQLite's table rebuild, said once for every change of the table.
+    fn rebuild(&self, name: &str, expected: &Table, live: &Table) -> Difference {
+        let dropped: Vec<&str> = live
+            .columns
+            .keys()
+            .filter(|c| !expected.columns.contains_key(*c))
+            .map(String::as_str)
+            .collect();
+        let changed_type = expected.columns.iter().any(|(c, column)| {
+            live.columns
+                .get(c)
+                .is_some_and(|l| l.data_type != column.data_type)
+        });
+        let mut description = format!(
+            "table {name} must be rebuilt (SQLite's ALTER TABLE cannot change it in place)"
+        );
+        if !dropped.is_empty() {
+            description.push_str(&format!("; its columns {} are dropped", dropped.join(", ")));
+        }
+        let filled: Vec<String> = expected
+            .ordered_columns()
+            .filter(|(c, _)| !live.columns.contains_key(*c))
+            .filter_map(|(c, column)| {
+                let fill = fill_for(column)?.replace("now()", "CURRENT_TIMESTAMP");
+                Some(format!("{c} (existing rows get {fill})"))
+            })
+            .collect();
+        if !filled.is_empty() {
+            description.push_str(&format!("; new columns {}", filled.join(", ")));
+        }
+        let change = Change::RebuildTable {
+            name: name.to_owned(),
+            expected: expected.clone(),
+            live: live.clone(),
+        };
+        let said = (
             DifferenceKind::Changed,
             format!("table {name}"),
-            format!("table {name} has another comment"),
-            (dialect == Dialect::Postgres)
-                .then(|| format!("COMMENT ON TABLE {table} IS {comment};")),
-            false,
-        ));
+            description,
+        );
+        self.difference(said, Some(change), !dropped.is_empty() || changed_type)
     }
-}
 
-/// An index lives in its table's schema on PostgreSQL.
-fn qualified_index(table: &str, index: &str, dialect: Dialect) -> String {
-    match (dialect, table.split_once('.')) {
-        (Dialect::Postgres, Some((schema, _))) => {
-            format!("{}.{}", quote_identifier(schema), quote_identifier(index))
+    fn views(&mut self) {
+        let (expected, live) = (self.expected, self.live);
+        for (name, view) in &expected.views {
+            let change = Change::CreateView {
+                name: name.clone(),
+                view: view.clone(),
+            };
+            match live.views.get(name) {
+                None => self.push(missing(format!("view {name}")), Some(change), false),
+                Some(live_view) if live_view != view => {
+                    let said = changed(format!("view {name}"), "has another definition");
+                    self.push(said, Some(change), false);
+                }
+                Some(_) => {}
+            }
         }
-        _ => quote_identifier(index),
+        for name in live
+            .views
+            .keys()
+            .filter(|n| !expected.views.contains_key(*n))
+        {
+            let said = unexpected(format!("view {name}"));
+            self.push(said, Some(Change::DropView { name: name.clone() }), true);
+        }
+    }
+
+    fn functions(&mut self) {
+        let (expected, live) = (self.expected, self.live);
+        for (signature, function) in &expected.functions {
+            let change = Change::CreateFunction {
+                sql: function.sql.clone(),
+            };
+            match live.functions.get(signature) {
+                None => self.push(
+                    missing(format!("function {signature}")),
+                    Some(change),
+                    false,
+                ),
+                Some(live_function)
+                    if live_function.body_hash != function.body_hash
+                        || live_function.returns != function.returns =>
+                {
+                    let said = changed(format!("function {signature}"), "has another body");
+                    self.push(said, Some(change), false);
+                }
+                Some(_) => {}
+            }
+        }
+        for signature in live
+            .functions
+            .keys()
+            .filter(|s| !expected.functions.contains_key(*s))
+        {
+            let change = Change::DropFunction {
+                signature: signature.clone(),
+            };
+            self.push(
+                unexpected(format!("function {signature}")),
+                Some(change),
+                true,
+            );
+        }
     }
 }
 
-/// The value existing rows get when a NOT NULL column without a default is added.
-fn neutral_default(data_type: &str) -> &'static str {
-    let data_type = data_type.to_lowercase();
-    if data_type.contains("int")
-        || data_type.contains("numeric")
-        || data_type.contains("decimal")
-        || data_type.contains("real")
-        || data_type.contains("double")
-    {
-        "0"
-    } else if data_type.contains("bool") {
-        "false"
-    } else if data_type.contains("timestamp") {
-        "now()"
-    } else if data_type.contains("json") {
-        "'{}'"
-    } else {
-        "''"
+/// The differences inside one table both schemas have.
+struct TableDiffer<'a, 'd> {
+    differ: &'d Differ<'a>,
+    name: &'a str,
+    expected: &'a Table,
+    live: &'a Table,
+    out: Vec<Difference>,
+}
+
+impl TableDiffer<'_, '_> {
+    fn run(mut self) -> Vec<Difference> {
+        self.columns();
+        self.constraints();
+        self.indexes();
+        self.triggers();
+        if self.expected.comment != self.live.comment {
+            let said = changed(format!("table {}", self.name), "has another comment");
+            let change = Change::SetTableComment {
+                table: self.name.to_owned(),
+                comment: self.expected.comment.clone(),
+            };
+            self.push(said, Some(change), false);
+        }
+        self.out
     }
+
+    fn push(&mut self, said: Said, change: Option<Change>, destructive: bool) {
+        let difference = self.differ.difference(said, change, destructive);
+        self.out.push(difference);
+    }
+
+    /// A change that goes with a dropped column of `columns`, if one is dropped.
+    fn dropped_with(&self, columns: &[String]) -> Option<String> {
+        columns
+            .iter()
+            .find(|c| self.live.columns.contains_key(*c) && !self.expected.columns.contains_key(*c))
+            .map(|c| format!("column {}.{c}", self.name))
+    }
+
+    fn columns(&mut self) {
+        let (name, table) = (self.name, self.name.to_owned());
+        for (column, definition) in self.expected.ordered_columns() {
+            let object = format!("column {name}.{column}");
+            let Some(live_column) = self.live.columns.get(column) else {
+                let fill = fill_for(definition);
+                let note = fill
+                    .as_deref()
+                    .map(|f| format!(" (existing rows get {f})"))
+                    .unwrap_or_default();
+                let said = (
+                    DifferenceKind::Missing,
+                    object,
+                    format!("column {name}.{column} is missing{note}"),
+                );
+                let change = Change::AddColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                    definition: definition.clone(),
+                    fill,
+                };
+                self.push(said, Some(change), false);
+                continue;
+            };
+            self.column_changes(column, definition, live_column);
+        }
+        for column in self
+            .live
+            .columns
+            .keys()
+            .filter(|c| !self.expected.columns.contains_key(*c))
+        {
+            let said = unexpected(format!("column {name}.{column}"));
+            let change = Change::DropColumn {
+                table: table.clone(),
+                column: column.clone(),
+            };
+            self.push(said, Some(change), true);
+        }
+    }
+
+    fn column_changes(&mut self, column: &str, expected: &Column, live: &Column) {
+        let (name, table) = (self.name, self.name.to_owned());
+        let object = || format!("column {name}.{column}");
+        if live.data_type != expected.data_type {
+            let said = (
+                DifferenceKind::Changed,
+                object(),
+                format!(
+                    "column {name}.{column} is {} but the migrations make it {}",
+                    live.data_type, expected.data_type
+                ),
+            );
+            let change = Change::AlterColumnType {
+                table: table.clone(),
+                column: column.to_owned(),
+                data_type: expected.data_type.clone(),
+            };
+            self.push(said, Some(change), true);
+        }
+        if live.nullable != expected.nullable {
+            let words = if expected.nullable {
+                "may be NULL"
+            } else {
+                "must be NOT NULL"
+            };
+            let said = (
+                DifferenceKind::Changed,
+                object(),
+                format!("column {name}.{column} {words} by the migrations"),
+            );
+            let change = Change::SetNullable {
+                table: table.clone(),
+                column: column.to_owned(),
+                nullable: expected.nullable,
+            };
+            self.push(said, Some(change), false);
+        }
+        if live.default != expected.default {
+            let said = (
+                DifferenceKind::Changed,
+                object(),
+                format!("column {name}.{column} has another default"),
+            );
+            let change = Change::SetDefault {
+                table,
+                column: column.to_owned(),
+                default: expected.default.clone(),
+            };
+            self.push(said, Some(change), false);
+        }
+    }
+
+    fn constraints(&mut self) {
+        let (name, table) = (self.name, self.name.to_owned());
+        for (definition, constraint) in &self.expected.constraints {
+            if !self.live.constraints.contains_key(definition) {
+                let said = (
+                    DifferenceKind::Missing,
+                    format!("{} on {name}", constraint.kind),
+                    format!("{} {definition} on {name} is missing", constraint.kind),
+                );
+                let change = Change::AddConstraint {
+                    table: table.clone(),
+                    constraint: constraint.clone(),
+                };
+                self.push(said, Some(change), false);
+            }
+        }
+        let unexpected: Vec<_> = self
+            .live
+            .constraints
+            .iter()
+            .filter(|(d, _)| !self.expected.constraints.contains_key(*d))
+            .collect();
+        for (definition, constraint) in unexpected {
+            let said = (
+                DifferenceKind::Unexpected,
+                format!("{} on {name}", constraint.kind),
+                format!(
+                    "{} {definition} on {name} is not in the migrations",
+                    constraint.kind
+                ),
+            );
+            let change = Change::DropConstraint {
+                table: table.clone(),
+                constraint: constraint.clone(),
+            };
+            let difference = self.differ.difference(said, Some(change), true);
+            self.out.push(match self.dropped_with(&constraint.columns) {
+                Some(column) => difference.implied_by(&column),
+                None => difference,
+            });
+        }
+    }
+
+    fn indexes(&mut self) {
+        let (name, table) = (self.name, self.name.to_owned());
+        for (definition, index) in &self.expected.indexes {
+            if !self.live.indexes.contains_key(definition) {
+                let said = missing(format!("index {} on {name}", index.name));
+                self.push(
+                    said,
+                    Some(Change::CreateIndex {
+                        index: index.clone(),
+                    }),
+                    false,
+                );
+            }
+        }
+        let unexpected_indexes: Vec<_> = self
+            .live
+            .indexes
+            .iter()
+            .filter(|(d, _)| !self.expected.indexes.contains_key(*d))
+            .map(|(_, i)| i)
+            .collect();
+        for index in unexpected_indexes {
+            let said = unexpected(format!("index {} on {name}", index.name));
+            let change = Change::DropIndex {
+                table: table.clone(),
+                index: index.clone(),
+            };
+            let difference = self.differ.difference(said, Some(change), true);
+            self.out.push(match self.dropped_with(&index.columns) {
+                Some(column) => difference.implied_by(&column),
+                None => difference,
+            });
+        }
+    }
+
+    fn triggers(&mut self) {
+        let (name, table) = (self.name, self.name.to_owned());
+        for (trigger, definition) in &self.expected.triggers {
+            if !self.live.triggers.contains_key(trigger) {
+                let said = missing(format!("trigger {trigger} on {name}"));
+                let change = Change::CreateTrigger {
+                    definition: definition.definition.clone(),
+                };
+                self.push(said, Some(change), false);
+            }
+        }
+        let unexpected_triggers: Vec<String> = self
+            .live
+            .triggers
+            .keys()
+            .filter(|t| !self.expected.triggers.contains_key(*t))
+            .cloned()
+            .collect();
+        for trigger in unexpected_triggers {
+            let said = unexpected(format!("trigger {trigger} on {name}"));
+            let change = Change::DropTrigger {
+                table: table.clone(),
+                name: trigger,
+            };
+            self.push(said, Some(change), true);
+        }
+    }
+}
+
+/// `object is missing`.
+fn missing(object: String) -> Said {
+    let description = format!("{object} is missing");
+    (DifferenceKind::Missing, object, description)
+}
+
+/// `object is not in the migrations`.
+fn unexpected(object: String) -> Said {
+    let description = format!("{object} is not in the migrations");
+    (DifferenceKind::Unexpected, object, description)
+}
+
+/// `object <how>`.
+fn changed(object: String, how: &str) -> Said {
+    let description = format!("{object} {how}");
+    (DifferenceKind::Changed, object, description)
+}
+
+/// The value the rows already there get when a NOT NULL column without a default is
+/// added (and a SQLite rebuild copies them); `None` when the column gives its own.
+pub fn fill_for(column: &Column) -> Option<String> {
+    if column.nullable
+        || column.default.is_some()
+        || column.identity.is_some()
+        || column.generated.is_some()
+    {
+        return None;
+    }
+    let data_type = column.data_type.to_lowercase();
+    let number = ["int", "numeric", "decimal", "real", "double"]
+        .iter()
+        .any(|t| data_type.contains(t));
+    Some(
+        if number {
+            "0"
+        } else if data_type.contains("bool") {
+            "false"
+        } else if data_type.contains("timestamp") {
+            "now()"
+        } else if data_type.contains("json") {
+            "'{}'"
+        } else {
+            "''"
+        }
+        .to_owned(),
+    )
+}
+
+/// Whether SQLite makes `change` by rebuilding the table: what its ALTER TABLE cannot do,
+/// and a NOT NULL column the rows already there need a value for.
+fn sqlite_rebuilds(change: &Change) -> bool {
+    change.needs_sqlite_rebuild() || matches!(change, Change::AddColumn { fill: Some(_), .. })
 }
 
 /// The statements of `differences`, one by one, foreign keys last: a new table may
@@ -618,111 +699,20 @@ pub fn statements<'a>(differences: impl IntoIterator<Item = &'a Difference>) -> 
         .collect()
 }
 
-/// Like [`statements`], each with the difference it is for.
+/// Like [`statements`], each with the difference it is for. Foreign keys go once every
+/// table exists; types, sequences and extensions are dropped once nothing uses them.
 pub fn ordered<'a>(
     differences: impl IntoIterator<Item = &'a Difference>,
 ) -> Vec<(String, &'a Difference)> {
-    let all: Vec<(String, &Difference)> = differences
+    let mut all: Vec<(super::ddl::Phase, String, &Difference)> = differences
         .into_iter()
-        .filter_map(|d| d.sql.as_deref().map(|sql| (sql, d)))
-        .flat_map(|(sql, d)| {
-            crate::split::split(sql)
-                .into_iter()
-                .map(|s| (s.sql.to_owned(), d))
-                .collect::<Vec<_>>()
+        .flat_map(|d| {
+            d.statements
+                .iter()
+                .map(move |s| (s.phase, s.sql.clone(), d))
         })
         .collect();
-    let is_foreign_key = |(s, _): &(String, &Difference)| {
-        s.starts_with("ALTER TABLE") && s.contains(" FOREIGN KEY ")
-    };
-    // Types, sequences and extensions go once nothing uses them any more.
-    let is_late_drop = |(s, _): &(String, &Difference)| {
-        ["DROP TYPE", "DROP SEQUENCE", "DROP EXTENSION"]
-            .iter()
-            .any(|p| s.starts_with(p))
-    };
-    let (late, all): (Vec<_>, Vec<_>) = all.into_iter().partition(is_late_drop);
-    let (keys, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(is_foreign_key);
-    rest.into_iter().chain(keys).chain(late).collect()
-}
-
-/// What SQLite's ALTER TABLE cannot do: change a column, add or drop a constraint, drop a
-/// column (which fails when an index or constraint uses it).
-fn needs_rebuild(difference: &Difference) -> bool {
-    let constraint = ["primary key", "unique", "foreign key", "check"]
-        .iter()
-        .any(|k| difference.object.starts_with(k));
-    (difference.kind == DifferenceKind::Changed && difference.object.starts_with("column "))
-        || constraint
-        || (difference.kind == DifferenceKind::Unexpected
-            && difference.object.starts_with("column "))
-}
-
-/// SQLite's way to change a table: create it as it should be, copy the columns both
-/// have, drop the old one, rename, and recreate its indexes and triggers. Run with
-/// foreign keys off (see `converge`), so that dropping the old table deletes no rows of
-/// the tables that refer to it.
-fn sqlite_rebuild(name: &str, expected: &Table, live: &Table) -> Difference {
-    let temporary = format!("skein_rebuild_{name}");
-    let shape = Table {
-        indexes: BTreeMap::new(),
-        triggers: BTreeMap::new(),
-        ..expected.clone()
-    };
-    let create = super::render::to_sql(
-        &Schema {
-            tables: BTreeMap::from([(temporary.clone(), shape)]),
-            ..Schema::default()
-        },
-        Dialect::Sqlite,
-    );
-    let common: Vec<String> = expected
-        .columns
-        .keys()
-        .filter(|c| live.columns.contains_key(*c))
-        .map(|c| quote_identifier(c))
-        .collect();
-    let dropped: Vec<&String> = live
-        .columns
-        .keys()
-        .filter(|c| !expected.columns.contains_key(*c))
-        .collect();
-    let changed_type = expected.columns.iter().any(|(c, column)| {
-        live.columns
-            .get(c)
-            .is_some_and(|l| l.data_type != column.data_type)
-    });
-    let mut sql = vec![create.trim().to_owned()];
-    sql.push(format!(
-        "INSERT INTO {} ({columns}) SELECT {columns} FROM {};",
-        quote_identifier(&temporary),
-        quote_identifier(name),
-        columns = common.join(", ")
-    ));
-    sql.push(format!("DROP TABLE {};", quote_identifier(name)));
-    sql.push(format!(
-        "ALTER TABLE {} RENAME TO {};",
-        quote_identifier(&temporary),
-        quote_identifier(name)
-    ));
-    sql.extend(expected.indexes.values().map(|i| format!("{};", i.sql)));
-    sql.extend(
-        expected
-            .triggers
-            .values()
-            .map(|t| format!("{};", t.definition.trim_end_matches(';'))),
-    );
-    let mut description =
-        format!("table {name} must be rebuilt (SQLite's ALTER TABLE cannot change it in place)");
-    if !dropped.is_empty() {
-        let names: Vec<&str> = dropped.iter().map(|c| c.as_str()).collect();
-        description.push_str(&format!("; its columns {} are dropped", names.join(", ")));
-    }
-    Difference::new(
-        DifferenceKind::Changed,
-        format!("table {name}"),
-        description,
-        Some(sql.join("\n")),
-        !dropped.is_empty() || changed_type,
-    )
+    // Stable: within a phase, the differences' order.
+    all.sort_by_key(|(phase, _, _)| *phase);
+    all.into_iter().map(|(_, sql, d)| (sql, d)).collect()
 }

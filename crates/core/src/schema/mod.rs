@@ -5,7 +5,9 @@
 //! names the server generated for their constraints.
 
 pub mod autogen;
+pub mod change;
 pub mod converge;
+pub mod ddl;
 pub mod diff;
 pub mod ignore;
 pub mod inspect;
