@@ -141,30 +141,10 @@ async fn apply_locked<D: Driver>(
                 remaining: diff(expected, &live, driver.dialect()),
             });
         }
-        for statement in driver.dialect().create_history(table) {
-            driver.execute_sql(&statement).await?;
-        }
-        let mut stamped = Vec::new();
-        for migration in migrations
-            .iter()
-            .filter(|m| plan.head.is_some_and(|h| m.version <= h))
-        {
-            if recorded.contains(&migration.version) {
-                continue;
-            }
-            let row = HistoryValues {
-                version: migration.version,
-                description: &migration.description,
-                checksum: migration.checksum.as_str(),
-                kind: MigrationKind::Baseline.as_str(),
-                applied_by,
-                success: true,
-            };
-            driver
-                .execute_sql(&driver.dialect().insert_history_literal(table, row))
-                .await?;
-            stamped.push(migration.version);
-        }
+        let to_record = migrations.iter().filter(|m| {
+            plan.head.is_some_and(|h| m.version <= h) && !recorded.contains(&m.version)
+        });
+        let stamped = record(driver, table, to_record, applied_by).await?;
         Ok(ConvergeOutcome::Converged {
             statements: statements.len(),
             stamped,
@@ -183,4 +163,33 @@ async fn apply_locked<D: Driver>(
         ended?;
     }
     outcome
+}
+
+/// Records `migrations` as `baseline` rows, in the transaction the caller opened (the
+/// history table is made first if it does not exist); their versions.
+async fn record<'a, D: Driver>(
+    driver: &mut D,
+    table: &HistoryTable,
+    migrations: impl Iterator<Item = &'a Migration>,
+    applied_by: &str,
+) -> Result<Vec<Version>> {
+    for statement in driver.dialect().create_history(table) {
+        driver.execute_sql(&statement).await?;
+    }
+    let mut stamped = Vec::new();
+    for migration in migrations {
+        let row = HistoryValues {
+            version: migration.version,
+            description: &migration.description,
+            checksum: migration.checksum.as_str(),
+            kind: MigrationKind::Baseline.as_str(),
+            applied_by,
+            success: true,
+        };
+        driver
+            .execute_sql(&driver.dialect().insert_history_literal(table, row))
+            .await?;
+        stamped.push(migration.version);
+    }
+    Ok(stamped)
 }

@@ -124,6 +124,14 @@ fn serial_sequences(schema: &Schema, dialect: Dialect) -> Vec<String> {
 /// The whole schema as a script.
 pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
     let mut out = String::new();
+    types(schema, dialect, &mut out);
+    tables(schema, dialect, &mut out);
+    objects(schema, dialect, &mut out);
+    out
+}
+
+/// Extensions, enum types and sequences (but those `serial` columns make).
+fn types(schema: &Schema, dialect: Dialect, out: &mut String) {
     for (extension, in_schema) in &schema.extensions {
         let _ = writeln!(
             out,
@@ -156,6 +164,10 @@ pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
             sequence.start
         );
     }
+}
+
+/// The tables, then (PostgreSQL) their foreign keys once every table exists.
+fn tables(schema: &Schema, dialect: Dialect, out: &mut String) {
     let mut foreign_keys = Vec::new();
     for (name, table) in &schema.tables {
         let mut lines: Vec<String> = table
@@ -210,6 +222,10 @@ pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
             let _ = writeln!(out, "{key}");
         }
     }
+}
+
+/// Indexes, views, functions and triggers.
+fn objects(schema: &Schema, dialect: Dialect, out: &mut String) {
     let indexes: Vec<&str> = schema
         .tables
         .values()
@@ -246,5 +262,4 @@ pub fn to_sql(schema: &Schema, dialect: Dialect) -> String {
             let _ = writeln!(out, "\n{};", trigger.definition.trim_end_matches(';'));
         }
     }
-    out
 }

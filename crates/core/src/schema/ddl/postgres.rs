@@ -23,6 +23,13 @@ pub(super) fn sql(change: &Change) -> Option<String> {
             _ => sql,
         });
     }
+    types(change)
+        .or_else(|| columns(change))
+        .or_else(|| objects(change))
+}
+
+/// Extensions, enum types and sequences.
+fn types(change: &Change) -> Option<String> {
     Some(match change {
         Change::CreateExtension { name, schema } => format!(
             "CREATE EXTENSION IF NOT EXISTS {} SCHEMA {};",
@@ -56,6 +63,13 @@ pub(super) fn sql(change: &Change) -> Option<String> {
             sequence.start
         ),
         Change::DropSequence { name } => format!("DROP SEQUENCE {};", quote_name(name)),
+        _ => return None,
+    })
+}
+
+/// Columns and constraints.
+fn columns(change: &Change) -> Option<String> {
+    Some(match change {
         Change::AlterColumnType {
             table,
             column,
@@ -103,6 +117,13 @@ pub(super) fn sql(change: &Change) -> Option<String> {
             quote_name(table),
             quote_identifier(&constraint.name)
         ),
+        _ => return None,
+    })
+}
+
+/// Indexes, triggers, views, functions and comments.
+fn objects(change: &Change) -> Option<String> {
+    Some(match change {
         Change::DropIndex { table, index } => {
             // An index lives in its table's schema.
             let schema = table.split_once('.').map(|(schema, _)| schema);
