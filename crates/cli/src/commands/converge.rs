@@ -52,9 +52,6 @@ async fn converge_one(
     let mut conn = target.open().await?;
     let result = async {
         let dialect = conn.dialect();
-        if dialect == skein_core::dialect::Dialect::MySql {
-            return Err(skein_core::driver::mysql_ddl_unsupported("converge"));
-        }
         let live = conn.inspect().await?;
         if let Some(rules) = super::check::expectations(db) {
             let tables = skein_core::schema::rules::missing_required(&rules, &live);
@@ -81,11 +78,11 @@ async fn converge_one(
             ),
             false => None,
         };
-        Ok((plan, applied))
+        Ok((plan, applied, dialect))
     }
     .await;
     conn.close().await;
-    let (plan, applied) = result?;
+    let (plan, applied, dialect) = result?;
     // Rolled back because differences would remain: the database did not converge.
     let status = match &applied {
         Some(ConvergeOutcome::StillDiffers { .. }) => Status::Failed,
@@ -103,6 +100,7 @@ async fn converge_one(
         plan,
         applied,
         allow_destructive: args.allow_destructive,
+        transactional: dialect != skein_core::dialect::Dialect::MySql,
     });
     Ok(report)
 }

@@ -21,8 +21,14 @@ pub async fn inspect(ctx: &Context) -> anyhow::Result<Body> {
         Ok(found) => found,
         Err(e) => return Ok(super::failed_alone(db, &e)),
     };
-    if ctx.options.format == Format::Sql && dialect == skein_core::dialect::Dialect::MySql {
-        return Err(skein_core::driver::mysql_ddl_unsupported("inspect --format sql").into());
+    if ctx.options.format == Format::Sql
+        && dialect == skein_core::dialect::Dialect::MySql
+        && skein_core::schema::ddl::dump_mysql(&schema).is_none()
+    {
+        return Err(skein_core::driver::mysql_ddl_unsupported(
+            "inspect --format sql of a generated column",
+        )
+        .into());
     }
     let mut report = DatabaseReport::new(&db.name, Status::Ok);
     report.inspected = Some(SchemaInfo {

@@ -30,6 +30,9 @@ pub struct ConvergeInfo {
     pub applied: Option<ConvergeOutcome>,
     #[serde(skip)]
     pub allow_destructive: bool,
+    /// The plan runs in one transaction (not on MySQL, whose DDL commits as it runs).
+    #[serde(skip)]
+    pub transactional: bool,
 }
 
 /// Text from outside skein (names and definitions from the live database).
@@ -42,7 +45,13 @@ pub(super) fn inspect(report: &Report, sql: bool) {
     for db in &report.databases {
         let Some(info) = &db.inspected else { continue };
         if sql {
-            redact::out_raw(&to_sql(&info.schema, info.dialect));
+            let dump = match info.dialect {
+                Dialect::MySql => {
+                    skein_core::schema::ddl::dump_mysql(&info.schema).unwrap_or_default()
+                }
+                _ => to_sql(&info.schema, info.dialect),
+            };
+            redact::out_raw(&dump);
         } else {
             redact::out(&inspect_text(&db.name, info));
         }
@@ -122,6 +131,11 @@ pub(super) fn converge(report: &Report) {
             ),
         };
         redact::out(&plan_text(&who, &info.plan, info.allow_destructive));
+        if !info.transactional && !info.plan.is_empty() {
+            redact::out(
+                "-- MySQL commits DDL as it runs: the steps run one by one, and if one fails the steps before it stay",
+            );
+        }
         if group.iter().all(|(_, info)| info.applied.is_none()) && !info.plan.is_empty() {
             redact::out("run it with --apply");
         }
@@ -155,10 +169,17 @@ fn applied_lines(db: &DatabaseReport, info: &ConvergeInfo) {
             stamped.len()
         )),
         Some(ConvergeOutcome::StillDiffers { remaining }) => {
-            redact::err(&format!(
-                "{}: not converged; nothing was committed. What would remain:",
-                db.name
-            ));
+            redact::err(&if info.transactional {
+                format!(
+                    "{}: not converged; nothing was committed. What would remain:",
+                    db.name
+                )
+            } else {
+                format!(
+                    "{}: not converged; the statements that ran stay (MySQL commits DDL as it runs). What remains:",
+                    db.name
+                )
+            });
             for difference in remaining {
                 let hint = if difference.destructive && !info.allow_destructive {
                     " (destructive: pass --allow-destructive)"

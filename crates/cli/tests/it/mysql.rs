@@ -148,18 +148,17 @@ fn a_mariadb_fleet_is_created_migrated_reported_and_reverted() {
         "{}",
         check.stdout()
     );
-    for refused in [
-        vec!["converge", "--db", &models[1].name],
-        vec!["inspect", "--db", "infra", "--format", "sql"],
-    ] {
-        let run = workspace.run(&refused);
-        assert_ne!(run.code(), 0, "{refused:?}");
-        assert!(
-            run.stderr().contains("not available for MySQL/MariaDB yet"),
-            "{refused:?}: {}",
-            run.stderr()
-        );
-    }
+    // skein writes MySQL DDL: the stray table's drop is planned, and the schema dumps.
+    let plan = workspace
+        .run(&["converge", "--db", &models[1].name])
+        .expect(0)
+        .stdout();
+    assert!(plan.contains("DROP TABLE `stray_notes`"), "{plan}");
+    let dump = workspace
+        .run(&["inspect", "--db", "infra", "--format", "sql"])
+        .expect(0)
+        .stdout();
+    assert!(dump.contains("CREATE TABLE `models`"), "{dump}");
 }
 
 /// Waits until a statement containing `text` runs in `db` (MySQL's process list).
@@ -285,4 +284,103 @@ fn eight_processes_at_once_apply_each_migration_exactly_once() {
         Some("30")
     );
     assert_eq!(db.value("SELECT COUNT(*) FROM t30").as_deref(), Some("1"));
+}
+
+/// Five MariaDB databases of one model, four made divergent by hand: `drift` names each
+/// difference, and `converge --apply` brings them back, statement by statement, with no
+/// row lost.
+#[test]
+fn mariadb_databases_made_divergent_are_named_by_drift_and_converged() {
+    let dbs: Vec<MyTestDb> = (0..5).map(|_| MyTestDb::new("my_converge")).collect();
+    let mut config = String::new();
+    for (i, db) in dbs.iter().enumerate() {
+        config.push_str(&format!(
+            "[default.databases.m{i}]\nmigrations = \"m\"\nurl = \"{}\"\ngroups = [\"miners\"]\n\n",
+            db.url
+        ));
+    }
+    let workspace = Workspace::new(
+        &config,
+        &[(
+            "m/1_trades.up.sql",
+            "CREATE TABLE trades (id BIGINT PRIMARY KEY, market VARCHAR(20) NOT NULL, \
+             side ENUM('buy', 'sell') NOT NULL, amount DECIMAL(20, 6) NOT NULL, note VARCHAR(40));\n\
+             CREATE INDEX trades_market ON trades (market);\n\
+             INSERT INTO trades VALUES (1, 'a', 'buy', 1.5, 'x'), (2, 'b', 'sell', 2.5, NULL);\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    dbs[0].exec("ALTER TABLE trades DROP COLUMN note");
+    dbs[1].exec("CREATE TABLE scratch (id INT)");
+    dbs[2].exec("DROP INDEX trades_market ON trades");
+    dbs[3].exec("ALTER TABLE trades MODIFY side ENUM('buy', 'sell', 'hold') NOT NULL");
+
+    let drift = workspace.run(&["drift"]).expect(3).stdout();
+    for said in [
+        "column trades.note is missing",
+        "table scratch is not in the migrations",
+        "index trades_market on trades is missing",
+        "column trades.side is enum('buy','sell','hold') but the migrations make it enum('buy','sell')",
+        "1 database matches its migrations",
+    ] {
+        assert!(drift.contains(said), "{said}:\n{drift}");
+    }
+    let rows = |db: &MyTestDb| {
+        db.value(
+            "SELECT GROUP_CONCAT(id, ':', market, ':', side, ':', amount ORDER BY id) FROM trades",
+        )
+    };
+    let before: Vec<_> = dbs.iter().map(rows).collect();
+    let plan = workspace.run(&["converge"]).expect(0).stdout();
+    assert!(
+        plan.contains("ALTER TABLE `trades` ADD COLUMN `note` varchar(40)")
+            && plan.contains("MySQL commits DDL as it runs"),
+        "{plan}"
+    );
+    let applied = workspace
+        .run(&[
+            "converge",
+            "--group",
+            "miners",
+            "--apply",
+            "--allow-destructive",
+            "--format",
+            "json",
+        ])
+        .expect(0)
+        .json();
+    let statuses = statuses_of(&applied);
+    for (i, status) in ["ok", "ok", "ok", "ok", "up_to_date"].iter().enumerate() {
+        assert_eq!(statuses[&format!("m{i}")], *status, "{applied:#}");
+    }
+    workspace.run(&["drift"]).expect(0);
+    let after: Vec<_> = dbs.iter().map(rows).collect();
+    assert_eq!(after, before, "no row lost");
+
+    // The schema dumps as MySQL DDL, which replayed gives the same schema.
+    let dump = workspace
+        .run(&["inspect", "--db", "m4", "--format", "sql"])
+        .expect(0)
+        .stdout();
+    let copy = MyTestDb::new("my_dump");
+    let replay = Workspace::new(
+        &format!(
+            "[default.databases.copy]\nmigrations = \"m\"\nurl = \"{}\"\n",
+            copy.url
+        ),
+        &[("m/1_dump.up.sql", &dump)],
+    );
+    replay.run(&["up", "-q"]).expect(0);
+    let fingerprint = |workspace: &Workspace, db: &str| {
+        workspace
+            .run(&["inspect", "--db", db, "--format", "json"])
+            .expect(0)
+            .json()["databases"][0]["fingerprint"]
+            .clone()
+    };
+    assert_eq!(
+        fingerprint(&replay, "copy"),
+        fingerprint(&workspace, "m4"),
+        "{dump}"
+    );
 }

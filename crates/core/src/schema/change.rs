@@ -50,15 +50,18 @@ pub enum Change {
         definition: super::Column,
         fill: Option<String>,
     },
+    /// `definition` is the whole expected column (MySQL restates it to change it).
     AlterColumnType {
         table: String,
         column: String,
         data_type: String,
+        definition: super::Column,
     },
     SetNullable {
         table: String,
         column: String,
         nullable: bool,
+        definition: super::Column,
     },
     SetDefault {
         table: String,

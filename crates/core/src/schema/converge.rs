@@ -130,7 +130,12 @@ async fn apply_locked<D: Driver>(
         driver.execute_sql("PRAGMA foreign_keys = OFF").await?;
         driver.execute_sql("PRAGMA legacy_alter_table = ON").await?;
     }
-    driver.execute_sql("BEGIN").await?;
+    // MySQL commits DDL as it runs: there the statements run one by one, and what ran
+    // before a failure stays.
+    let transactional = driver.dialect() != crate::dialect::Dialect::MySql;
+    if transactional {
+        driver.execute_sql("BEGIN").await?;
+    }
     let outcome = async {
         for statement in &statements {
             driver.execute_sql(statement).await?;
@@ -151,8 +156,9 @@ async fn apply_locked<D: Driver>(
         })
     }
     .await;
-    let ended = match &outcome {
-        Ok(ConvergeOutcome::Converged { .. }) => driver.execute_sql("COMMIT").await,
+    let ended = match (&outcome, transactional) {
+        (_, false) => Ok(()),
+        (Ok(ConvergeOutcome::Converged { .. }), true) => driver.execute_sql("COMMIT").await,
         _ => driver.execute_sql("ROLLBACK").await,
     };
     if sqlite {

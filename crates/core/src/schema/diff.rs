@@ -493,6 +493,7 @@ impl TableDiffer<'_, '_> {
                 table: table.clone(),
                 column: column.to_owned(),
                 data_type: expected.data_type.clone(),
+                definition: expected.clone(),
             };
             self.push(said, Some(change), true);
         }
@@ -511,6 +512,7 @@ impl TableDiffer<'_, '_> {
                 table: table.clone(),
                 column: column.to_owned(),
                 nullable: expected.nullable,
+                definition: expected.clone(),
             };
             self.push(said, Some(change), false);
         }

@@ -1,6 +1,7 @@
 //! The DDL writers: each turns a [`Change`] into the statements of one database, or says
 //! it cannot make it (`None`), and the change is then left to a person.
 
+mod mysql;
 mod postgres;
 mod sqlite;
 
@@ -26,23 +27,26 @@ pub struct Statement {
 }
 
 /// The statements that make `change` on `dialect`; `None` when this database's writer
-/// cannot make it (MySQL's writer does not exist yet).
+/// cannot make it.
 pub fn statements(change: &Change, dialect: Dialect) -> Option<Vec<Statement>> {
-    if let (
-        Dialect::Postgres,
-        Change::CreateTable {
-            name,
-            table,
-            sequences,
-        },
-    ) = (dialect, change)
-    {
-        return Some(postgres::create_table(name, table, sequences));
+    match (dialect, change) {
+        (
+            Dialect::Postgres,
+            Change::CreateTable {
+                name,
+                table,
+                sequences,
+            },
+        ) => return Some(postgres::create_table(name, table, sequences)),
+        (Dialect::MySql, Change::CreateTable { name, table, .. }) => {
+            return mysql::create_table(name, table);
+        }
+        _ => {}
     }
     let sql = match dialect {
         Dialect::Postgres => postgres::sql(change),
         Dialect::Sqlite => sqlite::sql(change),
-        Dialect::MySql => None,
+        Dialect::MySql => mysql::sql(change),
     }?;
     let phase = if change.adds_foreign_key() {
         Phase::ForeignKeys
@@ -51,14 +55,43 @@ pub fn statements(change: &Change, dialect: Dialect) -> Option<Vec<Statement>> {
     } else {
         Phase::Main
     };
+    let split = match dialect {
+        Dialect::MySql => crate::split::split_mysql(&sql),
+        _ => crate::split::split(&sql),
+    };
     Some(
-        crate::split::split(&sql)
+        split
             .into_iter()
             .map(|s| Statement {
                 phase,
                 sql: s.sql.to_owned(),
             })
             .collect(),
+    )
+}
+
+/// The whole schema as the SQL that creates it, by the writer's own statements: what
+/// `inspect --format sql` prints on MySQL. `None` when a table has what the writer cannot
+/// restate.
+pub fn dump_mysql(schema: &super::Schema) -> Option<String> {
+    let mut statements = Vec::new();
+    for (name, table) in &schema.tables {
+        statements.extend(mysql::create_table(name, table)?);
+    }
+    for (name, view) in &schema.views {
+        let change = Change::CreateView {
+            name: name.clone(),
+            view: view.clone(),
+        };
+        statements.extend(self::statements(&change, Dialect::MySql)?);
+    }
+    statements.sort_by_key(|s| s.phase);
+    Some(
+        statements
+            .iter()
+            .map(|s| format!("{};\n", s.sql))
+            .collect::<Vec<_>>()
+            .join("\n"),
     )
 }
 

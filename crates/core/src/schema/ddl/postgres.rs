@@ -74,6 +74,7 @@ fn columns(change: &Change) -> Option<String> {
             table,
             column,
             data_type,
+            ..
         } => format!(
             "ALTER TABLE {} ALTER COLUMN {} TYPE {data_type};",
             quote_name(table),
@@ -83,6 +84,7 @@ fn columns(change: &Change) -> Option<String> {
             table,
             column,
             nullable,
+            ..
         } => format!(
             "ALTER TABLE {} ALTER COLUMN {} {};",
             quote_name(table),

@@ -1,0 +1,174 @@
+//! MySQL's and MariaDB's DDL: backtick quoting, MODIFY COLUMN, enums as column types.
+//! DDL there commits on its own, so a plan runs statement by statement (see `converge`).
+
+use super::super::change::Change;
+use super::super::{Column, Constraint, Table};
+use super::{Phase, Statement};
+
+/// `name` quoted with backticks.
+fn quote(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// A column as CREATE TABLE, ADD COLUMN and MODIFY COLUMN say it; `None` for what this
+/// writer cannot restate (a generated column).
+fn column(name: &str, column: &Column) -> Option<String> {
+    if column.generated.is_some() {
+        return None;
+    }
+    let mut sql = format!("{} {}", quote(name), column.data_type);
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    if let Some(default) = &column.default {
+        sql.push_str(&format!(" DEFAULT {default}"));
+    }
+    if column.identity.is_some() {
+        sql.push_str(" AUTO_INCREMENT");
+    }
+    Some(sql)
+}
+
+/// A constraint as ADD and CREATE TABLE say it, named when the server named it.
+fn constraint_sql(constraint: &Constraint) -> String {
+    match (constraint.kind.as_str(), constraint.name.is_empty()) {
+        ("primary key", _) | (_, true) => constraint.definition.clone(),
+        _ => format!(
+            "CONSTRAINT {} {}",
+            quote(&constraint.name),
+            constraint.definition
+        ),
+    }
+}
+
+/// The table as CREATE TABLE and its indexes; its foreign keys once every table exists.
+pub(super) fn create_table(name: &str, table: &Table) -> Option<Vec<Statement>> {
+    let mut lines = Vec::new();
+    for (c, definition) in table.ordered_columns() {
+        lines.push(format!("    {}", column(c, definition)?));
+    }
+    let (keys, others): (Vec<&Constraint>, Vec<&Constraint>) = table
+        .constraints
+        .values()
+        .partition(|c| c.kind == "foreign key");
+    lines.extend(others.iter().map(|c| format!("    {}", constraint_sql(c))));
+    let main = |sql: String| Statement {
+        phase: Phase::Main,
+        sql,
+    };
+    let mut statements = vec![main(format!(
+        "CREATE TABLE {} (\n{}\n)",
+        quote(name),
+        lines.join(",\n")
+    ))];
+    statements.extend(table.indexes.values().map(|i| main(i.sql.clone())));
+    statements.extend(keys.into_iter().map(|key| Statement {
+        phase: Phase::ForeignKeys,
+        sql: format!("ALTER TABLE {} ADD {}", quote(name), constraint_sql(key)),
+    }));
+    Some(statements)
+}
+
+pub(super) fn sql(change: &Change) -> Option<String> {
+    columns(change).or_else(|| objects(change))
+}
+
+/// Tables' columns and constraints.
+fn columns(change: &Change) -> Option<String> {
+    Some(match change {
+        Change::DropTable { name } => format!("DROP TABLE {}", quote(name)),
+        Change::AddColumn {
+            table,
+            column: name,
+            definition,
+            fill,
+        } => {
+            let mut added = definition.clone();
+            if let Some(fill) = fill {
+                added.default = Some(fill.replace("now()", "CURRENT_TIMESTAMP"));
+            }
+            let add = format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                quote(table),
+                column(name, &added)?
+            );
+            match fill {
+                // Existing rows got the fill; the column keeps no default of its own.
+                Some(_) => format!(
+                    "{add};\nALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
+                    quote(table),
+                    quote(name)
+                ),
+                None => add,
+            }
+        }
+        Change::DropColumn { table, column } => {
+            format!("ALTER TABLE {} DROP COLUMN {}", quote(table), quote(column))
+        }
+        Change::AlterColumnType {
+            table,
+            column: name,
+            definition,
+            ..
+        }
+        | Change::SetNullable {
+            table,
+            column: name,
+            definition,
+            ..
+        } => format!(
+            "ALTER TABLE {} MODIFY COLUMN {}",
+            quote(table),
+            column(name, definition)?
+        ),
+        Change::SetDefault {
+            table,
+            column,
+            default,
+        } => format!(
+            "ALTER TABLE {} ALTER COLUMN {} {}",
+            quote(table),
+            quote(column),
+            match default {
+                Some(default) => format!("SET DEFAULT {default}"),
+                None => "DROP DEFAULT".to_owned(),
+            }
+        ),
+        Change::AddConstraint { table, constraint } => {
+            format!(
+                "ALTER TABLE {} ADD {}",
+                quote(table),
+                constraint_sql(constraint)
+            )
+        }
+        Change::DropConstraint { table, constraint } => {
+            let what = match constraint.kind.as_str() {
+                "primary key" => "PRIMARY KEY".to_owned(),
+                _ if constraint.name.is_empty() => return None,
+                "foreign key" => format!("FOREIGN KEY {}", quote(&constraint.name)),
+                "unique" => format!("INDEX {}", quote(&constraint.name)),
+                _ => format!("CONSTRAINT {}", quote(&constraint.name)),
+            };
+            format!("ALTER TABLE {} DROP {what}", quote(table))
+        }
+        _ => return None,
+    })
+}
+
+/// Indexes and views; triggers and functions are left to a person.
+fn objects(change: &Change) -> Option<String> {
+    Some(match change {
+        Change::CreateIndex { index } => index.sql.clone(),
+        Change::DropIndex { table, index } => {
+            format!("DROP INDEX {} ON {}", quote(&index.name), quote(table))
+        }
+        Change::CreateView { name, view } => format!(
+            "CREATE OR REPLACE VIEW {} AS {}",
+            quote(name),
+            view.definition.trim_end_matches(';')
+        ),
+        Change::DropView { name } => format!("DROP VIEW {}", quote(name)),
+        Change::DropTrigger { name, .. } => format!("DROP TRIGGER {}", quote(name)),
+        _ => return None,
+    })
+}
