@@ -266,3 +266,88 @@ fn sqlite_converges_every_kind_of_divergence() {
         }
     }
 }
+
+const MY_MIGRATION: &str = "CREATE TABLE parent (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL, \
+     UNIQUE KEY parent_name (name));\n\
+     CREATE TABLE item (id BIGINT PRIMARY KEY, parent BIGINT, qty INT NOT NULL DEFAULT 1, \
+     note VARCHAR(20), mood ENUM('calm', 'busy'), \
+     CONSTRAINT item_parent FOREIGN KEY (parent) REFERENCES parent (id), \
+     CONSTRAINT item_qty CHECK (qty > 0));\n\
+     CREATE INDEX item_note ON item (note);\n\
+     INSERT INTO parent VALUES (1, 'p1'), (2, 'p2');\n\
+     INSERT INTO item VALUES (1, 1, 3, 'a', 'calm'), (2, 2, 5, NULL, NULL);\n";
+
+const MY_CASES: [(&str, &str); 17] = [
+    ("missing table", "DROP TABLE item"),
+    ("extra table", "CREATE TABLE extra (id INT)"),
+    ("missing column", "ALTER TABLE item DROP COLUMN note"),
+    ("extra column", "ALTER TABLE item ADD COLUMN extra INT"),
+    ("missing index", "DROP INDEX item_note ON item"),
+    ("extra index", "CREATE INDEX item_qty_idx ON item (qty)"),
+    (
+        "missing unique",
+        "ALTER TABLE parent DROP INDEX parent_name",
+    ),
+    (
+        "extra unique",
+        "ALTER TABLE item ADD UNIQUE KEY item_qty_u (qty)",
+    ),
+    ("missing check", "ALTER TABLE item DROP CONSTRAINT item_qty"),
+    (
+        "extra check",
+        "ALTER TABLE item ADD CONSTRAINT extra_check CHECK (qty < 100)",
+    ),
+    (
+        "missing foreign key",
+        "ALTER TABLE item DROP FOREIGN KEY item_parent",
+    ),
+    (
+        "extra foreign key",
+        "ALTER TABLE item ADD CONSTRAINT extra_fk FOREIGN KEY (id) REFERENCES parent (id)",
+    ),
+    (
+        "missing enum value",
+        "ALTER TABLE item MODIFY mood ENUM('calm')",
+    ),
+    (
+        "extra enum value",
+        "ALTER TABLE item MODIFY mood ENUM('calm', 'busy', 'sleepy')",
+    ),
+    ("default", "ALTER TABLE item ALTER COLUMN qty SET DEFAULT 7"),
+    (
+        "nullability",
+        "ALTER TABLE item MODIFY qty INT NULL DEFAULT 1",
+    ),
+    ("type widened", "ALTER TABLE item MODIFY note VARCHAR(80)"),
+];
+
+#[test]
+fn mariadb_converges_every_kind_of_divergence() {
+    for (name, divergence) in MY_CASES {
+        let db = skein_testkit::MyTestDb::new("my_matrix");
+        let workspace = Workspace::new(
+            &format!(
+                "[default.databases.app]\nmigrations = \"m\"\nurl = \"{}\"\n",
+                db.url
+            ),
+            &[("m/1_schema.up.sql", MY_MIGRATION)],
+        );
+        workspace.run(&["up", "-q"]).expect(0);
+        let expected = fingerprint(&workspace);
+        let parents = || db.value("SELECT GROUP_CONCAT(id, name ORDER BY id) FROM parent");
+        let before = parents();
+        db.exec(divergence);
+        assert_ne!(fingerprint(&workspace), expected, "{name}: diverged");
+        let run = workspace.run(&["converge", "--db", "app", "--apply", "--allow-destructive"]);
+        assert_eq!(run.code(), 0, "{name}: {}\n{}", run.stdout(), run.stderr());
+        assert_eq!(fingerprint(&workspace), expected, "{name}");
+        assert_eq!(parents(), before, "{name}: no row lost");
+        if name != "missing table" {
+            assert_eq!(
+                db.value("SELECT COUNT(*) FROM item").as_deref(),
+                Some("2"),
+                "{name}: no row lost"
+            );
+        }
+    }
+}

@@ -384,3 +384,63 @@ fn mariadb_databases_made_divergent_are_named_by_drift_and_converged() {
         "{dump}"
     );
 }
+
+/// `new --from-schema` on MariaDB writes MySQL DDL, which applied gives the declared schema.
+#[test]
+fn new_from_schema_writes_mysql_ddl_on_mariadb() {
+    let db = MyTestDb::new("my_autogen");
+    let workspace = Workspace::new(
+        &format!(
+            "[default.databases.app]\nmigrations = \"m\"\nurl = \"{}\"\n",
+            db.url
+        ),
+        &[(
+            "m/1_t.up.sql",
+            "CREATE TABLE t (id BIGINT PRIMARY KEY, note VARCHAR(20));\nINSERT INTO t VALUES (1, 'a');\n",
+        )],
+    );
+    workspace.write(
+        "schema.sql",
+        "CREATE TABLE t (id BIGINT PRIMARY KEY, note VARCHAR(80), side ENUM('buy', 'sell') NOT NULL DEFAULT 'buy');\n\
+         CREATE INDEX t_note ON t (note);\n\
+         CREATE TABLE u (id INT PRIMARY KEY, t_id BIGINT, FOREIGN KEY (t_id) REFERENCES t (id));\n",
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace
+        .run(&[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "--allow-destructive",
+            "widen",
+        ])
+        .expect(0);
+    let up = std::fs::read_dir(workspace.path().join("m"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_widen.up.sql"))
+        .unwrap();
+    let up = std::fs::read_to_string(up).unwrap();
+    assert!(
+        up.contains("ALTER TABLE `t` MODIFY COLUMN `note` varchar(80)")
+            && up.contains("CREATE TABLE `u`"),
+        "{up}"
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace
+        .run(&[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "--check",
+        ])
+        .expect(0);
+    assert_eq!(
+        db.value("SELECT note FROM t WHERE id = 1").as_deref(),
+        Some("a")
+    );
+}

@@ -71,9 +71,6 @@ pub async fn generate(
     sql: &str,
     options: &ConnectOptions,
 ) -> Result<Generated> {
-    if Dialect::of_url(url) == Some(Dialect::MySql) {
-        return Err(crate::driver::mysql_ddl_unsupported("new --from-schema"));
-    }
     let head = replay(
         url,
         migrations,
