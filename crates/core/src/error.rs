@@ -322,6 +322,10 @@ pub enum Error {
         "this database has `{table}`, another migration tool's history, and no skein history: `up` would run every migration again; `skein adopt` takes it over (it runs nothing), or drop `{table}` if it is left over"
     )]
     ForeignHistory { table: String },
+    #[error(
+        "the converged schema would leave {rows} row(s) that break a foreign key ({tables}); nothing was committed: fix those rows first (`PRAGMA foreign_key_check` lists them)"
+    )]
+    ConvergeForeignKeys { rows: usize, tables: String },
     #[error("required table(s) {} missing: converge does not recreate a required table empty; restore it from a backup (`skein check` says the same)", .tables.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))]
     RequiredTablesMissing { tables: Vec<String> },
     /// A database whose URL was not resolved before it was opened (a bug in the caller).

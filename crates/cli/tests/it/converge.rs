@@ -359,3 +359,36 @@ fn sqlite_adds_a_not_null_column_without_default_by_a_rebuild_that_fills_it() {
         "1:,2:"
     );
 }
+
+#[test]
+fn a_sqlite_rebuild_that_would_break_a_foreign_key_commits_nothing() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n",
+        &[(
+            "m/1_t.up.sql",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n\
+             CREATE TABLE child (id INTEGER PRIMARY KEY, parent INT REFERENCES parent (id));\n\
+             INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    let db = workspace.path().join("data/app.db");
+    // The foreign key lost by hand, and a row that breaks it.
+    sqlite(
+        &db,
+        "CREATE TABLE c2 (id INTEGER PRIMARY KEY, parent INT); INSERT INTO c2 SELECT * FROM child;\n\
+         DROP TABLE child; ALTER TABLE c2 RENAME TO child; INSERT INTO child VALUES (2, 99);",
+    )
+    .unwrap();
+    let diverged = fingerprint(&workspace);
+    let run = workspace
+        .run(&["converge", "--db", "app", "--apply"])
+        .expect(1);
+    assert!(
+        run.stderr()
+            .contains("1 row(s) that break a foreign key (child)"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(fingerprint(&workspace), diverged, "nothing committed");
+}

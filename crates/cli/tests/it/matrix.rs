@@ -111,6 +111,30 @@ fn fingerprint(workspace: &Workspace) -> String {
         .to_owned()
 }
 
+/// `converge --apply` without --allow-destructive: the expected schema with nothing
+/// destroyed, or the destructive step named (and, where DDL is transactional, nothing
+/// committed: the fingerprint is still `diverged`).
+fn careful(workspace: &Workspace, name: &str, expected: &str, diverged: Option<&str>) {
+    let run = workspace.run(&["converge", "--db", "app", "--apply"]);
+    match run.code() {
+        0 => assert_eq!(fingerprint(workspace), expected, "{name}"),
+        _ => {
+            assert!(
+                run.stderr().contains("pass --allow-destructive"),
+                "{name}: {}",
+                run.stderr()
+            );
+            if let Some(diverged) = diverged {
+                assert_eq!(
+                    fingerprint(workspace),
+                    diverged,
+                    "{name}: nothing committed"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn postgres_converges_every_kind_of_divergence_or_names_what_it_cannot() {
     for (name, divergence, ends) in PG_CASES {
@@ -253,6 +277,8 @@ fn sqlite_converges_every_kind_of_divergence() {
             crate::converge::sqlite_value(&file, "SELECT group_concat(id || name, ',') FROM parent")
         };
         let before = rows();
+        let diverged = fingerprint(&workspace);
+        careful(&workspace, name, &expected, Some(&diverged));
         let run = workspace.run(&["converge", "--db", "app", "--apply", "--allow-destructive"]);
         assert_eq!(run.code(), 0, "{name}: {}\n{}", run.stdout(), run.stderr());
         assert_eq!(fingerprint(&workspace), expected, "{name}");
@@ -338,6 +364,9 @@ fn mariadb_converges_every_kind_of_divergence() {
         let before = parents();
         db.exec(divergence);
         assert_ne!(fingerprint(&workspace), expected, "{name}: diverged");
+        // MySQL commits DDL as it runs: without the flag, the additive steps stay.
+        careful(&workspace, name, &expected, None);
+        assert_eq!(parents(), before, "{name}: no row lost");
         let run = workspace.run(&["converge", "--db", "app", "--apply", "--allow-destructive"]);
         assert_eq!(run.code(), 0, "{name}: {}\n{}", run.stdout(), run.stderr());
         assert_eq!(fingerprint(&workspace), expected, "{name}");

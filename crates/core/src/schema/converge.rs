@@ -140,6 +140,9 @@ async fn apply_locked<D: Driver>(
         for statement in &statements {
             driver.execute_sql(statement).await?;
         }
+        if sqlite {
+            foreign_key_check(driver).await?;
+        }
         let live = driver.inspect().await?;
         if live.fingerprint() != expected.fingerprint() {
             return Ok(ConvergeOutcome::StillDiffers {
@@ -198,4 +201,23 @@ async fn record<'a, D: Driver>(
         stamped.push(migration.version);
     }
     Ok(stamped)
+}
+
+/// SQLite rebuilds run with foreign keys off: before committing, every row must still
+/// meet its foreign keys.
+async fn foreign_key_check<D: Driver>(driver: &mut D) -> Result<()> {
+    let found = driver.query_rows("PRAGMA foreign_key_check").await?;
+    if found.rows.is_empty() {
+        return Ok(());
+    }
+    let mut tables: Vec<String> = found
+        .rows
+        .iter()
+        .filter_map(|row| row.first().and_then(|t| t.as_str()).map(str::to_owned))
+        .collect();
+    tables.dedup();
+    Err(crate::error::Error::ConvergeForeignKeys {
+        rows: found.rows.len(),
+        tables: tables.join(", "),
+    })
 }
