@@ -748,12 +748,10 @@ fn new_from_schema_writes_migrations_that_round_trip() {
         2,
         "{written}"
     );
-    let up_file = std::fs::read_dir(workspace.path().join("migrations"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("_declared_changes.up.sql"))
-        .unwrap();
-    let up_sql = std::fs::read_to_string(&up_file).unwrap();
+    let up_sql = crate::support::written(
+        &workspace.path().join("migrations"),
+        "_declared_changes.up.sql",
+    );
     assert!(
         up_sql.contains("CREATE TYPE public.side AS ENUM ('buy', 'sell');"),
         "{up_sql}"

@@ -13,19 +13,9 @@ fn divergent(tag: &str, divergence: &str) -> (TestDb, Workspace, String) {
     let db = TestDb::new(tag);
     let workspace = Workspace::postgres(&db.url, &[("1_t.up.sql", MIGRATION)]);
     workspace.run(&["up", "-q"]).expect(0);
-    let expected = fingerprint(&workspace);
+    let expected = fingerprint(&workspace, "app");
     db.exec(divergence);
     (db, workspace, expected)
-}
-
-fn fingerprint(workspace: &Workspace) -> String {
-    workspace
-        .run(&["inspect", "--db", "app", "--format", "json"])
-        .expect(0)
-        .json()["databases"][0]["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn rows(db: &TestDb) -> String {
@@ -48,7 +38,7 @@ fn dropping_a_column_drops_its_index_and_constraint_once() {
         "{}",
         run.stdout()
     );
-    assert_eq!(fingerprint(&workspace), expected);
+    assert_eq!(fingerprint(&workspace, "app"), expected);
     assert_eq!(rows(&db), before, "no row lost");
 }
 
@@ -62,7 +52,7 @@ fn dropping_a_table_drops_its_serial_sequence_once() {
     workspace
         .run(&["converge", "--db", "app", "--apply", "--allow-destructive"])
         .expect(0);
-    assert_eq!(fingerprint(&workspace), expected);
+    assert_eq!(fingerprint(&workspace, "app"), expected);
     assert_eq!(rows(&db), before, "no row lost");
     assert_eq!(db.value("SELECT to_regclass('junk_id_seq')::text"), None);
 }
@@ -87,36 +77,6 @@ fn a_converge_that_does_not_commit_leaves_no_history_table() {
                 == Some("1"),
         "nothing was committed"
     );
-}
-
-/// The first column of the first row `sql` gives on the SQLite file at `path` (text).
-pub fn sqlite_value(path: &std::path::Path, sql: &str) -> String {
-    let url = format!("sqlite://{}", path.display());
-    let sql = sql.to_owned();
-    skein_testkit::block_on(async move {
-        use sqlx::Connection as _;
-        let mut conn = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-            .unwrap_or_default()
-    })
-}
-
-/// Runs SQL on the SQLite file at `path`; the error, if it fails.
-pub fn sqlite(path: &std::path::Path, sql: &str) -> Result<(), String> {
-    let url = format!("sqlite://{}", path.display());
-    let sql = sql.to_owned();
-    skein_testkit::block_on(async move {
-        use sqlx::Connection as _;
-        let mut conn = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })
 }
 
 #[test]
@@ -253,12 +213,7 @@ fn a_generated_migration_that_loses_data_is_marked_and_needs_allow_destructive()
             "drop note",
         ])
         .expect(0);
-    let up = std::fs::read_dir(workspace.path().join("migrations"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("_drop_note.up.sql"))
-        .unwrap();
-    let up = std::fs::read_to_string(up).unwrap();
+    let up = crate::support::written(&workspace.path().join("migrations"), "_drop_note.up.sql");
     assert!(
         up.contains(
             "-- destructive, data is lost: column public.t.note is not in the migrations\nALTER TABLE public.t DROP COLUMN note;"
@@ -338,7 +293,7 @@ fn sqlite_adds_a_not_null_column_without_default_by_a_rebuild_that_fills_it() {
     );
     workspace.run(&["up", "-q"]).expect(0);
     let db = workspace.path().join("data/app.db");
-    let expected = fingerprint(&workspace);
+    let expected = fingerprint(&workspace, "app");
     sqlite(
         &db,
         "CREATE TABLE t2 (id INTEGER PRIMARY KEY); INSERT INTO t2 VALUES (1), (2);\n\
@@ -353,9 +308,9 @@ fn sqlite_adds_a_not_null_column_without_default_by_a_rebuild_that_fills_it() {
         "{}",
         run.stdout()
     );
-    assert_eq!(fingerprint(&workspace), expected);
+    assert_eq!(fingerprint(&workspace, "app"), expected);
     assert_eq!(
-        sqlite_value(&db, "SELECT group_concat(id || ':' || label, ',') FROM t"),
+        sqlite_text(&db, "SELECT group_concat(id || ':' || label, ',') FROM t"),
         "1:,2:"
     );
 }
@@ -380,7 +335,7 @@ fn a_sqlite_rebuild_that_would_break_a_foreign_key_commits_nothing() {
          DROP TABLE child; ALTER TABLE c2 RENAME TO child; INSERT INTO child VALUES (2, 99);",
     )
     .unwrap();
-    let diverged = fingerprint(&workspace);
+    let diverged = fingerprint(&workspace, "app");
     let run = workspace
         .run(&["converge", "--db", "app", "--apply"])
         .expect(1);
@@ -390,5 +345,9 @@ fn a_sqlite_rebuild_that_would_break_a_foreign_key_commits_nothing() {
         "{}",
         run.stderr()
     );
-    assert_eq!(fingerprint(&workspace), diverged, "nothing committed");
+    assert_eq!(
+        fingerprint(&workspace, "app"),
+        diverged,
+        "nothing committed"
+    );
 }

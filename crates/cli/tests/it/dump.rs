@@ -28,16 +28,6 @@ fn column_order(sql: &str, table: &str) -> Vec<String> {
         .collect()
 }
 
-fn fingerprint(workspace: &Workspace, db: &str) -> String {
-    workspace
-        .run(&["inspect", "--db", db, "--format", "json"])
-        .expect(0)
-        .json()["databases"][0]["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// Migrates `source`, dumps it, replays the dump as `copy`'s one migration, and compares.
 fn round_trip(config: &str) {
     let workspace = Workspace::new(config, &[("source/1_t.up.sql", TABLES)]);
@@ -140,12 +130,7 @@ fn serial_and_identity_columns_dump_as_themselves() {
             "add extra",
         ])
         .expect(0);
-    let up = std::fs::read_dir(workspace.path().join("copy"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("_add_extra.up.sql"))
-        .unwrap();
-    let up = std::fs::read_to_string(up).unwrap();
+    let up = written(&workspace.path().join("copy"), "_add_extra.up.sql");
     assert!(
         up.contains("id bigserial NOT NULL") && !up.contains("CREATE SEQUENCE"),
         "{up}"

@@ -101,23 +101,13 @@ const PG_CASES: [(&str, &str, Ends); 17] = [
     ),
 ];
 
-fn fingerprint(workspace: &Workspace) -> String {
-    workspace
-        .run(&["inspect", "--db", "app", "--format", "json"])
-        .expect(0)
-        .json()["databases"][0]["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// `converge --apply` without --allow-destructive: the expected schema with nothing
 /// destroyed, or the destructive step named (and, where DDL is transactional, nothing
 /// committed: the fingerprint is still `diverged`).
 fn careful(workspace: &Workspace, name: &str, expected: &str, diverged: Option<&str>) {
     let run = workspace.run(&["converge", "--db", "app", "--apply"]);
     match run.code() {
-        0 => assert_eq!(fingerprint(workspace), expected, "{name}"),
+        0 => assert_eq!(fingerprint(workspace, "app"), expected, "{name}"),
         _ => {
             assert!(
                 run.stderr().contains("pass --allow-destructive"),
@@ -126,7 +116,7 @@ fn careful(workspace: &Workspace, name: &str, expected: &str, diverged: Option<&
             );
             if let Some(diverged) = diverged {
                 assert_eq!(
-                    fingerprint(workspace),
+                    fingerprint(workspace, "app"),
                     diverged,
                     "{name}: nothing committed"
                 );
@@ -141,20 +131,20 @@ fn postgres_converges_every_kind_of_divergence_or_names_what_it_cannot() {
         let db = TestDb::new("matrix");
         let workspace = Workspace::postgres(&db.url, &[("1_schema.up.sql", PG_MIGRATION)]);
         workspace.run(&["up", "-q"]).expect(0);
-        let expected = fingerprint(&workspace);
+        let expected = fingerprint(&workspace, "app");
         let parents = || db.value("SELECT string_agg(id || name, ',' ORDER BY id) FROM parent");
         let before = parents();
         db.exec(divergence);
-        let diverged = fingerprint(&workspace);
+        let diverged = fingerprint(&workspace, "app");
         assert_ne!(diverged, expected, "{name}: diverged");
         // Without --allow-destructive: converged with nothing destroyed, or nothing
         // committed and the destructive step named.
         let careful = workspace.run(&["converge", "--db", "app", "--apply"]);
         match careful.code() {
-            0 => assert_eq!(fingerprint(&workspace), expected, "{name}"),
+            0 => assert_eq!(fingerprint(&workspace, "app"), expected, "{name}"),
             _ => {
                 assert_eq!(
-                    fingerprint(&workspace),
+                    fingerprint(&workspace, "app"),
                     diverged,
                     "{name}: nothing committed"
                 );
@@ -169,7 +159,7 @@ fn postgres_converges_every_kind_of_divergence_or_names_what_it_cannot() {
         match ends {
             Ends::Converged => {
                 assert_eq!(run.code(), 0, "{name}: {}\n{}", run.stdout(), run.stderr());
-                assert_eq!(fingerprint(&workspace), expected, "{name}");
+                assert_eq!(fingerprint(&workspace, "app"), expected, "{name}");
                 assert_eq!(parents(), before, "{name}: no row lost");
                 if name != "missing table" {
                     assert_eq!(
@@ -183,7 +173,7 @@ fn postgres_converges_every_kind_of_divergence_or_names_what_it_cannot() {
                 assert_eq!(run.code(), 1, "{name}: {}", run.stdout());
                 assert!(run.stderr().contains(what), "{name}: {}", run.stderr());
                 assert_eq!(
-                    fingerprint(&workspace),
+                    fingerprint(&workspace, "app"),
                     diverged,
                     "{name}: nothing committed"
                 );
@@ -269,23 +259,21 @@ fn sqlite_converges_every_kind_of_divergence() {
             &[("m/1_schema.up.sql", &migration)],
         );
         workspace.run(&["up", "-q"]).expect(0);
-        let expected = fingerprint(&workspace);
+        let expected = fingerprint(&workspace, "app");
         let file = workspace.path().join("data/app.db");
-        crate::converge::sqlite(&file, &divergence).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_ne!(fingerprint(&workspace), expected, "{name}: diverged");
-        let rows = || {
-            crate::converge::sqlite_value(&file, "SELECT group_concat(id || name, ',') FROM parent")
-        };
+        sqlite(&file, &divergence).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_ne!(fingerprint(&workspace, "app"), expected, "{name}: diverged");
+        let rows = || sqlite_text(&file, "SELECT group_concat(id || name, ',') FROM parent");
         let before = rows();
-        let diverged = fingerprint(&workspace);
+        let diverged = fingerprint(&workspace, "app");
         careful(&workspace, name, &expected, Some(&diverged));
         let run = workspace.run(&["converge", "--db", "app", "--apply", "--allow-destructive"]);
         assert_eq!(run.code(), 0, "{name}: {}\n{}", run.stdout(), run.stderr());
-        assert_eq!(fingerprint(&workspace), expected, "{name}");
+        assert_eq!(fingerprint(&workspace, "app"), expected, "{name}");
         assert_eq!(rows(), before, "{name}: no row lost");
         if name != "missing table" {
             assert_eq!(
-                crate::converge::sqlite_value(&file, "SELECT CAST(count(*) AS TEXT) FROM item"),
+                sqlite_text(&file, "SELECT CAST(count(*) AS TEXT) FROM item"),
                 "2",
                 "{name}: no row lost"
             );
@@ -359,17 +347,17 @@ fn mariadb_converges_every_kind_of_divergence() {
             &[("m/1_schema.up.sql", MY_MIGRATION)],
         );
         workspace.run(&["up", "-q"]).expect(0);
-        let expected = fingerprint(&workspace);
+        let expected = fingerprint(&workspace, "app");
         let parents = || db.value("SELECT GROUP_CONCAT(id, name ORDER BY id) FROM parent");
         let before = parents();
         db.exec(divergence);
-        assert_ne!(fingerprint(&workspace), expected, "{name}: diverged");
+        assert_ne!(fingerprint(&workspace, "app"), expected, "{name}: diverged");
         // MySQL commits DDL as it runs: without the flag, the additive steps stay.
         careful(&workspace, name, &expected, None);
         assert_eq!(parents(), before, "{name}: no row lost");
         let run = workspace.run(&["converge", "--db", "app", "--apply", "--allow-destructive"]);
         assert_eq!(run.code(), 0, "{name}: {}\n{}", run.stdout(), run.stderr());
-        assert_eq!(fingerprint(&workspace), expected, "{name}");
+        assert_eq!(fingerprint(&workspace, "app"), expected, "{name}");
         assert_eq!(parents(), before, "{name}: no row lost");
         if name != "missing table" {
             assert_eq!(

@@ -371,13 +371,6 @@ fn mariadb_databases_made_divergent_are_named_by_drift_and_converged() {
         &[("m/1_dump.up.sql", &dump)],
     );
     replay.run(&["up", "-q"]).expect(0);
-    let fingerprint = |workspace: &Workspace, db: &str| {
-        workspace
-            .run(&["inspect", "--db", db, "--format", "json"])
-            .expect(0)
-            .json()["databases"][0]["fingerprint"]
-            .clone()
-    };
     assert_eq!(
         fingerprint(&replay, "copy"),
         fingerprint(&workspace, "m4"),
@@ -417,12 +410,7 @@ fn new_from_schema_writes_mysql_ddl_on_mariadb() {
             "widen",
         ])
         .expect(0);
-    let up = std::fs::read_dir(workspace.path().join("m"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("_widen.up.sql"))
-        .unwrap();
-    let up = std::fs::read_to_string(up).unwrap();
+    let up = written(&workspace.path().join("m"), "_widen.up.sql");
     assert!(
         up.contains("ALTER TABLE `t` MODIFY COLUMN `note` varchar(80)")
             && up.contains("CREATE TABLE `u`"),

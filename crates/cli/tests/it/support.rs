@@ -137,3 +137,55 @@ pub fn statuses_of(report: &serde_json::Value) -> std::collections::BTreeMap<Str
         })
         .collect()
 }
+
+/// The fingerprint `inspect` gives database `db` of `workspace`.
+pub fn fingerprint(workspace: &Workspace, db: &str) -> String {
+    workspace
+        .run(&["inspect", "--db", db, "--format", "json"])
+        .expect(0)
+        .json()["databases"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The text of the file in `folder` whose name ends with `suffix` (a migration `new`
+/// wrote, named by the clock).
+pub fn written(folder: &Path, suffix: &str) -> String {
+    let path = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no file ending with {suffix} in {}", folder.display()));
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// Runs SQL on the SQLite file at `path`; the error, if it fails.
+pub fn sqlite(path: &Path, sql: &str) -> Result<(), String> {
+    let url = format!("sqlite://{}", path.display());
+    let sql = sql.to_owned();
+    skein_testkit::block_on(async move {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The first column of the first row `sql` gives on the SQLite file at `path` (text).
+pub fn sqlite_text(path: &Path, sql: &str) -> String {
+    let url = format!("sqlite://{}", path.display());
+    let sql = sql.to_owned();
+    skein_testkit::block_on(async move {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    })
+}

@@ -4,16 +4,7 @@ use crate::support::*;
 
 /// Runs SQL on the SQLite file at `path`.
 fn sqlite_exec(path: &std::path::Path, sql: &str) {
-    let url = format!("sqlite://{}", path.display());
-    let sql = sql.to_owned();
-    skein_testkit::block_on(async move {
-        use sqlx::Connection as _;
-        let mut conn = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
+    sqlite(path, sql).unwrap();
 }
 
 #[test]
