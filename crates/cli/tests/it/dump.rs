@@ -41,6 +41,12 @@ fn round_trip(config: &str) {
         ["zeta", "alpha", "mid"],
         "{dump}"
     );
+    if config.contains("sqlite://") {
+        assert!(
+            !dump.contains("public."),
+            "no PostgreSQL schema on SQLite:\n{dump}"
+        );
+    }
     assert_eq!(
         column_order(&dump, "child"),
         ["id", "parent", "b", "a"],
@@ -214,4 +220,37 @@ fn the_example_workspace_round_trips_through_its_dump() {
             );
         }
     }
+}
+
+#[test]
+fn a_migration_generated_on_sqlite_names_no_postgresql_schema() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n",
+        &[("m/1_t.up.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY);\n")],
+    );
+    workspace.write(
+        "schema.sql",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT NOT NULL DEFAULT '');\n\
+         CREATE TABLE u (id INTEGER PRIMARY KEY, t_id INT REFERENCES t (id));\n\
+         CREATE INDEX u_t ON u (t_id);\n",
+    );
+    workspace
+        .run(&["new", "--db", "app", "--from-schema", "schema.sql", "more"])
+        .expect(0);
+    let up = written(&workspace.path().join("m"), "_more.up.sql");
+    assert!(
+        up.contains("CREATE TABLE u (") && !up.contains("public."),
+        "{up}"
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace
+        .run(&[
+            "new",
+            "--db",
+            "app",
+            "--from-schema",
+            "schema.sql",
+            "--check",
+        ])
+        .expect(0);
 }
