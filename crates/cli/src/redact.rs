@@ -55,10 +55,13 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Prints a line on stdout, scrubbed, control characters other than line breaks escaped.
+/// Prints a line on stdout, scrubbed, control characters other than line breaks escaped,
+/// and no line ending in blanks (tables pad their last column).
 pub fn out(text: &str) {
+    let text = controls_in_lines(&scrub(text)).into_owned();
+    let trimmed: Vec<&str> = text.split('\n').map(str::trim_end).collect();
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", controls_in_lines(&scrub(text)));
+    let _ = writeln!(stdout, "{}", trimmed.join("\n"));
 }
 
 /// Prints text on stdout without a newline, scrubbed: a SQL script, as it is (its text

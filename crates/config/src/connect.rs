@@ -85,6 +85,7 @@ impl Workspace {
             });
             match rendered {
                 Ok(url) => {
+                    let url = without_driver(&db.name, &url);
                     urls.insert(
                         db.name.clone(),
                         SecretValue::new(absolutize_sqlite(&url, &self.root)),
@@ -162,5 +163,38 @@ fn name_databases(names: &[String]) -> String {
                 .join(", "),
             names.len() - 3
         ),
+    }
+}
+
+/// A SQLAlchemy-style URL (`postgresql+asyncpg://`, `mysql+pymysql://`) without its
+/// Python driver: the database is the same, and skein has its own driver.
+fn without_driver(database: &str, url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((base, driver)) = scheme.split_once('+') else {
+        return url.to_owned();
+    };
+    if !matches!(
+        base,
+        "postgresql" | "postgres" | "mysql" | "mariadb" | "sqlite"
+    ) {
+        return url.to_owned();
+    }
+    tracing::info!(
+        "database `{database}`: the URL scheme `{scheme}` names a Python driver ({driver}); using `{base}`"
+    );
+    format!("{base}://{rest}")
+}
+
+#[cfg(test)]
+mod driver_tests {
+    #[test]
+    fn sqlalchemy_drivers_are_dropped_from_the_scheme() {
+        let plain = |url: &str| super::without_driver("app", url);
+        assert_eq!(plain("postgresql+asyncpg://u@h/db"), "postgresql://u@h/db");
+        assert_eq!(plain("mysql+pymysql://u@h/db"), "mysql://u@h/db");
+        assert_eq!(plain("postgres://u:p+q@h/db"), "postgres://u:p+q@h/db");
+        assert_eq!(plain("weird+x://h/db"), "weird+x://h/db");
     }
 }

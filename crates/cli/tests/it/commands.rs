@@ -1025,3 +1025,21 @@ fn a_one_database_command_needs_its_database_named_only_when_there_are_several()
     assert!(run.stderr().contains("--db NAME"), "{}", run.stderr());
     several.run(&["new", "--db", "other", "add x"]).expect(0);
 }
+
+#[test]
+fn a_sqlalchemy_url_is_used_without_its_python_driver() {
+    let db = TestDb::new("sqlalchemy_url");
+    let url = db.url.replacen("postgres://", "postgresql+psycopg2://", 1);
+    let workspace = Workspace::postgres(&url, &[("1_t.up.sql", "CREATE TABLE t (id INT);\n")]);
+    let run = workspace.run(&["up", "-v"]).expect(0);
+    assert!(
+        run.stderr()
+            .contains("names a Python driver (psycopg2); using `postgresql`"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        db.value("SELECT to_regclass('t')::text").as_deref(),
+        Some("t")
+    );
+}

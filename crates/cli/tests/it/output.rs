@@ -218,3 +218,21 @@ fn a_template_edited_after_a_fleet_applied_it_is_said_once() {
         "{out}"
     );
 }
+
+#[test]
+fn tables_end_no_line_in_blanks() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://data/app.db\"\n",
+        &[("m/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    for args in [
+        &["status"][..],
+        &["up"],
+        &["history", "--db", "app"],
+        &["config", "show"],
+    ] {
+        let out = workspace.run(args).expect(0).stdout();
+        let padded: Vec<&str> = out.lines().filter(|l| l.ends_with(' ')).collect();
+        assert!(padded.is_empty(), "{args:?}: {padded:?}\n{out}");
+    }
+}
