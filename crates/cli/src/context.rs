@@ -70,6 +70,15 @@ impl Context {
         }
     }
 
+    /// Like [`Context::fleet`], for commands whose work on one database does not need
+    /// the databases it depends on done first (reads, history edits, converge).
+    pub fn unordered_fleet(&self, urls: &DatabaseUrls) -> Fleet {
+        Fleet {
+            follow_dependencies: false,
+            ..self.fleet(urls)
+        }
+    }
+
     /// Like [`Context::select`], for commands that change databases in ways that must be
     /// asked for by name: the selection may not be empty.
     pub fn select_explicit(&self, command: &str) -> anyhow::Result<Vec<&ResolvedDatabase>> {

@@ -28,8 +28,7 @@ pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Body> {
     };
     let databases = ctx.select_explicit("adopt")?;
     let urls = ctx.urls(&databases).await?;
-    let mut fleet = ctx.fleet(&urls);
-    fleet.follow_dependencies = false;
+    let fleet = ctx.unordered_fleet(&urls);
     let cache = ExpectedCache::default();
     let reports = crate::fleet::run(&databases, &fleet, |db| {
         let (urls, args, cache) = (&urls, &args, &cache);

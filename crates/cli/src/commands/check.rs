@@ -19,10 +19,7 @@ pub async fn check(ctx: &Context) -> anyhow::Result<Body> {
         );
     }
     let urls = ctx.connection_urls(&databases).await?;
-    let fleet = crate::fleet::Fleet {
-        follow_dependencies: false,
-        ..ctx.fleet(&urls)
-    };
+    let fleet = ctx.unordered_fleet(&urls);
     let reports = crate::fleet::run(&databases, &fleet, |db| {
         let urls = &urls;
         async move {

@@ -20,10 +20,7 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Body>
     };
     let urls = ctx.urls(&databases).await?;
     let cache = ExpectedCache::default();
-    let fleet = crate::fleet::Fleet {
-        follow_dependencies: false,
-        ..ctx.fleet(&urls)
-    };
+    let fleet = ctx.unordered_fleet(&urls);
     let reports = crate::fleet::run(&databases, &fleet, |db| {
         let (urls, cache, args) = (&urls, &cache, &args);
         async move {

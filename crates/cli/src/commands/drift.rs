@@ -45,10 +45,7 @@ pub async fn drift(ctx: &Context) -> anyhow::Result<Body> {
     let databases = ctx.select()?;
     let urls = ctx.urls(&databases).await?;
     let cache = ExpectedCache::default();
-    let fleet = crate::fleet::Fleet {
-        follow_dependencies: false,
-        ..ctx.fleet(&urls)
-    };
+    let fleet = ctx.unordered_fleet(&urls);
     let reports = crate::fleet::run(&databases, &fleet, |db| {
         let (urls, cache) = (&urls, &cache);
         async move {

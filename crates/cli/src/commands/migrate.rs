@@ -112,8 +112,7 @@ pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Body> {
     let urls = ctx.urls(&databases).await?;
     let options = run_options(ctx, false);
     let mode = Mode::from_flags(args.dry_run, args.sql);
-    let mut fleet = ctx.fleet(&urls);
-    fleet.follow_dependencies = false;
+    let fleet = ctx.unordered_fleet(&urls);
     let reports = fleet::run(&databases, &fleet, |db| {
         run_one(ctx, db, &urls, Target::Down(target), &options, mode)
     })

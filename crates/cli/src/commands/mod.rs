@@ -125,27 +125,12 @@ pub fn name_in(args: &[std::ffi::OsString]) -> Option<report::Command> {
         .get(1)
         .and_then(|word| top.find_subcommand(word))
         .map(|sub| sub.get_name());
-    Some(match (top.get_name(), sub) {
-        ("status", _) => report::Command::Status,
-        ("history", _) => report::Command::History,
-        ("up", _) => report::Command::Up,
-        ("down", _) => report::Command::Down,
-        ("redo", _) => report::Command::Redo,
-        ("new", _) => report::Command::New,
-        ("stamp", _) => report::Command::Stamp,
-        ("repair", _) => report::Command::Repair,
-        ("adopt", _) => report::Command::Adopt,
-        ("import", _) => report::Command::Import,
-        ("db", Some("create")) => report::Command::DbCreate,
-        ("model", Some("new")) => report::Command::ModelNew,
-        ("model", Some("list")) => report::Command::ModelList,
-        ("inspect", _) => report::Command::Inspect,
-        ("drift", _) => report::Command::Drift,
-        ("check", _) => report::Command::Check,
-        ("converge", _) => report::Command::Converge,
-        ("config", Some("show")) => report::Command::ConfigShow,
-        _ => return None,
-    })
+    let name = match sub {
+        Some(sub) => format!("{} {sub}", top.get_name()),
+        None => top.get_name().to_owned(),
+    };
+    // The report's own names, as the JSON says them.
+    serde_json::from_value(serde_json::Value::String(name)).ok()
 }
 
 /// The databases a command may reach, for listing the models of a `names_from` query

@@ -3,7 +3,7 @@
 use super::finish;
 use crate::cli::StampArgs;
 use crate::context::Context;
-use crate::fleet::{self, Fleet};
+use crate::fleet;
 use crate::report::{Body, DatabaseReport, Status};
 use anyhow::bail;
 use skein_config::{DatabaseUrls, ResolvedDatabase};
@@ -26,7 +26,7 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Body> {
         crate::preflight::check_version("stamp", version, &databases)?;
     }
     let cache = super::drift::ExpectedCache::default();
-    let reports = fleet::run(&databases, &unordered(ctx, &urls), |db| {
+    let reports = fleet::run(&databases, &ctx.unordered_fleet(&urls), |db| {
         let verify = !args.no_verify;
         let (urls, cache) = (&urls, &cache);
         edit(ctx, db, urls, move |mut conn, migrations| async move {
@@ -103,7 +103,7 @@ async fn verify_first_stamp(
 pub async fn repair(ctx: &Context) -> anyhow::Result<Body> {
     let databases = ctx.select_explicit("repair")?;
     let urls = ctx.urls(&databases).await?;
-    let reports = fleet::run(&databases, &unordered(ctx, &urls), |db| {
+    let reports = fleet::run(&databases, &ctx.unordered_fleet(&urls), |db| {
         edit(ctx, db, &urls, |mut conn, migrations| async move {
             let result = engine::repair(&mut conn, &migrations).await;
             conn.close().await;
@@ -112,14 +112,6 @@ pub async fn repair(ctx: &Context) -> anyhow::Result<Body> {
     })
     .await;
     Ok(finish(ctx, reports))
-}
-
-/// History edits do not depend on other databases being done first.
-fn unordered(ctx: &Context, urls: &skein_config::DatabaseUrls) -> Fleet {
-    Fleet {
-        follow_dependencies: false,
-        ..ctx.fleet(urls)
-    }
 }
 
 async fn edit<F, Fut>(

@@ -34,7 +34,7 @@ pub struct Document {
 }
 
 /// The command a document is the result of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub enum Command {
     #[serde(rename = "up")]
     Up,

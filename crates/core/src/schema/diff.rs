@@ -312,7 +312,7 @@ impl Differ<'_> {
             .ordered_columns()
             .filter(|(c, _)| !live.columns.contains_key(*c))
             .filter_map(|(c, column)| {
-                let fill = fill_for(column)?.replace("now()", "CURRENT_TIMESTAMP");
+                let fill = fill_for(column, Dialect::Sqlite)?;
                 Some(format!("{c} (existing rows get {fill})"))
             })
             .collect();
@@ -441,7 +441,7 @@ impl TableDiffer<'_, '_> {
         for (column, definition) in self.expected.ordered_columns() {
             let object = format!("column {name}.{column}");
             let Some(live_column) = self.live.columns.get(column) else {
-                let fill = fill_for(definition);
+                let fill = fill_for(definition, self.differ.dialect);
                 let note = fill
                     .as_deref()
                     .map(|f| format!(" (existing rows get {f})"))
@@ -657,8 +657,9 @@ fn changed(object: String, how: &str) -> Said {
 }
 
 /// The value the rows already there get when a NOT NULL column without a default is
-/// added (and a SQLite rebuild copies them); `None` when the column gives its own.
-pub fn fill_for(column: &Column) -> Option<String> {
+/// added (and a SQLite rebuild copies them), as `dialect` says it; `None` when the column
+/// gives its own.
+pub fn fill_for(column: &Column, dialect: Dialect) -> Option<String> {
     if column.nullable
         || column.default.is_some()
         || column.identity.is_some()
@@ -676,7 +677,10 @@ pub fn fill_for(column: &Column) -> Option<String> {
         } else if data_type.contains("bool") {
             "false"
         } else if data_type.contains("timestamp") {
-            "now()"
+            match dialect {
+                Dialect::Postgres => "now()",
+                Dialect::Sqlite | Dialect::MySql => "CURRENT_TIMESTAMP",
+            }
         } else if data_type.contains("json") {
             "'{}'"
         } else {

@@ -85,7 +85,7 @@ fn columns(change: &Change) -> Option<String> {
         } => {
             let mut added = definition.clone();
             if let Some(fill) = fill {
-                added.default = Some(fill.replace("now()", "CURRENT_TIMESTAMP"));
+                added.default = Some(fill.clone());
             }
             let add = format!(
                 "ALTER TABLE {} ADD COLUMN {}",

@@ -53,9 +53,7 @@ fn rebuild(name: &str, expected: &Table, live: &Table) -> String {
     for (column, definition) in expected.ordered_columns() {
         let value = match live.columns.contains_key(column) {
             true => Some(quote_identifier(column)),
-            // SQLite has no now().
-            false => super::super::diff::fill_for(definition)
-                .map(|fill| fill.replace("now()", "CURRENT_TIMESTAMP")),
+            false => super::super::diff::fill_for(definition, Dialect::Sqlite),
         };
         if let Some(value) = value {
             into.push(quote_identifier(column));
