@@ -33,6 +33,26 @@ pub struct GlobalArgs {
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// When to colour the logs on stderr: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Without a skein.toml: the one database's URL (default: DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Without a skein.toml: the one database's migration folder (default: ./migrations).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+    /// Do not read `.env` (from this folder, and beside skein.toml).
+    #[arg(long, global = true)]
+    pub no_dotenv: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -59,6 +79,9 @@ pub enum Command {
     /// Revert the newest migration and apply it again.
     Redo(RedoArgs),
     /// Write a new migration: <UTC timestamp>_<slug>.up.sql and .down.sql.
+    #[command(
+        override_usage = "skein new [OPTIONS] <DESCRIPTION>\n       skein new --from-schema <FILE> --check"
+    )]
     New(NewArgs),
     /// Record migrations as applied (or not) without running them.
     Stamp(StampArgs),
@@ -82,6 +105,16 @@ pub enum Command {
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Write a commented skein.toml and an empty migrations folder here.
+    Init(InitArgs),
+    /// Wait until the server of every selected database accepts connections.
+    Wait(WaitArgs),
+    /// One migration: its files, checksum, whether it is applied, and its up and down SQL.
+    Show(ShowArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `skein man > skein.1`.
+    Man,
     /// Rewrite another tool's migration folder into skein's layout (sqlx, golang-migrate,
     /// dbmate, goose, flyway, diesel, up-down).
     Import(ImportArgs),
@@ -209,6 +242,70 @@ pub struct ModelListArgs {
 pub enum DbCommand {
     /// Create the configured databases that do not exist.
     Create(DbCreateArgs),
+    /// Drop the selected databases (asks on a terminal; --yes elsewhere).
+    Drop(DbDropArgs),
+    /// Drop, create and migrate the selected databases to head (asks on a terminal;
+    /// --yes elsewhere).
+    Reset(DbDropArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbDropArgs {
+    /// The databases (every one when none is named and only one is configured).
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Do not ask: needed when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The kind of database the new skein.toml points at (default: the --url's, or
+    /// sqlite). Its URL is --url, or else DATABASE_URL (postgres, mysql) or a file beside
+    /// skein.toml (sqlite).
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+    Mysql,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The database (--db NAME); may be left out when the configuration has only one.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// A version, a unique prefix of one, or `head` (the newest).
+    #[arg(value_name = "VERSION|head")]
+    pub target: String,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -293,6 +390,10 @@ pub struct LockArgs {
 pub struct UpArgs {
     #[command(flatten)]
     pub selection: Selection,
+    /// `head` (every pending migration, the default), `+N` (the next N), or a version or
+    /// a unique prefix of one (up to it, inclusive), as Alembic's `upgrade` takes.
+    #[arg(value_name = "TARGET", conflicts_with = "to")]
+    pub target: Option<String>,
     /// Stop at this version (inclusive).
     #[arg(long, value_name = "VERSION")]
     pub to: Option<i64>,
@@ -328,12 +429,16 @@ pub struct DownArgs {
     pub selection: Selection,
     #[command(flatten)]
     pub fleet: FleetArgs,
+    /// `-N` (the newest N), `base` (all), or a version or a unique prefix of one (every
+    /// migration newer than it), as Alembic's `downgrade` takes.
+    #[arg(value_name = "TARGET", allow_negative_numbers = true, conflicts_with_all = ["steps", "to"])]
+    pub target: Option<String>,
     /// Revert the newest N migrations.
     #[arg(
         long,
         value_name = "N",
         conflicts_with = "to",
-        required_unless_present = "to"
+        required_unless_present_any = ["to", "target"]
     )]
     pub steps: Option<u32>,
     /// Revert every migration newer than VERSION; `base` reverts all.
@@ -385,7 +490,8 @@ pub struct NewArgs {
     /// --group models: the model template, which every model applies.
     #[command(flatten)]
     pub selection: Selection,
-    #[arg(required_unless_present = "check")]
+    /// What the migration does, e.g. "add trades index" (not with --check).
+    #[arg(required_unless_present = "check", value_name = "DESCRIPTION")]
     pub description: Option<String>,
     /// Write one irreversible `<version>_<slug>.sql` instead of an up/down pair.
     #[arg(long, conflicts_with = "from_schema")]

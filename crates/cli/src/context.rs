@@ -32,6 +32,8 @@ impl Context {
             config: options.config.clone(),
             profile: options.profile.clone(),
             cwd,
+            url: options.url.clone(),
+            migrations: options.migrations.clone(),
         })?;
         Ok(Context {
             workspace,
@@ -80,10 +82,14 @@ impl Context {
     }
 
     /// Like [`Context::select`], for commands that change databases in ways that must be
-    /// asked for by name: the selection may not be empty.
+    /// asked for by name: the selection may not be empty, unless only one database is
+    /// configured.
     pub fn select_explicit(&self, command: &str) -> anyhow::Result<Vec<&ResolvedDatabase>> {
         let selection = &self.options.selection;
-        if selection.databases.is_empty() && selection.groups.is_empty() {
+        if selection.databases.is_empty()
+            && selection.groups.is_empty()
+            && self.workspace.databases.len() != 1
+        {
             anyhow::bail!(
                 "`{command}` needs the databases named: --db NAME or --group NAME (repeatable)"
             );

@@ -27,7 +27,8 @@ pub fn code(doc: &Document) -> u8 {
         Body::Databases(report) => (report.failed(), report.found()),
         Body::New(new) => (false, new.found()),
         Body::ModelNew(model) => (model.failed(), false),
-        Body::Config(_) | Body::Import(_) => (false, false),
+        Body::Show(show) => (show.failed(), false),
+        Body::Config(_) | Body::Import(_) | Body::Init(_) => (false, false),
     };
     if failed {
         FAILURE
@@ -41,7 +42,7 @@ pub fn code(doc: &Document) -> u8 {
 /// Runs the command, renders its document and turns it into the exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let format = cli.global.format.into();
-    let command = Some(crate::commands::name(&cli.command));
+    let command = crate::commands::name(&cli.command);
     let requested_profile = cli.global.profile.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -127,6 +128,11 @@ fn config_place(err: &ConfigError) -> Option<Where> {
         },
         ConfigError::Missing { path } | ConfigError::Empty { path } => Where {
             file: file(path),
+            ..Where::default()
+        },
+        ConfigError::SingleWithConfig { path } => Where {
+            file: file(path),
+            argument: Some("--url".to_owned()),
             ..Where::default()
         },
         ConfigError::UnknownProfile { profile, path, .. } => Where {

@@ -18,7 +18,7 @@ const CAPPED: &[&str] = &[
     "rustls",
 ];
 
-pub fn init(verbose: u8, quiet: bool) {
+pub fn init(verbose: u8, quiet: bool, color: crate::cli::ColorChoice) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn,sqlx=error",
@@ -38,7 +38,20 @@ pub fn init(verbose: u8, quiet: bool) {
         .with_env_filter(filter)
         .with_writer(|| crate::redact::ScrubbedStderr)
         .with_target(false)
-        // Colours only for a person at a terminal, never into a pipe or a log file.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(colored(color))
         .init();
+}
+
+/// Whether the logs are coloured: `--color always` or `never`, or by default only for a
+/// person at a terminal (never into a pipe or a log file) who did not set NO_COLOR.
+fn colored(color: crate::cli::ColorChoice) -> bool {
+    use crate::cli::ColorChoice;
+    match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+                && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        }
+    }
 }

@@ -4,11 +4,13 @@ mod alembic;
 mod cli;
 mod commands;
 mod context;
+mod dotenv;
 mod escape;
 mod exit;
 mod fleet;
 mod listing;
 mod logging;
+mod manual;
 mod natural;
 mod options;
 mod preflight;
@@ -17,14 +19,22 @@ mod redact;
 mod report;
 mod signals;
 mod target;
+mod targets;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // Before parsing: `.env` may set SKEIN_PROFILE, SKEIN_CONFIG or DATABASE_URL.
+    dotenv::load();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return exit::parse_failed(err),
     };
-    logging::init(cli.global.verbose, cli.global.quiet);
+    match &cli.command {
+        cli::Command::Completions(args) => return manual::completions(args.shell),
+        cli::Command::Man => return manual::man_page(),
+        _ => {}
+    }
+    logging::init(cli.global.verbose, cli.global.quiet, cli.global.color);
     exit::run(cli)
 }

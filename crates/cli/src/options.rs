@@ -32,6 +32,9 @@ impl From<crate::cli::Format> for Format {
 pub struct Options {
     pub config: Option<PathBuf>,
     pub profile: Option<String>,
+    /// `--url` and `--migrations`: the one database, where there is no skein.toml.
+    pub url: Option<String>,
+    pub migrations: Option<PathBuf>,
     pub format: Format,
     /// `-v` given this many times.
     pub verbose: u8,
@@ -71,6 +74,8 @@ impl Options {
         Ok(Options {
             config: global.config.clone(),
             profile: global.profile.clone(),
+            url: global.url.clone(),
+            migrations: global.migrations.clone(),
             format: global.format.into(),
             verbose: global.verbose,
             quiet: global.quiet,
@@ -121,13 +126,20 @@ fn parts(
         Command::Model(ModelCommand::New(a)) => (None, None, Some(&a.lock)),
         Command::Model(ModelCommand::List(a)) => (None, Some(&a.fleet), Some(&a.lock)),
         Command::Db(DbCommand::Create(a)) => (Some(&a.selection), Some(&a.fleet), Some(&a.lock)),
+        Command::Db(DbCommand::Drop(a) | DbCommand::Reset(a)) => {
+            (Some(&a.selection), Some(&a.fleet), Some(&a.lock))
+        }
+        Command::Wait(a) => (Some(&a.selection), Some(&a.fleet), Some(&a.lock)),
+        Command::Show(a) => (Some(&a.selection), None, Some(&a.lock)),
         Command::Inspect(a) => (Some(&a.selection), None, Some(&a.lock)),
         Command::Drift(a) | Command::Check(a) => {
             (Some(&a.selection), Some(&a.fleet), Some(&a.lock))
         }
         Command::Converge(a) => (Some(&a.selection), Some(&a.fleet), Some(&a.lock)),
         Command::Config(ConfigCommand::Show(a)) => (Some(&a.selection), None, None),
-        Command::Import(_) => (None, None, None),
+        Command::Import(_) | Command::Init(_) | Command::Completions(_) | Command::Man => {
+            (None, None, None)
+        }
     }
 }
 

@@ -77,6 +77,12 @@ pub fn err(text: &str) {
     let _ = writeln!(stderr, "{}", controls_in_lines(&scrub(text)));
 }
 
+/// Prints a question on stderr, scrubbed, without a final newline.
+pub fn err_inline(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{}", controls_in_lines(&scrub(text)));
+}
+
 /// A stderr writer for logs that scrubs each write.
 pub struct ScrubbedStderr;
 

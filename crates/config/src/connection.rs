@@ -373,7 +373,11 @@ fn render_parts<E>(
         url.push('@');
     }
     if let Some(host) = get(&parts.host)? {
-        url.push_str(&host);
+        // An IPv6 address is bracketed in a URL, or its colons read as a port.
+        match host.parse::<std::net::Ipv6Addr>() {
+            Ok(_) => url.push_str(&format!("[{host}]")),
+            Err(_) => url.push_str(&host),
+        }
     }
     if let Some(port) = parts.port {
         url.push_str(&format!(":{port}"));

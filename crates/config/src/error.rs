@@ -8,8 +8,10 @@ pub const MINIMAL: &str =
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no skein.toml in {} or any folder above it; create one or pass --config PATH", start.display())]
+    #[error("no skein.toml in {} or any folder above it, and no DATABASE_URL: run `skein init`, set DATABASE_URL (or pass --url URL, with --migrations DIR), or pass --config PATH", start.display())]
     NotFound { start: PathBuf },
+    #[error("--url and --migrations define a database where there is no skein.toml, and {} is here: set the URL there (or in SKEIN_DATABASES__<NAME>__URL), or run from a folder without one", path.display())]
+    SingleWithConfig { path: PathBuf },
     #[error("config file {} does not exist", path.display())]
     Missing { path: PathBuf },
     #[error("invalid configuration: {0}")]
@@ -49,6 +51,7 @@ impl ConfigError {
         matches!(
             self,
             ConfigError::UnknownDatabase { .. }
+                | ConfigError::SingleWithConfig { .. }
                 | ConfigError::UnknownGroup { .. }
                 | ConfigError::UnknownProfile { .. }
         )

@@ -27,27 +27,48 @@ pub struct LoadOptions {
     pub profile: Option<String>,
     /// Where to start looking for `skein.toml`.
     pub cwd: PathBuf,
+    /// `--url`: with no `skein.toml`, the one database's URL (DATABASE_URL otherwise).
+    pub url: Option<String>,
+    /// `--migrations`: with no `skein.toml`, the one database's folder (`migrations`
+    /// otherwise).
+    pub migrations: Option<PathBuf>,
 }
+
+/// The variable that gives the one database's URL when there is no `skein.toml`, as
+/// sqlx-cli and dbmate read it.
+pub const DATABASE_URL: &str = "DATABASE_URL";
 
 /// Loads and resolves the configuration.
 pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
-    let path = match &options.config {
-        Some(path) if path.is_file() => path.clone(),
+    let found = match &options.config {
+        Some(path) if path.is_file() => Some(path.clone()),
         Some(path) => return Err(ConfigError::Missing { path: path.clone() }),
-        None => find(&options.cwd)?,
+        None => find(&options.cwd),
     };
-    let path = std::path::absolute(&path).unwrap_or(path);
-    let figment = Figment::new()
-        .merge(Toml::file_exact(&path).nested())
-        .merge(
-            Env::prefixed("SKEIN_")
-                .split("__")
-                .filter(|key| {
-                    let key = key.as_str().to_ascii_lowercase();
-                    !NOT_SETTINGS.contains(&key.as_str()) && !key.starts_with("test_")
-                })
-                .global(),
-        );
+    let (path, text, source) = match found {
+        Some(path) if options.url.is_some() || options.migrations.is_some() => {
+            return Err(ConfigError::SingleWithConfig { path });
+        }
+        Some(path) => {
+            let path = std::path::absolute(&path).unwrap_or(path);
+            let source = Toml::file_exact(&path).nested();
+            (path.clone(), std::fs::read_to_string(&path).ok(), source)
+        }
+        None => {
+            let (path, text) = single(options)?;
+            let source = Toml::string(&text).nested();
+            (path, Some(text), source)
+        }
+    };
+    let figment = Figment::new().merge(source).merge(
+        Env::prefixed("SKEIN_")
+            .split("__")
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                !NOT_SETTINGS.contains(&key.as_str()) && !key.starts_with("test_")
+            })
+            .global(),
+    );
     let profile = options
         .profile
         .clone()
@@ -66,7 +87,7 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
     }
     let origins = Origins::new(
         figment.select(profile.as_str()),
-        SourceFile::read(&path),
+        SourceFile::from_text(&path, text),
         profile,
     );
     check_keys(&origins)?;
@@ -85,14 +106,67 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
 }
 
 /// The nearest `skein.toml` at or above `start`.
-fn find(start: &Path) -> Result<PathBuf, ConfigError> {
+pub fn find(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .map(|dir| dir.join(FILE_NAME))
         .find(|candidate| candidate.is_file())
-        .ok_or_else(|| ConfigError::NotFound {
-            start: start.to_owned(),
-        })
+}
+
+/// With no `skein.toml`: the configuration of the one database that `--url` (or
+/// DATABASE_URL) and `--migrations` (or `./migrations`) give, as if `skein.toml` in the
+/// current folder said so.
+fn single(options: &LoadOptions) -> Result<(PathBuf, String), ConfigError> {
+    let not_found = || ConfigError::NotFound {
+        start: options.cwd.clone(),
+    };
+    let url = match &options.url {
+        Some(url) => url.clone(),
+        None => std::env::var(DATABASE_URL)
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+            .ok_or_else(not_found)?,
+    };
+    let migrations = options
+        .migrations
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("migrations"));
+    let mut document = toml_edit::DocumentMut::new();
+    let mut database = toml_edit::Table::new();
+    database["url"] = toml_edit::value(url.as_str());
+    database["migrations"] = toml_edit::value(migrations.display().to_string());
+    let mut databases = toml_edit::Table::new();
+    databases.insert(&single_name(&url), toml_edit::Item::Table(database));
+    let mut default = toml_edit::Table::new();
+    default.insert("databases", toml_edit::Item::Table(databases));
+    document.insert("default", toml_edit::Item::Table(default));
+    let path = std::path::absolute(options.cwd.join(FILE_NAME)).unwrap_or_default();
+    Ok((path, document.to_string()))
+}
+
+/// The name of the one database of a URL: the database it names (a SQLite file's stem),
+/// when that is a plain name, or `default`.
+pub fn single_name(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or_default();
+    let after_scheme = without_query
+        .split_once("://")
+        .map_or(without_query, |(_, rest)| rest);
+    let last = after_scheme
+        .rsplit_once('/')
+        .map_or("", |(_, last)| last)
+        .trim_end_matches(".sqlite3")
+        .trim_end_matches(".sqlite")
+        .trim_end_matches(".db");
+    let plain = !last.is_empty()
+        && last.len() <= 63
+        && last
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if plain {
+        last.to_owned()
+    } else {
+        "default".to_owned()
+    }
 }
 
 /// A value of the wrong type or form, with its key and where it was set.

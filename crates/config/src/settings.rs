@@ -27,6 +27,9 @@ pub struct Settings {
     pub models: Option<ModelSettings>,
     #[serde(default)]
     pub secrets: SecretSettings,
+    /// `db drop` and `db reset` refuse to run on this profile (set it on production).
+    #[serde(default)]
+    pub protected: bool,
 }
 
 /// One named database (`[<profile>.databases.<name>]`).
@@ -170,6 +173,7 @@ pub(crate) mod keys {
         "init_sql",
         "sqlite_foreign_keys",
         "step_timeout",
+        "protected",
     ];
     pub const CONNECTION: &[&str] = &[
         "url", "driver", "host", "port", "user", "password", "database", "socket", "options",

@@ -20,9 +20,12 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn read(path: &Path) -> Self {
-        let document = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|text| toml_edit::ImDocument::parse(text).ok());
+        Self::from_text(path, std::fs::read_to_string(path).ok())
+    }
+
+    /// A configuration that is not read from a file: `path` is where it would be.
+    pub fn from_text(path: &Path, text: Option<String>) -> Self {
+        let document = text.and_then(|text| toml_edit::ImDocument::parse(text).ok());
         let line_starts = document
             .as_ref()
             .map(|d| {
@@ -135,6 +138,10 @@ impl Origins {
                     Some(line) => format!("{}:{line} [{profile}]", file.file_name()),
                     None => format!("{} [{profile}]", file.file_name()),
                 }
+            }
+            // The one database made from DATABASE_URL (or --url) without a skein.toml.
+            None if metadata.name.ends_with("source string") => {
+                "DATABASE_URL or --url, --migrations (no skein.toml)".to_owned()
             }
             _ => format!("env {}", env_name(key)),
         }

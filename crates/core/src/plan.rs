@@ -293,8 +293,12 @@ fn state_of(file: Option<&Migration>, row: Option<&AppliedMigration>) -> State {
 /// What was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// Apply pending migrations, up to and including `to` if given.
-    Up { to: Option<Version> },
+    /// Apply pending migrations, up to and including `to` if given, at most `steps` of
+    /// them if given.
+    Up {
+        to: Option<Version>,
+        steps: Option<u32>,
+    },
     /// Revert applied migrations.
     Down(DownTarget),
 }
@@ -351,7 +355,7 @@ pub fn plan(
     let by_version: BTreeMap<Version, &Migration> =
         migrations.iter().map(|m| (m.version, m)).collect();
     match target {
-        Target::Up { to } => plan_up(&inventory, &by_version, to, options),
+        Target::Up { to, steps } => plan_up(&inventory, &by_version, to, steps, options),
         Target::Down(down) => plan_down(&inventory, &by_version, down),
     }
 }
@@ -360,6 +364,7 @@ fn plan_up(
     inventory: &Inventory,
     by_version: &BTreeMap<Version, &Migration>,
     to: Option<Version>,
+    steps: Option<u32>,
     options: PlanOptions,
 ) -> Result<Plan, PlanError> {
     if let Some(to) = to
@@ -374,6 +379,7 @@ fn plan_up(
     let steps: Vec<Step> = inventory
         .pending()
         .filter(|e| to.is_none_or(|to| e.version <= to))
+        .take(steps.map_or(usize::MAX, |n| n as usize))
         .map(|e| {
             let migration = by_version[&e.version];
             if migration.up.is_unwritten() {
@@ -545,7 +551,7 @@ mod tests {
 
     #[test]
     fn up_plans() {
-        let up = |to| Target::Up { to };
+        let up = |to| Target::Up { to, steps: None };
         let cases: &[(&[i64], Target, &[i64], Option<i64>, Option<i64>)] = &[
             (&[], up(None), &[1, 2, 3, 4], None, Some(4)),
             (&[1, 2], up(None), &[3, 4], Some(2), Some(4)),
@@ -565,7 +571,10 @@ mod tests {
         let plan = plan(
             &files(),
             &rows(&[1, 2, 3]),
-            Target::Up { to: None },
+            Target::Up {
+                to: None,
+                steps: None,
+            },
             PlanOptions::default(),
         )
         .unwrap();
@@ -579,7 +588,15 @@ mod tests {
             let options = PlanOptions {
                 allow_out_of_order: allow,
             };
-            match plan(&files(), &rows(applied), Target::Up { to: None }, options) {
+            match plan(
+                &files(),
+                &rows(applied),
+                Target::Up {
+                    to: None,
+                    steps: None,
+                },
+                options,
+            ) {
                 Err(PlanError::Blocked(problems)) => problems,
                 other => panic!("{applied:?}: {other:?}"),
             }
@@ -608,7 +625,10 @@ mod tests {
         match plan(
             &files(),
             &with_missing,
-            Target::Up { to: None },
+            Target::Up {
+                to: None,
+                steps: None,
+            },
             PlanOptions::default(),
         ) {
             Err(PlanError::Blocked(problems)) => {
@@ -628,7 +648,16 @@ mod tests {
         let options = PlanOptions {
             allow_out_of_order: true,
         };
-        let plan = plan(&files(), &rows(&[1, 3]), Target::Up { to: None }, options).unwrap();
+        let plan = plan(
+            &files(),
+            &rows(&[1, 3]),
+            Target::Up {
+                to: None,
+                steps: None,
+            },
+            options,
+        )
+        .unwrap();
         assert_eq!(versions(&plan), [2, 4]);
     }
 
@@ -637,7 +666,10 @@ mod tests {
         let err = plan(
             &files(),
             &[],
-            Target::Up { to: Some(7) },
+            Target::Up {
+                to: Some(7),
+                steps: None,
+            },
             PlanOptions::default(),
         );
         assert!(matches!(err, Err(PlanError::UnknownVersion(7))));
@@ -702,7 +734,10 @@ mod tests {
             plan(
                 &empty_up[..1],
                 &rows(&[]),
-                Target::Up { to: None },
+                Target::Up {
+                    to: None,
+                    steps: None
+                },
                 PlanOptions::default()
             )
             .is_ok()
@@ -711,7 +746,10 @@ mod tests {
             plan(
                 &empty_up,
                 &rows(&[1]),
-                Target::Up { to: None },
+                Target::Up {
+                    to: None,
+                    steps: None
+                },
                 PlanOptions::default()
             ),
             Err(PlanError::EmptyUp { .. })

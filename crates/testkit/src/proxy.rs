@@ -17,7 +17,12 @@ pub struct FreezingProxy {
 impl FreezingProxy {
     /// Forwards `127.0.0.1:<port>` to `upstream` (`host:port`).
     pub fn start(upstream: &str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        Self::start_on("127.0.0.1:0", upstream)
+    }
+
+    /// Forwards `<bind>` (an address with port 0, e.g. `[::1]:0`) to `upstream`.
+    pub fn start_on(bind: &str, upstream: &str) -> Self {
+        let listener = TcpListener::bind(bind).expect("bind the proxy");
         let port = listener.local_addr().unwrap().port();
         let frozen = Arc::new(AtomicBool::new(false));
         let closed = Arc::new(AtomicBool::new(false));

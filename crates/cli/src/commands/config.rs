@@ -18,7 +18,10 @@ pub fn show(ctx: &Context) -> anyhow::Result<Body> {
         })
         .collect();
     Ok(Body::Config(ConfigReport {
-        config: workspace.config_path.display().to_string(),
+        config: match workspace.config_path.is_file() {
+            true => workspace.config_path.display().to_string(),
+            false => "DATABASE_URL or --url (no skein.toml)".to_owned(),
+        },
         databases,
         profile: workspace.profile.clone(),
     }))

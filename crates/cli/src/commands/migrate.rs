@@ -31,13 +31,22 @@ impl Mode {
 }
 
 pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Body> {
-    let target = Target::Up { to: args.to };
     let options = run_options(ctx, args.allow_out_of_order);
     let mode = Mode::from_flags(args.dry_run, args.sql);
     let run = async |ctx: &Context, databases: &[&ResolvedDatabase]| {
         let urls = ctx.urls(databases).await?;
-        if let Some(to) = args.to {
-            crate::preflight::check_version("--to", to, databases)?;
+        let (target, flag) = match &args.target {
+            Some(text) => (crate::targets::up(text, databases)?, "TARGET"),
+            None => (
+                Target::Up {
+                    to: args.to,
+                    steps: None,
+                },
+                "--to",
+            ),
+        };
+        if let Target::Up { to: Some(to), .. } = target {
+            crate::preflight::check_version(flag, to, databases)?;
         }
         let mut fleet = ctx.fleet(&urls);
         if databases.iter().any(|db| db.is_model) {
@@ -103,13 +112,14 @@ fn canaries(
 
 pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Body> {
     let databases = ctx.select_explicit("down")?;
-    let target = match (args.steps, args.to) {
-        (Some(steps), _) => DownTarget::Steps(steps),
-        (None, Some(DownTo::Version(v))) => DownTarget::To(v),
-        (None, Some(DownTo::Base)) => DownTarget::Base,
-        (None, None) => unreachable!("clap requires --steps or --to"),
-    };
     let urls = ctx.urls(&databases).await?;
+    let target = match (&args.target, args.steps, args.to) {
+        (Some(text), _, _) => crate::targets::down(text, &databases)?,
+        (None, Some(steps), _) => DownTarget::Steps(steps),
+        (None, None, Some(DownTo::Version(v))) => DownTarget::To(v),
+        (None, None, Some(DownTo::Base)) => DownTarget::Base,
+        (None, None, None) => unreachable!("clap requires a target, --steps or --to"),
+    };
     let options = run_options(ctx, false);
     let mode = Mode::from_flags(args.dry_run, args.sql);
     let fleet = ctx.unordered_fleet(&urls);
@@ -141,7 +151,10 @@ pub async fn redo(ctx: &Context) -> anyhow::Result<Body> {
         ctx,
         db,
         &urls,
-        Target::Up { to: reverted },
+        Target::Up {
+            to: reverted,
+            steps: None,
+        },
         &options,
         Mode::Apply,
     )
@@ -153,7 +166,7 @@ pub async fn redo(ctx: &Context) -> anyhow::Result<Body> {
     Ok(finish(ctx, vec![report]))
 }
 
-fn run_options(ctx: &Context, allow_out_of_order: bool) -> RunOptions {
+pub(super) fn run_options(ctx: &Context, allow_out_of_order: bool) -> RunOptions {
     RunOptions {
         plan: PlanOptions { allow_out_of_order },
         applied_by: ctx.applied_by.clone(),

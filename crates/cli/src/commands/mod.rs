@@ -7,11 +7,13 @@ mod converge;
 mod database;
 mod drift;
 mod import;
+mod init;
 mod inspect;
 mod migrate;
 mod model;
 mod new;
 mod record;
+mod show;
 mod status;
 
 use crate::cli::{Cli, Command, ConfigCommand, DbCommand, ModelCommand};
@@ -35,8 +37,10 @@ pub async fn run(cli: Cli) -> (Option<String>, anyhow::Result<Body>) {
             )),
         );
     }
-    if let Command::Import(args) = cli.command {
-        return (None, import::run(args));
+    match cli.command {
+        Command::Import(args) => return (None, import::run(args)),
+        Command::Init(args) => return (None, init::run(&args, options.url.as_deref())),
+        _ => {}
     }
     let mut ctx = match Context::load(options) {
         Ok(ctx) => ctx,
@@ -70,20 +74,34 @@ async fn run_in(ctx: &mut Context, command: Command) -> anyhow::Result<Body> {
         Command::Model(ModelCommand::New(args)) => model::new(ctx, args).await,
         Command::Model(ModelCommand::List(_)) => model::list(ctx).await,
         Command::Db(DbCommand::Create(_)) => database::create(ctx).await,
+        Command::Db(DbCommand::Drop(args)) => {
+            database::remove(ctx, database::Removal::Drop, args.yes).await
+        }
+        Command::Db(DbCommand::Reset(args)) => {
+            database::remove(ctx, database::Removal::Reset, args.yes).await
+        }
+        Command::Wait(_) => database::wait(ctx).await,
+        Command::Show(args) => show::show(ctx, args).await,
         Command::Inspect(_) => inspect::inspect(ctx).await,
         Command::Drift(_) => drift::drift(ctx).await,
         Command::Check(_) => check::check(ctx).await,
         Command::Converge(args) => converge::converge(ctx, args).await,
         Command::Config(ConfigCommand::Show(_)) => config::show(ctx),
-        Command::Import(_) => unreachable!("import runs without a workspace"),
+        Command::Import(_) | Command::Init(_) => {
+            unreachable!("import and init run without a workspace")
+        }
+        Command::Completions(_) | Command::Man => {
+            unreachable!("completions and man print before a command runs")
+        }
         Command::Adopt(args) => adopt::run(ctx, args).await,
     }
 }
 
-/// The name a command's report goes by.
-pub fn name(command: &Command) -> report::Command {
+/// The name a command's report goes by (none for `completions` and `man`, which print
+/// no report).
+pub fn name(command: &Command) -> Option<report::Command> {
     use report::Command as Name;
-    match command {
+    Some(match command {
         Command::Status(_) => Name::Status,
         Command::History(_) => Name::History,
         Command::Up(_) => Name::Up,
@@ -95,6 +113,12 @@ pub fn name(command: &Command) -> report::Command {
         Command::Adopt(_) => Name::Adopt,
         Command::Import(_) => Name::Import,
         Command::Db(DbCommand::Create(_)) => Name::DbCreate,
+        Command::Db(DbCommand::Drop(_)) => Name::DbDrop,
+        Command::Db(DbCommand::Reset(_)) => Name::DbReset,
+        Command::Init(_) => Name::Init,
+        Command::Wait(_) => Name::Wait,
+        Command::Show(_) => Name::Show,
+        Command::Completions(_) | Command::Man => return None,
         Command::Model(ModelCommand::New(_)) => Name::ModelNew,
         Command::Model(ModelCommand::List(_)) => Name::ModelList,
         Command::Inspect(_) => Name::Inspect,
@@ -102,14 +126,21 @@ pub fn name(command: &Command) -> report::Command {
         Command::Check(_) => Name::Check,
         Command::Converge(_) => Name::Converge,
         Command::Config(ConfigCommand::Show(_)) => Name::ConfigShow,
-    }
+    })
 }
 
 /// The command that arguments which did not parse name, when they get as far as naming
 /// one (aliases included).
 pub fn name_in(args: &[std::ffi::OsString]) -> Option<report::Command> {
     use clap::CommandFactory;
-    const TAKE_VALUES: [&str; 3] = ["--config", "--profile", "--format"];
+    const TAKE_VALUES: [&str; 6] = [
+        "--config",
+        "--profile",
+        "--format",
+        "--url",
+        "--migrations",
+        "--color",
+    ];
     let mut words = Vec::new();
     let mut args = args.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(arg) = args.next() {
@@ -138,7 +169,13 @@ pub fn name_in(args: &[std::ffi::OsString]) -> Option<report::Command> {
 /// create the queried database first) or need no list.
 fn listing_for(command: &Command, selection: &Selection) -> Option<Selection> {
     Some(match command {
-        Command::Up(_) | Command::Db(_) | Command::Import(_) => return None,
+        Command::Up(_)
+        | Command::Db(_)
+        | Command::Import(_)
+        | Command::Init(_)
+        | Command::Wait(_)
+        | Command::Completions(_)
+        | Command::Man => return None,
         Command::Model(_) => Selection {
             databases: Vec::new(),
             groups: vec![skein_config::resolve::MODELS_GROUP.to_owned()],

@@ -168,6 +168,7 @@ async fn create_and_migrate(
         config: Some(ctx.workspace.config_path.clone()),
         profile: Some(ctx.workspace.profile.clone()),
         cwd: ctx.workspace.root.clone(),
+        ..LoadOptions::default()
     })?;
     let db: &ResolvedDatabase = workspace.database(&args.name)?;
     let urls = workspace.urls(&[db]).await?;
@@ -198,7 +199,10 @@ async fn create_and_migrate(
         ctx,
         db,
         &urls,
-        Target::Up { to: None },
+        Target::Up {
+            to: None,
+            steps: None,
+        },
         &options,
         Mode::Apply,
     )

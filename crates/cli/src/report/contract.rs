@@ -45,10 +45,16 @@ mod tests {
     /// The SHA-256 of each `schema_version`'s schema: its shape, without its `$id`,
     /// `x-schema-version` and descriptions (the docs may change within a version). A change to the report types changes the schema: bump
     /// [`SCHEMA_VERSION`] and add a line here.
-    const VERSIONS: &[(u32, &str)] = &[(
-        1,
-        "bfa0502d9ce055138440cff59ded3b6256087082334d08b4d1bdfbd0b06cc514",
-    )];
+    const VERSIONS: &[(u32, &str)] = &[
+        (
+            1,
+            "bfa0502d9ce055138440cff59ded3b6256087082334d08b4d1bdfbd0b06cc514",
+        ),
+        (
+            2,
+            "c1ea05df3dc44112a60e09f0a40579ae0d9efc3bc1b9b509bfe4f7b436a67ab8",
+        ),
+    ];
 
     fn committed_path() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -17,6 +17,8 @@ pub(super) fn render(doc: &Document, sql: bool) {
         Body::ModelNew(model) => model.render(),
         Body::Config(config) => config.render(),
         Body::Import(import) => import.render(),
+        Body::Show(show) => show.render(),
+        Body::Init(init) => init.render(),
         Body::Databases(report) => report.render(doc.command, sql),
     }
 }

@@ -58,6 +58,16 @@ pub enum Command {
     Import,
     #[serde(rename = "db create")]
     DbCreate,
+    #[serde(rename = "db drop")]
+    DbDrop,
+    #[serde(rename = "db reset")]
+    DbReset,
+    #[serde(rename = "init")]
+    Init,
+    #[serde(rename = "wait")]
+    Wait,
+    #[serde(rename = "show")]
+    Show,
     #[serde(rename = "model new")]
     ModelNew,
     #[serde(rename = "model list")]
@@ -88,6 +98,10 @@ pub enum Body {
     Config(sections::ConfigReport),
     /// `import`: the migrations converted from another tool's folder.
     Import(sections::ImportReport),
+    /// `show`: one migration, its SQL and whether it is applied.
+    Show(sections::ShowReport),
+    /// `init`: the configuration and migration folder written.
+    Init(sections::InitReport),
     /// A usage or configuration error: nothing was touched.
     Error(ErrorDocument),
 }
@@ -484,7 +498,7 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
 
 /// The version of the JSON documents' shape. Any change to the shape bumps it (a test
 /// holds the schema of each version); `docs/report.schema.json` is the schema.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub fn version_text(version: Option<Version>) -> String {
     version.map_or_else(|| "base".to_owned(), |v| v.to_string())

@@ -247,3 +247,101 @@ impl ImportReport {
         redact::out(&lines.join("\n"));
     }
 }
+
+/// `show`: one migration of one database.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ShowReport {
+    pub database: String,
+    pub version: Version,
+    pub description: String,
+    /// Where it stands in the database; absent when the database could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<skein_core::plan::State>,
+    /// Its files, relative to the current folder when below it.
+    pub files: Vec<String>,
+    /// The SHA-256 of its up file, as the history records it.
+    pub checksum: String,
+    /// Its history row, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<skein_core::history::AppliedMigration>,
+    pub up_sql: String,
+    /// `null` for an irreversible migration.
+    pub down_sql: Option<String>,
+    /// Why the database could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorReport>,
+}
+
+impl ShowReport {
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    pub(super) fn render(&self) {
+        let state = match (&self.state, &self.error) {
+            (Some(state), _) => serde_json::to_value(state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            (None, Some(_)) => "unknown (the database could not be read)".to_owned(),
+            (None, None) => "unknown".to_owned(),
+        };
+        let mut lines = vec![
+            format!("database:    {}", controls(&self.database)),
+            format!(
+                "migration:   {} {}",
+                self.version,
+                controls(&self.description)
+            ),
+            format!("state:       {state}"),
+        ];
+        if let Some(applied) = &self.applied {
+            lines.push(format!(
+                "applied:     {} by {} ({} ms)",
+                applied.applied_at,
+                controls(&applied.applied_by),
+                applied.execution_ms
+            ));
+        }
+        for file in &self.files {
+            lines.push(format!("file:        {}", controls(file)));
+        }
+        lines.push(format!("checksum:    {}", self.checksum));
+        redact::out(&lines.join("\n"));
+        // The SQL as it is in the files.
+        redact::out_raw(&format!("\n-- up\n{}\n", self.up_sql.trim_end()));
+        match &self.down_sql {
+            Some(down) => redact::out_raw(&format!("\n-- down\n{}\n", down.trim_end())),
+            None => redact::out_raw("\n-- down: none (irreversible)\n"),
+        }
+        if let Some(error) = &self.error {
+            redact::err(&format!(
+                "error: {}: {}",
+                controls(&self.database),
+                error.human
+            ));
+        }
+    }
+}
+
+/// `init`: the files written.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InitReport {
+    /// The new configuration file.
+    pub config: String,
+    /// The new migration folder.
+    pub migrations: String,
+    /// postgres, sqlite or mysql.
+    pub backend: String,
+}
+
+impl InitReport {
+    pub(super) fn render(&self) {
+        redact::out(&format!(
+            "wrote {} ({}) and {}/\nnext: skein new \"create users\", then skein up",
+            controls(&self.config),
+            self.backend,
+            controls(&self.migrations)
+        ));
+    }
+}

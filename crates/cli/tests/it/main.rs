@@ -14,6 +14,7 @@ mod hardening;
 mod matrix;
 mod model;
 mod mysql;
+mod onboarding;
 mod output;
 mod secrets;
 mod snapshots;

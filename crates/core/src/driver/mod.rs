@@ -497,6 +497,46 @@ async fn create_database_once(url: &str) -> Result<bool> {
     }
 }
 
+/// Drops the database `url` names if it exists (`db drop`, `db reset`); says whether it
+/// existed. Connections that fail for a passing reason are retried as
+/// [`create_database`]'s are.
+pub async fn remove_database(url: &str, connect_timeout: Duration, stop: &Stop) -> Result<bool> {
+    with_connect_retries(url, connect_timeout, stop, || async {
+        let exists = match scheme(url) {
+            "postgres" | "postgresql" => postgres::database_exists(url).await?,
+            "sqlite" => sqlite::database_exists(url).await?,
+            "mysql" | "mariadb" => mysql::database_exists(url).await?,
+            _ => {
+                return Err(Error::UnknownScheme {
+                    target: redact_url(url),
+                });
+            }
+        };
+        if exists {
+            drop_database(url).await?;
+        }
+        Ok(exists)
+    })
+    .await
+}
+
+/// Waits until the server of `url` accepts connections (`skein wait`), for up to
+/// `connect_timeout`. It connects to the server, not to the database, which may not be
+/// made yet; a SQLite file needs no server.
+pub async fn wait_for_server(url: &str, connect_timeout: Duration, stop: &Stop) -> Result<()> {
+    with_connect_retries(url, connect_timeout, stop, || async {
+        match scheme(url) {
+            "postgres" | "postgresql" => postgres::database_exists(url).await.map(drop),
+            "sqlite" => Ok(()),
+            "mysql" | "mariadb" => mysql::database_exists(url).await.map(drop),
+            _ => Err(Error::UnknownScheme {
+                target: redact_url(url),
+            }),
+        }
+    })
+    .await
+}
+
 /// Drops the database `url` names (used to undo a half-made model database).
 pub async fn drop_database(url: &str) -> Result<()> {
     match scheme(url) {
@@ -507,6 +547,14 @@ pub async fn drop_database(url: &str) -> Result<()> {
             target: redact_url(url),
         }),
     }
+}
+
+/// `::1` for `[::1]`: an IPv6 host as a URL writes it, which sqlx passes on as it is.
+pub(crate) fn unbracketed(host: &str) -> Option<String> {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .filter(|h| h.parse::<std::net::Ipv6Addr>().is_ok())
+        .map(str::to_owned)
 }
 
 /// `url` with its database replaced by `database` (server URLs only).

@@ -257,6 +257,11 @@ fn connect_options(url: &str) -> Result<MySqlConnectOptions> {
         target: redact_url(&url),
         source,
     })?;
+    // sqlx keeps an IPv6 host's URL brackets, which no name lookup understands.
+    let options = match super::unbracketed(options.get_host()) {
+        Some(host) => options.host(&host),
+        None => options,
+    };
     Ok(options
         .pipes_as_concat(false)
         .no_engine_substitution(false)
@@ -505,6 +510,20 @@ pub async fn create_database(url: &str) -> Result<bool> {
     }
     let _ = admin.close().await;
     Ok(exists == 0)
+}
+
+/// Whether the database `url` names exists.
+pub async fn database_exists(url: &str) -> Result<bool> {
+    let (mut admin, name) = server_connection(url).await?;
+    let exists: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
+    )
+    .bind(&name)
+    .fetch_one(&mut admin)
+    .await
+    .map_err(Error::database("looking for the database"))?;
+    let _ = admin.close().await;
+    Ok(exists > 0)
 }
 
 /// Drops the database `url` names.

@@ -240,6 +240,11 @@ fn connect_options(url: &str) -> Result<PgConnectOptions> {
             source,
         })?
         .application_name("skein");
+    // sqlx keeps an IPv6 host's URL brackets, which no name lookup understands.
+    let options = match super::unbracketed(options.get_host()) {
+        Some(host) => options.host(&host),
+        None => options,
+    };
     let host = options.get_host();
     let local = options.get_socket().is_some()
         || host.starts_with('/')
@@ -544,6 +549,19 @@ pub async fn create_database(url: &str) -> Result<bool> {
     }
     let _ = admin.close().await;
     Ok(!exists)
+}
+
+/// Whether the database `url` names exists, asked of its server's `postgres` database.
+pub async fn database_exists(url: &str) -> Result<bool> {
+    let (mut admin, name) = maintenance_connection(url).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .map_err(Error::database("looking for the database"))?;
+    let _ = admin.close().await;
+    Ok(exists)
 }
 
 /// Drops the database `url` names, closing its sessions first.

@@ -329,13 +329,27 @@ pub async fn create_database(url: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// Removes the database file.
+/// Whether the database file exists.
+pub async fn database_exists(url: &str) -> Result<bool> {
+    let options = SqliteConnectOptions::from_str(url).map_err(|source| Error::Connect {
+        target: url.to_owned(),
+        source,
+    })?;
+    Ok(options.get_filename().exists())
+}
+
+/// Removes the database file, with its write-ahead log and lock file.
 pub async fn drop_database(url: &str) -> Result<()> {
     let options = SqliteConnectOptions::from_str(url).map_err(|source| Error::Connect {
         target: url.to_owned(),
         source,
     })?;
     let _ = std::fs::remove_file(file_lock::lock_path(options.get_filename()));
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = options.get_filename().as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(side);
+    }
     match std::fs::remove_file(options.get_filename()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -117,7 +117,10 @@ async fn replay_into(
     let migrated = engine::migrate(
         &mut conn,
         migrations,
-        Target::Up { to: Some(version) },
+        Target::Up {
+            to: Some(version),
+            steps: None,
+        },
         &run,
         &Silent,
     )

@@ -304,9 +304,17 @@ async fn the_sql_script_gives_the_same_tables_and_history_as_up() {
 
     let migrations = load(dir.path());
     let mut conn = connect(&by_script.url).await;
-    let plan = engine::dry_run(&mut conn, &migrations, Target::Up { to: None }, &options())
-        .await
-        .unwrap();
+    let plan = engine::dry_run(
+        &mut conn,
+        &migrations,
+        Target::Up {
+            to: None,
+            steps: None,
+        },
+        &options(),
+    )
+    .await
+    .unwrap();
     conn.close().await;
     let table = skein_core::history::HistoryTable::default();
     let script = skein_core::script::render(

@@ -30,7 +30,10 @@ async fn run_alongside<T>(
         engine::migrate(
             &mut conn,
             &migrations,
-            Target::Up { to: None },
+            Target::Up {
+                to: None,
+                steps: None
+            },
             &options,
             &Silent
         ),

@@ -43,7 +43,15 @@ pub async fn run(url: &str, dir: &Path, target: Target) -> Result<RunReport, Run
 }
 
 pub async fn up(url: &str, dir: &Path) -> Result<RunReport, RunFailure> {
-    run(url, dir, Target::Up { to: None }).await
+    run(
+        url,
+        dir,
+        Target::Up {
+            to: None,
+            steps: None,
+        },
+    )
+    .await
 }
 
 /// `pg_dump --schema-only` of a database, without the history table.
@@ -124,7 +132,10 @@ pub async fn lock_times_out_naming_the_holder(url: &str, holder_text: &str) {
     let mut holder = Connection::open(url, options.clone()).await.unwrap();
     holder.lock().await.unwrap();
     let mut waiter = Connection::open(url, options).await.unwrap();
-    let up = Target::Up { to: None };
+    let up = Target::Up {
+        to: None,
+        steps: None,
+    };
     let failure = engine::migrate(&mut waiter, &migrations, up, &self::options(), &Silent)
         .await
         .unwrap_err();

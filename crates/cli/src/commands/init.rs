@@ -1,0 +1,117 @@
+//! `init`: a commented skein.toml and an empty migration folder in the current folder.
+
+use crate::cli::{Backend, InitArgs};
+use crate::report::{Body, sections::InitReport};
+use anyhow::Context as _;
+use std::path::Path;
+
+/// The database `init` configures.
+const NAME: &str = "app";
+const MIGRATIONS: &str = "migrations";
+
+pub fn run(args: &InitArgs, url: Option<&str>) -> anyhow::Result<Body> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let config = cwd.join(skein_config::load::FILE_NAME);
+    if config.exists() {
+        anyhow::bail!(
+            "{} exists already; `init` does not overwrite it (edit it, or remove it first)",
+            config.display()
+        );
+    }
+    let backend = match (args.backend, url) {
+        (Some(backend), _) => backend,
+        (None, Some(url)) => backend_of(url)?,
+        (None, None) => Backend::Sqlite,
+    };
+    let text = config_text(backend, url);
+    let migrations = cwd.join(MIGRATIONS);
+    std::fs::create_dir_all(&migrations)
+        .with_context(|| format!("cannot create {}", migrations.display()))?;
+    write_new(&config, &text)?;
+    Ok(Body::Init(InitReport {
+        config: skein_config::load::FILE_NAME.to_owned(),
+        migrations: MIGRATIONS.to_owned(),
+        backend: name_of(backend).to_owned(),
+    }))
+}
+
+fn backend_of(url: &str) -> anyhow::Result<Backend> {
+    let scheme = url.split("://").next().unwrap_or_default();
+    let scheme = scheme.split('+').next().unwrap_or_default();
+    Ok(match scheme {
+        "postgres" | "postgresql" => Backend::Postgres,
+        "sqlite" => Backend::Sqlite,
+        "mysql" | "mariadb" => Backend::Mysql,
+        other => anyhow::bail!(
+            "--url: `{other}://` is not a backend skein knows (postgres://, sqlite://, mysql://, mariadb://)"
+        ),
+    })
+}
+
+fn name_of(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "postgres",
+        Backend::Sqlite => "sqlite",
+        Backend::Mysql => "mysql",
+    }
+}
+
+/// Creates `path` with `text`, failing if something is there already.
+fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn config_text(backend: Backend, url: Option<&str>) -> String {
+    let quoted = |url: &str| toml_edit::Value::from(url).to_string().trim().to_owned();
+    let (url_line, note) = match (backend, url) {
+        (_, Some(url)) => (
+            format!("url = {}", quoted(url)),
+            "# Keep passwords out of this file: ${env:NAME} or a secret manager reference.",
+        ),
+        (Backend::Sqlite, None) => (
+            format!("url = \"sqlite://{NAME}.db\""),
+            "# A SQLite file beside this one; made on the first `skein up`.",
+        ),
+        (Backend::Postgres | Backend::Mysql, None) => (
+            "url = \"${env:DATABASE_URL}\"".to_owned(),
+            "# DATABASE_URL comes from the environment, or from .env in this folder.",
+        ),
+    };
+    let example = match backend {
+        Backend::Mysql => "mysql://app:${aws-sm:app/prod/db#password}@db.internal:3306/app",
+        _ => "postgres://app:${aws-sm:app/prod/db#password}@db.internal:5432/app",
+    };
+    format!(
+        r#"# skein's configuration. Every setting: the README's "Configuration" section.
+#
+# [default] applies everywhere; another profile (`--profile prod` or SKEIN_PROFILE=prod)
+# overrides it, and SKEIN_... environment variables override both
+# (e.g. SKEIN_DATABASES__{upper}__URL).
+
+[default]
+# history_table = "skein_history"  # where skein records what it applied
+# lock_timeout = "60s"             # how long to wait for another skein's lock
+# step_timeout = "10m"             # the longest one migration step may run
+
+[default.databases.{NAME}]
+{note}
+{url_line}
+migrations = "{MIGRATIONS}"        # `skein new "create users"` writes here
+
+# Production: the password from a secret manager, and `db drop` / `db reset` refused.
+# [prod]
+# protected = true
+#
+# [prod.databases.{NAME}]
+# url = "{example}"
+"#,
+        upper = NAME.to_uppercase(),
+    )
+}
