@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Attacks skein the way a hostile user and a flaky network would, and prints figures.
 
-Run by hand, never by `cargo test`. Needs the release binary (cargo build --release -p skein),
+Run by hand, never by `cargo test`. Needs the release binary (cargo build --release -p skein-migrate),
 PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) and MariaDB at 127.0.0.1:3306
 (root, no password), and the psql and mysql clients. Python standard library only.
 
@@ -1114,7 +1114,7 @@ def main():
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     if not SKEIN.is_file():
-        sys.exit("build skein first: cargo build --release -p skein")
+        sys.exit("build skein first: cargo build --release -p skein-migrate")
     for tool in ("psql", "mysql"):
         if not shutil.which(tool):
             sys.exit(f"{tool} not found")

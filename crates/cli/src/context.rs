@@ -272,25 +272,17 @@ mod templates {
     }
 }
 
+/// `user@host skein/<version>`: the account the process runs as (the environment's
+/// USER or LOGNAME when the system has no name for it, as in a container run with a bare
+/// uid) and the machine's name.
 fn applied_by() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-        .or_else(user_from_id)
+    let named = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+    let user = named(whoami::username().ok())
+        .or_else(|| named(std::env::var("USER").ok()))
+        .or_else(|| named(std::env::var("LOGNAME").ok()))
         .unwrap_or_else(|| "unknown".to_owned());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
+    let host = named(whoami::hostname().ok())
+        .or_else(|| named(std::env::var("HOSTNAME").ok()))
         .unwrap_or_else(|| "localhost".to_owned());
     format!("{user}@{host} skein/{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// The user name when the environment does not say (cron jobs, containers).
-fn user_from_id() -> Option<String> {
-    let output = std::process::Command::new("id").arg("-un").output().ok()?;
-    let name = String::from_utf8(output.stdout).ok()?.trim().to_owned();
-    (output.status.success() && !name.is_empty()).then_some(name)
 }

@@ -16,16 +16,11 @@ pub fn install() -> Stop {
     let stop = Stop::default();
     let flag = stop.clone();
     tokio::spawn(async move {
-        let Ok(mut terminate) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
+        let Some(mut next) = Signals::install() else {
             return;
         };
         loop {
-            let code = tokio::select! {
-                _ = tokio::signal::ctrl_c() => 130,
-                _ = terminate.recv() => 143,
-            };
+            let code = next.received().await;
             if RECEIVED.swap(code, Ordering::SeqCst) != 0 {
                 crate::redact::err("skein: stopping now");
                 drop_scratch_databases().await;
@@ -38,6 +33,38 @@ pub fn install() -> Stop {
         }
     });
     stop
+}
+
+/// The signals that stop a run: Ctrl-C and, on Unix, SIGTERM.
+struct Signals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Option<Self> {
+        Some(Signals {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .ok()?,
+        })
+    }
+
+    /// The next signal, as the exit code it asks for.
+    async fn received(&mut self) -> u8 {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => 130,
+                _ = self.terminate.recv() => 143,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            130
+        }
+    }
 }
 
 /// Scratch databases (from `drift`, `converge`, `new --from-schema`) are dropped even

@@ -1,4 +1,5 @@
-//! Durations as people write them in flags and config: `60s`, `500ms`, `2m`, `1h`, or seconds.
+//! Durations as people write them in flags and config: `60s`, `500ms`, `2m`, `1h30m`,
+//! or seconds, read by jiff's friendly format.
 
 use std::time::Duration;
 
@@ -6,31 +7,24 @@ use std::time::Duration;
 /// should sit through, and keeps every server's and library's timer in range.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
-/// Parses `500ms`, `30s`, `2m`, `1h` or a bare number of seconds, up to [`MAX_DURATION`].
+/// Parses `500ms`, `30s`, `2m`, `1h30m` (jiff's friendly format; ISO 8601 `PT1H30M`
+/// too) or a bare number of seconds, up to [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 500ms, 2m)"))?;
-    let seconds = match unit.trim() {
-        "" | "s" | "sec" | "secs" => number,
-        "ms" => number / 1000.0,
-        "m" | "min" | "mins" => number * 60.0,
-        "h" => number * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{text}` (use ms, s, m or h)"
-            ));
+    let signed = match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            jiff::SignedDuration::try_from_secs_f64(seconds)
+                .map_err(|_| format!("`{text}` is too long: at most 24h"))?
         }
+        Ok(_) => return Err(format!("`{text}` is not a duration")),
+        Err(_) => text
+            .parse::<jiff::SignedDuration>()
+            .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 500ms, 2m, 1h30m)"))?,
     };
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err(format!("`{text}` is not a duration"));
+    if signed.is_negative() {
+        return Err(format!("`{text}` is not a duration: it is negative"));
     }
-    match Duration::try_from_secs_f64(seconds) {
+    match Duration::try_from(signed) {
         Ok(duration) if duration <= MAX_DURATION => Ok(duration),
         _ => Err(format!("`{text}` is too long: at most 24h")),
     }
@@ -46,6 +40,11 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90 secs"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("PT2M"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("-5s").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 parsecs").is_err());
         assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));

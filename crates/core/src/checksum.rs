@@ -5,7 +5,6 @@
 //! Stored with its algorithm as a prefix so the algorithm can change without breaking old rows.
 
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 
 /// A migration's checksum, `sha256:<hex>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
@@ -15,13 +14,10 @@ pub struct Checksum(String);
 impl Checksum {
     /// Checksum of text that is already normalised (see [`normalise`]).
     pub fn of_normalised(text: &str) -> Self {
-        let digest = Sha256::digest(text.as_bytes());
-        let mut hex = String::with_capacity(7 + 64);
-        hex.push_str("sha256:");
-        for byte in digest {
-            let _ = write!(hex, "{byte:02x}");
-        }
-        Checksum(hex)
+        Checksum(format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(text.as_bytes()))
+        ))
     }
 
     /// Wraps a checksum read back from a history table.

@@ -97,8 +97,7 @@ impl Dialect {
     pub fn string_literal(self, text: &str) -> String {
         match self {
             Dialect::MySql if text.contains('\\') => {
-                let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
-                format!("CONVERT(X'{hex}' USING utf8mb4)")
+                format!("CONVERT(X'{}' USING utf8mb4)", hex::encode(text))
             }
             Dialect::Postgres | Dialect::Sqlite | Dialect::MySql => string_literal(text),
         }

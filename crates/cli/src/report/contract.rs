@@ -93,7 +93,7 @@ mod tests {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == schema_text(),
-            "{} is not the schema of the report types: run `SKEIN_BLESS=1 cargo test -p skein contract` and commit it",
+            "{} is not the schema of the report types: run `SKEIN_BLESS=1 cargo test -p skein-migrate contract` and commit it",
             path.display()
         );
     }

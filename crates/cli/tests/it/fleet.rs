@@ -1117,39 +1117,72 @@ fn manifest_field<'a>(text: &'a str, key: &str) -> &'a str {
         .trim()
 }
 
+/// What the pods of deploy/kubernetes/migrate-job.yaml run.
+struct Job {
+    pods: usize,
+    args: Vec<String>,
+    /// Each `env` entry of the container: name and value.
+    env: Vec<(String, String)>,
+}
+
+impl Job {
+    fn read() -> Self {
+        let manifest_path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/kubernetes/migrate-job.yaml"
+        );
+        let manifest = std::fs::read_to_string(manifest_path).unwrap();
+        let pods: usize = manifest_field(&manifest, "completions").parse().unwrap();
+        let parallelism: usize = manifest_field(&manifest, "parallelism").parse().unwrap();
+        assert_eq!(
+            manifest_field(&manifest, "completionMode"),
+            "Indexed",
+            "pods get JOB_COMPLETION_INDEX only in an Indexed Job"
+        );
+        assert_eq!(parallelism, pods, "every pod runs at once");
+        let args: Vec<String> = serde_json::from_str(manifest_field(&manifest, "args")).unwrap();
+        assert!(
+            args.windows(2).any(|w| w == ["--shard", "auto"]),
+            "{args:?}"
+        );
+        let env_at = manifest.find("env:").expect("the container sets env");
+        let mut env = Vec::new();
+        let mut rest = &manifest[env_at..];
+        while let Some(at) = rest.find("- name: ") {
+            let block = &rest[at..];
+            let line_end = block.find('\n').unwrap_or(block.len());
+            let name = block["- name: ".len()..line_end].trim().to_owned();
+            if !name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                break; // past the env list
+            }
+            let value = manifest_field(block, "value").trim_matches('"').to_owned();
+            env.push((name, value));
+            rest = &block[line_end..];
+        }
+        let job = Job { pods, args, env };
+        assert_eq!(
+            job.env("SKEIN_SHARDS"),
+            pods.to_string(),
+            "one shard per pod"
+        );
+        job
+    }
+
+    fn env(&self, name: &str) -> &str {
+        self.env
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("the manifest sets no {name}"))
+    }
+}
+
 #[test]
 fn the_kubernetes_example_splits_a_fleet_across_its_pods() {
-    // What deploy/kubernetes/migrate-job.yaml runs: its pod count, its container
-    // arguments, its shard count and its profile.
-    let manifest_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/kubernetes/migrate-job.yaml"
-    );
-    let manifest = std::fs::read_to_string(manifest_path).unwrap();
-    let pods: usize = manifest_field(&manifest, "completions").parse().unwrap();
-    let parallelism: usize = manifest_field(&manifest, "parallelism").parse().unwrap();
-    assert_eq!(
-        manifest_field(&manifest, "completionMode"),
-        "Indexed",
-        "pods get JOB_COMPLETION_INDEX only in an Indexed Job"
-    );
-    let args: Vec<String> = serde_json::from_str(manifest_field(&manifest, "args")).unwrap();
-    let env_value = |name: &str| {
-        let at = manifest
-            .find(&format!("- name: {name}"))
-            .unwrap_or_else(|| panic!("the manifest sets no {name}"));
-        manifest_field(&manifest[at..], "value")
-            .trim_matches('"')
-            .to_owned()
-    };
-    let shards = env_value("SKEIN_SHARDS");
-    let profile = env_value("SKEIN_PROFILE");
-    assert_eq!(shards, pods.to_string(), "one shard per pod");
-    assert_eq!(parallelism, pods, "every pod runs at once");
-    assert!(
-        args.windows(2).any(|w| w == ["--shard", "auto"]),
-        "{args:?}"
-    );
+    let job = Job::read();
+    let (pods, args) = (job.pods, &job.args);
+    let shards = job.env("SKEIN_SHARDS").to_owned();
+    let profile = job.env("SKEIN_PROFILE").to_owned();
 
     // A fleet whose profile is the manifest's, every pod started at once.
     let fleet = pg_fleet(16);
@@ -1204,6 +1237,114 @@ fn the_kubernetes_example_splits_a_fleet_across_its_pods() {
         );
     }
     assert_eq!(ran.len(), 17, "infra and the 16 models: {ran:?}");
+}
+
+#[test]
+fn the_kubernetes_job_migrates_the_example_with_its_prod_profile() {
+    // The repository's example workspace and Job, as shipped: each pod's arguments and
+    // environment, the example's `prod` profile, its password from Secrets Manager (moto).
+    // Only the server is local: a password-checking PostgreSQL, reached through
+    // INDEXER_DB_HOST.
+    let job = Job::read();
+    let workspace = crate::example::example();
+    let server = skein_testkit::password_server();
+    let admin = TestDb::on(server, "k8s_admin");
+    let user = job.env("INDEXER_DB_USER").to_owned();
+    let password = skein_testkit::SCRAM_PASSWORD;
+    admin.exec(&format!(
+        "DO $$ BEGIN CREATE ROLE {user} LOGIN PASSWORD '{password}'; \
+         EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    ));
+    let models = workspace
+        .run(&["model", "list", "--format", "json"])
+        .expect(0)
+        .json();
+    let mut names = vec!["indexer_shared".to_owned()];
+    names.extend(
+        models["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_owned()),
+    );
+    for name in &names {
+        admin.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        admin.exec(&format!("CREATE DATABASE {name} OWNER {user}"));
+    }
+    let moto = skein_testkit::moto();
+    moto.put_secret(
+        "indexer/prod/db",
+        &serde_json::json!({ "username": user, "password": password }).to_string(),
+    );
+
+    let args: Vec<&str> = job.args.iter().map(String::as_str).collect();
+    let running: Vec<_> = (0..job.pods)
+        .map(|index| {
+            let mut command = workspace.command(&args);
+            for (name, value) in &job.env {
+                command.env(name, value);
+            }
+            command
+                .env("INDEXER_DB_HOST", server.authority())
+                .env("JOB_COMPLETION_INDEX", index.to_string())
+                .envs(moto.env())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            command.spawn().unwrap()
+        })
+        .collect();
+    let mut migrated: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, pod) in running.into_iter().enumerate() {
+        let run = Run(pod.wait_with_output().unwrap());
+        assert_eq!(
+            run.code(),
+            0,
+            "pod {index}: {}\n{}",
+            run.stdout(),
+            run.stderr()
+        );
+        assert!(
+            !run.stderr().contains(password),
+            "the password is never printed"
+        );
+        let report = run.json();
+        assert_eq!(report["profile"], "prod");
+        for db in report["databases"].as_array().unwrap() {
+            assert!(
+                matches!(db["status"].as_str(), Some("ok" | "up_to_date")),
+                "pod {index}: {db}"
+            );
+            *migrated
+                .entry(db["name"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    let expected: Vec<String> = ["infra".to_owned()]
+        .into_iter()
+        .chain(names[1..].iter().cloned())
+        .collect();
+    let mut ran: Vec<String> = migrated.keys().cloned().collect();
+    ran.sort();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(ran, expected_sorted, "every database is in some pod");
+    // Every database is at head now, read with the same profile.
+    let status = workspace
+        .command(&["status", "--check", "--format", "json"])
+        .env("SKEIN_PROFILE", "prod")
+        .env("INDEXER_DB_USER", &user)
+        .env("INDEXER_DB_HOST", server.authority())
+        .envs(moto.env())
+        .output()
+        .unwrap();
+    let status = Run(status).expect(0).json();
+    assert_eq!(
+        status["databases"].as_array().unwrap().len(),
+        expected.len()
+    );
+    for name in &names {
+        admin.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
 }
 
 /// SQLite model databases `m1`..`m{n}`, each with one migration; those in `failing` fail.

@@ -80,12 +80,20 @@ pub(super) async fn acquire(path: &Path, client: &str, mut wait: LockWait) -> Re
 }
 
 /// Whether `path` still names the file `file` has open.
+#[cfg(unix)]
 fn is_linked_at(file: &File, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt as _;
     match (file.metadata(), std::fs::metadata(path)) {
         (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
         _ => false,
     }
+}
+
+/// Elsewhere (Windows) an open file cannot be removed or replaced, so the path still
+/// names it while it is open.
+#[cfg(not(unix))]
+fn is_linked_at(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// Who holds the lock of `path` now, if anyone; never creates the file.

@@ -210,7 +210,7 @@ impl MySqlDriver {
         let table = &self.options.history_table;
         let schema = table.schema.clone().unwrap_or_default();
         let digest = Sha256::digest(format!("skein\0{schema}\0{}", table.name));
-        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(&digest[..12]);
         format!("skein:{hex}")
     }
 

@@ -18,7 +18,6 @@ pub mod rules;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// `schema.name`.
 pub type QualifiedName = String;
@@ -156,12 +155,7 @@ impl Schema {
     /// A stable hash of everything the model holds (names the server generates excluded).
     pub fn fingerprint(&self) -> String {
         let canonical = serde_json::to_string(self).expect("a schema serialises");
-        let digest = Sha256::digest(canonical.as_bytes());
-        let mut hex = String::with_capacity(64);
-        for byte in &digest[..16] {
-            let _ = write!(hex, "{byte:02x}");
-        }
-        hex
+        hex::encode(&Sha256::digest(canonical.as_bytes())[..16])
     }
 
     /// The schema without the tables and views whose names match one of `patterns`
@@ -201,12 +195,7 @@ pub fn collapse_whitespace(text: &str) -> String {
 
 /// SHA-256 (hex) of text with whitespace collapsed.
 pub fn body_hash(text: &str) -> String {
-    let digest = Sha256::digest(collapse_whitespace(text).as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    hex::encode(Sha256::digest(collapse_whitespace(text).as_bytes()))
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::migration::{Migration, Version};
 use crate::plan::Target;
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 
 /// What identifies an expected schema: the backend and the statements of every migration
 /// up to `version` (its version, whether it runs in a transaction, and each statement
@@ -37,11 +36,7 @@ pub fn cache_key(url: &str, migrations: &[Migration], version: Option<Version>) 
             hasher.update(statement.sql.as_bytes());
         }
     }
-    let mut hex = String::new();
-    for byte in &hasher.finalize()[..12] {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    hex::encode(&hasher.finalize()[..12])
 }
 
 /// Scratch databases that exist right now, so that a process told to stop at once can
@@ -144,11 +139,7 @@ fn scratch_name() -> String {
         std::time::SystemTime::now()
     );
     let digest = Sha256::digest(seed.as_bytes());
-    let mut name = String::from("skein_scratch_");
-    for byte in &digest[..6] {
-        let _ = write!(name, "{byte:02x}");
-    }
-    name
+    format!("skein_scratch_{}", hex::encode(&digest[..6]))
 }
 
 #[cfg(test)]
