@@ -7,6 +7,9 @@ use std::time::Duration;
 /// should sit through, and keeps every server's and library's timer in range.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
+/// More than this many of any unit (the smallest is the nanosecond) is more than a day.
+const NANOSECONDS_IN_A_DAY: f64 = 86_400e9;
+
 /// Parses `500ms`, `30s`, `2m`, `1h30m` (jiff's friendly format; ISO 8601 `PT1H30M`
 /// too) or a bare number of seconds, up to [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -17,9 +20,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
                 .map_err(|_| format!("`{text}` is too long: at most 24h"))?
         }
         Ok(_) => return Err(format!("`{text}` is not a duration")),
-        Err(_) => text
-            .parse::<jiff::SignedDuration>()
-            .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 500ms, 2m, 1h30m)"))?,
+        Err(_) => text.parse::<jiff::SignedDuration>().map_err(|_| {
+            // A number too big for jiff is longer than a day in any unit.
+            let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+            if digits
+                .parse::<f64>()
+                .is_ok_and(|n| n > NANOSECONDS_IN_A_DAY)
+            {
+                format!("`{text}` is too long: at most 24h")
+            } else {
+                format!("`{text}` is not a duration (e.g. 30s, 500ms, 2m, 1h30m)")
+            }
+        })?,
     };
     if signed.is_negative() {
         return Err(format!("`{text}` is not a duration: it is negative"));

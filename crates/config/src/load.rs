@@ -146,14 +146,23 @@ fn single(options: &LoadOptions) -> Result<(PathBuf, String), ConfigError> {
 
 /// The name of the one database of a URL: the database it names (a SQLite file's stem),
 /// when that is a plain name, or `default`.
+///
+/// ```
+/// use skein_config::load::single_name;
+/// assert_eq!(single_name("postgres://u:p@db.internal:5432/app?sslmode=require"), "app");
+/// assert_eq!(single_name("sqlite://app.db"), "app");
+/// assert_eq!(single_name("sqlite://data/orders.sqlite3"), "orders");
+/// assert_eq!(single_name("postgres://u@db.internal"), "default");
+/// ```
 pub fn single_name(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or_default();
     let after_scheme = without_query
         .split_once("://")
         .map_or(without_query, |(_, rest)| rest);
     let last = after_scheme
-        .rsplit_once('/')
-        .map_or("", |(_, last)| last)
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
         .trim_end_matches(".sqlite3")
         .trim_end_matches(".sqlite")
         .trim_end_matches(".db");

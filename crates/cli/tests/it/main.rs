@@ -16,6 +16,7 @@ mod model;
 mod mysql;
 mod onboarding;
 mod output;
+mod readme;
 mod secrets;
 mod snapshots;
 mod takeover;
