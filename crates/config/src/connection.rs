@@ -340,13 +340,6 @@ fn render_parts<E>(
 ) -> Result<String, RenderError<E>> {
     let get = |value: &Option<String>| value.as_deref().map(|v| resolve(v, lookup)).transpose();
     let driver = get(&parts.driver)?.unwrap_or_else(|| "postgres".to_owned());
-    let encode = |text: &str| {
-        if encode {
-            utf8_percent_encode(text, COMPONENT).to_string()
-        } else {
-            text.to_owned()
-        }
-    };
     if driver == "sqlite" {
         let path = get(&parts.database)?.ok_or_else(|| {
             RenderError::Template(
@@ -363,50 +356,113 @@ fn render_parts<E>(
             "unknown driver `{driver}` (use postgres, sqlite or mysql)"
         )));
     }
-    let mut url = format!("{driver}://");
-    if let Some(user) = get(&parts.user)? {
-        url.push_str(&encode(&user));
-        if let Some(password) = get(&parts.password)? {
-            url.push(':');
-            url.push_str(&encode(&password));
-        }
-        url.push('@');
-    }
-    if let Some(host) = get(&parts.host)? {
-        // An IPv6 address is bracketed in a URL, or its colons read as a port.
-        match host.parse::<std::net::Ipv6Addr>() {
-            Ok(_) => url.push_str(&format!("[{host}]")),
-            Err(_) => url.push_str(&host),
-        }
-    }
-    if let Some(port) = parts.port {
-        url.push_str(&format!(":{port}"));
-    }
-    url.push('/');
-    if let Some(database) = get(&parts.database)? {
-        url.push_str(&encode(&database));
-    }
-    let mut query: Vec<String> = Vec::new();
+    let mut query: Vec<(String, String)> = Vec::new();
     if let Some(socket) = get(&parts.socket)? {
         let key = if driver.starts_with("postgres") {
             "host"
         } else {
             "socket"
         };
-        query.push(format!("{key}={}", encode(&socket)));
+        query.push((key.to_owned(), socket));
     }
     for (key, value) in &parts.options {
-        query.push(format!(
-            "{}={}",
-            encode(key),
-            encode(&resolve(value, lookup)?)
+        query.push((key.clone(), resolve(value, lookup)?));
+    }
+    let server = ServerParts {
+        driver,
+        user: get(&parts.user)?,
+        password: get(&parts.password)?,
+        host: get(&parts.host)?,
+        port: parts.port,
+        database: get(&parts.database)?,
+        query,
+    };
+    if encode {
+        server.url().map_err(RenderError::Template)
+    } else {
+        Ok(server.shown())
+    }
+}
+
+/// A server connection given in parts, its values resolved.
+struct ServerParts {
+    driver: String,
+    user: Option<String>,
+    password: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    database: Option<String>,
+    query: Vec<(String, String)>,
+}
+
+impl ServerParts {
+    /// The URL, put together by the `url` crate, which brackets an IPv6 host and encodes
+    /// the query. The user, password and database are percent-encoded here first:
+    /// the crate leaves a `%` as it is (it takes it for an escape already made), which
+    /// would change a password that holds one.
+    fn url(&self) -> Result<String, String> {
+        let component = |text: &str| utf8_percent_encode(text, COMPONENT).to_string();
+        let mut url = url::Url::parse(&format!("{}://localhost/", self.driver))
+            .map_err(|e| format!("cannot build a `{}` URL: {e}", self.driver))?;
+        // Without a host (a Unix socket, or the driver's default), `localhost`: a
+        // socket given in the query is used instead of it.
+        let host = match self.host.as_deref() {
+            Some(host) if host.parse::<std::net::Ipv6Addr>().is_ok() => format!("[{host}]"),
+            Some(host) => host.to_owned(),
+            None => "localhost".to_owned(),
+        };
+        url.set_host(Some(&host))
+            .map_err(|e| format!("`host` {host:?} cannot be a URL's host: {e}"))?;
+        let unusable = |what: &str| format!("the URL cannot hold a {what} with this host");
+        url.set_port(self.port).map_err(|()| unusable("port"))?;
+        if let Some(user) = &self.user {
+            url.set_username(&component(user))
+                .map_err(|()| unusable("user"))?;
+            if let Some(password) = &self.password {
+                url.set_password(Some(&component(password)))
+                    .map_err(|()| unusable("password"))?;
+            }
+        }
+        url.set_path(&format!(
+            "/{}",
+            self.database.as_deref().map(component).unwrap_or_default()
         ));
+        if !self.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&self.query);
+        }
+        Ok(url.into())
     }
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query.join("&"));
+
+    /// The URL for people: the values as they are, references unexpanded.
+    fn shown(&self) -> String {
+        let mut url = format!("{}://", self.driver);
+        if let Some(user) = &self.user {
+            url.push_str(user);
+            if let Some(password) = &self.password {
+                url.push(':');
+                url.push_str(password);
+            }
+            url.push('@');
+        }
+        match self.host.as_deref() {
+            Some(host) if host.parse::<std::net::Ipv6Addr>().is_ok() => {
+                url.push_str(&format!("[{host}]"));
+            }
+            Some(host) => url.push_str(host),
+            None => {}
+        }
+        if let Some(port) = self.port {
+            url.push_str(&format!(":{port}"));
+        }
+        url.push('/');
+        url.push_str(self.database.as_deref().unwrap_or_default());
+        if !self.query.is_empty() {
+            let pairs: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            url.push('?');
+            url.push_str(&pairs.join("&"));
+        }
+        url
     }
-    Ok(url)
 }
 
 /// `scheme://user:secret@host/db?password=secret` -> `scheme://user:***@host/db?password=***`,
@@ -543,7 +599,7 @@ mod tests {
                 .unwrap()
                 .render(&lookup)
                 .unwrap(),
-            "postgres://postgres@/db?host=%2Fvar%2Frun%2Fpostgresql"
+            "postgres://postgres@localhost/db?host=%2Fvar%2Frun%2Fpostgresql"
         );
     }
 

@@ -432,3 +432,57 @@ fn logs_are_coloured_only_when_asked_or_on_a_terminal() {
         .expect(0);
     assert!(!never.stderr().contains('\x1b'), "{}", never.stderr());
 }
+
+/// `skein ...` run on a terminal (util-linux `script` gives it one), `answer` typed in.
+fn on_a_terminal(dir: &Path, args: &str, answer: &str) -> Run {
+    use std::io::Write;
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} {args}", skein().display()),
+            "/dev/null",
+        ])
+        .current_dir(dir)
+        .env_remove("SKEIN_PROFILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    Run(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn db_drop_asks_on_a_terminal_and_drops_only_on_yes() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nurl = \"sqlite://app.db\"\n",
+        &[("database/app/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    workspace.run(&["up"]).expect(0);
+    let file = workspace.path().join("app.db");
+    let declined = on_a_terminal(workspace.path(), "db drop", "no\n").expect(2);
+    assert!(
+        declined.stdout().contains("Type `yes` to go on"),
+        "{}",
+        declined.stdout()
+    );
+    assert!(
+        declined.stdout().contains("  app (sqlite://"),
+        "{}",
+        declined.stdout()
+    );
+    assert!(
+        declined.stdout().contains("nothing was dropped"),
+        "{}",
+        declined.stdout()
+    );
+    assert!(file.exists());
+    on_a_terminal(workspace.path(), "db drop", "yes\n").expect(0);
+    assert!(!file.exists());
+}

@@ -11,6 +11,7 @@
 //! in an expected line matches any text, and a line `...` any number of lines. A command
 //! with no output shown must exit 0.
 
+use crate::example::copy_dir;
 use regex::Regex;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,29 +126,38 @@ fn matches(expected: &[Regex], dots: &[bool], actual: &[String]) -> bool {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn sandbox(kind: &str, repo: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     match kind {
         "fresh" => {
             std::fs::copy(repo.join("skein.toml"), dir.path().join("skein.toml")).unwrap();
-            copy_dir(&repo.join("database"), &dir.path().join("database"));
-            copy_dir(&repo.join("templates"), &dir.path().join("templates"));
+            for folder in ["database", "templates"] {
+                copy_dir(&repo.join(folder), &dir.path().join(folder));
+            }
         }
         "empty" => {}
-        other => panic!("README: unknown sandbox `{other}` (fresh or empty)"),
+        // The example's infra and its models on PostgreSQL (a throwaway cluster, reached
+        // through the PG* variables psql reads too), the models listed by a query.
+        "pg" => {
+            copy_dir(&repo.join("database"), &dir.path().join("database"));
+            copy_dir(&repo.join("templates"), &dir.path().join("templates"));
+            std::fs::remove_dir_all(dir.path().join("database/models/blub_test")).unwrap();
+            let server = format!(
+                "postgres://postgres:${{env:PGPASSWORD}}@{}",
+                skein_testkit::password_server().authority()
+            );
+            std::fs::write(
+                dir.path().join("skein.toml"),
+                format!(
+                    "[default.databases.infra]\nmigrations = \"database/infra\"\nurl = \"{server}/indexer\"\n\n\
+                     [default.models]\ntemplate = \"templates/model\"\nurl = \"{server}/{{model}}\"\n\
+                     names_from = {{ db = \"infra\", query = \"SELECT name FROM models WHERE status = 'active'\" }}\n\
+                     depends_on = [\"infra\"]\n"
+                ),
+            )
+            .unwrap();
+        }
+        other => panic!("README: unknown sandbox `{other}` (fresh, empty or pg)"),
     }
     dir
 }
@@ -164,6 +174,8 @@ fn every_console_example_in_the_readme_prints_what_it_shows() {
         bin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    let server = skein_testkit::password_server().authority();
+    let (pg_host, pg_port) = server.rsplit_once(':').unwrap();
     let mut dir = sandbox("fresh", &repo);
     let mut failures = Vec::new();
     for example in &examples {
@@ -176,6 +188,10 @@ fn every_console_example_in_the_readme_prints_what_it_shows() {
             .current_dir(dir.path())
             .env("PATH", &path)
             .env("NO_COLOR", "1")
+            .env("PGHOST", pg_host)
+            .env("PGPORT", pg_port)
+            .env("PGUSER", "postgres")
+            .env("PGPASSWORD", skein_testkit::SCRAM_PASSWORD)
             .env_remove("SKEIN_PROFILE")
             .env_remove("SKEIN_CONFIG")
             .env_remove("DATABASE_URL")

@@ -491,14 +491,8 @@ async fn lock_holder(conn: &mut MySqlConnection, name: &str) -> Option<String> {
 /// Creates the database `url` names if it does not exist; returns whether it was created.
 pub async fn create_database(url: &str) -> Result<bool> {
     let (mut admin, name) = server_connection(url).await?;
-    let exists: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
-    )
-    .bind(&name)
-    .fetch_one(&mut admin)
-    .await
-    .map_err(Error::database("looking for the database"))?;
-    if exists == 0 {
+    let exists = exists_on(&mut admin, &name).await?;
+    if !exists {
         let sql = format!(
             "CREATE DATABASE IF NOT EXISTS {}",
             DIALECT.quote_identifier(&name)
@@ -509,21 +503,27 @@ pub async fn create_database(url: &str) -> Result<bool> {
             .map_err(Error::database(format!("creating database {name}")))?;
     }
     let _ = admin.close().await;
-    Ok(exists == 0)
+    Ok(!exists)
 }
 
 /// Whether the database `url` names exists.
 pub async fn database_exists(url: &str) -> Result<bool> {
     let (mut admin, name) = server_connection(url).await?;
-    let exists: i64 = sqlx::query_scalar(
+    let exists = exists_on(&mut admin, &name).await;
+    let _ = admin.close().await;
+    exists
+}
+
+/// Whether the server `admin` is connected to has the database `name`.
+async fn exists_on(admin: &mut MySqlConnection, name: &str) -> Result<bool> {
+    let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
     )
-    .bind(&name)
-    .fetch_one(&mut admin)
+    .bind(name)
+    .fetch_one(admin)
     .await
     .map_err(Error::database("looking for the database"))?;
-    let _ = admin.close().await;
-    Ok(exists > 0)
+    Ok(count > 0)
 }
 
 /// Drops the database `url` names.

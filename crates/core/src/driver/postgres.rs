@@ -534,12 +534,7 @@ async fn lock_holder(conn: &mut PgConnection, key: i64) -> Option<String> {
 /// `postgres` database. Returns whether it was created.
 pub async fn create_database(url: &str) -> Result<bool> {
     let (mut admin, name) = maintenance_connection(url).await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&name)
-            .fetch_one(&mut admin)
-            .await
-            .map_err(Error::database("looking for the database"))?;
+    let exists = exists_on(&mut admin, &name).await?;
     if !exists {
         let sql = format!("CREATE DATABASE {}", DIALECT.quote_identifier(&name));
         sqlx::raw_sql(AssertSqlSafe(sql))
@@ -554,14 +549,18 @@ pub async fn create_database(url: &str) -> Result<bool> {
 /// Whether the database `url` names exists, asked of its server's `postgres` database.
 pub async fn database_exists(url: &str) -> Result<bool> {
     let (mut admin, name) = maintenance_connection(url).await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&name)
-            .fetch_one(&mut admin)
-            .await
-            .map_err(Error::database("looking for the database"))?;
+    let exists = exists_on(&mut admin, &name).await;
     let _ = admin.close().await;
-    Ok(exists)
+    exists
+}
+
+/// Whether the server `admin` is connected to has the database `name`.
+async fn exists_on(admin: &mut PgConnection, name: &str) -> Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(admin)
+        .await
+        .map_err(Error::database("looking for the database"))
 }
 
 /// Drops the database `url` names, closing its sessions first.
