@@ -99,6 +99,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// The `expect` rules: required, optional and forbidden tables.
     Check(DriftArgs),
+    /// Destructive and lock-unsafe statements in migrations: the pending ones by default.
+    Lint(LintArgs),
     /// Bring divergent databases to the schema of their migrations at head (one plan per
     /// group of databases that share it).
     Converge(ConvergeArgs),
@@ -169,6 +171,25 @@ pub struct DriftArgs {
     pub selection: Selection,
     #[command(flatten)]
     pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// The migrations each database has not applied (the default; needs the database).
+    #[arg(long, conflicts_with_all = ["since", "files"])]
+    pub pending: bool,
+    /// The migrations newer than VERSION (the database, when it answers, gives table sizes).
+    #[arg(long, value_name = "VERSION", conflicts_with = "files")]
+    pub since: Option<i64>,
+    /// These migration files (up files of the selected databases).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub lock: LockArgs,
 }

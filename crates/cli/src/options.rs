@@ -136,6 +136,7 @@ fn parts(
             (Some(&a.selection), Some(&a.fleet), Some(&a.lock))
         }
         Command::Converge(a) => (Some(&a.selection), Some(&a.fleet), Some(&a.lock)),
+        Command::Lint(a) => (Some(&a.selection), Some(&a.fleet), Some(&a.lock)),
         Command::Config(ConfigCommand::Show(a)) => (Some(&a.selection), None, None),
         Command::Import(_) | Command::Init(_) | Command::Completions(_) | Command::Man => {
             (None, None, None)

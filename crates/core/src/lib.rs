@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod history;
 pub mod import;
+pub mod lint;
 pub mod migration;
 pub mod plan;
 pub mod position;

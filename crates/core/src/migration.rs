@@ -164,6 +164,8 @@ impl Directives {
             };
             match directive.trim() {
                 "no-transaction" => directives.no_transaction = true,
+                // Read by `skein lint`, before the statement it is about.
+                d if d.starts_with("lint-ignore") => {}
                 other => return Err((index + 1, format!("skein:{other}"))),
             }
         }

@@ -9,6 +9,7 @@ mod drift;
 mod import;
 mod init;
 mod inspect;
+mod lint;
 mod migrate;
 mod model;
 mod new;
@@ -86,6 +87,7 @@ async fn run_in(ctx: &mut Context, command: Command) -> anyhow::Result<Body> {
         Command::Drift(_) => drift::drift(ctx).await,
         Command::Check(_) => check::check(ctx).await,
         Command::Converge(args) => converge::converge(ctx, args).await,
+        Command::Lint(args) => lint::lint(ctx, args).await,
         Command::Config(ConfigCommand::Show(_)) => config::show(ctx),
         Command::Import(_) | Command::Init(_) => {
             unreachable!("import and init run without a workspace")
@@ -125,6 +127,7 @@ pub fn name(command: &Command) -> Option<report::Command> {
         Command::Drift(_) => Name::Drift,
         Command::Check(_) => Name::Check,
         Command::Converge(_) => Name::Converge,
+        Command::Lint(_) => Name::Lint,
         Command::Config(ConfigCommand::Show(_)) => Name::ConfigShow,
     })
 }

@@ -52,7 +52,7 @@ mod tests {
         ),
         (
             2,
-            "c1ea05df3dc44112a60e09f0a40579ae0d9efc3bc1b9b509bfe4f7b436a67ab8",
+            "7adcd84a720b31d4fbef480324b41c6dc18efac61d8a506995720ba7ccf3324f",
         ),
     ];
 

@@ -59,6 +59,7 @@ impl Report {
             Some(Command::DbCreate) => self.create_text(),
             Some(Command::Drift) => self.drift_text(),
             Some(Command::Check) => self.check_text(),
+            Some(Command::Lint) => self.lint_text(),
             _ if self.databases.iter().any(|d| d.plan.is_some()) => self.plan_text(),
             _ => self.run_table(),
         };

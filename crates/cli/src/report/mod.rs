@@ -4,6 +4,7 @@
 #[cfg(test)]
 mod contract;
 mod human;
+mod lint;
 pub mod live;
 mod models;
 pub mod sections;
@@ -80,6 +81,8 @@ pub enum Command {
     Check,
     #[serde(rename = "converge")]
     Converge,
+    #[serde(rename = "lint")]
+    Lint,
     #[serde(rename = "config show")]
     ConfigShow,
 }
@@ -268,6 +271,9 @@ pub struct DatabaseReport {
     /// `converge`: the plan, and what applying it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converge: Option<live::ConvergeInfo>,
+    /// `lint`: the findings in the migrations linted, and how many statements were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lint: Option<skein_core::lint::Outcome>,
 }
 
 /// What `model list` says of a model beside its status.
@@ -300,6 +306,7 @@ impl DatabaseReport {
             model: None,
             inspected: None,
             converge: None,
+            lint: None,
         }
     }
 

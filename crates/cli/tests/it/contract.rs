@@ -27,7 +27,7 @@ fn assert_follows(validator: &jsonschema::Validator, args: &[&str], run: &Run, c
 }
 
 /// Every command, as the JSON names it, with arguments that make it do its job.
-const COMMANDS: [(&str, &[&str]); 25] = [
+const COMMANDS: [(&str, &[&str]); 26] = [
     ("wait", &["wait"]),
     ("db create", &["db", "create"]),
     ("up", &["up"]),
@@ -58,6 +58,7 @@ const COMMANDS: [(&str, &[&str]); 25] = [
     ("inspect", &["inspect", "--db", "app"]),
     ("drift", &["drift"]),
     ("check", &["check"]),
+    ("lint", &["lint", "--db", "app"]),
     ("converge", &["converge", "--db", "app"]),
     ("config show", &["config", "show"]),
     (

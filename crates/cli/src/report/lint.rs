@@ -1,0 +1,79 @@
+//! `lint`'s human output: each finding once, at file:line:column, with why and the fix;
+//! a finding the databases share names the worst of them.
+
+use super::Report;
+use crate::escape::controls;
+use skein_core::lint::Finding;
+use skein_core::lint::rules::Severity;
+use std::collections::BTreeMap;
+
+/// Where a finding is: file, line, column and rule.
+type Place<'a> = (String, usize, usize, &'a str);
+
+/// The worst of a finding found in several databases: it, its database, and in how many.
+type Worst<'a> = (&'a Finding, &'a str, usize);
+
+impl Report {
+    pub(super) fn lint_text(&self) -> String {
+        // The same file, place and rule in several databases (a model template): once,
+        // with the database where it is worst.
+        let mut found: BTreeMap<Place, Worst> = BTreeMap::new();
+        let (mut statements, mut unchecked, mut ignored) = (0, 0, 0);
+        for report in &self.databases {
+            let Some(outcome) = &report.lint else {
+                continue;
+            };
+            statements += outcome.statements;
+            unchecked += outcome.unchecked;
+            ignored += outcome.ignored;
+            for finding in &outcome.findings {
+                let file = crate::context::relative(&finding.file)
+                    .display()
+                    .to_string();
+                let key = (file, finding.line, finding.column, finding.rule.id());
+                let entry = found.entry(key).or_insert((finding, &report.name, 0));
+                entry.2 += 1;
+                if (finding.severity, finding.rows) > (entry.0.severity, entry.0.rows) {
+                    entry.0 = finding;
+                    entry.1 = &report.name;
+                }
+            }
+        }
+        let mut lines = Vec::new();
+        let (mut errors, mut warnings) = (0, 0);
+        for ((file, line, column, rule), (finding, worst, count)) in &found {
+            let severity = match finding.severity {
+                Severity::Error => {
+                    errors += 1;
+                    "error"
+                }
+                Severity::Warning => {
+                    warnings += 1;
+                    "warning"
+                }
+                Severity::Info => "info",
+            };
+            let mut head = format!(
+                "{}:{line}:{column}: {severity}[{rule}]: {}",
+                controls(file),
+                controls(&finding.message)
+            );
+            if *count > 1 {
+                head.push_str(&format!(
+                    " (in {count} databases; worst: {})",
+                    controls(worst)
+                ));
+            }
+            lines.push(head);
+            if finding.severity != Severity::Info {
+                lines.push(format!("  why: {}", finding.why));
+                lines.push(format!("  fix: {}", finding.fix));
+            }
+        }
+        let databases = self.databases.iter().filter(|r| r.lint.is_some()).count();
+        lines.push(format!(
+            "{statements} statement(s) of {databases} database(s) checked: {errors} error(s), {warnings} warning(s), {unchecked} not checked, {ignored} ignored"
+        ));
+        lines.join("\n")
+    }
+}

@@ -1,0 +1,220 @@
+//! `skein lint` against real databases: table sizes from the server, tables the same
+//! migrations create, suppression, files, and the JSON contract.
+
+use crate::support::*;
+use skein_testkit::{MyTestDb, TestDb};
+
+/// The findings of a JSON lint report as `database rule file:line:column`.
+fn findings(report: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for db in report["databases"].as_array().unwrap() {
+        for finding in db["lint"]["findings"].as_array().unwrap() {
+            out.push(format!(
+                "{} {} {}:{}:{}",
+                db["name"].as_str().unwrap(),
+                finding["rule"].as_str().unwrap(),
+                finding["file"].as_str().unwrap(),
+                finding["line"],
+                finding["column"]
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn an_index_on_a_large_postgres_table_is_an_error_naming_its_size() {
+    let db = TestDb::new("lint_large");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            (
+                "1_trades.up.sql",
+                "CREATE TABLE trades (id bigint, market text);\n",
+            ),
+            ("1_trades.down.sql", "DROP TABLE trades;\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    db.exec(
+        "INSERT INTO trades SELECT g, g::text FROM generate_series(1, 1000000) g; ANALYZE trades",
+    );
+    workspace.write(
+        "migrations/2_index.up.sql",
+        "SET lock_timeout = '5s';\n\
+         CREATE INDEX trades_market ON trades (market);\n\
+         CREATE TABLE fills (id bigint, trade bigint);\n\
+         CREATE INDEX fills_trade ON fills (trade);\n\
+         ALTER TABLE fills ADD COLUMN at timestamptz NOT NULL;\n",
+    );
+    workspace.write(
+        "migrations/2_index.down.sql",
+        "DROP TABLE fills;\nDROP INDEX trades_market;\n",
+    );
+
+    let run = workspace.run(&["lint", "--format", "json"]).expect(3);
+    let report = run.json();
+    assert_eq!(report["command"], "lint");
+    assert_eq!(
+        findings(&report),
+        ["app index-not-concurrent migrations/2_index.up.sql:2:1"],
+        "fills is created by the same migrations: nothing on it"
+    );
+    let finding = &report["databases"][0]["lint"]["findings"][0];
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["table"], "trades");
+    assert_eq!(finding["rows"], 1000000);
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("trades has ~1.0M rows"),
+        "{finding}"
+    );
+    assert_eq!(report["databases"][0]["status"], "problems");
+
+    let human = workspace.run(&["lint"]).expect(3);
+    assert!(
+        human.stdout().contains(
+            "migrations/2_index.up.sql:2:1: error[index-not-concurrent]: CREATE INDEX on `trades` without CONCURRENTLY (trades has ~1.0M rows)"
+        ),
+        "{}",
+        human.stdout()
+    );
+    assert!(
+        human.stdout().contains("  fix: CREATE INDEX CONCURRENTLY"),
+        "{}",
+        human.stdout()
+    );
+
+    // The line before a statement can ignore one rule there, with a reason.
+    workspace.write(
+        "migrations/2_index.up.sql",
+        "SET lock_timeout = '5s';\n\
+         -- skein:lint-ignore index-not-concurrent the table is read-only during the deploy\n\
+         CREATE INDEX trades_market ON trades (market);\n",
+    );
+    let quiet = workspace
+        .run(&["lint", "--format", "json"])
+        .expect(0)
+        .json();
+    assert!(findings(&quiet).is_empty(), "{quiet:#}");
+    assert_eq!(quiet["databases"][0]["lint"]["ignored"], 1);
+    // Nothing pending: nothing to lint, but every migration with --since.
+    workspace.run(&["up"]).expect(0);
+    let none = workspace
+        .run(&["lint", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(none["databases"][0]["lint"]["statements"], 0);
+    let since = workspace
+        .run(&["lint", "--since", "0", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(since["databases"][0]["lint"]["statements"], 3);
+}
+
+#[test]
+fn files_are_linted_alone_and_unreadable_statements_are_reported_not_checked() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nurl = \"sqlite://app.db\"\n",
+        &[
+            (
+                "database/app/1_t.up.sql",
+                "CREATE TABLE t (id INT, name TEXT);\n",
+            ),
+            ("database/app/1_t.down.sql", "DROP TABLE t;\n"),
+            (
+                "database/app/2_drop.up.sql",
+                "ALTER TABLE t DROP COLUMN name;\n",
+            ),
+            (
+                "database/app/2_drop.down.sql",
+                "ALTER TABLE t ADD COLUMN name TEXT;\n",
+            ),
+            (
+                "database/app/3_odd.up.sql",
+                "CREATE VIRTUAL TABLE docs USING fts5(body);\nPRAGMA nonsense ~~ 1;\n",
+            ),
+        ],
+    );
+    let one = workspace
+        .run(&["lint", "database/app/2_drop.up.sql", "--format", "json"])
+        .expect(3)
+        .json();
+    assert_eq!(
+        findings(&one),
+        ["app drop-column database/app/2_drop.up.sql:1:1"]
+    );
+    let odd = workspace
+        .run(&["lint", "database/app/3_odd.up.sql", "--format", "json"])
+        .expect(0)
+        .json();
+    let lint = &odd["databases"][0]["lint"];
+    assert_eq!(lint["unchecked"], 1, "{odd:#}");
+    assert_eq!(
+        findings(&odd),
+        [
+            "app missing-down database/app/3_odd.up.sql:1:1",
+            "app not-checked database/app/3_odd.up.sql:2:1"
+        ]
+    );
+    let human = workspace
+        .run(&["lint", "database/app/3_odd.up.sql"])
+        .expect(0);
+    assert!(
+        human.stdout().contains("1 not checked"),
+        "{}",
+        human.stdout()
+    );
+    // A file no selected database has is a usage error.
+    let stray = workspace.run(&["lint", "elsewhere.sql"]).expect(2);
+    assert!(
+        stray.stderr().contains("elsewhere.sql"),
+        "{}",
+        stray.stderr()
+    );
+}
+
+#[test]
+fn a_foreign_key_added_to_an_existing_mysql_table_is_found() {
+    let db = MyTestDb::new("lint_fk");
+    let workspace = Workspace::new(
+        &format!("[default.databases.app]\nurl = \"{}\"\n", db.url),
+        &[
+            (
+                "database/app/1_t.up.sql",
+                "CREATE TABLE a (id INT PRIMARY KEY);\nCREATE TABLE b (id INT PRIMARY KEY, a_id INT);\n",
+            ),
+            (
+                "database/app/1_t.down.sql",
+                "DROP TABLE b;\nDROP TABLE a;\n",
+            ),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    workspace.write(
+        "database/app/2_fk.up.sql",
+        "ALTER TABLE b ADD CONSTRAINT b_a FOREIGN KEY (a_id) REFERENCES a (id);\nRENAME TABLE a TO accounts;\n",
+    );
+    workspace.write(
+        "database/app/2_fk.down.sql",
+        "RENAME TABLE accounts TO a;\nALTER TABLE b DROP FOREIGN KEY b_a;\n",
+    );
+    // Both tables are empty: warnings, which do not fail the lint.
+    let report = workspace
+        .run(&["lint", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        findings(&report),
+        [
+            "app foreign-key-on-existing database/app/2_fk.up.sql:1:1",
+            "app rename database/app/2_fk.up.sql:2:1"
+        ]
+    );
+    let fk = &report["databases"][0]["lint"]["findings"][0];
+    assert_eq!(fk["rows"], 0, "{fk}");
+    assert_eq!(fk["severity"], "warning", "{fk}");
+}

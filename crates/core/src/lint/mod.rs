@@ -1,0 +1,836 @@
+//! `skein lint`: destructive and lock-unsafe statements in migrations, found before they
+//! reach a fleet. Statements come from skein's splitter (so each finding has its
+//! file:line:column) and are parsed with sqlparser in the database's dialect; a statement
+//! it cannot read is reported as not checked, never passed over in silence.
+//!
+//! What a rule knows of the database: the tables the same migrations create (a lock on a
+//! table that has no rows yet is harmless), and, when the database answers, each table's
+//! estimated row count (a lock on a large table is an error that names its size).
+
+pub mod rules;
+
+use crate::Version;
+use crate::dialect::Dialect;
+use crate::migration::Migration;
+use crate::position::line_column;
+use rules::{Rule, Severity};
+use schemars::JsonSchema;
+use serde::Serialize;
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, ColumnOption, ObjectName, ObjectType, Statement,
+    TableConstraint,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+/// A table with at least this many rows (estimated) makes a lock finding an error.
+pub const LARGE_TABLE_ROWS: u64 = 100_000;
+
+/// What to lint, and what is known of the database.
+pub struct Lint<'a> {
+    pub dialect: Dialect,
+    /// The migrations to check, in order (the pending ones, or those since a version).
+    pub migrations: Vec<&'a Migration>,
+    /// Every migration of the database, to tell a missing down from the usual.
+    pub all: &'a [Migration],
+    /// The session sets `lock_timeout` already (the database's `init_sql`).
+    pub session_lock_timeout: bool,
+    /// Estimated rows of each table (lower-case name without its schema), when known.
+    pub rows: HashMap<String, u64>,
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    #[schemars(with = "String")]
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub version: Version,
+    /// The table the statement changes, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Its estimated row count, when the database told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// What was found, in a sentence.
+    pub message: String,
+    pub why: &'static str,
+    pub fix: &'static str,
+}
+
+/// What linting found.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// Statements looked at.
+    pub statements: usize,
+    /// Statements the parser could not read (each is also a `not-checked` finding).
+    pub unchecked: usize,
+    /// Findings left out by `-- skein:lint-ignore`.
+    pub ignored: usize,
+}
+
+impl Outcome {
+    /// The worst severity found.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Lints `input.migrations`' up files.
+pub fn lint(input: &Lint) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut created: HashSet<String> = HashSet::new();
+    let others_have_downs = input.all.iter().any(|m| m.down.is_some());
+    for migration in &input.migrations {
+        let mut file = FileLint::new(input, migration, &mut created);
+        file.check();
+        if others_have_downs
+            && migration.down.is_none()
+            && migration.up.path.to_string_lossy().ends_with(".up.sql")
+        {
+            file.found(Rule::MissingDown, 0, None, "it has no .down.sql".to_owned());
+        }
+        outcome.statements += file.statements;
+        outcome.unchecked += file.unchecked;
+        outcome.ignored += file.ignored;
+        outcome.findings.extend(file.findings);
+    }
+    outcome
+}
+
+/// The lint of one up file.
+struct FileLint<'a, 'b> {
+    input: &'a Lint<'a>,
+    migration: &'a Migration,
+    created: &'b mut HashSet<String>,
+    transactional: bool,
+    lock_timeout: bool,
+    has_ddl: bool,
+    warned_lock_timeout: bool,
+    statements: usize,
+    unchecked: usize,
+    ignored: usize,
+    findings: Vec<Finding>,
+}
+
+impl<'a, 'b> FileLint<'a, 'b> {
+    fn new(
+        input: &'a Lint<'a>,
+        migration: &'a Migration,
+        created: &'b mut HashSet<String>,
+    ) -> Self {
+        let text = migration.up.sql.to_ascii_lowercase();
+        let pieces = split(input.dialect, &migration.up.sql);
+        let has_ddl = pieces.iter().any(|s| {
+            let head = first_word(s.sql);
+            matches!(head.as_str(), "create" | "alter" | "drop")
+        });
+        let lock_timeout = input.session_lock_timeout
+            || pieces.iter().any(|s| {
+                first_word(s.sql) == "set" && s.sql.to_ascii_lowercase().contains("lock_timeout")
+            })
+            || text.contains("set_config('lock_timeout'");
+        FileLint {
+            input,
+            migration,
+            created,
+            transactional: !migration.up.no_transaction,
+            lock_timeout,
+            has_ddl,
+            warned_lock_timeout: false,
+            statements: 0,
+            unchecked: 0,
+            ignored: 0,
+            findings: Vec::new(),
+        }
+    }
+
+    fn check(&mut self) {
+        let sql = &self.migration.up.sql;
+        for piece in split(self.input.dialect, sql) {
+            self.statements += 1;
+            let parsed = sqlparser::parser::Parser::parse_sql(
+                &*parser_dialect(self.input.dialect),
+                piece.sql,
+            );
+            match parsed {
+                Ok(statements) => {
+                    for statement in &statements {
+                        self.statement(statement, piece.offset, piece.sql);
+                    }
+                }
+                Err(_) if self.unparsed(piece.sql, piece.offset) => {}
+                Err(err) => {
+                    self.unchecked += 1;
+                    self.found(
+                        Rule::NotChecked,
+                        piece.offset,
+                        None,
+                        format!("not checked: the parser stopped at {err}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Rules read from the text of statements the parser does not know; whether one did.
+    fn unparsed(&mut self, sql: &str, offset: usize) -> bool {
+        let lower = sql.to_ascii_lowercase();
+        let words: Vec<&str> = lower.split_whitespace().collect();
+        if self.input.dialect == Dialect::Postgres
+            && (words.starts_with(&["vacuum", "full"])
+                || words.starts_with(&["vacuum", "(full"])
+                || words.first() == Some(&"cluster"))
+        {
+            self.found(
+                Rule::TableRewrite,
+                offset,
+                None,
+                format!("`{}` rewrites the table", first_line(sql)),
+            );
+            return true;
+        }
+        false
+    }
+
+    fn statement(&mut self, statement: &Statement, offset: usize, sql: &str) {
+        let postgres = self.input.dialect == Dialect::Postgres;
+        match statement {
+            Statement::CreateTable(create) => {
+                self.created.insert(table_name(&create.name));
+            }
+            Statement::CreateIndex(index) => {
+                let table = table_name(&index.table_name);
+                if postgres && index.concurrently && self.transactional {
+                    self.found(
+                        Rule::ConcurrentInTransaction,
+                        offset,
+                        Some(&table),
+                        "CREATE INDEX CONCURRENTLY in a file that runs in a transaction".to_owned(),
+                    );
+                }
+                if postgres && !index.concurrently {
+                    self.on_existing(
+                        Rule::IndexNotConcurrent,
+                        offset,
+                        &table,
+                        format!("CREATE INDEX on `{table}` without CONCURRENTLY"),
+                    );
+                }
+                self.needs_lock_timeout(offset, &table);
+            }
+            Statement::AlterTable(alter) => {
+                let table = table_name(&alter.name);
+                for operation in &alter.operations {
+                    self.alter(operation, offset, &table, sql);
+                }
+                self.needs_lock_timeout(offset, &table);
+            }
+            Statement::Drop {
+                object_type: ObjectType::Table,
+                names,
+                ..
+            } => {
+                for name in names {
+                    let table = table_name(name);
+                    self.found(
+                        Rule::DropTable,
+                        offset,
+                        Some(&table),
+                        format!("DROP TABLE `{table}`"),
+                    );
+                }
+            }
+            Statement::RenameTable(renames) => {
+                for rename in renames {
+                    let table = table_name(&rename.old_name);
+                    self.found(
+                        Rule::Rename,
+                        offset,
+                        Some(&table),
+                        format!("table `{table}` renamed"),
+                    );
+                }
+            }
+            Statement::Update(update) if update.selection.is_none() => {
+                self.unbounded(offset, "UPDATE");
+            }
+            Statement::Delete(delete) if delete.selection.is_none() => {
+                self.unbounded(offset, "DELETE");
+            }
+            Statement::Vacuum(vacuum) if postgres && vacuum.full => {
+                self.found(
+                    Rule::TableRewrite,
+                    offset,
+                    None,
+                    "VACUUM FULL rewrites the table".to_owned(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn alter(&mut self, operation: &AlterTableOperation, offset: usize, table: &str, sql: &str) {
+        let postgres = self.input.dialect == Dialect::Postgres;
+        match operation {
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid,
+            } => match constraint {
+                TableConstraint::ForeignKey(_) | TableConstraint::Check(_)
+                    if postgres && !not_valid =>
+                {
+                    self.on_existing(
+                        Rule::ConstraintNotValidated,
+                        offset,
+                        table,
+                        format!("constraint added to `{table}` without NOT VALID"),
+                    );
+                }
+                TableConstraint::ForeignKey(_) if self.input.dialect == Dialect::MySql => {
+                    self.on_existing(
+                        Rule::ForeignKeyOnExisting,
+                        offset,
+                        table,
+                        format!("foreign key added to `{table}`"),
+                    );
+                }
+                TableConstraint::Unique(_) | TableConstraint::PrimaryKey(_) if postgres => {
+                    self.on_existing(
+                        Rule::ConstraintWithoutIndex,
+                        offset,
+                        table,
+                        format!("UNIQUE or PRIMARY KEY added to `{table}` without USING INDEX"),
+                    );
+                }
+                _ => {}
+            },
+            AlterTableOperation::AddColumn { column_def, .. } => {
+                let column = &column_def.name.value;
+                let mut not_null = false;
+                let mut default = None;
+                for option in &column_def.options {
+                    match &option.option {
+                        ColumnOption::NotNull => not_null = true,
+                        ColumnOption::Default(expr) => default = Some(expr.to_string()),
+                        _ => {}
+                    }
+                }
+                if not_null && default.is_none() && self.input.dialect != Dialect::MySql {
+                    self.on_existing(
+                        Rule::NotNullWithoutDefault,
+                        offset,
+                        table,
+                        format!("NOT NULL column `{column}` added to `{table}` without a default"),
+                    );
+                }
+                if postgres && default.as_deref().is_some_and(is_volatile) {
+                    self.on_existing(
+                        Rule::VolatileDefault,
+                        offset,
+                        table,
+                        format!("column `{column}` added to `{table}` with a volatile default"),
+                    );
+                }
+            }
+            AlterTableOperation::AlterColumn { column_name, op } if postgres => match op {
+                AlterColumnOperation::SetNotNull => self.on_existing(
+                    Rule::SetNotNull,
+                    offset,
+                    table,
+                    format!("`{table}`.`{}` SET NOT NULL", column_name.value),
+                ),
+                AlterColumnOperation::SetDataType { .. } => self.on_existing(
+                    Rule::ColumnTypeChange,
+                    offset,
+                    table,
+                    format!("`{table}`.`{}` changes type", column_name.value),
+                ),
+                _ => {}
+            },
+            AlterTableOperation::ModifyColumn { col_name, .. } => self.on_existing(
+                Rule::ColumnTypeChange,
+                offset,
+                table,
+                format!("`{table}`.`{}` is redefined (MODIFY)", col_name.value),
+            ),
+            AlterTableOperation::ChangeColumn {
+                old_name, new_name, ..
+            } => {
+                if old_name.value != new_name.value {
+                    self.found(
+                        Rule::Rename,
+                        offset,
+                        Some(table),
+                        format!(
+                            "column `{table}`.`{}` renamed to `{}`",
+                            old_name.value, new_name.value
+                        ),
+                    );
+                }
+                self.on_existing(
+                    Rule::ColumnTypeChange,
+                    offset,
+                    table,
+                    format!("`{table}`.`{}` is redefined (CHANGE)", old_name.value),
+                );
+            }
+            AlterTableOperation::DropColumn { column_names, .. } => {
+                for column in column_names {
+                    self.found(
+                        Rule::DropColumn,
+                        offset,
+                        Some(table),
+                        format!("column `{table}`.`{}` dropped", column.value),
+                    );
+                }
+            }
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => self.found(
+                Rule::Rename,
+                offset,
+                Some(table),
+                format!(
+                    "column `{table}`.`{}` renamed to `{}`",
+                    old_column_name.value, new_column_name.value
+                ),
+            ),
+            AlterTableOperation::RenameTable { .. } => {
+                self.found(
+                    Rule::Rename,
+                    offset,
+                    Some(table),
+                    format!("table `{table}` renamed"),
+                );
+            }
+            _ => {
+                let _ = sql;
+            }
+        }
+    }
+
+    /// A lock rule on `table`: not for a table these migrations create; an error or a
+    /// warning by the table's size when it is known.
+    fn on_existing(&mut self, rule: Rule, offset: usize, table: &str, message: String) {
+        if self.created.contains(table) {
+            return;
+        }
+        self.found(rule, offset, Some(table), message);
+    }
+
+    fn needs_lock_timeout(&mut self, offset: usize, table: &str) {
+        if self.input.dialect != Dialect::Postgres
+            || self.lock_timeout
+            || self.warned_lock_timeout
+            || self.created.contains(table)
+        {
+            return;
+        }
+        self.warned_lock_timeout = true;
+        self.found(
+            Rule::NoLockTimeout,
+            offset,
+            Some(table),
+            format!("`{table}` is locked and the file sets no lock_timeout"),
+        );
+    }
+
+    fn unbounded(&mut self, offset: usize, what: &str) {
+        if self.transactional && self.has_ddl {
+            self.found(
+                Rule::UnboundedWriteWithDdl,
+                offset,
+                None,
+                format!("{what} without WHERE in the transaction of a schema change"),
+            );
+        }
+    }
+
+    /// Records a finding at `offset`, unless the line before the statement ignores it.
+    fn found(&mut self, rule: Rule, offset: usize, table: Option<&str>, message: String) {
+        let text = &self.migration.up.sql;
+        if ignored_before(text, offset, rule) {
+            self.ignored += 1;
+            return;
+        }
+        let at = line_column(text, offset);
+        let rows = table.and_then(|t| self.input.rows.get(t).copied());
+        let mut severity = rule.severity();
+        let mut message = message;
+        if rule.is_about_existing_rows()
+            && let Some(rows) = rows
+        {
+            message.push_str(&format!(
+                " ({} has ~{} rows)",
+                table.unwrap_or_default(),
+                human_count(rows)
+            ));
+            if rows < LARGE_TABLE_ROWS {
+                severity = Severity::Warning;
+            }
+        }
+        self.findings.push(Finding {
+            rule,
+            severity,
+            file: self.migration.up.path.clone(),
+            line: at.line,
+            column: at.column,
+            version: self.migration.version,
+            table: table.map(str::to_owned),
+            rows,
+            message,
+            why: rule.why(),
+            fix: rule.fix(),
+        });
+    }
+}
+
+/// Each table's estimated row count, as the server keeps it (PostgreSQL: `reltuples`, or
+/// the statistics' live rows for a table not analyzed yet; MySQL: `TABLE_ROWS`). SQLite
+/// keeps none: its tables are not sized.
+pub async fn table_rows(
+    conn: &mut impl crate::driver::Driver,
+) -> crate::error::Result<HashMap<String, u64>> {
+    let sql = match conn.dialect() {
+        Dialect::Postgres => {
+            "SELECT c.relname::text, \
+                    (CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint \
+                          ELSE COALESCE(s.n_live_tup, 0) END)::bigint \
+             FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+             WHERE c.relkind IN ('r', 'p') \
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+               AND n.nspname NOT LIKE 'pg_toast%'"
+        }
+        Dialect::MySql => {
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(COALESCE(TABLE_ROWS, 0) AS SIGNED) \
+             FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
+        }
+        Dialect::Sqlite => return Ok(HashMap::new()),
+    };
+    let rows = conn.query_rows(sql).await?;
+    Ok(rows
+        .rows
+        .into_iter()
+        .filter_map(|row| {
+            let name = row.first()?.as_str()?.to_lowercase();
+            let count = match row.get(1)? {
+                serde_json::Value::Number(n) => n
+                    .as_u64()
+                    .or_else(|| n.as_f64().map(|f| f.max(0.0) as u64))?,
+                serde_json::Value::String(s) => s.parse().ok()?,
+                _ => return None,
+            };
+            Some((name, count))
+        })
+        .collect())
+}
+
+/// Whether the nearest non-blank line before `offset` is `-- skein:lint-ignore RULE ...`.
+fn ignored_before(text: &str, offset: usize, rule: Rule) -> bool {
+    let before = &text[..offset.min(text.len())];
+    let Some(line) = before.lines().rev().map(str::trim).find(|l| !l.is_empty()) else {
+        return false;
+    };
+    line.strip_prefix("--")
+        .map(str::trim)
+        .and_then(|c| c.strip_prefix("skein:lint-ignore"))
+        .is_some_and(|rest| rest.split_whitespace().next() == Some(rule.id()))
+}
+
+fn split(dialect: Dialect, sql: &str) -> Vec<crate::split::Statement<'_>> {
+    match dialect {
+        Dialect::MySql => crate::split::split_mysql(sql),
+        Dialect::Postgres | Dialect::Sqlite => crate::split::split(sql),
+    }
+}
+
+fn parser_dialect(dialect: Dialect) -> Box<dyn sqlparser::dialect::Dialect> {
+    match dialect {
+        Dialect::Postgres => Box::new(sqlparser::dialect::PostgreSqlDialect {}),
+        Dialect::Sqlite => Box::new(sqlparser::dialect::SQLiteDialect {}),
+        Dialect::MySql => Box::new(sqlparser::dialect::MySqlDialect {}),
+    }
+}
+
+/// A table's name as rows are keyed: the last part, unquoted, lower case.
+fn table_name(name: &ObjectName) -> String {
+    let text = name.to_string();
+    let last = text.rsplit('.').next().unwrap_or(&text);
+    last.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']')
+        .to_lowercase()
+}
+
+fn first_word(sql: &str) -> String {
+    sql.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn first_line(sql: &str) -> &str {
+    sql.lines().next().unwrap_or_default().trim()
+}
+
+/// A default that PostgreSQL computes for every row.
+fn is_volatile(default: &str) -> bool {
+    let lower = default.to_ascii_lowercase();
+    [
+        "random(",
+        "clock_timestamp(",
+        "gen_random_uuid(",
+        "uuid_generate_v1",
+        "uuid_generate_v4(",
+        "timeofday(",
+        "nextval(",
+    ]
+    .iter()
+    .any(|f| lower.contains(f))
+}
+
+/// 1234567 -> `1.2M`, 12000 -> `12k`, 950 -> `950`.
+fn human_count(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 => format!("{:.1}M", n as f64 / 1e6),
+        n if n >= 10_000 => format!("{}k", n / 1000),
+        n => n.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::Checksum;
+    use crate::migration::Script;
+
+    fn migration(version: Version, up: &str, down: Option<&str>) -> Migration {
+        let name = format!("{version}_m");
+        let up_path = PathBuf::from(format!("m/{name}.up.sql"));
+        Migration {
+            version,
+            description: "m".to_owned(),
+            up: Script::new(up_path, up.to_owned()).unwrap(),
+            down: down.map(|d| {
+                Script::new(PathBuf::from(format!("m/{name}.down.sql")), d.to_owned()).unwrap()
+            }),
+            checksum: Checksum::of_normalised(up),
+        }
+    }
+
+    /// The findings of linting `up` (as a pending migration after one that created
+    /// `trades`), as `rule line:column`.
+    fn found_in(dialect: Dialect, up: &str, rows: &[(&str, u64)]) -> Vec<String> {
+        let all = vec![
+            migration(
+                1,
+                "CREATE TABLE trades (id INT);",
+                Some("DROP TABLE trades;"),
+            ),
+            migration(2, up, Some("SELECT 1;")),
+        ];
+        let input = Lint {
+            dialect,
+            migrations: vec![&all[1]],
+            all: &all,
+            session_lock_timeout: false,
+            rows: rows.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect(),
+        };
+        lint(&input)
+            .findings
+            .iter()
+            .map(|f| format!("{} {}:{}", f.rule.id(), f.line, f.column))
+            .collect()
+    }
+
+    fn pg(up: &str) -> Vec<String> {
+        found_in(
+            Dialect::Postgres,
+            &format!("SET lock_timeout = '5s';\n{up}"),
+            &[],
+        )
+    }
+
+    #[test]
+    fn postgres_rules_fire_where_expected_and_not_on_the_safe_form() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "CREATE INDEX t_id ON trades (id);",
+                &["index-not-concurrent 2:1"],
+            ),
+            (
+                "CREATE INDEX CONCURRENTLY t_id ON trades (id);",
+                &["concurrent-in-transaction 2:1"],
+            ),
+            (
+                "ALTER TABLE trades ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES x (id);",
+                &["constraint-not-validated 2:1"],
+            ),
+            (
+                "ALTER TABLE trades ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES x (id) NOT VALID;",
+                &[],
+            ),
+            (
+                "ALTER TABLE trades ADD CONSTRAINT c CHECK (id > 0);",
+                &["constraint-not-validated 2:1"],
+            ),
+            (
+                "ALTER TABLE trades ALTER COLUMN id SET NOT NULL;",
+                &["set-not-null 2:1"],
+            ),
+            (
+                "ALTER TABLE trades ALTER COLUMN id TYPE bigint;",
+                &["column-type-change 2:1"],
+            ),
+            (
+                "ALTER TABLE trades ADD COLUMN k uuid DEFAULT gen_random_uuid();",
+                &["volatile-default 2:1"],
+            ),
+            ("ALTER TABLE trades ADD COLUMN k int DEFAULT 0;", &[]),
+            (
+                "ALTER TABLE trades ADD COLUMN k int NOT NULL;",
+                &["not-null-without-default 2:1"],
+            ),
+            (
+                "ALTER TABLE trades ADD COLUMN k int NOT NULL DEFAULT 0;",
+                &[],
+            ),
+            (
+                "ALTER TABLE trades ADD CONSTRAINT u UNIQUE (id);",
+                &["constraint-without-index 2:1"],
+            ),
+            (
+                "ALTER TABLE trades ADD CONSTRAINT u UNIQUE USING INDEX trades_id;",
+                &[],
+            ),
+            ("VACUUM FULL trades;", &["table-rewrite 2:1"]),
+            ("CLUSTER trades USING trades_pkey;", &["table-rewrite 2:1"]),
+            ("DROP TABLE trades;", &["drop-table 2:1"]),
+            ("ALTER TABLE trades DROP COLUMN id;", &["drop-column 2:1"]),
+            (
+                "ALTER TABLE trades RENAME COLUMN id TO trade_id;",
+                &["rename 2:1"],
+            ),
+            ("ALTER TABLE trades RENAME TO deals;", &["rename 2:1"]),
+            (
+                "CREATE TABLE fresh (id INT);\nCREATE INDEX f_id ON fresh (id);",
+                &[],
+            ),
+            ("SELECT 1;", &[]),
+        ];
+        for (up, expected) in cases {
+            assert_eq!(pg(up), *expected, "{up}");
+        }
+    }
+
+    #[test]
+    fn lock_timeout_unbounded_writes_and_unparsed_statements() {
+        assert_eq!(
+            found_in(
+                Dialect::Postgres,
+                "ALTER TABLE trades ADD COLUMN k int;",
+                &[]
+            ),
+            ["no-lock-timeout 1:1"]
+        );
+        assert_eq!(
+            pg("ALTER TABLE trades ADD COLUMN k int;\nUPDATE trades SET k = 1;"),
+            ["unbounded-write-with-ddl 3:1"]
+        );
+        assert_eq!(
+            pg("ALTER TABLE trades ADD COLUMN k int;\nUPDATE trades SET k = 1 WHERE id < 10;"),
+            Vec::<String>::new()
+        );
+        assert_eq!(pg("CREATE FOO BAR;"), ["not-checked 2:1"]);
+    }
+
+    #[test]
+    fn table_sizes_raise_or_lower_a_finding_and_ignore_comments_suppress_one() {
+        let big = found_in(
+            Dialect::Postgres,
+            "SET lock_timeout = '1s';\nCREATE INDEX t_id ON trades (id);",
+            &[("trades", 1_000_000)],
+        );
+        assert_eq!(big, ["index-not-concurrent 2:1"]);
+        let all = [migration(1, "CREATE INDEX t_id ON trades (id);", None)];
+        let rows = |n| {
+            lint(&Lint {
+                dialect: Dialect::Postgres,
+                migrations: vec![&all[0]],
+                all: &all,
+                session_lock_timeout: true,
+                rows: [("trades".to_owned(), n)].into(),
+            })
+            .findings
+        };
+        let large = rows(1_000_000);
+        assert_eq!(large[0].severity, Severity::Error);
+        assert!(
+            large[0].message.contains("trades has ~1.0M rows"),
+            "{}",
+            large[0].message
+        );
+        assert_eq!(
+            rows(12).first().map(|f| f.severity),
+            Some(Severity::Warning)
+        );
+        assert_eq!(
+            pg(
+                "-- skein:lint-ignore index-not-concurrent built at night\nCREATE INDEX t_id ON trades (id);"
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            pg("-- skein:lint-ignore drop-table wrong rule\nCREATE INDEX t_id ON trades (id);"),
+            ["index-not-concurrent 3:1"]
+        );
+    }
+
+    #[test]
+    fn mysql_and_every_backend() {
+        assert_eq!(
+            found_in(
+                Dialect::MySql,
+                "ALTER TABLE trades ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES x (id);",
+                &[]
+            ),
+            ["foreign-key-on-existing 1:1"]
+        );
+        assert_eq!(
+            found_in(
+                Dialect::MySql,
+                "ALTER TABLE trades MODIFY COLUMN id BIGINT;",
+                &[]
+            ),
+            ["column-type-change 1:1"]
+        );
+        assert_eq!(
+            found_in(Dialect::MySql, "RENAME TABLE trades TO deals;", &[]),
+            ["rename 1:1"]
+        );
+        assert_eq!(
+            found_in(Dialect::Sqlite, "ALTER TABLE trades DROP COLUMN id;", &[]),
+            ["drop-column 1:1"]
+        );
+        // An up without a down, where the others have one.
+        let all = [
+            migration(1, "CREATE TABLE a (id INT);", Some("DROP TABLE a;")),
+            migration(2, "CREATE TABLE b (id INT);", None),
+        ];
+        let outcome = lint(&Lint {
+            dialect: Dialect::Sqlite,
+            migrations: vec![&all[1]],
+            all: &all,
+            session_lock_timeout: false,
+            rows: HashMap::new(),
+        });
+        assert_eq!(outcome.findings[0].rule, Rule::MissingDown);
+    }
+}
