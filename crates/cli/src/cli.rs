@@ -61,6 +61,8 @@ pub enum Format {
     Json,
     /// The schema as SQL (`inspect` only).
     Sql,
+    /// GitHub Actions annotations, one per finding (`lint` only).
+    Github,
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,6 +23,8 @@ pub struct Context {
     pub stop: Stop,
     /// How progress is shown on stderr.
     pub progress: crate::progress::Progress,
+    /// `up`: the lint to run on the pending migrations first (`[lint] on_up`).
+    pub lint_on_up: Option<crate::commands::lint::Policy>,
 }
 
 impl Context {
@@ -39,6 +41,7 @@ impl Context {
             workspace,
             applied_by: applied_by(),
             stop: crate::signals::install(),
+            lint_on_up: None,
             progress: crate::progress::Progress::new(
                 !options.quiet && options.format == Format::Human,
             ),

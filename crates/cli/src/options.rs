@@ -15,6 +15,8 @@ pub enum Format {
     Json,
     /// `inspect`'s schema as SQL.
     Sql,
+    /// `lint`'s findings as GitHub Actions annotations.
+    Github,
 }
 
 impl From<crate::cli::Format> for Format {
@@ -23,6 +25,7 @@ impl From<crate::cli::Format> for Format {
             crate::cli::Format::Human => Format::Human,
             crate::cli::Format::Json => Format::Json,
             crate::cli::Format::Sql => Format::Sql,
+            crate::cli::Format::Github => Format::Github,
         }
     }
 }

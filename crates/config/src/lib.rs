@@ -19,7 +19,7 @@ pub mod resolve;
 pub mod secret;
 pub mod settings;
 pub mod spans;
-mod validate;
+pub mod validate;
 
 pub use connect::DatabaseUrls;
 pub use error::ConfigError;

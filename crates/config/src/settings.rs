@@ -30,6 +30,10 @@ pub struct Settings {
     /// `db drop` and `db reset` refuse to run on this profile (set it on production).
     #[serde(default)]
     pub protected: bool,
+    /// `[lint]`: `on_up` and each rule's level (`off`, `warn` or `error`), by rule id;
+    /// read by the command line, which knows the rules.
+    #[serde(default)]
+    pub lint: BTreeMap<String, String>,
 }
 
 /// One named database (`[<profile>.databases.<name>]`).
@@ -174,6 +178,7 @@ pub(crate) mod keys {
         "sqlite_foreign_keys",
         "step_timeout",
         "protected",
+        "lint",
     ];
     pub const CONNECTION: &[&str] = &[
         "url", "driver", "host", "port", "user", "password", "database", "socket", "options",

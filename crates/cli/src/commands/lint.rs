@@ -36,12 +36,13 @@ pub async fn lint(ctx: &Context, args: LintArgs) -> anyhow::Result<Body> {
         ),
         (None, true) => Which::Pending,
     };
+    let policy = Policy::of(&ctx.workspace)?;
     let databases = ctx.select()?;
     let urls = ctx.urls(&databases).await?;
     let reports = fleet::run(&databases, &ctx.unordered_fleet(&urls), |db| {
-        let (urls, which) = (&urls, &which);
+        let (urls, which, policy) = (&urls, &which, &policy);
         async move {
-            match lint_one(ctx, db, urls, which).await {
+            match lint_one(ctx, db, urls, which, policy).await {
                 Ok(report) => report,
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
@@ -73,6 +74,7 @@ async fn lint_one(
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
     which: &Which,
+    policy: &Policy,
 ) -> Result<DatabaseReport, CoreError> {
     let target = ctx.target(db, urls)?;
     let migrations = target.migrations()?;
@@ -111,16 +113,14 @@ async fn lint_one(
             }
         })
         .collect();
-    let outcome = skein_core::lint::lint(&Lint {
+    let mut outcome = skein_core::lint::lint(&Lint {
         dialect,
         migrations: selected,
         all: &migrations,
-        session_lock_timeout: db
-            .init_sql
-            .iter()
-            .any(|sql| sql.to_ascii_lowercase().contains("lock_timeout")),
+        session_lock_timeout: session_lock_timeout(db),
         rows,
     });
+    policy.apply(&mut outcome);
     let status = match outcome.worst() {
         Some(Severity::Error) => Status::Problems,
         _ => Status::UpToDate,
@@ -128,4 +128,113 @@ async fn lint_one(
     let mut report = DatabaseReport::new(&db.name, status);
     report.lint = Some(outcome);
     Ok(report)
+}
+
+/// A level from `[lint]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Off,
+    Warn,
+    Error,
+}
+
+/// What `[lint]` says: each rule's level where it sets one, and what `up` does.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub on_up: Level,
+    pub rules: std::collections::HashMap<skein_core::lint::rules::Rule, Level>,
+}
+
+impl Policy {
+    /// Reads `[lint]`; an unknown rule or level is a configuration error naming where it
+    /// was set.
+    pub fn of(workspace: &skein_config::Workspace) -> anyhow::Result<Self> {
+        use skein_core::lint::rules::{ALL, Rule};
+        let mut policy = Policy {
+            on_up: Level::Warn,
+            rules: Default::default(),
+        };
+        let mut problems = Vec::new();
+        for (key, value) in &workspace.settings.lint {
+            let place = workspace.source_of(&format!("lint.{key}"));
+            let level = match value.as_str() {
+                "off" => Level::Off,
+                "warn" => Level::Warn,
+                "error" => Level::Error,
+                other => {
+                    problems.push(format!(
+                        "`lint.{key}` ({place}): `{other}` is not a level; use off, warn or error"
+                    ));
+                    continue;
+                }
+            };
+            if key == "on_up" {
+                policy.on_up = level;
+            } else if let Some(rule) = Rule::from_id(key) {
+                policy.rules.insert(rule, level);
+            } else {
+                let ids: Vec<&str> = ALL.iter().map(|r| r.id()).chain(["on_up"]).collect();
+                let hint = skein_config::validate::closest(key, &ids)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_else(|| format!("; the rules: {}", ids.join(", ")));
+                problems.push(format!("unknown setting `lint.{key}` ({place}){hint}"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(crate::preflight::ConfigProblems(problems).into());
+        }
+        Ok(policy)
+    }
+
+    /// Applies the rules' levels to `outcome`: `off` drops a finding, `warn` and `error`
+    /// set its severity.
+    pub fn apply(&self, outcome: &mut skein_core::lint::Outcome) {
+        outcome
+            .findings
+            .retain_mut(|finding| match self.rules.get(&finding.rule) {
+                Some(Level::Off) => false,
+                Some(Level::Warn) => {
+                    finding.severity = Severity::Warning;
+                    true
+                }
+                Some(Level::Error) => {
+                    finding.severity = Severity::Error;
+                    true
+                }
+                None => true,
+            });
+    }
+}
+
+/// The lint of `migrations`' pending ones on an open connection, for `up`.
+pub async fn pending_on(
+    conn: &mut skein_core::driver::Connection,
+    db: &ResolvedDatabase,
+    migrations: &[skein_core::Migration],
+    policy: &Policy,
+) -> Result<skein_core::lint::Outcome, CoreError> {
+    let inventory = engine::inventory(conn, migrations).await?;
+    let pending: Vec<_> = migrations
+        .iter()
+        .filter(|m| inventory.pending().any(|e| e.version == m.version))
+        .collect();
+    if pending.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = skein_core::lint::table_rows(conn).await.unwrap_or_default();
+    let mut outcome = skein_core::lint::lint(&Lint {
+        dialect: conn.dialect(),
+        migrations: pending,
+        all: migrations,
+        session_lock_timeout: session_lock_timeout(db),
+        rows,
+    });
+    policy.apply(&mut outcome);
+    Ok(outcome)
+}
+
+fn session_lock_timeout(db: &ResolvedDatabase) -> bool {
+    db.init_sql
+        .iter()
+        .any(|sql| sql.to_ascii_lowercase().contains("lock_timeout"))
 }

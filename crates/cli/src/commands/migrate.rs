@@ -31,6 +31,10 @@ impl Mode {
 }
 
 pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Body> {
+    let policy = super::lint::Policy::of(&ctx.workspace)?;
+    if policy.on_up != super::lint::Level::Off && !args.dry_run && !args.sql {
+        ctx.lint_on_up = Some(policy);
+    }
     let options = run_options(ctx, args.allow_out_of_order);
     let mode = Mode::from_flags(args.dry_run, args.sql);
     let run = async |ctx: &Context, databases: &[&ResolvedDatabase]| {
@@ -223,6 +227,40 @@ async fn try_run(
         step_timeout: ctx.options.timeouts.step.or(db.step_timeout),
         ..options.clone()
     };
+    let mut linted = None;
+    if let (Some(policy), Mode::Apply, Target::Up { .. }) = (&ctx.lint_on_up, mode, target) {
+        let outcome = super::lint::pending_on(&mut conn, db, &migrations, policy)
+            .await
+            .map_err(fail)?;
+        let errors = outcome
+            .findings
+            .iter()
+            .filter(|f| f.severity == skein_core::lint::rules::Severity::Error)
+            .count();
+        if policy.on_up == super::lint::Level::Error && errors > 0 {
+            conn.close().await;
+            let mut report = DatabaseReport::new(&db.name, Status::Refused);
+            report.error = Some(crate::report::ErrorReport::message(format!(
+                "`skein lint` found {errors} error(s) in the pending migrations and `[lint] on_up = \"error\"`: nothing ran; `skein lint --db {}` shows them",
+                db.name
+            )));
+            report.lint = Some(outcome);
+            return Err(report);
+        }
+        for finding in &outcome.findings {
+            if finding.severity != skein_core::lint::rules::Severity::Info {
+                tracing::warn!(
+                    "{}: lint: {}:{}:{}: {}",
+                    db.name,
+                    crate::context::relative(&finding.file).display(),
+                    finding.line,
+                    finding.column,
+                    finding.message
+                );
+            }
+        }
+        linted = Some(outcome).filter(|o| !o.findings.is_empty());
+    }
     let result = match mode {
         Mode::Apply => engine::migrate(&mut conn, &migrations, target, options, &progress)
             .await
@@ -236,6 +274,7 @@ async fn try_run(
                 report.version_before = run.version_before;
                 report.version_after = run.version_after;
                 report.steps = run.steps;
+                report.lint = linted;
                 report
             })
             .map_err(|failure| {

@@ -9,7 +9,7 @@ mod drift;
 mod import;
 mod init;
 mod inspect;
-mod lint;
+pub(crate) mod lint;
 mod migrate;
 mod model;
 mod new;
@@ -29,6 +29,15 @@ pub async fn run(cli: Cli) -> (Option<String>, anyhow::Result<Body>) {
         Ok(options) => options,
         Err(err) => return (None, Err(err)),
     };
+    if options.format == crate::options::Format::Github && !matches!(cli.command, Command::Lint(_))
+    {
+        return (
+            None,
+            Err(anyhow::anyhow!(
+                "--format github is for `skein lint`; use human or json here"
+            )),
+        );
+    }
     if options.format == crate::options::Format::Sql && !matches!(cli.command, Command::Inspect(_))
     {
         return (

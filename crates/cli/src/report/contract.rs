@@ -52,7 +52,7 @@ mod tests {
         ),
         (
             2,
-            "7adcd84a720b31d4fbef480324b41c6dc18efac61d8a506995720ba7ccf3324f",
+            "1a1ad3373c01bf8545b88329c5716fa6049f93a04d5f32274bd1bef125518270",
         ),
     ];
 

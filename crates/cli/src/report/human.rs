@@ -116,6 +116,7 @@ pub(super) fn status_text(status: Status) -> &'static str {
         Status::Failed => "failed",
         Status::Interrupted => "interrupted",
         Status::Drifted => "drifted",
+        Status::Refused => "refused",
         Status::Skipped => "skipped",
     }
 }
@@ -160,12 +161,13 @@ fn thousands(n: usize) -> String {
 }
 
 /// Statuses in the order a summary counts them.
-const STATUS_ORDER: [Status; 8] = [
+const STATUS_ORDER: [Status; 9] = [
     Status::Ok,
     Status::UpToDate,
     Status::Pending,
     Status::Problems,
     Status::Drifted,
+    Status::Refused,
     Status::Failed,
     Status::Interrupted,
     Status::Skipped,
@@ -178,6 +180,7 @@ fn urgency(status: Status) -> u8 {
         Status::Interrupted => 1,
         Status::Problems => 2,
         Status::Drifted => 3,
+        Status::Refused => 3,
         Status::Skipped => 4,
         Status::Pending => 5,
         Status::Ok => 6,

@@ -14,6 +14,49 @@ type Place<'a> = (String, usize, usize, &'a str);
 type Worst<'a> = (&'a Finding, &'a str, usize);
 
 impl Report {
+    /// `--format github`: one workflow command per finding, which GitHub shows on the
+    /// file's line in a pull request; then the failures as errors without a file.
+    pub(super) fn github_annotations(&self) -> String {
+        let escape = |text: &str| {
+            text.replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
+        };
+        let property = |text: &str| escape(text).replace(':', "%3A").replace(',', "%2C");
+        let mut out = String::new();
+        for report in &self.databases {
+            for finding in report.lint.iter().flat_map(|l| &l.findings) {
+                let level = match finding.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Info => "notice",
+                };
+                out.push_str(&format!(
+                    "::{level} file={},line={},col={},title={}::{}: {} (fix: {})\n",
+                    property(
+                        &crate::context::relative(&finding.file)
+                            .display()
+                            .to_string()
+                    ),
+                    finding.line,
+                    finding.column,
+                    property(&format!("skein lint {}", finding.rule.id())),
+                    escape(&report.name),
+                    escape(&finding.message),
+                    escape(finding.fix)
+                ));
+            }
+            if let Some(error) = &report.error {
+                out.push_str(&format!(
+                    "::error title={}::{}\n",
+                    property(&format!("skein lint {}", report.name)),
+                    escape(&error.message)
+                ));
+            }
+        }
+        out
+    }
+
     pub(super) fn lint_text(&self) -> String {
         // The same file, place and rule in several databases (a model template): once,
         // with the database where it is worst.
@@ -42,6 +85,10 @@ impl Report {
         let mut lines = Vec::new();
         let (mut errors, mut warnings) = (0, 0);
         for ((file, line, column, rule), (finding, worst, count)) in &found {
+            // Statements the parser could not read are counted below; -v lists them.
+            if finding.severity == Severity::Info && !self.every_name {
+                continue;
+            }
             let severity = match finding.severity {
                 Severity::Error => {
                     errors += 1;

@@ -148,7 +148,7 @@ impl Report {
     /// Something a check looks for was found.
     pub fn found(&self) -> bool {
         self.databases.iter().any(|d| {
-            d.status == Status::Drifted
+            matches!(d.status, Status::Drifted | Status::Refused)
                 || (self.check && matches!(d.status, Status::Pending | Status::Problems))
         })
     }
@@ -218,6 +218,9 @@ pub enum Status {
     Interrupted,
     /// `drift`: the live schema differs from the one its migrations give.
     Drifted,
+    /// `up`: not started, because `skein lint` found an error in the pending migrations
+    /// and `[lint] on_up = "error"`.
+    Refused,
     /// Not attempted: a dependency failed, `--fail-fast` tripped or a signal arrived.
     Skipped,
 }
@@ -399,6 +402,18 @@ impl ErrorReport {
 }
 
 impl ErrorReport {
+    /// A message of skein's own, without a place in a migration file.
+    pub fn message(text: String) -> Self {
+        ErrorReport {
+            human: crate::escape::controls(&text).into_owned(),
+            message: text,
+            file: None,
+            line: None,
+            column: None,
+            code: None,
+        }
+    }
+
     /// Any error, without a place in a migration file.
     pub fn from_any(error: &(dyn std::error::Error + 'static)) -> Self {
         ErrorReport {
@@ -522,5 +537,15 @@ pub fn render(doc: &Document, format: Format) {
             human::stopped(doc);
         }
         Format::Human | Format::Sql => human::render(doc, format == Format::Sql),
+        Format::Github => match &doc.body {
+            Body::Databases(report) => {
+                let annotations = report.github_annotations();
+                if !annotations.is_empty() {
+                    redact::out_raw(&annotations);
+                }
+                human::stopped(doc);
+            }
+            _ => human::render(doc, false),
+        },
     }
 }

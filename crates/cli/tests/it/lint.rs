@@ -218,3 +218,141 @@ fn a_foreign_key_added_to_an_existing_mysql_table_is_found() {
     assert_eq!(fk["rows"], 0, "{fk}");
     assert_eq!(fk["severity"], "warning", "{fk}");
 }
+
+#[test]
+fn up_refuses_a_lock_unsafe_pending_migration_when_lint_on_up_is_error() {
+    let db = TestDb::new("lint_on_up");
+    let config = |on_up: &str| {
+        format!(
+            "[default.databases.app]\nmigrations = \"migrations\"\nurl = \"{}\"\n\n[default.lint]\non_up = \"{on_up}\"\n",
+            db.url
+        )
+    };
+    let workspace = Workspace::new(
+        &config("error"),
+        &[
+            (
+                "migrations/1_trades.up.sql",
+                "CREATE TABLE trades (id bigint, market text);\n",
+            ),
+            ("migrations/1_trades.down.sql", "DROP TABLE trades;\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    db.exec(
+        "INSERT INTO trades SELECT g, g::text FROM generate_series(1, 200000) g; ANALYZE trades",
+    );
+    workspace.write(
+        "migrations/2_index.up.sql",
+        "SET lock_timeout = '5s';\nCREATE INDEX trades_market ON trades (market);\n",
+    );
+    workspace.write("migrations/2_index.down.sql", "DROP INDEX trades_market;\n");
+
+    let refused = workspace.run(&["up", "--format", "json"]).expect(3);
+    let report = refused.json();
+    assert_eq!(report["databases"][0]["status"], "refused", "{report:#}");
+    assert_eq!(
+        report["databases"][0]["lint"]["findings"][0]["rule"],
+        "index-not-concurrent"
+    );
+    assert!(
+        report["databases"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`skein lint --db app` shows them"),
+        "{report:#}"
+    );
+    let human = workspace.run(&["up"]).expect(3);
+    assert!(
+        human
+            .stderr()
+            .contains("app: refused: `skein lint` found 1 error(s)"),
+        "{}\n{}",
+        human.stdout(),
+        human.stderr()
+    );
+    assert_eq!(db.value("SELECT to_regclass('trades_market')::text"), None);
+    assert_eq!(
+        db.value("SELECT count(*)::text FROM skein_history")
+            .as_deref(),
+        Some("1"),
+        "nothing recorded"
+    );
+
+    // `warn` (the default) says so on stderr and migrates.
+    workspace.write("skein.toml", &config("warn"));
+    let warned = workspace.run(&["up"]).expect(0);
+    assert!(
+        warned
+            .stderr()
+            .contains("app: lint: migrations/2_index.up.sql:2:1: CREATE INDEX on `trades` without CONCURRENTLY (trades has ~200k rows)"),
+        "{}",
+        warned.stderr()
+    );
+    assert_eq!(
+        db.value("SELECT to_regclass('trades_market')::text")
+            .as_deref(),
+        Some("trades_market")
+    );
+}
+
+#[test]
+fn rule_levels_come_from_the_config_and_github_annotations_from_format_github() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nurl = \"sqlite://app.db\"\n\n[default.lint]\ndrop-column = \"off\"\nrename = \"error\"\n",
+        &[
+            (
+                "database/app/1_t.up.sql",
+                "CREATE TABLE t (id INT, name TEXT);\n",
+            ),
+            ("database/app/1_t.down.sql", "DROP TABLE t;\n"),
+            (
+                "database/app/2_x.up.sql",
+                "ALTER TABLE t DROP COLUMN name;\nALTER TABLE t RENAME TO things;\n",
+            ),
+            (
+                "database/app/2_x.down.sql",
+                "ALTER TABLE things RENAME TO t;\n",
+            ),
+        ],
+    );
+    let report = workspace
+        .run(&["lint", "--since", "1", "--format", "json"])
+        .expect(3)
+        .json();
+    let finding = &report["databases"][0]["lint"]["findings"];
+    assert_eq!(finding.as_array().unwrap().len(), 1, "{report:#}");
+    assert_eq!(finding[0]["rule"], "rename");
+    assert_eq!(finding[0]["severity"], "error", "raised by the config");
+
+    let github = workspace
+        .run(&["lint", "--since", "1", "--format", "github"])
+        .expect(3);
+    assert_eq!(
+        github.stdout().lines().next().unwrap(),
+        "::error file=database/app/2_x.up.sql,line=2,col=1,title=skein lint rename::app: table `t` renamed (fix: add the new name alongside (a new column, or a view with the old name), move the code, then remove the old one)"
+    );
+    let elsewhere = workspace.run(&["status", "--format", "github"]).expect(2);
+    assert!(
+        elsewhere
+            .stderr()
+            .contains("--format github is for `skein lint`")
+    );
+
+    workspace.write(
+        "skein.toml",
+        "[default.databases.app]\nurl = \"sqlite://app.db\"\n\n[default.lint]\ndrop-colum = \"off\"\non_up = \"sometimes\"\n",
+    );
+    let bad = workspace.run(&["lint"]).expect(2);
+    assert!(
+        bad.stderr().contains("unknown setting `lint.drop-colum` (skein.toml:5 [default]); did you mean `drop-column`?"),
+        "{}",
+        bad.stderr()
+    );
+    assert!(
+        bad.stderr()
+            .contains("`lint.on_up` (skein.toml:6 [default]): `sometimes` is not a level"),
+        "{}",
+        bad.stderr()
+    );
+}

@@ -14,7 +14,7 @@ pub enum Severity {
 }
 
 /// A rule, as `-- skein:lint-ignore <id>` and the JSON name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     /// PostgreSQL: `CREATE INDEX` without `CONCURRENTLY` on an existing table.
