@@ -52,7 +52,7 @@ mod tests {
         ),
         (
             2,
-            "1a1ad3373c01bf8545b88329c5716fa6049f93a04d5f32274bd1bef125518270",
+            "b4b6b24334506762bd7bb1b43aa1154cbc7dedc4e5b22e0fa723b59623ed058f",
         ),
     ];
 

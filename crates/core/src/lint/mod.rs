@@ -111,6 +111,8 @@ struct FileLint<'a, 'b> {
     lock_timeout: bool,
     has_ddl: bool,
     warned_lock_timeout: bool,
+    /// SQLite: tables dropped in this file, with their finding, for the rebuild pattern.
+    dropped: HashMap<String, usize>,
     statements: usize,
     unchecked: usize,
     ignored: usize,
@@ -142,6 +144,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
             lock_timeout,
             has_ddl,
             warned_lock_timeout: false,
+            dropped: HashMap::new(),
             statements: 0,
             unchecked: 0,
             ignored: 0,
@@ -272,6 +275,9 @@ impl<'a, 'b> FileLint<'a, 'b> {
                         Some(&table),
                         format!("DROP TABLE `{table}`"),
                     );
+                    if let Some(at) = self.findings.len().checked_sub(1) {
+                        self.dropped.insert(table, at);
+                    }
                 }
             }
             Statement::RenameTable(renames) => {
@@ -430,7 +436,26 @@ impl<'a, 'b> FileLint<'a, 'b> {
                     old_column_name.value, new_column_name.value
                 ),
             ),
-            AlterTableOperation::RenameTable { .. } => {
+            AlterTableOperation::RenameTable { table_name: new } => {
+                let new = match new {
+                    sqlparser::ast::RenameTableNameKind::As(name)
+                    | sqlparser::ast::RenameTableNameKind::To(name) => table_name(name),
+                };
+                // SQLite's rebuild: a copy renamed to the name of the table just dropped
+                // is one change to that table, not a drop and a rename.
+                if self.input.dialect == Dialect::Sqlite
+                    && let Some(at) = self.dropped.remove(&new)
+                    && self.findings[at].rule == Rule::DropTable
+                {
+                    let rebuild = &mut self.findings[at];
+                    rebuild.rule = Rule::TableRebuild;
+                    rebuild.severity = Rule::TableRebuild.severity();
+                    rebuild.message =
+                        format!("`{new}` is rebuilt (dropped, and `{table}` renamed to it)");
+                    rebuild.why = Rule::TableRebuild.why();
+                    rebuild.fix = Rule::TableRebuild.fix();
+                    return;
+                }
                 self.found(
                     Rule::Rename,
                     offset,
@@ -860,6 +885,21 @@ mod tests {
         assert_eq!(
             found_in(Dialect::Sqlite, "ALTER TABLE trades DROP COLUMN id;", &[]),
             ["drop-column 1:1"]
+        );
+        assert_eq!(
+            found_in(
+                Dialect::Sqlite,
+                "CREATE TABLE trades_new (id INTEGER NOT NULL);\n\
+                 INSERT INTO trades_new SELECT id FROM trades;\n\
+                 DROP TABLE trades;\n\
+                 ALTER TABLE trades_new RENAME TO trades;",
+                &[]
+            ),
+            ["table-rebuild 3:1"]
+        );
+        assert_eq!(
+            found_in(Dialect::Sqlite, "ALTER TABLE trades RENAME TO deals;", &[]),
+            ["rename 1:1"]
         );
         // An up without a down, where the others have one.
         let all = [

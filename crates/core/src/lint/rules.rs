@@ -41,6 +41,8 @@ pub enum Rule {
     UnboundedWriteWithDdl,
     /// MySQL: a foreign key added to an existing table.
     ForeignKeyOnExisting,
+    /// SQLite: a table rebuilt by hand (copied to a new table, dropped, the copy renamed).
+    TableRebuild,
     /// `DROP TABLE`.
     DropTable,
     /// `DROP COLUMN`.
@@ -54,7 +56,7 @@ pub enum Rule {
 }
 
 /// Every rule, in the order they are documented.
-pub const ALL: [Rule; 17] = [
+pub const ALL: [Rule; 18] = [
     Rule::IndexNotConcurrent,
     Rule::ConcurrentInTransaction,
     Rule::ConstraintNotValidated,
@@ -67,6 +69,7 @@ pub const ALL: [Rule; 17] = [
     Rule::NoLockTimeout,
     Rule::UnboundedWriteWithDdl,
     Rule::ForeignKeyOnExisting,
+    Rule::TableRebuild,
     Rule::DropTable,
     Rule::DropColumn,
     Rule::Rename,
@@ -90,6 +93,7 @@ impl Rule {
             Rule::NoLockTimeout => "no-lock-timeout",
             Rule::UnboundedWriteWithDdl => "unbounded-write-with-ddl",
             Rule::ForeignKeyOnExisting => "foreign-key-on-existing",
+            Rule::TableRebuild => "table-rebuild",
             Rule::DropTable => "drop-table",
             Rule::DropColumn => "drop-column",
             Rule::Rename => "rename",
@@ -106,9 +110,11 @@ impl Rule {
     pub fn severity(self) -> Severity {
         match self {
             Rule::NotChecked => Severity::Info,
-            Rule::NoLockTimeout | Rule::MissingDown | Rule::Rename | Rule::TableRewrite => {
-                Severity::Warning
-            }
+            Rule::NoLockTimeout
+            | Rule::MissingDown
+            | Rule::Rename
+            | Rule::TableRewrite
+            | Rule::TableRebuild => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -169,6 +175,9 @@ impl Rule {
             Rule::ForeignKeyOnExisting => {
                 "adding a foreign key to a table with rows copies the table (ALGORITHM=COPY) unless foreign_key_checks is off"
             }
+            Rule::TableRebuild => {
+                "the whole table is copied while the database's write lock is held, and with foreign keys enforced, dropping the old table deletes or fails on the rows that refer to it"
+            }
             Rule::DropTable => "the table's data is lost, and code still reading it fails",
             Rule::DropColumn => "the column's data is lost, and code still reading it fails",
             Rule::Rename => {
@@ -217,6 +226,9 @@ impl Rule {
             }
             Rule::ForeignKeyOnExisting => {
                 "SET foreign_key_checks = 0 for the statement (ALGORITHM=INPLACE), after checking the data yourself"
+            }
+            Rule::TableRebuild => {
+                "follow SQLite's procedure: foreign keys off (skein's default), the copy and rename in one transaction, `PRAGMA foreign_key_check` before the commit (as skein runs it); on a large table, run it when writers can wait"
             }
             Rule::DropTable | Rule::DropColumn => {
                 "stop the code using it first, deploy, then drop it in a later migration (after a backup if the data matters)"
