@@ -219,10 +219,17 @@ impl<'a, 'b> FileLint<'a, 'b> {
             return false;
         }
         // Statements no rule is about, which the parser does not know in every form:
-        // comments on objects, privileges, sequence settings.
+        // comments on objects, privileges, sequence settings, dropping an index,
+        // statistics and a plain VACUUM (VACUUM FULL is caught above).
         matches!(
             words.as_slice(),
-            ["comment", "on", ..] | ["grant", ..] | ["revoke", ..] | ["alter", "sequence", ..]
+            ["comment", "on", ..]
+                | ["grant", ..]
+                | ["revoke", ..]
+                | ["alter", "sequence", ..]
+                | ["drop", "index", ..]
+                | ["vacuum", ..]
+                | ["analyze", ..]
         )
     }
 

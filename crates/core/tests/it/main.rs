@@ -4,6 +4,7 @@
 mod support;
 
 mod identifiers;
+mod lint;
 mod long_history;
 mod mysql;
 mod network;
