@@ -83,10 +83,10 @@ impl Outcome {
 /// Lints `input.migrations`' up files.
 pub fn lint(input: &Lint) -> Outcome {
     let mut outcome = Outcome::default();
-    let mut created: HashSet<String> = HashSet::new();
+    let mut seen = Seen::default();
     let others_have_downs = input.all.iter().any(|m| m.down.is_some());
     for migration in &input.migrations {
-        let mut file = FileLint::new(input, migration, &mut created);
+        let mut file = FileLint::new(input, migration, &mut seen);
         file.check();
         if others_have_downs
             && migration.down.is_none()
@@ -102,11 +102,22 @@ pub fn lint(input: &Lint) -> Outcome {
     outcome
 }
 
+/// What the migrations linted so far did that later statements depend on.
+#[derive(Default)]
+struct Seen {
+    /// Tables (and materialized views) they create: new, so without rows to lock.
+    created: HashSet<String>,
+    /// `CHECK (col IS NOT NULL) NOT VALID` constraints not validated yet: name -> column.
+    unvalidated_checks: HashMap<String, (String, String)>,
+    /// Columns with a validated `CHECK (col IS NOT NULL)`: SET NOT NULL skips its scan.
+    checked_not_null: HashSet<(String, String)>,
+}
+
 /// The lint of one up file.
 struct FileLint<'a, 'b> {
     input: &'a Lint<'a>,
     migration: &'a Migration,
-    created: &'b mut HashSet<String>,
+    seen: &'b mut Seen,
     transactional: bool,
     lock_timeout: bool,
     has_ddl: bool,
@@ -120,11 +131,7 @@ struct FileLint<'a, 'b> {
 }
 
 impl<'a, 'b> FileLint<'a, 'b> {
-    fn new(
-        input: &'a Lint<'a>,
-        migration: &'a Migration,
-        created: &'b mut HashSet<String>,
-    ) -> Self {
+    fn new(input: &'a Lint<'a>, migration: &'a Migration, seen: &'b mut Seen) -> Self {
         let text = migration.up.sql.to_ascii_lowercase();
         let pieces = split(input.dialect, &migration.up.sql);
         let has_ddl = pieces.iter().any(|s| {
@@ -139,7 +146,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
         FileLint {
             input,
             migration,
-            created,
+            seen,
             transactional: !migration.up.no_transaction,
             lock_timeout,
             has_ddl,
@@ -214,7 +221,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
                 .unwrap_or_default()
                 .trim_matches('"');
             if !name.is_empty() {
-                self.created.insert(name.to_owned());
+                self.seen.created.insert(name.to_owned());
             }
             return false;
         }
@@ -237,10 +244,10 @@ impl<'a, 'b> FileLint<'a, 'b> {
         let postgres = self.input.dialect == Dialect::Postgres;
         match statement {
             Statement::CreateTable(create) => {
-                self.created.insert(table_name(&create.name));
+                self.seen.created.insert(table_name(&create.name));
             }
             Statement::CreateView(view) if view.materialized => {
-                self.created.insert(table_name(&view.name));
+                self.seen.created.insert(table_name(&view.name));
             }
             Statement::CreateIndex(index) => {
                 let table = table_name(&index.table_name);
@@ -317,40 +324,90 @@ impl<'a, 'b> FileLint<'a, 'b> {
     }
 
     fn alter(&mut self, operation: &AlterTableOperation, offset: usize, table: &str, sql: &str) {
-        let postgres = self.input.dialect == Dialect::Postgres;
         match operation {
             AlterTableOperation::AddConstraint {
                 constraint,
                 not_valid,
-            } => match constraint {
-                TableConstraint::ForeignKey(_) | TableConstraint::Check(_)
-                    if postgres && !not_valid =>
+            } => {
+                if let TableConstraint::Check(check) = constraint
+                    && let Some(column) = not_null_column(&check.expr.to_string())
                 {
-                    self.on_existing(
-                        Rule::ConstraintNotValidated,
-                        offset,
-                        table,
-                        format!("constraint added to `{table}` without NOT VALID"),
-                    );
+                    let key = (table.to_owned(), column);
+                    match (&check.name, not_valid) {
+                        (Some(name), true) => {
+                            self.seen
+                                .unvalidated_checks
+                                .insert(name.value.to_lowercase(), key);
+                        }
+                        (_, false) => {
+                            self.seen.checked_not_null.insert(key);
+                        }
+                        (None, true) => {}
+                    }
                 }
-                TableConstraint::ForeignKey(_) if self.input.dialect == Dialect::MySql => {
-                    self.on_existing(
-                        Rule::ForeignKeyOnExisting,
-                        offset,
-                        table,
-                        format!("foreign key added to `{table}`"),
-                    );
+                self.add_constraint(constraint, *not_valid, offset, table);
+            }
+            AlterTableOperation::ValidateConstraint { name } => {
+                if let Some(key) = self
+                    .seen
+                    .unvalidated_checks
+                    .remove(&name.value.to_lowercase())
+                {
+                    self.seen.checked_not_null.insert(key);
                 }
-                TableConstraint::Unique(_) | TableConstraint::PrimaryKey(_) if postgres => {
-                    self.on_existing(
-                        Rule::ConstraintWithoutIndex,
-                        offset,
-                        table,
-                        format!("UNIQUE or PRIMARY KEY added to `{table}` without USING INDEX"),
-                    );
-                }
-                _ => {}
-            },
+            }
+            _ => self.alter_more(operation, offset, table, sql),
+        }
+    }
+
+    fn add_constraint(
+        &mut self,
+        constraint: &TableConstraint,
+        not_valid: bool,
+        offset: usize,
+        table: &str,
+    ) {
+        let postgres = self.input.dialect == Dialect::Postgres;
+        match constraint {
+            TableConstraint::ForeignKey(_) | TableConstraint::Check(_)
+                if postgres && !not_valid =>
+            {
+                self.on_existing(
+                    Rule::ConstraintNotValidated,
+                    offset,
+                    table,
+                    format!("constraint added to `{table}` without NOT VALID"),
+                );
+            }
+            TableConstraint::ForeignKey(_) if self.input.dialect == Dialect::MySql => {
+                self.on_existing(
+                    Rule::ForeignKeyOnExisting,
+                    offset,
+                    table,
+                    format!("foreign key added to `{table}`"),
+                );
+            }
+            TableConstraint::Unique(_) | TableConstraint::PrimaryKey(_) if postgres => {
+                self.on_existing(
+                    Rule::ConstraintWithoutIndex,
+                    offset,
+                    table,
+                    format!("UNIQUE or PRIMARY KEY added to `{table}` without USING INDEX"),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn alter_more(
+        &mut self,
+        operation: &AlterTableOperation,
+        offset: usize,
+        table: &str,
+        sql: &str,
+    ) {
+        let postgres = self.input.dialect == Dialect::Postgres;
+        match operation {
             AlterTableOperation::AddColumn { column_def, .. } => {
                 let column = &column_def.name.value;
                 let mut not_null = false;
@@ -380,12 +437,18 @@ impl<'a, 'b> FileLint<'a, 'b> {
                 }
             }
             AlterTableOperation::AlterColumn { column_name, op } if postgres => match op {
-                AlterColumnOperation::SetNotNull => self.on_existing(
-                    Rule::SetNotNull,
-                    offset,
-                    table,
-                    format!("`{table}`.`{}` SET NOT NULL", column_name.value),
-                ),
+                AlterColumnOperation::SetNotNull => {
+                    let key = (table.to_owned(), column_name.value.to_lowercase());
+                    // A validated CHECK (col IS NOT NULL) lets PostgreSQL skip the scan.
+                    if !self.seen.checked_not_null.contains(&key) {
+                        self.on_existing(
+                            Rule::SetNotNull,
+                            offset,
+                            table,
+                            format!("`{table}`.`{}` SET NOT NULL", column_name.value),
+                        );
+                    }
+                }
                 AlterColumnOperation::SetDataType { .. } => self.on_existing(
                     Rule::ColumnTypeChange,
                     offset,
@@ -479,7 +542,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
     /// A lock rule on `table`: not for a table these migrations create; an error or a
     /// warning by the table's size when it is known.
     fn on_existing(&mut self, rule: Rule, offset: usize, table: &str, message: String) {
-        if self.created.contains(table) {
+        if self.seen.created.contains(table) {
             return;
         }
         self.found(rule, offset, Some(table), message);
@@ -489,7 +552,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
         if self.input.dialect != Dialect::Postgres
             || self.lock_timeout
             || self.warned_lock_timeout
-            || self.created.contains(table)
+            || self.seen.created.contains(table)
         {
             return;
         }
@@ -639,6 +702,18 @@ fn first_word(sql: &str) -> String {
 
 fn first_line(sql: &str) -> &str {
     sql.lines().next().unwrap_or_default().trim()
+}
+
+/// The column of a `col IS NOT NULL` check, lower case and unquoted.
+fn not_null_column(expr: &str) -> Option<String> {
+    let lower = expr
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .to_lowercase();
+    let column = lower.strip_suffix(" is not null")?.trim();
+    let column = column.rsplit('.').next()?.trim_matches('"');
+    (!column.is_empty() && !column.contains(' ')).then(|| column.to_owned())
 }
 
 /// A default that PostgreSQL computes for every row.
