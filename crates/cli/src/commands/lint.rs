@@ -82,11 +82,11 @@ async fn lint_one(
     // The database gives what is pending and how big its tables are; `--since` and files
     // do without it when it does not answer.
     let connected = target.open_read_only().await;
-    let (pending, rows) = match connected {
+    let (pending, live) = match connected {
         Ok(mut conn) => {
             let inventory = engine::inventory(&mut conn, &migrations).await;
-            let rows = match skein_core::lint::table_rows(&mut conn).await {
-                Ok(rows) => rows,
+            let live = match skein_core::lint::live(&mut conn).await {
+                Ok(live) => live,
                 Err(e) => {
                     tracing::warn!(
                         "{}: table sizes unknown ({e}); findings keep their usual severity",
@@ -96,7 +96,7 @@ async fn lint_one(
                 }
             };
             conn.close().await;
-            (Some(inventory?), rows)
+            (Some(inventory?), live)
         }
         Err(e) if matches!(which, Which::Pending) => return Err(e),
         Err(_) => (None, Default::default()),
@@ -118,7 +118,7 @@ async fn lint_one(
         migrations: selected,
         all: &migrations,
         session_lock_timeout: session_lock_timeout(db),
-        rows,
+        live,
     });
     policy.apply(&mut outcome);
     let status = match outcome.worst() {
@@ -221,13 +221,13 @@ pub async fn pending_on(
     if pending.is_empty() {
         return Ok(Default::default());
     }
-    let rows = skein_core::lint::table_rows(conn).await.unwrap_or_default();
+    let live = skein_core::lint::live(conn).await.unwrap_or_default();
     let mut outcome = skein_core::lint::lint(&Lint {
         dialect: conn.dialect(),
         migrations: pending,
         all: migrations,
         session_lock_timeout: session_lock_timeout(db),
-        rows,
+        live,
     });
     policy.apply(&mut outcome);
     Ok(outcome)

@@ -356,3 +356,94 @@ fn rule_levels_come_from_the_config_and_github_annotations_from_format_github() 
         bad.stderr()
     );
 }
+
+#[test]
+fn over_a_fleet_a_shared_finding_is_shown_once_with_the_worst_database() {
+    let small = TestDb::new("lint_fleet_small");
+    let large = TestDb::new("lint_fleet_large");
+    let base = small.url.rsplit_once('/').unwrap().0.to_owned();
+    let workspace = Workspace::new(
+        &format!(
+            "[default.models]\ntemplate = \"template\"\nurl = \"{base}/{{model}}\"\nnames = [\"{}\", \"{}\"]\n",
+            small.name, large.name
+        ),
+        &[
+            (
+                "template/1_trades.up.sql",
+                "CREATE TABLE trades (id bigint, market text);\n",
+            ),
+            ("template/1_trades.down.sql", "DROP TABLE trades;\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    small.exec("INSERT INTO trades SELECT g, 'm' FROM generate_series(1, 10) g; ANALYZE trades");
+    large
+        .exec("INSERT INTO trades SELECT g, 'm' FROM generate_series(1, 300000) g; ANALYZE trades");
+    workspace.write(
+        "template/2_index.up.sql",
+        "SET lock_timeout = '5s';\nCREATE INDEX trades_market ON trades (market);\n",
+    );
+    workspace.write("template/2_index.down.sql", "DROP INDEX trades_market;\n");
+
+    let run = workspace.run(&["lint"]).expect(3);
+    let out = run.stdout();
+    assert_eq!(out.matches("index-not-concurrent").count(), 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "template/2_index.up.sql:2:1: error[index-not-concurrent]: CREATE INDEX on `trades` without CONCURRENTLY (trades has ~300k rows) (in 2 databases; worst: {})",
+            large.name
+        )),
+        "{out}"
+    );
+    // In JSON, each database has its own finding and size: a warning where it is small.
+    let report = run_json(&workspace);
+    let severity = |name: &str| {
+        report["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .map(|d| d["lint"]["findings"][0]["severity"].clone())
+            .unwrap()
+    };
+    assert_eq!(severity(&small.name), "warning");
+    assert_eq!(severity(&large.name), "error");
+}
+
+fn run_json(workspace: &Workspace) -> serde_json::Value {
+    workspace
+        .run(&["lint", "--format", "json"])
+        .expect(3)
+        .json()
+}
+
+#[test]
+fn widening_a_postgres_column_is_not_a_rewrite_but_changing_its_type_is() {
+    let db = TestDb::new("lint_types");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            (
+                "1_t.up.sql",
+                "CREATE TABLE t (ref varchar(20), n integer);\n",
+            ),
+            ("1_t.down.sql", "DROP TABLE t;\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    workspace.write(
+        "migrations/2_types.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE t ALTER COLUMN ref TYPE varchar(40);\nALTER TABLE t ALTER COLUMN n TYPE bigint;\n",
+    );
+    workspace.write("migrations/2_types.down.sql", "SELECT 1;\n");
+    // The table is empty: a warning, which does not fail the lint.
+    let report = workspace
+        .run(&["lint", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        findings(&report),
+        ["app column-type-change migrations/2_types.up.sql:3:1"],
+        "varchar(20) -> varchar(40) keeps the rows as they are"
+    );
+}

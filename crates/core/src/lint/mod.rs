@@ -35,8 +35,18 @@ pub struct Lint<'a> {
     pub all: &'a [Migration],
     /// The session sets `lock_timeout` already (the database's `init_sql`).
     pub session_lock_timeout: bool,
-    /// Estimated rows of each table (lower-case name without its schema), when known.
+    /// What the database says of its tables, when it answers.
+    pub live: Live,
+}
+
+/// What a live database says of its tables.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// Estimated rows of each table (lower-case name without its schema).
     pub rows: HashMap<String, u64>,
+    /// Each column's type as the server writes it (`character varying(20)`), by table and
+    /// column (lower case).
+    pub columns: HashMap<(String, String), String>,
 }
 
 /// One finding.
@@ -449,12 +459,29 @@ impl<'a, 'b> FileLint<'a, 'b> {
                         );
                     }
                 }
-                AlterColumnOperation::SetDataType { .. } => self.on_existing(
-                    Rule::ColumnTypeChange,
-                    offset,
-                    table,
-                    format!("`{table}`.`{}` changes type", column_name.value),
-                ),
+                AlterColumnOperation::SetDataType {
+                    data_type, using, ..
+                } => {
+                    let key = (table.to_owned(), column_name.value.to_lowercase());
+                    let widens = using.is_none()
+                        && self
+                            .input
+                            .live
+                            .columns
+                            .get(&key)
+                            .is_some_and(|old| !rewrites(old, &data_type.to_string()));
+                    if !widens {
+                        self.on_existing(
+                            Rule::ColumnTypeChange,
+                            offset,
+                            table,
+                            format!(
+                                "`{table}`.`{}` changes type to {data_type}",
+                                column_name.value
+                            ),
+                        );
+                    }
+                }
                 _ => {}
             },
             AlterTableOperation::ModifyColumn { col_name, .. } => self.on_existing(
@@ -584,7 +611,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
             return;
         }
         let at = line_column(text, offset);
-        let rows = table.and_then(|t| self.input.rows.get(t).copied());
+        let rows = table.and_then(|t| self.input.live.rows.get(t).copied());
         let mut severity = rule.severity();
         let mut message = message;
         if rule.is_about_existing_rows()
@@ -615,14 +642,13 @@ impl<'a, 'b> FileLint<'a, 'b> {
     }
 }
 
-/// Each table's estimated row count, as the server keeps it (PostgreSQL: `reltuples`, or
-/// the statistics' live rows for a table not analyzed yet; MySQL: `TABLE_ROWS`). SQLite
-/// keeps none: its tables are not sized.
-pub async fn table_rows(
-    conn: &mut impl crate::driver::Driver,
-) -> crate::error::Result<HashMap<String, u64>> {
-    let sql = match conn.dialect() {
-        Dialect::Postgres => {
+/// What the database says of its tables: each one's estimated row count as the server
+/// keeps it (PostgreSQL: `reltuples`, or the statistics' live rows for a table not analyzed
+/// yet; MySQL: `TABLE_ROWS`) and, on PostgreSQL, each column's type. SQLite keeps no
+/// sizes.
+pub async fn live(conn: &mut impl crate::driver::Driver) -> crate::error::Result<Live> {
+    let (rows, columns) = match conn.dialect() {
+        Dialect::Postgres => (
             "SELECT c.relname::text, \
                     (CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint \
                           ELSE COALESCE(s.n_live_tup, 0) END)::bigint \
@@ -631,21 +657,31 @@ pub async fn table_rows(
              LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
              WHERE c.relkind IN ('r', 'p') \
                AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-               AND n.nspname NOT LIKE 'pg_toast%'"
-        }
-        Dialect::MySql => {
+               AND n.nspname NOT LIKE 'pg_toast%'",
+            Some(
+                "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) \
+                 FROM pg_attribute a \
+                 JOIN pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+            ),
+        ),
+        Dialect::MySql => (
             "SELECT CAST(TABLE_NAME AS CHAR), CAST(COALESCE(TABLE_ROWS, 0) AS SIGNED) \
              FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
-        }
-        Dialect::Sqlite => return Ok(HashMap::new()),
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+            None,
+        ),
+        Dialect::Sqlite => return Ok(Live::default()),
     };
-    let rows = conn.query_rows(sql).await?;
-    Ok(rows
+    let text = |cell: Option<&serde_json::Value>| cell?.as_str().map(str::to_lowercase);
+    let rows = conn
+        .query_rows(rows)
+        .await?
         .rows
         .into_iter()
         .filter_map(|row| {
-            let name = row.first()?.as_str()?.to_lowercase();
             let count = match row.get(1)? {
                 serde_json::Value::Number(n) => n
                     .as_u64()
@@ -653,9 +689,64 @@ pub async fn table_rows(
                 serde_json::Value::String(s) => s.parse().ok()?,
                 _ => return None,
             };
-            Some((name, count))
+            Some((text(row.first())?, count))
         })
-        .collect())
+        .collect();
+    let columns = match columns {
+        Some(sql) => conn
+            .query_rows(sql)
+            .await?
+            .rows
+            .into_iter()
+            .filter_map(|row| Some(((text(row.first())?, text(row.get(1))?), text(row.get(2))?)))
+            .collect(),
+        None => HashMap::new(),
+    };
+    Ok(Live { rows, columns })
+}
+
+/// Whether PostgreSQL rewrites a column changed from `old` to `new` (types as
+/// `format_type` and sqlparser write them). Not when the new type only widens a length
+/// or a precision, or drops it (`varchar(20)` to `varchar(40)`, `varchar` or `text`;
+/// `numeric(10,2)` to `numeric(12,2)`): those are binary-compatible.
+fn rewrites(old: &str, new: &str) -> bool {
+    fn parts(t: &str) -> (String, Vec<u32>) {
+        let t = t
+            .to_lowercase()
+            .replace("character varying", "varchar")
+            .replace("decimal", "numeric");
+        let (name, args) = match t.split_once('(') {
+            Some((name, rest)) => (
+                name.trim().to_owned(),
+                rest.trim_end_matches(')').to_owned(),
+            ),
+            None => (t.trim().to_owned(), String::new()),
+        };
+        let args = args
+            .split(',')
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        (name, args)
+    }
+    let (old_name, old_args) = parts(old);
+    let (new_name, new_args) = parts(new);
+    let text_like = |n: &str| n == "varchar" || n == "text";
+    match (old_name.as_str(), new_name.as_str()) {
+        (o, n) if text_like(o) && n == "text" => false,
+        ("varchar", "varchar") => match (old_args.first(), new_args.first()) {
+            (_, None) => false,
+            (Some(o), Some(n)) => n < o,
+            (None, Some(_)) => true,
+        },
+        ("text", "varchar") => !new_args.is_empty(),
+        ("numeric", "numeric") => match (old_args.as_slice(), new_args.as_slice()) {
+            (_, []) => false,
+            ([op, os], [np, ns]) => !(np >= op && ns == os),
+            ([op], [np]) => np < op,
+            _ => true,
+        },
+        (o, n) => o != n || old_args != new_args,
+    }
 }
 
 /// Whether the nearest non-blank line before `offset` is `-- skein:lint-ignore RULE ...`.
@@ -777,7 +868,10 @@ mod tests {
             migrations: vec![&all[1]],
             all: &all,
             session_lock_timeout: false,
-            rows: rows.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect(),
+            live: Live {
+                rows: rows.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect(),
+                ..Live::default()
+            },
         };
         lint(&input)
             .findings
@@ -915,7 +1009,10 @@ mod tests {
                 migrations: vec![&all[0]],
                 all: &all,
                 session_lock_timeout: true,
-                rows: [("trades".to_owned(), n)].into(),
+                live: Live {
+                    rows: [("trades".to_owned(), n)].into(),
+                    ..Live::default()
+                },
             })
             .findings
         };
@@ -940,6 +1037,46 @@ mod tests {
             pg("-- skein:lint-ignore drop-table wrong rule\nCREATE INDEX t_id ON trades (id);"),
             ["index-not-concurrent 3:1"]
         );
+    }
+
+    #[test]
+    fn a_type_change_rewrites_unless_it_only_widens() {
+        for (old, new, rewrites_table) in [
+            ("character varying(20)", "VARCHAR(40)", false),
+            ("character varying(20)", "CHARACTER VARYING(10)", true),
+            ("character varying(20)", "TEXT", false),
+            ("character varying(20)", "VARCHAR", false),
+            ("text", "VARCHAR(10)", true),
+            ("numeric(10,2)", "NUMERIC(12,2)", false),
+            ("numeric(10,2)", "NUMERIC(12,3)", true),
+            ("numeric(10,2)", "NUMERIC", false),
+            ("integer", "BIGINT", true),
+            ("bigint", "BIGINT", false),
+        ] {
+            assert_eq!(rewrites(old, new), rewrites_table, "{old} -> {new}");
+        }
+        let all = [migration(
+            1,
+            "SET lock_timeout = '1s';\nALTER TABLE trades ALTER COLUMN ref TYPE varchar(64);",
+            None,
+        )];
+        let with = |old: &str| {
+            lint(&Lint {
+                dialect: Dialect::Postgres,
+                migrations: vec![&all[0]],
+                all: &all,
+                session_lock_timeout: false,
+                live: Live {
+                    columns: [(("trades".to_owned(), "ref".to_owned()), old.to_owned())].into(),
+                    ..Live::default()
+                },
+            })
+            .findings
+            .len()
+        };
+        assert_eq!(with("character varying(32)"), 0);
+        assert_eq!(with("character varying(128)"), 1);
+        assert_eq!(with("integer"), 1);
     }
 
     #[test]
@@ -993,7 +1130,7 @@ mod tests {
             migrations: vec![&all[1]],
             all: &all,
             session_lock_timeout: false,
-            rows: HashMap::new(),
+            live: Live::default(),
         });
         assert_eq!(outcome.findings[0].rule, Rule::MissingDown);
     }

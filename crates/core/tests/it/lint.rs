@@ -60,7 +60,7 @@ fn check(dialect: Dialect, folder: &str) -> usize {
             migrations: vec![&all[0]],
             all: &all,
             session_lock_timeout: false,
-            rows: Default::default(),
+            live: Default::default(),
         });
         let found: BTreeSet<(usize, String)> = outcome
             .findings
