@@ -75,7 +75,7 @@ pub enum Command {
     /// Apply pending migrations.
     #[command(alias = "upgrade")]
     Up(UpArgs),
-    /// Revert applied migrations of the named databases.
+    /// Revert applied migrations (name the databases, unless only one is configured).
     #[command(alias = "downgrade")]
     Down(DownArgs),
     /// Revert the newest migration and apply it again.
