@@ -408,6 +408,12 @@ impl ServerParts {
         // socket given in the query is used instead of it.
         let host = match self.host.as_deref() {
             Some(host) if host.parse::<std::net::Ipv6Addr>().is_ok() => format!("[{host}]"),
+            // `db:6543` would lose its port and `fe80::1%eth0` its address.
+            Some(host) if host.contains(':') => {
+                return Err(format!(
+                    "`host` {host:?} holds a `:`: give the port in `port`, and an IPv6 address without a zone (`%...`)"
+                ));
+            }
             Some(host) => host.to_owned(),
             None => "localhost".to_owned(),
         };
@@ -418,10 +424,10 @@ impl ServerParts {
         if let Some(user) = &self.user {
             url.set_username(&component(user))
                 .map_err(|()| unusable("user"))?;
-            if let Some(password) = &self.password {
-                url.set_password(Some(&component(password)))
-                    .map_err(|()| unusable("password"))?;
-            }
+        }
+        if let Some(password) = &self.password {
+            url.set_password(Some(&component(password)))
+                .map_err(|()| unusable("password"))?;
         }
         url.set_path(&format!(
             "/{}",
@@ -601,6 +607,29 @@ mod tests {
                 .unwrap(),
             "postgres://postgres@localhost/db?host=%2Fvar%2Frun%2Fpostgresql"
         );
+    }
+
+    #[test]
+    fn a_host_with_a_colon_is_refused_and_a_password_needs_no_user() {
+        let parts = |host: &str, user: Option<&str>| ConnectionSettings {
+            host: Some(host.into()),
+            user: user.map(Into::into),
+            password: Some("pw".into()),
+            database: Some("db".into()),
+            ..Default::default()
+        };
+        let render = |settings: ConnectionSettings| {
+            settings.template(None).unwrap().unwrap().render(&lookup)
+        };
+        assert!(
+            matches!(render(parts("db:6543", Some("u"))), Err(RenderError::Template(m)) if m.contains("give the port in `port`"))
+        );
+        assert!(render(parts("fe80::1%eth0", None)).is_err());
+        assert_eq!(
+            render(parts("::1", Some("u"))).unwrap(),
+            "postgres://u:pw@[::1]/db"
+        );
+        assert_eq!(render(parts("h", None)).unwrap(), "postgres://:pw@h/db");
     }
 
     #[test]

@@ -153,28 +153,31 @@ fn single(options: &LoadOptions) -> Result<(PathBuf, String), ConfigError> {
 /// assert_eq!(single_name("sqlite://app.db"), "app");
 /// assert_eq!(single_name("sqlite://data/orders.sqlite3"), "orders");
 /// assert_eq!(single_name("postgres://u@db.internal"), "default");
+/// assert_eq!(single_name("postgres://localhost"), "default");
+/// assert_eq!(single_name("postgres://h/My-App"), "my_app");
+/// assert_eq!(single_name("postgres://h/2024"), "default");
 /// ```
 pub fn single_name(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or_default();
-    let after_scheme = without_query
+    let (scheme, after_scheme) = without_query
         .split_once("://")
-        .map_or(without_query, |(_, rest)| rest);
-    let last = after_scheme
-        .rsplit('/')
-        .next()
+        .unwrap_or(("", without_query));
+    // A server URL names its database after the host's `/`; a SQLite URL is a path.
+    let path = match scheme {
+        "sqlite" => Some(after_scheme),
+        _ => after_scheme.split_once('/').map(|(_, path)| path),
+    };
+    let last = path
+        .and_then(|p| p.rsplit('/').next())
         .unwrap_or_default()
         .trim_end_matches(".sqlite3")
         .trim_end_matches(".sqlite")
         .trim_end_matches(".db");
-    let plain = !last.is_empty()
-        && last.len() <= 63
-        && last
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if plain {
-        last.to_owned()
-    } else {
-        "default".to_owned()
+    // As a configured name must be: lower case, `_` for `-`.
+    let name = last.to_ascii_lowercase().replace('-', "_");
+    match crate::resolve::check_name(&name) {
+        Ok(()) => name,
+        Err(_) => "default".to_owned(),
     }
 }
 

@@ -101,6 +101,15 @@ async fn lint_one(
         Err(e) if matches!(which, Which::Pending) => return Err(e),
         Err(_) => (None, Default::default()),
     };
+    // Column types tell a widening only of migrations not applied yet: after one ran, the
+    // live type is its new type.
+    let live = match which {
+        Which::Pending => live,
+        Which::Since(_) | Which::Files(_) => skein_core::lint::Live {
+            columns: Default::default(),
+            ..live
+        },
+    };
     let selected: Vec<_> = migrations
         .iter()
         .filter(|m| match which {
@@ -212,12 +221,21 @@ pub async fn pending_on(
     db: &ResolvedDatabase,
     migrations: &[skein_core::Migration],
     policy: &Policy,
+    target: skein_core::plan::Target,
 ) -> Result<skein_core::lint::Outcome, CoreError> {
     let inventory = engine::inventory(conn, migrations).await?;
-    let pending: Vec<_> = migrations
+    // The migrations this `up` would apply: pending, up to `--to`, at most `+N`.
+    let mut pending: Vec<_> = migrations
         .iter()
         .filter(|m| inventory.pending().any(|e| e.version == m.version))
         .collect();
+    pending.sort_by_key(|m| m.version);
+    if let skein_core::plan::Target::Up { to, steps } = target {
+        pending.retain(|m| to.is_none_or(|to| m.version <= to));
+        if let Some(steps) = steps {
+            pending.truncate(steps as usize);
+        }
+    }
     if pending.is_empty() {
         return Ok(Default::default());
     }

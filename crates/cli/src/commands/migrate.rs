@@ -229,7 +229,7 @@ async fn try_run(
     };
     let mut linted = None;
     if let (Some(policy), Mode::Apply, Target::Up { .. }) = (&ctx.lint_on_up, mode, target) {
-        let outcome = super::lint::pending_on(&mut conn, db, &migrations, policy)
+        let outcome = super::lint::pending_on(&mut conn, db, &migrations, policy, target)
             .await
             .map_err(fail)?;
         let errors = outcome

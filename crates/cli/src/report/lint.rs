@@ -24,28 +24,27 @@ impl Report {
         };
         let property = |text: &str| escape(text).replace(':', "%3A").replace(',', "%2C");
         let mut out = String::new();
+        // Once per place and rule, as GitHub shows only so many annotations per step.
+        for ((file, line, column, rule), (finding, worst, count)) in self.grouped().0 {
+            let level = match finding.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "notice",
+            };
+            let databases = match count {
+                1 => worst.to_owned(),
+                n => format!("{n} databases, worst {worst}"),
+            };
+            out.push_str(&format!(
+                "::{level} file={},line={line},col={column},title={}::{}: {} (fix: {})\n",
+                property(&file),
+                property(&format!("skein lint {rule}")),
+                escape(&databases),
+                escape(&finding.message),
+                escape(finding.fix)
+            ));
+        }
         for report in &self.databases {
-            for finding in report.lint.iter().flat_map(|l| &l.findings) {
-                let level = match finding.severity {
-                    Severity::Error => "error",
-                    Severity::Warning => "warning",
-                    Severity::Info => "notice",
-                };
-                out.push_str(&format!(
-                    "::{level} file={},line={},col={},title={}::{}: {} (fix: {})\n",
-                    property(
-                        &crate::context::relative(&finding.file)
-                            .display()
-                            .to_string()
-                    ),
-                    finding.line,
-                    finding.column,
-                    property(&format!("skein lint {}", finding.rule.id())),
-                    escape(&report.name),
-                    escape(&finding.message),
-                    escape(finding.fix)
-                ));
-            }
             if let Some(error) = &report.error {
                 out.push_str(&format!(
                     "::error title={}::{}\n",
@@ -57,18 +56,20 @@ impl Report {
         out
     }
 
-    pub(super) fn lint_text(&self) -> String {
+    /// Each finding once by place and rule, with the database where it is worst and in
+    /// how many it is; then the statements read, not checked and ignored.
+    fn grouped(&self) -> (BTreeMap<Place<'_>, Worst<'_>>, [usize; 3]) {
         // The same file, place and rule in several databases (a model template): once,
         // with the database where it is worst.
         let mut found: BTreeMap<Place, Worst> = BTreeMap::new();
-        let (mut statements, mut unchecked, mut ignored) = (0, 0, 0);
+        let mut counts = [0; 3];
         for report in &self.databases {
             let Some(outcome) = &report.lint else {
                 continue;
             };
-            statements += outcome.statements;
-            unchecked += outcome.unchecked;
-            ignored += outcome.ignored;
+            counts[0] += outcome.statements;
+            counts[1] += outcome.unchecked;
+            counts[2] += outcome.ignored;
             for finding in &outcome.findings {
                 let file = crate::context::relative(&finding.file)
                     .display()
@@ -82,6 +83,11 @@ impl Report {
                 }
             }
         }
+        (found, counts)
+    }
+
+    pub(super) fn lint_text(&self) -> String {
+        let (found, [statements, unchecked, ignored]) = self.grouped();
         let mut lines = Vec::new();
         let (mut errors, mut warnings) = (0, 0);
         for ((file, line, column, rule), (finding, worst, count)) in &found {

@@ -447,3 +447,45 @@ fn widening_a_postgres_column_is_not_a_rewrite_but_changing_its_type_is() {
         "varchar(20) -> varchar(40) keeps the rows as they are"
     );
 }
+
+#[test]
+fn up_lints_only_the_migrations_it_would_apply() {
+    let db = TestDb::new("lint_up_target");
+    let workspace = Workspace::new(
+        &format!(
+            "[default.databases.app]\nmigrations = \"migrations\"\nurl = \"{}\"\n\n[default.lint]\non_up = \"error\"\nindex-not-concurrent = \"error\"\n",
+            db.url
+        ),
+        &[
+            (
+                "migrations/1_t.up.sql",
+                "CREATE TABLE t (id bigint, note text);\n",
+            ),
+            ("migrations/1_t.down.sql", "DROP TABLE t;\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    workspace.write(
+        "migrations/2_safe.up.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE t ADD COLUMN k int;\n",
+    );
+    workspace.write(
+        "migrations/2_safe.down.sql",
+        "ALTER TABLE t DROP COLUMN k;\n",
+    );
+    workspace.write(
+        "migrations/3_index.up.sql",
+        "SET lock_timeout = '5s';\nCREATE INDEX t_note ON t (note);\n",
+    );
+    workspace.write("migrations/3_index.down.sql", "DROP INDEX t_note;\n");
+    // `up +1` runs only 2, which is safe: the index of 3 does not stop it.
+    workspace.run(&["up", "+1"]).expect(0);
+    assert_eq!(
+        db.value("SELECT max(version)::text FROM skein_history")
+            .as_deref(),
+        Some("2")
+    );
+    let refused = workspace.run(&["up", "--format", "json"]).expect(3).json();
+    assert_eq!(refused["databases"][0]["status"], "refused");
+    assert_eq!(db.value("SELECT to_regclass('t_note')::text"), None);
+}

@@ -121,6 +121,8 @@ struct Seen {
     unvalidated_checks: HashMap<String, (String, String)>,
     /// Columns with a validated `CHECK (col IS NOT NULL)`: SET NOT NULL skips its scan.
     checked_not_null: HashSet<(String, String)>,
+    /// Columns whose type these migrations changed: the live type is no longer theirs.
+    retyped: HashSet<(String, String)>,
 }
 
 /// The lint of one up file.
@@ -132,8 +134,12 @@ struct FileLint<'a, 'b> {
     lock_timeout: bool,
     has_ddl: bool,
     warned_lock_timeout: bool,
-    /// SQLite: tables dropped in this file, with their finding, for the rebuild pattern.
-    dropped: HashMap<String, usize>,
+    /// MySQL: `foreign_key_checks = 0` is set at this point of the file, so a foreign key
+    /// is added in place.
+    foreign_key_checks_off: bool,
+    /// SQLite: tables dropped in this file, for the rebuild pattern: where the DROP is,
+    /// and its finding (none when it was ignored).
+    dropped: HashMap<String, (usize, Option<usize>)>,
     statements: usize,
     unchecked: usize,
     ignored: usize,
@@ -161,6 +167,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
             lock_timeout,
             has_ddl,
             warned_lock_timeout: false,
+            foreign_key_checks_off: false,
             dropped: HashMap::new(),
             statements: 0,
             unchecked: 0,
@@ -173,6 +180,14 @@ impl<'a, 'b> FileLint<'a, 'b> {
         let sql = &self.migration.up.sql;
         for piece in split(self.input.dialect, sql) {
             self.statements += 1;
+            if first_word(piece.sql) == "set" {
+                let setting = piece.sql.to_ascii_lowercase().replace(' ', "");
+                if setting.contains("foreign_key_checks=0") {
+                    self.foreign_key_checks_off = true;
+                } else if setting.contains("foreign_key_checks=1") {
+                    self.foreign_key_checks_off = false;
+                }
+            }
             let parsed = sqlparser::parser::Parser::parse_sql(
                 &*parser_dialect(self.input.dialect),
                 piece.sql,
@@ -201,10 +216,18 @@ impl<'a, 'b> FileLint<'a, 'b> {
     fn unparsed(&mut self, sql: &str, offset: usize) -> bool {
         let lower = sql.to_ascii_lowercase();
         let words: Vec<&str> = lower.split_whitespace().collect();
+        let vacuum_full = words.first() == Some(&"vacuum") && {
+            let rest = lower.trim_start()["vacuum".len()..].trim_start();
+            let options = match rest.strip_prefix('(') {
+                Some(inside) => inside.split(')').next().unwrap_or_default(),
+                None => rest.split_whitespace().next().unwrap_or_default(),
+            };
+            options
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .any(|option| option == "full")
+        };
         if self.input.dialect == Dialect::Postgres
-            && (words.starts_with(&["vacuum", "full"])
-                || words.starts_with(&["vacuum", "(full"])
-                || words.first() == Some(&"cluster"))
+            && (vacuum_full || words.first() == Some(&"cluster"))
         {
             self.found(
                 Rule::TableRewrite,
@@ -254,7 +277,11 @@ impl<'a, 'b> FileLint<'a, 'b> {
         let postgres = self.input.dialect == Dialect::Postgres;
         match statement {
             Statement::CreateTable(create) => {
-                self.seen.created.insert(table_name(&create.name));
+                let table = table_name(&create.name);
+                // `IF NOT EXISTS` on a table the database has already makes nothing new.
+                if !(create.if_not_exists && self.input.live.rows.contains_key(&table)) {
+                    self.seen.created.insert(table);
+                }
             }
             Statement::CreateView(view) if view.materialized => {
                 self.seen.created.insert(table_name(&view.name));
@@ -293,15 +320,15 @@ impl<'a, 'b> FileLint<'a, 'b> {
             } => {
                 for name in names {
                     let table = table_name(name);
+                    let before = self.findings.len();
                     self.found(
                         Rule::DropTable,
                         offset,
                         Some(&table),
                         format!("DROP TABLE `{table}`"),
                     );
-                    if let Some(at) = self.findings.len().checked_sub(1) {
-                        self.dropped.insert(table, at);
-                    }
+                    let finding = (self.findings.len() > before).then(|| self.findings.len() - 1);
+                    self.dropped.insert(table, (offset, finding));
                 }
             }
             Statement::RenameTable(renames) => {
@@ -389,7 +416,9 @@ impl<'a, 'b> FileLint<'a, 'b> {
                     format!("constraint added to `{table}` without NOT VALID"),
                 );
             }
-            TableConstraint::ForeignKey(_) if self.input.dialect == Dialect::MySql => {
+            TableConstraint::ForeignKey(_)
+                if self.input.dialect == Dialect::MySql && !self.foreign_key_checks_off =>
+            {
                 self.on_existing(
                     Rule::ForeignKeyOnExisting,
                     offset,
@@ -422,12 +451,34 @@ impl<'a, 'b> FileLint<'a, 'b> {
                 let column = &column_def.name.value;
                 let mut not_null = false;
                 let mut default = None;
+                // Identity and stored generated columns (and serial types) are filled for
+                // every row: not a missing default, but a rewrite.
+                let mut generated = matches!(
+                    column_def
+                        .data_type
+                        .to_string()
+                        .to_ascii_lowercase()
+                        .as_str(),
+                    "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+                );
                 for option in &column_def.options {
                     match &option.option {
                         ColumnOption::NotNull => not_null = true,
                         ColumnOption::Default(expr) => default = Some(expr.to_string()),
+                        ColumnOption::Generated { .. } => generated = true,
                         _ => {}
                     }
+                }
+                if postgres && generated {
+                    self.on_existing(
+                        Rule::VolatileDefault,
+                        offset,
+                        table,
+                        format!(
+                            "column `{column}` added to `{table}` is filled for every row (identity, serial or generated)"
+                        ),
+                    );
+                    return;
                 }
                 if not_null && default.is_none() && self.input.dialect != Dialect::MySql {
                     self.on_existing(
@@ -464,12 +515,14 @@ impl<'a, 'b> FileLint<'a, 'b> {
                 } => {
                     let key = (table.to_owned(), column_name.value.to_lowercase());
                     let widens = using.is_none()
+                        && !self.seen.retyped.contains(&key)
                         && self
                             .input
                             .live
                             .columns
                             .get(&key)
                             .is_some_and(|old| !rewrites(old, &data_type.to_string()));
+                    self.seen.retyped.insert(key);
                     if !widens {
                         self.on_existing(
                             Rule::ColumnTypeChange,
@@ -541,16 +594,22 @@ impl<'a, 'b> FileLint<'a, 'b> {
                 // SQLite's rebuild: a copy renamed to the name of the table just dropped
                 // is one change to that table, not a drop and a rename.
                 if self.input.dialect == Dialect::Sqlite
-                    && let Some(at) = self.dropped.remove(&new)
-                    && self.findings[at].rule == Rule::DropTable
+                    && let Some((drop_offset, finding)) = self.dropped.remove(&new)
                 {
-                    let rebuild = &mut self.findings[at];
-                    rebuild.rule = Rule::TableRebuild;
-                    rebuild.severity = Rule::TableRebuild.severity();
-                    rebuild.message =
-                        format!("`{new}` is rebuilt (dropped, and `{table}` renamed to it)");
-                    rebuild.why = Rule::TableRebuild.why();
-                    rebuild.fix = Rule::TableRebuild.fix();
+                    if let Some(at) = finding {
+                        self.findings.remove(at);
+                        for (_, later) in self.dropped.values_mut() {
+                            if let Some(later) = later.as_mut().filter(|l| **l > at) {
+                                *later -= 1;
+                            }
+                        }
+                    }
+                    self.found(
+                        Rule::TableRebuild,
+                        drop_offset,
+                        Some(&new),
+                        format!("`{new}` is rebuilt (dropped, and `{table}` renamed to it)"),
+                    );
                     return;
                 }
                 self.found(
@@ -651,7 +710,7 @@ pub async fn live(conn: &mut impl crate::driver::Driver) -> crate::error::Result
         Dialect::Postgres => (
             "SELECT c.relname::text, \
                     (CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint \
-                          ELSE COALESCE(s.n_live_tup, 0) END)::bigint \
+                          ELSE s.n_live_tup END)::bigint \
              FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
@@ -668,7 +727,7 @@ pub async fn live(conn: &mut impl crate::driver::Driver) -> crate::error::Result
             ),
         ),
         Dialect::MySql => (
-            "SELECT CAST(TABLE_NAME AS CHAR), CAST(COALESCE(TABLE_ROWS, 0) AS SIGNED) \
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_ROWS AS SIGNED) \
              FROM information_schema.TABLES \
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
             None,
@@ -710,26 +769,34 @@ pub async fn live(conn: &mut impl crate::driver::Driver) -> crate::error::Result
 /// or a precision, or drops it (`varchar(20)` to `varchar(40)`, `varchar` or `text`;
 /// `numeric(10,2)` to `numeric(12,2)`): those are binary-compatible.
 fn rewrites(old: &str, new: &str) -> bool {
-    fn parts(t: &str) -> (String, Vec<u32>) {
+    /// The type's name, its arguments, and what follows them (`[]`, `with time zone`).
+    fn parts(t: &str) -> (String, Vec<u32>, String) {
         let t = t
             .to_lowercase()
             .replace("character varying", "varchar")
             .replace("decimal", "numeric");
-        let (name, args) = match t.split_once('(') {
-            Some((name, rest)) => (
-                name.trim().to_owned(),
-                rest.trim_end_matches(')').to_owned(),
-            ),
-            None => (t.trim().to_owned(), String::new()),
+        let (name, args, rest) = match t.split_once('(') {
+            Some((name, rest)) => {
+                let (args, after) = rest.split_once(')').unwrap_or((rest, ""));
+                (
+                    name.trim().to_owned(),
+                    args.to_owned(),
+                    after.trim().to_owned(),
+                )
+            }
+            None => (t.trim().to_owned(), String::new(), String::new()),
         };
         let args = args
             .split(',')
             .filter_map(|a| a.trim().parse().ok())
             .collect();
-        (name, args)
+        (name, args, rest)
     }
-    let (old_name, old_args) = parts(old);
-    let (new_name, new_args) = parts(new);
+    let (old_name, old_args, old_rest) = parts(old);
+    let (new_name, new_args, new_rest) = parts(new);
+    if old_rest != new_rest {
+        return true;
+    }
     let text_like = |n: &str| n == "varchar" || n == "text";
     match (old_name.as_str(), new_name.as_str()) {
         (o, n) if text_like(o) && n == "text" => false,
@@ -1052,6 +1119,13 @@ mod tests {
             ("numeric(10,2)", "NUMERIC", false),
             ("integer", "BIGINT", true),
             ("bigint", "BIGINT", false),
+            ("character varying(20)[]", "VARCHAR(10)[]", true),
+            ("character varying(20)[]", "VARCHAR(40)[]", false),
+            (
+                "timestamp(6) with time zone",
+                "TIMESTAMP(6) WITHOUT TIME ZONE",
+                true,
+            ),
         ] {
             assert_eq!(rewrites(old, new), rewrites_table, "{old} -> {new}");
         }
