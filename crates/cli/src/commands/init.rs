@@ -35,15 +35,17 @@ pub fn run(args: &InitArgs, url: Option<&str>) -> anyhow::Result<Body> {
     }))
 }
 
+/// The backend of `--url`, a SQLAlchemy-style `+driver` aside.
 fn backend_of(url: &str) -> anyhow::Result<Backend> {
-    let scheme = url.split("://").next().unwrap_or_default();
+    use skein_core::dialect::Dialect;
+    let (scheme, rest) = url.split_once("://").unwrap_or((url, ""));
     let scheme = scheme.split('+').next().unwrap_or_default();
-    Ok(match scheme {
-        "postgres" | "postgresql" => Backend::Postgres,
-        "sqlite" => Backend::Sqlite,
-        "mysql" | "mariadb" => Backend::Mysql,
-        other => anyhow::bail!(
-            "--url: `{other}://` is not a backend skein knows (postgres://, sqlite://, mysql://, mariadb://)"
+    Ok(match Dialect::of_url(&format!("{scheme}://{rest}")) {
+        Some(Dialect::Postgres) => Backend::Postgres,
+        Some(Dialect::Sqlite) => Backend::Sqlite,
+        Some(Dialect::MySql) => Backend::Mysql,
+        None => anyhow::bail!(
+            "--url: `{scheme}://` is not a backend skein knows (postgres://, sqlite://, mysql://, mariadb://)"
         ),
     })
 }

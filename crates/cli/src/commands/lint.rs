@@ -85,16 +85,7 @@ async fn lint_one(
     let (pending, live) = match connected {
         Ok(mut conn) => {
             let inventory = engine::inventory(&mut conn, &migrations).await;
-            let live = match skein_core::lint::live(&mut conn).await {
-                Ok(live) => live,
-                Err(e) => {
-                    tracing::warn!(
-                        "{}: table sizes unknown ({e}); findings keep their usual severity",
-                        db.name
-                    );
-                    Default::default()
-                }
-            };
+            let live = live_of(&mut conn, db).await;
             conn.close().await;
             (Some(inventory?), live)
         }
@@ -122,14 +113,7 @@ async fn lint_one(
             }
         })
         .collect();
-    let mut outcome = skein_core::lint::lint(&Lint {
-        dialect,
-        migrations: selected,
-        all: &migrations,
-        session_lock_timeout: session_lock_timeout(db),
-        live,
-    });
-    policy.apply(&mut outcome);
+    let outcome = checked(db, dialect, selected, &migrations, live, policy);
     let status = match outcome.worst() {
         Some(Severity::Error) => Status::Problems,
         _ => Status::UpToDate,
@@ -239,20 +223,53 @@ pub async fn pending_on(
     if pending.is_empty() {
         return Ok(Default::default());
     }
-    let live = skein_core::lint::live(conn).await.unwrap_or_default();
+    let live = live_of(conn, db).await;
+    Ok(checked(
+        db,
+        conn.dialect(),
+        pending,
+        migrations,
+        live,
+        policy,
+    ))
+}
+
+/// What the database says of its tables; without it, findings keep their usual severity.
+async fn live_of(
+    conn: &mut skein_core::driver::Connection,
+    db: &ResolvedDatabase,
+) -> skein_core::lint::Live {
+    match skein_core::lint::live(conn).await {
+        Ok(live) => live,
+        Err(e) => {
+            tracing::warn!(
+                "{}: table sizes unknown ({e}); findings keep their usual severity",
+                db.name
+            );
+            Default::default()
+        }
+    }
+}
+
+/// Lints `selected` of `db`'s migrations, with the `[lint]` levels applied.
+fn checked(
+    db: &ResolvedDatabase,
+    dialect: Dialect,
+    selected: Vec<&skein_core::Migration>,
+    all: &[skein_core::Migration],
+    live: skein_core::lint::Live,
+    policy: &Policy,
+) -> skein_core::lint::Outcome {
     let mut outcome = skein_core::lint::lint(&Lint {
-        dialect: conn.dialect(),
-        migrations: pending,
-        all: migrations,
-        session_lock_timeout: session_lock_timeout(db),
+        dialect,
+        migrations: selected,
+        all,
+        session_lock_timeout: db
+            .init_sql
+            .iter()
+            .any(|sql| sql.to_ascii_lowercase().contains("lock_timeout")),
         live,
     });
     policy.apply(&mut outcome);
-    Ok(outcome)
-}
-
-fn session_lock_timeout(db: &ResolvedDatabase) -> bool {
-    db.init_sql
-        .iter()
-        .any(|sql| sql.to_ascii_lowercase().contains("lock_timeout"))
+    outcome
 }
