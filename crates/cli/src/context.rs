@@ -37,6 +37,9 @@ impl Context {
             url: options.url.clone(),
             migrations: options.migrations.clone(),
         })?;
+        for warning in &workspace.warnings {
+            crate::redact::err(&format!("warning: {warning}"));
+        }
         Ok(Context {
             workspace,
             applied_by: applied_by(),

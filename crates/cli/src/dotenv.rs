@@ -17,11 +17,42 @@ pub fn load() {
         return;
     };
     for file in files(&cwd, config_arg(&args).as_deref()) {
-        if let Err(err) = dotenvy::from_path(&file) {
-            // A broken .env is worth a word; the command goes on without it.
-            crate::redact::err(&format!("warning: {} was not read: {err}", file.display()));
+        // Checked whole first, then read by dotenvy, which sets what is not set yet.
+        let checked = check(&file).and_then(|()| {
+            dotenvy::from_path(&file).map_err(|_| "it changed while it was read".to_owned())
+        });
+        if let Err(problem) = checked {
+            // A broken .env is worth a word; the command goes on without any of it.
+            crate::redact::err(&format!(
+                "warning: {}: {problem}; none of it was used (fix it, or pass --no-dotenv)",
+                file.display()
+            ));
         }
     }
+}
+
+/// Whether a `.env` file can be used whole: a line that does not parse, or a NUL byte (no
+/// variable can hold one), refuses the whole file, naming the line but never showing it
+/// (it may hold a secret).
+fn check(file: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read it: {e}"))?;
+    if let Some(line) = bytes.split(|&b| b == b'\n').position(|l| l.contains(&0)) {
+        return Err(format!("line {} holds a NUL byte", line + 1));
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    dotenvy::from_read_iter(bytes.as_slice())
+        .map(|item| {
+            item.map_err(|err| match err {
+                dotenvy::Error::LineParse(line, at) => {
+                    let number = text
+                        .find(line.as_str())
+                        .map_or(0, |offset| text[..offset].matches('\n').count() + 1);
+                    format!("line {number} does not parse (at character {})", at + 1)
+                }
+                other => other.to_string(),
+            })
+        })
+        .try_for_each(|item| item.map(drop))
 }
 
 /// The `.env` files to read, nearest first: the current folder's, then the one beside
@@ -71,5 +102,33 @@ mod tests {
             Some(PathBuf::from("b.toml"))
         );
         assert_eq!(config_arg(&args(&["skein", "up"])), None);
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_usable_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".env");
+        for (text, expected) in [
+            ("A=1\nB='two'\n# note\n", Ok(())),
+            ("A=1\nPASSWORD s3cret\n", Err("line 2 does not parse")),
+            ("A=1\nB=\"unclosed\n", Err("line 2 does not parse")),
+            ("A=1\nB=a\0b\n", Err("line 2 holds a NUL byte")),
+        ] {
+            std::fs::write(&file, text).unwrap();
+            let got = check(&file);
+            match expected {
+                Ok(()) => assert_eq!(got, Ok(()), "{text:?}"),
+                Err(start) => assert!(
+                    got.as_ref()
+                        .is_err_and(|e| e.starts_with(start) && !e.contains("s3cret")),
+                    "{text:?}: {got:?}"
+                ),
+            }
+        }
     }
 }

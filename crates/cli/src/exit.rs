@@ -158,6 +158,19 @@ fn config_place(err: &ConfigError) -> Option<Where> {
             file: file(dir),
             ..Where::default()
         },
+        ConfigError::Syntax { path, line, .. } => Where {
+            file: file(path),
+            line: Some(*line),
+            ..Where::default()
+        },
+        ConfigError::AlreadyListed { path, .. } => Where {
+            file: file(path),
+            ..Where::default()
+        },
+        ConfigError::File(err) => Where {
+            file: file(&err.path),
+            ..Where::default()
+        },
         ConfigError::Invalid(_) | ConfigError::Secrets(_) => return None,
     })
 }

@@ -16,6 +16,21 @@ pub enum ConfigError {
     Missing { path: PathBuf },
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    #[error("{}:{line}:{column}: {message}; fix the TOML syntax there", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("model `{model}` is listed already in {} ([{table}] names), perhaps by another run just now", path.display())]
+    AlreadyListed {
+        model: String,
+        path: PathBuf,
+        table: String,
+    },
+    #[error(transparent)]
+    File(#[from] crate::user_file::UserFileError),
     #[error("{} sets no database; a minimal one:\n\n{MINIMAL}", path.display())]
     Empty { path: PathBuf },
     #[error("profile `{profile}` is not defined in {}; profiles there: {}", path.display(), known.join(", "))]

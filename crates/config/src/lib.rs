@@ -19,6 +19,7 @@ pub mod resolve;
 pub mod secret;
 pub mod settings;
 pub mod spans;
+pub mod user_file;
 pub mod validate;
 
 pub use connect::DatabaseUrls;

@@ -51,15 +51,32 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
         }
         Some(path) => {
             let path = std::path::absolute(&path).unwrap_or(path);
-            let source = Toml::file_exact(&path).nested();
-            (path.clone(), std::fs::read_to_string(&path).ok(), source)
+            // Read once: what is checked, parsed and pointed at is one version of the file
+            // (`model new` may replace it meanwhile).
+            let text = std::fs::read_to_string(&path).map_err(|source| {
+                crate::user_file::UserFileError {
+                    action: "read",
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            check_syntax(&path, &text)?;
+            let source = ConfigFile::new(&path, &text);
+            (path, Some(text), source)
         }
         None => {
             let (path, text) = single(options)?;
-            let source = Toml::string(&text).nested();
+            let source = ConfigFile::without_file(&text);
             (path, Some(text), source)
         }
     };
+    // What the file alone says of `protected`: the environment may add protection, never
+    // take it away (a stray `.env` must not make a production profile droppable).
+    let file_protected = Figment::new()
+        .merge(source.clone())
+        .select(profile_name(options).as_str())
+        .extract_inner::<bool>("protected")
+        .unwrap_or(false);
     let figment = Figment::new().merge(source).merge(
         Env::prefixed("SKEIN_")
             .split("__")
@@ -69,10 +86,7 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
             })
             .global(),
     );
-    let profile = options
-        .profile
-        .clone()
-        .unwrap_or_else(|| "default".to_owned());
+    let profile = profile_name(options);
     let known: Vec<String> = figment
         .profiles()
         .map(|p| p.as_str().as_str().to_owned())
@@ -102,7 +116,84 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
     expand_references(&mut settings, &root).map_err(|(key, problem)| {
         ConfigError::Invalid(format!("`{key}` ({}): {problem}", origins.describe(&key)))
     })?;
-    resolve(settings, origins)
+    let mut warnings = Vec::new();
+    if file_protected && !settings.protected {
+        warnings.push(format!(
+            "{} makes profile `{}` protected; {} cannot lift that and is ignored (edit the file to unprotect it)",
+            path.display(),
+            origins.profile(),
+            crate::spans::env_name("protected")
+        ));
+        settings.protected = true;
+    }
+    let mut workspace = resolve(settings, origins)?;
+    workspace.warnings = warnings;
+    Ok(workspace)
+}
+
+fn profile_name(options: &LoadOptions) -> String {
+    options
+        .profile
+        .clone()
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// A TOML syntax error, with its line and column, before figment (whose message has
+/// neither) reads the file.
+fn check_syntax(path: &Path, text: &str) -> Result<(), ConfigError> {
+    let Err(err) = text.parse::<toml_edit::DocumentMut>() else {
+        return Ok(());
+    };
+    let offset = err.span().map_or(0, |span| span.start).min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Err(ConfigError::Syntax {
+        path: path.to_owned(),
+        line,
+        column,
+        message: err.message().to_owned(),
+    })
+}
+
+/// The config file's text as a figment provider, named as the file it was read from (so
+/// that [`Origins`] can point at its lines).
+#[derive(Clone)]
+struct ConfigFile {
+    text: String,
+    path: Option<PathBuf>,
+}
+
+impl ConfigFile {
+    fn new(path: &Path, text: &str) -> Self {
+        ConfigFile {
+            text: text.to_owned(),
+            path: Some(path.to_owned()),
+        }
+    }
+
+    /// The configuration made from DATABASE_URL or --url, which no file holds.
+    fn without_file(text: &str) -> Self {
+        ConfigFile {
+            text: text.to_owned(),
+            path: None,
+        }
+    }
+}
+
+impl figment::Provider for ConfigFile {
+    fn metadata(&self) -> figment::Metadata {
+        match &self.path {
+            Some(path) => figment::Metadata::from("TOML file", path.as_path()),
+            None => Toml::string(&self.text).metadata(),
+        }
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        Toml::string(&self.text).nested().data()
+    }
 }
 
 /// The nearest `skein.toml` at or above `start`.

@@ -87,6 +87,9 @@ pub struct Workspace {
     pub secret_options: SecretOptions,
     /// In dependency order: every database comes after those it depends on.
     pub databases: Vec<ResolvedDatabase>,
+    /// What the configuration did not take, said once by the caller (an environment
+    /// variable that tried to lift `protected`).
+    pub warnings: Vec<String>,
     /// Each database's position in `databases`.
     positions: HashMap<String, usize>,
     /// How model databases are made, when there is a `[models]` section.
@@ -203,6 +206,7 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
         lock_timeout,
         secret_options,
         databases,
+        warnings: Vec::new(),
         positions,
         models,
         fetched_secrets: Default::default(),

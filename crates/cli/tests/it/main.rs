@@ -11,6 +11,7 @@ mod dump;
 mod example;
 mod fleet;
 mod hardening;
+mod hardening_config;
 mod lint;
 mod matrix;
 mod model;

@@ -1,0 +1,299 @@
+//! The configuration under attack: concurrent edits of `skein.toml`, a hostile `.env` or
+//! environment, settings that would send a reference or reach one database twice.
+
+use crate::support::*;
+use skein_testkit::{TestDb, exec, postgres};
+use std::process::Stdio;
+
+/// A SQLite model fleet with a commented `skein.toml`.
+fn sqlite_fleet() -> Workspace {
+    let config = "# the fleet\n[default.models] # every model\ntemplate = \"template\"\n\
+                  url = \"sqlite://{model}.db\"\nnames = [] # model new adds here\n";
+    Workspace::new(
+        config,
+        &[("template/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    )
+}
+
+/// The names listed in the workspace's skein.toml; panics when it does not parse.
+fn listed(workspace: &Workspace) -> Vec<String> {
+    let text = std::fs::read_to_string(workspace.path().join("skein.toml")).unwrap();
+    let document: toml_edit::DocumentMut = text
+        .parse()
+        .unwrap_or_else(|e| panic!("skein.toml does not parse: {e}\n{text}"));
+    assert!(
+        text.starts_with("# the fleet\n"),
+        "comments are kept: {text}"
+    );
+    let mut names: Vec<String> = document["default"]["models"]["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `model new` for each name at once, with `readers` concurrent `status` runs going
+/// on meanwhile; the exit codes of the `model new` runs, and of the readers.
+fn model_new_at_once(
+    workspace: &Workspace,
+    names: &[String],
+    readers: usize,
+) -> (Vec<i32>, Vec<Run>) {
+    let writers: Vec<_> = names
+        .iter()
+        .map(|name| {
+            workspace
+                .command(&["model", "new", name])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut reads = Vec::new();
+    for _ in 0..readers {
+        reads.push(Run(workspace.command(&["status"]).output().unwrap()));
+    }
+    let codes = writers
+        .into_iter()
+        .map(|child| Run(child.wait_with_output().unwrap()).code())
+        .collect();
+    (codes, reads)
+}
+
+#[test]
+fn concurrent_model_new_on_sqlite_keeps_every_name_and_readers_never_fail() {
+    for round in 0..2 {
+        let workspace = sqlite_fleet();
+        let names: Vec<String> = (0..8).map(|i| format!("m{round}_{i}")).collect();
+        let (codes, reads) = model_new_at_once(&workspace, &names, 20);
+        assert!(codes.iter().all(|&c| c == 0), "round {round}: {codes:?}");
+        assert_eq!(listed(&workspace), names, "round {round}");
+        for name in &names {
+            assert!(
+                workspace.path().join(format!("{name}.db")).exists(),
+                "{name}"
+            );
+        }
+        for read in reads {
+            assert!(
+                read.code() == 0 || read.code() == 3,
+                "a reader failed: {}",
+                read.stderr()
+            );
+        }
+
+        // The same name eight times: one lists it and makes its database, the others are
+        // refused, and the one name is listed once.
+        let same = vec!["twin".to_owned(); 8];
+        let (codes, _) = model_new_at_once(&workspace, &same, 0);
+        assert_eq!(codes.iter().filter(|&&c| c == 0).count(), 1, "{codes:?}");
+        let mut expected = names.clone();
+        expected.push("twin".to_owned());
+        expected.sort();
+        assert_eq!(listed(&workspace), expected);
+        assert!(workspace.path().join("twin.db").exists());
+    }
+}
+
+#[test]
+fn concurrent_model_new_on_postgres_lists_every_database_it_makes() {
+    let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
+    let prefix = format!("skein_test_cmn_{}", std::process::id());
+    let config = format!(
+        "# the fleet\n[default.models] # every model\ntemplate = \"template\"\n\
+         url = \"{base}/{prefix}_{{model}}\"\nnames = []\n"
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[("template/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    let made = || -> Vec<String> {
+        let probe = TestDb::new("cmn_probe");
+        let mut names: Vec<String> = probe
+            .column(&format!(
+                "SELECT substr(datname, {}) FROM pg_database WHERE datname LIKE '{prefix}\\_%'",
+                prefix.len() + 2
+            ))
+            .into_iter()
+            .flatten()
+            .collect();
+        names.sort();
+        names
+    };
+    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    let (codes, reads) = model_new_at_once(&workspace, &names, 10);
+    let same = vec!["twin".to_owned(); 8];
+    let (same_codes, _) = model_new_at_once(&workspace, &same, 0);
+    let listed_now = listed(&workspace);
+    let made_now = made();
+    for name in made_now.iter().chain(&listed_now) {
+        exec(
+            &postgres().admin_url,
+            &format!("DROP DATABASE IF EXISTS \"{prefix}_{name}\" WITH (FORCE)"),
+        );
+    }
+    assert!(codes.iter().all(|&c| c == 0), "{codes:?}");
+    assert_eq!(
+        same_codes.iter().filter(|&&c| c == 0).count(),
+        1,
+        "{same_codes:?}"
+    );
+    let mut expected = names.clone();
+    expected.push("twin".to_owned());
+    assert_eq!(listed_now, expected);
+    assert_eq!(
+        made_now, expected,
+        "every database made is listed, and no other"
+    );
+    // A reader may find a model listed whose database is still being made (exit 1), but
+    // never a configuration it cannot read (exit 2).
+    for read in reads {
+        assert_ne!(read.code(), 2, "{}", read.stderr());
+    }
+}
+
+#[test]
+fn a_failed_model_new_takes_back_only_its_own_name() {
+    let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
+    let prefix = format!("skein_test_undo_{}", std::process::id());
+    let config = format!(
+        "# the fleet\n[default.models]\ntemplate = \"template\"\n\
+         url = \"{base}/{prefix}_{{model}}\"\nnames = []\n"
+    );
+    // `slow` fails after a while; `quick` is listed while it runs.
+    let template = "{% if model == 'slow' %}SELECT pg_sleep(1.5);\nCREATE TABLE broken (;\n\
+                    {% else %}CREATE TABLE t (id INT);\n{% endif %}";
+    let workspace = Workspace::new(&config, &[("template/1_t.up.sql", template)]);
+    let slow = workspace
+        .command(&["model", "new", "slow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let quick = workspace.run(&["model", "new", "quick"]);
+    let slow = Run(slow.wait_with_output().unwrap());
+    let names = listed(&workspace);
+    for name in ["slow", "quick"] {
+        exec(
+            &postgres().admin_url,
+            &format!("DROP DATABASE IF EXISTS \"{prefix}_{name}\" WITH (FORCE)"),
+        );
+    }
+    quick.expect(0);
+    assert_eq!(slow.code(), 1, "{}", slow.stderr());
+    assert_eq!(names, vec!["quick".to_owned()]);
+}
+
+#[test]
+fn a_syntax_error_in_skein_toml_is_shown_whatever_the_profile() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\n\n[prod]\nprotected = tru\n",
+        &[("m/1_t.up.sql", "CREATE TABLE t (id INT);\n")],
+    );
+    for args in [&["--profile", "prod", "status"][..], &["status"]] {
+        let run = workspace.run(args).expect(2);
+        let err = run.stderr();
+        assert!(err.contains("skein.toml:6"), "{args:?}: {err}");
+        assert!(!err.contains("is not defined"), "{args:?}: {err}");
+    }
+    let run = workspace
+        .run(&["--profile", "prod", "--format", "json", "status"])
+        .expect(2);
+    let error = &run.json()["error"];
+    assert_eq!(error["where"]["line"], 6, "{error}");
+}
+
+#[test]
+fn the_environment_cannot_lift_protected() {
+    let config = "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\n\n\
+                  [prod]\nprotected = true\n";
+    let workspace = Workspace::new(config, &[("m/1_t.up.sql", "CREATE TABLE t (id INT);\n")]);
+    std::fs::create_dir(workspace.path().join("sub")).unwrap();
+    workspace.run(&["up"]).expect(0);
+    let database = workspace.path().join("app.db");
+    let drop_from = |dir: &std::path::Path, env: &[(&str, &str)]| {
+        let mut command = workspace.command(&["--profile", "prod", "db", "drop", "--yes"]);
+        command.current_dir(dir).envs(env.iter().copied());
+        Run(command.output().unwrap())
+    };
+    // From the environment.
+    let run = drop_from(workspace.path(), &[("SKEIN_PROTECTED", "false")]).expect(2);
+    assert!(
+        run.stderr().contains("SKEIN_PROTECTED cannot lift"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("is protected"), "{}", run.stderr());
+    assert!(database.exists());
+    // From a .env beside skein.toml, run from a folder below it.
+    workspace.write(".env", "SKEIN_PROTECTED=false\n");
+    let run = drop_from(&workspace.path().join("sub"), &[]).expect(2);
+    assert!(
+        run.stderr().contains("SKEIN_PROTECTED cannot lift"),
+        "{}",
+        run.stderr()
+    );
+    assert!(database.exists());
+    // The environment may still protect a profile that is not.
+    std::fs::remove_file(workspace.path().join(".env")).unwrap();
+    let mut command = workspace.command(&["db", "drop", "--yes"]);
+    command.env("SKEIN_PROTECTED", "true");
+    Run(command.output().unwrap()).expect(2);
+    assert!(database.exists());
+}
+
+#[test]
+fn a_dotenv_that_does_not_parse_is_used_not_at_all_and_a_nul_byte_is_no_panic() {
+    let db = TestDb::new("dotenv_broken");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("migrations")).unwrap();
+    std::fs::write(
+        dir.path().join("migrations/1_t.up.sql"),
+        "CREATE TABLE t (id INT);\n",
+    )
+    .unwrap();
+    let run_in = |args: &[&str]| {
+        Run(std::process::Command::new(skein())
+            .current_dir(dir.path())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap())
+    };
+    // The first line is fine, the second is not: the first is not used either.
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("DATABASE_URL={}\nPASSWORD s3cret\n", db.url),
+    )
+    .unwrap();
+    let run = run_in(&["status"]).expect(2);
+    let err = run.stderr();
+    assert!(err.contains("line 2 does not parse"), "{err}");
+    assert!(err.contains("none of it was used"), "{err}");
+    assert!(err.contains("no DATABASE_URL"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("DATABASE_URL={}\nTOKEN=a\0b\n", db.url),
+    )
+    .unwrap();
+    let run = run_in(&["status"]).expect(2);
+    assert!(
+        run.stderr().contains("line 2 holds a NUL byte"),
+        "{}",
+        run.stderr()
+    );
+
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("DATABASE_URL={}\n", db.url),
+    )
+    .unwrap();
+    run_in(&["status"]).expect(0);
+}
