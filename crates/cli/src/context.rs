@@ -212,6 +212,7 @@ impl Context {
         let urls = self.workspace.urls(databases).await?;
         register_secrets(&urls);
         crate::preflight::check(&self.workspace, databases, &urls, needs)?;
+        crate::preflight::check_distinct(&self.workspace, databases, &urls).await?;
         Ok(urls)
     }
 }

@@ -111,6 +111,60 @@ pub fn check(
     }
 }
 
+/// Refuses two configured databases that are one database with one history table (a model
+/// whose URL, once `{model}` and its variables are filled in, reaches the infrastructure
+/// database, say): each would read the other's history as its own, and `repair` on one
+/// would delete the other's rows. The selected databases are compared with each other and
+/// with every other configured database whose URL resolves (one that does not is left out:
+/// an unrelated secret must not stop the command).
+pub async fn check_distinct(
+    workspace: &Workspace,
+    databases: &[&ResolvedDatabase],
+    urls: &DatabaseUrls,
+) -> Result<(), ConfigProblems> {
+    let key = |db: &ResolvedDatabase, url: &str| {
+        skein_core::driver::database_identity(url)
+            .map(|identity| (identity, db.history_table.clone()))
+    };
+    let mut by_key: std::collections::BTreeMap<(String, String), Vec<&str>> = Default::default();
+    for db in databases {
+        if let Some(url) = urls.urls.get(&db.name)
+            && let Some(key) = key(db, url.expose())
+        {
+            by_key.entry(key).or_default().push(&db.name);
+        }
+    }
+    let selected: std::collections::HashSet<&str> =
+        databases.iter().map(|db| db.name.as_str()).collect();
+    for db in &workspace.databases {
+        if selected.contains(db.name.as_str()) {
+            continue;
+        }
+        if let Ok(other) = workspace.urls(&[db]).await
+            && let Some(url) = other.urls.get(&db.name)
+            && let Some(key) = key(db, url.expose())
+            && let Some(names) = by_key.get_mut(&key)
+        {
+            names.push(&db.name);
+        }
+    }
+    let problems: Vec<String> = by_key
+        .iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|((identity, table), names)| {
+            format!(
+                "databases `{}` are one database ({identity}) with one history table `{table}`: each would take the other's migrations as its own; give each its own database (check their `url`, and a model's name or variables that fill it in)",
+                names.join("` and `"),
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigProblems(problems))
+    }
+}
+
 /// The first `{name}` left in a model's connection once its variables are filled in.
 fn unfilled_placeholder(text: &str) -> Option<&str> {
     let mut rest = text;

@@ -413,7 +413,7 @@ impl Workspace {
             .enumerate()
             .map(|(i, d)| (d.name.clone(), i))
             .collect();
-        for model in found {
+        for model in distinct_rows(found, &from)? {
             check_name(&model.name).map_err(|_| ConfigError::Invalid(format!(
                 "models.names_from: the query on `{from}` returned `{}`, which cannot be a model name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters",
                 model.name
@@ -524,6 +524,37 @@ impl Workspace {
             own => own.to_owned(),
         }
     }
+}
+
+/// The rows of a `names_from` query, one per model: a row that repeats another is left
+/// out, and two rows for one model with different variables are refused, naming the
+/// variables (never their values), since either could be meant.
+fn distinct_rows(found: Vec<FoundModel>, from: &str) -> Result<Vec<FoundModel>, ConfigError> {
+    let mut first: HashMap<String, ModelVars> = HashMap::new();
+    let mut rows = Vec::new();
+    for model in found {
+        match first.get(&model.name) {
+            Some(vars) if *vars == model.vars => {}
+            Some(vars) => {
+                let differing: BTreeSet<&str> = vars
+                    .keys()
+                    .chain(model.vars.keys())
+                    .filter(|k| vars.get(*k) != model.vars.get(*k))
+                    .map(String::as_str)
+                    .collect();
+                return Err(ConfigError::Invalid(format!(
+                    "models.names_from: the query on `{from}` lists model `{}` twice, with different `{}`; a model is one row: make the query return one row per name (DISTINCT, or a WHERE that picks one)",
+                    model.name,
+                    differing.into_iter().collect::<Vec<_>>().join("`, `")
+                )));
+            }
+            None => {
+                first.insert(model.name.clone(), model.vars.clone());
+                rows.push(model);
+            }
+        }
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -179,6 +179,7 @@ async fn create_and_migrate(
         &urls,
         crate::preflight::Needs::Connection,
     )?;
+    crate::preflight::check_distinct(&workspace, &[db], &urls).await?;
     let url = ctx.target(db, &urls)?.url.to_owned();
     if !args.no_create
         && skein_core::driver::create_database(&url, ctx.connect_timeout(), &ctx.stop).await?

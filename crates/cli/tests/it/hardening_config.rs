@@ -297,3 +297,106 @@ fn a_dotenv_that_does_not_parse_is_used_not_at_all_and_a_nul_byte_is_no_panic() 
     .unwrap();
     run_in(&["status"]).expect(0);
 }
+
+/// An infra PostgreSQL database with a `registry` table, and model databases named by it.
+fn registry_fleet(tag: &str) -> (TestDb, String, Workspace) {
+    let infra = TestDb::new(tag);
+    let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
+    let prefix = format!("skein_test_{tag}_m{}", std::process::id());
+    let config = format!(
+        "[default.databases.infra]\nmigrations = \"infra\"\nurl = \"{}\"\n\n\
+         [default.models]\ntemplate = \"template\"\nurl = \"{base}/{{model}}\"\n\
+         names_from = {{ db = \"infra\", query = \"SELECT name, chain FROM registry\" }}\n",
+        infra.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                "infra/1_registry.up.sql",
+                "CREATE TABLE registry (name TEXT, chain TEXT);\n",
+            ),
+            ("template/1_t.up.sql", "CREATE TABLE t (id INT);\n"),
+        ],
+    );
+    workspace.run(&["up", "--db", "infra"]).expect(0);
+    (infra, prefix, workspace)
+}
+
+#[test]
+fn a_model_that_is_the_infra_database_is_refused_before_anything_runs() {
+    let (infra, prefix, workspace) = registry_fleet("same_db");
+    let model = format!("{prefix}_a");
+    infra.exec(&format!(
+        "INSERT INTO registry VALUES ('{}', 'x'), ('{model}', 'y')",
+        infra.name
+    ));
+    // `up` migrates infra first (its query needs it), so it fails (1) rather than refuses;
+    // no model is touched either way.
+    for (args, code) in [
+        (&["up", "--create"][..], 1),
+        (&["status"], 2),
+        (&["repair", "--db", &infra.name], 2),
+    ] {
+        let run = workspace.run(args).expect(code);
+        let err = run.stderr();
+        assert!(
+            err.contains(&format!(
+                "databases `infra` and `{}` are one database",
+                infra.name
+            )) || err.contains(&format!(
+                "databases `{}` and `infra` are one database",
+                infra.name
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        infra
+            .value("SELECT count(*)::text FROM skein_history")
+            .as_deref(),
+        Some("1"),
+        "infra's history is untouched"
+    );
+    let probe = TestDb::new("same_db_probe");
+    assert_eq!(
+        probe
+            .value(&format!(
+                "SELECT count(*)::text FROM pg_database WHERE datname = '{model}'"
+            ))
+            .as_deref(),
+        Some("0"),
+        "no model database was made"
+    );
+}
+
+#[test]
+fn a_model_listed_twice_with_different_variables_is_refused() {
+    let (infra, prefix, workspace) = registry_fleet("twice");
+    let model = format!("{prefix}_a");
+    // The same row twice is one model.
+    infra.exec(&format!(
+        "INSERT INTO registry VALUES ('{model}', 'x'), ('{model}', 'x')"
+    ));
+    let created = workspace.run(&["up", "--create", "--format", "json"]);
+    let run = workspace.run(&["status", "--format", "json"]);
+    infra.exec(&format!("INSERT INTO registry VALUES ('{model}', 'y')"));
+    let refused = workspace.run(&["status"]);
+    exec(
+        &postgres().admin_url,
+        &format!("DROP DATABASE IF EXISTS \"{model}\" WITH (FORCE)"),
+    );
+    created.expect(0);
+    assert_eq!(
+        run.expect(0).json()["databases"].as_array().unwrap().len(),
+        2
+    );
+    let run = refused.expect(2);
+    assert!(
+        run.stderr().contains(&format!(
+            "lists model `{model}` twice, with different `chain`"
+        )),
+        "{}",
+        run.stderr()
+    );
+}

@@ -14,7 +14,7 @@ pub use canceller::{Canceller, Liveness};
 pub use mysql::MySqlDriver;
 pub use postgres::PostgresDriver;
 pub use sqlite::SqliteDriver;
-pub use target::check_target;
+pub use target::{check_target, database_identity};
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};

@@ -251,7 +251,7 @@ pub(super) async fn connect_plain(url: &str) -> Result<MySqlConnection> {
 
 /// The options for `url` (`mysql://` or `mariadb://`). The session keeps the server's
 /// own `sql_mode` and time zone, so a migration means what it means in the mysql client.
-fn connect_options(url: &str) -> Result<MySqlConnectOptions> {
+pub(super) fn connect_options(url: &str) -> Result<MySqlConnectOptions> {
     let url = mysql_url(url);
     let options = MySqlConnectOptions::from_str(&url).map_err(|source| Error::Connect {
         target: redact_url(&url),

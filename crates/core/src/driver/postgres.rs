@@ -233,7 +233,7 @@ pub(super) async fn connect_plain(url: &str) -> Result<PgConnection> {
         })
 }
 
-fn connect_options(url: &str) -> Result<PgConnectOptions> {
+pub(super) fn connect_options(url: &str) -> Result<PgConnectOptions> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|source| Error::Connect {
             target: redact_url(url),

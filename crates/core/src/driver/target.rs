@@ -45,6 +45,54 @@ pub fn check_target(url: &str, history_table: &HistoryTable) -> Result<()> {
     Ok(())
 }
 
+/// The one database a URL reaches, the same for two URLs that reach one database however
+/// they are written: the server (host in lower case, port) and the database name (on
+/// PostgreSQL the user's name when the URL gives none), or a SQLite file's absolute path.
+/// `None` for a URL that does not parse or names no file.
+pub fn database_identity(url: &str) -> Option<String> {
+    match scheme(url) {
+        "postgres" | "postgresql" => {
+            let options = postgres::connect_options(url).ok()?;
+            let database = options
+                .get_database()
+                .unwrap_or(options.get_username())
+                .to_owned();
+            Some(format!(
+                "PostgreSQL database `{database}` on {}:{}",
+                options.get_host().to_ascii_lowercase(),
+                options.get_port()
+            ))
+        }
+        "mysql" | "mariadb" => {
+            let options = mysql::connect_options(url).ok()?;
+            Some(format!(
+                "MySQL database `{}` on {}:{}",
+                options.get_database()?,
+                options.get_host().to_ascii_lowercase(),
+                options.get_port()
+            ))
+        }
+        "sqlite" if url.contains(":memory:") || url.contains("mode=memory") => None,
+        "sqlite" => {
+            use std::str::FromStr as _;
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+            let file = options.get_filename();
+            if file.as_os_str().is_empty() || file == std::path::Path::new(":memory:") {
+                return None;
+            }
+            let file = std::path::absolute(file).ok()?;
+            // The folder as the file system resolves it (links, `..`), the name as written.
+            let folder = file.parent().and_then(|p| std::fs::canonicalize(p).ok());
+            let path = match (folder, file.file_name()) {
+                (Some(folder), Some(name)) => folder.join(name),
+                _ => file,
+            };
+            Some(format!("SQLite file {}", path.display()))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +127,32 @@ mod tests {
         // Characters on MySQL.
         assert!(check(&my(&"%C3%A9".repeat(64)), "skein_history").is_ok());
         assert!(check(&format!("sqlite://{}.db", "a".repeat(300)), "skein_history").is_ok());
+    }
+
+    #[test]
+    fn two_urls_of_one_database_have_one_identity() {
+        let same = [
+            (
+                "postgres://a:x@DB.internal/app",
+                "postgresql://b@db.internal:5432/app?sslmode=disable",
+            ),
+            ("postgres://app@h", "postgres://app@h/app"),
+            ("mysql://root@h/d", "mariadb://other:pw@H:3306/d"),
+            ("sqlite:///tmp/./x.db", "sqlite:///tmp/x.db"),
+        ];
+        for (a, b) in same {
+            assert_eq!(database_identity(a), database_identity(b), "{a} {b}");
+            assert!(database_identity(a).is_some(), "{a}");
+        }
+        let different = [
+            ("postgres://h/a", "postgres://h/b"),
+            ("postgres://h:5432/a", "postgres://h:5433/a"),
+            ("sqlite:///tmp/x.db", "sqlite:///tmp/y.db"),
+        ];
+        for (a, b) in different {
+            assert_ne!(database_identity(a), database_identity(b), "{a} {b}");
+        }
+        assert_eq!(database_identity("sqlite::memory:"), None);
     }
 
     #[test]
