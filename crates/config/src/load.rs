@@ -317,6 +317,67 @@ fn expand_references(settings: &mut Settings, root: &Path) -> Result<(), (String
         if let Some(template) = &mut models.template {
             expand("models.template".to_owned(), template)?;
         }
+        if let Some(names_from) = &mut models.names_from {
+            expand_sql(
+                "models.names_from.query".to_owned(),
+                &mut names_from.query,
+                root,
+            )?;
+        }
+        for (model, vars) in &mut models.vars {
+            for (name, value) in vars.iter_mut() {
+                expand_json(&format!("models.vars.{model}.{name}"), value, root)?;
+            }
+        }
+    }
+    expand_init_sql("init_sql", &mut settings.session, root)?;
+    for (name, db) in &mut settings.databases {
+        expand_init_sql(&format!("databases.{name}.init_sql"), &mut db.session, root)?;
+    }
+    if let Some(models) = &mut settings.models {
+        expand_init_sql("models.init_sql", &mut models.session, root)?;
+    }
+    Ok(())
+}
+
+/// Expands references in SQL settings, which keep every other `$` as SQL means it.
+fn expand_sql(key: String, sql: &mut String, root: &Path) -> Result<(), (String, String)> {
+    *sql = crate::reference::expand_local_in_sql(sql, root).map_err(|problem| (key, problem))?;
+    Ok(())
+}
+
+fn expand_init_sql(
+    key: &str,
+    session: &mut crate::settings::SessionSettings,
+    root: &Path,
+) -> Result<(), (String, String)> {
+    for statement in session.init_sql.iter_mut().flatten() {
+        expand_sql(key.to_owned(), statement, root)?;
+    }
+    Ok(())
+}
+
+/// Expands references in the strings of a template variable (a list's or table's too).
+fn expand_json(
+    key: &str,
+    value: &mut serde_json::Value,
+    root: &Path,
+) -> Result<(), (String, String)> {
+    match value {
+        serde_json::Value::String(text) => {
+            *text = expand_local(text, root).map_err(|problem| (key.to_owned(), problem))?;
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                expand_json(key, item, root)?;
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for item in fields.values_mut() {
+                expand_json(key, item, root)?;
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

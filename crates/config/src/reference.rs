@@ -225,12 +225,33 @@ pub fn expand_local(value: &str, root: &std::path::Path) -> Result<String, Strin
                     .map_err(|problem| format!("`{reference}`: {problem}"))?,
                 SecretSource::Aws { .. } | SecretSource::Gcp { .. } => {
                     return Err(format!(
-                        "`{reference}`: secret managers can be used in connection settings (url, user, password, ...) only"
+                        "`{reference}`: secret managers can be used in connection settings (url, user, password, ...) only; use ${{env:NAME}} or ${{file:PATH}} here"
                     ));
                 }
             }),
         }
     }
+    Ok(out)
+}
+
+/// Expands `${env:...}` and `${file:...}` in a setting that is SQL (`init_sql`, a
+/// `names_from` query): only `${...}` is read, so `$$` and `$1` stay as SQL means them. A
+/// reference that does not parse, or one to a secret manager, is refused: the text is
+/// never sent as it is.
+pub fn expand_local_in_sql(sql: &str, root: &std::path::Path) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let body_and_tail = &rest[at + 2..];
+        let end = body_and_tail
+            .find('}')
+            .ok_or_else(|| format!("`${{{body_and_tail}` is not closed with `}}`"))?;
+        let reference = &rest[at..at + 2 + end + 1];
+        out.push_str(&expand_local(reference, root)?);
+        rest = &body_and_tail[end + 1..];
+    }
+    out.push_str(rest);
     Ok(out)
 }
 

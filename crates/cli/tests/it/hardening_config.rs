@@ -400,3 +400,89 @@ fn a_model_listed_twice_with_different_variables_is_refused() {
         run.stderr()
     );
 }
+
+#[test]
+fn references_in_sql_settings_and_vars_are_resolved_never_sent() {
+    let infra = TestDb::new("refs_sql");
+    let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
+    let model = format!("skein_test_refs_m{}", std::process::id());
+    let config = format!(
+        "[default]\ninit_sql = [\"SET application_name = '${{env:REFS_T_APP}}'\", \"DO $$ BEGIN PERFORM 1; END $$\"]\n\n\
+         [default.databases.infra]\nmigrations = \"infra\"\nurl = \"{}\"\n\n\
+         [default.models]\ntemplate = \"template\"\nurl = \"{base}/{{model}}\"\n\
+         names_from = {{ db = \"infra\", query = \"SELECT name FROM registry WHERE chain = '${{env:REFS_T_CHAIN}}'\" }}\n\n\
+         [default.models.vars.{model}]\nlabel = \"${{env:REFS_T_LABEL}}\"\n",
+        infra.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                "infra/1_registry.up.sql",
+                "CREATE TABLE registry (name TEXT, chain TEXT);\n",
+            ),
+            (
+                "template/1_t.up.sql",
+                "CREATE TABLE t AS SELECT current_setting('application_name') AS app, text '{{ label }}' AS label;\n",
+            ),
+        ],
+    );
+    let run = |args: &[&str]| {
+        let mut command = workspace.command(args);
+        command
+            .env("REFS_T_APP", "from-env")
+            .env("REFS_T_CHAIN", "main")
+            .env("REFS_T_LABEL", "labelled");
+        Run(command.output().unwrap())
+    };
+    run(&["up", "--db", "infra"]).expect(0);
+    infra.exec(&format!(
+        "INSERT INTO registry VALUES ('{model}', 'main'), ('skein_test_refs_other', 'test')"
+    ));
+    let up = run(&["up", "--create", "--format", "json"]);
+    let row = pg_value(
+        &skein_testkit::with_database(&postgres().admin_url, &model),
+        "SELECT app || ' ' || label FROM t",
+    );
+    exec(
+        &postgres().admin_url,
+        &format!("DROP DATABASE IF EXISTS \"{model}\" WITH (FORCE)"),
+    );
+    let up = up.expect(0);
+    assert_eq!(
+        up.json()["databases"].as_array().unwrap().len(),
+        2,
+        "the query listed the one model of chain `main`"
+    );
+    assert_eq!(row.as_deref(), Some("from-env labelled"));
+
+    // A secret manager in SQL is refused, naming the setting; nothing is sent.
+    workspace.write(
+        "skein.toml",
+        &config.replace("${env:REFS_T_APP}", "${aws-sm:app#name}"),
+    );
+    let refused = run(&["status"]).expect(2);
+    assert!(
+        refused.stderr().contains("`init_sql`"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(
+        refused.stderr().contains("use ${env:NAME}"),
+        "{}",
+        refused.stderr()
+    );
+}
+
+/// The first column of the first row of `sql` on the PostgreSQL database at `url`.
+fn pg_value(url: &str, sql: &str) -> Option<String> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    skein_testkit::block_on(async move {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+            .ok()
+    })
+}
