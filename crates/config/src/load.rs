@@ -40,6 +40,7 @@ pub const DATABASE_URL: &str = "DATABASE_URL";
 
 /// Loads and resolves the configuration.
 pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
+    let mut warnings = Vec::new();
     let found = match &options.config {
         Some(path) if path.is_file() => Some(path.clone()),
         Some(path) => return Err(ConfigError::Missing { path: path.clone() }),
@@ -61,6 +62,7 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
                 }
             })?;
             check_syntax(&path, &text)?;
+            unused_database_url(&path, &text, &mut warnings);
             let source = ConfigFile::new(&path, &text);
             (path, Some(text), source)
         }
@@ -116,7 +118,6 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
     expand_references(&mut settings, &root).map_err(|(key, problem)| {
         ConfigError::Invalid(format!("`{key}` ({}): {problem}", origins.describe(&key)))
     })?;
-    let mut warnings = Vec::new();
     if file_protected && !settings.protected {
         warnings.push(format!(
             "{} makes profile `{}` protected; {} cannot lift that and is ignored (edit the file to unprotect it)",
@@ -136,6 +137,18 @@ fn profile_name(options: &LoadOptions) -> String {
         .profile
         .clone()
         .unwrap_or_else(|| "default".to_owned())
+}
+
+/// DATABASE_URL set (by the environment or a `.env`) while the config file, which decides
+/// the databases, does not refer to it: said once, since the two may differ.
+fn unused_database_url(path: &Path, text: &str, warnings: &mut Vec<String>) {
+    let set = std::env::var(DATABASE_URL).is_ok_and(|url| !url.trim().is_empty());
+    if set && !text.contains("env:DATABASE_URL") {
+        warnings.push(format!(
+            "DATABASE_URL is set but {} does not refer to it: the databases are those {0} configures (`skein config show` lists them); use `${{env:DATABASE_URL}}` there, or run where no skein.toml is found, to use it",
+            path.display()
+        ));
+    }
 }
 
 /// A TOML syntax error, with its line and column, before figment (whose message has

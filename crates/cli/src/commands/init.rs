@@ -18,10 +18,23 @@ pub fn run(args: &InitArgs, url: Option<&str>) -> anyhow::Result<Body> {
             config.display()
         );
     }
-    let backend = match (args.backend, url) {
-        (Some(backend), _) => backend,
-        (None, Some(url)) => backend_of(url)?,
-        (None, None) => Backend::Sqlite,
+    // DATABASE_URL (from the environment or .env) names the database when --url does not:
+    // the new file refers to it, so that the two never disagree.
+    let from_environment = std::env::var(skein_config::load::DATABASE_URL)
+        .ok()
+        .filter(|url| !url.trim().is_empty());
+    let backend = match (args.backend, url, &from_environment) {
+        (Some(backend), _, _) => backend,
+        (None, Some(url), _) => backend_of(url)?,
+        (None, None, Some(url)) => backend_of(url).context(
+            "DATABASE_URL is set to a URL skein cannot use; pass --backend, or fix DATABASE_URL",
+        )?,
+        (None, None, None) => Backend::Sqlite,
+    };
+    let url = match (url, &from_environment) {
+        (Some(url), _) => Some(url),
+        (None, Some(_)) => Some("${env:DATABASE_URL}"),
+        (None, None) => None,
     };
     let text = config_text(backend, url);
     let migrations = cwd.join(MIGRATIONS);
@@ -45,7 +58,7 @@ fn backend_of(url: &str) -> anyhow::Result<Backend> {
         Some(Dialect::Sqlite) => Backend::Sqlite,
         Some(Dialect::MySql) => Backend::Mysql,
         None => anyhow::bail!(
-            "--url: `{scheme}://` is not a backend skein knows (postgres://, sqlite://, mysql://, mariadb://)"
+            "`{scheme}://` is not a backend skein knows (postgres://, sqlite://, mysql://, mariadb://)"
         ),
     })
 }
@@ -73,6 +86,10 @@ fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
 fn config_text(backend: Backend, url: Option<&str>) -> String {
     let quoted = |url: &str| toml_edit::Value::from(url).to_string().trim().to_owned();
     let (url_line, note) = match (backend, url) {
+        (_, Some("${env:DATABASE_URL}")) => (
+            "url = \"${env:DATABASE_URL}\"".to_owned(),
+            "# DATABASE_URL comes from the environment, or from .env in this folder.",
+        ),
         (_, Some(url)) => (
             format!("url = {}", quoted(url)),
             "# Keep passwords out of this file: ${env:NAME} or a secret manager reference.",

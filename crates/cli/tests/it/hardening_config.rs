@@ -486,3 +486,54 @@ fn pg_value(url: &str, sql: &str) -> Option<String> {
             .ok()
     })
 }
+
+#[test]
+fn init_beside_a_database_url_configures_that_database_and_a_config_says_it_wins() {
+    let db = TestDb::new("init_env");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("DATABASE_URL={}\n", db.url),
+    )
+    .unwrap();
+    let skein_here = |args: &[&str]| {
+        Run(std::process::Command::new(skein())
+            .current_dir(dir.path())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("SKEIN_PROFILE")
+            .output()
+            .unwrap())
+    };
+    let init = skein_here(&["init"]).expect(0);
+    assert!(init.stdout().contains("(postgres)"), "{}", init.stdout());
+    let config = std::fs::read_to_string(dir.path().join("skein.toml")).unwrap();
+    assert!(config.contains("url = \"${env:DATABASE_URL}\""), "{config}");
+    std::fs::write(
+        dir.path().join("migrations/1_t.up.sql"),
+        "CREATE TABLE t (id INT);\n",
+    )
+    .unwrap();
+    let up = skein_here(&["up"]).expect(0);
+    assert!(
+        !up.stderr().contains("DATABASE_URL is set"),
+        "{}",
+        up.stderr()
+    );
+    assert_eq!(
+        db.value("SELECT count(*)::text FROM skein_history")
+            .as_deref(),
+        Some("1")
+    );
+
+    // A skein.toml that names another database: it wins, and skein says so once.
+    std::fs::write(
+        dir.path().join("skein.toml"),
+        "[default.databases.app]\nmigrations = \"migrations\"\nurl = \"sqlite://app.db\"\n",
+    )
+    .unwrap();
+    let status = skein_here(&["status"]).expect(0);
+    let err = status.stderr();
+    assert_eq!(err.matches("DATABASE_URL is set but").count(), 1, "{err}");
+    assert!(err.contains("skein.toml does not refer to it"), "{err}");
+}
