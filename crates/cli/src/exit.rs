@@ -23,6 +23,7 @@ pub const FINDINGS: u8 = 3;
 /// The exit code of a command that produced `doc`.
 pub fn code(doc: &Document) -> u8 {
     let (failed, found) = match &doc.body {
+        Body::Error(error) if error.error.kind == ErrorKind::Unavailable => return FAILURE,
         Body::Error(_) => return USAGE,
         Body::Databases(report) => (report.failed(), report.found()),
         Body::New(new) => (false, new.found()),
@@ -84,6 +85,15 @@ fn error_document(
 }
 
 fn kind_of(err: &anyhow::Error) -> ErrorKind {
+    let unreachable = |e: &(dyn std::error::Error + 'static)| {
+        matches!(
+            e.downcast_ref::<ConfigError>(),
+            Some(ConfigError::SecretsUnreachable(_))
+        )
+    };
+    if err.chain().any(unreachable) {
+        return ErrorKind::Unavailable;
+    }
     let config = |e: &(dyn std::error::Error + 'static)| {
         e.downcast_ref::<ConfigError>()
             .is_some_and(|c| !c.is_usage())
@@ -171,7 +181,9 @@ fn config_place(err: &ConfigError) -> Option<Where> {
             file: file(&err.path),
             ..Where::default()
         },
-        ConfigError::Invalid(_) | ConfigError::Secrets(_) => return None,
+        ConfigError::Invalid(_) | ConfigError::Secrets(_) | ConfigError::SecretsUnreachable(_) => {
+            return None;
+        }
     })
 }
 

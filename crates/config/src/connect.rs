@@ -67,6 +67,8 @@ impl Workspace {
         let mut used: BTreeMap<SecretSource, SecretValue> = BTreeMap::new();
         // (setting, reference, problem) -> the databases that share the failure.
         let mut failures: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+        // Whether every failure is a service that could not be reached (retryable).
+        let mut unreachable_only = true;
         let mut urls = HashMap::new();
         for db in databases {
             let template = db.connection.as_ref().ok_or_else(|| missing_url(db))?;
@@ -91,8 +93,12 @@ impl Workspace {
                         SecretValue::new(absolutize_sqlite(&url, &self.root)),
                     );
                 }
-                Err(RenderError::Secret(key)) => {
-                    failures.entry(key).or_default().push(db.name.clone())
+                Err(RenderError::Secret((setting, reference, problem))) => {
+                    unreachable_only &= problem.unreachable;
+                    failures
+                        .entry((setting, reference, problem.message))
+                        .or_default()
+                        .push(db.name.clone())
                 }
                 Err(RenderError::Template(problem)) => {
                     return Err(ConfigError::Database {
@@ -103,17 +109,19 @@ impl Workspace {
             }
         }
         if !failures.is_empty() {
-            return Err(ConfigError::Secrets(
-                failures
-                    .into_iter()
-                    .map(|((setting, reference, problem), dbs)| {
-                        format!(
-                            "{}: cannot resolve `{reference}` in `{setting}`: {problem}",
-                            name_databases(&dbs)
-                        )
-                    })
-                    .collect(),
-            ));
+            let problems = failures
+                .into_iter()
+                .map(|((setting, reference, problem), dbs)| {
+                    format!(
+                        "{}: cannot resolve `{reference}` in `{setting}`: {problem}",
+                        name_databases(&dbs)
+                    )
+                })
+                .collect();
+            return Err(match unreachable_only {
+                true => ConfigError::SecretsUnreachable(problems),
+                false => ConfigError::Secrets(problems),
+            });
         }
         for (source, result) in fetched {
             if let Ok(value) = result {

@@ -51,6 +51,10 @@ pub enum ConfigError {
     UnknownGroup { name: String, known: Vec<String> },
     #[error("{}", .0.join("\n"))]
     Secrets(Vec<String>),
+    /// Every secret that failed did so because its service could not be reached: the same
+    /// run may work later.
+    #[error("{}", .0.join("\n"))]
+    SecretsUnreachable(Vec<String>),
     #[error("cannot read the models folder {}", dir.display())]
     ModelsDir {
         dir: PathBuf,

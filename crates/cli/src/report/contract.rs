@@ -54,6 +54,10 @@ mod tests {
             2,
             "b4b6b24334506762bd7bb1b43aa1154cbc7dedc4e5b22e0fa723b59623ed058f",
         ),
+        (
+            3,
+            "62470e425999beb05d298d995993c59762d524d163c001857eaee15710f060d2",
+        ),
     ];
 
     fn committed_path() -> PathBuf {

@@ -173,7 +173,8 @@ pub struct ErrorInfo {
     pub human: String,
 }
 
-/// What kind of mistake stopped a command before it touched anything (both exit 2).
+/// What stopped a command before it touched anything: a mistake (exit 2), or a service
+/// that could not be reached (exit 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -181,6 +182,9 @@ pub enum ErrorKind {
     Usage,
     /// skein.toml, the environment or what they point at (files, secrets, URLs).
     Config,
+    /// A service the configuration needs (a secret manager) could not be reached: nothing
+    /// was touched, and the same run may work later (exit 1, not 2).
+    Unavailable,
 }
 
 /// Where an error is: any of a file (and line), a database, a group, a setting or a
@@ -503,7 +507,9 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
                     lines(&mut problems.split('\n'))
                 )
             }
-            ConfigError::Secrets(problems) => lines(&mut problems.iter().map(String::as_str)),
+            ConfigError::Secrets(problems) | ConfigError::SecretsUnreachable(problems) => {
+                lines(&mut problems.iter().map(String::as_str))
+            }
             ConfigError::Empty { path } => format!(
                 "{} sets no database; a minimal one:\n\n{}",
                 escape::controls(&path.display().to_string()),
@@ -520,7 +526,7 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
 
 /// The version of the JSON documents' shape. Any change to the shape bumps it (a test
 /// holds the schema of each version); `docs/report.schema.json` is the schema.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub fn version_text(version: Option<Version>) -> String {
     version.map_or_else(|| "base".to_owned(), |v| v.to_string())

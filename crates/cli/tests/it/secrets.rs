@@ -303,20 +303,52 @@ fn secret_errors_name_the_database_and_the_reference_and_exit_2() {
             );
         }
     }
+}
 
-    // An endpoint that never answers: a timeout, said as such, within the configured time.
+#[test]
+fn a_secret_manager_that_cannot_be_reached_is_a_failure_to_retry_not_a_config_error() {
+    let stub = GcpStub::start(&[]);
+    let config =
+        |url: &str| format!("[default.databases.app]\nmigrations = \"m\"\nurl = \"{url}\"\n");
+    let closed = format!("http://127.0.0.1:{}", skein_testkit::free_port());
     let silent = silent_endpoint();
-    let started = std::time::Instant::now();
-    let stderr = config_error(
-        "postgres://app:${gcp-sm:projects/skein-test/secrets/plain}@127.0.0.1:1/db",
-        &stub,
-        &[
-            ("SKEIN_SECRETS__GCP_ENDPOINT", &silent),
-            ("SKEIN_SECRETS__TIMEOUT", "1s"),
-        ],
-    );
-    assert!(stderr.contains("did not answer within 1s"), "{stderr}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let gcp = "postgres://app:${gcp-sm:projects/skein-test/secrets/plain}@127.0.0.1:1/db";
+    let aws = "postgres://app:${aws-sm:skein-test/any#password}@127.0.0.1:1/db";
+    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+        // An endpoint that never answers: a timeout, said as such, within the time given.
+        (
+            gcp,
+            vec![
+                ("SKEIN_SECRETS__GCP_ENDPOINT", &silent),
+                ("SKEIN_SECRETS__TIMEOUT", "1s"),
+            ],
+            "did not answer within 1s",
+        ),
+        (
+            gcp,
+            vec![("SKEIN_SECRETS__GCP_ENDPOINT", &closed)],
+            "cannot reach GCP Secret Manager",
+        ),
+        (
+            aws,
+            vec![("AWS_ENDPOINT_URL_SECRETS_MANAGER", &closed)],
+            "cannot reach AWS Secrets Manager",
+        ),
+    ];
+    for (url, env, expected) in cases {
+        let workspace = Workspace::new(&config(url), &[("m/1_a.up.sql", "SELECT 1;\n")]);
+        let started = std::time::Instant::now();
+        let run = run_with(&workspace, &stub, &["up"], &env).expect(1);
+        assert!(run.stderr().contains(expected), "{url}: {}", run.stderr());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        let json = run_with(&workspace, &stub, &["up", "--format", "json"], &env).expect(1);
+        assert_eq!(
+            json.json()["error"]["kind"],
+            "unavailable",
+            "{}",
+            json.stdout()
+        );
+    }
 }
 
 #[test]
@@ -404,7 +436,7 @@ fn passwords_with_url_characters_work_as_parts_and_in_urls() {
          [default.databases.down]\nmigrations = \"m\"\n\
          url = \"postgres://postgres@127.0.0.1:1/{}?password={encoded}&sslpassword={encoded}\"\n\n\
          [default.databases.parts]\nmigrations = \"m\"\nhost = \"127.0.0.1\"\nport = 1\nuser = \"postgres\"\n\
-         database = \"{}\"\noptions = {{ sslmode = \"disable\", password = \"{SCRAM_PASSWORD}\" }}\n",
+         database = \"{}_p\"\noptions = {{ sslmode = \"disable\", password = \"{SCRAM_PASSWORD}\" }}\n",
         server.authority(),
         db.name,
         db.name,

@@ -2,7 +2,7 @@
 //! service-account file named by GOOGLE_APPLICATION_CREDENTIALS, the metadata server)
 //! and the REST API's `versions/*:access`.
 
-use super::{SecretOptions, SecretValue, with_timeouts};
+use super::{SecretOptions, SecretProblem, SecretValue, with_timeouts};
 use base64::Engine as _;
 
 const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
@@ -12,7 +12,7 @@ const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 pub(super) async fn fetch(
     names: &[&str],
     options: &SecretOptions,
-) -> Vec<(String, Result<SecretValue, String>)> {
+) -> Vec<(String, Result<SecretValue, SecretProblem>)> {
     if names.is_empty() {
         return Vec::new();
     }
@@ -24,16 +24,17 @@ pub(super) async fn fetch(
         .to_owned();
     let setup = async {
         let provider = gcp_auth::provider().await.map_err(|e| {
-            format!("no Google credentials: {e}; set GOOGLE_APPLICATION_CREDENTIALS to a service-account file, run `gcloud auth application-default login`, or run on GCP")
+            SecretProblem::from(format!("no Google credentials: {e}; set GOOGLE_APPLICATION_CREDENTIALS to a service-account file, run `gcloud auth application-default login`, or run on GCP"))
         })?;
+        // The token endpoint's answer cannot be told from its silence here: try again.
         let token = provider.token(&[SCOPE]).await.map_err(|e| {
-            format!("cannot get a Google access token: {e}; check the credentials and that their token endpoint is reachable")
+            SecretProblem::unreachable(format!("cannot get a Google access token: {e}; check the credentials and that their token endpoint is reachable"))
         })?;
         // No client timeout: each fetch runs under `with_timeouts`, which says what timed out.
         let http = reqwest::Client::builder()
             .build()
-            .map_err(|e| format!("cannot start an HTTP client: {e}"))?;
-        Ok::<_, String>((http, token))
+            .map_err(|e| SecretProblem::from(format!("cannot start an HTTP client: {e}")))?;
+        Ok::<_, SecretProblem>((http, token))
     };
     let (http, token) = match tokio::time::timeout(options.timeout, setup).await {
         Ok(Ok(ready)) => ready,
@@ -44,7 +45,7 @@ pub(super) async fn fetch(
                 .collect();
         }
         Err(_) => {
-            let problem = "Google's token endpoint did not answer in time; check the network and the credentials".to_owned();
+            let problem = SecretProblem::unreachable("Google's token endpoint did not answer in time; check the network and the credentials".to_owned());
             return names
                 .iter()
                 .map(|n| ((*n).to_owned(), Err(problem.clone())))
@@ -69,14 +70,19 @@ fn secret_of(name: &str) -> &str {
     name.split("/versions/").next().unwrap_or(name)
 }
 
-async fn access(request: reqwest::RequestBuilder, secret: &str) -> Result<String, String> {
+async fn access(request: reqwest::RequestBuilder, secret: &str) -> Result<String, SecretProblem> {
     let response = request.send().await.map_err(|e| {
-        format!(
+        SecretProblem::unreachable(format!(
             "cannot reach GCP Secret Manager ({}); check the network and the endpoint",
             e.without_url()
-        )
+        ))
     })?;
     let status = response.status();
+    if status.is_server_error() || status.as_u16() == 429 {
+        return Err(SecretProblem::unreachable(format!(
+            "GCP Secret Manager cannot answer now ({status}) for {secret}; try again later"
+        )));
+    }
     if !status.is_success() {
         return Err(match status.as_u16() {
             404 => format!(
@@ -86,18 +92,21 @@ async fn access(request: reqwest::RequestBuilder, secret: &str) -> Result<String
                 "GCP Secret Manager denied access to {secret} ({status}); check that the credentials have roles/secretmanager.secretAccessor"
             ),
             _ => format!("GCP Secret Manager answered {status} for {secret}"),
-        });
+        }
+        .into());
     }
     let body: serde_json::Value = response
         .json()
         .await
-        .map_err(|_| "GCP Secret Manager's answer is not JSON".to_owned())?;
+        .map_err(|_| SecretProblem::from("GCP Secret Manager's answer is not JSON"))?;
     let data = body
         .pointer("/payload/data")
         .and_then(|d| d.as_str())
-        .ok_or("GCP Secret Manager's answer has no payload.data")?;
+        .ok_or(SecretProblem::from(
+            "GCP Secret Manager's answer has no payload.data",
+        ))?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
-        .map_err(|_| "GCP Secret Manager's payload is not base64".to_owned())?;
-    String::from_utf8(bytes).map_err(|_| "the secret is binary, not text".to_owned())
+        .map_err(|_| SecretProblem::from("GCP Secret Manager's payload is not base64"))?;
+    String::from_utf8(bytes).map_err(|_| "the secret is binary, not text".into())
 }

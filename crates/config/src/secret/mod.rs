@@ -52,8 +52,49 @@ impl std::fmt::Display for SecretValue {
     }
 }
 
+/// Why a secret could not be had: what went wrong and what to check, and whether the
+/// service could not be reached (worth trying again later) rather than answered no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretProblem {
+    pub message: String,
+    pub unreachable: bool,
+}
+
+impl SecretProblem {
+    /// The service did not answer, or answered that it cannot now (a timeout, a network
+    /// error, a 5xx): the same run may work later.
+    pub fn unreachable(message: String) -> Self {
+        SecretProblem {
+            message,
+            unreachable: true,
+        }
+    }
+}
+
+/// An answer: no such secret, access denied, not the shape asked for.
+impl From<String> for SecretProblem {
+    fn from(message: String) -> Self {
+        SecretProblem {
+            message,
+            unreachable: false,
+        }
+    }
+}
+
+impl From<&str> for SecretProblem {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+impl std::fmt::Display for SecretProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// What a fetch gave, per source: the value, or what went wrong and what to check.
-pub type Fetched = HashMap<SecretSource, Result<SecretValue, String>>;
+pub type Fetched = HashMap<SecretSource, Result<SecretValue, SecretProblem>>;
 
 /// Fetches every source once, concurrently. Relative file paths are taken from `root`.
 pub async fn fetch_all(
@@ -69,12 +110,13 @@ pub async fn fetch_all(
             SecretSource::Env { name } => {
                 let value = std::env::var(name).ok().filter(|v| !v.is_empty());
                 let result = value.map(SecretValue).ok_or_else(|| {
-                    format!("the environment variable {name} is not set; set it, or give a fallback: ${{env:{name}:-value}}")
+                    format!("the environment variable {name} is not set; set it, or give a fallback: ${{env:{name}:-value}}").into()
                 });
                 fetched.insert(source.clone(), result);
             }
             SecretSource::File { path } => {
-                fetched.insert(source.clone(), read_file(&root.join(path)));
+                let result = read_file(&root.join(path)).map_err(SecretProblem::from);
+                fetched.insert(source.clone(), result);
             }
             SecretSource::Aws { secret_id } => aws_ids.push(secret_id.as_str()),
             SecretSource::Gcp { name } => gcp_names.push(name.as_str()),
@@ -126,17 +168,17 @@ async fn with_timeouts<F>(
     items: Vec<(String, F)>,
     timeout: Duration,
     service: &str,
-) -> Vec<(String, Result<SecretValue, String>)>
+) -> Vec<(String, Result<SecretValue, SecretProblem>)>
 where
-    F: Future<Output = Result<String, String>>,
+    F: Future<Output = Result<String, SecretProblem>>,
 {
     join_all(items.into_iter().map(|(key, fetch)| async move {
         let result = match tokio::time::timeout(timeout, fetch).await {
             Ok(result) => result.map(SecretValue),
-            Err(_) => Err(format!(
+            Err(_) => Err(SecretProblem::unreachable(format!(
                 "{service} did not answer within {}s; check the network, the endpoint and the credentials",
                 timeout.as_secs_f32()
-            )),
+            ))),
         };
         (key, result)
     }))
@@ -144,14 +186,14 @@ where
 }
 
 /// The value a reference asks for: the whole secret, one field of its JSON, or the fallback.
-pub fn pick(reference: &SecretRef, fetched: &Fetched) -> Result<SecretValue, String> {
+pub fn pick(reference: &SecretRef, fetched: &Fetched) -> Result<SecretValue, SecretProblem> {
     let value = match fetched.get(&reference.source) {
         Some(Ok(value)) => value,
         Some(Err(_)) | None if reference.fallback.is_some() => {
             return Ok(SecretValue(reference.fallback.clone().unwrap_or_default()));
         }
         Some(Err(problem)) => return Err(problem.clone()),
-        None => return Err("it was not fetched".to_owned()),
+        None => return Err("it was not fetched".into()),
     };
     let Some(key) = &reference.json_key else {
         return Ok(value.clone());
@@ -165,15 +207,14 @@ pub fn pick(reference: &SecretRef, fetched: &Fetched) -> Result<SecretValue, Str
         Some(serde_json::Value::String(text)) => Ok(SecretValue(text.clone())),
         Some(serde_json::Value::Number(number)) => Ok(SecretValue(number.to_string())),
         Some(serde_json::Value::Bool(flag)) => Ok(SecretValue(flag.to_string())),
-        Some(_) => Err(format!(
-            "the field `{key}` is not text, a number or a boolean"
-        )),
+        Some(_) => Err(format!("the field `{key}` is not text, a number or a boolean").into()),
         None => {
             let fields: Vec<&str> = object.keys().map(String::as_str).collect();
             Err(format!(
                 "the secret has no field `{key}` (its fields: {}); check the JSON key",
                 fields.join(", ")
-            ))
+            )
+            .into())
         }
     }
 }
@@ -188,7 +229,7 @@ mod tests {
             source,
             value
                 .map(|v| SecretValue(v.to_owned()))
-                .map_err(str::to_owned),
+                .map_err(SecretProblem::from),
         )]
         .into()
     }
