@@ -249,7 +249,7 @@ mod tests {
             "s3cr3t"
         );
         assert_eq!(pick_ref("aws-sm:db#port", &json).unwrap().expose(), "5432");
-        let missing = pick_ref("aws-sm:db#pasword", &json).unwrap_err();
+        let missing = pick_ref("aws-sm:db#pasword", &json).unwrap_err().message;
         assert!(
             missing.contains("no field `pasword`") && missing.contains("user, password, port")
                 || missing.contains("password, port, user"),
@@ -260,6 +260,7 @@ mod tests {
         assert!(
             pick_ref("aws-sm:db#password", &plain)
                 .unwrap_err()
+                .message
                 .contains("not JSON")
         );
         assert_eq!(pick_ref("aws-sm:db", &plain).unwrap().expose(), "not json");
@@ -269,7 +270,7 @@ mod tests {
         };
         let unset = fetched(env, Err("not set"));
         assert_eq!(pick_ref("env:PORT:-5432", &unset).unwrap().expose(), "5432");
-        assert_eq!(pick_ref("env:PORT", &unset).unwrap_err(), "not set");
+        assert_eq!(pick_ref("env:PORT", &unset).unwrap_err().message, "not set");
     }
 
     #[test]
