@@ -314,7 +314,8 @@ fn a_secret_manager_that_cannot_be_reached_is_a_failure_to_retry_not_a_config_er
     let silent = silent_endpoint();
     let gcp = "postgres://app:${gcp-sm:projects/skein-test/secrets/plain}@127.0.0.1:1/db";
     let aws = "postgres://app:${aws-sm:skein-test/any#password}@127.0.0.1:1/db";
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         // An endpoint that never answers: a timeout, said as such, within the time given.
         (
             gcp,
