@@ -122,7 +122,7 @@ pub enum PlanError {
         position: LineColumn,
         statement: String,
     },
-    #[error("{} was never written (no statement: it is empty, or holds only the placeholder of a new file); write the migration, or delete the file (a deliberate no-op needs only a comment that says why)", path.display())]
+    #[error("{} was never written (no statement, only the placeholder of a new file); write the migration, or delete the placeholder line (an empty file, or a comment saying why, is a deliberate no-op)", path.display())]
     EmptyUp { path: PathBuf },
     #[error("{} was never written (no statement: it is empty, or holds only the placeholder of a new file), so reverting version {version} would change nothing; write what undoes the migration (a deliberate no-op needs only a comment that says why)", path.display())]
     EmptyDown { version: Version, path: PathBuf },

@@ -46,10 +46,11 @@ impl Script {
         })
     }
 
-    /// Whether the script was never written: no statement, and either nothing else at all
-    /// or the placeholder a tool left in a new file (`skein new`, `sqlx migrate add`,
-    /// `diesel migration generate`). A file of comments alone is a deliberate no-op (say,
-    /// "nothing to do on SQLite") and runs. `#` comments are MySQL's.
+    /// Whether the script was never written: no statement, and the placeholder a tool left
+    /// in a new file (`skein new`, `sqlx migrate add`, `diesel migration generate`). An
+    /// empty or blank file, or one of comments alone, is a deliberate no-op (say, "nothing
+    /// to do on SQLite", or a down file with nothing to undo), and runs, as golang-migrate,
+    /// goose, morph and diesel run it. `#` comments are MySQL's.
     pub fn is_unwritten(&self) -> bool {
         // MySQL's rules only matter for `#` comments: no second pass without one.
         let no_statement = crate::split::split(&self.sql).is_empty()
@@ -68,10 +69,9 @@ impl Script {
             })
             .filter(|line| !line.is_empty())
             .collect();
-        comments.is_empty()
-            || comments
-                .iter()
-                .any(|line| PLACEHOLDERS.contains(&line.as_str()))
+        comments
+            .iter()
+            .any(|line| PLACEHOLDERS.contains(&line.as_str()))
     }
 }
 
@@ -280,8 +280,6 @@ mod tests {
                 .is_unwritten()
         };
         for sql in [
-            "",
-            " \n\n",
             "-- Add migration script here\n",
             "-- Your SQL goes here\n",
             "-- add trades index (up)\n-- Write the migration here, then delete this line.\n",
@@ -289,6 +287,8 @@ mod tests {
             assert!(unwritten(sql), "{sql:?}");
         }
         for sql in [
+            "",
+            " \n\n",
             "-- Integer size in SQLite is already i64, so we don't need to do anything\n",
             "SELECT 1;",
             "-- Add migration script here\nCREATE TABLE t (id int);",

@@ -137,9 +137,10 @@ fn other_files_are_skipped_and_empty_migrations_are_refused_by_name() {
     assert_eq!(report["databases"][0]["version_before"], 1, "{report}");
     assert_eq!(report["databases"][0]["version_after"], 1, "{report}");
 
-    // An empty up file stops the database before anything of it runs.
+    // An up file left as `sqlx migrate add` wrote it stops the database before anything
+    // of it runs.
     workspace.write("migrations/2_b.up.sql", "CREATE TABLE b (id INT);\n");
-    workspace.write("migrations/3_c.up.sql", "\n  \n");
+    workspace.write("migrations/3_c.up.sql", "-- Add migration script here\n");
     let run = workspace.run(&["up"]).expect(1);
     assert!(
         run.stderr()

@@ -12,6 +12,7 @@ mod example;
 mod fleet;
 mod hardening;
 mod hardening_config;
+mod histories;
 mod lint;
 mod matrix;
 mod model;

@@ -1,0 +1,66 @@
+//! Other tools' histories as they are: files they run as no-ops, their own history table
+//! touched by their migrations, and what they leave behind after a takeover.
+
+use crate::support::*;
+use skein_testkit::TestDb;
+
+#[test]
+fn empty_and_blank_files_run_as_no_ops_up_and_down() {
+    let db = TestDb::new("empty_noop");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            ("1_a.up.sql", "CREATE TABLE a (id INT);\n"),
+            ("1_a.down.sql", "DROP TABLE a;\n"),
+            // A 0-byte up file (mattermost's 000081) and 0-byte down files (vaultwarden).
+            ("2_nothing.up.sql", ""),
+            ("2_nothing.down.sql", ""),
+            ("3_b.up.sql", "CREATE TABLE b (id INT);\n"),
+            ("3_b.down.sql", " \n\n"),
+        ],
+    );
+    workspace.run(&["up"]).expect(0);
+    assert_eq!(
+        db.value("SELECT string_agg(version::text, ',' ORDER BY version) FROM skein_history")
+            .as_deref(),
+        Some("1,2,3")
+    );
+    workspace.run(&["down", "base"]).expect(0);
+    assert_eq!(
+        db.value("SELECT count(*)::text FROM skein_history")
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(db.value("SELECT to_regclass('a')::text"), None);
+    // 3's down undid nothing: b stays, as golang-migrate leaves it.
+    assert_eq!(
+        db.value("SELECT to_regclass('b')::text").as_deref(),
+        Some("b")
+    );
+}
+
+#[test]
+fn empty_files_are_no_ops_on_sqlite_and_mariadb_too() {
+    let mariadb = skein_testkit::MyTestDb::new("empty_noop");
+    for url in ["sqlite://app.db", mariadb.url.as_str()] {
+        let workspace = Workspace::new(
+            &format!("[default.databases.app]\nmigrations = \"m\"\nurl = \"{url}\"\n"),
+            &[
+                ("m/1_a.up.sql", "CREATE TABLE a (id INT);\n"),
+                ("m/1_a.down.sql", "DROP TABLE a;\n"),
+                ("m/2_nothing.up.sql", ""),
+                ("m/2_nothing.down.sql", ""),
+            ],
+        );
+        workspace.run(&["up"]).expect(0);
+        let status = workspace.run(&["status", "--format", "json"]).expect(0);
+        assert_eq!(status.json()["databases"][0]["version_after"], 2, "{url}");
+        workspace.run(&["down", "base"]).expect(0);
+        let status = workspace.run(&["status", "--format", "json"]).expect(0);
+        assert_eq!(
+            status.json()["databases"][0]["version_after"],
+            serde_json::Value::Null,
+            "{url}"
+        );
+    }
+}
