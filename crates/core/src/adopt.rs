@@ -96,20 +96,22 @@ impl Tool {
     }
 }
 
-/// The first of the other tools' history tables the database has, if any (a cheap probe:
-/// nothing is read from it).
+/// The first of the other tools' history tables the database has, if any: one catalog
+/// query, nothing read from the table itself.
 pub async fn foreign_table<D: Driver>(driver: &mut D) -> Option<&'static str> {
-    for table in FOREIGN_HISTORY_TABLES {
-        let quoted = driver.dialect().quote_identifier(table);
-        if driver
-            .query_rows(&format!("SELECT 1 FROM {quoted} WHERE 1 = 0"))
-            .await
-            .is_ok()
-        {
-            return Some(table);
-        }
-    }
-    None
+    let sql = driver.dialect().tables_named(&FOREIGN_HISTORY_TABLES);
+    let found = driver.query_rows(&sql).await.ok()?;
+    let names: Vec<String> = found
+        .rows
+        .iter()
+        .filter_map(|row| match row.first() {
+            Some(crate::driver::rows::Cell::String(name)) => Some(name.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    FOREIGN_HISTORY_TABLES
+        .into_iter()
+        .find(|table| names.iter().any(|n| n == table))
 }
 
 /// One migration another tool applied: its id (a version number, or a name such as

@@ -138,6 +138,30 @@ impl Dialect {
         statements
     }
 
+    /// Selects which of `names` are tables the connection sees without a schema (those in
+    /// the search path on PostgreSQL, the connection's database on MySQL): one catalog
+    /// query, the names given as plain identifiers (no quote is needed).
+    pub fn tables_named(self, names: &[&str]) -> String {
+        let list = names
+            .iter()
+            .map(|name| format!("'{name}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self {
+            Dialect::Postgres => format!(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = ANY (current_schemas(false)) AND table_name IN ({list})"
+            ),
+            Dialect::MySql => format!(
+                "SELECT table_name FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name IN ({list})"
+            ),
+            Dialect::Sqlite => {
+                format!("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({list})")
+            }
+        }
+    }
+
     /// Selects every history row, `applied_at` as RFC 3339 text.
     pub fn select_history(self, table: &HistoryTable) -> String {
         let applied_at = match self {

@@ -137,21 +137,19 @@ pub async fn dry_run<D: Driver>(
     target: Target,
     options: &RunOptions,
 ) -> Result<Plan> {
+    refuse_foreign(driver, target).await?;
     let applied = driver.read_history().await?;
-    refuse_foreign(driver, &applied, target).await?;
     let plan = plan(migrations, &applied, target, options.plan)?;
     Ok(with_transactions(plan, migrations, driver)?)
 }
 
 /// A database another tool migrated, with no skein history yet: going up from the start
-/// would fail half-way or, worse, apply twice what the tool applied.
-async fn refuse_foreign<D: Driver>(
-    driver: &mut D,
-    applied: &[crate::history::AppliedMigration],
-    target: Target,
-) -> Result<()> {
-    if applied.is_empty()
-        && matches!(target, Target::Up { .. })
+/// would fail half-way or, worse, apply twice what the tool applied. Once skein's history
+/// table exists (adopted, or migrated by skein and then taken down to base), skein owns
+/// the database and another tool's table left there blocks nothing.
+async fn refuse_foreign<D: Driver>(driver: &mut D, target: Target) -> Result<()> {
+    if matches!(target, Target::Up { .. })
+        && !driver.history_exists().await?
         && let Some(table) = crate::adopt::foreign_table(driver).await
     {
         return Err(Error::ForeignHistory {
@@ -231,11 +229,12 @@ async fn migrate_locked<D: Driver>(
     events: &dyn EventSink,
     canceller: Option<&Canceller>,
 ) -> Result<RunReport, RunFailure> {
+    // Before the history table is made: its absence is what marks another tool's database.
+    refuse_foreign(driver, target).await?;
     let creating = options.watch(canceller, true, "creating the history table".into());
     watched(driver.ensure_history(), creating).await?;
     let reading = options.watch(canceller, true, "reading the history".into());
     let applied = watched(driver.read_history(), reading).await?;
-    refuse_foreign(driver, &applied, target).await?;
     let plan = match plan(migrations, &applied, target, options.plan)
         .and_then(|plan| with_transactions(plan, migrations, driver))
     {

@@ -3,7 +3,7 @@
 use super::{finish, finish_check};
 use crate::cli::StatusArgs;
 use crate::context::Context;
-use crate::report::{Body, DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, ForeignHistory, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine;
@@ -30,7 +30,11 @@ pub(super) async fn status_reports(
         let urls = &urls;
         async move {
             match read_inventory(ctx, db, urls).await {
-                Ok(inventory) => status_report(&db.name, &inventory),
+                Ok((inventory, foreign)) => {
+                    let mut report = status_report(&db.name, &inventory);
+                    report.foreign_history = foreign;
+                    report
+                }
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
         }
@@ -42,7 +46,7 @@ pub async fn history(ctx: &Context) -> anyhow::Result<Body> {
     let db = ctx.select_one("history")?;
     let urls = ctx.urls(&[db]).await?;
     let report = match read_inventory(ctx, db, &urls).await {
-        Ok(inventory) => {
+        Ok((inventory, _)) => {
             let mut report = status_report(&db.name, &inventory);
             report.migrations = inventory.entries;
             report
@@ -71,15 +75,32 @@ fn status_report(name: &str, inventory: &Inventory) -> DatabaseReport {
     report
 }
 
+/// A database's inventory, and another tool's history table if one is there.
 async fn read_inventory(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
-) -> Result<Inventory, CoreError> {
+) -> Result<(Inventory, Option<ForeignHistory>), CoreError> {
     let target = ctx.target(db, urls)?;
     let migrations = target.migrations()?;
     let mut conn = target.open_read_only().await?;
     let inventory = engine::inventory(&mut conn, &migrations).await;
+    let foreign = match &inventory {
+        Ok(_) => foreign_history(&mut conn).await,
+        Err(_) => Ok(None),
+    };
     conn.close().await;
-    inventory
+    Ok((inventory?, foreign?))
+}
+
+async fn foreign_history(
+    conn: &mut skein_core::driver::Connection,
+) -> Result<Option<ForeignHistory>, CoreError> {
+    let Some(table) = skein_core::adopt::foreign_table(conn).await else {
+        return Ok(None);
+    };
+    Ok(Some(ForeignHistory {
+        table: table.to_owned(),
+        owned: conn.history_exists().await?,
+    }))
 }

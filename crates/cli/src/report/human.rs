@@ -411,6 +411,19 @@ impl Report {
                 ]
             });
         parts.extend(self.problem_lines());
+        parts.extend(self.shared_lines(self.databases.iter().filter_map(|db| {
+            let foreign = db.foreign_history.as_ref()?;
+            let table = outside(&foreign.table);
+            let note = match foreign.owned {
+                true => format!(
+                    "{table} (another tool's history table) is still here; skein's history decides, and `DROP TABLE {table}` removes it"
+                ),
+                false => format!(
+                    "{table} (another tool's history table) is here and skein's is not: `skein adopt` takes the database over"
+                ),
+            };
+            Some((db.name.as_str(), note))
+        })));
         parts.join("\n")
     }
 

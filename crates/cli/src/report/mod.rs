@@ -281,6 +281,18 @@ pub struct DatabaseReport {
     /// `lint`: the findings in the migrations linted, and how many statements were read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lint: Option<skein_core::lint::Outcome>,
+    /// `status`: another tool's history table (`alembic_version`...) in the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foreign_history: Option<ForeignHistory>,
+}
+
+/// Another tool's history table found beside (or instead of) skein's.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ForeignHistory {
+    pub table: String,
+    /// Whether skein's history table exists: then skein owns the database and the other
+    /// table blocks nothing (it is left for the team to drop); else `adopt` takes it over.
+    pub owned: bool,
 }
 
 /// What `model list` says of a model beside its status.
@@ -314,6 +326,7 @@ impl DatabaseReport {
             inspected: None,
             converge: None,
             lint: None,
+            foreign_history: None,
         }
     }
 

@@ -64,3 +64,38 @@ fn empty_files_are_no_ops_on_sqlite_and_mariadb_too() {
         );
     }
 }
+
+#[test]
+fn once_skein_owns_a_database_another_tools_table_blocks_nothing() {
+    let db = TestDb::new("owned");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            ("1_a.up.sql", "CREATE TABLE a (id INT);\n"),
+            ("1_a.down.sql", "DROP TABLE a;\n"),
+        ],
+    );
+    // What a takeover leaves: skein's history, and the other tool's table beside it.
+    workspace.run(&["up"]).expect(0);
+    db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('cec3a80e61a4')");
+    workspace.run(&["down", "base"]).expect(0);
+    let status = workspace.run(&["status"]).expect(0);
+    assert!(
+        status.stderr().contains("alembic_version") || status.stdout().contains("alembic_version"),
+        "status mentions the other tool's table:\n{}\n{}",
+        status.stdout(),
+        status.stderr()
+    );
+    workspace.run(&["up"]).expect(0);
+    assert_eq!(
+        db.value("SELECT to_regclass('a')::text").as_deref(),
+        Some("a")
+    );
+
+    // A database with the other tool's table and no skein history is still refused.
+    let other = TestDb::new("owned_not");
+    other.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)");
+    let fresh = Workspace::postgres(&other.url, &[("1_a.up.sql", "CREATE TABLE a (id INT);\n")]);
+    let run = fresh.run(&["up"]).expect(1);
+    assert!(run.stderr().contains("adopt"), "{}", run.stderr());
+}

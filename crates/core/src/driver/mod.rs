@@ -382,6 +382,9 @@ where
 pub trait Driver: Send {
     fn dialect(&self) -> Dialect;
 
+    /// Whether skein's history table exists (it may be empty: every migration reverted).
+    fn history_exists(&mut self) -> impl Future<Output = Result<bool>> + Send;
+
     /// Every history row, by version; empty when the table does not exist yet.
     fn read_history(&mut self) -> impl Future<Output = Result<Vec<AppliedMigration>>> + Send;
 
@@ -685,6 +688,10 @@ macro_rules! dispatch {
 impl Driver for Connection {
     fn dialect(&self) -> Dialect {
         dispatch!(self, d => d.dialect())
+    }
+
+    async fn history_exists(&mut self) -> Result<bool> {
+        dispatch!(self, d => d.history_exists().await)
     }
 
     async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {

@@ -213,24 +213,6 @@ impl MySqlDriver {
         let hex = hex::encode(&digest[..12]);
         format!("skein:{hex}")
     }
-
-    async fn history_exists(&mut self) -> Result<bool> {
-        if self.history_seen {
-            return Ok(true);
-        }
-        let table = &self.options.history_table;
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.tables \
-             WHERE table_schema = ? AND table_name = ?",
-        )
-        .bind(table.schema.clone())
-        .bind(table.name.clone())
-        .fetch_one(&mut self.conn)
-        .await
-        .map_err(Error::database("looking for the history table"))?;
-        self.history_seen = count > 0;
-        Ok(self.history_seen)
-    }
 }
 
 /// The database `url` names, decoded; `None` when it names none.
@@ -340,6 +322,24 @@ fn near(sql: &str, message: &str) -> Option<usize> {
 impl Driver for MySqlDriver {
     fn dialect(&self) -> Dialect {
         DIALECT
+    }
+
+    async fn history_exists(&mut self) -> Result<bool> {
+        if self.history_seen {
+            return Ok(true);
+        }
+        let table = &self.options.history_table;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = ? AND table_name = ?",
+        )
+        .bind(table.schema.clone())
+        .bind(table.name.clone())
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(Error::database("looking for the history table"))?;
+        self.history_seen = count > 0;
+        Ok(self.history_seen)
     }
 
     /// Only a file of data statements: MySQL commits DDL implicitly.

@@ -94,19 +94,6 @@ impl PostgresDriver {
         Ok(())
     }
 
-    async fn history_exists(&mut self) -> Result<bool> {
-        if self.history_seen {
-            return Ok(true);
-        }
-        let table = self.options.history_table.quoted(DIALECT);
-        self.history_seen = sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
-            .bind(table)
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(Error::database("looking for the history table"))?;
-        Ok(self.history_seen)
-    }
-
     /// Sends the whole step as one simple query: `BEGIN`, its statements, the history
     /// change and `COMMIT`, so a step costs one round trip. The server answers each
     /// statement that completes before an error, which tells which statement failed.
@@ -384,6 +371,19 @@ fn own_hint(code: &str, script: &Script) -> Option<String> {
 impl Driver for PostgresDriver {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    async fn history_exists(&mut self) -> Result<bool> {
+        if self.history_seen {
+            return Ok(true);
+        }
+        let table = self.options.history_table.quoted(DIALECT);
+        self.history_seen = sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+            .bind(table)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(Error::database("looking for the history table"))?;
+        Ok(self.history_seen)
     }
 
     async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {

@@ -212,18 +212,22 @@ impl Driver for SqliteDriver {
         Dialect::Sqlite
     }
 
-    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
-        let table = &self.options.history_table;
+    async fn history_exists(&mut self) -> Result<bool> {
         let exists: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
         )
-        .bind(table.name.clone())
+        .bind(self.options.history_table.name.clone())
         .fetch_one(&mut self.conn)
         .await
         .map_err(Error::database("looking for the history table"))?;
-        if exists == 0 {
+        Ok(exists > 0)
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
+        if !self.history_exists().await? {
             return Ok(Vec::new());
         }
+        let table = &self.options.history_table;
         let sql = Dialect::Sqlite.select_history(table);
         let rows = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&mut self.conn)
