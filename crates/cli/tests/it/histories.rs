@@ -98,4 +98,10 @@ fn once_skein_owns_a_database_another_tools_table_blocks_nothing() {
     let fresh = Workspace::postgres(&other.url, &[("1_a.up.sql", "CREATE TABLE a (id INT);\n")]);
     let run = fresh.run(&["up"]).expect(1);
     assert!(run.stderr().contains("adopt"), "{}", run.stderr());
+    assert_eq!(
+        other.value("SELECT to_regclass('skein_history')::text"),
+        None,
+        "a refused up makes no history table, so the next one is refused too"
+    );
+    fresh.run(&["up"]).expect(1);
 }
