@@ -105,3 +105,46 @@ fn once_skein_owns_a_database_another_tools_table_blocks_nothing() {
     );
     fresh.run(&["up"]).expect(1);
 }
+
+#[test]
+fn an_ignored_table_takes_its_serial_sequence_with_it_and_patterns_match_sequences() {
+    let db = TestDb::new("ignored_serial");
+    let config = format!(
+        "[default.databases.app]\nmigrations = \"migrations\"\nurl = \"{}\"\n\
+         ignore_tables = [\"runner_log\", \"tmp_*\"]\n",
+        db.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[(
+            "migrations/1_users.up.sql",
+            "CREATE TABLE users (id INT PRIMARY KEY);\n",
+        )],
+    );
+    workspace.run(&["up"]).expect(0);
+    // What a hand-made runner and a person left: a table with a serial id, its index and
+    // trigger, and a sequence of their own.
+    db.exec(
+        "CREATE TABLE runner_log (id SERIAL PRIMARY KEY, note TEXT UNIQUE);\n\
+         CREATE INDEX runner_log_note ON runner_log (lower(note));\n\
+         CREATE FUNCTION runner_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+         CREATE TRIGGER runner_log_touch BEFORE INSERT ON runner_log FOR EACH ROW EXECUTE FUNCTION runner_touch();\n\
+         CREATE SEQUENCE tmp_ids;",
+    );
+    let drift = workspace.run(&["drift"]);
+    // The trigger's function is the team's own object, not the table's: it is named.
+    assert_eq!(drift.code(), 3, "{}", drift.stdout());
+    assert!(
+        drift.stdout().contains("runner_touch"),
+        "{}",
+        drift.stdout()
+    );
+    assert!(
+        !drift.stdout().contains("runner_log_id_seq"),
+        "{}",
+        drift.stdout()
+    );
+    assert!(!drift.stdout().contains("tmp_ids"), "{}", drift.stdout());
+    db.exec("DROP TRIGGER runner_log_touch ON runner_log; DROP FUNCTION runner_touch();");
+    workspace.run(&["drift"]).expect(0);
+}

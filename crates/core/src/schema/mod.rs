@@ -158,9 +158,11 @@ impl Schema {
         hex::encode(&Sha256::digest(canonical.as_bytes())[..16])
     }
 
-    /// The schema without the tables and views whose names match one of `patterns`
-    /// (`*` any run of characters, `?` one), matched against the name with and without
-    /// its schema (`public.tmp_x` and `tmp_x`).
+    /// The schema without the tables, views and sequences whose names match one of
+    /// `patterns` (`*` any run of characters, `?` one), matched against the name with and
+    /// without its schema (`public.tmp_x` and `tmp_x`). What belongs to a table left out
+    /// goes with it: its indexes, constraints and triggers (held in the table) and the
+    /// sequences it owns (a `serial` column's).
     pub fn without_tables<P: AsRef<str>>(mut self, patterns: &[P]) -> Schema {
         if patterns.is_empty() {
             return self;
@@ -175,6 +177,13 @@ impl Schema {
         };
         self.tables.retain(|name, _| !ignored(name));
         self.views.retain(|name, _| !ignored(name));
+        self.sequences.retain(|name, sequence| {
+            !ignored(name)
+                && !sequence
+                    .owned_by
+                    .as_ref()
+                    .is_some_and(|table| ignored(table))
+        });
         self
     }
 
