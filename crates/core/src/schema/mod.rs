@@ -178,11 +178,7 @@ impl Schema {
         self.tables.retain(|name, _| !ignored(name));
         self.views.retain(|name, _| !ignored(name));
         self.sequences.retain(|name, sequence| {
-            !ignored(name)
-                && !sequence
-                    .owned_by
-                    .as_ref()
-                    .is_some_and(|table| ignored(table))
+            !ignored(name) && !sequence.owned_by.as_ref().is_some_and(&ignored)
         });
         self
     }
