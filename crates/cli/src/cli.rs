@@ -162,9 +162,35 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DIR")]
     pub to: Option<std::path::PathBuf>,
     /// With --from alembic: the command that runs the project's Alembic (default
-    /// `alembic`), e.g. "poetry run alembic".
+    /// `alembic`), e.g. "poetry run alembic" or "alembic -c alembic_miner.ini".
     #[arg(long, value_name = "CMD")]
     pub alembic: Option<String>,
+    /// With --from alembic: a server where skein may create (and then drop) a scratch
+    /// database, to run the revisions that cannot be written offline (default:
+    /// DATABASE_URL's server; SQLite needs none).
+    #[arg(long, value_name = "URL")]
+    pub scratch: Option<String>,
+    /// With --from alembic: the SQL of a revision that cannot be captured, written by hand:
+    /// REVISION=UP.sql or REVISION=UP.sql,DOWN.sql (repeatable).
+    #[arg(long, value_name = "REVISION=FILE", value_parser = parse_replacement)]
+    pub replace: Vec<(String, std::path::PathBuf, Option<std::path::PathBuf>)>,
+}
+
+/// `REVISION=UP.sql[,DOWN.sql]`.
+fn parse_replacement(
+    text: &str,
+) -> Result<(String, std::path::PathBuf, Option<std::path::PathBuf>), String> {
+    let (revision, files) = text
+        .split_once('=')
+        .ok_or("write REVISION=UP.sql or REVISION=UP.sql,DOWN.sql")?;
+    let (up, down) = match files.split_once(',') {
+        Some((up, down)) => (up, Some(down.into())),
+        None => (files, None),
+    };
+    if revision.is_empty() || up.is_empty() {
+        return Err("write REVISION=UP.sql or REVISION=UP.sql,DOWN.sql".to_owned());
+    }
+    Ok((revision.to_owned(), up.into(), down))
 }
 
 #[derive(Debug, Args)]

@@ -91,7 +91,9 @@ async fn adopt_one(
         let newest = applied.last().map(|m| m.version);
         let mut report = DatabaseReport::new(&db.name, Status::Ok);
         report.version_after = newest;
-        let differences = verify(&mut conn, cache, url, &applied, options).await?;
+        // The history table adopted is the other tool's, whatever its name.
+        let leave_out = [foreign.table.as_str()];
+        let differences = verify(&mut conn, cache, url, &applied, options, &leave_out).await?;
         if !differences.is_empty() {
             let what = format!(
                 "the {} migration(s) {} applied",
@@ -136,17 +138,20 @@ async fn adopt_one(
 }
 
 /// How the live schema differs from what `applied` give, replayed into a scratch
-/// database: nothing when they match.
+/// database: nothing when they match. Tables named in `leave_out` (the other tool's
+/// history table, whatever it is called) are not compared.
 pub(super) async fn verify(
     conn: &mut skein_core::Connection,
     cache: &ExpectedCache,
     url: &str,
     applied: &[Migration],
     options: &skein_core::ConnectOptions,
+    leave_out: &[&str],
 ) -> Result<Vec<String>, CoreError> {
     let newest = applied.last().map(|m| m.version);
     let (expected, _) = expected_schema(cache, url, applied, newest, options).await?;
-    let live = conn.inspect().await?;
+    let expected = expected.without_tables(leave_out);
+    let live = conn.inspect().await?.without_tables(leave_out);
     Ok(
         skein_core::schema::diff::diff(&expected, &live, conn.dialect())
             .into_iter()

@@ -12,9 +12,23 @@ use std::path::Path;
 /// The mapping file written beside the migrations (skein skips files that are not `.sql`).
 const MAPPING: &str = "skein-import.toml";
 
-pub fn run(args: ImportArgs) -> anyhow::Result<Body> {
+pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
+    let mut notes = Vec::new();
     let import = if args.tool == "alembic" {
-        crate::alembic::import(&args.source, args.alembic.as_deref().unwrap_or("alembic"))?
+        let replace = args
+            .replace
+            .iter()
+            .map(|(id, up, down)| (id.clone(), (up.clone(), down.clone())))
+            .collect();
+        let exported = crate::alembic::import(&crate::alembic::Request {
+            source: &args.source,
+            alembic: args.alembic.as_deref().unwrap_or("alembic"),
+            scratch: args.scratch.as_deref(),
+            replace: &replace,
+        })
+        .await?;
+        notes = exported.notes;
+        exported.import
     } else {
         let tool = Tool::parse(&args.tool).with_context(|| {
             format!(
@@ -27,7 +41,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<Body> {
     };
     let Some(to) = &args.to else {
         if import.compatible {
-            return Ok(report(&args, &import, None));
+            return Ok(report(&args, &import, None, notes));
         }
         bail!(
             "{} needs rewriting for skein: give the new folder with --to DIR (e.g. --to database/app)",
@@ -56,7 +70,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<Body> {
     let mapping = to.join(MAPPING);
     std::fs::write(&mapping, mapping_text(&args, &import))
         .with_context(|| format!("cannot write {}", mapping.display()))?;
-    Ok(report(&args, &import, Some(to)))
+    Ok(report(&args, &import, Some(to), notes))
 }
 
 /// Each migration's id in the tool and its version here, as TOML.
@@ -78,7 +92,7 @@ fn mapping_text(args: &ImportArgs, import: &Import) -> String {
     text
 }
 
-fn report(args: &ImportArgs, import: &Import, to: Option<&Path>) -> Body {
+fn report(args: &ImportArgs, import: &Import, to: Option<&Path>, notes: Vec<String>) -> Body {
     Body::Import(ImportReport {
         from: args.tool.clone(),
         source: args.source.display().to_string(),
@@ -95,5 +109,6 @@ fn report(args: &ImportArgs, import: &Import, to: Option<&Path>) -> Body {
             })
             .collect(),
         skipped: import.skipped.clone(),
+        notes,
     })
 }

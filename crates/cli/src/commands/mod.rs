@@ -48,7 +48,7 @@ pub async fn run(cli: Cli) -> (Option<String>, anyhow::Result<Body>) {
         );
     }
     match cli.command {
-        Command::Import(args) => return (None, import::run(args)),
+        Command::Import(args) => return (None, import::run(args).await),
         Command::Init(args) => return (None, init::run(&args, options.url.as_deref())),
         _ => {}
     }

@@ -89,7 +89,7 @@ async fn verify_first_stamp(
         .collect();
     let target = ctx.target(db, urls)?;
     let differences =
-        super::adopt::verify(conn, cache, target.url, &applied, &target.options).await?;
+        super::adopt::verify(conn, cache, target.url, &applied, &target.options, &[]).await?;
     if differences.is_empty() {
         return Ok(());
     }

@@ -56,7 +56,7 @@ mod tests {
         ),
         (
             3,
-            "f85b4421ad1c2dc30d3f54605d808b1b11e3d757c7def6864ea0f331d37c036f",
+            "0525c9885311501efa6ea8b0bb522cfd9fd38348e9b97fbe16b55c15f2d79b73",
         ),
     ];
 

@@ -534,8 +534,18 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
     if let Some(problems) = error.downcast_ref::<crate::preflight::ConfigProblems>() {
         return lines(&mut problems.0.iter().map(String::as_str));
     }
+    if let Some(text) = error.downcast_ref::<LinedError>() {
+        return lines(&mut text.0.split('\n'));
+    }
     escape::controls(raw).into_owned()
 }
+
+/// An error whose message has lines of its own (another program's traceback, a list of
+/// problems): shown on a terminal with its line breaks, each line's other control
+/// characters escaped.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct LinedError(pub String);
 
 /// The version of the JSON documents' shape. Any change to the shape bumps it (a test
 /// holds the schema of each version); `docs/report.schema.json` is the schema.

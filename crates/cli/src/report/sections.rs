@@ -206,6 +206,10 @@ pub struct ImportReport {
     pub migrations: Vec<ImportedMigration>,
     /// What the tool has that skein does not take (Flyway repeatables, goose Go files).
     pub skipped: Vec<String>,
+    /// How migrations were made where it matters (Alembic revisions captured on a scratch
+    /// database, SQL given by hand).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -243,6 +247,9 @@ impl ImportReport {
         }
         for skipped in &self.skipped {
             lines.push(format!("skipped {}", controls(skipped)));
+        }
+        for note in &self.notes {
+            lines.push(format!("note: {}", controls(note)));
         }
         redact::out(&lines.join("\n"));
     }

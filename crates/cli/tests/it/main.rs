@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alembic_projects;
 mod commands;
 mod concurrency;
 mod contract;

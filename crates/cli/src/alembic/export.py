@@ -1,0 +1,296 @@
+"""Writes an Alembic project's revisions as SQL, for `skein import --from alembic`.
+
+skein runs this with the project's own Python (the one its `alembic` runs on), so that the
+revisions import what they import as they do under Alembic. It uses Alembic's API, not its
+command line: the revisions are found from the project's ini file (`script_location`,
+`version_locations`), ordered from their bases (merges after all their parents), and each
+one's `upgrade()` and `downgrade()` are run with Alembic's operations:
+
+- offline first, as `alembic upgrade --sql` does, writing SQL without a database;
+- when a revision cannot run offline (it reads the database: `sa.inspect(op.get_bind())`,
+  a data migration, SQLite's batch mode), and a scratch database is given, the whole
+  chain runs online against it, up and then down, and the SQL each revision sent is
+  recorded (SQLAlchemy's cursor events), its parameters rendered as literals.
+
+Alembic's own bookkeeping (its version table) is never written: the runner that keeps it
+is not used. The project's env.py is not run either: it may read settings or connect to
+the team's database, and the revisions need neither.
+
+Usage: python export.py REQUEST.json; the request names the result file. Whatever the
+revisions print goes to stderr.
+"""
+
+import io
+import json
+import re
+import sys
+import traceback
+
+READ_ONLY = re.compile(r"^\s*(select|show|pragma|explain|describe)\b", re.IGNORECASE)
+CREATE_DATE = re.compile(
+    r"Create Date:\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})"
+)
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as request_file:
+        request = json.load(request_file)
+    result_path = request["result"]
+    sys.stdout = sys.stderr
+    try:
+        result = export(request)
+    except Exception as error:  # the project itself does not load
+        result = {"error": describe(error, None)}
+    with open(result_path, "w", encoding="utf-8") as out:
+        json.dump(result, out)
+
+
+def export(request):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config(request["ini"], ini_section=request.get("section") or "alembic")
+    script = ScriptDirectory.from_config(config)
+    revisions = ordered(script)
+    dialect = request.get("dialect") or dialect_of(config) or "postgresql"
+    entries = []
+    for revision in revisions:
+        entry = {
+            "id": revision.revision,
+            "parents": list(parents_of(revision)),
+            "message": (revision.doc or "").strip().splitlines()[0]
+            if (revision.doc or "").strip()
+            else "",
+            "created": created(revision),
+            "branch_labels": sorted(revision.branch_labels or []),
+            "path": revision.path,
+            "mode": "offline",
+        }
+        for direction in ("upgrade", "downgrade"):
+            try:
+                entry[direction] = offline(config, script, revision, direction, dialect)
+            except Exception as error:
+                entry[direction] = None
+                entry[direction + "_error"] = describe(error, revision.path)
+        entries.append(entry)
+    failed = [e for e in entries if e["upgrade"] is None or e["downgrade"] is None]
+    scratch = request.get("scratch")
+    if failed and scratch:
+        online(config, script, revisions, entries, scratch)
+    return {"dialect": dialect, "revisions": entries}
+
+
+def ordered(script):
+    """Every revision, each after its parents; among those ready, the oldest first."""
+    revisions = list(script.walk_revisions(base="base", head="heads"))
+    by_id = {r.revision: r for r in revisions}
+    done = set()
+    out = []
+    while len(out) < len(revisions):
+        ready = [
+            r
+            for r in revisions
+            if r.revision not in done
+            and all(p in done or p not in by_id for p in parents_of(r))
+        ]
+        if not ready:
+            raise RuntimeError("the revisions form a cycle")
+        ready.sort(key=lambda r: (created(r) or 0, r.revision))
+        done.add(ready[0].revision)
+        out.append(ready[0])
+    return out
+
+
+def parents_of(revision):
+    down = getattr(revision, "_all_down_revisions", None)
+    if down is None:
+        down = revision.down_revision
+    if down is None:
+        return ()
+    if isinstance(down, str):
+        return (down,)
+    return tuple(down)
+
+
+def created(revision):
+    match = CREATE_DATE.search(revision.module.__doc__ or "")
+    if not match:
+        return None
+    return int("".join(match.groups()))
+
+
+def dialect_of(config):
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        return None
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).get_backend_name()
+    except Exception:
+        return None
+
+
+def offline(config, script, revision, direction, dialect):
+    from alembic.operations import Operations
+    from alembic.runtime.environment import EnvironmentContext
+
+    buffer = io.StringIO()
+    with EnvironmentContext(config, script, as_sql=True) as environment:
+        environment.configure(
+            dialect_name=dialect,
+            output_buffer=buffer,
+            literal_binds=True,
+            transactional_ddl=False,
+        )
+        with Operations.context(environment.get_context()):
+            getattr(revision.module, direction)()
+    return buffer.getvalue()
+
+
+def online(config, script, revisions, entries, scratch):
+    """Runs the chain on the scratch database, up then down, recording each revision's
+    SQL into the entries whose offline run failed."""
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    engine = sqlalchemy.create_engine(with_driver(scratch), poolclass=NullPool)
+    sink = {"statements": None}
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if sink["statements"] is None or READ_ONLY.match(statement):
+            return
+        rows = parameters if executemany else [parameters]
+        for row in rows:
+            sink["statements"].append(render(cursor, statement, row))
+
+    sqlalchemy.event.listen(engine, "before_cursor_execute", capture)
+    by_id = {e["id"]: e for e in entries}
+    plan = [(r, "upgrade") for r in revisions] + [
+        (r, "downgrade") for r in reversed(revisions)
+    ]
+    with engine.connect() as connection:
+        for revision, direction in plan:
+            entry = by_id[revision.revision]
+            sink["statements"] = []
+            try:
+                run_online(config, script, connection, revision, direction)
+            except Exception as error:
+                entry[direction + "_online_error"] = describe(error, revision.path)
+                return
+            finally:
+                captured = sink["statements"]
+                sink["statements"] = None
+            if entry[direction] is None:
+                entry[direction] = "".join(s.rstrip().rstrip(";") + ";\n\n" for s in captured)
+                entry["mode"] = "online"
+
+
+def with_driver(url):
+    """A plain `postgresql://` or `mysql://` URL with a driver this Python has (SQLAlchemy's
+    default driver may not be installed)."""
+    import importlib.util
+
+    drivers = {
+        "postgresql": ["psycopg2", "psycopg", "pg8000"],
+        "mysql": ["pymysql", "MySQLdb", "mysql.connector"],
+    }
+    scheme, _, rest = url.partition("://")
+    names = {"psycopg2": "psycopg2", "psycopg": "psycopg", "pg8000": "pg8000",
+             "pymysql": "pymysql", "MySQLdb": "mysqldb", "mysql.connector": "mysqlconnector"}
+    for module in drivers.get(scheme, []):
+        if importlib.util.find_spec(module.split(".")[0]) is not None:
+            return "%s+%s://%s" % (scheme, names[module], rest)
+    return url
+
+
+def run_online(config, script, connection, revision, direction):
+    from alembic.operations import Operations
+    from alembic.runtime.environment import EnvironmentContext
+
+    with EnvironmentContext(config, script) as environment:
+        environment.configure(connection=connection, target_metadata=None)
+        with Operations.context(environment.get_context()):
+            getattr(revision.module, direction)()
+    if hasattr(connection, "commit"):
+        connection.commit()
+
+
+def render(cursor, statement, parameters):
+    """The statement as sent, its parameters written in as literals."""
+    if not parameters:
+        return statement
+    mogrify = getattr(cursor, "mogrify", None)
+    if mogrify is not None:
+        text = mogrify(statement, parameters)
+        return text.decode("utf-8") if isinstance(text, bytes) else text
+    return render_qmark(statement, parameters)
+
+
+def literal(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "X'" + bytes(value).hex() + "'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def render_qmark(statement, parameters):
+    """Placeholders outside quotes as literals: sqlite3's `?` and `:name`, and the
+    `%s` / `%(name)s` of drivers without `mogrify`."""
+    if "%s" in statement or "%(" in statement:
+        if isinstance(parameters, dict):
+            return statement % {k: literal(v) for k, v in parameters.items()}
+        return statement % tuple(literal(v) for v in parameters)
+    out = []
+    position = 0
+    index = 0
+    quote = None
+    while index < len(statement):
+        char = statement[index]
+        if quote:
+            out.append(char)
+            if char == quote:
+                quote = None
+        elif char in ("'", '"'):
+            quote = char
+            out.append(char)
+        elif char == "?" and not isinstance(parameters, dict):
+            out.append(literal(parameters[position]))
+            position += 1
+        elif char == ":" and isinstance(parameters, dict):
+            match = re.match(r":(\w+)", statement[index:])
+            if match and match.group(1) in parameters:
+                out.append(literal(parameters[match.group(1)]))
+                index += len(match.group(0))
+                continue
+            out.append(char)
+        else:
+            out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def describe(error, path):
+    """The error and its traceback, its last frame first, with the revision's own line;
+    the exporter's own frames are left out."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
+    own = next((f for f in reversed(frames) if path and f.filename == path), None)
+    lines = ["%s: %s" % (type(error).__name__, error)]
+    for frame in reversed(frames):
+        lines.append('  File "%s", line %d, in %s' % (frame.filename, frame.lineno, frame.name))
+        if frame.line:
+            lines.append("    " + frame.line)
+    return {
+        "message": "\n".join(lines),
+        "line": own.lineno if own else None,
+        "source": own.line if own else None,
+    }
+
+
+if __name__ == "__main__":
+    main()

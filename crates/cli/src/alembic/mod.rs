@@ -1,0 +1,592 @@
+//! `import --from alembic`: an Alembic project's revisions as skein migrations.
+//!
+//! [`export.py`](export.py), run with the project's own Python, finds the revisions from the
+//! project's ini file and writes each one's SQL with Alembic's operations: offline where
+//! the revision allows it, else by running the chain on a scratch database of the same
+//! backend (never the team's database) and recording what each revision sent. Alembic's
+//! version-table bookkeeping and transaction lines are left out. Versions follow the
+//! revisions' order, from their Create Date where they have one, made strictly increasing.
+
+use crate::report::LinedError;
+use anyhow::{Context as _, bail};
+use skein_core::import::{Import, Imported};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The program that exports the revisions.
+const EXPORT: &str = include_str!("export.py");
+
+/// What `import --from alembic` was given.
+pub struct Request<'a> {
+    /// The project folder (with `alembic.ini`) or the ini file itself.
+    pub source: &'a Path,
+    /// The command that runs the project's Alembic (`alembic`, `poetry run alembic -c
+    /// alembic_miner.ini`).
+    pub alembic: &'a str,
+    /// A server where a scratch database may be made, for revisions that must run online.
+    pub scratch: Option<&'a str>,
+    /// Hand-written SQL for revisions that cannot be captured: id -> (up, down) files.
+    pub replace: &'a BTreeMap<String, (PathBuf, Option<PathBuf>)>,
+}
+
+/// The migrations, and what the import has to say about how they were made.
+pub struct Exported {
+    pub import: Import,
+    pub notes: Vec<String>,
+}
+
+/// One revision as `export.py` gives it.
+#[derive(Debug, serde::Deserialize)]
+struct Revision {
+    id: String,
+    #[serde(default)]
+    parents: Vec<String>,
+    message: String,
+    created: Option<i64>,
+    #[serde(default)]
+    branch_labels: Vec<String>,
+    path: String,
+    mode: String,
+    upgrade: Option<String>,
+    downgrade: Option<String>,
+    upgrade_error: Option<Failure>,
+    downgrade_error: Option<Failure>,
+    upgrade_online_error: Option<Failure>,
+    downgrade_online_error: Option<Failure>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Failure {
+    message: String,
+    line: Option<usize>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Exports {
+    #[serde(default)]
+    dialect: String,
+    #[serde(default)]
+    revisions: Vec<Revision>,
+    error: Option<Failure>,
+}
+
+/// The Alembic project a request names: its folder (where alembic runs), its ini file and
+/// section, and the command words left once `-c`/`-n` are taken out.
+#[derive(Debug, PartialEq, Eq)]
+struct Project {
+    dir: PathBuf,
+    ini: PathBuf,
+    section: Option<String>,
+    command: Vec<String>,
+}
+
+impl Project {
+    fn of(source: &Path, alembic: &str) -> anyhow::Result<Project> {
+        let mut words = alembic.split_whitespace().map(str::to_owned);
+        let mut command = Vec::new();
+        let (mut config, mut section) = (None, None);
+        while let Some(word) = words.next() {
+            match word.as_str() {
+                "-c" | "--config" => config = words.next(),
+                "-n" | "--name" => section = words.next(),
+                _ if word.starts_with("--config=") => config = Some(word[9..].to_owned()),
+                _ if word.starts_with("--name=") => section = Some(word[7..].to_owned()),
+                _ => command.push(word),
+            }
+        }
+        if command.is_empty() {
+            bail!("--alembic is empty: give the command that runs the project's Alembic");
+        }
+        let (dir, ini) = if source.is_file() {
+            let dir = source.parent().map(Path::to_path_buf).unwrap_or_default();
+            if let Some(config) = &config
+                && dir.join(config) != source
+            {
+                bail!(
+                    "--alembic names -c {config}, and the source is {}: give one ini file",
+                    source.display()
+                );
+            }
+            (dir, source.to_path_buf())
+        } else {
+            let ini = source.join(config.as_deref().unwrap_or("alembic.ini"));
+            (source.to_path_buf(), ini)
+        };
+        if !ini.is_file() {
+            bail!(
+                "{} is not there; give the Alembic project's ini file (`skein import --from alembic alembic_miner.ini`), its folder, or -c FILE in --alembic",
+                ini.display()
+            );
+        }
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        Ok(Project {
+            dir,
+            ini,
+            section,
+            command,
+        })
+    }
+
+    /// The Python the project's Alembic runs on: the interpreter of the `alembic` script
+    /// (its `#!` line), or with a wrapper (`poetry run alembic`), the wrapper's `python`.
+    fn python(&self) -> Vec<String> {
+        let mut words = self.command.clone();
+        let Some(last) = words.pop() else {
+            return vec!["python3".to_owned()];
+        };
+        let script = match last.contains('/') {
+            true => Some(PathBuf::from(&last)),
+            false => which(&last),
+        };
+        let shebang = script
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|text| text.lines().next().map(str::to_owned))
+            .and_then(|line| line.strip_prefix("#!").map(str::to_owned));
+        match (words.is_empty(), shebang) {
+            (true, Some(interpreter)) => {
+                interpreter.split_whitespace().map(str::to_owned).collect()
+            }
+            _ => {
+                words.push("python".to_owned());
+                words
+            }
+        }
+    }
+}
+
+/// `program` on PATH.
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Imports the Alembic project `request` names.
+pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
+    let project = Project::of(request.source, request.alembic)?;
+    let mut exports = export(&project, None).await?;
+    let mut notes = Vec::new();
+    if uncaptured(&exports, request).next().is_some()
+        && let Some(scratch) = Scratch::make(&exports.dialect, request.scratch).await?
+    {
+        let online = export(&project, Some(&scratch.sqlalchemy_url)).await;
+        scratch.drop().await;
+        exports = online?;
+        let captured: Vec<&str> = exports
+            .revisions
+            .iter()
+            .filter(|r| r.mode == "online")
+            .map(|r| r.id.as_str())
+            .collect();
+        if !captured.is_empty() {
+            notes.push(format!(
+                    "{} revision(s) cannot run offline and were captured by running the chain on a fresh scratch {} database: {}; a branch they take on what the database holds was taken as on an empty database (read them)",
+                    captured.len(),
+                    exports.dialect,
+                    captured.join(", ")
+                ));
+        }
+    }
+    let failed: Vec<String> = uncaptured(&exports, request).map(failure_text).collect();
+    if !failed.is_empty() {
+        let scratch = match (exports.dialect.as_str(), request.scratch) {
+            ("sqlite", _) | (_, Some(_)) => String::new(),
+            (dialect, None) => format!(
+                "give a {dialect} server where skein may create and drop a scratch database with --scratch URL (or DATABASE_URL), so that they run there; or "
+            ),
+        };
+        return Err(LinedError(format!(
+            "{} revision(s) could not be written as SQL, so nothing was imported:\n\n{}\n\nWhat to do: {scratch}write their SQL by hand and give it with --replace REVISION=UP.sql[,DOWN.sql]",
+            failed.len(),
+            failed.join("\n\n"),
+        ))
+        .into());
+    }
+    let mut migrations = Vec::new();
+    let mut previous: i64 = 0;
+    for revision in &exports.revisions {
+        let (up, down) = match request.replace.get(&revision.id) {
+            Some((up, down)) => {
+                notes.push(format!(
+                    "revision {}: the SQL is {} (--replace)",
+                    revision.id,
+                    up.display()
+                ));
+                (read(up)?, down.as_deref().map(read).transpose()?)
+            }
+            None => (
+                revision.upgrade.clone().unwrap_or_default(),
+                revision.downgrade.clone(),
+            ),
+        };
+        let version = revision
+            .created
+            .filter(|&v| v > previous)
+            .unwrap_or(previous + 1);
+        previous = version;
+        migrations.push(imported(revision, version, &up, down.as_deref()));
+    }
+    let files = migrations
+        .iter()
+        .flat_map(|m| m.files.iter().map(|(n, t)| (n.clone(), t.clone())));
+    use skein_core::source::MigrationSource as _;
+    skein_core::source::MemorySource::new(files)
+        .load()
+        .context("the SQL alembic wrote does not load as skein migrations")?;
+    Ok(Exported {
+        import: Import {
+            migrations,
+            skipped: Vec::new(),
+            compatible: false,
+        },
+        notes,
+    })
+}
+
+/// The revisions with a direction neither written nor replaced.
+fn uncaptured<'a>(
+    exports: &'a Exports,
+    request: &'a Request<'_>,
+) -> impl Iterator<Item = &'a Revision> {
+    exports.revisions.iter().filter(|r| {
+        (r.upgrade.is_none() || r.downgrade.is_none()) && !request.replace.contains_key(&r.id)
+    })
+}
+
+/// Why a revision could not be written, naming its file and line, its traceback last
+/// frame first.
+fn failure_text(revision: &Revision) -> String {
+    let failure = [
+        &revision.upgrade_online_error,
+        &revision.upgrade_error,
+        &revision.downgrade_online_error,
+        &revision.downgrade_error,
+    ]
+    .into_iter()
+    .flatten()
+    .next();
+    let Some(failure) = failure else {
+        return format!("revision {} ({})", revision.id, revision.path);
+    };
+    let place = match failure.line {
+        Some(line) => format!("{}:{line}", revision.path),
+        None => revision.path.clone(),
+    };
+    format!(
+        "revision {} ({place}):\n{}",
+        revision.id,
+        indent(&failure.message)
+    )
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("  {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A revision as a skein migration: its up and down files, headed by where they came from.
+fn imported(revision: &Revision, version: i64, up: &str, down: Option<&str>) -> Imported {
+    let slug = skein_core::migration::slug(&revision.message);
+    let stem = format!(
+        "{version}_{}",
+        if slug.is_empty() { "revision" } else { &slug }
+    );
+    let how = match revision.mode.as_str() {
+        "online" => ", captured on a fresh scratch database",
+        _ => "",
+    };
+    let labels = match revision.branch_labels.as_slice() {
+        [] => String::new(),
+        labels => format!(" [branch {}]", labels.join(", ")),
+    };
+    let merges = match revision.parents.as_slice() {
+        [_, _, ..] => format!(" (merges {})", revision.parents.join(", ")),
+        _ => String::new(),
+    };
+    let header = |direction: &str| {
+        format!(
+            "-- Alembic revision {}{labels}{merges} ({direction}{how}): {}\n",
+            revision.id,
+            revision.message.replace(['\n', '\r'], " ")
+        )
+    };
+    let mut files = vec![(
+        format!("{stem}.up.sql"),
+        header("upgrade") + &statements(up),
+    )];
+    if let Some(down) = down {
+        files.push((
+            format!("{stem}.down.sql"),
+            header("downgrade") + &statements(down),
+        ));
+    }
+    Imported {
+        id: revision.id.clone(),
+        version,
+        files,
+        sources: vec![PathBuf::from(&revision.path)],
+    }
+}
+
+/// Runs `export.py` on the project with its Python; `scratch`, a SQLAlchemy URL, lets it
+/// run the chain online.
+async fn export(project: &Project, scratch: Option<&str>) -> anyhow::Result<Exports> {
+    let work = tempfile::tempdir().context("cannot make a temporary folder")?;
+    let program = work.path().join("skein_alembic_export.py");
+    let request = work.path().join("request.json");
+    let result = work.path().join("result.json");
+    let ini = std::path::absolute(&project.ini).unwrap_or_else(|_| project.ini.clone());
+    std::fs::write(&program, EXPORT).context("cannot write the exporter")?;
+    std::fs::write(
+        &request,
+        serde_json::json!({
+            "ini": ini,
+            "section": project.section,
+            "scratch": scratch,
+            "result": result,
+        })
+        .to_string(),
+    )
+    .context("cannot write the exporter's request")?;
+    let python = project.python();
+    let output = tokio::process::Command::new(&python[0])
+        .args(&python[1..])
+        .arg(&program)
+        .arg(&request)
+        .current_dir(&project.dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .with_context(|| {
+            format!(
+                "cannot run `{}`, the Python of `{}`: install Alembic (pip install alembic) in the project's environment, or give the command that runs it with --alembic CMD",
+                python.join(" "),
+                project.command.join(" ")
+            )
+        })?;
+    let text = std::fs::read_to_string(&result).map_err(|_| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        LinedError(format!(
+            "`{}` did not export the revisions (exit {}):\n{}",
+            python.join(" "),
+            output.status.code().unwrap_or(-1),
+            indent(stderr.trim())
+        ))
+    })?;
+    let exports: Exports =
+        serde_json::from_str(&text).context("the exporter's result is not what skein expects")?;
+    if let Some(error) = &exports.error {
+        return Err(LinedError(format!(
+            "the Alembic project in {} does not load:\n{}",
+            project.dir.display(),
+            indent(&error.message)
+        ))
+        .into());
+    }
+    if exports.revisions.is_empty() {
+        bail!(
+            "the Alembic project in {} has no revision",
+            project.dir.display()
+        );
+    }
+    Ok(exports)
+}
+
+/// A scratch database for running revisions online, dropped after.
+struct Scratch {
+    /// skein's URL of it.
+    url: String,
+    /// SQLAlchemy's URL of it.
+    sqlalchemy_url: String,
+    _folder: Option<tempfile::TempDir>,
+}
+
+impl Scratch {
+    /// On SQLite, a file in a temporary folder; on a server, a new database on the server
+    /// `--scratch` (or DATABASE_URL) names. `None` when there is no server to use.
+    async fn make(dialect: &str, server: Option<&str>) -> anyhow::Result<Option<Scratch>> {
+        if dialect == "sqlite" {
+            let folder = tempfile::tempdir().context("cannot make a temporary folder")?;
+            let file = folder.path().join("scratch.db");
+            return Ok(Some(Scratch {
+                url: format!("sqlite://{}", file.display()),
+                sqlalchemy_url: format!("sqlite:///{}", file.display()),
+                _folder: Some(folder),
+            }));
+        }
+        let server = match server {
+            Some(server) => server.to_owned(),
+            None => match std::env::var("DATABASE_URL") {
+                Ok(url) if !url.trim().is_empty() => url,
+                _ => return Ok(None),
+            },
+        };
+        let name = format!(
+            "skein_import_{}_{}",
+            std::process::id(),
+            jiff::Timestamp::now().as_millisecond()
+        );
+        let url = skein_core::driver::with_database(&server, &name);
+        let stop = skein_core::stop::Stop::default();
+        skein_core::driver::create_database(&url, std::time::Duration::from_secs(30), &stop)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot make a scratch database on {} for the revisions that must run online",
+                    skein_core::driver::redact_url(&server)
+                )
+            })?;
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", &url));
+        let sqlalchemy_scheme = match scheme {
+            "postgres" | "postgresql" => "postgresql",
+            "mysql" | "mariadb" => "mysql+pymysql",
+            other => other,
+        };
+        Ok(Some(Scratch {
+            sqlalchemy_url: format!("{sqlalchemy_scheme}://{rest}"),
+            url,
+            _folder: None,
+        }))
+    }
+
+    async fn drop(&self) {
+        if !self.url.starts_with("sqlite") {
+            let _ = skein_core::driver::drop_database(&self.url).await;
+        }
+    }
+}
+
+/// The statements of alembic's offline SQL, without its transaction lines and its
+/// `alembic_version` bookkeeping. A COMMIT before the end is an `autocommit_block()`:
+/// the file then runs outside a transaction, as alembic ran it.
+fn statements(sql: &str) -> String {
+    let all: Vec<&str> = skein_core::split::split(sql)
+        .into_iter()
+        .map(|s| s.sql)
+        .collect();
+    let is = |statement: &str, word: &str| {
+        statement
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    };
+    let last_commit = all.iter().rposition(|s| is(s, "COMMIT"));
+    let autocommit = all
+        .iter()
+        .enumerate()
+        .any(|(i, s)| is(s, "COMMIT") && Some(i) != last_commit);
+    let kept: Vec<&str> = all
+        .into_iter()
+        .filter(|s| !is(s, "BEGIN") && !is(s, "COMMIT") && !is_bookkeeping(s))
+        .collect();
+    let mut out = String::new();
+    if autocommit {
+        out.push_str("-- skein:no-transaction\n");
+    }
+    if kept.is_empty() {
+        out.push_str("-- nothing to do\n");
+    } else {
+        out.push_str(
+            &kept
+                .iter()
+                .map(|s| format!("{s};\n"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    out
+}
+
+/// A statement on alembic's own table: its creation, and the rows it keeps.
+fn is_bookkeeping(statement: &str) -> bool {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(3)
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let target = |i: usize| {
+        words
+            .get(i)
+            .is_some_and(|w| w.trim_matches('"').eq_ignore_ascii_case("ALEMBIC_VERSION"))
+    };
+    match words.first().map(String::as_str) {
+        Some("CREATE" | "DROP") => words.get(1).is_some_and(|w| w == "TABLE") && target(2),
+        Some("INSERT" | "DELETE") => target(2),
+        Some("UPDATE") => target(1),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_is_found_from_a_folder_an_ini_file_or_c_in_the_command() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("alembic.ini"), "").unwrap();
+        std::fs::write(dir.path().join("alembic_miner.ini"), "").unwrap();
+        let folder = Project::of(dir.path(), "alembic").unwrap();
+        assert_eq!(folder.ini, dir.path().join("alembic.ini"));
+        let with_c = Project::of(
+            dir.path(),
+            "poetry run alembic -c alembic_miner.ini -n miner",
+        )
+        .unwrap();
+        assert_eq!(with_c.ini, dir.path().join("alembic_miner.ini"));
+        assert_eq!(with_c.section.as_deref(), Some("miner"));
+        assert_eq!(with_c.command, ["poetry", "run", "alembic"]);
+        assert_eq!(with_c.python(), ["poetry", "run", "python"]);
+        let file = Project::of(&dir.path().join("alembic_miner.ini"), "alembic").unwrap();
+        assert_eq!(file.dir, dir.path());
+        assert!(Project::of(&dir.path().join("nope.ini"), "alembic").is_err());
+        assert!(Project::of(dir.path(), "alembic -c nope.ini").is_err());
+    }
+
+    #[test]
+    fn bookkeeping_and_transaction_lines_are_left_out() {
+        let sql = "BEGIN;\n\nCREATE TABLE alembic_version (\n version_num VARCHAR(32) NOT NULL\n);\n\n-- Running upgrade  -> a\n\nCREATE TABLE users (id SERIAL NOT NULL);\n\nINSERT INTO alembic_version (version_num) VALUES ('a') RETURNING alembic_version.version_num;\n\nCOMMIT;\n";
+        assert_eq!(
+            statements(sql),
+            "CREATE TABLE users (id SERIAL NOT NULL);\n"
+        );
+        assert_eq!(
+            statements("BEGIN;\nUPDATE alembic_version SET version_num='b';\nCOMMIT;\n"),
+            "-- nothing to do\n"
+        );
+    }
+
+    #[test]
+    fn a_statement_that_only_mentions_the_version_table_stays() {
+        let kept =
+            statements("BEGIN;\nINSERT INTO notes VALUES ('from alembic_version 0.9');\nCOMMIT;\n");
+        assert_eq!(
+            kept,
+            "INSERT INTO notes VALUES ('from alembic_version 0.9');\n"
+        );
+    }
+
+    #[test]
+    fn an_autocommit_block_runs_the_file_outside_a_transaction() {
+        let block = statements(
+            "BEGIN;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\nBEGIN;\nUPDATE alembic_version SET version_num='c';\nCOMMIT;\n",
+        );
+        assert_eq!(
+            block,
+            "-- skein:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
+        );
+        assert!(!statements("BEGIN;\nSELECT 1;\nCOMMIT;\n").contains("no-transaction"));
+    }
+}

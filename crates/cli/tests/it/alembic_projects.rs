@@ -1,0 +1,318 @@
+//! Alembic projects as teams have them: several ini files, revisions in more than one
+//! folder, revisions that look at the database, merges and branch labels, data migrations.
+
+use crate::support::*;
+use skein_testkit::{TestDb, alembic, postgres};
+
+/// An env.py that runs the revisions on the ini's `sqlalchemy.url`, online or offline.
+const ENV: &str = r#"from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, version_table="miner_version")
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, version_table="miner_version")
+        with context.begin_transaction():
+            context.run_migrations()
+"#;
+
+fn revision(
+    id: &str,
+    down: &str,
+    labels: &str,
+    day: u32,
+    message: &str,
+    up: &str,
+    back: &str,
+) -> String {
+    format!(
+        "\"\"\"{message}\n\nRevision ID: {id}\nCreate Date: 2025-06-{day:02} 09:00:00.000000\n\"\"\"\n\
+         from alembic import op\nimport sqlalchemy as sa\n\n\
+         revision = '{id}'\ndown_revision = {down}\nbranch_labels = {labels}\ndepends_on = None\n\n\
+         def upgrade():\n    {up}\n\n\ndef downgrade():\n    {back}\n"
+    )
+}
+
+#[test]
+fn a_miner_project_with_its_own_ini_and_a_revision_that_reads_the_database_imports_whole() {
+    let alembic = alembic();
+    let team = TestDb::new("alembic_miner");
+    let url = team
+        .url
+        .replacen("postgres://", "postgresql+psycopg2://", 1);
+    let ini = format!(
+        "[alembic]\nscript_location = alembic_migrations_miner\n\
+         version_locations = alembic_migrations_miner/versions alembic_migrations_miner/extra\n\
+         sqlalchemy.url = {url}\n"
+    );
+    // a1 base; b2 and c3 branch from it; m4 merges them; d5 reads the database (as the
+    // convergence migrations of the miner team do); e6 is a data migration.
+    let files = [
+        ("project/alembic_miner.ini".to_owned(), ini),
+        (
+            "project/alembic_migrations_miner/env.py".to_owned(),
+            ENV.to_owned(),
+        ),
+        (
+            "project/alembic_migrations_miner/versions/a1.py".to_owned(),
+            revision(
+                "a1",
+                "None",
+                "('miner',)",
+                1,
+                "create jobs",
+                "op.create_table('weather_miner_jobs', sa.Column('id', sa.Integer, primary_key=True), sa.Column('status', sa.String(20), nullable=False))",
+                "op.drop_table('weather_miner_jobs')",
+            ),
+        ),
+        (
+            "project/alembic_migrations_miner/versions/b2.py".to_owned(),
+            revision(
+                "b2",
+                "'a1'",
+                "None",
+                2,
+                "add gfs hash",
+                "op.add_column('weather_miner_jobs', sa.Column('gfs_hash', sa.Text))",
+                "op.drop_column('weather_miner_jobs', 'gfs_hash')",
+            ),
+        ),
+        (
+            "project/alembic_migrations_miner/extra/c3.py".to_owned(),
+            revision(
+                "c3",
+                "'a1'",
+                "None",
+                3,
+                "add kerchunk path",
+                "op.add_column('weather_miner_jobs', sa.Column('kerchunk_path', sa.Text))",
+                "op.drop_column('weather_miner_jobs', 'kerchunk_path')",
+            ),
+        ),
+        (
+            "project/alembic_migrations_miner/versions/m4.py".to_owned(),
+            revision(
+                "m4",
+                "('b2', 'c3')",
+                "None",
+                4,
+                "merge heads",
+                "pass",
+                "pass",
+            ),
+        ),
+        (
+            "project/alembic_migrations_miner/versions/d5.py".to_owned(),
+            revision(
+                "d5",
+                "'m4'",
+                "None",
+                5,
+                "converge the miner schema",
+                "inspector = sa.inspect(op.get_bind())\n    columns = [c['name'] for c in inspector.get_columns('weather_miner_jobs')]\n    if 'error_message' not in columns:\n        op.add_column('weather_miner_jobs', sa.Column('error_message', sa.Text))\n    if 'node_table' in inspector.get_table_names():\n        op.drop_table('node_table')\n    op.create_index('jobs_status', 'weather_miner_jobs', ['status'])",
+                "op.drop_index('jobs_status', table_name='weather_miner_jobs')\n    op.drop_column('weather_miner_jobs', 'error_message')",
+            ),
+        ),
+        (
+            "project/alembic_migrations_miner/versions/e6.py".to_owned(),
+            revision(
+                "e6",
+                "'d5'",
+                "None",
+                6,
+                "seed statuses",
+                "t = sa.table('job_status', sa.column('name', sa.String))\n    op.create_table('job_status', sa.Column('name', sa.String(20), primary_key=True))\n    op.bulk_insert(t, [{'name': 'queued'}, {'name': \"it's done\"}])",
+                "op.drop_table('job_status')",
+            ),
+        ),
+    ];
+    let config = format!(
+        "[default.databases.miner]\nurl = \"{}\"\nmigrations = \"database/miner\"\n",
+        team.url
+    );
+    let file_refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let workspace = Workspace::new(&config, &file_refs);
+    // The team's database, as Alembic left it: at the merge.
+    let alembic_here = |args: &[&str]| {
+        let out = std::process::Command::new(&alembic)
+            .args(["-c", "alembic_miner.ini"])
+            .args(args)
+            .current_dir(workspace.path().join("project"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "alembic {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    alembic_here(&["upgrade", "m4"]);
+
+    let scratch = postgres().admin_url.clone();
+    let alembic_command = alembic.display().to_string();
+    let import = workspace
+        .run(&[
+            "import",
+            "--from",
+            "alembic",
+            "project/alembic_miner.ini",
+            "--to",
+            "database/miner",
+            "--alembic",
+            &alembic_command,
+            "--scratch",
+            &scratch,
+        ])
+        .expect(0);
+    let out = import.stdout();
+    assert!(
+        out.contains("note: 1 revision(s) cannot run offline"),
+        "{out}"
+    );
+    assert!(out.contains(": d5;"), "{out}");
+    let mapping =
+        std::fs::read_to_string(workspace.path().join("database/miner/skein-import.toml")).unwrap();
+    for id in ["a1", "b2", "c3", "m4", "d5", "e6"] {
+        assert!(mapping.contains(&format!("\"{id}\" =")), "{id}: {mapping}");
+    }
+    let d5 = written(
+        &workspace.path().join("database/miner"),
+        "converge_the_miner_schema.up.sql",
+    );
+    assert!(d5.contains("ADD COLUMN error_message TEXT"), "{d5}");
+    assert!(d5.contains("captured on a fresh scratch database"), "{d5}");
+    let e6 = written(
+        &workspace.path().join("database/miner"),
+        "seed_statuses.up.sql",
+    );
+    assert!(e6.contains("'it''s done'"), "{e6}");
+    assert!(!mapping.contains("miner_version") && !d5.contains("miner_version"));
+
+    // The team's database is adopted at the merge, then brought to head.
+    workspace
+        .run(&[
+            "adopt",
+            "--db",
+            "miner",
+            "--from",
+            "alembic",
+            "--table",
+            "miner_version",
+        ])
+        .expect(0);
+    let status = workspace
+        .run(&["status", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["pending"], 2, "{status}");
+    // Once no Alembic job reads it, the old table goes.
+    team.exec("DROP TABLE miner_version");
+    workspace.run(&["up"]).expect(0);
+    workspace.run(&["drift"]).expect(0);
+    let skein_head = fingerprint(&workspace, "miner");
+
+    // A database that Alembic alone took to head has the same schema.
+    let native = TestDb::new("alembic_miner_native");
+    let native_ini = format!(
+        "[alembic]\nscript_location = alembic_migrations_miner\n\
+         version_locations = alembic_migrations_miner/versions alembic_migrations_miner/extra\n\
+         sqlalchemy.url = {}\n",
+        native
+            .url
+            .replacen("postgres://", "postgresql+psycopg2://", 1)
+    );
+    workspace.write("project/alembic_miner.ini", &native_ini);
+    alembic_here(&["upgrade", "heads"]);
+    native.exec("DROP TABLE miner_version");
+    let probe = Workspace::new(
+        &format!(
+            "[default.databases.native]\nurl = \"{}\"\nmigrations = \"m\"\n",
+            native.url
+        ),
+        &[("m/.keep", "")],
+    );
+    assert_eq!(fingerprint(&probe, "native"), skein_head);
+
+    // Down to base and back to head with skein alone.
+    workspace.run(&["down", "base"]).expect(0);
+    workspace.run(&["up"]).expect(0);
+    workspace.run(&["drift"]).expect(0);
+}
+
+#[test]
+fn a_revision_that_cannot_be_written_names_its_file_and_line_and_can_be_given_by_hand() {
+    let alembic = alembic();
+    let ini = "[alembic]\nscript_location = migrations\nsqlalchemy.url = sqlite:///app.db\n";
+    let broken = revision(
+        "x1",
+        "None",
+        "None",
+        1,
+        "broken",
+        "bind = op.get_bind()\n    raise RuntimeError('needs the database: ' + str(sa.inspect(bind)))",
+        "pass",
+    );
+    let workspace = Workspace::new(
+        "[default.databases.app]\nurl = \"sqlite://app.db\"\nmigrations = \"database/app\"\n",
+        &[
+            ("project/alembic.ini", ini),
+            ("project/migrations/env.py", ENV),
+            ("project/migrations/versions/x1.py", &broken),
+            ("x1.up.sql", "CREATE TABLE x (id INTEGER);\n"),
+        ],
+    );
+    let alembic_command = alembic.display().to_string();
+    // SQLite: the scratch database is a file of skein's own; the revision fails there too.
+    let run = workspace
+        .run(&[
+            "import",
+            "--from",
+            "alembic",
+            "project",
+            "--to",
+            "database/app",
+            "--alembic",
+            &alembic_command,
+        ])
+        .expect(2);
+    let err = run.stderr();
+    assert!(err.contains("x1.py:"), "{err}");
+    assert!(err.contains("RuntimeError: needs the database"), "{err}");
+    assert!(
+        !err.contains("\\n"),
+        "the traceback keeps its own lines: {err}"
+    );
+    assert!(err.contains("--replace"), "{err}");
+    assert!(!workspace.path().join("database/app").exists());
+
+    let run = workspace
+        .run(&[
+            "import",
+            "--from",
+            "alembic",
+            "project",
+            "--to",
+            "database/app",
+            "--alembic",
+            &alembic_command,
+            "--replace",
+            "x1=x1.up.sql",
+        ])
+        .expect(0);
+    assert!(
+        run.stdout()
+            .contains("note: revision x1: the SQL is x1.up.sql"),
+        "{}",
+        run.stdout()
+    );
+    workspace.run(&["up"]).expect(0);
+}
