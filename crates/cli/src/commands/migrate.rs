@@ -247,18 +247,7 @@ async fn try_run(
             report.lint = Some(outcome);
             return Err(report);
         }
-        for finding in &outcome.findings {
-            if finding.severity != skein_core::lint::rules::Severity::Info {
-                tracing::warn!(
-                    "{}: lint: {}:{}:{}: {}",
-                    db.name,
-                    crate::context::relative(&finding.file).display(),
-                    finding.line,
-                    finding.column,
-                    finding.message
-                );
-            }
-        }
+        log_lint(ctx, &db.name, &outcome);
         linted = Some(outcome).filter(|o| !o.findings.is_empty());
     }
     let result = match mode {
@@ -317,4 +306,36 @@ async fn try_run(
     };
     conn.close().await;
     result
+}
+
+/// What `up`'s lint found, in the log: each error in full, the warnings as one line per
+/// database (a history just taken over can hold a hundred; `skein lint` shows them, and
+/// `-v` here too).
+fn log_lint(ctx: &Context, database: &str, outcome: &skein_core::lint::Outcome) {
+    use skein_core::lint::rules::Severity;
+    let mut warnings = 0;
+    for finding in &outcome.findings {
+        let in_full = match finding.severity {
+            Severity::Info => false,
+            Severity::Error => true,
+            Severity::Warning => {
+                warnings += 1;
+                ctx.options.verbose > 0
+            }
+        };
+        if in_full {
+            tracing::warn!(
+                "{database}: lint: {}:{}:{}: {}",
+                crate::context::relative(&finding.file).display(),
+                finding.line,
+                finding.column,
+                finding.message
+            );
+        }
+    }
+    if warnings > 0 && ctx.options.verbose == 0 {
+        tracing::warn!(
+            "{database}: lint: {warnings} warning(s) in the pending migrations; `skein lint --db {database}` shows them"
+        );
+    }
 }

@@ -148,3 +148,40 @@ fn an_ignored_table_takes_its_serial_sequence_with_it_and_patterns_match_sequenc
     db.exec("DROP TRIGGER runner_log_touch ON runner_log; DROP FUNCTION runner_touch();");
     workspace.run(&["drift"]).expect(0);
 }
+
+#[test]
+fn up_says_lint_warnings_in_one_line_per_database_and_errors_in_full() {
+    let db = TestDb::new("quiet_lint");
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[("1_t.up.sql", "CREATE TABLE t (a INT, b INT, c INT);\n")],
+    );
+    workspace.run(&["up"]).expect(0);
+    workspace.write(
+        "migrations/2_old.up.sql",
+        "ALTER TABLE t RENAME COLUMN a TO a2;\nALTER TABLE t RENAME COLUMN b TO b2;\nALTER TABLE t RENAME COLUMN c TO c2;\n",
+    );
+    let quiet = workspace.run(&["up", "--db", "app"]).expect(0);
+    let err = quiet.stderr();
+    assert_eq!(err.matches("lint:").count(), 1, "{err}");
+    // Three renames and the missing lock_timeout.
+    assert!(
+        err.contains("4 warning(s) in the pending migrations; `skein lint --db app` shows them"),
+        "{err}"
+    );
+    // -v says each one.
+    workspace.write(
+        "migrations/3_more.up.sql",
+        "ALTER TABLE t RENAME COLUMN a2 TO a3;\nALTER TABLE t RENAME TO t2;\n",
+    );
+    let verbose = workspace.run(&["up", "-v"]).expect(0);
+    assert!(
+        verbose
+            .stderr()
+            .matches("lint: migrations/3_more.up.sql")
+            .count()
+            >= 2,
+        "{}",
+        verbose.stderr()
+    );
+}
