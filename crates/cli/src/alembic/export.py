@@ -276,15 +276,26 @@ def render_qmark(statement, parameters):
 
 
 def describe(error, path):
-    """The error and its traceback, its last frame first, with the revision's own line;
-    the exporter's own frames are left out."""
+    """The error and its traceback, its last frame first, with the revision's own line.
+    The exporter's frames are left out, and so are the libraries' between the last frame
+    and the project's own (they are said as a count)."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
     own = next((f for f in reversed(frames) if path and f.filename == path), None)
     lines = ["%s: %s" % (type(error).__name__, error)]
-    for frame in reversed(frames):
+    skipped = 0
+    for index, frame in enumerate(reversed(frames)):
+        library = "-packages" in frame.filename or frame.filename.startswith("<")
+        if library and index > 0:
+            skipped += 1
+            continue
+        if skipped:
+            lines.append("  ... %d frame(s) in libraries" % skipped)
+            skipped = 0
         lines.append('  File "%s", line %d, in %s' % (frame.filename, frame.lineno, frame.name))
         if frame.line:
             lines.append("    " + frame.line)
+    if skipped:
+        lines.append("  ... %d frame(s) in libraries" % skipped)
     return {
         "message": "\n".join(lines),
         "line": own.lineno if own else None,

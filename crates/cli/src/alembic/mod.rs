@@ -193,7 +193,22 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
                 ));
         }
     }
-    let failed: Vec<String> = uncaptured(&exports, request).map(failure_text).collect();
+    let mut failed: Vec<String> = uncaptured(&exports, request).map(failure_text).collect();
+    if !failed.is_empty()
+        && let Some((revision, failure)) = exports.revisions.iter().find_map(|r| {
+            r.upgrade_online_error
+                .as_ref()
+                .or(r.downgrade_online_error.as_ref())
+                .map(|f| (r, f))
+        })
+    {
+        failed.push(format!(
+            "On the scratch database the chain stopped at revision {} ({}):\n{}",
+            revision.id,
+            place(&revision.path, failure.line),
+            indent(&failure.message)
+        ));
+    }
     if !failed.is_empty() {
         let scratch = match (exports.dialect.as_str(), request.scratch) {
             ("sqlite", _) | (_, Some(_)) => String::new(),
@@ -263,10 +278,10 @@ fn uncaptured<'a>(
 /// frame first.
 fn failure_text(revision: &Revision) -> String {
     let failure = [
-        &revision.upgrade_online_error,
         &revision.upgrade_error,
-        &revision.downgrade_online_error,
         &revision.downgrade_error,
+        &revision.upgrade_online_error,
+        &revision.downgrade_online_error,
     ]
     .into_iter()
     .flatten()
@@ -274,15 +289,19 @@ fn failure_text(revision: &Revision) -> String {
     let Some(failure) = failure else {
         return format!("revision {} ({})", revision.id, revision.path);
     };
-    let place = match failure.line {
-        Some(line) => format!("{}:{line}", revision.path),
-        None => revision.path.clone(),
-    };
     format!(
-        "revision {} ({place}):\n{}",
+        "revision {} ({}):\n{}",
         revision.id,
+        place(&revision.path, failure.line),
         indent(&failure.message)
     )
+}
+
+fn place(path: &str, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{path}:{line}"),
+        None => path.to_owned(),
+    }
 }
 
 fn indent(text: &str) -> String {
