@@ -37,6 +37,9 @@ impl Context {
             url: options.url.clone(),
             migrations: options.migrations.clone(),
         })?;
+        for variable in &workspace.ignored_variables {
+            tracing::warn!("{variable}");
+        }
         Ok(Context {
             workspace,
             applied_by: applied_by(),

@@ -7,7 +7,7 @@ use crate::reference::expand_local;
 use crate::resolve::{Workspace, resolve};
 use crate::settings::Settings;
 use crate::spans::{Origins, SourceFile};
-use crate::validate::check_keys;
+use crate::validate::{UnknownVariable, check_keys};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use std::path::{Path, PathBuf};
@@ -60,19 +60,13 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
             (path, Some(text), source)
         }
     };
-    let figment = Figment::new().merge(source).merge(
-        Env::prefixed("SKEIN_")
-            .split("__")
-            .filter(|key| {
-                let key = key.as_str().to_ascii_lowercase();
-                !NOT_SETTINGS.contains(&key.as_str()) && !key.starts_with("test_")
-            })
-            .global(),
-    );
     let profile = options
         .profile
         .clone()
         .unwrap_or_else(|| "default".to_owned());
+    let file = Figment::new().merge(source);
+    let layered = |ignored: &[UnknownVariable]| file.clone().merge(environment(ignored));
+    let figment = layered(&[]);
     let known: Vec<String> = figment
         .profiles()
         .map(|p| p.as_str().as_str().to_owned())
@@ -85,12 +79,21 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
             known,
         });
     }
-    let origins = Origins::new(
-        figment.select(profile.as_str()),
-        SourceFile::from_text(&path, text),
-        profile,
-    );
-    check_keys(&origins)?;
+    let origins_of = |figment: Figment| {
+        Origins::new(
+            figment.select(profile.as_str()),
+            SourceFile::from_text(&path, text.clone()),
+            profile.clone(),
+        )
+    };
+    let mut origins = origins_of(figment);
+    let ignored = check_keys(&origins)?;
+    if !ignored.is_empty() {
+        // Layered again without those variables, and checked again: what is left is the
+        // file's (and known variables'), whose unknown keys are errors.
+        origins = origins_of(layered(&ignored));
+        check_keys(&origins)?;
+    }
     let mut settings: Settings = origins
         .figment()
         .extract()
@@ -102,7 +105,29 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
     expand_references(&mut settings, &root).map_err(|(key, problem)| {
         ConfigError::Invalid(format!("`{key}` ({}): {problem}", origins.describe(&key)))
     })?;
-    resolve(settings, origins)
+    let mut workspace = resolve(settings, origins)?;
+    workspace.ignored_variables = ignored;
+    Ok(workspace)
+}
+
+/// The `SKEIN_...` variables that are settings, less those found to set no known key.
+fn environment(ignored: &[UnknownVariable]) -> Env {
+    let ignored: Vec<String> = ignored.iter().map(|v| v.key.to_ascii_lowercase()).collect();
+    Env::prefixed("SKEIN_")
+        .split("__")
+        .filter(move |key| {
+            let key = key.as_str().to_ascii_lowercase();
+            let under = |prefix: &String| {
+                key == *prefix
+                    || key
+                        .strip_prefix(prefix.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            };
+            !NOT_SETTINGS.contains(&key.as_str())
+                && !key.starts_with("test_")
+                && !ignored.iter().any(under)
+        })
+        .global()
 }
 
 /// The nearest `skein.toml` at or above `start`.

@@ -148,6 +148,21 @@ impl Origins {
     }
 }
 
+impl Origins {
+    /// Whether the value at `key` comes from a `SKEIN_...` environment variable (and not
+    /// from the file, which the variable would override).
+    pub fn from_environment(&self, key: &str) -> bool {
+        let Some(value) = self.merged.as_ref().and_then(|m| m.find_ref(key)) else {
+            return false;
+        };
+        self.figment
+            .get_metadata(value.tag())
+            .is_some_and(|metadata| {
+                metadata.source.is_none() && metadata.name.contains("environment")
+            })
+    }
+}
+
 /// The environment variable that sets `key`.
 pub fn env_name(key: &str) -> String {
     format!(

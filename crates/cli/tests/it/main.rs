@@ -19,6 +19,7 @@ mod onboarding;
 mod output;
 mod readme;
 mod secrets;
+mod shipped;
 mod snapshots;
 mod takeover;
 mod templates;
