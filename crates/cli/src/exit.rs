@@ -158,7 +158,13 @@ fn config_place(err: &ConfigError) -> Option<Where> {
             file: file(dir),
             ..Where::default()
         },
-        ConfigError::Invalid(_) | ConfigError::Secrets(_) => return None,
+        ConfigError::Secrets { first, .. } => Where {
+            file: first.file.as_ref().and_then(|(path, _)| file(path)),
+            line: first.file.as_ref().map(|(_, line)| *line),
+            database: Some(first.database.clone()),
+            ..Where::default()
+        },
+        ConfigError::Invalid(_) => return None,
     })
 }
 

@@ -3,7 +3,7 @@
 //! are grouped by reference, each naming its databases and what to check, never a value.
 
 use crate::connection::RenderError;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, SecretPlace};
 use crate::reference::SecretSource;
 use crate::resolve::{ResolvedDatabase, Workspace, absolutize_sqlite};
 use crate::secret::{Fetched, SecretValue, fetch_all, pick};
@@ -102,9 +102,15 @@ impl Workspace {
                 }
             }
         }
-        if !failures.is_empty() {
-            return Err(ConfigError::Secrets(
-                failures
+        if let Some(((setting, _, _), dbs)) = failures.first_key_value() {
+            let first = SecretPlace {
+                database: dbs.first().cloned().unwrap_or_default(),
+                setting: setting.clone(),
+                file: self.origins.file_line(setting),
+            };
+            return Err(ConfigError::Secrets {
+                first,
+                problems: failures
                     .into_iter()
                     .map(|((setting, reference, problem), dbs)| {
                         format!(
@@ -113,7 +119,7 @@ impl Workspace {
                         )
                     })
                     .collect(),
-            ));
+            });
         }
         for (source, result) in fetched {
             if let Ok(value) = result {

@@ -149,6 +149,23 @@ impl Origins {
 }
 
 impl Origins {
+    /// The file and line where the value at `key` is set, when the file sets it.
+    pub fn file_line(&self, key: &str) -> Option<(PathBuf, usize)> {
+        let value = self.merged.as_ref()?.find_ref(key)?;
+        let tag = value.tag();
+        let metadata = self.figment.get_metadata(tag)?;
+        if !matches!(metadata.source, Some(figment::Source::File(_))) {
+            return None;
+        }
+        let profile = match tag.profile() {
+            Some(profile) => profile.as_str().as_str().to_owned(),
+            None => self.profile.clone(),
+        };
+        let parts: Vec<&str> = key.split('.').collect();
+        let line = self.file.line_of(&profile, &parts)?;
+        Some((self.file.path.clone(), line))
+    }
+
     /// Whether the value at `key` comes from a `SKEIN_...` environment variable (and not
     /// from the file, which the variable would override).
     pub fn from_environment(&self, key: &str) -> bool {

@@ -503,7 +503,9 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
                     lines(&mut problems.split('\n'))
                 )
             }
-            ConfigError::Secrets(problems) => lines(&mut problems.iter().map(String::as_str)),
+            ConfigError::Secrets { problems, .. } => {
+                lines(&mut problems.iter().map(String::as_str))
+            }
             ConfigError::Empty { path } => format!(
                 "{} sets no database; a minimal one:\n\n{}",
                 escape::controls(&path.display().to_string()),
