@@ -109,12 +109,21 @@ impl Kit {
         }
         std::fs::write(&mark, wanted)
             .map_err(|e| format!("cannot write {}: {e}", mark.display()))?;
-        eprintln!(
-            "skein-testkit: installed {} into {} in {:.1?}",
+        // Kept in the cache too: a test's own output is shown only when it fails.
+        let note = format!(
+            "installed {} in {:.1?} (process {})\n",
             wanted.trim(),
-            cache.display(),
-            started.elapsed()
+            started.elapsed(),
+            std::process::id()
         );
+        eprint!("skein-testkit: {note}");
+        let log = cache.join("install.log");
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, note.as_bytes()));
+        appended.map_err(|e| format!("cannot write {}: {e}", log.display()))?;
         Ok(())
         // The lock is released when `lock` is dropped.
     }
