@@ -40,6 +40,9 @@ impl Context {
         for warning in &workspace.warnings {
             crate::redact::err(&format!("warning: {warning}"));
         }
+        for variable in &workspace.ignored_variables {
+            tracing::warn!("{variable}");
+        }
         Ok(Context {
             workspace,
             applied_by: applied_by(),

@@ -88,7 +88,10 @@ fn kind_of(err: &anyhow::Error) -> ErrorKind {
     let unreachable = |e: &(dyn std::error::Error + 'static)| {
         matches!(
             e.downcast_ref::<ConfigError>(),
-            Some(ConfigError::SecretsUnreachable(_))
+            Some(ConfigError::Secrets {
+                unreachable: true,
+                ..
+            })
         )
     };
     if err.chain().any(unreachable) {
@@ -181,9 +184,13 @@ fn config_place(err: &ConfigError) -> Option<Where> {
             file: file(&err.path),
             ..Where::default()
         },
-        ConfigError::Invalid(_) | ConfigError::Secrets(_) | ConfigError::SecretsUnreachable(_) => {
-            return None;
-        }
+        ConfigError::Secrets { first, .. } => Where {
+            file: first.file.as_ref().and_then(|(path, _)| file(path)),
+            line: first.file.as_ref().map(|(_, line)| *line),
+            database: Some(first.database.clone()),
+            ..Where::default()
+        },
+        ConfigError::Invalid(_) => return None,
     })
 }
 

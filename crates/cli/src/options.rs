@@ -3,7 +3,7 @@
 //! timeouts and how a fleet runs. Everything below the command line reads these.
 
 use crate::cli::{Cli, Command, ConfigCommand, DbCommand, FleetArgs, LockArgs, ModelCommand};
-use anyhow::{Context as _, bail};
+use crate::preflight::UsageProblem;
 use skein_config::Selection;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -148,32 +148,52 @@ fn parts(
 }
 
 /// Which shard to run: `K/N`, or `auto` with K from JOB_COMPLETION_INDEX and N from
-/// `--shards` / SKEIN_SHARDS.
-fn shard(args: &FleetArgs) -> anyhow::Result<Option<(u32, u32)>> {
+/// `--shards` / SKEIN_SHARDS. A problem names the flag it is about.
+fn shard(args: &FleetArgs) -> Result<Option<(u32, u32)>, UsageProblem> {
     let Some(shard) = &args.shard else {
         return Ok(None);
     };
+    let problem = |argument: &'static str, message: String| UsageProblem {
+        argument: Some(argument),
+        message,
+    };
     let (k, n) = if shard == "auto" {
-        let index = std::env::var("JOB_COMPLETION_INDEX")
-            .context("--shard auto needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job)")?;
-        let k: u32 = index
-            .parse()
-            .with_context(|| format!("JOB_COMPLETION_INDEX `{index}` is not a number"))?;
-        let n = args
-            .shards
-            .context("--shard auto needs the shard count: --shards N or SKEIN_SHARDS")?;
+        let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+            problem(
+                "--shard",
+                "--shard auto needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job)"
+                    .to_owned(),
+            )
+        })?;
+        let k: u32 = index.parse().map_err(|_| {
+            problem(
+                "--shard",
+                format!("--shard auto: JOB_COMPLETION_INDEX `{index}` is not a number"),
+            )
+        })?;
+        let n = args.shards.ok_or_else(|| {
+            problem(
+                "--shards",
+                "--shard auto needs the shard count: --shards N or SKEIN_SHARDS".to_owned(),
+            )
+        })?;
         (k, n)
     } else {
+        let number = |text: &str, which: &str| {
+            text.trim()
+                .parse::<u32>()
+                .map_err(|_| problem("--shard", format!("--shard K/N: {which} is not a number")))
+        };
         let (k, n) = shard
             .split_once('/')
-            .context("--shard is K/N (e.g. 0/4) or auto")?;
-        (
-            k.trim().parse().context("--shard K/N: K is not a number")?,
-            n.trim().parse().context("--shard K/N: N is not a number")?,
-        )
+            .ok_or_else(|| problem("--shard", "--shard is K/N (e.g. 0/4) or auto".to_owned()))?;
+        (number(k, "K")?, number(n, "N")?)
     };
     if n == 0 || k >= n {
-        bail!("--shard {k}/{n}: K must be between 0 and N-1");
+        return Err(problem(
+            "--shard",
+            format!("--shard {k}/{n}: K must be between 0 and N-1"),
+        ));
     }
     Ok(Some((k, n)))
 }

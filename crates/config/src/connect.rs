@@ -3,7 +3,7 @@
 //! are grouped by reference, each naming its databases and what to check, never a value.
 
 use crate::connection::RenderError;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, SecretPlace};
 use crate::reference::SecretSource;
 use crate::resolve::{ResolvedDatabase, Workspace, absolutize_sqlite};
 use crate::secret::{Fetched, SecretValue, fetch_all, pick};
@@ -108,19 +108,24 @@ impl Workspace {
                 }
             }
         }
-        if !failures.is_empty() {
-            let problems = failures
-                .into_iter()
-                .map(|((setting, reference, problem), dbs)| {
-                    format!(
-                        "{}: cannot resolve `{reference}` in `{setting}`: {problem}",
-                        name_databases(&dbs)
-                    )
-                })
-                .collect();
-            return Err(match unreachable_only {
-                true => ConfigError::SecretsUnreachable(problems),
-                false => ConfigError::Secrets(problems),
+        if let Some(((setting, _, _), dbs)) = failures.first_key_value() {
+            let first = SecretPlace {
+                database: dbs.first().cloned().unwrap_or_default(),
+                setting: setting.clone(),
+                file: self.origins.file_line(setting),
+            };
+            return Err(ConfigError::Secrets {
+                first,
+                unreachable: unreachable_only,
+                problems: failures
+                    .into_iter()
+                    .map(|((setting, reference, problem), dbs)| {
+                        format!(
+                            "{}: cannot resolve `{reference}` in `{setting}`: {problem}",
+                            name_databases(&dbs)
+                        )
+                    })
+                    .collect(),
             });
         }
         for (source, result) in fetched {

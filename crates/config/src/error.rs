@@ -49,18 +49,33 @@ pub enum ConfigError {
     },
     #[error("no group is named `{name}`; groups: {}", known.join(", "))]
     UnknownGroup { name: String, known: Vec<String> },
-    #[error("{}", .0.join("\n"))]
-    Secrets(Vec<String>),
-    /// Every secret that failed did so because its service could not be reached: the same
-    /// run may work later.
-    #[error("{}", .0.join("\n"))]
-    SecretsUnreachable(Vec<String>),
+    #[error("{}", problems.join("\n"))]
+    Secrets {
+        /// One line per reference that failed, naming its databases.
+        problems: Vec<String>,
+        /// Where the first of them is.
+        first: SecretPlace,
+        /// Every one failed because its service could not be reached (no answer in time,
+        /// a network error, a 5xx): the same run may work later.
+        unreachable: bool,
+    },
     #[error("cannot read the models folder {}", dir.display())]
     ModelsDir {
         dir: PathBuf,
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Where a secret reference that could not be resolved is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretPlace {
+    /// A database whose connection uses it.
+    pub database: String,
+    /// The setting that holds it (`databases.infra.url`, `models.password`).
+    pub setting: String,
+    /// The config file and line that set it, when the file does.
+    pub file: Option<(PathBuf, usize)>,
 }
 
 impl ConfigError {

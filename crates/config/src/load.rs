@@ -7,7 +7,7 @@ use crate::reference::expand_local;
 use crate::resolve::{Workspace, resolve};
 use crate::settings::Settings;
 use crate::spans::{Origins, SourceFile};
-use crate::validate::check_keys;
+use crate::validate::{UnknownVariable, check_keys};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use std::path::{Path, PathBuf};
@@ -72,23 +72,17 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
             (path, Some(text), source)
         }
     };
+    let profile = profile_name(options);
+    let file = Figment::new().merge(source);
     // What the file alone says of `protected`: the environment may add protection, never
     // take it away (a stray `.env` must not make a production profile droppable).
-    let file_protected = Figment::new()
-        .merge(source.clone())
-        .select(profile_name(options).as_str())
+    let file_protected = file
+        .clone()
+        .select(profile.as_str())
         .extract_inner::<bool>("protected")
         .unwrap_or(false);
-    let figment = Figment::new().merge(source).merge(
-        Env::prefixed("SKEIN_")
-            .split("__")
-            .filter(|key| {
-                let key = key.as_str().to_ascii_lowercase();
-                !NOT_SETTINGS.contains(&key.as_str()) && !key.starts_with("test_")
-            })
-            .global(),
-    );
-    let profile = profile_name(options);
+    let layered = |ignored: &[UnknownVariable]| file.clone().merge(environment(ignored));
+    let figment = layered(&[]);
     let known: Vec<String> = figment
         .profiles()
         .map(|p| p.as_str().as_str().to_owned())
@@ -101,12 +95,21 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
             known,
         });
     }
-    let origins = Origins::new(
-        figment.select(profile.as_str()),
-        SourceFile::from_text(&path, text),
-        profile,
-    );
-    check_keys(&origins)?;
+    let origins_of = |figment: Figment| {
+        Origins::new(
+            figment.select(profile.as_str()),
+            SourceFile::from_text(&path, text.clone()),
+            profile.clone(),
+        )
+    };
+    let mut origins = origins_of(figment);
+    let ignored = check_keys(&origins)?;
+    if !ignored.is_empty() {
+        // Layered again without those variables, and checked again: what is left is the
+        // file's (and known variables'), whose unknown keys are errors.
+        origins = origins_of(layered(&ignored));
+        check_keys(&origins)?;
+    }
     let mut settings: Settings = origins
         .figment()
         .extract()
@@ -129,6 +132,7 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
     }
     let mut workspace = resolve(settings, origins)?;
     workspace.warnings = warnings;
+    workspace.ignored_variables = ignored;
     Ok(workspace)
 }
 
@@ -207,6 +211,26 @@ impl figment::Provider for ConfigFile {
     ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
         Toml::string(&self.text).nested().data()
     }
+}
+
+/// The `SKEIN_...` variables that are settings, less those found to set no known key.
+fn environment(ignored: &[UnknownVariable]) -> Env {
+    let ignored: Vec<String> = ignored.iter().map(|v| v.key.to_ascii_lowercase()).collect();
+    Env::prefixed("SKEIN_")
+        .split("__")
+        .filter(move |key| {
+            let key = key.as_str().to_ascii_lowercase();
+            let under = |prefix: &String| {
+                key == *prefix
+                    || key
+                        .strip_prefix(prefix.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            };
+            !NOT_SETTINGS.contains(&key.as_str())
+                && !key.starts_with("test_")
+                && !ignored.iter().any(under)
+        })
+        .global()
 }
 
 /// The nearest `skein.toml` at or above `start`.

@@ -96,7 +96,10 @@ pub struct Workspace {
     models: Option<ModelSet>,
     /// Every secret fetched so far in this run, shared by the copies of the workspace.
     pub(crate) fetched_secrets: std::sync::Arc<std::sync::Mutex<crate::secret::Fetched>>,
-    origins: Origins,
+    pub(crate) origins: Origins,
+    /// `SKEIN_...` variables that set no known setting and were left out; the caller
+    /// warns about each once.
+    pub ignored_variables: Vec<crate::validate::UnknownVariable>,
 }
 
 pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace, ConfigError> {
@@ -211,6 +214,7 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
         models,
         fetched_secrets: Default::default(),
         origins,
+        ignored_variables: Vec::new(),
     })
 }
 

@@ -148,6 +148,38 @@ impl Origins {
     }
 }
 
+impl Origins {
+    /// The file and line where the value at `key` is set, when the file sets it.
+    pub fn file_line(&self, key: &str) -> Option<(PathBuf, usize)> {
+        let value = self.merged.as_ref()?.find_ref(key)?;
+        let tag = value.tag();
+        let metadata = self.figment.get_metadata(tag)?;
+        if !matches!(metadata.source, Some(figment::Source::File(_))) {
+            return None;
+        }
+        let profile = match tag.profile() {
+            Some(profile) => profile.as_str().as_str().to_owned(),
+            None => self.profile.clone(),
+        };
+        let parts: Vec<&str> = key.split('.').collect();
+        let line = self.file.line_of(&profile, &parts)?;
+        Some((self.file.path.clone(), line))
+    }
+
+    /// Whether the value at `key` comes from a `SKEIN_...` environment variable (and not
+    /// from the file, which the variable would override).
+    pub fn from_environment(&self, key: &str) -> bool {
+        let Some(value) = self.merged.as_ref().and_then(|m| m.find_ref(key)) else {
+            return false;
+        };
+        self.figment
+            .get_metadata(value.tag())
+            .is_some_and(|metadata| {
+                metadata.source.is_none() && metadata.name.contains("environment")
+            })
+    }
+}
+
 /// The environment variable that sets `key`.
 pub fn env_name(key: &str) -> String {
     format!(

@@ -1,17 +1,46 @@
 //! Catches unknown settings before anything runs, naming where each was set and the
-//! known key it most likely meant.
+//! known key it most likely meant. An unknown key in `skein.toml` is an error; one that
+//! only a `SKEIN_...` environment variable sets is a warning: deploy systems set variables
+//! of their own under that prefix (`SKEIN_REF` for the version to install, say), and a
+//! variable is not the user's file.
 
 use crate::error::ConfigError;
 use crate::settings::keys;
 use crate::spans::Origins;
 use figment::value::{Dict, Value};
 
-/// Checks every key of the merged settings against the known ones.
-pub(crate) fn check_keys(origins: &Origins) -> Result<(), ConfigError> {
+/// A `SKEIN_...` variable that sets no known setting: skein ignores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVariable {
+    /// The key it would set, dotted (`ref`, `databases.infra.urll`).
+    pub key: String,
+    /// The known key it most likely meant, if one is close.
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for UnknownVariable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "environment variable {} sets no setting (unknown setting `{}`{}); it is ignored",
+            crate::spans::env_name(&self.key),
+            self.key,
+            self.suggestion
+                .as_ref()
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// Checks every key of the merged settings against the known ones: an unknown key set in
+/// the file is an error, one set only by the environment is returned.
+pub(crate) fn check_keys(origins: &Origins) -> Result<Vec<UnknownVariable>, ConfigError> {
     let Ok(root) = origins.figment().extract::<Dict>() else {
-        return Ok(()); // Extraction reports its own error.
+        return Ok(Vec::new()); // Extraction reports its own error.
     };
     let mut problems = Vec::new();
+    let mut from_environment = Vec::new();
     let mut check = |prefix: &str, dict: &Dict, known: &[&[&str]]| {
         for key in dict.keys() {
             if !known.iter().any(|k| k.contains(&key.as_str())) {
@@ -21,7 +50,15 @@ pub(crate) fn check_keys(origins: &Origins) -> Result<(), ConfigError> {
                     format!("{prefix}.{key}")
                 };
                 let all: Vec<&str> = known.iter().flat_map(|k| k.iter().copied()).collect();
-                let suggestion = closest(key, &all)
+                let closest = closest(key, &all);
+                if origins.from_environment(&path) {
+                    from_environment.push(UnknownVariable {
+                        key: path,
+                        suggestion: closest.map(str::to_owned),
+                    });
+                    continue;
+                }
+                let suggestion = closest
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("; known here: {}", all.join(", ")));
                 problems.push(format!(
@@ -59,7 +96,7 @@ pub(crate) fn check_keys(origins: &Origins) -> Result<(), ConfigError> {
         check("secrets", secrets, &[keys::SECRETS]);
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(from_environment)
     } else {
         Err(ConfigError::Invalid(problems.join("\n")))
     }

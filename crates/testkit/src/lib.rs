@@ -2,8 +2,8 @@
 //! throwaway cluster), a password-checking PostgreSQL cluster, MariaDB (the one at
 //! `SKEIN_TEST_MYSQL_URL`), `moto_server` for AWS
 //! Secrets Manager, a GCP token and Secret Manager stub, and other migration tools
-//! (`dbmate`). Everything a test starts is
-//! stopped when the test process exits.
+//! (`dbmate`, `alembic`), the programs installed into a cache on first use. Everything a
+//! test starts is stopped when the test process exits.
 
 mod gcp;
 mod moto;
@@ -19,7 +19,7 @@ pub use postgres::{
     PgServer, SCRAM_PASSWORD, TestDb, exec, password_server, pg_program, postgres, with_database,
 };
 pub use proxy::FreezingProxy;
-pub use tools::{alembic, dbmate};
+pub use tools::{alembic, dbmate, moto_server};
 
 use std::future::Future;
 use std::process::{Command, Stdio};

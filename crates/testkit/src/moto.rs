@@ -1,4 +1,5 @@
-//! `moto_server` (PyPI `moto[server]`) on loopback: a real AWS Secrets Manager API for tests.
+//! `moto_server` (PyPI `moto[server]`, installed by [`crate::tools`]) on loopback: a real
+//! AWS Secrets Manager API for tests.
 
 use crate::{block_on, free_port, wait_for_port, when_this_process_exits};
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
@@ -17,17 +18,13 @@ pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(|| {
         let port = free_port();
-        let child = Command::new("moto_server")
+        let child = Command::new(crate::tools::moto_server())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start moto_server ({e}); install it with: pip install 'moto[server]'"
-                )
-            });
+            .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
         when_this_process_exits(&format!("kill {}", child.id())).expect("arrange moto's stop");
         wait_for_port(port, "moto_server");
         Moto {

@@ -1,42 +1,204 @@
-//! Other migration tools, installed from the package registries, for tests that take over
-//! what they made: `dbmate` (npm) and `alembic` (PyPI).
+//! Programs from other ecosystems that the tests run: `dbmate` (npm) and `alembic` (PyPI)
+//! to make databases skein takes over, `moto_server` (PyPI `moto[server]`) to stand in for
+//! AWS Secrets Manager.
+//!
+//! The test kit installs them itself, from the package registries, into a cache
+//! (`~/.cache/skein-tools`, or `$XDG_CACHE_HOME/skein-tools`): dbmate with npm, the Python
+//! ones into a virtual environment of their own, so that `cargo test --workspace` needs
+//! nothing set up by hand. The first test that needs one installs it; the others (threads
+//! of this process and other test processes alike) wait on an OS lock on a file in the
+//! cache and then find it installed. An install that was cut short leaves no mark that it
+//! finished, so the next test starts it again.
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Instant;
 
-/// The `dbmate` program: `SKEIN_TEST_DBMATE`, or `dbmate` on PATH.
+/// The `dbmate` program: `SKEIN_TEST_DBMATE`, or the cache's (installed on first use).
 pub fn dbmate() -> PathBuf {
-    tool(
-        "SKEIN_TEST_DBMATE",
-        "dbmate",
-        "npm install --prefix ~/.cache/skein-tools dbmate, then put ~/.cache/skein-tools/node_modules/.bin on PATH",
-    )
+    overridden("SKEIN_TEST_DBMATE", "--version")
+        .unwrap_or_else(|| Kit::Npm.installed().join("node_modules/.bin/dbmate"))
 }
 
-/// The `alembic` command, with SQLAlchemy's psycopg2 driver importable beside it:
-/// `SKEIN_TEST_ALEMBIC`, or `alembic` on PATH.
+/// The `alembic` command of the cache's Python environment, which also has SQLAlchemy's
+/// psycopg2 driver: `SKEIN_TEST_ALEMBIC`, or the cache's (installed on first use).
 pub fn alembic() -> PathBuf {
-    tool(
-        "SKEIN_TEST_ALEMBIC",
-        "alembic",
-        "pip install alembic psycopg2-binary",
-    )
+    overridden("SKEIN_TEST_ALEMBIC", "--version")
+        .unwrap_or_else(|| Kit::Python.installed().join("venv/bin/alembic"))
 }
 
-/// The program `variable` names, or `name` on PATH. A test that needs it fails, saying how
-/// to install it, when it does not run.
-fn tool(variable: &str, name: &str, install: &str) -> PathBuf {
-    let program = std::env::var_os(variable)
+/// The `moto_server` program: `SKEIN_TEST_MOTO_SERVER`, or the cache's (installed on
+/// first use).
+pub fn moto_server() -> PathBuf {
+    overridden("SKEIN_TEST_MOTO_SERVER", "--help")
+        .unwrap_or_else(|| Kit::Python.installed().join("venv/bin/moto_server"))
+}
+
+/// The program `variable` names, checked to run with `probe`; `None` when it is unset.
+fn overridden(variable: &str, probe: &str) -> Option<PathBuf> {
+    let program = PathBuf::from(std::env::var_os(variable)?);
+    if let Err(why) = check_runs(&program, probe) {
+        panic!(
+            "{variable} names a program that does not run; unset it to let the tests install their own: {why}"
+        );
+    }
+    Some(program)
+}
+
+/// One install into the cache: its packages come from one registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kit {
+    /// `node_modules/.bin/dbmate`.
+    Npm,
+    /// `venv/bin/{alembic,moto_server}`.
+    Python,
+}
+
+impl Kit {
+    /// The file whose presence says the install finished; it names what was installed, so
+    /// that a changed list installs again.
+    fn mark(self) -> (&'static str, &'static str) {
+        match self {
+            Kit::Npm => ("npm.done", "dbmate\n"),
+            Kit::Python => ("python.done", "moto[server] alembic psycopg2-binary\n"),
+        }
+    }
+
+    /// The cache folder, with this kit installed in it.
+    fn installed(self) -> PathBuf {
+        static NPM: OnceLock<PathBuf> = OnceLock::new();
+        static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+        let once = match self {
+            Kit::Npm => &NPM,
+            Kit::Python => &PYTHON,
+        };
+        once.get_or_init(|| {
+            let cache = cache_dir();
+            self.install_once(&cache)
+                .unwrap_or_else(|why| panic!("{why}"));
+            cache
+        })
+        .clone()
+    }
+
+    /// Installs the kit unless another test (or test process) did; under the cache's lock.
+    fn install_once(self, cache: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(cache)
+            .map_err(|e| format!("cannot make the tools cache {}: {e}", cache.display()))?;
+        let (mark, wanted) = self.mark();
+        let mark = cache.join(mark);
+        let done = || std::fs::read_to_string(&mark).is_ok_and(|text| text == wanted);
+        if done() {
+            return Ok(());
+        }
+        let lock_path = cache.join("install.lock");
+        let lock = File::create(&lock_path)
+            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        lock.lock()
+            .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+        // Another process may have installed it while this one waited.
+        if done() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        match self {
+            Kit::Npm => install_npm(cache)?,
+            Kit::Python => install_python(cache)?,
+        }
+        std::fs::write(&mark, wanted)
+            .map_err(|e| format!("cannot write {}: {e}", mark.display()))?;
+        // Kept in the cache too: a test's own output is shown only when it fails.
+        let note = format!(
+            "installed {} in {:.1?} (process {})\n",
+            wanted.trim(),
+            started.elapsed(),
+            std::process::id()
+        );
+        eprint!("skein-testkit: {note}");
+        let log = cache.join("install.log");
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, note.as_bytes()));
+        appended.map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+        Ok(())
+        // The lock is released when `lock` is dropped.
+    }
+}
+
+/// `$SKEIN_TEST_TOOLS`, else `$XDG_CACHE_HOME/skein-tools`, else `~/.cache/skein-tools`.
+fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SKEIN_TEST_TOOLS") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(name));
-    let works = Command::new(&program)
-        .arg("--version")
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .expect("HOME is set (the tests install their tools under ~/.cache/skein-tools)");
+    base.join("skein-tools")
+}
+
+fn install_npm(cache: &Path) -> Result<(), String> {
+    run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(cache)
+            .arg("dbmate"),
+        "installing the tests' tools, `npm install dbmate` (npm comes with Node.js)",
+    )?;
+    check_runs(&cache.join("node_modules/.bin/dbmate"), "--version")
+}
+
+fn install_python(cache: &Path) -> Result<(), String> {
+    let venv = cache.join("venv");
+    // A venv left by an install that was cut short is made again from nothing.
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
+    }
+    run(
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        "installing the tests' tools, `python3 -m venv` (Debian: apt-get install python3-venv)",
+    )?;
+    run(
+        Command::new(venv.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(["moto[server]", "alembic", "psycopg2-binary"]),
+        "installing the tests' tools, `pip install moto[server] alembic psycopg2-binary`",
+    )?;
+    check_runs(&venv.join("bin/alembic"), "--version")?;
+    check_runs(&venv.join("bin/moto_server"), "--help")
+}
+
+/// Runs an install command; its output, when it fails, says why.
+fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let output = command
         .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        works,
-        "cannot run {name} ({}); install it with: {install} (or set {variable})",
-        program.display()
-    );
-    program
+        .map_err(|e| format!("{what}: it cannot start: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what}: it failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+fn check_runs(program: &Path, arg: &str) -> Result<(), String> {
+    run(
+        Command::new(program).arg(arg),
+        &format!("`{} {arg}`", program.display()),
+    )
 }

@@ -520,7 +520,7 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
                     lines(&mut problems.split('\n'))
                 )
             }
-            ConfigError::Secrets(problems) | ConfigError::SecretsUnreachable(problems) => {
+            ConfigError::Secrets { problems, .. } => {
                 lines(&mut problems.iter().map(String::as_str))
             }
             ConfigError::Empty { path } => format!(

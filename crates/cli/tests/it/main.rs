@@ -22,6 +22,7 @@ mod onboarding;
 mod output;
 mod readme;
 mod secrets;
+mod shipped;
 mod snapshots;
 mod takeover;
 mod templates;

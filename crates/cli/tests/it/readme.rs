@@ -10,6 +10,13 @@
 //! time (`3 ms`), a history row's time and `user@host` taken as any value; `<anything>`
 //! in an expected line matches any text, and a line `...` any number of lines. A command
 //! with no output shown must exit 0.
+//!
+//! Every ```sh block says before it whether it runs here: `<!-- readme: sh -->` runs the
+//! whole block with `bash -e` in an empty folder (each line must succeed), a PostgreSQL
+//! URL `postgres://postgres@127.0.0.1:5432/NAME` in it standing for a database of its own
+//! on the test server, which the block is to make; `<!-- readme: not run: WHY -->` names
+//! what it needs that a test cannot have (the network, a cluster, a build of this
+//! repository). A block that says neither fails the test.
 
 use crate::example::copy_dir;
 use regex::Regex;
@@ -258,4 +265,110 @@ fn the_comparison_takes_placeholders_and_dots() {
         &d,
         &lines("a: applied 1 t (1 ms)\ninfra ok 2024\nmore")
     ));
+}
+
+/// A ```sh block of the README: its first line, its text, and what the comment before it
+/// says (`sh`, or `not run: WHY`).
+struct ShBlock {
+    line: usize,
+    text: String,
+    marker: Option<String>,
+}
+
+fn sh_blocks(readme: &str) -> Vec<ShBlock> {
+    let mut blocks = Vec::new();
+    let mut marker: Option<String> = None;
+    let mut lines = readme.lines().enumerate();
+    while let Some((i, line)) = lines.next() {
+        if let Some(rest) = line.trim().strip_prefix("<!-- readme:") {
+            marker = Some(rest.trim_end_matches("-->").trim().to_owned());
+        } else if line.starts_with("```sh") {
+            let text: Vec<&str> = lines
+                .by_ref()
+                .map(|(_, l)| l)
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
+            blocks.push(ShBlock {
+                line: i + 1,
+                text: text.join("\n"),
+                marker: marker.take(),
+            });
+        } else if !line.trim().is_empty() {
+            marker = None;
+        }
+    }
+    blocks
+}
+
+#[test]
+fn every_sh_block_in_the_readme_runs_or_says_why_not() {
+    let repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    let blocks = sh_blocks(&readme);
+    assert!(blocks.len() >= 4, "{} sh blocks", blocks.len());
+    let bin = crate::support::skein();
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let local = Regex::new(r"postgres://postgres@127\.0\.0\.1:5432/(\w+)").unwrap();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for block in &blocks {
+        match block.marker.as_deref() {
+            Some("sh") => {}
+            Some(why) if why.starts_with("not run:") && why.len() > "not run:".len() + 3 => {
+                continue;
+            }
+            other => {
+                failures.push(format!(
+                    "README.md:{}: a ```sh block needs `<!-- readme: sh -->` or `<!-- readme: not run: WHY -->` before it (found {other:?})",
+                    block.line
+                ));
+                continue;
+            }
+        }
+        ran += 1;
+        // Each database the block names is one of its own, made by the block itself.
+        let databases: Vec<skein_testkit::TestDb> = local
+            .captures_iter(&block.text)
+            .map(|_| skein_testkit::TestDb::new("readme_sh"))
+            .collect();
+        let mut text = block.text.clone();
+        for db in &databases {
+            skein_testkit::exec(
+                &skein_testkit::postgres().admin_url,
+                &format!("DROP DATABASE \"{}\"", db.name),
+            );
+            text = local.replace(&text, db.url.as_str()).into_owned();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let output = Command::new("bash")
+            .args(["-e", "-c", &format!("{{ {text}\n}} 2>&1")])
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .env_remove("SKEIN_PROFILE")
+            .env_remove("SKEIN_CONFIG")
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        if !output.status.success() {
+            failures.push(format!(
+                "README.md:{}:\n{}\n--- printed ({}):\n{}",
+                block.line,
+                block.text,
+                output.status,
+                String::from_utf8_lossy(&output.stdout)
+            ));
+        }
+    }
+    assert!(ran >= 1, "no sh block of the README runs");
+    assert!(
+        failures.is_empty(),
+        "{} README sh blocks fail:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
