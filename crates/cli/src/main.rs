@@ -8,6 +8,7 @@ mod dotenv;
 mod escape;
 mod exit;
 mod fleet;
+mod import_map;
 mod listing;
 mod logging;
 mod manual;

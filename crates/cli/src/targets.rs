@@ -6,6 +6,7 @@ use crate::preflight::UsageProblem;
 use skein_config::ResolvedDatabase;
 use skein_core::Version;
 use skein_core::plan::{DownTarget, Target};
+use std::collections::BTreeMap;
 
 /// The plan target of `up TARGET`.
 pub fn up(text: &str, databases: &[&ResolvedDatabase]) -> Result<Target, UsageProblem> {
@@ -41,16 +42,18 @@ pub fn down(text: &str, databases: &[&ResolvedDatabase]) -> Result<DownTarget, U
 }
 
 /// The version `text` names among `databases`' migrations: the version itself, or the
-/// only one it begins.
+/// only one it begins; else an id another tool gave the migration (an Alembic revision,
+/// `skein-import.toml`), or the only one it begins.
 pub fn version(text: &str, databases: &[&ResolvedDatabase]) -> Result<Version, UsageProblem> {
     let problem = |message: String| UsageProblem {
         argument: Some("TARGET"),
         message,
     };
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(problem(format!(
-            "`{text}` is not a target: give head, base, +N, -N, or a version (or the start of one)"
-        )));
+    if text.is_empty() {
+        return Err(problem(
+            "the target is empty: give head, base, +N, -N, or a version (or the start of one)"
+                .to_owned(),
+        ));
     }
     let mut versions: Vec<Version> = databases
         .iter()
@@ -60,31 +63,79 @@ pub fn version(text: &str, databases: &[&ResolvedDatabase]) -> Result<Version, U
         .collect();
     versions.sort_unstable();
     versions.dedup();
-    if let Ok(exact) = text.parse::<Version>()
+    let digits = text.bytes().all(|b| b.is_ascii_digit());
+    if digits
+        && let Ok(exact) = text.parse::<Version>()
         && versions.contains(&exact)
     {
         return Ok(exact);
     }
-    let matching: Vec<Version> = versions
-        .into_iter()
-        .filter(|v| v.to_string().starts_with(text))
-        .collect();
+    let ids = imported_ids(databases).map_err(problem)?;
+    if let Some(version) = ids.get(text) {
+        return Ok(*version);
+    }
+    let mut matching: Vec<(String, Version)> = Vec::new();
+    if digits {
+        matching.extend(
+            versions
+                .iter()
+                .filter(|v| v.to_string().starts_with(text))
+                .map(|v| (v.to_string(), *v)),
+        );
+    }
+    matching.extend(
+        ids.iter()
+            .filter(|(id, _)| id.starts_with(text))
+            .map(|(id, v)| (format!("{id} ({v})"), *v)),
+    );
+    matching.sort_by_key(|(_, v)| *v);
+    matching.dedup_by_key(|(_, v)| *v);
     match matching.as_slice() {
-        [one] => Ok(*one),
+        [(_, one)] => Ok(*one),
+        [] if !digits && ids.is_empty() => Err(problem(format!(
+            "`{text}` is not a target: give head, base, +N, -N, or a version (or the start of one)"
+        ))),
         [] => Err(problem(format!(
-            "no migration's version is or begins with `{text}`; `skein history` lists the versions"
+            "no migration's version (or imported id) is or begins with `{text}`; `skein history` lists the versions"
         ))),
         many => Err(problem(format!(
-            "`{text}` begins {} versions ({}{}): give more of it",
+            "`{text}` begins {} {} ({}{}): give more of it",
             many.len(),
+            match ids.is_empty() {
+                true => "versions",
+                false => "migrations",
+            },
             many.iter()
                 .take(5)
-                .map(Version::to_string)
+                .map(|(name, _)| name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             if many.len() > 5 { ", ..." } else { "" }
         ))),
     }
+}
+
+/// The ids other tools gave the databases' migrations, from their import maps; one id
+/// that two databases map to different versions is refused.
+fn imported_ids(databases: &[&ResolvedDatabase]) -> Result<BTreeMap<String, Version>, String> {
+    let mut ids: BTreeMap<String, Version> = BTreeMap::new();
+    for db in databases {
+        let map = crate::import_map::of_database(db).map_err(|e| e.to_string())?;
+        for (id, version) in map {
+            match ids.get(&id) {
+                Some(other) if *other != version => {
+                    return Err(format!(
+                        "`{id}` is version {other} in one database's import map and {version} in `{}`'s: name the database with --db",
+                        db.name
+                    ));
+                }
+                _ => {
+                    ids.insert(id, version);
+                }
+            }
+        }
+    }
+    Ok(ids)
 }
 
 fn count_of(text: &str, form: &str) -> Result<u32, UsageProblem> {

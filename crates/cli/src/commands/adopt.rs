@@ -11,11 +11,9 @@ use crate::context::{self, Context};
 use crate::report::{Body, DatabaseReport, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver as _;
+use skein_core::Migration;
 use skein_core::adopt::{self, Tool};
 use skein_core::error::Error as CoreError;
-use skein_core::{Migration, Version};
-use std::collections::BTreeMap;
-use std::path::Path;
 
 pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Body> {
     let tool = match &args.tool {
@@ -53,7 +51,7 @@ async fn adopt_one(
     cache: &ExpectedCache,
 ) -> Result<DatabaseReport, CoreError> {
     let migrations = context::migrations(db)?;
-    let mapping = mapping(&db.migrations)?;
+    let mapping = crate::import_map::of_database(db)?;
     let target = ctx.target(db, urls)?;
     let (url, options) = (target.url, &target.options);
     let mut conn = target.open().await?;
@@ -158,25 +156,4 @@ pub(super) async fn verify(
             .map(|d| d.description)
             .collect(),
     )
-}
-
-/// The ids `skein import` mapped to versions, from `skein-import.toml` in the folder.
-fn mapping(folder: &Path) -> Result<BTreeMap<String, Version>, CoreError> {
-    let path = folder.join("skein-import.toml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(BTreeMap::new());
-    };
-    let document = toml_edit::ImDocument::parse(text).map_err(|e| adopt::AdoptError::Mapping {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let mut mapping = BTreeMap::new();
-    if let Some(versions) = document.get("versions").and_then(|v| v.as_table_like()) {
-        for (id, version) in versions.iter() {
-            if let Some(version) = version.as_integer() {
-                mapping.insert(id.to_owned(), version);
-            }
-        }
-    }
-    Ok(mapping)
 }

@@ -10,7 +10,7 @@ use skein_core::import::{Import, Tool};
 use std::path::Path;
 
 /// The mapping file written beside the migrations (skein skips files that are not `.sql`).
-const MAPPING: &str = "skein-import.toml";
+const MAPPING: &str = crate::import_map::FILE;
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
     let mut notes = Vec::new();

@@ -5,22 +5,22 @@ use crate::cli::StampArgs;
 use crate::context::Context;
 use crate::fleet;
 use crate::report::{Body, DatabaseReport, Status};
-use anyhow::bail;
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine::{self, HistoryEdit, StampTarget};
 use skein_core::error::Error as CoreError;
 
 pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Body> {
+    let databases = ctx.select_explicit("stamp")?;
     let target = match args.target.as_str() {
         "head" => StampTarget::Head,
         "base" => StampTarget::Base,
-        v => match v.parse() {
+        text => match text.parse() {
             Ok(version) => StampTarget::Version(version),
-            Err(_) => bail!("`{v}` is not a version; use a version number, `head` or `base`"),
+            // An id another tool gave the migration (an Alembic revision), or its start.
+            Err(_) => StampTarget::Version(crate::targets::version(text, &databases)?),
         },
     };
-    let databases = ctx.select_explicit("stamp")?;
     let urls = ctx.urls(&databases).await?;
     if let StampTarget::Version(version) = target {
         crate::preflight::check_version("stamp", version, &databases)?;

@@ -242,6 +242,33 @@ fn a_miner_project_with_its_own_ini_and_a_revision_that_reads_the_database_impor
     );
     assert_eq!(fingerprint(&probe, "native"), skein_head);
 
+    // Alembic's revision ids stay usable as targets, whole or by a unique start.
+    let at = |workspace: &Workspace| {
+        workspace
+            .run(&["status", "--format", "json"])
+            .expect(0)
+            .json()["databases"][0]["version_after"]
+            .as_i64()
+            .unwrap()
+    };
+    let mapped = |id: &str| -> i64 {
+        let line = mapping
+            .lines()
+            .find(|l| l.starts_with(&format!("\"{id}\" =")))
+            .unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    workspace.run(&["downgrade", "m4"]).expect(0);
+    assert_eq!(at(&workspace), mapped("m4"));
+    workspace.run(&["upgrade", "d5"]).expect(0);
+    assert_eq!(at(&workspace), mapped("d5"));
+    let show = workspace
+        .run(&["show", "c3", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(show["version"], mapped("c3"), "{show}");
+    workspace.run(&["upgrade", "head"]).expect(0);
+
     // Down to base and back to head with skein alone.
     workspace.run(&["down", "base"]).expect(0);
     workspace.run(&["up"]).expect(0);
@@ -315,4 +342,99 @@ fn a_revision_that_cannot_be_written_names_its_file_and_line_and_can_be_given_by
         run.stdout()
     );
     workspace.run(&["up"]).expect(0);
+}
+
+#[test]
+fn a_model_database_is_adopted_through_its_templates_import_map() {
+    let alembic = alembic();
+    let model = TestDb::new("alembic_model");
+    let base = postgres().admin_url.rsplit_once('/').unwrap().0.to_owned();
+    let ini = format!(
+        "[alembic]\nscript_location = migrations\nsqlalchemy.url = {}\n",
+        model
+            .url
+            .replacen("postgres://", "postgresql+psycopg2://", 1)
+    );
+    let env = ENV.replace(
+        "version_table=\"miner_version\"",
+        "version_table=\"alembic_version\"",
+    );
+    let files = [
+        ("project/alembic.ini".to_owned(), ini),
+        ("project/migrations/env.py".to_owned(), env),
+        (
+            "project/migrations/versions/aa1.py".to_owned(),
+            revision(
+                "aa1f00d",
+                "None",
+                "None",
+                1,
+                "create pools",
+                "op.create_table('pools', sa.Column('id', sa.Integer, primary_key=True))",
+                "op.drop_table('pools')",
+            ),
+        ),
+        (
+            "project/migrations/versions/bb2.py".to_owned(),
+            revision(
+                "bb2cafe",
+                "'aa1f00d'",
+                "None",
+                2,
+                "add fee",
+                "op.add_column('pools', sa.Column('fee', sa.Integer))",
+                "op.drop_column('pools', 'fee')",
+            ),
+        ),
+    ];
+    let config = format!(
+        "[default.models]\ntemplate = \"templates/model\"\ndir = \"database/models\"\n\
+         url = \"{base}/{{model}}\"\nnames = [\"{}\"]\n",
+        model.name
+    );
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let workspace = Workspace::new(&config, &refs);
+    let out = std::process::Command::new(&alembic)
+        .args(["upgrade", "aa1f00d"])
+        .current_dir(workspace.path().join("project"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alembic_command = alembic.display().to_string();
+    workspace
+        .run(&[
+            "import",
+            "--from",
+            "alembic",
+            "project",
+            "--to",
+            "templates/model",
+            "--alembic",
+            &alembic_command,
+        ])
+        .expect(0);
+    // The map is the template's: the model has no folder of its own.
+    workspace.run(&["adopt", "--db", &model.name]).expect(0);
+    let status = workspace
+        .run(&["status", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["pending"], 1, "{status}");
+    workspace.run(&["up"]).expect(0);
+    workspace.run(&["downgrade", "aa1"]).expect(0);
+    assert_eq!(
+        model
+            .value(
+                "SELECT count(*)::text FROM information_schema.columns WHERE column_name = 'fee'"
+            )
+            .as_deref(),
+        Some("0")
+    );
 }
