@@ -378,7 +378,7 @@ mod workflow {
                 "actions/checkout" => {}
                 // The cache holds skein built from the commit the install job found.
                 "actions/cache" | "actions/cache/restore" => {
-                    let commit = &self.job_outputs_or_steps(state);
+                    let commit = &self.installed_commit(state);
                     assert_eq!(with["key"], format!("skein-Linux-{commit}"));
                     assert_eq!(with["path"], "~/.skein-install");
                     assert!(self.home.join(".skein-install/bin/skein").is_file());
@@ -407,7 +407,7 @@ mod workflow {
         }
 
         /// The commit the install job found, from its own step or its job's outputs.
-        fn job_outputs_or_steps(&self, state: &Job) -> String {
+        fn installed_commit(&self, state: &Job) -> String {
             state
                 .outputs
                 .get("ref")
