@@ -3,6 +3,10 @@
 use crate::support::*;
 use std::path::Path;
 
+/// Held by the tests that migrate the example's production databases (`indexer_shared`
+/// and the models, fixed names) on the password-checking server.
+pub static PROD_DATABASES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

@@ -1245,6 +1245,9 @@ fn the_kubernetes_job_migrates_the_example_with_its_prod_profile() {
     // environment, the example's `prod` profile, its password from Secrets Manager (moto).
     // Only the server is local: a password-checking PostgreSQL, reached through
     // INDEXER_DB_HOST.
+    let _only = crate::example::PROD_DATABASES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let job = Job::read();
     let workspace = crate::example::example();
     let server = skein_testkit::password_server();
