@@ -479,16 +479,13 @@ pub struct DownArgs {
     #[command(flatten)]
     pub fleet: FleetArgs,
     /// `-N` (the newest N), `base` (all), or a version or a unique prefix of one (every
-    /// migration newer than it), as Alembic's `downgrade` takes.
+    /// migration newer than it), as Alembic's `downgrade` takes. With no target, no
+    /// --steps and no --to: the newest one (`-1`), as `sqlx migrate revert` and `dbmate
+    /// rollback` do.
     #[arg(value_name = "TARGET", allow_negative_numbers = true, conflicts_with_all = ["steps", "to"])]
     pub target: Option<String>,
     /// Revert the newest N migrations.
-    #[arg(
-        long,
-        value_name = "N",
-        conflicts_with = "to",
-        required_unless_present_any = ["to", "target"]
-    )]
+    #[arg(long, value_name = "N", conflicts_with = "to")]
     pub steps: Option<u32>,
     /// Revert every migration newer than VERSION; `base` reverts all.
     #[arg(long, value_name = "VERSION|base")]

@@ -122,7 +122,8 @@ pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Body> {
         (None, Some(steps), _) => DownTarget::Steps(steps),
         (None, None, Some(DownTo::Version(v))) => DownTarget::To(v),
         (None, None, Some(DownTo::Base)) => DownTarget::Base,
-        (None, None, None) => unreachable!("clap requires a target, --steps or --to"),
+        // As `sqlx migrate revert` and `dbmate rollback`: the newest one.
+        (None, None, None) => DownTarget::Steps(1),
     };
     let options = run_options(ctx, false);
     let mode = Mode::from_flags(args.dry_run, args.sql);

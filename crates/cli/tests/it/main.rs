@@ -13,6 +13,7 @@ mod example;
 mod fleet;
 mod hardening;
 mod hardening_config;
+mod hardening_run;
 mod histories;
 mod lint;
 mod matrix;
