@@ -681,7 +681,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
                 table.unwrap_or_default(),
                 human_count(rows)
             ));
-            if rows < LARGE_TABLE_ROWS {
+            if rows < LARGE_TABLE_ROWS && rule.is_lock_on_existing_rows() {
                 severity = Severity::Warning;
             }
         }

@@ -136,6 +136,13 @@ impl Rule {
         )
     }
 
+    /// Whether a small table makes the rule a warning: a lock held briefly is harmless,
+    /// but a NOT NULL column without a default fails on a table with any row at all, and
+    /// a row-count estimate cannot promise there are none.
+    pub fn is_lock_on_existing_rows(self) -> bool {
+        self.is_about_existing_rows() && self != Rule::NotNullWithoutDefault
+    }
+
     /// Why the statement is dangerous.
     pub fn why(self) -> &'static str {
         match self {
