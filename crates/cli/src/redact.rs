@@ -26,11 +26,19 @@ pub fn register<I: IntoIterator<Item = String>>(values: I) {
 /// Registers the secrets of a URL, as written and percent-decoded: the password in its
 /// user info and the values of its secret-bearing query parameters (`?password=...`).
 pub fn register_url_secrets(url: &str) {
-    let password = url.split_once("://").and_then(|(_, rest)| {
-        let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-        let (userinfo, _) = authority.rsplit_once('@')?;
-        userinfo.split_once(':').map(|(_, password)| password)
-    });
+    let password = match url.split_once("://") {
+        Some((_, rest)) => {
+            let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+            authority
+                .rsplit_once('@')
+                .and_then(|(userinfo, _)| userinfo.split_once(':').map(|(_, password)| password))
+        }
+        // Written without `//`: the whole user info may be the password.
+        None => url.split_once(':').and_then(|(_, rest)| {
+            let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+            authority.rsplit_once('@').map(|(userinfo, _)| userinfo)
+        }),
+    };
     for secret in password
         .into_iter()
         .chain(skein_core::driver::secret_parameters(url))

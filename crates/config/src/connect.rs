@@ -86,6 +86,15 @@ impl Workspace {
                     })
             });
             match rendered {
+                Ok(url) if crate::connection::lacks_slashes(&url) => {
+                    return Err(ConfigError::Database {
+                        database: db.name.clone(),
+                        problem: format!(
+                            "`url` is `{}`: a server URL needs `//` after its scheme (postgres://user:password@host:5432/database); without it the password is read as part of the database name",
+                            template.display()
+                        ),
+                    });
+                }
                 Ok(url) => {
                     let url = without_driver(&db.name, &url);
                     urls.insert(

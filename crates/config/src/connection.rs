@@ -471,17 +471,47 @@ impl ServerParts {
     }
 }
 
+/// Whether `url` is a server URL (PostgreSQL, MySQL) written without `//` after its scheme
+/// (`postgres:secret@host/db`): no driver reads it as meant, and what looks like a
+/// password would be shown as part of a database name.
+pub fn lacks_slashes(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
+    let base = scheme.split('+').next().unwrap_or_default();
+    matches!(base, "postgres" | "postgresql" | "mysql" | "mariadb") && !rest.starts_with("//")
+}
+
+/// Where the authority (`user:password@host:port`) of `url` starts: after `scheme://`, or
+/// after `scheme:` in a URL written without the slashes.
+fn authority_start(url: &str) -> Option<usize> {
+    if let Some(at) = url.find("://") {
+        return Some(at + 3);
+    }
+    let (scheme, _) = url.split_once(':')?;
+    let plain = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    plain.then_some(scheme.len() + 1)
+}
+
 /// `scheme://user:secret@host/db?password=secret` -> `scheme://user:***@host/db?password=***`,
-/// leaving references visible.
+/// leaving references visible. In a URL without `//` (`postgres:secret@host/db`) the whole
+/// user info is masked: there is no telling a user from a password there.
 fn mask_literal_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
+    let Some(start) = authority_start(url) else {
         return url.to_owned();
     };
-    let start = scheme_end + 3;
+    let slashless = !url[..start].ends_with("://");
     let authority_end = find_outside_references(url, start, &['/', '?']).unwrap_or(url.len());
     let mut out = url[..start].to_owned();
     let authority = &url[start..authority_end];
     match authority.rfind('@') {
+        Some(at) if slashless => {
+            out.push_str("***");
+            out.push_str(&authority[at..]);
+        }
         Some(at) => {
             let userinfo = &authority[..at];
             match userinfo.find(':') {
@@ -653,6 +683,19 @@ mod tests {
             "postgres://u:${aws-sm:a/b#pw}@h/db"
         );
         assert_eq!(mask_literal_password("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(
+            mask_literal_password("postgres:hunter2@h/db"),
+            "postgres:***@h/db"
+        );
+        assert_eq!(
+            mask_literal_password("mysql:u:hunter2@h/db?password=x"),
+            "mysql:***@h/db?password=***"
+        );
+        assert_eq!(mask_literal_password("sqlite:x.db"), "sqlite:x.db");
+        assert!(lacks_slashes("postgres:hunter2@h/db"));
+        assert!(lacks_slashes("postgresql+asyncpg:u:p@h/db"));
+        assert!(!lacks_slashes("postgres://u:p@h/db"));
+        assert!(!lacks_slashes("sqlite:x.db"));
         assert_eq!(
             mask_literal_password(
                 "postgres://u@h/db?sslmode=require&password=hunter2&sslpassword=${env:K}&PWD=x"

@@ -238,6 +238,11 @@ pub enum Error {
         timeout: Duration,
         holder: Option<String>,
     },
+    #[error(
+        "{action}: the SQLite file is locked by another writer (a skein that holds its write lock, or an application with a write transaction open); skein waited {}s for it: wait for that writer to finish, or raise --lock-timeout",
+        waited.as_secs_f32()
+    )]
+    SqliteBusy { action: String, waited: Duration },
     #[error("version {version} failed part-way outside a transaction ({}); {}", path.display(), fix_failed())]
     PartiallyApplied {
         version: Version,

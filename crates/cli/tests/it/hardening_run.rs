@@ -66,3 +66,76 @@ fn a_not_null_column_without_default_is_an_error_on_a_table_with_a_few_rows() {
         Some("1")
     );
 }
+
+#[test]
+fn a_server_url_without_slashes_is_refused_and_its_password_never_shown() {
+    for url in [
+        "postgres:s3cretPW@127.0.0.1/x",
+        "postgres:app:s3cretPW@127.0.0.1:5432/x",
+        "mysql:root:s3cretPW@127.0.0.1/x",
+    ] {
+        let workspace = Workspace::new(
+            &format!("[default.databases.app]\nmigrations = \"m\"\nurl = \"{url}\"\n"),
+            &[("m/1_a.up.sql", "SELECT 1;\n")],
+        );
+        for args in [
+            &["status"][..],
+            &["up"],
+            &["-vvv", "status"],
+            &["--format", "json", "status"],
+            &["config", "show"],
+            &["--format", "json", "config", "show"],
+        ] {
+            let run = workspace.run(args);
+            let all = format!("{}{}", run.stdout(), run.stderr());
+            assert!(!all.contains("s3cretPW"), "{url} {args:?}: {all}");
+            if args != ["config", "show"] && args != ["--format", "json", "config", "show"] {
+                assert_eq!(run.code(), 2, "{url} {args:?}: {all}");
+                assert!(all.contains("needs `//` after"), "{url} {args:?}: {all}");
+            }
+        }
+        // The same from DATABASE_URL, with no skein.toml.
+        let dir = tempfile::tempdir().unwrap();
+        let run = Run(std::process::Command::new(skein())
+            .current_dir(dir.path())
+            .args(["-vvv", "status"])
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap());
+        let all = format!("{}{}", run.stdout(), run.stderr());
+        assert!(!all.contains("s3cretPW"), "{url}: {all}");
+        assert_eq!(run.code(), 2, "{all}");
+    }
+}
+
+#[test]
+fn a_locked_sqlite_file_is_said_to_be_held_by_another_writer_with_the_time_waited() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\n",
+        &[("m/1_a.up.sql", "CREATE TABLE a (id INT);\n")],
+    );
+    workspace.run(&["up"]).expect(0);
+    workspace.write("m/2_b.up.sql", "CREATE TABLE b (id INT);\n");
+    // Another writer holds a write transaction open for a while.
+    let mut writer = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys, time\nc = sqlite3.connect('app.db', isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nc.execute('INSERT INTO a VALUES (1)')\nprint('held', flush=True)\ntime.sleep(6)\n")
+        .current_dir(workspace.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(writer.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "held");
+    let run = workspace.run(&["up", "--lock-timeout", "1s"]);
+    let _ = writer.kill();
+    let _ = writer.wait();
+    let err = run.expect(1).stderr();
+    assert!(err.contains("locked by another writer"), "{err}");
+    assert!(err.contains("skein waited 1s"), "{err}");
+    assert!(!err.contains("database is locked (5)"), "{err}");
+}

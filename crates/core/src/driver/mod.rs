@@ -647,7 +647,15 @@ pub fn secret_parameters(url: &str) -> impl Iterator<Item = &str> {
 /// and the value of every secret-bearing query parameter (`?password=`, `sslpassword=`).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        // Written without `//` (`postgres:secret@host/db`): no telling a user from a
+        // password, so the whole user info goes.
+        return match (url.split_once(':'), url.find('/').unwrap_or(url.len())) {
+            (Some((scheme, rest)), end) if rest.contains('@') && url.rfind('@') < Some(end) => {
+                let host = &url[url[..end].rfind('@').unwrap_or(0)..];
+                format!("{scheme}:***{host}")
+            }
+            _ => url.to_owned(),
+        };
     };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
@@ -769,6 +777,13 @@ mod tests {
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
         assert_eq!(redact_url("sqlite://.skein/a.db"), "sqlite://.skein/a.db");
+        assert_eq!(redact_url("postgres:s3cret@h/x"), "postgres:***@h/x");
+        assert_eq!(
+            redact_url("mysql:root:s3cret@h:3306/x"),
+            "mysql:***@h:3306/x"
+        );
+        assert_eq!(redact_url("sqlite:app.db"), "sqlite:app.db");
+        assert_eq!(redact_url("sqlite:data/a@b.db"), "sqlite:data/a@b.db");
         assert_eq!(
             redact_url("postgres://u@h/db?sslmode=require&password=hunter2&SSLPassword=k%20y"),
             "postgres://u@h/db?sslmode=require&password=***&SSLPassword=***"

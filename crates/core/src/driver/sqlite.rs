@@ -71,10 +71,11 @@ impl SqliteDriver {
     }
 
     async fn execute(&mut self, sql: &str, action: &str) -> Result<()> {
+        let waited = self.options.lock_timeout;
         sqlx::raw_sql(AssertSqlSafe(sql))
             .execute(&mut self.conn)
             .await
-            .map_err(Error::database(action))?;
+            .map_err(|source| busy_or(source, action, waited))?;
         Ok(())
     }
 
@@ -110,7 +111,7 @@ impl SqliteDriver {
             .bind(version)
             .fetch_one(&mut self.conn)
             .await
-            .map_err(Error::database("reading the history table"))?;
+            .map_err(|e| busy_or(e, "reading the history table", self.options.lock_timeout))?;
         Ok(count > 0)
     }
 
@@ -119,7 +120,7 @@ impl SqliteDriver {
         history_query::<sqlx::Sqlite>(Dialect::Sqlite, table, change, ms, success)
             .execute(&mut self.conn)
             .await
-            .map_err(Error::database("changing the history table"))?;
+            .map_err(|e| busy_or(e, "changing the history table", self.options.lock_timeout))?;
         Ok(())
     }
 
@@ -162,7 +163,7 @@ impl SqliteDriver {
             sqlx::query_as("SELECT \"table\", parent FROM pragma_foreign_key_check ORDER BY 1, 2")
                 .fetch_all(&mut self.conn)
                 .await
-                .map_err(Error::database("checking foreign keys"))?;
+                .map_err(|e| busy_or(e, "checking foreign keys", self.options.lock_timeout))?;
         if rows.is_empty() {
             return Ok(());
         }
@@ -183,7 +184,7 @@ impl SqliteDriver {
         mark_unfinished::<sqlx::Sqlite>(Dialect::Sqlite, table, &step)
             .execute(&mut self.conn)
             .await
-            .map_err(Error::database("marking the history row"))?;
+            .map_err(|e| busy_or(e, "marking the history row", self.options.lock_timeout))?;
         let started = Instant::now();
         let ran = match self.run_script(step.script).await {
             Ok(()) => self.check_foreign_keys(step.script).await,
@@ -202,7 +203,13 @@ impl SqliteDriver {
         mark_finished::<sqlx::Sqlite>(Dialect::Sqlite, table, &step, ms)
             .execute(&mut self.conn)
             .await
-            .map_err(Error::database("marking the migration finished"))?;
+            .map_err(|e| {
+                busy_or(
+                    e,
+                    "marking the migration finished",
+                    self.options.lock_timeout,
+                )
+            })?;
         Ok(StepOutcome::Ran { ms })
     }
 }
@@ -219,7 +226,13 @@ impl Driver for SqliteDriver {
         .bind(self.options.history_table.name.clone())
         .fetch_one(&mut self.conn)
         .await
-        .map_err(Error::database("looking for the history table"))?;
+        .map_err(|e| {
+            busy_or(
+                e,
+                "looking for the history table",
+                self.options.lock_timeout,
+            )
+        })?;
         Ok(exists > 0)
     }
 
@@ -232,7 +245,7 @@ impl Driver for SqliteDriver {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&mut self.conn)
             .await
-            .map_err(Error::database("reading the history table"))?;
+            .map_err(|e| busy_or(e, "reading the history table", self.options.lock_timeout))?;
         history_rows(&rows)
     }
 
@@ -308,7 +321,7 @@ impl Driver for SqliteDriver {
         let fetched = sqlx::query(AssertSqlSafe(sql.to_owned()))
             .fetch_all(&mut self.conn)
             .await
-            .map_err(Error::database(format!("running `{sql}`")))?;
+            .map_err(|e| busy_or(e, &format!("running `{sql}`"), self.options.lock_timeout))?;
         super::rows::plain(&fetched)
     }
 
@@ -362,5 +375,23 @@ pub async fn drop_database(url: &str) -> Result<()> {
             path: options.get_filename().to_owned(),
             source,
         }),
+    }
+}
+
+/// SQLite's "database is locked" (SQLITE_BUSY, 5, after the busy timeout) said as what it
+/// is: another writer holds the file; other errors as they are.
+fn busy_or(source: sqlx::Error, action: &str, waited: std::time::Duration) -> Error {
+    let busy = source
+        .as_database_error()
+        .is_some_and(|db| matches!(db.code().as_deref(), Some("5" | "517" | "261")));
+    match busy {
+        true => Error::SqliteBusy {
+            action: action.to_owned(),
+            waited,
+        },
+        false => Error::Database {
+            action: action.to_owned(),
+            source,
+        },
     }
 }
