@@ -139,3 +139,71 @@ fn a_locked_sqlite_file_is_said_to_be_held_by_another_writer_with_the_time_waite
     assert!(err.contains("skein waited 1s"), "{err}");
     assert!(!err.contains("database is locked (5)"), "{err}");
 }
+
+#[test]
+fn sixteen_concurrent_up_create_on_a_listed_fleet_all_succeed_with_exact_histories() {
+    let infra = TestDb::new("race_create");
+    let base = skein_testkit::postgres()
+        .admin_url
+        .rsplit_once('/')
+        .unwrap()
+        .0
+        .to_owned();
+    let prefix = format!("skein_test_race_{}", std::process::id());
+    let config = format!(
+        "[default.databases.infra]\nmigrations = \"infra\"\nurl = \"{}\"\n\n\
+         [default.models]\ntemplate = \"template\"\nurl = \"{base}/{prefix}_{{model}}\"\n\
+         names_from = {{ db = \"infra\", query = \"SELECT name FROM registry\" }}\n",
+        infra.url
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                "infra/1_registry.up.sql",
+                "CREATE TABLE registry (name TEXT);\nINSERT INTO registry SELECT 'm' || g FROM generate_series(1, 30) g;\n",
+            ),
+            ("template/1_t.up.sql", "CREATE TABLE t (id INT);\n"),
+            ("template/2_u.up.sql", "CREATE TABLE u (id INT);\n"),
+        ],
+    );
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            workspace
+                .command(&["up", "--create", "-q"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| Run(c.wait_with_output().unwrap()))
+        .collect();
+    let mut histories = Vec::new();
+    for n in 1..=30 {
+        let url = format!("{base}/{prefix}_m{n}");
+        histories.push(skein_testkit::block_on(async move {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
+            sqlx::query_scalar::<_, String>(
+                "SELECT string_agg(version::text, ',' ORDER BY version) FROM skein_history",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .ok()
+        }));
+        skein_testkit::exec(
+            &skein_testkit::postgres().admin_url,
+            &format!("DROP DATABASE IF EXISTS \"{prefix}_m{n}\" WITH (FORCE)"),
+        );
+    }
+    for run in runs {
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+    }
+    assert!(
+        histories.iter().all(|h| h.as_deref() == Some("1,2")),
+        "{histories:?}"
+    );
+}

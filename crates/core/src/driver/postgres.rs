@@ -535,15 +535,29 @@ async fn lock_holder(conn: &mut PgConnection, key: i64) -> Option<String> {
 pub async fn create_database(url: &str) -> Result<bool> {
     let (mut admin, name) = maintenance_connection(url).await?;
     let exists = exists_on(&mut admin, &name).await?;
+    let mut created = false;
     if !exists {
         let sql = format!("CREATE DATABASE {}", DIALECT.quote_identifier(&name));
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .map_err(Error::database(format!("creating database {name}")))?;
+        created = match sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await {
+            Ok(_) => true,
+            // Another run created it between the look and the CREATE: it is there, which
+            // is what was asked (unique violation on pg_database, or duplicate_database).
+            Err(err) if is_duplicate_database(&err) => false,
+            Err(source) => {
+                return Err(Error::Database {
+                    action: format!("creating database {name}"),
+                    source,
+                });
+            }
+        };
     }
     let _ = admin.close().await;
-    Ok(!exists)
+    Ok(created)
+}
+
+fn is_duplicate_database(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|db| matches!(db.code().as_deref(), Some("23505" | "42P04")))
 }
 
 /// Whether the database `url` names exists, asked of its server's `postgres` database.
