@@ -169,11 +169,25 @@ fn confirm(
 
 /// `wait`: until the server of every selected database accepts connections, up to
 /// `--connect-timeout`; the servers that did not are failed, with how long it tried.
-pub async fn wait(ctx: &Context) -> anyhow::Result<Body> {
-    let databases = ctx.select()?;
-    let urls = ctx.connection_urls(&databases).await?;
+/// `wait`: the queried database of a `names_from` first (the models are known only once
+/// it answers), then the rest, models included.
+pub async fn wait(ctx: &mut Context) -> anyhow::Result<Body> {
+    let run =
+        async |ctx: &Context, databases: &[&ResolvedDatabase]| wait_each(ctx, databases).await;
+    let phased = crate::listing::in_phases(ctx, run).await?;
+    Ok(super::unlisted(
+        phased.unlisted,
+        finish(ctx, phased.reports),
+    ))
+}
+
+async fn wait_each(
+    ctx: &Context,
+    databases: &[&ResolvedDatabase],
+) -> anyhow::Result<Vec<DatabaseReport>> {
+    let urls = ctx.connection_urls(databases).await?;
     let connect_timeout = ctx.connect_timeout();
-    let reports = fleet::run(&databases, &ctx.unordered_fleet(&urls), |db| {
+    let reports = fleet::run(databases, &ctx.unordered_fleet(&urls), |db| {
         let url = ctx.target(db, &urls).map(|t| t.url);
         async move {
             let reached = match url {
@@ -189,5 +203,5 @@ pub async fn wait(ctx: &Context) -> anyhow::Result<Body> {
         }
     })
     .await;
-    Ok(finish(ctx, reports))
+    Ok(reports)
 }

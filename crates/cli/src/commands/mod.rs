@@ -177,12 +177,13 @@ pub fn name_in(args: &[std::ffi::OsString]) -> Option<report::Command> {
 }
 
 /// The databases a command may reach, for listing the models of a `names_from` query
-/// first; `None` for commands that list them themselves (`up` and `db create` migrate or
-/// create the queried database first) or need no list.
+/// first; `None` for commands that list them themselves (`up`, `db create` and `wait`
+/// reach the queried database first: it may be behind, missing or not up yet) or need no
+/// list. Every other command selects from every model, whatever lists it.
 fn listing_for(command: &Command, selection: &Selection) -> Option<Selection> {
     Some(match command {
         Command::Up(_)
-        | Command::Db(_)
+        | Command::Db(DbCommand::Create(_))
         | Command::Import(_)
         | Command::Init(_)
         | Command::Wait(_)

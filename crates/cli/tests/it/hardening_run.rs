@@ -207,3 +207,63 @@ fn sixteen_concurrent_up_create_on_a_listed_fleet_all_succeed_with_exact_histori
         "{histories:?}"
     );
 }
+
+#[test]
+fn wait_and_db_drop_and_reset_see_the_models_a_query_lists() {
+    let infra = TestDb::new("listed_sel");
+    let base = skein_testkit::postgres()
+        .admin_url
+        .rsplit_once('/')
+        .unwrap()
+        .0
+        .to_owned();
+    let prefix = format!("skein_test_lsel_{}", std::process::id());
+    let config = |models_base: &str| {
+        format!(
+            "[default.databases.infra]\nmigrations = \"infra\"\nurl = \"{}\"\n\n\
+             [default.models]\ntemplate = \"template\"\nurl = \"{models_base}/{prefix}_{{model}}\"\n\
+             names_from = {{ db = \"infra\", query = \"SELECT name FROM registry\" }}\n",
+            infra.url
+        )
+    };
+    let workspace = Workspace::new(
+        &config(&base),
+        &[
+            (
+                "infra/1_registry.up.sql",
+                "CREATE TABLE registry (name TEXT);\nINSERT INTO registry VALUES ('a'), ('b');\n",
+            ),
+            ("template/1_t.up.sql", "CREATE TABLE t (id INT);\n"),
+        ],
+    );
+    workspace.run(&["up", "--create", "-q"]).expect(0);
+    let exists = |model: &str| {
+        let probe = TestDb::new("lsel_probe");
+        probe
+            .value(&format!(
+                "SELECT count(*)::text FROM pg_database WHERE datname = '{prefix}_{model}'"
+            ))
+            .as_deref()
+            == Some("1")
+    };
+    let waited = workspace.run(&["wait", "--format", "json"]).expect(0);
+    assert_eq!(statuses_of(&waited.json()).len(), 3, "{}", waited.stdout());
+    workspace.run(&["wait", "--group", "models"]).expect(0);
+    workspace
+        .run(&["db", "reset", "--db", "a", "--yes"])
+        .expect(0);
+    workspace
+        .run(&["db", "drop", "--group", "models", "--yes"])
+        .expect(0);
+    assert!(!exists("a") && !exists("b"));
+    // The models' server down: wait names them and fails.
+    let closed = format!(
+        "postgres://postgres@127.0.0.1:{}",
+        skein_testkit::free_port()
+    );
+    workspace.write("skein.toml", &config(&closed));
+    let run = workspace
+        .run(&["wait", "--connect-timeout", "1s"])
+        .expect(1);
+    assert!(run.stderr().contains("a: failed"), "{}", run.stderr());
+}
