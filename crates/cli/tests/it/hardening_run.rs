@@ -267,3 +267,51 @@ fn wait_and_db_drop_and_reset_see_the_models_a_query_lists() {
         .expect(1);
     assert!(run.stderr().contains("a: failed"), "{}", run.stderr());
 }
+
+#[test]
+fn lint_reports_a_very_deep_statement_as_not_checked_and_never_aborts() {
+    for (name, operator) in [
+        ("or", " OR "),
+        ("and", " AND "),
+        ("concat", " || "),
+        ("plus", " + "),
+    ] {
+        let terms = vec!["1"; 1_000_000].join(operator);
+        let workspace = Workspace::new(
+            "[default.databases.app]\nmigrations = \"m\"\nurl = \"sqlite://app.db\"\n",
+            &[
+                ("m/1_t.up.sql", "CREATE TABLE t (v INT);\n"),
+                (
+                    "m/2_deep.up.sql",
+                    &format!("INSERT INTO t SELECT {terms};\n"),
+                ),
+            ],
+        );
+        let lint = workspace.run(&["lint", "--format", "json"]);
+        assert!(
+            lint.code() == 0 || lint.code() == 3,
+            "{name}: exit {}: {}",
+            lint.code(),
+            lint.stderr()
+        );
+        let findings = lint.json()["databases"][0]["lint"]["findings"].clone();
+        assert!(
+            findings
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "not-checked"
+                    && f["message"].as_str().unwrap().contains("too deep")),
+            "{name}: {findings}"
+        );
+        // up lints first, then runs it: SQLite refuses an expression this deep, which is a
+        // failed migration (exit 1), not a crash.
+        let up = workspace.run(&["up"]);
+        assert!(
+            up.code() == 0 || up.code() == 1,
+            "{name}: exit {}: {}",
+            up.code(),
+            up.stderr()
+        );
+    }
+}

@@ -188,6 +188,18 @@ impl<'a, 'b> FileLint<'a, 'b> {
                     self.foreign_key_checks_off = false;
                 }
             }
+            if let Some(depth) = too_deep(self.input.dialect, piece.sql) {
+                // Its syntax tree would be as deep: parsing (and dropping) it would exhaust
+                // the stack. It is reported, never read.
+                self.unchecked += 1;
+                self.found(
+                    Rule::NotChecked,
+                    piece.offset,
+                    None,
+                    format!("not checked: the statement is too deep to read safely ({depth})"),
+                );
+                continue;
+            }
             let parsed = sqlparser::parser::Parser::parse_sql(
                 &*parser_dialect(self.input.dialect),
                 piece.sql,
@@ -698,6 +710,60 @@ impl<'a, 'b> FileLint<'a, 'b> {
             why: rule.why(),
             fix: rule.fix(),
         });
+    }
+}
+
+/// Binary operators (and parentheses open at once) beyond which a statement is not
+/// parsed: each one is a level of the syntax tree, and the parser and the tree's drop
+/// recurse over them. Real migrations stay far below; generated chains of a million `OR`
+/// terms do not.
+const MAX_OPERATORS: usize = 1_000;
+const MAX_NESTING: usize = 200;
+
+/// Why `sql` is too deep to parse, if it is: counted on its tokens, which the tokenizer
+/// reads without recursion.
+fn too_deep(dialect: Dialect, sql: &str) -> Option<String> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    // Statements this short cannot hold that many operators.
+    if sql.len() < MAX_OPERATORS * 2 {
+        return None;
+    }
+    let dialect = parser_dialect(dialect);
+    let tokens = Tokenizer::new(&*dialect, sql).tokenize().ok()?;
+    let (mut operators, mut open, mut deepest) = (0_usize, 0_usize, 0_usize);
+    for token in &tokens {
+        match token {
+            Token::LParen => {
+                open += 1;
+                deepest = deepest.max(open);
+            }
+            Token::RParen => open = open.saturating_sub(1),
+            Token::Word(word) if matches!(word.keyword, Keyword::AND | Keyword::OR) => {
+                operators += 1;
+            }
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Caret
+            | Token::Ampersand
+            | Token::Pipe => operators += 1,
+            _ => {}
+        }
+    }
+    if operators > MAX_OPERATORS {
+        Some(format!(
+            "{operators} operators in one expression chain, more than {MAX_OPERATORS}"
+        ))
+    } else if deepest > MAX_NESTING {
+        Some(format!(
+            "{deepest} nested parentheses, more than {MAX_NESTING}"
+        ))
+    } else {
+        None
     }
 }
 
