@@ -11,14 +11,39 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// The signal received, as the exit code it asks for (130 SIGINT, 143 SIGTERM), or 0.
 static RECEIVED: AtomicU8 = AtomicU8::new(0);
 
-/// Installs the handlers; returns the stop request they make.
+/// Installs the handlers; returns the stop request they make. They run on a thread of
+/// their own, with a runtime of their own, so that a signal is seen at once even while
+/// every worker of the command's runtime is busy (rendering a template, say).
 pub fn install() -> Stop {
     let stop = Stop::default();
     let flag = stop.clone();
-    tokio::spawn(async move {
-        let Some(mut next) = Signals::install() else {
-            return;
-        };
+    let (ready, installed) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("skein-signals".to_owned())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                let _ = ready.send(());
+                return;
+            };
+            runtime.block_on(handle(flag, ready));
+        });
+    if spawned.is_ok() {
+        // The handlers are in place before the run starts.
+        let _ = installed.recv();
+    }
+    stop
+}
+
+async fn handle(flag: Stop, ready: std::sync::mpsc::Sender<()>) {
+    let signals = Signals::install();
+    let _ = ready.send(());
+    let Some(mut next) = signals else {
+        return;
+    };
+    {
         loop {
             let code = next.received().await;
             if RECEIVED.swap(code, Ordering::SeqCst) != 0 {
@@ -30,9 +55,9 @@ pub fn install() -> Stop {
                 "skein: stopping: steps in a transaction are cancelled and rolled back (signal again to stop at once)",
             );
             flag.request();
+            skein_core::source::template::stop_rendering();
         }
-    });
-    stop
+    }
 }
 
 /// The signals that stop a run: Ctrl-C and, on Unix, SIGTERM.

@@ -8,6 +8,7 @@ use crate::error::SourceError;
 use crate::migration::{FileName, Migration, Version};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A model's template variables (besides `model`), by name.
 pub type Vars = BTreeMap<String, serde_json::Value>;
@@ -38,6 +39,7 @@ impl Template {
         let mut env = minijinja::Environment::new();
         env.set_keep_trailing_newline(true);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
         Ok(Template { dir, files, env })
     }
 
@@ -69,18 +71,124 @@ impl Template {
                 if !has_template_syntax(text) {
                     return Ok((path.clone(), text.as_bytes().to_vec()));
                 }
+                let failed = |line: usize, message: String| SourceError::Render {
+                    path: path.clone(),
+                    line,
+                    model: model.to_owned(),
+                    message,
+                };
+                if let Some((line, why)) = too_deep(text) {
+                    return Err(failed(line, why));
+                }
+                let mut out = Capped::default();
                 let rendered = env
-                    .render_str(text, &context)
-                    .map_err(|e| SourceError::Render {
-                        path: path.clone(),
-                        line: e.line().unwrap_or(0),
-                        model: model.to_owned(),
-                        message: render_message(&e, env, text, vars),
-                    })?;
-                Ok((path.clone(), rendered.into_bytes()))
+                    .template_from_str(text)
+                    .and_then(|t| t.render_captured_to(&context, &mut out).map(drop));
+                if let Err(e) = rendered {
+                    let message = match out.stopped {
+                        Some(why) => why.to_owned(),
+                        None if e.kind() == minijinja::ErrorKind::OutOfFuel => format!(
+                            "the template ran {FUEL} steps without finishing (the limit); look for a loop that does not end"
+                        ),
+                        None => render_message(&e, env, text, vars),
+                    };
+                    return Err(failed(e.line().unwrap_or(0), message));
+                }
+                Ok((path.clone(), out.bytes))
             })
             .collect()
     }
+}
+
+/// How many steps one file's render may take: far above any template that makes SQL (a
+/// loop over ten thousand partitions takes a few hundred thousand), far below a loop that
+/// does not end.
+const FUEL: u64 = 10_000_000;
+
+/// The most a rendered file may hold.
+const MAX_RENDERED: usize = 64 << 20;
+
+/// Operators one tag (`{{ ... }}`, `{% ... %}`) may hold: each is a level of the syntax tree
+/// minijinja compiles recursively.
+const MAX_TAG_OPERATORS: usize = 500;
+
+/// Set when the process is asked to stop (the CLI's first SIGINT or SIGTERM): renders then
+/// end at their next output instead of running on.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Ends renders in progress at their next output, and refuses new ones.
+pub fn stop_rendering() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// The rendered text, refusing to grow past [`MAX_RENDERED`] or to go on once the process
+/// is asked to stop.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    stopped: Option<&'static str>,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if STOP.load(Ordering::Relaxed) {
+            self.stopped =
+                Some("stopped: the run was asked to stop while the template was rendered");
+        } else if self.bytes.len() + buf.len() > MAX_RENDERED {
+            self.stopped = Some(
+                "the rendered file would be larger than 64 MiB (the limit); look for a loop that does not end",
+            );
+        }
+        if self.stopped.is_some() {
+            return Err(std::io::Error::other("render stopped"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A tag too deep for minijinja to compile safely (a generated chain of a hundred
+/// thousand `~`), with its line: found by counting, before minijinja parses anything.
+fn too_deep(text: &str) -> Option<(usize, String)> {
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(start) = rest.find(['{']) {
+        let after = &rest[start..];
+        let close = match after.get(..2) {
+            Some("{{") => "}}",
+            Some("{%") => "%}",
+            _ => {
+                offset += start + 1;
+                rest = &rest[start + 1..];
+                continue;
+            }
+        };
+        let end = after.find(close).unwrap_or(after.len());
+        let tag = &after[..end];
+        let operators = tag
+            .matches(['~', '+', '-', '*', '/', '%', '|', '(', '['])
+            .count()
+            + tag
+                .split_whitespace()
+                .filter(|w| matches!(*w, "and" | "or"))
+                .count();
+        if operators > MAX_TAG_OPERATORS {
+            let line = text[..offset + start].matches('\n').count() + 1;
+            return Some((
+                line,
+                format!(
+                    "a tag here is too deep to render ({operators} operators and brackets, more than {MAX_TAG_OPERATORS}); build the value in the names_from query or [models.vars] instead"
+                ),
+            ));
+        }
+        offset += start + end.max(1);
+        rest = &rest[start + end.max(1)..];
+    }
+    None
 }
 
 /// Whether minijinja would change `text` at all: plain SQL is used as it is.
