@@ -242,9 +242,28 @@ pub fn migrations(db: &ResolvedDatabase) -> Result<Vec<Migration>, skein_core::E
         template: &template,
         model: &db.name,
         vars: &db.vars,
+        dialect: dialect_of(db),
         folder: Some(&folder),
     }
     .load()?)
+}
+
+/// The backend of `db`, from its URL's scheme or its `driver`, when the configuration
+/// says it (a URL that is one `${...}` reference does not).
+pub fn dialect_of(db: &ResolvedDatabase) -> Option<skein_core::dialect::Dialect> {
+    use skein_config::connection::ConnectionTemplate;
+    use skein_core::dialect::Dialect;
+    match db.connection.as_ref()? {
+        ConnectionTemplate::Url(url) => {
+            let (scheme, rest) = url.split_once(':')?;
+            let scheme = scheme.split('+').next().unwrap_or_default();
+            Dialect::of_url(&format!("{scheme}:{rest}"))
+        }
+        ConnectionTemplate::Parts(parts) => match parts.driver.as_deref() {
+            None => Some(Dialect::Postgres),
+            Some(driver) => Dialect::of_url(&format!("{driver}://")),
+        },
+    }
 }
 
 /// `path` relative to the current folder when it is below it.

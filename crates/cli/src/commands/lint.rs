@@ -260,6 +260,7 @@ fn checked(
     live: skein_core::lint::Live,
     policy: &Policy,
 ) -> skein_core::lint::Outcome {
+    let selected_versions = selected.iter().map(|m| m.version).collect();
     let mut outcome = skein_core::lint::lint(&Lint {
         dialect,
         migrations: selected,
@@ -270,6 +271,48 @@ fn checked(
             .any(|sql| sql.to_ascii_lowercase().contains("lock_timeout")),
         live,
     });
+    outcome
+        .findings
+        .extend(template_findings(db, &selected_versions));
     policy.apply(&mut outcome);
     outcome
+}
+
+/// A model's template placeholders that put a variable into the SQL unquoted, in the files
+/// of the migrations linted; a variable whose value here is a number is left alone.
+fn template_findings(
+    db: &ResolvedDatabase,
+    versions: &std::collections::BTreeSet<skein_core::Version>,
+) -> Vec<skein_core::lint::Finding> {
+    use skein_core::lint::rules::Rule;
+    let Some(dir) = &db.template else {
+        return Vec::new();
+    };
+    let Ok(template) = skein_core::source::template::Template::load(dir) else {
+        return Vec::new();
+    };
+    skein_core::source::template::unquoted_placeholders(&template)
+        .into_iter()
+        .filter_map(|(path, line, variable)| {
+            let name = path.file_name()?.to_str()?;
+            let version = skein_core::migration::FileName::parse(name).ok()?.version;
+            if !versions.contains(&version) || db.vars.get(&variable).is_some_and(|v| v.is_number())
+            {
+                return None;
+            }
+            Some(skein_core::lint::Finding {
+                rule: Rule::TemplatePlaceholder,
+                severity: Rule::TemplatePlaceholder.severity(),
+                file: crate::context::relative(&path),
+                line,
+                column: 1,
+                version,
+                table: None,
+                rows: None,
+                message: format!("`{{{{ {variable} }}}}` puts the variable into the SQL unquoted"),
+                why: Rule::TemplatePlaceholder.why(),
+                fix: Rule::TemplatePlaceholder.fix(),
+            })
+        })
+        .collect()
 }

@@ -51,12 +51,14 @@ pub enum Rule {
     Rename,
     /// An up file without a down where the others have one.
     MissingDown,
+    /// A model template's `{{ variable }}` put into the SQL without `literal` or `ident`.
+    TemplatePlaceholder,
     /// A statement the parser could not read.
     NotChecked,
 }
 
 /// Every rule, in the order they are documented.
-pub const ALL: [Rule; 18] = [
+pub const ALL: [Rule; 19] = [
     Rule::IndexNotConcurrent,
     Rule::ConcurrentInTransaction,
     Rule::ConstraintNotValidated,
@@ -74,6 +76,7 @@ pub const ALL: [Rule; 18] = [
     Rule::DropColumn,
     Rule::Rename,
     Rule::MissingDown,
+    Rule::TemplatePlaceholder,
     Rule::NotChecked,
 ];
 
@@ -98,6 +101,7 @@ impl Rule {
             Rule::DropColumn => "drop-column",
             Rule::Rename => "rename",
             Rule::MissingDown => "missing-down",
+            Rule::TemplatePlaceholder => "template-placeholder",
             Rule::NotChecked => "not-checked",
         }
     }
@@ -112,6 +116,7 @@ impl Rule {
             Rule::NotChecked => Severity::Info,
             Rule::NoLockTimeout
             | Rule::MissingDown
+            | Rule::TemplatePlaceholder
             | Rule::Rename
             | Rule::TableRewrite
             | Rule::TableRebuild => Severity::Warning,
@@ -193,6 +198,9 @@ impl Rule {
             Rule::MissingDown => {
                 "the other migrations can be reverted; this one cannot, so `skein down` stops at it"
             }
+            Rule::TemplatePlaceholder => {
+                "a variable's value (a names_from row, [models.vars]) goes into the SQL as it is: a value with a quote changes the statement, or runs SQL of its own"
+            }
             Rule::NotChecked => "the statement could not be parsed, so no rule looked at it",
         }
     }
@@ -245,6 +253,9 @@ impl Rule {
             }
             Rule::MissingDown => {
                 "write its .down.sql, or name it <version>_<name>.sql if it is meant to be irreversible"
+            }
+            Rule::TemplatePlaceholder => {
+                "write `{{ name | literal }}` for a value (a quoted string) or `{{ name | ident }}` for a table or column name"
             }
             Rule::NotChecked => {
                 "check it by hand, or mark it `-- skein:lint-ignore not-checked <reason>`"

@@ -4,6 +4,7 @@
 //! that model, merged with the template's by version.
 
 use super::{MigrationSource, assemble, read_folder};
+use crate::dialect::Dialect;
 use crate::error::SourceError;
 use crate::migration::{FileName, Migration, Version};
 use std::collections::{BTreeMap, HashMap};
@@ -40,6 +41,8 @@ impl Template {
         env.set_keep_trailing_newline(true);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.set_fuel(Some(FUEL));
+        env.add_filter("literal", literal_filter);
+        env.add_filter("ident", ident_filter);
         Ok(Template { dir, files, env })
     }
 
@@ -56,14 +59,40 @@ impl Template {
             .max()
     }
 
-    /// The template's migration files, each rendered for `model` with `vars`.
-    pub fn render(&self, model: &str, vars: &Vars) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
+    /// The files' text, for checks that read the template itself (lint).
+    pub fn files(&self) -> &[(PathBuf, String)] {
+        &self.files
+    }
+
+    /// The template's migration files, each rendered for `model` with `vars`, for a
+    /// database of `dialect` (which the `literal` and `ident` filters quote for; `None`
+    /// when the database's backend is not known yet).
+    pub fn render(
+        &self,
+        model: &str,
+        vars: &Vars,
+        dialect: Option<Dialect>,
+    ) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
         let env = &self.env;
+        if let Some((name, character)) = control_character(vars) {
+            return Err(SourceError::Render {
+                path: self.dir.clone(),
+                line: 0,
+                model: model.to_owned(),
+                message: format!(
+                    "the variable `{name}` holds a control character (U+{:04X}); a value that reaches SQL may not: fix the row or [models.vars.{model}]",
+                    u32::from(character)
+                ),
+            });
+        }
         let mut context: BTreeMap<&str, minijinja::Value> = vars
             .iter()
             .map(|(name, value)| (name.as_str(), minijinja::Value::from_serialize(value)))
             .collect();
         context.insert("model", minijinja::Value::from(model));
+        if let Some(dialect) = dialect {
+            context.insert(DIALECT_VARIABLE, minijinja::Value::from(dialect.name()));
+        }
         let context = minijinja::Value::from_serialize(&context);
         self.files
             .iter()
@@ -191,6 +220,96 @@ fn too_deep(text: &str) -> Option<(usize, String)> {
     None
 }
 
+/// The context variable that tells the filters which backend they quote for.
+const DIALECT_VARIABLE: &str = "__skein_dialect";
+
+fn dialect_of_state(state: &minijinja::State) -> Option<Dialect> {
+    let name = state.lookup(DIALECT_VARIABLE)?;
+    [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql]
+        .into_iter()
+        .find(|d| Some(d.name()) == name.as_str())
+}
+
+/// `{{ value | literal }}`: the value as a string literal for the database's backend.
+fn literal_filter(
+    state: &minijinja::State,
+    value: minijinja::Value,
+) -> Result<minijinja::Value, minijinja::Error> {
+    let text = value.to_string();
+    let quoted = match dialect_of_state(state) {
+        Some(dialect) => dialect.string_literal(&text),
+        // Doubling quotes is right on every backend unless a backslash may escape.
+        None if !text.contains('\\') => crate::dialect::string_literal(&text),
+        None => {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                "`literal` needs the database's backend to quote a backslash, and its URL does not say it",
+            ));
+        }
+    };
+    Ok(minijinja::Value::from_safe_string(quoted))
+}
+
+/// `{{ value | ident }}`: the value as a quoted identifier for the database's backend.
+fn ident_filter(
+    state: &minijinja::State,
+    value: minijinja::Value,
+) -> Result<minijinja::Value, minijinja::Error> {
+    let dialect = dialect_of_state(state).ok_or_else(|| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "`ident` needs the database's backend to quote for, and its URL does not say it",
+        )
+    })?;
+    Ok(minijinja::Value::from_safe_string(
+        dialect.quote_identifier(&value.to_string()),
+    ))
+}
+
+/// The first variable (by name) whose text holds a control character, with it.
+fn control_character(vars: &Vars) -> Option<(&str, char)> {
+    fn find(value: &serde_json::Value) -> Option<char> {
+        match value {
+            serde_json::Value::String(text) => text.chars().find(|c| c.is_control()),
+            serde_json::Value::Array(items) => items.iter().find_map(find),
+            serde_json::Value::Object(fields) => fields.values().find_map(find),
+            _ => None,
+        }
+    }
+    vars.iter()
+        .find_map(|(name, value)| find(value).map(|c| (name.as_str(), c)))
+}
+
+/// Each `{{ ... }}` of the template's files that puts a variable into the SQL unquoted:
+/// not `model` (a checked name), not filtered by `literal` or `ident`, not in a `--`
+/// comment. `(file, line, the variable)`.
+pub fn unquoted_placeholders(template: &Template) -> Vec<(PathBuf, usize, String)> {
+    let mut found = Vec::new();
+    for (path, text) in &template.files {
+        for (index, line) in text.lines().enumerate() {
+            let code = match line.find("--") {
+                Some(comment) => &line[..comment],
+                None => line,
+            };
+            let mut rest = code;
+            while let Some(start) = rest.find("{{") {
+                let inside = &rest[start + 2..];
+                let Some(end) = inside.find("}}") else { break };
+                let expression = inside[..end].trim();
+                let filters: Vec<&str> = expression.split('|').map(str::trim).collect();
+                let quoted = filters
+                    .last()
+                    .is_some_and(|f| *f == "literal" || *f == "ident");
+                if !quoted && expression != "model" {
+                    found.push((path.clone(), index + 1, filters[0].to_owned()));
+                }
+                rest = &inside[end + 2..];
+            }
+        }
+    }
+    found
+}
+
 /// Whether minijinja would change `text` at all: plain SQL is used as it is.
 fn has_template_syntax(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
@@ -235,13 +354,15 @@ pub struct ModelSource<'a> {
     pub template: &'a Template,
     pub model: &'a str,
     pub vars: &'a Vars,
+    /// The backend of the model's database, for `literal` and `ident`.
+    pub dialect: Option<Dialect>,
     /// The model's own folder; it need not exist.
     pub folder: Option<&'a Path>,
 }
 
 impl MigrationSource for ModelSource<'_> {
     fn load(&self) -> Result<Vec<Migration>, SourceError> {
-        let rendered = self.template.render(self.model, self.vars)?;
+        let rendered = self.template.render(self.model, self.vars, self.dialect)?;
         let own = match self.folder {
             Some(folder) if folder.is_dir() => read_folder(folder)?,
             _ => Vec::new(),
@@ -334,6 +455,7 @@ mod tests {
             template,
             model,
             vars,
+            dialect: Some(Dialect::Postgres),
             folder,
         }
         .load()
