@@ -38,6 +38,10 @@ pub enum AdoptError {
         "{table} records `{id}` as applied, but no migration here is that one (import the tool's folder with `skein import`, which writes the mapping of its ids into skein-import.toml; --force leaves such ids out)"
     )]
     UnknownId { table: String, id: String },
+    #[error(
+        "{table} records version `{id}`, which is not a whole number, and no import map names it; check the row (or import the tool's folder with `skein import`, whose skein-import.toml maps its ids)"
+    )]
+    NotANumber { table: String, id: String },
     #[error("this database has skein history already; there is nothing to adopt")]
     HasHistory,
     #[error("{}: cannot parse it: {message}", path.display())]
@@ -241,15 +245,27 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
             {
                 Ok(rows) if tool == Tool::GolangMigrate || !rows.rows.is_empty() => {
                     foreign.tool = Tool::GolangMigrate;
-                    if let Some(row) = rows.rows.first() {
+                    // golang-migrate keeps one row; a table with more is read whole: a
+                    // dirty one anywhere refuses, and the newest version is where it is.
+                    let mut newest: Option<(i64, String)> = None;
+                    for row in &rows.rows {
+                        let version = text(&row[0]);
                         if truthy(&row[1]) {
                             return Err(refuse(format!(
-                                "version {} is dirty (it failed part-way)",
-                                text(&row[0])
+                                "version {version} is dirty (it failed part-way)"
                             )));
                         }
-                        foreign.up_to = Some(text(&row[0]));
+                        let number = whole_number(&version).ok_or_else(|| {
+                            Error::from(AdoptError::NotANumber {
+                                table: table.to_owned(),
+                                id: version.clone(),
+                            })
+                        })?;
+                        if newest.as_ref().is_none_or(|(n, _)| number > *n) {
+                            newest = Some((number, version));
+                        }
                     }
+                    foreign.up_to = newest.map(|(_, version)| version);
                 }
                 _ => {
                     foreign.tool = Tool::SchemaMigrations;
@@ -290,7 +306,13 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
             // A row per apply or rollback: the last one of a version says where it stands.
             let mut state: BTreeMap<i64, (bool, Option<String>)> = BTreeMap::new();
             for row in &rows.rows {
-                let version = text(&row[0]).parse::<i64>().unwrap_or(0);
+                let id = text(&row[0]);
+                let version = whole_number(&id).ok_or_else(|| {
+                    Error::from(AdoptError::NotANumber {
+                        table: table.to_owned(),
+                        id: id.clone(),
+                    })
+                })?;
                 state.insert(version, (truthy(&row[1]), some_text(&row[2])));
             }
             foreign.applied = state
@@ -356,6 +378,20 @@ fn number(cell: &Cell) -> Option<i64> {
     }
 }
 
+/// A version written as a whole number (leading zeros allowed), and nothing else: `1.5`
+/// or `15abc` is not read as 15.
+fn whole_number(id: &str) -> Option<i64> {
+    let id = id.trim();
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = id.trim_start_matches('0');
+    match digits {
+        "" => Some(0),
+        digits => digits.parse().ok(),
+    }
+}
+
 fn truthy(cell: &Cell) -> bool {
     match cell {
         Cell::Bool(b) => *b,
@@ -367,8 +403,9 @@ fn truthy(cell: &Cell) -> bool {
 
 /// The skein versions the other tool applied, each with what the tool kept of it. Each
 /// recorded id is looked up in `mapping` (the `skein-import.toml` of the folder), then
-/// read as a number (leading zeros and separators dropped). An applied id with no
-/// migration here is an error naming it.
+/// read as a whole number (leading zeros dropped); an id that is neither (`1.5`, text) is
+/// an error naming it, never read as another number. An applied id with no migration here
+/// is an error naming it.
 /// With `skip_unknown`, an applied id with no migration here (a goose Go migration, say)
 /// is left out and returned in the second list instead of being an error.
 pub fn applied_versions(
@@ -381,15 +418,17 @@ pub fn applied_versions(
     // Alembic's ids are hashes: only the mapping `skein import` wrote can place them.
     let by_number = foreign.tool != Tool::Alembic;
     let version_of = |id: &str| -> Result<Version> {
-        let version = mapping.get(id).copied().or_else(|| {
-            let digits: String = id
-                .split(|c: char| !c.is_ascii_digit())
-                .take_while(|part| !part.is_empty())
-                .collect();
-            by_number
-                .then(|| digits.trim_start_matches('0').parse().ok())
-                .flatten()
-        });
+        let version = mapping
+            .get(id)
+            .copied()
+            .or_else(|| by_number.then(|| whole_number(id)).flatten());
+        if version.is_none() && by_number && !id.trim().is_empty() && whole_number(id).is_none() {
+            return Err(AdoptError::NotANumber {
+                table: foreign.table.clone(),
+                id: id.to_string(),
+            }
+            .into());
+        }
         match version {
             Some(v) if known.contains(&v) => Ok(v),
             _ => Err(AdoptError::UnknownId {

@@ -117,6 +117,7 @@ pub struct Import {
 
 /// Reads `dir` as `tool` lays migrations out.
 pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
+    refuse_links_out(dir, dir, 0)?;
     let mut skipped = Vec::new();
     let found = match tool {
         Tool::Sqlx | Tool::GolangMigrate => paired(dir, &mut skipped)?,
@@ -310,6 +311,37 @@ fn read(path: &Path) -> Result<String, ImportError> {
         problem: format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
     })?;
     Ok(crate::checksum::normalise(&text))
+}
+
+/// Refuses a symbolic link under `dir` (the import's source, `root`) that leads outside
+/// it: the import would copy a file that is not the tool's into the new folder.
+fn refuse_links_out(root: &Path, dir: &Path, depth: usize) -> Result<(), ImportError> {
+    let read_error = |source| ImportError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    let canonical_root = std::fs::canonicalize(root).map_err(read_error)?;
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let entry = entry.map_err(read_error)?;
+        let kind = entry.file_type().map_err(read_error)?;
+        let path = entry.path();
+        if kind.is_symlink() {
+            let inside = std::fs::canonicalize(&path)
+                .is_ok_and(|target| target.starts_with(&canonical_root));
+            if !inside {
+                return Err(ImportError::File {
+                    path,
+                    problem: format!(
+                        "a link that leads outside {} (or nowhere); copy the file in, or import from the folder it belongs to",
+                        root.display()
+                    ),
+                });
+            }
+        } else if kind.is_dir() && depth < 3 {
+            refuse_links_out(root, &path, depth + 1)?;
+        }
+    }
+    Ok(())
 }
 
 /// The entries of `dir`, sorted, dotfiles and README files left out.

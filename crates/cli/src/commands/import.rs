@@ -62,34 +62,35 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
     for migration in &import.migrations {
         for (name, text) in &migration.files {
-            let path = to.join(name);
-            std::fs::write(&path, text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            skein_config::user_file::write(&to.join(name), text)?;
         }
     }
     let mapping = to.join(MAPPING);
-    std::fs::write(&mapping, mapping_text(&args, &import))
-        .with_context(|| format!("cannot write {}", mapping.display()))?;
+    skein_config::user_file::write(&mapping, &mapping_text(&args, &import))?;
     Ok(report(&args, &import, Some(to), notes))
 }
 
-/// Each migration's id in the tool and its version here, as TOML.
+/// Each migration's id in the tool and its version here, as TOML written by a TOML
+/// writer: an id may hold any character a file name can (a newline, an escape).
 fn mapping_text(args: &ImportArgs, import: &Import) -> String {
-    let quoted = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
-    let mut text = format!(
-        "# Written by `skein import --from {}`: each migration's id there and its version here.\nfrom = {}\nsource = {}\n\n[versions]\n",
-        args.tool,
-        quoted(&args.tool),
-        quoted(&args.source.display().to_string())
-    );
+    let mut document = toml_edit::DocumentMut::new();
+    document["from"] = toml_edit::value(args.tool.as_str());
+    document["source"] = toml_edit::value(args.source.display().to_string());
+    let mut versions = toml_edit::Table::new();
     for migration in &import.migrations {
-        text.push_str(&format!(
-            "{} = {}\n",
-            quoted(&migration.id),
-            migration.version
-        ));
+        // Every id quoted, as the writer escapes strings, so that all read alike.
+        let quoted = toml_edit::Value::from(migration.id.as_str()).to_string();
+        let key = quoted
+            .trim()
+            .parse::<toml_edit::Key>()
+            .unwrap_or_else(|_| toml_edit::Key::new(migration.id.as_str()));
+        versions.insert_formatted(&key, toml_edit::value(migration.version));
     }
-    text
+    document.insert("versions", toml_edit::Item::Table(versions));
+    format!(
+        "# Written by `skein import --from {}`: each migration's id there and its version here.\n{document}",
+        args.tool.replace(['\n', '\r'], " ")
+    )
 }
 
 fn report(args: &ImportArgs, import: &Import, to: Option<&Path>, notes: Vec<String>) -> Body {

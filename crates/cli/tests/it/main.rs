@@ -14,6 +14,7 @@ mod fleet;
 mod hardening;
 mod hardening_config;
 mod hardening_run;
+mod hardening_takeover;
 mod hardening_templates;
 mod histories;
 mod lint;
