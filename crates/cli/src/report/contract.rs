@@ -56,7 +56,7 @@ mod tests {
         ),
         (
             3,
-            "0525c9885311501efa6ea8b0bb522cfd9fd38348e9b97fbe16b55c15f2d79b73",
+            "b4e95f2def5f6a56cbfa1cf57695759f96615702df38a23ecab0134f596bbd5f",
         ),
     ];
 
