@@ -291,7 +291,10 @@ fn usage_and_configuration_errors_exit_2() {
         "{}",
         out.stderr()
     );
-    workspace.run(&["down", "--db", "app"]).expect(2);
+    // A bare `down` reverts one; --steps and --to together are a usage error.
+    workspace
+        .run(&["down", "--db", "app", "--steps", "1", "--to", "2"])
+        .expect(2);
     let missing = workspace
         .run(&["--config", "nope.toml", "status"])
         .expect(2);
