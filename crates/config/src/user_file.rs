@@ -50,16 +50,29 @@ where
 /// Writes `text` as the file at `path` (made or replaced whole) through a temporary file
 /// beside it, so that no reader sees it half-written. For files this run makes.
 pub fn write(path: &Path, text: &str) -> Result<(), UserFileError> {
-    let dir = folder_of(path);
+    write_through_temporary(path, text, None)
+}
+
+/// `text` into a temporary file beside `path` (with `permissions`, if given), synced, then
+/// renamed over `path`.
+fn write_through_temporary(
+    path: &Path,
+    text: &str,
+    permissions: Option<std::fs::Permissions>,
+) -> Result<(), UserFileError> {
     let error = |action, source| UserFileError {
         action,
         path: path.to_owned(),
         source,
     };
-    let mut temporary =
-        tempfile::NamedTempFile::new_in(dir).map_err(|e| error("make a temporary file for", e))?;
+    let mut temporary = tempfile::NamedTempFile::new_in(folder_of(path))
+        .map_err(|e| error("make a temporary file for", e))?;
     temporary
         .write_all(text.as_bytes())
+        .and_then(|()| match permissions {
+            Some(permissions) => temporary.as_file().set_permissions(permissions),
+            None => Ok(()),
+        })
         .and_then(|()| temporary.as_file().sync_all())
         .map_err(|e| error("write", e))?;
     temporary
@@ -91,26 +104,15 @@ fn lock(path: &Path) -> Result<File, UserFileError> {
 
 /// Replaces the locked `file` at `path` with `text`, keeping its permissions.
 fn replace(path: &Path, file: &File, text: &str) -> Result<(), UserFileError> {
-    let error = |action, source| UserFileError {
-        action,
-        path: path.to_owned(),
-        source,
-    };
     let permissions = file
         .metadata()
-        .map_err(|e| error("read the permissions of", e))?
+        .map_err(|source| UserFileError {
+            action: "read the permissions of",
+            path: path.to_owned(),
+            source,
+        })?
         .permissions();
-    let mut temporary = tempfile::NamedTempFile::new_in(folder_of(path))
-        .map_err(|e| error("make a temporary file for", e))?;
-    temporary
-        .write_all(text.as_bytes())
-        .and_then(|()| temporary.as_file().set_permissions(permissions))
-        .and_then(|()| temporary.as_file().sync_all())
-        .map_err(|e| error("write", e))?;
-    temporary
-        .persist(path)
-        .map_err(|e| error("replace", e.error))?;
-    Ok(())
+    write_through_temporary(path, text, Some(permissions))
 }
 
 fn folder_of(path: &Path) -> &Path {
