@@ -152,8 +152,10 @@ pub struct AdoptArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The tool that wrote the folder: sqlx, golang-migrate, dbmate, goose, flyway, diesel,
-    /// alembic (the project folder, with alembic.ini), or up-down (up/ and down/ folders
-    /// of a hand-made runner).
+    /// alembic (the project folder, with alembic.ini, or the ini file), up-down (up/ and
+    /// down/ folders of a hand-made runner) or schema-migrations (a hand-made runner's
+    /// folder of .sql files run in name order; its BEGIN/COMMIT and schema_migrations
+    /// writes are taken out).
     #[arg(long = "from", value_name = "TOOL")]
     pub tool: String,
     /// The tool's migration folder.

@@ -121,7 +121,7 @@ fn imported_ids(databases: &[&ResolvedDatabase]) -> Result<BTreeMap<String, Vers
     let mut ids: BTreeMap<String, Version> = BTreeMap::new();
     for db in databases {
         let map = crate::import_map::of_database(db).map_err(|e| e.to_string())?;
-        for (id, version) in map {
+        for (id, version) in map.versions {
             match ids.get(&id) {
                 Some(other) if *other != version => {
                     return Err(format!(

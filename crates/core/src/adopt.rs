@@ -42,6 +42,11 @@ pub enum AdoptError {
         "{table} records version `{id}`, which is not a whole number, and no import map names it; check the row (or import the tool's folder with `skein import`, whose skein-import.toml maps its ids)"
     )]
     NotANumber { table: String, id: String },
+    #[error(
+        "several other tools' history tables are here ({}): name the one to adopt with --from TOOL (or --table NAME); the others are left as they are",
+        tables.join(", ")
+    )]
+    Several { tables: Vec<String> },
     #[error("this database has skein history already; there is nothing to adopt")]
     HasHistory,
     #[error("{}: cannot parse it: {message}", path.display())]
@@ -70,7 +75,9 @@ impl Tool {
         Some(match name {
             "sqlx" => Tool::Sqlx,
             "golang-migrate" | "migrate" => Tool::GolangMigrate,
-            "dbmate" | "schema_migrations" | "up-down" => Tool::SchemaMigrations,
+            "dbmate" | "schema_migrations" | "schema-migrations" | "up-down" => {
+                Tool::SchemaMigrations
+            }
             "goose" => Tool::Goose,
             "flyway" => Tool::Flyway,
             "alembic" => Tool::Alembic,
@@ -89,7 +96,8 @@ impl Tool {
         }
     }
 
-    fn default_table(self) -> &'static str {
+    /// The table the tool keeps its history in unless told otherwise.
+    pub fn default_table(self) -> &'static str {
         match self {
             Tool::Sqlx => "_sqlx_migrations",
             Tool::GolangMigrate | Tool::SchemaMigrations => "schema_migrations",
@@ -103,8 +111,16 @@ impl Tool {
 /// The first of the other tools' history tables the database has, if any: one catalog
 /// query, nothing read from the table itself.
 pub async fn foreign_table<D: Driver>(driver: &mut D) -> Option<&'static str> {
+    foreign_tables(driver).await.into_iter().next()
+}
+
+/// The other tools' history tables the database has, in [`FOREIGN_HISTORY_TABLES`]'s
+/// order: one catalog query.
+pub async fn foreign_tables<D: Driver>(driver: &mut D) -> Vec<&'static str> {
     let sql = driver.dialect().tables_named(&FOREIGN_HISTORY_TABLES);
-    let found = driver.query_rows(&sql).await.ok()?;
+    let Ok(found) = driver.query_rows(&sql).await else {
+        return Vec::new();
+    };
     let names: Vec<String> = found
         .rows
         .iter()
@@ -115,7 +131,8 @@ pub async fn foreign_table<D: Driver>(driver: &mut D) -> Option<&'static str> {
         .collect();
     FOREIGN_HISTORY_TABLES
         .into_iter()
-        .find(|table| names.iter().any(|n| n == table))
+        .filter(|table| names.iter().any(|n| n == table))
+        .collect()
 }
 
 /// One migration another tool applied: its id (a version number, or a name such as
@@ -173,6 +190,15 @@ pub async fn find<D: Driver>(
         .collect(),
     };
     let named = table.is_some();
+    if tool.is_none() && !named {
+        let present = foreign_tables(driver).await;
+        if present.len() > 1 {
+            return Err(AdoptError::Several {
+                tables: present.into_iter().map(str::to_owned).collect(),
+            }
+            .into());
+        }
+    }
     for (tool, table) in candidates {
         // `schema.table` is two names.
         let quoted = table

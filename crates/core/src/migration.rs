@@ -107,22 +107,7 @@ impl Script {
             crate::split::split(&self.sql)
         };
         statements.into_iter().find_map(|statement| {
-            let words: Vec<String> = statement
-                .sql
-                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                .filter(|w| !w.is_empty())
-                .take(3)
-                .map(str::to_ascii_uppercase)
-                .collect();
-            let word = |i: usize| words.get(i).map_or("", String::as_str);
-            let controls = match word(0) {
-                "BEGIN" => !(mysql && word(1) == "NOT"),
-                "START" => word(1) == "TRANSACTION",
-                "COMMIT" | "END" | "ABORT" => true,
-                "ROLLBACK" => !(word(1) == "TO" || word(2) == "TO"),
-                "PREPARE" => word(1) == "TRANSACTION",
-                _ => false,
-            };
+            let controls = controls_transaction(statement.sql, mysql);
             controls.then(|| TransactionControl {
                 statement: statement
                     .sql
@@ -133,6 +118,27 @@ impl Script {
                 offset: statement.offset,
             })
         })
+    }
+}
+
+/// The statement starts, ends or rolls back a transaction: BEGIN, START TRANSACTION,
+/// COMMIT, END, ROLLBACK (but not ROLLBACK TO a savepoint), ABORT, PREPARE TRANSACTION.
+/// `mysql`: MySQL's `BEGIN NOT ATOMIC` opens a block instead.
+pub fn controls_transaction(statement: &str, mysql: bool) -> bool {
+    let words: Vec<String> = statement
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let word = |i: usize| words.get(i).map_or("", String::as_str);
+    match word(0) {
+        "BEGIN" => !(mysql && word(1) == "NOT"),
+        "START" => word(1) == "TRANSACTION",
+        "COMMIT" | "END" | "ABORT" => true,
+        "ROLLBACK" => !(word(1) == "TO" || word(2) == "TO"),
+        "PREPARE" => word(1) == "TRANSACTION",
+        _ => false,
     }
 }
 

@@ -27,6 +27,7 @@ import sys
 import traceback
 
 READ_ONLY = re.compile(r"^\s*(select|show|pragma|explain|describe)\b", re.IGNORECASE)
+VERSION_TABLE = re.compile(r"version_table\s*=\s*[\"']([A-Za-z0-9_]+)[\"']")
 CREATE_DATE = re.compile(
     r"Create Date:\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})"
 )
@@ -77,7 +78,25 @@ def export(request):
     scratch = request.get("scratch")
     if failed and scratch:
         online(config, script, revisions, entries, scratch)
-    return {"dialect": dialect, "revisions": entries}
+    return {
+        "dialect": dialect,
+        "revisions": entries,
+        "version_table": version_table(script),
+    }
+
+
+def version_table(script):
+    """The version_table env.py gives context.configure, when it gives one (and only one):
+    env.py is read, not run."""
+    import os
+
+    try:
+        with open(os.path.join(script.dir, "env.py"), encoding="utf-8") as env:
+            text = env.read()
+    except OSError:
+        return None
+    names = set(VERSION_TABLE.findall(text))
+    return names.pop() if len(names) == 1 else None
 
 
 def ordered(script):

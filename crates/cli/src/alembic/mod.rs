@@ -32,7 +32,8 @@ pub struct Request<'a> {
 /// The migrations, and what the import has to say about how they were made.
 pub struct Exported {
     pub import: Import,
-    pub notes: Vec<String>,
+    /// The project's version table when its env.py names one other than `alembic_version`.
+    pub version_table: Option<String>,
 }
 
 /// One revision as `export.py` gives it.
@@ -65,6 +66,9 @@ struct Failure {
 struct Exports {
     #[serde(default)]
     dialect: String,
+    /// The `version_table` env.py gives `context.configure`, when it gives one.
+    #[serde(default)]
+    version_table: Option<String>,
     #[serde(default)]
     revisions: Vec<Revision>,
     error: Option<Failure>,
@@ -258,9 +262,13 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
         import: Import {
             migrations,
             skipped: Vec::new(),
+            notes,
             compatible: false,
         },
-        notes,
+        version_table: exports
+            .version_table
+            .clone()
+            .filter(|t| t != "alembic_version"),
     })
 }
 

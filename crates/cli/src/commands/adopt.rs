@@ -8,7 +8,7 @@ use super::drift::{ExpectedCache, expected_schema};
 use super::finish;
 use crate::cli::AdoptArgs;
 use crate::context::{self, Context};
-use crate::report::{Body, DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, ForeignHistory, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver as _;
 use skein_core::Migration;
@@ -68,11 +68,42 @@ async fn adopt_one(
             report.version_after = Some(newest);
             return Ok(report);
         }
-        let Some(foreign) = adopt::find(&mut conn, tool, args.table.as_deref()).await? else {
+        // --from and --table say which table; else the import map, where the migrations
+        // were imported from; else the one there is.
+        let by_map = tool.is_none() && args.table.is_none();
+        let (tool, table) = match by_map {
+            true => (
+                mapping.from.as_deref().and_then(Tool::parse),
+                mapping.table.clone(),
+            ),
+            false => (tool, args.table.clone()),
+        };
+        let Some(foreign) = adopt::find(&mut conn, tool, table.as_deref()).await? else {
             return Err(adopt::AdoptError::NotFound.into());
         };
+        let others: Vec<&str> = adopt::foreign_tables(&mut conn)
+            .await
+            .into_iter()
+            .filter(|t| !t.eq_ignore_ascii_case(&foreign.table))
+            .collect();
+        if !others.is_empty() {
+            tracing::warn!(
+                "{}: adopting {}'s {}{}; {} {} here too and {} left as it is",
+                db.name,
+                foreign.tool.name(),
+                foreign.table,
+                if by_map && tool.is_some() {
+                    format!(" (named by {})", crate::import_map::FILE)
+                } else {
+                    String::new()
+                },
+                others.join(", "),
+                if others.len() == 1 { "is" } else { "are" },
+                if others.len() == 1 { "is" } else { "are" },
+            );
+        }
         let (versions, unknown) =
-            adopt::applied_versions(&foreign, &migrations, &mapping, args.force)?;
+            adopt::applied_versions(&foreign, &migrations, &mapping.versions, args.force)?;
         if !unknown.is_empty() {
             tracing::warn!(
                 "{}: leaving out what {} applied that has no migration here (--force): {}",
@@ -89,6 +120,10 @@ async fn adopt_one(
         let newest = applied.last().map(|m| m.version);
         let mut report = DatabaseReport::new(&db.name, Status::Ok);
         report.version_after = newest;
+        report.foreign_history = Some(ForeignHistory {
+            table: foreign.table.clone(),
+            owned: true,
+        });
         // The history table adopted is the other tool's, whatever its name.
         let leave_out = [foreign.table.as_str()];
         let differences = verify(&mut conn, cache, url, &applied, options, &leave_out).await?;

@@ -13,7 +13,7 @@ use std::path::Path;
 const MAPPING: &str = crate::import_map::FILE;
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
-    let mut notes = Vec::new();
+    let mut table = None;
     let import = if args.tool == "alembic" {
         let replace = args
             .replace
@@ -27,7 +27,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
             replace: &replace,
         })
         .await?;
-        notes = exported.notes;
+        table = exported.version_table;
         exported.import
     } else {
         let tool = Tool::parse(&args.tool).with_context(|| {
@@ -41,7 +41,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
     };
     let Some(to) = &args.to else {
         if import.compatible {
-            return Ok(report(&args, &import, None, notes));
+            return Ok(report(&args, &import, None));
         }
         bail!(
             "{} needs rewriting for skein: give the new folder with --to DIR (e.g. --to database/app)",
@@ -66,15 +66,18 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
         }
     }
     let mapping = to.join(MAPPING);
-    skein_config::user_file::write(&mapping, &mapping_text(&args, &import))?;
-    Ok(report(&args, &import, Some(to), notes))
+    skein_config::user_file::write(&mapping, &mapping_text(&args, &import, table.as_deref()))?;
+    Ok(report(&args, &import, Some(to)))
 }
 
 /// Each migration's id in the tool and its version here, as TOML written by a TOML
 /// writer: an id may hold any character a file name can (a newline, an escape).
-fn mapping_text(args: &ImportArgs, import: &Import) -> String {
+fn mapping_text(args: &ImportArgs, import: &Import, table: Option<&str>) -> String {
     let mut document = toml_edit::DocumentMut::new();
     document["from"] = toml_edit::value(args.tool.as_str());
+    if let Some(table) = table {
+        document["table"] = toml_edit::value(table);
+    }
     document["source"] = toml_edit::value(args.source.display().to_string());
     let mut versions = toml_edit::Table::new();
     for migration in &import.migrations {
@@ -93,7 +96,7 @@ fn mapping_text(args: &ImportArgs, import: &Import) -> String {
     )
 }
 
-fn report(args: &ImportArgs, import: &Import, to: Option<&Path>, notes: Vec<String>) -> Body {
+fn report(args: &ImportArgs, import: &Import, to: Option<&Path>) -> Body {
     Body::Import(ImportReport {
         from: args.tool.clone(),
         source: args.source.display().to_string(),
@@ -110,6 +113,6 @@ fn report(args: &ImportArgs, import: &Import, to: Option<&Path>, notes: Vec<Stri
             })
             .collect(),
         skipped: import.skipped.clone(),
-        notes,
+        notes: import.notes.clone(),
     })
 }

@@ -281,7 +281,8 @@ pub struct DatabaseReport {
     /// `lint`: the findings in the migrations linted, and how many statements were read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lint: Option<skein_core::lint::Outcome>,
-    /// `status`: another tool's history table (`alembic_version`...) in the database.
+    /// `status`: another tool's history table (`alembic_version`...) in the database;
+    /// `adopt`: the one it took the history from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_history: Option<ForeignHistory>,
 }

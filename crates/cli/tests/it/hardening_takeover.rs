@@ -123,3 +123,65 @@ fn import_writes_any_file_name_into_a_map_that_parses_and_refuses_links_out_of_t
     assert!(run.stderr().contains("outside"), "{}", run.stderr());
     assert!(!workspace.path().join("database/other").exists());
 }
+
+#[test]
+fn a_file_that_fails_in_the_scratch_replay_is_named_and_repair_is_not_advised() {
+    let db = TestDb::new("replay_fails");
+    db.exec(
+        "CREATE TABLE a (id INT);\n\
+         CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);\n\
+         INSERT INTO schema_migrations VALUES (1, false);",
+    );
+    // Outside a transaction, so that its failure leaves the scratch database half-done.
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[(
+            "1_a.up.sql",
+            "-- skein:no-transaction\nCREATE TABLE a (id INT);\nINSERT INTO runner_log VALUES (1);\n",
+        )],
+    );
+    let run = workspace.run(&["adopt"]).expect(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("1_a.up.sql:3:") && stderr.contains("runner_log"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("repair"), "{stderr}");
+}
+
+#[test]
+fn several_history_tables_are_chosen_from_by_the_import_map_or_named_with_from() {
+    let db = TestDb::new("two_histories");
+    // A project once on Alembic, later on golang-migrate: both tables are still there.
+    db.exec(
+        "CREATE TABLE a (id INT);\n\
+         CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);\n\
+         INSERT INTO alembic_version VALUES ('0a1b2c3d4e5f');\n\
+         CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);\n\
+         INSERT INTO schema_migrations VALUES (1, false);",
+    );
+    let workspace = Workspace::postgres(&db.url, &[("1_a.up.sql", "CREATE TABLE a (id INT);\n")]);
+    let run = workspace.run(&["adopt"]).expect(1);
+    assert!(
+        run.stderr()
+            .contains("(schema_migrations, alembic_version)")
+            && run.stderr().contains("--from TOOL"),
+        "{}",
+        run.stderr()
+    );
+    // The import map written by `skein import --from golang-migrate` names the tool.
+    workspace.write(
+        "migrations/skein-import.toml",
+        "from = \"golang-migrate\"\n[versions]\n\"1_a\" = 1\n",
+    );
+    let run = workspace.run(&["adopt", "--format", "json"]).expect(0);
+    assert_eq!(
+        run.json()["databases"][0]["foreign_history"]["table"],
+        "schema_migrations"
+    );
+    assert!(
+        run.stderr().contains("adopting golang-migrate's schema_migrations (named by skein-import.toml); alembic_version is here too"),
+        "{}",
+        run.stderr()
+    );
+}

@@ -25,6 +25,7 @@ mod onboarding;
 mod output;
 mod readme;
 mod secrets;
+mod seeds;
 mod shipped;
 mod snapshots;
 mod takeover;

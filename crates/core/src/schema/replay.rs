@@ -7,7 +7,7 @@ use crate::driver::{
     ConnectOptions, Connection, Driver, create_database, drop_database, scheme, with_database,
 };
 use crate::engine::{self, RunOptions, Silent};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::migration::{Migration, Version};
 use crate::plan::Target;
 use sha2::{Digest, Sha256};
@@ -122,7 +122,12 @@ async fn replay_into(
     .await;
     let schema = match migrated {
         Ok(_) => conn.inspect().await,
-        Err(failure) => Err(failure.error),
+        // The scratch database goes away: what a failure left half-done there needs no
+        // repair, only the file fixed.
+        Err(failure) => Err(match failure.error {
+            Error::PartiallyApplied { cause, .. } => Error::Statement(cause),
+            other => other,
+        }),
     };
     conn.close().await;
     schema

@@ -3,6 +3,10 @@
 //! no-transaction marker as `-- skein:no-transaction`. Nothing here writes files: the
 //! result is data, checked to load as skein migrations, for the caller to review and write.
 
+mod runner;
+
+pub use runner::{RUNNER_TABLE, Unwrapped, unwrap, writes_table};
+
 use crate::migration::Script;
 use crate::source::{MemorySource, MigrationSource as _};
 use std::collections::BTreeMap;
@@ -23,12 +27,15 @@ pub enum Tool {
     Flyway,
     /// `<timestamp>_<name>/up.sql` and `down.sql`.
     Diesel,
-    /// `up/<version>_<name>.sql` and `down/<version>_<name>.sql`.
+    /// A hand-made runner's `up/<version>_<name>.sql` and `down/<version>_<name>.sql`.
     UpDown,
+    /// A hand-made runner's folder of `<version>_<name>.sql` files run in name order (or
+    /// `up/` and `down/` folders of them), recorded in `schema_migrations`.
+    SchemaMigrations,
 }
 
 impl Tool {
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "sqlx",
         "golang-migrate",
         "dbmate",
@@ -36,6 +43,7 @@ impl Tool {
         "flyway",
         "diesel",
         "up-down",
+        "schema-migrations",
     ];
 
     pub fn parse(name: &str) -> Option<Tool> {
@@ -47,6 +55,7 @@ impl Tool {
             "flyway" => Tool::Flyway,
             "diesel" => Tool::Diesel,
             "up-down" => Tool::UpDown,
+            "schema-migrations" | "schema_migrations" => Tool::SchemaMigrations,
             _ => return None,
         })
     }
@@ -111,6 +120,8 @@ pub struct Import {
     pub migrations: Vec<Imported>,
     /// Things the tool has that skein does not take (Flyway repeatables, goose Go files).
     pub skipped: Vec<String>,
+    /// What the import changed in the SQL and why (a runner's wrapping taken out).
+    pub notes: Vec<String>,
     /// The folder is in skein's layout already: nothing needs writing.
     pub compatible: bool,
 }
@@ -119,20 +130,28 @@ pub struct Import {
 pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
     refuse_links_out(dir, dir, 0)?;
     let mut skipped = Vec::new();
-    let found = match tool {
+    let mut notes = Vec::new();
+    let mut found = match tool {
         Tool::Sqlx | Tool::GolangMigrate => paired(dir, &mut skipped)?,
         Tool::Dbmate => sectioned(dir, &Sections::DBMATE, &mut skipped)?,
         Tool::Goose => sectioned(dir, &Sections::GOOSE, &mut skipped)?,
         Tool::Flyway => flyway(dir, &mut skipped)?,
         Tool::Diesel => diesel(dir, &mut skipped)?,
-        Tool::UpDown => up_down(dir, &mut skipped)?,
+        Tool::UpDown => runner::files(dir, true, &mut skipped)?,
+        Tool::SchemaMigrations => runner::files(dir, false, &mut skipped)?,
     };
     if found.is_empty() {
         return Err(ImportError::Empty {
             dir: dir.to_owned(),
         });
     }
-    let versions = versions(&found)?;
+    let versions = match tool {
+        Tool::UpDown | Tool::SchemaMigrations => {
+            runner::unwrap_all(&mut found, &mut notes);
+            runner::versions(&mut found, &mut notes)?
+        }
+        _ => versions(&found)?,
+    };
     let mut migrations: Vec<Imported> = found
         .into_iter()
         .zip(versions)
@@ -158,6 +177,7 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
     Ok(Import {
         migrations,
         skipped,
+        notes,
         compatible,
     })
 }
@@ -666,60 +686,6 @@ fn diesel(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportErr
     Ok(found)
 }
 
-/// A hand-made runner's layout: `up/<version>_<name>.sql` and `down/<version>_<name>.sql`.
-fn up_down(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportError> {
-    let mut by_id: BTreeMap<String, Found> = BTreeMap::new();
-    for (sub, is_down) in [("up", false), ("down", true)] {
-        let folder = dir.join(sub);
-        if !folder.is_dir() {
-            if is_down {
-                continue;
-            }
-            return Err(ImportError::File {
-                path: folder,
-                problem: "there is no up/ folder (this layout is up/ and down/ folders of <version>_<name>.sql files)".to_owned(),
-            });
-        }
-        for path in entries(&folder)? {
-            let name = file_name(&path);
-            let Some(stem) = name.strip_suffix(".sql") else {
-                skipped.push(format!("{sub}/{name}: not a .sql file"));
-                continue;
-            };
-            let (parts, description) = digit_groups(stem, &['_', '-', '.']);
-            if parts.is_empty() {
-                return Err(no_version(&path, "up/20260129_0001_initial_schema.sql"));
-            }
-            let text = read(&path)?;
-            if is_down {
-                let Some(found) = by_id.get_mut(stem) else {
-                    return Err(ImportError::File {
-                        path,
-                        problem: "a down file with no up file of the same name".to_owned(),
-                    });
-                };
-                found.down = Some(text);
-                found.sources.push(path);
-            } else {
-                by_id.insert(
-                    stem.to_owned(),
-                    Found {
-                        id: stem.to_owned(),
-                        parts,
-                        description,
-                        up: text,
-                        down: None,
-                        no_transaction: false,
-                        down_no_transaction: false,
-                        sources: vec![path],
-                    },
-                );
-            }
-        }
-    }
-    Ok(by_id.into_values().collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -896,14 +862,36 @@ mod tests {
     #[test]
     fn two_files_that_become_one_version_are_an_error_naming_both() {
         let dir = folder(&[
-            ("up/1_a.sql", "SELECT 1;\n"),
-            ("up/01_b.sql", "SELECT 1;\n"),
+            ("1_a.up.sql", "SELECT 1;\n"),
+            ("01_b.up.sql", "SELECT 1;\n"),
         ]);
-        let err = super::import(Tool::UpDown, dir.path()).unwrap_err();
+        let err = super::import(Tool::GolangMigrate, dir.path()).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("1_a.sql") && text.contains("01_b.sql") && text.contains("version 1"),
+            text.contains("1_a.up.sql")
+                && text.contains("01_b.up.sql")
+                && text.contains("version 1"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_runners_files_that_share_a_number_keep_the_order_it_ran_them_in() {
+        let dir = folder(&[
+            ("up/1_a.sql", "SELECT 1;\n"),
+            ("up/01_b.sql", "SELECT 2;\n"),
+        ]);
+        let import = super::import(Tool::UpDown, dir.path()).unwrap();
+        let ids: Vec<(&str, i64)> = import
+            .migrations
+            .iter()
+            .map(|m| (m.id.as_str(), m.version))
+            .collect();
+        assert_eq!(ids, [("01_b", 1), ("1_a", 2)]);
+        assert!(
+            import.notes[0].contains("(01_b and 1_a)"),
+            "{:?}",
+            import.notes
         );
     }
 
