@@ -185,3 +185,90 @@ fn up_says_lint_warnings_in_one_line_per_database_and_errors_in_full() {
         verbose.stderr()
     );
 }
+
+/// Harbor's shape: its first migration makes an `alembic_version` table of its own, a later
+/// one adds a column to golang-migrate's `schema_migrations` (its application reads it) and
+/// a later one drops it again.
+const HARBOR_LIKE: &[(&str, &str)] = &[
+    (
+        "src/0001_initial_schema.up.sql",
+        "CREATE TABLE project (project_id SERIAL PRIMARY KEY, name varchar(255) NOT NULL);\n\
+         CREATE TABLE IF NOT EXISTS alembic_version (version_num varchar(32) NOT NULL);\n\
+         insert into alembic_version values ('1.6.0');\n",
+    ),
+    (
+        "src/0030_2.0.0_schema.up.sql",
+        "ALTER TABLE schema_migrations ADD COLUMN data_version int;\n\
+         ALTER TABLE project ADD COLUMN registry_id int;\n",
+    ),
+    (
+        "src/0040_2.1.0_schema.up.sql",
+        "ALTER TABLE schema_migrations DROP COLUMN IF EXISTS data_version;\n\
+         CREATE TABLE robot (id SERIAL PRIMARY KEY, name varchar(255));\n",
+    ),
+];
+
+#[test]
+fn migrations_that_alter_golang_migrates_own_table_run_adopt_and_drift() {
+    let config = |url: &str| {
+        format!("[default.databases.harbor]\nurl = \"{url}\"\nmigrations = \"database/harbor\"\n")
+    };
+    let empty = TestDb::new("harbor_empty");
+    let workspace = Workspace::new(&config(&empty.url), HARBOR_LIKE);
+    let import = workspace
+        .run(&[
+            "import",
+            "--from",
+            "golang-migrate",
+            "src",
+            "--to",
+            "database/harbor",
+            "--format",
+            "json",
+        ])
+        .expect(0)
+        .json();
+    assert!(
+        import["notes"]
+            .to_string()
+            .contains("30 (0030_2.0.0_schema)"),
+        "the import says why the first migration makes the table: {import}"
+    );
+    // An empty database goes to head.
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace.run(&["drift"]).expect(0);
+
+    // A Harbor database golang-migrate took to 30: it made schema_migrations first, ran
+    // each file as one multi-statement query, and keeps one row.
+    let live = TestDb::new("harbor_live");
+    live.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)");
+    for (name, sql) in &HARBOR_LIKE[..2] {
+        live.exec(sql);
+        let version: i64 = name[4..8].parse().unwrap();
+        live.exec(&format!(
+            "TRUNCATE schema_migrations; INSERT INTO schema_migrations (version, dirty) VALUES ({version}, false)"
+        ));
+    }
+    std::fs::write(workspace.path().join("skein.toml"), config(&live.url)).unwrap();
+    let adopt = workspace.run(&["adopt", "--db", "harbor"]).expect(0);
+    assert!(
+        adopt
+            .stderr()
+            .contains("adopting golang-migrate's schema_migrations (named by skein-import.toml); alembic_version is here too"),
+        "{}",
+        adopt.stderr()
+    );
+    let status = workspace
+        .run(&["status", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(status["databases"][0]["version_after"], 30, "{status}");
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace.run(&["drift"]).expect(0);
+    assert_eq!(
+        live.value("SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'schema_migrations'")
+            .as_deref(),
+        Some("2"),
+        "40 dropped the column 30 added"
+    );
+}

@@ -3,6 +3,7 @@
 //! no-transaction marker as `-- skein:no-transaction`. Nothing here writes files: the
 //! result is data, checked to load as skein migrations, for the caller to review and write.
 
+mod own_table;
 mod runner;
 
 pub use runner::{RUNNER_TABLE, Unwrapped, unwrap, writes_table};
@@ -152,9 +153,10 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
         }
         _ => versions(&found)?,
     };
-    let mut migrations: Vec<Imported> = found
+    let mut numbered: Vec<(Found, i64)> = found.into_iter().zip(versions).collect();
+    own_table::provide(tool, &mut numbered, &mut notes);
+    let mut migrations: Vec<Imported> = numbered
         .into_iter()
-        .zip(versions)
         .map(|(found, version)| imported(found, version))
         .collect();
     migrations.sort_by_key(|m| m.version);
