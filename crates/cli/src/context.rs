@@ -235,7 +235,7 @@ pub fn register_secrets(urls: &DatabaseUrls) {
 pub fn migrations(db: &ResolvedDatabase) -> Result<Vec<Migration>, skein_core::Error> {
     let folder = relative(&db.migrations);
     let Some(template) = &db.template else {
-        return Ok(FolderSource::new(folder).load()?);
+        return Ok(FolderSource::new(folder).load_rendered(&db.name, &db.vars, dialect_of(db))?);
     };
     let template = templates::get(&relative(template))?;
     Ok(ModelSource {

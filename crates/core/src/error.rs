@@ -57,6 +57,13 @@ pub enum SourceError {
         model: String,
         message: String,
     },
+    #[error("{}:{line}: database `{database}`: {message}", path.display())]
+    RenderFile {
+        path: PathBuf,
+        line: usize,
+        database: String,
+        message: String,
+    },
     #[error("version {version} is both in the template ({}) and in model `{model}`'s folder ({}), and the two differ; a model's folder holds only migrations particular to it: delete its copy if the template's is meant, or renumber it (`skein new --db {model}`)", template.display(), own.display())]
     Conflict {
         version: Version,
@@ -83,6 +90,7 @@ impl SourceError {
             | SourceError::DownWithoutUp { path }
             | SourceError::NotUtf8 { path, .. }
             | SourceError::Render { path, .. }
+            | SourceError::RenderFile { path, .. }
             | SourceError::UnknownDirective { path, .. } => path,
             SourceError::DuplicateVersion { first, .. } => first,
             SourceError::DownForIrreversible { up, .. }

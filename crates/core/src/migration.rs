@@ -146,6 +146,9 @@ pub fn controls_transaction(statement: &str, mysql: bool) -> bool {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Directives {
     pub no_transaction: bool,
+    /// `-- skein:template`: a file of the database's own folder rendered before it runs,
+    /// its `{{ VAR }}` filled from the database's vars or else the environment.
+    pub template: bool,
 }
 
 impl Directives {
@@ -170,6 +173,7 @@ impl Directives {
             };
             match directive.trim() {
                 "no-transaction" => directives.no_transaction = true,
+                "template" => directives.template = true,
                 // Read by `skein lint`, before the statement it is about.
                 d if d.starts_with("lint-ignore") => {}
                 other => return Err((index + 1, format!("skein:{other}"))),

@@ -272,3 +272,89 @@ fn migrations_that_alter_golang_migrates_own_table_run_adopt_and_drift() {
         "40 dropped the column 30 added"
     );
 }
+
+#[test]
+fn goose_envsub_sections_become_templates_filled_from_the_environment_at_run_time() {
+    let db = TestDb::new("goose_envsub");
+    let workspace = Workspace::new(
+        &format!(
+            "[default.databases.blog]\nurl = \"{}\"\nmigrations = \"database/blog\"\n",
+            db.url
+        ),
+        &[
+            (
+                "goose/00001_post.sql",
+                "-- +goose Up\n-- +goose ENVSUB ON\nCREATE TABLE post (id int PRIMARY KEY, body ${SKEIN_TEST_TEXT_TYPE}, lang text DEFAULT '${SKEIN_TEST_LANG:-en}');\n-- +goose ENVSUB OFF\nINSERT INTO post (id, body) VALUES (1, '${not a variable} {{ nor a placeholder }}');\n\n-- +goose Down\nDROP TABLE post;\n",
+            ),
+            (
+                "goose/00002_tag.sql",
+                "-- +goose Up\nCREATE TABLE tag (name text);\n-- +goose Down\nDROP TABLE tag;\n",
+            ),
+        ],
+    );
+    let import = workspace
+        .run(&[
+            "import",
+            "--from",
+            "goose",
+            "goose",
+            "--to",
+            "database/blog",
+            "--format",
+            "json",
+        ])
+        .expect(0)
+        .json();
+    assert!(
+        import["notes"]
+            .to_string()
+            .contains("00001_post (SKEIN_TEST_TEXT_TYPE, SKEIN_TEST_LANG)"),
+        "{import}"
+    );
+    let post = written(&workspace.path().join("database/blog"), "1_post.up.sql");
+    assert!(
+        post.starts_with("-- skein:template\n") && !post.contains("${SKEIN_TEST_TEXT_TYPE}"),
+        "never left raw: {post}"
+    );
+    // Unset, the run stops before anything is applied, naming the file and the variable.
+    let run = workspace
+        .command(&["up"])
+        .env_remove("SKEIN_TEST_TEXT_TYPE")
+        .output()
+        .unwrap();
+    let run = Run(run);
+    assert_ne!(run.code(), 0);
+    assert!(
+        run.stderr().contains("1_post.up.sql")
+            && run.stderr().contains("`SKEIN_TEST_TEXT_TYPE` is not set"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(db.value("SELECT to_regclass('skein_history')::text"), None);
+    // Set, it runs as goose ran it; a variable with a default takes it.
+    let up = |args: &[&str]| {
+        Run(workspace
+            .command(args)
+            .env("SKEIN_TEST_TEXT_TYPE", "varchar(200)")
+            .output()
+            .unwrap())
+    };
+    up(&["up"]).expect(0);
+    assert_eq!(
+        db.value("SELECT data_type || ':' || character_maximum_length FROM information_schema.columns WHERE table_name = 'post' AND column_name = 'body'")
+            .as_deref(),
+        Some("character varying:200")
+    );
+    assert_eq!(
+        db.value("SELECT body FROM post").as_deref(),
+        Some("${not a variable} {{ nor a placeholder }}")
+    );
+    assert_eq!(
+        db.value("SELECT column_default FROM information_schema.columns WHERE table_name = 'post' AND column_name = 'lang'")
+            .as_deref(),
+        Some("'en'::text")
+    );
+    up(&["drift"]).expect(0);
+    up(&["down", "--to", "base"]).expect(0);
+    up(&["up"]).expect(0);
+}

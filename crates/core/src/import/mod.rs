@@ -3,6 +3,7 @@
 //! no-transaction marker as `-- skein:no-transaction`. Nothing here writes files: the
 //! result is data, checked to load as skein migrations, for the caller to review and write.
 
+mod envsub;
 mod own_table;
 mod runner;
 
@@ -134,8 +135,8 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
     let mut notes = Vec::new();
     let mut found = match tool {
         Tool::Sqlx | Tool::GolangMigrate => paired(dir, &mut skipped)?,
-        Tool::Dbmate => sectioned(dir, &Sections::DBMATE, &mut skipped)?,
-        Tool::Goose => sectioned(dir, &Sections::GOOSE, &mut skipped)?,
+        Tool::Dbmate => sectioned(dir, &Sections::DBMATE, &mut skipped, &mut notes)?,
+        Tool::Goose => sectioned(dir, &Sections::GOOSE, &mut skipped, &mut notes)?,
         Tool::Flyway => flyway(dir, &mut skipped)?,
         Tool::Diesel => diesel(dir, &mut skipped)?,
         Tool::UpDown => runner::files(dir, true, &mut skipped)?,
@@ -494,7 +495,9 @@ fn sectioned(
     dir: &Path,
     sections: &Sections,
     skipped: &mut Vec<String>,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<Found>, ImportError> {
+    let mut templated: Vec<(String, Vec<String>)> = Vec::new();
     let mut found = Vec::new();
     for path in entries(dir)? {
         let name = file_name(&path);
@@ -513,8 +516,9 @@ fn sectioned(
             path: path.clone(),
             problem,
         };
-        let mut up = String::new();
-        let mut down = String::new();
+        let mut up: Vec<envsub::Line> = Vec::new();
+        let mut down: Vec<envsub::Line> = Vec::new();
+        let mut envsub_on = false;
         let mut current: Option<bool> = None; // Some(true): up, Some(false): down
         let mut saw_up = false;
         let (mut up_no_transaction, mut down_no_transaction) = (false, false);
@@ -542,6 +546,10 @@ fn sectioned(
                     down_no_transaction |= marker.contains("transaction:false");
                     continue;
                 }
+                if let Some(switch) = marker.strip_prefix("+goose envsub") {
+                    envsub_on = switch.trim() == "on";
+                    continue;
+                }
                 if sections.annotations.iter().any(|a| marker.starts_with(a)) {
                     if marker.ends_with("no transaction") {
                         up_no_transaction = true;
@@ -555,8 +563,7 @@ fn sectioned(
                 Some(false) => &mut down,
                 None => continue,
             };
-            section.push_str(line);
-            section.push('\n');
+            section.push((line.to_owned(), envsub_on));
         }
         if !saw_up {
             return Err(problem(format!(
@@ -564,16 +571,45 @@ fn sectioned(
                 sections.up
             )));
         }
+        let mut names = Vec::new();
+        let mut text_of = |lines: &[envsub::Line]| {
+            let (text, used) = envsub::convert(lines);
+            let text = text.trim_start_matches('\n').to_owned();
+            if used.is_empty() {
+                return text;
+            }
+            names.extend(
+                used.into_iter()
+                    .filter(|n| !names.contains(n))
+                    .collect::<Vec<_>>(),
+            );
+            format!("-- skein:template\n{text}")
+        };
+        let up = text_of(&up);
+        let down = Some(text_of(&down)).filter(|d| !d.trim().is_empty());
+        if !names.is_empty() {
+            templated.push((stem.to_owned(), names));
+        }
         found.push(Found {
             id: stem.to_owned(),
             parts,
             description,
-            up: up.trim_start_matches('\n').to_owned(),
-            down: Some(down.trim_start_matches('\n').to_owned()).filter(|d| !d.trim().is_empty()),
+            up,
+            down,
             no_transaction: up_no_transaction,
             down_no_transaction,
             sources: vec![path],
         });
+    }
+    if !templated.is_empty() {
+        let listed: Vec<String> = templated
+            .iter()
+            .map(|(id, names)| format!("{id} ({})", names.join(", ")))
+            .collect();
+        notes.push(format!(
+            "goose filled ${{VAR}} from the environment in ENVSUB sections of {}: each is now {{{{ VAR }}}} in a `-- skein:template` file, which skein fills when it runs, from the database's vars or else the environment variable of that name (an unset one stops the run, naming it)",
+            listed.join(", ")
+        ));
     }
     Ok(found)
 }

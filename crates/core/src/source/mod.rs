@@ -31,6 +31,22 @@ impl FolderSource {
     }
 }
 
+impl FolderSource {
+    /// The migrations, the files marked `-- skein:template` rendered for `database` with
+    /// `vars` (else the environment): see [`template::Template::render_marked`].
+    pub fn load_rendered(
+        &self,
+        database: &str,
+        vars: &template::Vars,
+        dialect: Option<crate::dialect::Dialect>,
+    ) -> Result<Vec<Migration>, SourceError> {
+        let files = read_folder(&self.dir)?;
+        assemble(template::Template::render_marked(
+            files, database, vars, dialect,
+        )?)
+    }
+}
+
 impl MigrationSource for FolderSource {
     fn load(&self) -> Result<Vec<Migration>, SourceError> {
         assemble(read_folder(&self.dir)?)

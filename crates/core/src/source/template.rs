@@ -37,13 +37,11 @@ impl Template {
             files.push((path, text));
         }
         files.sort();
-        let mut env = minijinja::Environment::new();
-        env.set_keep_trailing_newline(true);
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.set_fuel(Some(FUEL));
-        env.add_filter("literal", literal_filter);
-        env.add_filter("ident", ident_filter);
-        Ok(Template { dir, files, env })
+        Ok(Template {
+            dir,
+            files,
+            env: environment(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -62,6 +60,101 @@ impl Template {
     /// The files' text, for checks that read the template itself (lint).
     pub fn files(&self) -> &[(PathBuf, String)] {
         &self.files
+    }
+
+    /// Files of a database's own folder: those marked `-- skein:template` (goose's ENVSUB
+    /// sections, imported) rendered with `vars`, a name `vars` lacks taken from the
+    /// environment variable of that name, read now; the others as they are. `database`
+    /// names the database in errors.
+    pub fn render_marked(
+        files: Vec<(PathBuf, Vec<u8>)>,
+        database: &str,
+        vars: &Vars,
+        dialect: Option<Dialect>,
+    ) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
+        let mut env = None;
+        files
+            .into_iter()
+            .map(|(path, bytes)| {
+                let marked = std::str::from_utf8(&bytes).is_ok_and(|text| {
+                    crate::migration::Directives::parse(text).is_ok_and(|d| d.template)
+                });
+                if !marked {
+                    return Ok((path, bytes));
+                }
+                let text = String::from_utf8(bytes).unwrap_or_default();
+                let env = env.get_or_insert_with(environment);
+                let failed = |line: usize, message: String| SourceError::RenderFile {
+                    path: path.clone(),
+                    line,
+                    database: database.to_owned(),
+                    message,
+                };
+                let template = env
+                    .template_from_str(&text)
+                    .map_err(|e| failed(e.line().unwrap_or(0), e.to_string()))?;
+                let mut context: BTreeMap<String, minijinja::Value> = vars
+                    .iter()
+                    .map(|(name, value)| (name.clone(), minijinja::Value::from_serialize(value)))
+                    .collect();
+                let mut unset = Vec::new();
+                let mut used: Vec<String> = template.undeclared_variables(false).into_iter().collect();
+                used.sort();
+                for name in used {
+                    if context.contains_key(&name) {
+                        continue;
+                    }
+                    match std::env::var(&name) {
+                        Ok(value) if value.chars().any(char::is_control) => {
+                            return Err(failed(
+                                0,
+                                format!("the environment variable `{name}` holds a control character; a value that reaches SQL may not"),
+                            ));
+                        }
+                        Ok(value) => {
+                            context.insert(name, minijinja::Value::from(value));
+                        }
+                        Err(_) => unset.push(name),
+                    }
+                }
+                if let Some(dialect) = dialect {
+                    context.insert(DIALECT_VARIABLE.to_owned(), minijinja::Value::from(dialect.name()));
+                }
+                let mut out = Capped::default();
+                match template.render_captured_to(minijinja::Value::from_serialize(&context), &mut out) {
+                    Ok(_) => Ok((path.clone(), out.bytes)),
+                    Err(e) => {
+                        let message = match (out.stopped, unset.is_empty()) {
+                            (Some(why), _) => why.to_owned(),
+                            (None, false) => {
+                                // Those used without a default, when that can be seen.
+                                let bare: Vec<&String> = unset
+                                    .iter()
+                                    .filter(|n| {
+                                        text.contains(&format!("{{{{ {n} }}}}"))
+                                            || text.contains(&format!("{{{{{n}}}}}"))
+                                    })
+                                    .collect();
+                                let unset: Vec<&String> = match bare.is_empty() {
+                                    true => unset.iter().collect(),
+                                    false => bare,
+                                };
+                                let names: Vec<String> =
+                                    unset.iter().map(|n| format!("`{n}`")).collect();
+                                let verb = if unset.len() == 1 { "is" } else { "are" };
+                                format!(
+                                    "{} {verb} not set: set {} in the environment skein runs in (the file fills it from there, as goose's ENVSUB did)",
+                                    names.join(", "),
+                                    if unset.len() == 1 { "it" } else { "them" }
+                                )
+                            }
+                            (None, true) => e.to_string(),
+                        };
+                        Err(failed(e.line().unwrap_or(0), message))
+                    }
+                }
+            })
+            .collect()
     }
 
     /// The template's migration files, each rendered for `model` with `vars`, for a
@@ -127,6 +220,18 @@ impl Template {
             })
             .collect()
     }
+}
+
+/// How files are rendered: newlines kept, an undefined variable an error, the steps
+/// limited, and the quoting filters.
+fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_keep_trailing_newline(true);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.add_filter("literal", literal_filter);
+    env.add_filter("ident", ident_filter);
+    env
 }
 
 /// How many steps one file's render may take: far above any template that makes SQL (a
