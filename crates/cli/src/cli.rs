@@ -445,9 +445,9 @@ pub struct UpArgs {
     /// a unique prefix of one (up to it, inclusive), as Alembic's `upgrade` takes.
     #[arg(value_name = "TARGET", conflicts_with = "to")]
     pub target: Option<String>,
-    /// Stop at this version (inclusive).
+    /// Stop at this version (inclusive), or at the migration an imported id names.
     #[arg(long, value_name = "VERSION")]
-    pub to: Option<i64>,
+    pub to: Option<DownTo>,
     /// Print the plan; change nothing.
     #[arg(long, conflicts_with = "sql")]
     pub dry_run: bool,
@@ -489,7 +489,8 @@ pub struct DownArgs {
     /// Revert the newest N migrations.
     #[arg(long, value_name = "N", conflicts_with = "to")]
     pub steps: Option<u32>,
-    /// Revert every migration newer than VERSION; `base` reverts all.
+    /// Revert every migration newer than VERSION (or the migration an imported id names);
+    /// `base` reverts all.
     #[arg(long, value_name = "VERSION|base")]
     pub to: Option<DownTo>,
     /// Print the plan; change nothing.
@@ -502,21 +503,24 @@ pub struct DownArgs {
     pub lock: LockArgs,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum DownTo {
     Version(i64),
+    /// An id another tool gave a migration (`cec3a80e61a4`), found in the import maps.
+    Id(String),
     Base,
 }
 
 impl std::str::FromStr for DownTo {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
+        match s.trim() {
             "base" => Ok(DownTo::Base),
-            v => v
+            "" => Err("give a version, an imported id, or `base`".to_owned()),
+            v => Ok(v
                 .parse()
                 .map(DownTo::Version)
-                .map_err(|_| format!("`{v}` is neither a version nor `base`")),
+                .unwrap_or_else(|_| DownTo::Id(v.to_owned()))),
         }
     }
 }

@@ -53,7 +53,7 @@ def export(request):
     config = Config(request["ini"], ini_section=request.get("section") or "alembic")
     script = ScriptDirectory.from_config(config)
     revisions = ordered(script)
-    dialect = request.get("dialect") or dialect_of(config) or "postgresql"
+    dialect = dialect_of(config) or request.get("dialect") or "postgresql"
     entries = []
     for revision in revisions:
         entry = {
@@ -143,9 +143,12 @@ def dialect_of(config):
     if not url:
         return None
     try:
+        from sqlalchemy.dialects import registry
         from sqlalchemy.engine import make_url
 
-        return make_url(url).get_backend_name()
+        backend = make_url(url).get_backend_name()
+        registry.load(backend)  # a placeholder (`driver://...`) is no backend
+        return backend
     except Exception:
         return None
 

@@ -8,6 +8,8 @@
 //! revisions' order, from their Create Date where they have one, made strictly increasing.
 
 use crate::report::LinedError;
+mod converge;
+
 use anyhow::{Context as _, bail};
 use skein_core::import::{Import, Imported};
 use std::collections::BTreeMap;
@@ -174,12 +176,18 @@ fn which(program: &str) -> Option<PathBuf> {
 /// Imports the Alembic project `request` names.
 pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
     let project = Project::of(request.source, request.alembic)?;
-    let mut exports = export(&project, None).await?;
+    // The server for a scratch database: --scratch, else DATABASE_URL.
+    let server = request.scratch.map(str::to_owned).or_else(|| {
+        std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+    });
+    let mut exports = export(&project, None, server.as_deref()).await?;
     let mut notes = Vec::new();
     if uncaptured(&exports, request).next().is_some()
-        && let Some(scratch) = Scratch::make(&exports.dialect, request.scratch).await?
+        && let Some(scratch) = Scratch::make(&exports.dialect, server.as_deref()).await?
     {
-        let online = export(&project, Some(&scratch.sqlalchemy_url)).await;
+        let online = export(&project, Some(&scratch.sqlalchemy_url), server.as_deref()).await;
         scratch.drop().await;
         exports = online?;
         let captured: Vec<&str> = exports
@@ -228,6 +236,7 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
         .into());
     }
     let mut migrations = Vec::new();
+    let mut converging = Vec::new();
     let mut previous: i64 = 0;
     for revision in &exports.revisions {
         let (up, down) = match request.replace.get(&revision.id) {
@@ -238,6 +247,15 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
                     up.display()
                 ));
                 (read(up)?, down.as_deref().map(read).transpose()?)
+            }
+            None if revision.mode == "online" && exports.dialect == "postgresql" => {
+                let (up, made) = converge::converging(revision.upgrade.as_deref().unwrap_or(""));
+                let down = revision.downgrade.as_deref().map(converge::converging);
+                let made = made + down.as_ref().map_or(0, |(_, n)| *n);
+                if made > 0 {
+                    converging.push(format!("{} ({made})", revision.id));
+                }
+                (up, down.map(|(sql, _)| sql))
             }
             None => (
                 revision.upgrade.clone().unwrap_or_default(),
@@ -250,6 +268,12 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
             .unwrap_or(previous + 1);
         previous = version;
         migrations.push(imported(revision, version, &up, down.as_deref()));
+    }
+    if !converging.is_empty() {
+        notes.push(format!(
+            "the captured DDL of {} was given IF NOT EXISTS / IF EXISTS (statements changed in brackets): these revisions look before they act, so run again where their changes are already made (their downgrade undid nothing) they converge as under Alembic instead of failing",
+            converging.join(", ")
+        ));
     }
     let files = migrations
         .iter()
@@ -367,9 +391,24 @@ fn imported(revision: &Revision, version: i64, up: &str, down: Option<&str>) -> 
     }
 }
 
+/// The SQLAlchemy backend of a skein URL: `postgresql`, `mysql` or `sqlite`.
+fn dialect_of_url(url: &str) -> Option<&'static str> {
+    match url.split_once(':')?.0.split('+').next()? {
+        "postgres" | "postgresql" => Some("postgresql"),
+        "mysql" | "mariadb" => Some("mysql"),
+        "sqlite" => Some("sqlite"),
+        _ => None,
+    }
+}
+
 /// Runs `export.py` on the project with its Python; `scratch`, a SQLAlchemy URL, lets it
-/// run the chain online.
-async fn export(project: &Project, scratch: Option<&str>) -> anyhow::Result<Exports> {
+/// run the chain online. `server` (`--scratch` or DATABASE_URL) gives the backend when the
+/// ini file's URL does not (the teams' often take it from the environment in env.py).
+async fn export(
+    project: &Project,
+    scratch: Option<&str>,
+    server: Option<&str>,
+) -> anyhow::Result<Exports> {
     let work = tempfile::tempdir().context("cannot make a temporary folder")?;
     let program = work.path().join("skein_alembic_export.py");
     let request = work.path().join("request.json");
@@ -382,6 +421,7 @@ async fn export(project: &Project, scratch: Option<&str>) -> anyhow::Result<Expo
             "ini": ini,
             "section": project.section,
             "scratch": scratch,
+            "dialect": server.and_then(dialect_of_url),
             "result": result,
         })
         .to_string(),
@@ -441,8 +481,8 @@ struct Scratch {
 }
 
 impl Scratch {
-    /// On SQLite, a file in a temporary folder; on a server, a new database on the server
-    /// `--scratch` (or DATABASE_URL) names. `None` when there is no server to use.
+    /// On SQLite, a file in a temporary folder; on a server, a new database on `server`
+    /// (`--scratch`, or DATABASE_URL). `None` when there is no server to use.
     async fn make(dialect: &str, server: Option<&str>) -> anyhow::Result<Option<Scratch>> {
         if dialect == "sqlite" {
             let folder = tempfile::tempdir().context("cannot make a temporary folder")?;
@@ -453,26 +493,22 @@ impl Scratch {
                 _folder: Some(folder),
             }));
         }
-        let server = match server {
-            Some(server) => server.to_owned(),
-            None => match std::env::var("DATABASE_URL") {
-                Ok(url) if !url.trim().is_empty() => url,
-                _ => return Ok(None),
-            },
+        let Some(server) = server else {
+            return Ok(None);
         };
         let name = format!(
             "skein_import_{}_{}",
             std::process::id(),
             jiff::Timestamp::now().as_millisecond()
         );
-        let url = skein_core::driver::with_database(&server, &name);
+        let url = skein_core::driver::with_database(server, &name);
         let stop = skein_core::stop::Stop::default();
         skein_core::driver::create_database(&url, std::time::Duration::from_secs(30), &stop)
             .await
             .with_context(|| {
                 format!(
                     "cannot make a scratch database on {} for the revisions that must run online",
-                    skein_core::driver::redact_url(&server)
+                    skein_core::driver::redact_url(server)
                 )
             })?;
         let (scheme, rest) = url.split_once("://").unwrap_or(("", &url));

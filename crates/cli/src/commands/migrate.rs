@@ -39,11 +39,23 @@ pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Body> {
     let mode = Mode::from_flags(args.dry_run, args.sql);
     let run = async |ctx: &Context, databases: &[&ResolvedDatabase]| {
         let urls = ctx.urls(databases).await?;
-        let (target, flag) = match &args.target {
-            Some(text) => (crate::targets::up(text, databases)?, "TARGET"),
-            None => (
+        let (target, flag) = match (&args.target, &args.to) {
+            (Some(text), _) => (crate::targets::up(text, databases)?, "TARGET"),
+            (None, Some(DownTo::Id(id))) => (crate::targets::up(id, databases)?, "--to"),
+            (None, Some(DownTo::Base)) => {
+                return Err(crate::preflight::UsageProblem {
+                    argument: Some("--to"),
+                    message: "`up --to base` goes nowhere: give a version, or `down --to base`"
+                        .to_owned(),
+                }
+                .into());
+            }
+            (None, to) => (
                 Target::Up {
-                    to: args.to,
+                    to: match to {
+                        Some(DownTo::Version(v)) => Some(*v),
+                        _ => None,
+                    },
                     steps: None,
                 },
                 "--to",
@@ -117,10 +129,13 @@ fn canaries(
 pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Body> {
     let databases = ctx.select_explicit("down")?;
     let urls = ctx.urls(&databases).await?;
-    let target = match (&args.target, args.steps, args.to) {
+    let target = match (&args.target, args.steps, &args.to) {
         (Some(text), _, _) => crate::targets::down(text, &databases)?,
         (None, Some(steps), _) => DownTarget::Steps(steps),
-        (None, None, Some(DownTo::Version(v))) => DownTarget::To(v),
+        (None, None, Some(DownTo::Version(v))) => DownTarget::To(*v),
+        (None, None, Some(DownTo::Id(id))) => {
+            DownTarget::To(crate::targets::version(id, &databases)?)
+        }
         (None, None, Some(DownTo::Base)) => DownTarget::Base,
         // As `sqlx migrate revert` and `dbmate rollback`: the newest one.
         (None, None, None) => DownTarget::Steps(1),

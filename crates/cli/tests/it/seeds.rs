@@ -4,15 +4,97 @@
 //! and a clean drift.
 
 use crate::support::*;
-use skein_testkit::TestDb;
+use skein_testkit::{TestDb, alembic, postgres};
+use std::path::Path;
 
-/// What every team does once it is on skein: a new migration, deployed; one step back; to
-/// base and back to head; and the database is what its files say.
-fn daily_work(workspace: &Workspace, db: &str, folder: &str, sql: &str, undo: &str) {
-    let new = workspace
-        .run(&["new", "--db", db, "add_audit_log", "--format", "json"])
-        .expect(0)
-        .json();
+/// An Alembic revision file as `alembic revision` writes it.
+fn revision(
+    id: &str,
+    parent: Option<&str>,
+    date: &str,
+    message: &str,
+    up: &str,
+    down: &str,
+) -> String {
+    format!(
+        "\"\"\"{message}\n\nRevision ID: {id}\nRevises: {}\nCreate Date: {date} 09:00:00.000000\n\n\"\"\"\n\
+         from alembic import op\nimport sqlalchemy as sa\nfrom sqlalchemy.dialects import postgresql\n\n\
+         revision = '{id}'\ndown_revision = {}\nbranch_labels = None\ndepends_on = None\n\n\n\
+         def upgrade() -> None:\n{}\n\n\ndef downgrade() -> None:\n{}\n",
+        parent.unwrap_or(""),
+        parent.map_or("None".to_owned(), |p| format!("'{p}'")),
+        indent(up),
+        indent(down),
+    )
+}
+
+fn indent(body: &str) -> String {
+    body.lines()
+        .map(|line| format!("    {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An env.py that takes the database's URL from the environment variable `variable`, as
+/// the teams' do (they never put it in alembic.ini).
+fn env_py(variable: &str) -> String {
+    format!(
+        r#"import os
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+config = context.config
+url = os.environ["{variable}"]
+
+if context.is_offline_mode():
+    context.configure(url=url, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+"#
+    )
+}
+
+/// Runs the team's own Alembic in `dir` with `env`, as the team does.
+fn alembic_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let out = std::process::Command::new(alembic())
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "alembic {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// SQLAlchemy's URL of a test database.
+fn sqlalchemy(url: &str) -> String {
+    url.replacen("postgres://", "postgresql+psycopg2://", 1)
+}
+
+fn write_all(workspace: &Workspace, files: &[(String, String)]) {
+    for (path, text) in files {
+        workspace.write(path, text);
+    }
+}
+
+/// What every team does once it is on skein: a new migration (`new_args` writes it),
+/// deployed; one step back; to base and back to head; and the database is what its files
+/// say. `db` is the database the steps are checked on.
+fn daily_work(workspace: &Workspace, new_args: &[&str], db: &str, sql: &str, undo: &str) {
+    let mut args = vec!["new"];
+    args.extend_from_slice(new_args);
+    args.extend_from_slice(&["add_audit_log", "--format", "json"]);
+    let new = workspace.run(&args).expect(0).json();
     let written: Vec<String> = new["files"]
         .as_array()
         .map(|files| {
@@ -30,7 +112,6 @@ fn daily_work(workspace: &Workspace, db: &str, folder: &str, sql: &str, undo: &s
         .iter()
         .find(|f| f.ends_with(".down.sql"))
         .unwrap_or_else(|| panic!("`new` wrote no down file: {new}"));
-    assert!(up.contains(folder), "{up}");
     std::fs::write(workspace.path().join(up), sql).unwrap();
     std::fs::write(workspace.path().join(down), undo).unwrap();
     let deployed = workspace
@@ -57,6 +138,10 @@ fn daily_work(workspace: &Workspace, db: &str, folder: &str, sql: &str, undo: &s
     workspace.run(&["up", "--db", db, "-q"]).expect(0);
     workspace.run(&["drift", "--db", db]).expect(0);
 }
+
+const AUDIT: &str =
+    "CREATE TABLE audit_log (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());\n";
+const AUDIT_UNDO: &str = "DROP TABLE audit_log;\n";
 
 /// Seed 004: a hand-made runner that records each file's name (with a checksum, who and
 /// how long) in `schema_migrations`; files from before the runner wrap themselves in
@@ -209,11 +294,148 @@ fn seed_004_a_checksummed_runner_with_up_and_down_folders() {
     );
     workspace.run(&["up", "--db", "gaia"]).expect(0);
 
-    daily_work(
-        &workspace,
-        "gaia",
-        "database/gaia",
-        "CREATE TABLE audit_log (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());\n",
-        "DROP TABLE audit_log;\n",
+    daily_work(&workspace, &["--db", "gaia"], "gaia", AUDIT, AUDIT_UNDO);
+}
+
+/// Seed 000: miners and validators, two Alembic configs in one project
+/// (`alembic_miner.ini`, `alembic_validator.ini`), each with its own folder; the URL
+/// from the environment; convergence revisions that inspect the database and have no
+/// downgrade.
+#[test]
+fn seed_000_miners_and_validators_with_two_alembic_configs() {
+    let miner = TestDb::new("seed000_miner");
+    let validator = TestDb::new("seed000_validator");
+    let mut files = vec![
+        (
+            "gaia/alembic_miner.ini".to_owned(),
+            "[alembic]\nscript_location = alembic_migrations_miner\nsqlalchemy.url = driver://from-the-environment\n".to_owned(),
+        ),
+        (
+            "gaia/alembic_validator.ini".to_owned(),
+            "[alembic]\nscript_location = alembic_migrations_validator\nsqlalchemy.url = driver://from-the-environment\n".to_owned(),
+        ),
+        ("gaia/alembic_migrations_miner/env.py".to_owned(), env_py("MINER_DB_URL")),
+        ("gaia/alembic_migrations_validator/env.py".to_owned(), env_py("VALIDATOR_DB_URL")),
+    ];
+    files.push((
+        "gaia/alembic_migrations_miner/versions/8a1c0e2b7d41_initial_miner_schema.py".to_owned(),
+        revision(
+            "8a1c0e2b7d41",
+            None,
+            "2025-05-02",
+            "initial miner schema",
+            "op.create_table('weather_miner_jobs', sa.Column('id', sa.String(), primary_key=True), sa.Column('status', sa.String(50), nullable=False), sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now()))",
+            "op.drop_table('weather_miner_jobs')",
+        ),
+    ));
+    files.push((
+        "gaia/alembic_migrations_miner/versions/15952c9da69b_converge_miner_schema.py".to_owned(),
+        revision(
+            "15952c9da69b",
+            Some("8a1c0e2b7d41"),
+            "2025-06-11",
+            "converge miner schema",
+            "bind = op.get_bind()\n\
+             inspector = sa.inspect(bind)\n\
+             for forbidden in ('node_table', 'score_table'):\n    if inspector.has_table(forbidden):\n        op.drop_table(forbidden)\n\
+             columns = {c['name'] for c in inspector.get_columns('weather_miner_jobs')}\n\
+             if 'gfs_init_time' not in columns:\n    op.add_column('weather_miner_jobs', sa.Column('gfs_init_time', sa.DateTime(timezone=True), nullable=True))\n\
+             if 'error_message' not in columns:\n    op.add_column('weather_miner_jobs', sa.Column('error_message', sa.Text(), nullable=True))\n\
+             indexes = {i['name'] for i in inspector.get_indexes('weather_miner_jobs')}\n\
+             if 'idx_wmj_status' not in indexes:\n    op.create_index('idx_wmj_status', 'weather_miner_jobs', ['status'])",
+            "pass",
+        ),
+    ));
+    files.push((
+        "gaia/alembic_migrations_validator/versions/c3d9e1f04a22_initial_validator_schema.py".to_owned(),
+        revision(
+            "c3d9e1f04a22",
+            None,
+            "2025-05-02",
+            "initial validator schema",
+            "op.create_table('node_table', sa.Column('uid', sa.Integer(), primary_key=True), sa.Column('hotkey', sa.String(255), nullable=False))\n\
+             op.create_table('score_table', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('task_name', sa.String(100), nullable=False), sa.Column('score', postgresql.ARRAY(sa.Float()), nullable=False))",
+            "op.drop_table('score_table')\nop.drop_table('node_table')",
+        ),
+    ));
+    files.push((
+        "gaia/alembic_migrations_validator/versions/2e00df6800b9_validate_validator_schema.py".to_owned(),
+        revision(
+            "2e00df6800b9",
+            Some("c3d9e1f04a22"),
+            "2025-06-11",
+            "validate validator schema",
+            "inspector = sa.inspect(op.get_bind())\n\
+             missing = {'node_table', 'score_table'} - set(inspector.get_table_names())\n\
+             if missing:\n    raise RuntimeError(f'Missing core tables: {missing}')\n\
+             if inspector.has_table('weather_miner_jobs'):\n    op.drop_table('weather_miner_jobs')",
+            "pass",
+        ),
+    ));
+    let config = format!(
+        "[default.databases.miner]\nurl = \"{}\"\nmigrations = \"database/miner\"\n\n\
+         [default.databases.validator]\nurl = \"{}\"\nmigrations = \"database/validator\"\n",
+        miner.url, validator.url
     );
+    let workspace = Workspace::new(&config, &[]);
+    write_all(&workspace, &files);
+    let gaia = workspace.path().join("gaia");
+    let (miner_url, validator_url) = (sqlalchemy(&miner.url), sqlalchemy(&validator.url));
+    // The nodes as the team's Alembic left them.
+    alembic_in(
+        &gaia,
+        &["-c", "alembic_miner.ini", "upgrade", "head"],
+        &[("MINER_DB_URL", &miner_url)],
+    );
+    alembic_in(
+        &gaia,
+        &["-c", "alembic_validator.ini", "upgrade", "head"],
+        &[("VALIDATOR_DB_URL", &validator_url)],
+    );
+
+    // Onto skein: two imports and one adopt.
+    let alembic = alembic().display().to_string();
+    let scratch = postgres().admin_url.clone();
+    for (ini, to) in [
+        ("gaia/alembic_miner.ini", "database/miner"),
+        ("gaia/alembic_validator.ini", "database/validator"),
+    ] {
+        workspace
+            .run(&[
+                "import",
+                "--from",
+                "alembic",
+                ini,
+                "--to",
+                to,
+                "--alembic",
+                &alembic,
+                "--scratch",
+                &scratch,
+            ])
+            .expect(0);
+    }
+    workspace
+        .run(&["adopt", "--db", "miner", "--db", "validator"])
+        .expect(0);
+    let status = workspace
+        .run(&["status", "--format", "json"])
+        .expect(0)
+        .json();
+    for db in status["databases"].as_array().unwrap() {
+        assert_eq!(db["pending"], 0, "{status}");
+    }
+    // The old id still names a version: back to the initial schema and forward again.
+    workspace
+        .run(&["down", "--db", "miner", "--to", "8a1c0e2b7d41", "-q"])
+        .expect(0);
+    assert_eq!(
+        miner.value("SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'weather_miner_jobs' AND column_name = 'error_message'").as_deref(),
+        Some("1"),
+        "the convergence revision had no downgrade: going back over it changes nothing"
+    );
+    workspace.run(&["up", "--db", "miner", "-q"]).expect(0);
+    for db in ["miner", "validator"] {
+        daily_work(&workspace, &["--db", db], db, AUDIT, AUDIT_UNDO);
+    }
 }
