@@ -505,9 +505,9 @@ pub struct DownArgs {
 
 #[derive(Debug, Clone)]
 pub enum DownTo {
-    Version(i64),
-    /// An id another tool gave a migration (`cec3a80e61a4`), found in the import maps.
-    Id(String),
+    /// A version, or an id another tool gave a migration (`cec3a80e61a4`, `001`), found
+    /// in the import maps.
+    Version(String),
     Base,
 }
 
@@ -517,10 +517,7 @@ impl std::str::FromStr for DownTo {
         match s.trim() {
             "base" => Ok(DownTo::Base),
             "" => Err("give a version, an imported id, or `base`".to_owned()),
-            v => Ok(v
-                .parse()
-                .map(DownTo::Version)
-                .unwrap_or_else(|_| DownTo::Id(v.to_owned()))),
+            v => Ok(DownTo::Version(v.to_owned())),
         }
     }
 }

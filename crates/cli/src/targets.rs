@@ -41,6 +41,32 @@ pub fn down(text: &str, databases: &[&ResolvedDatabase]) -> Result<DownTarget, U
     Ok(DownTarget::To(version(text, databases)?))
 }
 
+/// The version `--to TEXT` names: a migration's version, else a migration's imported id
+/// (`001` is Alembic's revision `001` when no migration is version 1), else the number as
+/// it is (checked later against each database's migrations); a text that is none of those
+/// is looked up as a target is (the start of an id).
+pub fn to(text: &str, databases: &[&ResolvedDatabase]) -> Result<Version, UsageProblem> {
+    let number = text.parse::<Version>().ok();
+    if let Some(number) = number
+        && databases
+            .iter()
+            .filter_map(|db| context::migrations(db).ok())
+            .flatten()
+            .any(|m| m.version == number)
+    {
+        return Ok(number);
+    }
+    let ids = imported_ids(databases).map_err(|message| UsageProblem {
+        argument: Some("--to"),
+        message,
+    })?;
+    match (ids.get(text), number) {
+        (Some(version), _) => Ok(*version),
+        (None, Some(number)) => Ok(number),
+        (None, None) => version(text, databases),
+    }
+}
+
 /// The version `text` names among `databases`' migrations: the version itself, or the
 /// only one it begins; else an id another tool gave the migration (an Alembic revision,
 /// `skein-import.toml`), or the only one it begins.

@@ -62,7 +62,10 @@ impl Kit {
     fn mark(self) -> (&'static str, &'static str) {
         match self {
             Kit::Npm => ("npm.done", "dbmate\n"),
-            Kit::Python => ("python.done", "moto[server] alembic psycopg2-binary\n"),
+            Kit::Python => (
+                "python.done",
+                "moto[server] alembic psycopg2-binary asyncpg greenlet\n",
+            ),
         }
     }
 
@@ -173,8 +176,14 @@ fn install_python(cache: &Path) -> Result<(), String> {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
-            .args(["moto[server]", "alembic", "psycopg2-binary"]),
-        "installing the tests' tools, `pip install moto[server] alembic psycopg2-binary`",
+            .args([
+                "moto[server]",
+                "alembic",
+                "psycopg2-binary",
+                "asyncpg",
+                "greenlet",
+            ]),
+        "installing the tests' tools, `pip install moto[server] alembic psycopg2-binary asyncpg greenlet`",
     )?;
     check_runs(&venv.join("bin/alembic"), "--version")?;
     check_runs(&venv.join("bin/moto_server"), "--help")

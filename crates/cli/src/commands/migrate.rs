@@ -41,7 +41,6 @@ pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Body> {
         let urls = ctx.urls(databases).await?;
         let (target, flag) = match (&args.target, &args.to) {
             (Some(text), _) => (crate::targets::up(text, databases)?, "TARGET"),
-            (None, Some(DownTo::Id(id))) => (crate::targets::up(id, databases)?, "--to"),
             (None, Some(DownTo::Base)) => {
                 return Err(crate::preflight::UsageProblem {
                     argument: Some("--to"),
@@ -53,7 +52,7 @@ pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Body> {
             (None, to) => (
                 Target::Up {
                     to: match to {
-                        Some(DownTo::Version(v)) => Some(*v),
+                        Some(DownTo::Version(text)) => Some(crate::targets::to(text, databases)?),
                         _ => None,
                     },
                     steps: None,
@@ -132,9 +131,8 @@ pub async fn down(ctx: &Context, args: DownArgs) -> anyhow::Result<Body> {
     let target = match (&args.target, args.steps, &args.to) {
         (Some(text), _, _) => crate::targets::down(text, &databases)?,
         (None, Some(steps), _) => DownTarget::Steps(steps),
-        (None, None, Some(DownTo::Version(v))) => DownTarget::To(*v),
-        (None, None, Some(DownTo::Id(id))) => {
-            DownTarget::To(crate::targets::version(id, &databases)?)
+        (None, None, Some(DownTo::Version(text))) => {
+            DownTarget::To(crate::targets::to(text, &databases)?)
         }
         (None, None, Some(DownTo::Base)) => DownTarget::Base,
         // As `sqlx migrate revert` and `dbmate rollback`: the newest one.
