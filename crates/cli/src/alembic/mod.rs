@@ -129,6 +129,20 @@ impl Project {
         } else {
             dir
         };
+        // Alembic finds script_location from where it runs: the ini file's folder as a
+        // team runs it (`cd gaia && alembic -c alembic_miner.ini`), or else the current
+        // folder (`alembic -c mlflow/store/db_migrations/alembic.ini` from site-packages).
+        let dir = match script_location(&ini, section.as_deref()) {
+            Some(location)
+                if !Path::new(&location).is_absolute()
+                    && !location.contains(':')
+                    && !dir.join(&location).is_dir()
+                    && Path::new(&location).is_dir() =>
+            {
+                PathBuf::from(".")
+            }
+            _ => dir,
+        };
         Ok(Project {
             dir,
             ini,
@@ -162,6 +176,25 @@ impl Project {
             }
         }
     }
+}
+
+/// The `script_location` of the ini file's section (`alembic` unless named), as written.
+fn script_location(ini: &Path, section: Option<&str>) -> Option<String> {
+    let text = std::fs::read_to_string(ini).ok()?;
+    let wanted = format!("[{}]", section.unwrap_or("alembic"));
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == wanted;
+        } else if inside
+            && let Some((key, value)) = line.split_once(['=', ':'])
+            && key.trim() == "script_location"
+        {
+            return Some(value.trim().to_owned());
+        }
+    }
+    None
 }
 
 /// `program` on PATH.

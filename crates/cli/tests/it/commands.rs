@@ -407,7 +407,7 @@ fn usage_and_configuration_errors_are_json_documents_with_format_json() {
         (
             &["up", "--format=json", "--to", "x"],
             "usage",
-            "invalid value 'x' for '--to <VERSION>'",
+            "`x` is not a target",
         ),
         (
             &["status", "--format", "json", "--profile", "nope"],
