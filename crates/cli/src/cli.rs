@@ -176,6 +176,12 @@ pub struct ImportArgs {
     /// REVISION=UP.sql or REVISION=UP.sql,DOWN.sql (repeatable).
     #[arg(long, value_name = "REVISION=FILE", value_parser = parse_replacement)]
     pub replace: Vec<(String, std::path::PathBuf, Option<std::path::PathBuf>)>,
+    /// With --from alembic: the schema the first revision starts from, when the project
+    /// makes it outside Alembic (MLflow's `create_all`): an SQL file, or MODULE:NAME, a
+    /// SQLAlchemy MetaData (or declarative base) the project's Python imports. It becomes
+    /// the first migration, `base-schema` in the import map.
+    #[arg(long, value_name = "FILE|MODULE:NAME")]
+    pub base: Option<String>,
 }
 
 /// `REVISION=UP.sql[,DOWN.sql]`.

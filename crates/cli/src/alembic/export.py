@@ -76,13 +76,68 @@ def export(request):
         entries.append(entry)
     failed = [e for e in entries if e["upgrade"] is None or e["downgrade"] is None]
     scratch = request.get("scratch")
+    base = request.get("base")
     if failed and scratch:
-        online(config, script, revisions, entries, scratch)
+        online(config, script, revisions, entries, scratch, base)
     return {
         "dialect": dialect,
         "revisions": entries,
         "version_table": version_table(script),
+        "base": base_sql(base, dialect),
     }
+
+
+def base_metadata(base):
+    """The MetaData `--base MODULE:NAME` names (a declarative base gives its own)."""
+    import importlib
+
+    module, name = base["metadata"].split(":", 1)
+    value = importlib.import_module(module)
+    for part in name.split("."):
+        value = getattr(value, part)
+    return getattr(value, "metadata", value)
+
+
+def base_sql(base, dialect):
+    """The base schema's SQL, up and down, for `dialect`: the file as given, or the
+    MetaData's CREATE and DROP statements."""
+    if not base:
+        return None
+    if "sql" in base:
+        return {"upgrade": base["sql"], "downgrade": None}
+    from sqlalchemy import create_mock_engine
+
+    def statements(action):
+        out = []
+        engine = create_mock_engine(
+            dialect + "://",
+            lambda sql, *args, **kwargs: out.append(
+                str(sql.compile(dialect=engine.dialect)).strip() + ";\n\n"
+            ),
+        )
+        action(engine)
+        return "".join(out)
+
+    metadata = base_metadata(base)
+    return {
+        "upgrade": statements(lambda e: metadata.create_all(e, checkfirst=False)),
+        "downgrade": statements(lambda e: metadata.drop_all(e, checkfirst=False)),
+    }
+
+
+def make_base(connection, base):
+    """Makes the base schema on the scratch database, before the first revision."""
+    if not base:
+        return
+    if "sql" in base:
+        raw = connection.connection.driver_connection
+        if hasattr(raw, "executescript"):
+            raw.executescript(base["sql"])
+        else:
+            connection.exec_driver_sql(base["sql"])
+    else:
+        base_metadata(base).create_all(connection)
+    connection.commit()
 
 
 def version_table(script):
@@ -170,7 +225,7 @@ def offline(config, script, revision, direction, dialect):
     return buffer.getvalue()
 
 
-def online(config, script, revisions, entries, scratch):
+def online(config, script, revisions, entries, scratch, base=None):
     """Runs the chain on the scratch database, up then down, recording each revision's
     SQL into the entries whose offline run failed."""
     import sqlalchemy
@@ -192,6 +247,7 @@ def online(config, script, revisions, entries, scratch):
         (r, "downgrade") for r in reversed(revisions)
     ]
     with engine.connect() as connection:
+        make_base(connection, base)
         for revision, direction in plan:
             entry = by_id[revision.revision]
             sink["statements"] = []

@@ -29,7 +29,13 @@ pub struct Request<'a> {
     pub scratch: Option<&'a str>,
     /// Hand-written SQL for revisions that cannot be captured: id -> (up, down) files.
     pub replace: &'a BTreeMap<String, (PathBuf, Option<PathBuf>)>,
+    /// The schema before the first revision: an SQL file, or MODULE:NAME of a SQLAlchemy
+    /// MetaData.
+    pub base: Option<&'a str>,
 }
+
+/// The id the base schema (`--base`) has in the import map.
+pub const BASE_ID: &str = "base-schema";
 
 /// The migrations, and what the import has to say about how they were made.
 pub struct Exported {
@@ -58,6 +64,27 @@ struct Revision {
     downgrade_online_error: Option<Failure>,
 }
 
+impl Revision {
+    /// The base schema (`--base`) as a revision of its own.
+    fn base(source: &str) -> Revision {
+        Revision {
+            id: BASE_ID.to_owned(),
+            parents: Vec::new(),
+            message: "base schema".to_owned(),
+            created: None,
+            branch_labels: Vec::new(),
+            path: source.to_owned(),
+            mode: "base".to_owned(),
+            upgrade: None,
+            downgrade: None,
+            upgrade_error: None,
+            downgrade_error: None,
+            upgrade_online_error: None,
+            downgrade_online_error: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, serde::Deserialize)]
 struct Failure {
     message: String,
@@ -71,9 +98,19 @@ struct Exports {
     /// The `version_table` env.py gives `context.configure`, when it gives one.
     #[serde(default)]
     version_table: Option<String>,
+    /// `--base` as SQL: up and down.
+    #[serde(default)]
+    base: Option<Base>,
     #[serde(default)]
     revisions: Vec<Revision>,
     error: Option<Failure>,
+}
+
+/// The schema before the first revision, as SQL.
+#[derive(Debug, serde::Deserialize)]
+struct Base {
+    upgrade: String,
+    downgrade: Option<String>,
 }
 
 /// The Alembic project a request names: its folder (where alembic runs), its ini file and
@@ -215,12 +252,19 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
             .ok()
             .filter(|url| !url.trim().is_empty())
     });
-    let mut exports = export(&project, None, server.as_deref()).await?;
+    let base = base_request(request.base)?;
+    let mut exports = export(&project, None, server.as_deref(), &base).await?;
     let mut notes = Vec::new();
     if uncaptured(&exports, request).next().is_some()
         && let Some(scratch) = Scratch::make(&exports.dialect, server.as_deref()).await?
     {
-        let online = export(&project, Some(&scratch.sqlalchemy_url), server.as_deref()).await;
+        let online = export(
+            &project,
+            Some(&scratch.sqlalchemy_url),
+            server.as_deref(),
+            &base,
+        )
+        .await;
         scratch.drop().await;
         exports = online?;
         let captured: Vec<&str> = exports
@@ -271,6 +315,28 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
     let mut migrations = Vec::new();
     let mut converging = Vec::new();
     let mut previous: i64 = 0;
+    if let Some(base) = &exports.base {
+        // Just before the first revision.
+        let version = exports
+            .revisions
+            .first()
+            .and_then(|r| r.created)
+            .map(|created| created - 1)
+            .filter(|&v| v > 0)
+            .unwrap_or(1);
+        previous = version;
+        let source = request.base.unwrap_or_default();
+        let revision = Revision::base(source);
+        migrations.push(imported(
+            &revision,
+            version,
+            &base.upgrade,
+            base.downgrade.as_deref(),
+        ));
+        notes.push(format!(
+            "the schema the first revision starts from ({source}) is the first migration, {version} ({BASE_ID} in the import map)"
+        ));
+    }
     for revision in &exports.revisions {
         let (up, down) = match request.replace.get(&revision.id) {
             Some((up, down)) => {
@@ -389,6 +455,7 @@ fn imported(revision: &Revision, version: i64, up: &str, down: Option<&str>) -> 
     );
     let how = match revision.mode.as_str() {
         "online" => ", captured on a fresh scratch database",
+        "base" => ", the schema the first revision starts from",
         _ => "",
     };
     let labels = match revision.branch_labels.as_slice() {
@@ -424,6 +491,26 @@ fn imported(revision: &Revision, version: i64, up: &str, down: Option<&str>) -> 
     }
 }
 
+/// `--base` for the exporter: `{"sql": TEXT}` for a file, `{"metadata": "MODULE:NAME"}`
+/// for a name, null without it.
+fn base_request(base: Option<&str>) -> anyhow::Result<serde_json::Value> {
+    let Some(base) = base else {
+        return Ok(serde_json::Value::Null);
+    };
+    let path = Path::new(base);
+    if path.is_file() {
+        return Ok(serde_json::json!({ "sql": read(path)? }));
+    }
+    match base.split_once(':') {
+        Some((module, name)) if !module.is_empty() && !name.is_empty() && !base.contains('/') => {
+            Ok(serde_json::json!({ "metadata": base }))
+        }
+        _ => bail!(
+            "--base {base}: no such file, and not MODULE:NAME; give the SQL of the schema the first revision starts from, or the SQLAlchemy MetaData that makes it (mlflow.store.db.initial_models:Base)"
+        ),
+    }
+}
+
 /// The SQLAlchemy backend of a skein URL: `postgresql`, `mysql` or `sqlite`.
 fn dialect_of_url(url: &str) -> Option<&'static str> {
     match url.split_once(':')?.0.split('+').next()? {
@@ -441,6 +528,7 @@ async fn export(
     project: &Project,
     scratch: Option<&str>,
     server: Option<&str>,
+    base: &serde_json::Value,
 ) -> anyhow::Result<Exports> {
     let work = tempfile::tempdir().context("cannot make a temporary folder")?;
     let program = work.path().join("skein_alembic_export.py");
@@ -455,6 +543,7 @@ async fn export(
             "section": project.section,
             "scratch": scratch,
             "dialect": server.and_then(dialect_of_url),
+            "base": base,
             "result": result,
         })
         .to_string(),

@@ -25,11 +25,17 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
             alembic: args.alembic.as_deref().unwrap_or("alembic"),
             scratch: args.scratch.as_deref(),
             replace: &replace,
+            base: args.base.as_deref(),
         })
         .await?;
         table = exported.version_table;
         exported.import
     } else {
+        if args.base.is_some() {
+            bail!(
+                "--base is for --from alembic (a project whose first revision starts from tables made outside Alembic)"
+            );
+        }
         let tool = Tool::parse(&args.tool).with_context(|| {
             format!(
                 "--from {}: not a tool skein imports; one of: {}, alembic",
