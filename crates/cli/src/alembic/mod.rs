@@ -283,6 +283,7 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
         }
     }
     let mut failed: Vec<String> = uncaptured(&exports, request).map(failure_text).collect();
+    let mut base_hint = "";
     if !failed.is_empty()
         && let Some((revision, failure)) = exports.revisions.iter().find_map(|r| {
             r.upgrade_online_error
@@ -291,6 +292,9 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
                 .map(|f| (r, f))
         })
     {
+        if revision.parents.is_empty() && request.base.is_none() {
+            base_hint = "; if the project makes the tables its first revision changes outside Alembic (create_all of its models, as MLflow does), give that schema with --base FILE.sql or --base MODULE:NAME (its SQLAlchemy MetaData)";
+        }
         failed.push(format!(
             "On the scratch database the chain stopped at revision {} ({}):\n{}",
             revision.id,
@@ -306,7 +310,7 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
             ),
         };
         return Err(LinedError(format!(
-            "{} revision(s) could not be written as SQL, so nothing was imported:\n\n{}\n\nWhat to do: {scratch}write their SQL by hand and give it with --replace REVISION=UP.sql[,DOWN.sql]",
+            "{} revision(s) could not be written as SQL, so nothing was imported:\n\n{}\n\nWhat to do: {scratch}write their SQL by hand and give it with --replace REVISION=UP.sql[,DOWN.sql]{base_hint}",
             failed.len(),
             failed.join("\n\n"),
         ))

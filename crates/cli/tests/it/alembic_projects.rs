@@ -434,3 +434,140 @@ fn a_model_database_is_adopted_through_its_templates_import_map() {
         Some("0")
     );
 }
+
+/// MLflow's shape: the project makes its first tables with `create_all` of its models and
+/// only then runs Alembic, whose first revision alters them.
+#[test]
+fn a_project_whose_first_revision_starts_from_create_all_imports_with_base() {
+    let alembic = alembic();
+    let scratch = postgres().admin_url.clone();
+    let models = "import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\n\n\
+                  Base = declarative_base()\n\n\n\
+                  class Run(Base):\n    __tablename__ = 'runs'\n    id = sa.Column(sa.Integer, primary_key=True)\n    name = sa.Column(sa.String(50), nullable=False)\n";
+    let files = [
+        (
+            "project/alembic.ini".to_owned(),
+            "[alembic]\nscript_location = migrations\nprepend_sys_path = .\nsqlalchemy.url =\n"
+                .to_owned(),
+        ),
+        ("project/tracking_models.py".to_owned(), models.to_owned()),
+        ("project/migrations/env.py".to_owned(), ENV.to_owned()),
+        (
+            "project/migrations/versions/r1.py".to_owned(),
+            revision(
+                "r1",
+                "None",
+                "None",
+                1,
+                "add status",
+                "op.add_column('runs', sa.Column('status', sa.String(20)))",
+                "op.drop_column('runs', 'status')",
+            ),
+        ),
+        (
+            "project/migrations/versions/r2.py".to_owned(),
+            revision(
+                "r2",
+                "'r1'",
+                "None",
+                2,
+                "backfill status",
+                "if 'status' in {c['name'] for c in sa.inspect(op.get_bind()).get_columns('runs')}:\n        op.execute(\"UPDATE runs SET status = 'done' WHERE status IS NULL\")\n    op.create_index('runs_status', 'runs', ['status'])",
+                "op.drop_index('runs_status', table_name='runs')",
+            ),
+        ),
+    ];
+    let db = TestDb::new("alembic_base");
+    let workspace = Workspace::new(
+        &format!(
+            "[default.databases.app]\nurl = \"{}\"\nmigrations = \"database/app\"\n",
+            db.url
+        ),
+        &[],
+    );
+    for (path, text) in &files {
+        workspace.write(path, text);
+    }
+    let alembic_command = alembic.display().to_string();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "--from",
+            "alembic",
+            "project",
+            "--to",
+            "database/app",
+            "--alembic",
+            &alembic_command,
+            "--scratch",
+            &scratch,
+        ];
+        args.extend_from_slice(extra);
+        workspace.run(&args)
+    };
+    // Without the base, the chain cannot run on a scratch database: it says what to do.
+    let refused = import(&[]).expect(2);
+    assert!(refused.stderr().contains("--base"), "{}", refused.stderr());
+    assert!(!workspace.path().join("database/app").exists());
+    let imported = import(&["--base", "tracking_models:Base"]).expect(0);
+    assert!(
+        imported.stderr().contains("base-schema") || imported.stdout().contains("base-schema"),
+        "{}{}",
+        imported.stdout(),
+        imported.stderr()
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace.run(&["drift"]).expect(0);
+    workspace.run(&["down", "--to", "base", "-q"]).expect(0);
+    assert_eq!(db.value("SELECT to_regclass('runs')::text"), None);
+    workspace.run(&["up", "-q"]).expect(0);
+    let skein_head = fingerprint(&workspace, "app");
+
+    // The project's own way: create_all, then Alembic.
+    let native = TestDb::new("alembic_base_native");
+    let python = alembic.parent().unwrap().join("python");
+    let made = std::process::Command::new(&python)
+        .args([
+            "-c",
+            &format!(
+                "import sqlalchemy as sa, tracking_models\ntracking_models.Base.metadata.create_all(sa.create_engine('{}'))",
+                native.url.replacen("postgres://", "postgresql+psycopg2://", 1)
+            ),
+        ])
+        .current_dir(workspace.path().join("project"))
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    workspace.write(
+        "project/alembic.ini",
+        &format!(
+            "[alembic]\nscript_location = migrations\nprepend_sys_path = .\nsqlalchemy.url = {}\n",
+            native
+                .url
+                .replacen("postgres://", "postgresql+psycopg2://", 1)
+        ),
+    );
+    let upgraded = std::process::Command::new(&alembic)
+        .args(["upgrade", "head"])
+        .current_dir(workspace.path().join("project"))
+        .output()
+        .unwrap();
+    assert!(
+        upgraded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&upgraded.stderr)
+    );
+    native.exec("DROP TABLE miner_version");
+    let probe = Workspace::new(
+        &format!(
+            "[default.databases.native]\nurl = \"{}\"\nmigrations = \"m\"\n",
+            native.url
+        ),
+        &[("m/.keep", "")],
+    );
+    assert_eq!(fingerprint(&probe, "native"), skein_head);
+}
