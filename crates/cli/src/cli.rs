@@ -182,6 +182,11 @@ pub struct ImportArgs {
     /// the first migration, `base-schema` in the import map.
     #[arg(long, value_name = "FILE|MODULE:NAME")]
     pub base: Option<String>,
+    /// With --from alembic: MODULE:NAME of the SQLAlchemy MetaData the project's env.py
+    /// gives as target_metadata, when it has a naming convention (constraints are then
+    /// named by it, as under Alembic). env.py itself is not run.
+    #[arg(long, value_name = "MODULE:NAME")]
+    pub metadata: Option<String>,
 }
 
 /// `REVISION=UP.sql[,DOWN.sql]`.

@@ -36,6 +36,7 @@ fn insertion(statement: &str) -> Option<(usize, &'static str)> {
         ("CREATE", "INDEX", _) => (2, "IF NOT EXISTS "),
         ("CREATE", "UNIQUE", "INDEX") if word(3) == "CONCURRENTLY" => (4, "IF NOT EXISTS "),
         ("CREATE", "UNIQUE", "INDEX") => (3, "IF NOT EXISTS "),
+        ("DROP", "INDEX", "CONCURRENTLY") => (3, "IF EXISTS "),
         ("DROP", "TABLE", _) | ("DROP", "INDEX", _) => (2, "IF EXISTS "),
         // One action on one table, as Alembic's add_column and drop_column write it.
         ("ALTER", "TABLE", _) if !statement.contains(',') => match (word(3), word(4)) {
@@ -91,9 +92,11 @@ mod tests {
                    CREATE TABLE IF NOT EXISTS t (id int);\n\
                    ALTER TABLE t ADD CONSTRAINT c UNIQUE (id);\n\
                    ALTER TABLE t DROP COLUMN x;\n\
-                   UPDATE t SET id = 1;\n";
+                   UPDATE t SET id = 1;\n\
+                   DROP INDEX CONCURRENTLY IF EXISTS i;\n\
+                   DROP INDEX CONCURRENTLY j;\n";
         let (out, changed) = converging(sql);
-        assert_eq!(changed, 4);
+        assert_eq!(changed, 5);
         assert_eq!(
             out,
             "DROP TABLE IF EXISTS node_table;\n\
@@ -102,7 +105,9 @@ mod tests {
              CREATE TABLE IF NOT EXISTS t (id int);\n\
              ALTER TABLE t ADD CONSTRAINT c UNIQUE (id);\n\
              ALTER TABLE t DROP COLUMN IF EXISTS x;\n\
-             UPDATE t SET id = 1;\n"
+             UPDATE t SET id = 1;\n\
+             DROP INDEX CONCURRENTLY IF EXISTS i;\n\
+             DROP INDEX CONCURRENTLY IF EXISTS j;\n"
         );
     }
 }

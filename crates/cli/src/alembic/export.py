@@ -33,6 +33,11 @@ CREATE_DATE = re.compile(
 )
 
 
+# The MetaData env.py gives as target_metadata (`--metadata`): its naming convention names
+# the constraints the revisions make, as under Alembic.
+TARGET = {"metadata": None}
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as request_file:
         request = json.load(request_file)
@@ -51,7 +56,9 @@ def export(request):
     from alembic.script import ScriptDirectory
 
     config = Config(request["ini"], ini_section=request.get("section") or "alembic")
-    script = ScriptDirectory.from_config(config)
+    script = ScriptDirectory.from_config(config)  # applies prepend_sys_path
+    if request.get("metadata"):
+        TARGET["metadata"] = named_metadata(request["metadata"])
     revisions = ordered(script)
     dialect = dialect_of(config) or request.get("dialect") or "postgresql"
     entries = []
@@ -89,9 +96,14 @@ def export(request):
 
 def base_metadata(base):
     """The MetaData `--base MODULE:NAME` names (a declarative base gives its own)."""
+    return named_metadata(base["metadata"])
+
+
+def named_metadata(text):
+    """The MetaData MODULE:NAME names (a declarative base gives its own)."""
     import importlib
 
-    module, name = base["metadata"].split(":", 1)
+    module, name = text.split(":", 1)
     value = importlib.import_module(module)
     for part in name.split("."):
         value = getattr(value, part)
@@ -218,7 +230,10 @@ def offline(config, script, revision, direction, dialect):
             dialect_name=dialect,
             output_buffer=buffer,
             literal_binds=True,
-            transactional_ddl=False,
+            target_metadata=TARGET["metadata"],
+            # Only so that autocommit_block() writes its COMMIT (the file then runs
+            # outside a transaction); no transaction is begun here.
+            transactional_ddl=True,
         )
         with Operations.context(environment.get_context()):
             getattr(revision.module, direction)()
@@ -227,11 +242,13 @@ def offline(config, script, revision, direction, dialect):
 
 def online(config, script, revisions, entries, scratch, base=None):
     """Runs the chain on the scratch database, up then down, recording each revision's
-    SQL into the entries whose offline run failed."""
+    SQL into the entries whose offline run failed. A project whose env.py runs an async
+    engine is run on asyncpg, as it runs itself (some revisions only work there)."""
     import sqlalchemy
     from sqlalchemy.pool import NullPool
 
-    engine = sqlalchemy.create_engine(with_driver(scratch), poolclass=NullPool)
+    asynchronous = uses_async(script)
+    url = with_driver(scratch, asynchronous)
     sink = {"statements": None}
 
     def capture(conn, cursor, statement, parameters, context, executemany):
@@ -241,12 +258,18 @@ def online(config, script, revisions, entries, scratch, base=None):
         for row in rows:
             sink["statements"].append(render(cursor, statement, row))
 
-    sqlalchemy.event.listen(engine, "before_cursor_execute", capture)
+    def committed(conn):
+        # autocommit_block() commits before its statements: the file then runs outside a
+        # transaction (`statements` reads a COMMIT before the end so).
+        if sink["statements"] is not None:
+            sink["statements"].append("COMMIT")
+
     by_id = {e["id"]: e for e in entries}
     plan = [(r, "upgrade") for r in revisions] + [
         (r, "downgrade") for r in reversed(revisions)
     ]
-    with engine.connect() as connection:
+
+    def chain(connection):
         make_base(connection, base)
         for revision, direction in plan:
             entry = by_id[revision.revision]
@@ -263,18 +286,54 @@ def online(config, script, revisions, entries, scratch, base=None):
                 entry[direction] = "".join(s.rstrip().rstrip(";") + ";\n\n" for s in captured)
                 entry["mode"] = "online"
 
+    if "+asyncpg" in url:
+        import asyncio
+        from sqlalchemy.ext.asyncio import create_async_engine
 
-def with_driver(url):
+        engine = create_async_engine(url, poolclass=NullPool)
+        sqlalchemy.event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        sqlalchemy.event.listen(engine.sync_engine, "commit", committed)
+
+        async def run():
+            async with engine.connect() as connection:
+                await connection.run_sync(chain)
+            await engine.dispose()
+
+        asyncio.run(run())
+    else:
+        engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+        sqlalchemy.event.listen(engine, "before_cursor_execute", capture)
+        sqlalchemy.event.listen(engine, "commit", committed)
+        with engine.connect() as connection:
+            chain(connection)
+
+
+def uses_async(script):
+    """The project's env.py runs its migrations on an async engine."""
+    import os
+
+    try:
+        with open(os.path.join(script.dir, "env.py"), encoding="utf-8") as env:
+            text = env.read()
+    except OSError:
+        return False
+    return any(
+        word in text
+        for word in ("create_async_engine", "async_engine_from_config", "AsyncEngine", "run_sync(")
+    )
+
+
+def with_driver(url, asynchronous=False):
     """A plain `postgresql://` or `mysql://` URL with a driver this Python has (SQLAlchemy's
-    default driver may not be installed)."""
+    default driver may not be installed); asyncpg first for a project that runs async."""
     import importlib.util
 
     drivers = {
-        "postgresql": ["psycopg2", "psycopg", "pg8000"],
+        "postgresql": (["asyncpg"] if asynchronous else []) + ["psycopg2", "psycopg", "pg8000"],
         "mysql": ["pymysql", "MySQLdb", "mysql.connector"],
     }
     scheme, _, rest = url.partition("://")
-    names = {"psycopg2": "psycopg2", "psycopg": "psycopg", "pg8000": "pg8000",
+    names = {"asyncpg": "asyncpg", "psycopg2": "psycopg2", "psycopg": "psycopg", "pg8000": "pg8000",
              "pymysql": "pymysql", "MySQLdb": "mysqldb", "mysql.connector": "mysqlconnector"}
     for module in drivers.get(scheme, []):
         if importlib.util.find_spec(module.split(".")[0]) is not None:
@@ -287,9 +346,12 @@ def run_online(config, script, connection, revision, direction):
     from alembic.runtime.environment import EnvironmentContext
 
     with EnvironmentContext(config, script) as environment:
-        environment.configure(connection=connection, target_metadata=None)
-        with Operations.context(environment.get_context()):
-            getattr(revision.module, direction)()
+        environment.configure(connection=connection, target_metadata=TARGET["metadata"])
+        # As env.py runs it: in Alembic's transaction, which autocommit_block() ends and
+        # begins again.
+        with environment.begin_transaction():
+            with Operations.context(environment.get_context()):
+                getattr(revision.module, direction)()
     if hasattr(connection, "commit"):
         connection.commit()
 
@@ -298,6 +360,8 @@ def render(cursor, statement, parameters):
     """The statement as sent, its parameters written in as literals."""
     if not parameters:
         return statement
+    if not isinstance(parameters, dict) and re.search(r"\$\d", statement):
+        return render_dollar(statement, parameters)
     mogrify = getattr(cursor, "mogrify", None)
     if mogrify is not None:
         text = mogrify(statement, parameters)
@@ -315,6 +379,33 @@ def literal(value):
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "X'" + bytes(value).hex() + "'"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def render_dollar(statement, parameters):
+    """asyncpg's `$1` placeholders outside quotes as literals."""
+    out = []
+    index = 0
+    quote = None
+    while index < len(statement):
+        char = statement[index]
+        if quote:
+            out.append(char)
+            if char == quote:
+                quote = None
+        elif char in ("'", '"'):
+            quote = char
+            out.append(char)
+        elif char == "$" and statement[index + 1 : index + 2].isdigit():
+            end = index + 1
+            while end < len(statement) and statement[end].isdigit():
+                end += 1
+            out.append(literal(parameters[int(statement[index + 1 : end]) - 1]))
+            index = end
+            continue
+        else:
+            out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def render_qmark(statement, parameters):

@@ -32,6 +32,8 @@ pub struct Request<'a> {
     /// The schema before the first revision: an SQL file, or MODULE:NAME of a SQLAlchemy
     /// MetaData.
     pub base: Option<&'a str>,
+    /// MODULE:NAME of the MetaData env.py gives as target_metadata.
+    pub metadata: Option<&'a str>,
 }
 
 /// The id the base schema (`--base`) has in the import map.
@@ -252,19 +254,17 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
             .ok()
             .filter(|url| !url.trim().is_empty())
     });
-    let base = base_request(request.base)?;
-    let mut exports = export(&project, None, server.as_deref(), &base).await?;
+    let options = serde_json::json!({
+        "base": base_request(request.base)?,
+        "metadata": request.metadata,
+        "dialect": server.as_deref().and_then(dialect_of_url),
+    });
+    let mut exports = export(&project, None, &options).await?;
     let mut notes = Vec::new();
     if uncaptured(&exports, request).next().is_some()
         && let Some(scratch) = Scratch::make(&exports.dialect, server.as_deref()).await?
     {
-        let online = export(
-            &project,
-            Some(&scratch.sqlalchemy_url),
-            server.as_deref(),
-            &base,
-        )
-        .await;
+        let online = export(&project, Some(&scratch.sqlalchemy_url), &options).await;
         scratch.drop().await;
         exports = online?;
         let captured: Vec<&str> = exports
@@ -526,13 +526,13 @@ fn dialect_of_url(url: &str) -> Option<&'static str> {
 }
 
 /// Runs `export.py` on the project with its Python; `scratch`, a SQLAlchemy URL, lets it
-/// run the chain online. `server` (`--scratch` or DATABASE_URL) gives the backend when the
-/// ini file's URL does not (the teams' often take it from the environment in env.py).
+/// run the chain online. `options`: `base` and `metadata` as asked, and `dialect`, the
+/// backend of `--scratch` or DATABASE_URL, for when the ini file's URL does not give one
+/// (the teams' env.py often takes it from the environment).
 async fn export(
     project: &Project,
     scratch: Option<&str>,
-    server: Option<&str>,
-    base: &serde_json::Value,
+    options: &serde_json::Value,
 ) -> anyhow::Result<Exports> {
     let work = tempfile::tempdir().context("cannot make a temporary folder")?;
     let program = work.path().join("skein_alembic_export.py");
@@ -546,8 +546,9 @@ async fn export(
             "ini": ini,
             "section": project.section,
             "scratch": scratch,
-            "dialect": server.and_then(dialect_of_url),
-            "base": base,
+            "dialect": options["dialect"],
+            "base": options["base"],
+            "metadata": options["metadata"],
             "result": result,
         })
         .to_string(),
@@ -658,7 +659,7 @@ impl Scratch {
 }
 
 /// The statements of alembic's offline SQL, without its transaction lines and its
-/// `alembic_version` bookkeeping. A COMMIT before the end is an `autocommit_block()`:
+/// `alembic_version` bookkeeping. A COMMIT with statements after it is an `autocommit_block()`:
 /// the file then runs outside a transaction, as alembic ran it.
 fn statements(sql: &str) -> String {
     let all: Vec<&str> = skein_core::split::split(sql)
@@ -671,11 +672,13 @@ fn statements(sql: &str) -> String {
             .next()
             .is_some_and(|w| w.eq_ignore_ascii_case(word))
     };
-    let last_commit = all.iter().rposition(|s| is(s, "COMMIT"));
-    let autocommit = all
-        .iter()
-        .enumerate()
-        .any(|(i, s)| is(s, "COMMIT") && Some(i) != last_commit);
+    // A COMMIT with statements after it (BEGIN and COMMIT aside) is an autocommit_block().
+    let autocommit = all.iter().enumerate().any(|(i, s)| {
+        is(s, "COMMIT")
+            && all[i + 1..]
+                .iter()
+                .any(|t| !is(t, "BEGIN") && !is(t, "COMMIT"))
+    });
     let kept: Vec<&str> = all
         .into_iter()
         .filter(|s| !is(s, "BEGIN") && !is(s, "COMMIT") && !is_bookkeeping(s))

@@ -26,6 +26,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
             scratch: args.scratch.as_deref(),
             replace: &replace,
             base: args.base.as_deref(),
+            metadata: args.metadata.as_deref(),
         })
         .await?;
         table = exported.version_table;

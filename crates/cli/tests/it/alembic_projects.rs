@@ -571,3 +571,83 @@ fn a_project_whose_first_revision_starts_from_create_all_imports_with_base() {
     );
     assert_eq!(fingerprint(&probe, "native"), skein_head);
 }
+
+/// Prefect's shapes: an index made CONCURRENTLY in autocommit_block(), and constraints
+/// named by the naming convention of the MetaData env.py gives as target_metadata.
+#[test]
+fn autocommit_blocks_run_outside_a_transaction_and_the_naming_convention_is_kept() {
+    let alembic = alembic();
+    let db = TestDb::new("alembic_autocommit");
+    let models = "import sqlalchemy as sa\n\n\
+                  metadata = sa.MetaData(naming_convention={'ck': 'ck_%(table_name)s__%(constraint_name)s'})\n";
+    let files = [
+        (
+            "project/alembic.ini",
+            "[alembic]\nscript_location = migrations\nprepend_sys_path = .\nsqlalchemy.url =\n"
+                .to_owned(),
+        ),
+        ("project/app_models.py", models.to_owned()),
+        ("project/migrations/env.py", ENV.to_owned()),
+        (
+            "project/migrations/versions/p1.py",
+            revision(
+                "p1",
+                "None",
+                "None",
+                1,
+                "flow runs",
+                "op.create_table('flow_run', sa.Column('id', sa.Integer, primary_key=True), sa.Column('state', sa.String(20)), sa.Column('runs', sa.Integer))\n    op.create_check_constraint('positive_runs', 'flow_run', 'runs >= 0')",
+                "op.drop_table('flow_run')",
+            ),
+        ),
+        (
+            "project/migrations/versions/p2.py",
+            revision(
+                "p2",
+                "'p1'",
+                "None",
+                2,
+                "index state",
+                "with op.get_context().autocommit_block():\n        op.execute('CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_flow_run__state ON flow_run (state)')",
+                "with op.get_context().autocommit_block():\n        op.execute('DROP INDEX CONCURRENTLY IF EXISTS ix_flow_run__state')",
+            ),
+        ),
+    ];
+    let workspace = Workspace::new(
+        &format!(
+            "[default.databases.app]\nurl = \"{}\"\nmigrations = \"database/app\"\n",
+            db.url
+        ),
+        &[],
+    );
+    for (path, text) in &files {
+        workspace.write(path, text);
+    }
+    let alembic_command = alembic.display().to_string();
+    workspace
+        .run(&[
+            "import",
+            "--from",
+            "alembic",
+            "project",
+            "--to",
+            "database/app",
+            "--alembic",
+            &alembic_command,
+            "--metadata",
+            "app_models:metadata",
+        ])
+        .expect(0);
+    let p2 = written(&workspace.path().join("database/app"), "index_state.up.sql");
+    assert!(p2.contains("-- skein:no-transaction"), "{p2}");
+    workspace.run(&["up", "-q"]).expect(0);
+    assert_eq!(
+        db.value("SELECT conname::text FROM pg_constraint WHERE contype = 'c' AND conrelid = 'flow_run'::regclass")
+            .as_deref(),
+        Some("ck_flow_run__positive_runs"),
+        "named by the convention, as under Alembic"
+    );
+    workspace.run(&["down", "--to", "base", "-q"]).expect(0);
+    workspace.run(&["up", "-q"]).expect(0);
+    workspace.run(&["drift"]).expect(0);
+}
