@@ -14,7 +14,7 @@
 //! Every ```sh block says before it whether it runs here: `<!-- readme: sh -->` runs the
 //! whole block with `bash -e` in an empty folder (each line must succeed), a PostgreSQL
 //! URL `postgres://postgres@127.0.0.1:5432/NAME` in it standing for a database of its own
-//! on the test server, which the block is to make; `<!-- readme: not run: WHY -->` names
+//! on the test server (one per NAME), which the block is to make; `<!-- readme: not run: WHY -->` names
 //! what it needs that a test cannot have (the network, a cluster, a build of this
 //! repository). A block that says neither fails the test.
 
@@ -330,20 +330,39 @@ fn every_sh_block_in_the_readme_runs_or_says_why_not() {
             }
         }
         ran += 1;
-        // Each database the block names is one of its own, made by the block itself.
-        let databases: Vec<skein_testkit::TestDb> = local
+        // Each database the block names is one of its own (a name named twice is one
+        // database), made by the block itself.
+        let mut names: Vec<String> = local
             .captures_iter(&block.text)
-            .map(|_| skein_testkit::TestDb::new("readme_sh"))
+            .map(|c| c[1].to_owned())
             .collect();
-        let mut text = block.text.clone();
-        for db in &databases {
+        names.sort();
+        names.dedup();
+        let databases: Vec<(String, skein_testkit::TestDb)> = names
+            .into_iter()
+            .map(|name| (name, skein_testkit::TestDb::new("readme_sh")))
+            .collect();
+        let text = local
+            .replace_all(&block.text, |c: &regex::Captures| {
+                let (_, db) = databases.iter().find(|(name, _)| *name == c[1]).unwrap();
+                db.url.clone()
+            })
+            .into_owned();
+        for (_, db) in &databases {
             skein_testkit::exec(
                 &skein_testkit::postgres().admin_url,
                 &format!("DROP DATABASE \"{}\"", db.name),
             );
-            text = local.replace(&text, db.url.as_str()).into_owned();
         }
         let dir = tempfile::tempdir().unwrap();
+        // A block that runs Alembic finds the one of PyPI the tests install.
+        let path = match block.text.contains("alembic ") {
+            true => format!(
+                "{}:{path}",
+                skein_testkit::alembic().parent().unwrap().display()
+            ),
+            false => path.clone(),
+        };
         let output = Command::new("bash")
             .args(["-e", "-c", &format!("{{ {text}\n}} 2>&1")])
             .current_dir(dir.path())
