@@ -34,6 +34,8 @@ pub enum SourceError {
     },
     #[error("{} is a folder; a migration folder holds only migration files (move it elsewhere)", path.display())]
     UnexpectedFolder { path: PathBuf },
+    #[error("{} is not a regular file (a pipe, a socket or a device); a migration folder holds only migration files (remove it)", path.display())]
+    NotAFile { path: PathBuf },
     #[error("{} is not a migration file name: {reason} (e.g. 20240101120000_create_users.up.sql)", path.display())]
     BadName { path: PathBuf, reason: &'static str },
     #[error("version {version} is used by two files: {} and {}; renumber one of them (`skein new` picks a fresh timestamp)", first.display(), second.display())]
@@ -86,6 +88,7 @@ impl SourceError {
             SourceError::Folder { dir, .. } => dir,
             SourceError::Read { path, .. }
             | SourceError::UnexpectedFolder { path }
+            | SourceError::NotAFile { path }
             | SourceError::BadName { path, .. }
             | SourceError::DownWithoutUp { path }
             | SourceError::NotUtf8 { path, .. }

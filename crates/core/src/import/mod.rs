@@ -325,6 +325,13 @@ fn one_group(name: &str) -> (Vec<String>, String) {
 }
 
 fn read(path: &Path) -> Result<String, ImportError> {
+    // Reading a pipe would wait for a writer for ever.
+    if !path.is_file() {
+        return Err(ImportError::File {
+            path: path.to_owned(),
+            problem: "not a regular file (a pipe, a socket or a device); remove it, or import from a copy of the folder".to_owned(),
+        });
+    }
     let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
         path: path.to_owned(),
         source,
@@ -895,6 +902,27 @@ mod tests {
                 "202601290002001_more.sql"
             ]
         );
+    }
+
+    #[test]
+    fn a_pipe_among_the_files_is_refused_naming_it_without_waiting_on_it() {
+        let dir = folder(&[("1_a.up.sql", "SELECT 1;\n")]);
+        let pipe = dir.path().join("2_b.up.sql");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = super::import(Tool::GolangMigrate, dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("2_b.up.sql")
+                && err.to_string().contains("not a regular file"),
+            "{err}"
+        );
+        let err = crate::source::FolderSource::new(dir.path())
+            .load()
+            .unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]

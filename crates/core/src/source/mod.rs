@@ -54,7 +54,8 @@ impl MigrationSource for FolderSource {
 }
 
 /// The `.sql` files of a folder with their contents: README files, dotfiles and other
-/// files are skipped, a sub-folder is an error.
+/// files are skipped, a sub-folder or a `.sql` that is not a regular file (a pipe) is an
+/// error.
 pub(crate) fn read_folder(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
     let folder_error = |source| SourceError::Folder {
         dir: dir.to_owned(),
@@ -74,6 +75,10 @@ pub(crate) fn read_folder(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceE
         if is_other_file(&name) {
             tracing::debug!("skipping {}: not a .sql file", path.display());
             continue;
+        }
+        // Reading a pipe would wait for a writer for ever.
+        if !path.is_file() {
+            return Err(SourceError::NotAFile { path });
         }
         let bytes = std::fs::read(&path).map_err(|source| SourceError::Read {
             path: path.clone(),
