@@ -134,7 +134,8 @@ pub struct AdoptArgs {
     #[command(flatten)]
     pub fleet: FleetArgs,
     /// The tool whose history to read (sqlx, golang-migrate, dbmate, goose, flyway,
-    /// alembic); found by its table otherwise.
+    /// alembic); else the tool skein-import.toml names; else found by its table (with
+    /// several there, --from is needed).
     #[arg(long = "from", value_name = "TOOL")]
     pub tool: Option<String>,
     /// The other tool's history table, when it is not the tool's usual one (a hand-made
