@@ -370,6 +370,9 @@ fn expand_references(settings: &mut Settings, root: &Path) -> Result<(), (String
     expand_init_sql("init_sql", &mut settings.session, root)?;
     for (name, db) in &mut settings.databases {
         expand_init_sql(&format!("databases.{name}.init_sql"), &mut db.session, root)?;
+        for (var, value) in db.vars.iter_mut() {
+            expand_json(&format!("databases.{name}.vars.{var}"), value, root)?;
+        }
     }
     if let Some(models) = &mut settings.models {
         expand_init_sql("models.init_sql", &mut models.session, root)?;

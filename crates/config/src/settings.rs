@@ -53,6 +53,10 @@ pub struct DatabaseSettings {
     /// Tables inspect, drift, check and converge leave out (names or `*`/`?` patterns).
     #[serde(default)]
     pub ignore_tables: Vec<String>,
+    /// Values for the database's `-- skein:template` files (an imported goose ENVSUB
+    /// section): a name not here comes from the environment.
+    #[serde(default)]
+    pub vars: crate::connection::ModelVars,
     #[serde(flatten)]
     pub session: SessionSettings,
 }
@@ -193,6 +197,7 @@ pub(crate) mod keys {
         "init_sql",
         "sqlite_foreign_keys",
         "step_timeout",
+        "vars",
     ];
     pub const MODELS: &[&str] = &[
         "dir",

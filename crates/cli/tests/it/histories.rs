@@ -358,3 +358,41 @@ fn goose_envsub_sections_become_templates_filled_from_the_environment_at_run_tim
     up(&["down", "--to", "base"]).expect(0);
     up(&["up"]).expect(0);
 }
+
+#[test]
+fn a_template_files_values_come_from_the_databases_vars_before_the_environment() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nurl = \"sqlite://app.db\"\nmigrations = \"m\"\n\n\
+         [default.databases.app.vars]\nBODY_TYPE = \"INTEGER\"\nNOTE_TYPE = \"${env:SKEIN_TEST_NOTE_TYPE}\"\n",
+        &[(
+            "m/1_post.sql",
+            "-- skein:template\nCREATE TABLE post (body {{ BODY_TYPE }}, note {{ NOTE_TYPE }}, title {{ TITLE_TYPE }});\n",
+        )],
+    );
+    let run = Run(workspace
+        .command(&["up"])
+        .env("BODY_TYPE", "TEXT")
+        .env("SKEIN_TEST_NOTE_TYPE", "REAL")
+        .env("TITLE_TYPE", "BLOB")
+        .output()
+        .unwrap());
+    run.expect(0);
+    let types = sqlite_text(
+        &workspace.path().join("app.db"),
+        "SELECT group_concat(name || ' ' || type, ', ') FROM pragma_table_info('post')",
+    );
+    assert_eq!(types.trim(), "body INTEGER, note REAL, title BLOB");
+    // A value that would break out of the SQL is refused, naming it.
+    workspace.write(
+        "skein.toml",
+        "[default.databases.app]\nurl = \"sqlite://app.db\"\nmigrations = \"m\"\n\n\
+         [default.databases.app.vars]\nBODY_TYPE = \"INTEGER\\n); DROP TABLE post; --\"\n",
+    );
+    let run = workspace.run(&["status"]).expect(1);
+    assert!(
+        run.stderr()
+            .contains("`BODY_TYPE` holds a control character"),
+        "{}",
+        run.stderr()
+    );
+}

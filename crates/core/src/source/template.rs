@@ -73,6 +73,7 @@ impl Template {
         dialect: Option<Dialect>,
     ) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
         let mut env = None;
+        let unsafe_var = control_character(vars);
         files
             .into_iter()
             .map(|(path, bytes)| {
@@ -90,6 +91,15 @@ impl Template {
                     database: database.to_owned(),
                     message,
                 };
+                if let Some((name, character)) = unsafe_var {
+                    return Err(failed(
+                        0,
+                        format!(
+                            "the variable `{name}` holds a control character (U+{:04X}); a value that reaches SQL may not: fix [databases.{database}.vars]",
+                            u32::from(character)
+                        ),
+                    ));
+                }
                 let template = env
                     .template_from_str(&text)
                     .map_err(|e| failed(e.line().unwrap_or(0), e.to_string()))?;
