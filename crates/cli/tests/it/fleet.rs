@@ -1242,3 +1242,67 @@ fn drift_lists_a_screenful_of_names_in_natural_order_and_every_name_with_v() {
         .json();
     assert_eq!(report["databases"].as_array().unwrap().len(), 30);
 }
+
+#[test]
+fn a_scratch_database_is_dropped_even_when_the_server_refuses_connections_for_a_while() {
+    let db = TestDb::new("scratch_refused");
+    // A role of its own, not a superuser, so that its connection limit counts.
+    let role = format!("{}_role", db.name);
+    let admin = &skein_testkit::postgres().admin_url;
+    skein_testkit::exec(admin, &format!("CREATE ROLE \"{role}\" LOGIN CREATEDB"));
+    skein_testkit::exec(
+        admin,
+        &format!("ALTER DATABASE \"{}\" OWNER TO \"{role}\"", db.name),
+    );
+    let url = db
+        .url
+        .replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+    let workspace = Workspace::postgres(
+        &url,
+        &[(
+            "1_slow.up.sql",
+            "CREATE TABLE slow (id INT);\nSELECT pg_sleep(2);\n",
+        )],
+    );
+    workspace.run(&["up", "-q"]).expect(0);
+    let child = workspace
+        .command(&["drift"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let scratch = loop {
+        let found = db.value(&format!(
+            "SELECT datname::text FROM pg_stat_activity \
+             WHERE usename = '{role}' AND datname LIKE 'skein_scratch_%' AND query LIKE '%pg_sleep(2)%' LIMIT 1"
+        ));
+        if let Some(name) = found {
+            break name;
+        }
+        assert!(Instant::now() < deadline, "the replay never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // While the replay sleeps, the role may open no new connection (53300): the drop
+    // after it is refused until the limit is lifted again.
+    skein_testkit::exec(admin, &format!("ALTER ROLE \"{role}\" CONNECTION LIMIT 0"));
+    std::thread::sleep(Duration::from_secs(4));
+    skein_testkit::exec(admin, &format!("ALTER ROLE \"{role}\" CONNECTION LIMIT -1"));
+    let run = Run(child.wait_with_output().unwrap());
+    let left = db.value(&format!(
+        "SELECT count(*)::text FROM pg_database WHERE datname = '{scratch}'"
+    ));
+    skein_testkit::exec(admin, &format!("DROP DATABASE IF EXISTS \"{scratch}\""));
+    skein_testkit::exec(
+        admin,
+        &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name),
+    );
+    skein_testkit::exec(admin, &format!("DROP ROLE IF EXISTS \"{role}\""));
+    assert_eq!(
+        left.as_deref(),
+        Some("0"),
+        "{scratch} was left: {}",
+        run.stderr()
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+}

@@ -84,8 +84,16 @@ pub async fn replay(
     }
     let result = replay_into(scratch_url, migrations, version, options).await;
     if let Some(scratch) = &scratch {
-        // Dropped whatever happened above.
-        let dropped = drop_database(scratch).await;
+        // Dropped whatever happened above; a passing refusal (too many connections) is
+        // waited out, as a connection is, so that no scratch database is left behind. A
+        // stop asked for meanwhile does not cut this short.
+        let dropped = crate::driver::with_connect_retries(
+            scratch,
+            options.connect_timeout,
+            &crate::stop::Stop::default(),
+            || drop_database(scratch),
+        )
+        .await;
         track(scratch, false);
         if let (Ok(_), Err(e)) = (&result, dropped) {
             return Err(e);
