@@ -378,7 +378,18 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
             let rows: Rows = driver
                 .query_rows(&format!("SELECT version_num FROM {quoted}"))
                 .await?;
-            foreign.up_to = rows.rows.first().map(|r| text(&r[0]));
+            // One row per head: several mean branches that were never merged, and what is
+            // applied is each head's ancestry, which the versions alone cannot tell.
+            let mut heads: Vec<String> = rows.rows.iter().map(|r| text(&r[0])).collect();
+            heads.sort();
+            if heads.len() > 1 {
+                return Err(refuse(format!(
+                    "it records {} heads ({}), branches that were never merged; merge them with `alembic merge heads` and `alembic upgrade head`, then adopt",
+                    heads.len(),
+                    heads.join(", ")
+                )));
+            }
+            foreign.up_to = heads.pop();
         }
     }
     Ok(foreign)

@@ -185,3 +185,33 @@ fn several_history_tables_are_chosen_from_by_the_import_map_or_named_with_from()
         run.stderr()
     );
 }
+
+#[test]
+fn an_alembic_table_with_two_heads_is_refused_naming_them() {
+    let db = TestDb::new("two_heads");
+    db.exec(
+        "CREATE TABLE a (id INT); CREATE TABLE b (id INT);\n\
+         CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);\n\
+         INSERT INTO alembic_version VALUES ('c0ffee000002'), ('b0b000000001');",
+    );
+    let workspace = Workspace::postgres(
+        &db.url,
+        &[
+            ("1_a.up.sql", "CREATE TABLE a (id INT);\n"),
+            ("2_b.up.sql", "CREATE TABLE b (id INT);\n"),
+            (
+                "skein-import.toml",
+                "from = \"alembic\"\n[versions]\n\"b0b000000001\" = 1\n\"c0ffee000002\" = 2\n",
+            ),
+        ],
+    );
+    let run = workspace.run(&["adopt"]).expect(1);
+    assert!(
+        run.stderr()
+            .contains("2 heads (b0b000000001, c0ffee000002)")
+            && run.stderr().contains("alembic merge heads"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(db.value("SELECT to_regclass('skein_history')::text"), None);
+}
