@@ -361,7 +361,7 @@ def render(cursor, statement, parameters):
     if not parameters:
         return statement
     if not isinstance(parameters, dict) and re.search(r"\$\d", statement):
-        return render_dollar(statement, parameters)
+        return render_qmark(statement, parameters)
     mogrify = getattr(cursor, "mogrify", None)
     if mogrify is not None:
         text = mogrify(statement, parameters)
@@ -381,36 +381,9 @@ def literal(value):
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def render_dollar(statement, parameters):
-    """asyncpg's `$1` placeholders outside quotes as literals."""
-    out = []
-    index = 0
-    quote = None
-    while index < len(statement):
-        char = statement[index]
-        if quote:
-            out.append(char)
-            if char == quote:
-                quote = None
-        elif char in ("'", '"'):
-            quote = char
-            out.append(char)
-        elif char == "$" and statement[index + 1 : index + 2].isdigit():
-            end = index + 1
-            while end < len(statement) and statement[end].isdigit():
-                end += 1
-            out.append(literal(parameters[int(statement[index + 1 : end]) - 1]))
-            index = end
-            continue
-        else:
-            out.append(char)
-        index += 1
-    return "".join(out)
-
-
 def render_qmark(statement, parameters):
-    """Placeholders outside quotes as literals: sqlite3's `?` and `:name`, and the
-    `%s` / `%(name)s` of drivers without `mogrify`."""
+    """Placeholders outside quotes as literals: sqlite3's `?` and `:name`, asyncpg's `$1`,
+    and the `%s` / `%(name)s` of drivers without `mogrify`."""
     if "%s" in statement or "%(" in statement:
         if isinstance(parameters, dict):
             return statement % {k: literal(v) for k, v in parameters.items()}
@@ -431,6 +404,11 @@ def render_qmark(statement, parameters):
         elif char == "?" and not isinstance(parameters, dict):
             out.append(literal(parameters[position]))
             position += 1
+        elif char == "$" and not isinstance(parameters, dict) and statement[index + 1 : index + 2].isdigit():
+            match = re.match(r"\$(\d+)", statement[index:])
+            out.append(literal(parameters[int(match.group(1)) - 1]))
+            index += len(match.group(0))
+            continue
         elif char == ":" and isinstance(parameters, dict):
             match = re.match(r":(\w+)", statement[index:])
             if match and match.group(1) in parameters:

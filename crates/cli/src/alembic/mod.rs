@@ -703,22 +703,15 @@ fn statements(sql: &str) -> String {
 
 /// A statement on alembic's own table: its creation, and the rows it keeps.
 fn is_bookkeeping(statement: &str) -> bool {
-    let words: Vec<String> = statement
-        .split_whitespace()
-        .take(3)
-        .map(|w| w.to_ascii_uppercase())
-        .collect();
-    let target = |i: usize| {
-        words
-            .get(i)
-            .is_some_and(|w| w.trim_matches('"').eq_ignore_ascii_case("ALEMBIC_VERSION"))
-    };
-    match words.first().map(String::as_str) {
-        Some("CREATE" | "DROP") => words.get(1).is_some_and(|w| w == "TABLE") && target(2),
-        Some("INSERT" | "DELETE") => target(2),
-        Some("UPDATE") => target(1),
-        _ => false,
+    const TABLE: &str = "alembic_version";
+    if skein_core::import::writes_table(statement, TABLE) {
+        return true;
     }
+    let words: Vec<&str> = statement.split_whitespace().take(3).collect();
+    matches!(words.as_slice(), [verb, table, name]
+        if (verb.eq_ignore_ascii_case("CREATE") || verb.eq_ignore_ascii_case("DROP"))
+            && table.eq_ignore_ascii_case("TABLE")
+            && name.trim_matches('"').eq_ignore_ascii_case(TABLE))
 }
 
 #[cfg(test)]

@@ -797,19 +797,8 @@ fn a_second_ctrl_c_during_a_replay_still_drops_the_scratch_database() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
     // The scratch database this replay runs in (only this test replays pg_sleep(5)).
-    let scratch = loop {
-        let found = db.value(
-            "SELECT datname::text FROM pg_stat_activity \
-             WHERE datname LIKE 'skein_scratch_%' AND query LIKE '%pg_sleep(5)%' LIMIT 1",
-        );
-        if let Some(name) = found {
-            break name;
-        }
-        assert!(Instant::now() < deadline, "the replay never started");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let scratch = replaying_in(&db, "query LIKE '%pg_sleep(5)%'");
     let pid = child.id().to_string();
     for _ in 0..2 {
         assert!(
@@ -828,6 +817,23 @@ fn a_second_ctrl_c_during_a_replay_still_drops_the_scratch_database() {
         "SELECT count(*)::text FROM pg_database WHERE datname = '{scratch}'"
     ));
     assert_eq!(left.as_deref(), Some("0"), "{scratch} was dropped");
+}
+
+/// The scratch database a replay whose session matches `filter` (SQL on
+/// pg_stat_activity) runs in, once it has started (within 30 s).
+fn replaying_in(db: &TestDb, filter: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = db.value(&format!(
+            "SELECT datname::text FROM pg_stat_activity \
+             WHERE datname LIKE 'skein_scratch_%' AND {filter} LIMIT 1"
+        ));
+        if let Some(name) = found {
+            return name;
+        }
+        assert!(Instant::now() < deadline, "the replay never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The value after `key:` on the first line of `text` that starts with it (indentation
@@ -1271,18 +1277,10 @@ fn a_scratch_database_is_dropped_even_when_the_server_refuses_connections_for_a_
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let scratch = loop {
-        let found = db.value(&format!(
-            "SELECT datname::text FROM pg_stat_activity \
-             WHERE usename = '{role}' AND datname LIKE 'skein_scratch_%' AND query LIKE '%pg_sleep(2)%' LIMIT 1"
-        ));
-        if let Some(name) = found {
-            break name;
-        }
-        assert!(Instant::now() < deadline, "the replay never started");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let scratch = replaying_in(
+        &db,
+        &format!("usename = '{role}' AND query LIKE '%pg_sleep(2)%'"),
+    );
     // While the replay sleeps, the role may open no new connection (53300): the drop
     // after it is refused until the limit is lifted again.
     skein_testkit::exec(admin, &format!("ALTER ROLE \"{role}\" CONNECTION LIMIT 0"));
