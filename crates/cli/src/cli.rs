@@ -276,6 +276,10 @@ pub enum ModelCommand {
 pub struct ModelNewArgs {
     /// The model's name: lower-case letters, digits and `_`.
     pub name: String,
+    /// The set it joins (`models`, or a `[sets.<name>]`); may be left out when the
+    /// configuration has one set.
+    #[arg(long, value_name = "NAME")]
+    pub set: Option<String>,
     /// List the model by a folder of its own under the models' `dir` (for migrations
     /// particular to it) instead of in the config's `names`.
     #[arg(long)]

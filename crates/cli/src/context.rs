@@ -59,7 +59,7 @@ impl Context {
     pub fn fleet(&self, urls: &DatabaseUrls) -> Fleet {
         let options = &self.options.fleet;
         Fleet {
-            per_host: self.workspace.settings.max_per_host.map(|limit| {
+            per_host: self.workspace.settings.max_per_host.as_ref().map(|limit| {
                 let hosts = urls
                     .urls
                     .iter()
@@ -67,11 +67,11 @@ impl Context {
                         crate::fleet::server_of(url.expose()).map(|host| (name.clone(), host))
                     })
                     .collect();
-                (limit.max(1), hosts)
+                (limit.get().max(1), hosts)
             }),
             concurrency: options
                 .concurrency
-                .unwrap_or(self.workspace.settings.concurrency)
+                .unwrap_or(self.workspace.settings.concurrency.get())
                 .max(1),
             max_failures: options.max_failures,
             canaries: std::collections::BTreeSet::new(),

@@ -1,6 +1,6 @@
-//! The models a `names_from` query lists: run once per command against the database it
-//! names, after that database was migrated when the command migrates it, and added to the
-//! workspace before any model database is touched.
+//! The members a set's `names_from` query lists: run once per command against the
+//! database it names, after that database was migrated when the command migrates it, and
+//! added to the workspace before any member database is touched.
 
 use crate::context::Context;
 use crate::report::{DatabaseReport, Status};
@@ -11,21 +11,22 @@ use skein_core::driver::rows::{Cell, Rows};
 use std::collections::BTreeSet;
 
 impl Context {
-    /// Whether `selection` may take in models that only the `names_from` query knows:
-    /// everything, the models' groups, or a name the configuration does not list.
+    /// Whether `selection` may take in members that only a `names_from` query knows:
+    /// everything, a listed set's groups, or a name the configuration does not list.
     pub fn needs_listing(&self, selection: &Selection) -> bool {
-        if self.workspace.names_from().is_none() {
+        let queries = self.workspace.names_queries();
+        if queries.is_empty() {
             return false;
         }
         if selection.databases.is_empty() && selection.groups.is_empty() {
             return true;
         }
-        let model_groups = self.workspace.model_groups();
-        selection
-            .groups
+        let listed_groups: BTreeSet<String> = queries
             .iter()
-            .any(|g| model_groups.contains(g.as_str()))
-            // A model named here may be one the query lists (and gives its variables).
+            .flat_map(|(set, _)| self.workspace.set_groups(set))
+            .collect();
+        selection.groups.iter().any(|g| listed_groups.contains(g))
+            // A member named here may be one a query lists (and gives its variables).
             || selection
                 .databases
                 .iter()
@@ -35,7 +36,8 @@ impl Context {
                 })
     }
 
-    /// Runs the `names_from` query when `selection` needs it and adds the models it lists.
+    /// Runs the `names_from` queries when `selection` needs them and adds the members
+    /// they list.
     pub async fn list_models_for(&mut self, selection: &Selection) -> anyhow::Result<()> {
         if self.needs_listing(selection) {
             self.list_models().await?;
@@ -43,22 +45,28 @@ impl Context {
         Ok(())
     }
 
-    /// Runs the `names_from` query and adds the models it lists. If the query fails, the
-    /// error names the database and the query; no model has been touched.
+    /// Runs each set's `names_from` query and adds the members it lists. If a query
+    /// fails, the error names the set, the database and the query; no member database
+    /// has been touched.
     pub async fn list_models(&mut self) -> anyhow::Result<()> {
-        let Some(from) = self.workspace.names_from().cloned() else {
-            return Ok(());
-        };
-        let failed = || {
-            format!(
-                "models.names_from: the query `{}` on `{}` failed, so the models are not known and none was touched (a new `{1}` needs its migrations first: `skein up --create` migrates it, then lists and makes the models)",
-                from.query, from.db
-            )
-        };
-        let db = self.workspace.database(&from.db)?.clone();
-        let rows = self.query(&db, &from.query).await.with_context(failed)?;
-        let found = models_of(rows).with_context(failed)?;
-        self.workspace.add_models(found)?;
+        let queries: Vec<(String, String, skein_config::settings::NamesFrom)> = self
+            .workspace
+            .names_queries()
+            .into_iter()
+            .map(|(set, from)| (set.name.clone(), set.key.clone(), from.clone()))
+            .collect();
+        for (set, key, from) in queries {
+            let failed = || {
+                format!(
+                    "{key}.names_from: the query `{}` on `{}` failed, so the members of `{set}` are not known and none was touched (a new `{1}` needs its migrations first: `skein up --create` migrates it, then lists and makes the members)",
+                    from.query, from.db
+                )
+            };
+            let db = self.workspace.database(&from.db)?.clone();
+            let rows = self.query(&db, &from.query).await.with_context(failed)?;
+            let found = models_of(rows).with_context(failed)?;
+            self.workspace.add_models(&set, found)?;
+        }
         Ok(())
     }
 
@@ -176,25 +184,24 @@ pub async fn in_phases(
 }
 
 impl Context {
-    /// The database the `names_from` query runs on and those it depends on, in dependency
-    /// order, when the selection takes it in; else nothing.
+    /// The databases the `names_from` queries run on and those they depend on, in
+    /// dependency order, when the selection takes them in; else nothing.
     fn listed_database_first(
         &self,
         selection: &Selection,
     ) -> anyhow::Result<Vec<&ResolvedDatabase>> {
-        let Some(from) = self.workspace.names_from() else {
-            return Ok(Vec::new());
-        };
-        let db = self.workspace.database(&from.db)?;
         let everything = selection.databases.is_empty() && selection.groups.is_empty();
-        let selected = everything
-            || selection.databases.contains(&db.name)
-            || db.groups.iter().any(|g| selection.groups.contains(g));
-        if !selected {
-            return Ok(Vec::new());
+        let mut wanted = BTreeSet::new();
+        let mut to_visit: Vec<&str> = Vec::new();
+        for (_, from) in self.workspace.names_queries() {
+            let db = self.workspace.database(&from.db)?;
+            let selected = everything
+                || selection.databases.contains(&db.name)
+                || db.groups.iter().any(|g| selection.groups.contains(g));
+            if selected {
+                to_visit.push(db.name.as_str());
+            }
         }
-        let mut wanted = BTreeSet::from([db.name.as_str()]);
-        let mut to_visit: Vec<&str> = db.depends_on.iter().map(String::as_str).collect();
         while let Some(name) = to_visit.pop() {
             if wanted.insert(name) {
                 to_visit.extend(

@@ -62,8 +62,9 @@ pub fn check(
             && let Some(placeholder) = unfilled_placeholder(&template.display())
         {
             problems.push(format!(
-                "model `{}`: its connection uses `{placeholder}`, a variable it does not have; give it in [models.vars.{}] or as a column of the names_from query ({})",
+                "model `{}`: its connection uses `{placeholder}`, a variable it does not have; give it in [{}.vars.{}] or as a column of the names_from query ({})",
                 db.name,
+                db.table_key(),
                 db.name,
                 from("url")
             ));
@@ -88,10 +89,11 @@ pub fn check(
         {
             if !template.is_dir() {
                 problems.push(format!(
-                    "database `{}`: the model template {} does not exist (`models.template`, {}); create it or fix the path",
+                    "database `{}`: the model template {} does not exist (`{}`, {}); create it or fix the path",
                     db.name,
                     template.display(),
-                    workspace.source_of("models.template")
+                    db.setting_key("template"),
+                    workspace.source_of(&db.setting_key("template"))
                 ));
             }
         } else if needs == Needs::Migrations && !db.migrations.is_dir() {

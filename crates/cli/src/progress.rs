@@ -251,7 +251,7 @@ impl EventSink for DatabaseProgress {
                     };
                     bar.set_message(format!(
                         "{verb} {} {}",
-                        step.version,
+                        step.version_text(),
                         controls(&step.description)
                     ));
                 }
@@ -264,7 +264,7 @@ impl EventSink for DatabaseProgress {
                     };
                     redact::err(&format!(
                         "{db}: {verb} {} {} ({ms} ms)",
-                        step.version,
+                        step.version_text(),
                         controls(&step.description)
                     ));
                 }
@@ -273,7 +273,7 @@ impl EventSink for DatabaseProgress {
                 if self.lines {
                     redact::err(&format!(
                         "{db}: {} {} was done by another process",
-                        step.version,
+                        step.version_text(),
                         controls(&step.description)
                     ));
                 }

@@ -85,6 +85,7 @@ pub fn version(text: &str, databases: &[&ResolvedDatabase]) -> Result<Version, U
         .iter()
         .filter_map(|db| context::migrations(db).ok())
         .flatten()
+        .filter(|m| !m.repeatable)
         .map(|m| m.version)
         .collect();
     versions.sort_unstable();

@@ -76,12 +76,8 @@ impl Workspace {
                 pick(reference, &fetched)
                     .map(|value| value.expose().to_owned())
                     .map_err(|problem| {
-                        let setting = match db.is_model {
-                            true => format!("models.{}", template.setting_of(reference)),
-                            false => {
-                                format!("databases.{}.{}", db.name, template.setting_of(reference))
-                            }
-                        };
+                        let setting =
+                            format!("{}.{}", db.table_key(), template.setting_of(reference));
                         (setting, reference.text.clone(), problem)
                     })
             });
@@ -153,7 +149,10 @@ fn missing_url(db: &ResolvedDatabase) -> ConfigError {
     ConfigError::Database {
         database: db.name.clone(),
         problem: if db.is_model {
-            "no connection: set `url` (with `{model}`) or the connection's parts under [<profile>.models]".to_owned()
+            format!(
+                "no connection: set `url` (with `{{model}}`, the member's name) or the connection's parts under [<profile>.{}]",
+                db.table_key()
+            )
         } else {
             format!(
                 "no connection: set `url` (or host, user, database...) under [<profile>.databases.{0}], or SKEIN_DATABASES__{1}__URL",

@@ -40,7 +40,10 @@ pub struct ConnectionSettings {
     pub driver: Option<String>,
     #[serde(default, deserialize_with = "text")]
     pub host: Option<String>,
-    pub port: Option<u16>,
+    /// A number, or text that is one once its references and `{variables}` are filled
+    /// (`"${env:DB_PORT}"`, `"{port}"`).
+    #[serde(default, deserialize_with = "text")]
+    pub port: Option<String>,
     #[serde(default, deserialize_with = "text")]
     pub user: Option<String>,
     #[serde(default, deserialize_with = "text")]
@@ -124,7 +127,7 @@ impl ConnectionSettings {
             url: None,
             driver: fill(&self.driver),
             host: fill(&self.host),
-            port: self.port,
+            port: fill(&self.port),
             user: fill(&self.user),
             password: fill(&self.password),
             database: fill(&self.database),
@@ -189,6 +192,7 @@ impl ConnectionTemplate {
         let named = [
             ("driver", &parts.driver),
             ("host", &parts.host),
+            ("port", &parts.port),
             ("user", &parts.user),
             ("password", &parts.password),
             ("database", &parts.database),
@@ -210,6 +214,7 @@ impl ConnectionTemplate {
             ConnectionTemplate::Parts(parts) => [
                 &parts.driver,
                 &parts.host,
+                &parts.port,
                 &parts.user,
                 &parts.password,
                 &parts.database,
@@ -373,7 +378,7 @@ fn render_parts<E>(
         user: get(&parts.user)?,
         password: get(&parts.password)?,
         host: get(&parts.host)?,
-        port: parts.port,
+        port: get(&parts.port)?,
         database: get(&parts.database)?,
         query,
     };
@@ -390,7 +395,7 @@ struct ServerParts {
     user: Option<String>,
     password: Option<String>,
     host: Option<String>,
-    port: Option<u16>,
+    port: Option<String>,
     database: Option<String>,
     query: Vec<(String, String)>,
 }
@@ -420,7 +425,20 @@ impl ServerParts {
         url.set_host(Some(&host))
             .map_err(|e| format!("`host` {host:?} cannot be a URL's host: {e}"))?;
         let unusable = |what: &str| format!("the URL cannot hold a {what} with this host");
-        url.set_port(self.port).map_err(|()| unusable("port"))?;
+        let port = self
+            .port
+            .as_deref()
+            .map(|port| {
+                port.trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| {
+                        format!("`port` is {port:?}, which is not a port number (1 to 65535)")
+                    })
+            })
+            .transpose()?;
+        url.set_port(port).map_err(|()| unusable("port"))?;
         if let Some(user) = &self.user {
             url.set_username(&component(user))
                 .map_err(|()| unusable("user"))?;
@@ -457,8 +475,9 @@ impl ServerParts {
             Some(host) => url.push_str(host),
             None => {}
         }
-        if let Some(port) = self.port {
-            url.push_str(&format!(":{port}"));
+        if let Some(port) = &self.port {
+            url.push(':');
+            url.push_str(port);
         }
         url.push('/');
         url.push_str(self.database.as_deref().unwrap_or_default());
@@ -603,7 +622,7 @@ mod tests {
     fn parts_become_a_url() {
         let parts = ConnectionSettings {
             host: Some("127.0.0.1".into()),
-            port: Some(5432),
+            port: Some("5432".to_owned()),
             user: Some("app".into()),
             password: Some("${env:PW}".into()),
             database: Some("{model}".into()),

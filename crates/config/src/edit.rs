@@ -8,23 +8,34 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct FileEdit {
     pub path: PathBuf,
-    /// The table the change went into (`default.models`).
+    /// The table the change went into (`default.models`, `default.sets.miner`).
     pub table: String,
     /// The name added.
     model: String,
+}
+
+/// The item at `path` (dotted keys, one per segment) of the document, if there is one.
+fn item_mut<'a>(
+    document: &'a mut toml_edit::DocumentMut,
+    path: &[&str],
+) -> Option<&'a mut toml_edit::Item> {
+    // Not `Item::get_mut`, which puts an empty item at a key that is missing.
+    let (first, rest) = path.split_first()?;
+    let mut item = document.as_table_mut().get_mut(first)?;
+    for key in rest {
+        item = item.as_table_like_mut()?.get_mut(key)?;
+    }
+    Some(item)
 }
 
 impl FileEdit {
     /// Takes the name back out of the list, leaving whatever else changed in the file
     /// meanwhile (another `model new` may have listed its own name since).
     pub fn undo(self) -> Result<(), ConfigError> {
-        let (profile, _) = self.table.split_once('.').unwrap_or((&self.table, ""));
+        let mut path: Vec<&str> = self.table.split('.').collect();
+        path.push("names");
         update_document(&self.path, |document| {
-            let names = document
-                .get_mut(profile)
-                .and_then(|p| p.get_mut("models"))
-                .and_then(|m| m.get_mut("names"))
-                .and_then(toml_edit::Item::as_array_mut);
+            let names = item_mut(document, &path).and_then(toml_edit::Item::as_array_mut);
             let Some(names) = names else {
                 return Ok(false);
             };
@@ -41,17 +52,23 @@ impl FileEdit {
     }
 }
 
-/// Adds `model` to the `names` list of the models of `profile`: in `[<profile>.models]`
-/// when that table has a `names` list, else in `[default.models]` (made if need be).
-/// Refused when the name is listed there already, as another run may just have done.
-pub fn add_model_name(path: &Path, profile: &str, model: &str) -> Result<FileEdit, ConfigError> {
+/// Adds `model` to the `names` list of the set whose table is `set_key` (`models`,
+/// `sets.miner`) in `profile`: in `[<profile>.<set_key>]` when that table has a `names`
+/// list, else in `[default.<set_key>]` (made if need be). Refused when the name is listed
+/// there already, as another run may just have done.
+pub fn add_model_name(
+    path: &Path,
+    profile: &str,
+    set_key: &str,
+    model: &str,
+) -> Result<FileEdit, ConfigError> {
     let invalid = |problem: String| ConfigError::Invalid(format!("{}: {problem}", path.display()));
-    let has_names = |document: &toml_edit::DocumentMut, profile: &str| {
-        document
-            .get(profile)
-            .and_then(|p| p.get("models"))
-            .and_then(|m| m.get("names"))
-            .is_some()
+    let set_path: Vec<&str> = set_key.split('.').collect();
+    let has_names = |document: &mut toml_edit::DocumentMut, profile: &str| {
+        let mut names = vec![profile];
+        names.extend(&set_path);
+        names.push("names");
+        item_mut(document, &names).is_some()
     };
     let mut table = String::new();
     update_document(path, |document| {
@@ -60,18 +77,26 @@ pub fn add_model_name(path: &Path, profile: &str, model: &str) -> Result<FileEdi
         } else {
             "default"
         };
-        table = format!("{profile}.models");
-        let models = document
-            .entry(profile)
-            .or_insert_with(implicit_table)
+        table = format!("{profile}.{set_key}");
+        let mut item = document.entry(profile).or_insert_with(implicit_table);
+        for (i, key) in set_path.iter().enumerate() {
+            let last = i + 1 == set_path.len();
+            item = item
+                .as_table_like_mut()
+                .ok_or_else(|| invalid(format!("`{table}` is not a table")))?
+                .entry(key)
+                .or_insert_with(|| {
+                    if last {
+                        toml_edit::table()
+                    } else {
+                        implicit_table()
+                    }
+                });
+        }
+        let set = item
             .as_table_like_mut()
-            .and_then(|p| {
-                p.entry("models")
-                    .or_insert(toml_edit::table())
-                    .as_table_like_mut()
-            })
             .ok_or_else(|| invalid(format!("`{table}` is not a table")))?;
-        let names = models
+        let names = set
             .entry("names")
             .or_insert(toml_edit::value(toml_edit::Array::new()))
             .as_array_mut()
@@ -121,7 +146,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("skein.toml");
         std::fs::write(&path, text).unwrap();
-        let edit = add_model_name(&path, profile, model).unwrap();
+        let edit = add_model_name(&path, profile, "models", model).unwrap();
         (std::fs::read_to_string(&path).unwrap(), edit.table)
     }
 
@@ -160,16 +185,47 @@ mod tests {
         let path = dir.path().join("skein.toml");
         let original = "[default.models]\n";
         std::fs::write(&path, original).unwrap();
-        let first = add_model_name(&path, "default", "m").unwrap();
-        add_model_name(&path, "default", "n").unwrap();
+        let first = add_model_name(&path, "default", "models", "m").unwrap();
+        add_model_name(&path, "default", "models", "n").unwrap();
         assert!(matches!(
-            add_model_name(&path, "default", "m"),
+            add_model_name(&path, "default", "models", "m"),
             Err(ConfigError::AlreadyListed { .. })
         ));
         first.undo().unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             format!("{original}names = [\"n\"]\n")
+        );
+    }
+
+    #[test]
+    fn a_named_set_gets_its_own_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("skein.toml");
+        let original = "[default.sets.miner]\ntemplate = \"t\"\n\n[default.sets.validator]\nnames = [\"v1\"]\n";
+        std::fs::write(&path, original).unwrap();
+        let edit = add_model_name(&path, "pg", "sets.miner", "m6").unwrap();
+        assert_eq!(edit.table, "default.sets.miner");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "[default.sets.miner]\ntemplate = \"t\"\nnames = [\"m6\"]\n\n[default.sets.validator]\nnames = [\"v1\"]\n"
+        );
+        add_model_name(&path, "default", "sets.validator", "v2").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("names = [\"v1\", \"v2\"]"), "{text}");
+        edit.undo().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("[default.sets.miner]\ntemplate = \"t\"\nnames = []"),
+            "{text}"
+        );
+        // A set not written yet is made under [default.sets.<name>].
+        add_model_name(&path, "default", "sets.relay", "r1").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("[default.sets.relay]\nnames = [\"r1\"]"),
+            "{text}"
         );
     }
 }

@@ -25,6 +25,6 @@ pub mod validate;
 pub use connect::DatabaseUrls;
 pub use error::ConfigError;
 pub use load::{LoadOptions, load};
-pub use models::{FoundModel, ListedBy};
+pub use models::{FoundModel, ListedBy, ModelSet};
 pub use resolve::{ResolvedDatabase, Selection, Workspace};
 pub use secret::SecretValue;

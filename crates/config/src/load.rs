@@ -114,7 +114,10 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
         .figment()
         .extract()
         .map_err(|err| invalid_value(err, &origins))?;
-    if origins.file().sets_nothing() && settings.databases.is_empty() && settings.models.is_none() {
+    if origins.file().sets_nothing()
+        && settings.databases.is_empty()
+        && settings.model_sets().is_empty()
+    {
         return Err(ConfigError::Empty { path });
     }
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -349,23 +352,33 @@ fn expand_references(settings: &mut Settings, root: &Path) -> Result<(), (String
             expand(format!("databases.{name}.history_table"), table)?;
         }
     }
-    if let Some(models) = &mut settings.models {
-        expand("models.dir".to_owned(), &mut models.dir)?;
-        if let Some(template) = &mut models.template {
-            expand("models.template".to_owned(), template)?;
+    for (key, set) in settings.model_sets_mut() {
+        if let Some(dir) = &mut set.dir {
+            expand(format!("{key}.dir"), dir)?;
         }
-        if let Some(names_from) = &mut models.names_from {
+        if let Some(template) = &mut set.template {
+            expand(format!("{key}.template"), template)?;
+        }
+        if let Some(table) = &mut set.history_table {
+            expand(format!("{key}.history_table"), table)?;
+        }
+        if let Some(names_from) = &mut set.names_from {
             expand_sql(
-                "models.names_from.query".to_owned(),
+                format!("{key}.names_from.query"),
                 &mut names_from.query,
                 root,
             )?;
         }
-        for (model, vars) in &mut models.vars {
+        for (model, vars) in &mut set.vars {
             for (name, value) in vars.iter_mut() {
-                expand_json(&format!("models.vars.{model}.{name}"), value, root)?;
+                expand_json(&format!("{key}.vars.{model}.{name}"), value, root)?;
             }
         }
+        expand_init_sql(&format!("{key}.init_sql"), &mut set.session, root)?;
+    }
+    expand_count("concurrency", &mut settings.concurrency, root)?;
+    if let Some(limit) = &mut settings.max_per_host {
+        expand_count("max_per_host", limit, root)?;
     }
     expand_init_sql("init_sql", &mut settings.session, root)?;
     for (name, db) in &mut settings.databases {
@@ -374,10 +387,19 @@ fn expand_references(settings: &mut Settings, root: &Path) -> Result<(), (String
             expand_json(&format!("databases.{name}.vars.{var}"), value, root)?;
         }
     }
-    if let Some(models) = &mut settings.models {
-        expand_init_sql("models.init_sql", &mut models.session, root)?;
-    }
     Ok(())
+}
+
+/// Expands the references of a count given as text, then reads the number.
+fn expand_count(
+    key: &str,
+    count: &mut crate::settings::Count,
+    root: &Path,
+) -> Result<(), (String, String)> {
+    if let crate::settings::Count::Text(text) = count {
+        *text = expand_local(text, root).map_err(|problem| (key.to_owned(), problem))?;
+    }
+    count.parse().map_err(|problem| (key.to_owned(), problem))
 }
 
 /// Expands references in SQL settings, which keep every other `$` as SQL means it.

@@ -1,9 +1,10 @@
-//! The model set: how each model database is made from `[<profile>.models]`, and where
-//! the names of the models come from (folders, the `names` list, a `names_from` query).
+//! The sets of databases of one kind: how each member database is made from
+//! `[<profile>.models]` (the set `models`) or `[<profile>.sets.<name>]`, and where the
+//! names of the members come from (folders, the `names` list, a `names_from` query).
 
 use crate::connection::ModelVars;
 use crate::error::ConfigError;
-use crate::resolve::{MODELS_GROUP, ResolvedDatabase, check_name};
+use crate::resolve::{ResolvedDatabase, check_name};
 use crate::settings::{ModelSettings, NamesFrom};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -39,9 +40,13 @@ pub struct FoundModel {
     pub vars: ModelVars,
 }
 
-/// Everything needed to make a model database, resolved once.
+/// Everything needed to make a member database of one set, resolved once.
 #[derive(Debug, Clone)]
-pub(crate) struct ModelSet {
+pub struct ModelSet {
+    /// The set's name, which is also the group of its databases (`models`, `miner`).
+    pub name: String,
+    /// The dotted key of its table (`models`, `sets.miner`), for messages.
+    pub key: String,
     pub settings: ModelSettings,
     /// The folder of the models' own folders.
     pub dir: PathBuf,
@@ -61,7 +66,8 @@ impl ModelSet {
         }
         for name in self.settings.names.iter().flatten() {
             check_name(name).map_err(|_| ConfigError::Invalid(format!(
-                "models.names: `{name}` cannot be a model name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters"
+                "{}.names: `{name}` cannot be a database name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters",
+                self.key
             )))?;
             let listed = names.entry(name.clone()).or_default();
             if !listed.contains(&ListedBy::Names) {
@@ -100,8 +106,14 @@ impl ModelSet {
                 database: name.to_owned(),
                 problem,
             })?;
-        let mut groups = vec![MODELS_GROUP.to_owned()];
-        groups.extend(self.settings.groups.iter().cloned());
+        let mut groups = vec![self.name.clone()];
+        groups.extend(
+            self.settings
+                .groups
+                .iter()
+                .filter(|g| **g != self.name)
+                .cloned(),
+        );
         Ok(ResolvedDatabase {
             name: name.to_owned(),
             connection,
@@ -113,6 +125,7 @@ impl ModelSet {
             groups,
             history_table: self.history_table.clone(),
             is_model: true,
+            set: Some(self.name.clone()),
             expect: self.settings.expect.clone(),
             ignore_tables: self.settings.ignore_tables.clone(),
             init_sql: self.init_sql.clone(),
@@ -127,7 +140,7 @@ impl ModelSet {
         for (model, vars) in &self.settings.vars {
             for name in vars.keys() {
                 check_var_name(name).map_err(|problem| {
-                    ConfigError::Invalid(format!("models.vars.{model}.{name}: {problem}"))
+                    ConfigError::Invalid(format!("{}.vars.{model}.{name}: {problem}", self.key))
                 })?;
             }
         }
@@ -139,15 +152,17 @@ impl ModelSet {
                     .map(|d| d.name.as_str())
                     .collect();
                 return Err(ConfigError::Invalid(format!(
-                    "models.names_from.db: `{}` is not a configured database (known: {}); the query runs against one of [databases]",
+                    "{}.names_from.db: `{}` is not a configured database (known: {}); the query runs against one of [databases]",
+                    self.key,
                     from.db,
                     known.join(", ")
                 )));
             }
             if from.query.trim().is_empty() {
-                return Err(ConfigError::Invalid(
-                    "models.names_from.query is empty; give the SELECT whose first column is the model's name".to_owned(),
-                ));
+                return Err(ConfigError::Invalid(format!(
+                    "{}.names_from.query is empty; give the SELECT whose first column is the database's name",
+                    self.key
+                )));
             }
         }
         Ok(())

@@ -18,8 +18,8 @@ use std::time::Duration;
 pub const INFRA_GROUP: &str = "infra";
 /// The model template when `template` is not set (and that folder exists).
 pub const DEFAULT_TEMPLATE: &str = "templates/model";
-/// The group every model database belongs to.
-pub const MODELS_GROUP: &str = "models";
+/// The group every model database belongs to (the set `[models]` makes).
+pub const MODELS_GROUP: &str = crate::settings::MODELS_SET;
 
 /// A database, ready to connect to.
 #[derive(Debug, Clone, Serialize)]
@@ -43,7 +43,11 @@ pub struct ResolvedDatabase {
     pub depends_on: Vec<String>,
     pub groups: Vec<String>,
     pub history_table: String,
+    /// A member of a set (`[models]` or `[sets.<name>]`), not a `[databases]` entry.
     pub is_model: bool,
+    /// The set it is a member of (`models`, `miner`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<String>,
     /// The `expect` rules for `skein check`.
     pub expect: Option<ExpectRules>,
     /// Tables inspect, drift, check and converge leave out.
@@ -58,12 +62,19 @@ pub struct ResolvedDatabase {
 
 impl ResolvedDatabase {
     /// The dotted key of this database's `setting` in the selected profile:
-    /// `databases.infra.url`, or `models.url` for a model database.
+    /// `databases.infra.url`, `models.url` for a model database, `sets.miner.url` for a
+    /// member of the set `miner`.
     pub fn setting_key(&self, setting: &str) -> String {
-        if self.is_model {
-            format!("{MODELS_GROUP}.{setting}")
-        } else {
-            format!("databases.{}.{setting}", self.name)
+        format!("{}.{setting}", self.table_key())
+    }
+
+    /// The dotted key of the table its settings come from (`databases.infra`, `models`,
+    /// `sets.miner`).
+    pub fn table_key(&self) -> String {
+        match self.set.as_deref() {
+            Some(MODELS_GROUP) => MODELS_GROUP.to_owned(),
+            Some(set) => format!("sets.{set}"),
+            None => format!("databases.{}", self.name),
         }
     }
 }
@@ -92,8 +103,8 @@ pub struct Workspace {
     pub warnings: Vec<String>,
     /// Each database's position in `databases`.
     positions: HashMap<String, usize>,
-    /// How model databases are made, when there is a `[models]` section.
-    models: Option<ModelSet>,
+    /// How the members of each set are made: `[models]` first, then `[sets.*]` by name.
+    sets: Vec<ModelSet>,
     /// Every secret fetched so far in this run, shared by the copies of the workspace.
     pub(crate) fetched_secrets: std::sync::Arc<std::sync::Mutex<crate::secret::Fetched>>,
     pub(crate) origins: Origins,
@@ -161,6 +172,7 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
                 .clone()
                 .unwrap_or_else(|| settings.history_table.clone()),
             is_model: false,
+            set: None,
             expect: db.expect.clone(),
             ignore_tables: db.ignore_tables.clone(),
             init_sql: session.init_sql,
@@ -168,33 +180,19 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
             step_timeout: session.step_timeout,
         });
     }
-    let models = match &settings.models {
-        Some(models) => {
-            let session = session("models.", &models.session)?;
-            let set = ModelSet {
-                settings: models.clone(),
-                dir: root.join(&models.dir),
-                template: match &models.template {
-                    Some(template) => Some(root.join(template)),
-                    None => Some(root.join(DEFAULT_TEMPLATE)).filter(|t| t.is_dir()),
-                },
-                history_table: settings.history_table.clone(),
-                init_sql: session.init_sql,
-                sqlite_foreign_keys: session.sqlite_foreign_keys,
-                step_timeout: session.step_timeout,
-            };
-            set.check(&databases)?;
-            for (model, listed_by) in set.static_names()? {
-                if settings.databases.contains_key(&model) {
-                    return Err(taken(&model, &listed_by, &set));
-                }
-                let vars = set.vars(&model, &ModelVars::new());
-                databases.push(set.database(&model, listed_by, vars)?);
+    let mut sets: Vec<ModelSet> = Vec::new();
+    for entry in settings.model_sets() {
+        let set = model_set(&entry, &settings, &root, &session)?;
+        set.check(&databases)?;
+        for (model, listed_by) in set.static_names()? {
+            if let Some(other) = databases.iter().find(|d| d.name == model) {
+                return Err(taken(&model, &listed_by, &set, other));
             }
-            Some(set)
+            let vars = set.vars(&model, &ModelVars::new());
+            databases.push(set.database(&model, listed_by, vars)?);
         }
-        None => None,
-    };
+        sets.push(set);
+    }
     let databases = dependency_order(databases)?;
     let positions = databases
         .iter()
@@ -211,25 +209,94 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
         databases,
         warnings: Vec::new(),
         positions,
-        models,
+        sets,
         fetched_secrets: Default::default(),
         origins,
         ignored_variables: Vec::new(),
     })
 }
 
-/// A model whose name is also a `[databases]` entry.
-fn taken(model: &str, listed_by: &[ListedBy], set: &ModelSet) -> ConfigError {
-    let place = if listed_by.contains(&ListedBy::Folder) {
-        format!("a model folder in {}", set.dir.display())
-    } else if listed_by.contains(&ListedBy::Names) {
-        "a name in models.names".to_owned()
+/// A set's settings resolved: its folders, history table and session settings.
+fn model_set(
+    entry: &crate::settings::SetEntry<'_>,
+    settings: &Settings,
+    root: &Path,
+    session: &dyn Fn(&str, &SessionSettings) -> Result<ResolvedSession, ConfigError>,
+) -> Result<ModelSet, ConfigError> {
+    let invalid = |problem: String| ConfigError::Invalid(format!("[{}]: {problem}", entry.key));
+    let is_models = entry.key == MODELS_GROUP;
+    if !is_models {
+        check_name(entry.name).map_err(|_| {
+            invalid(
+                "a set's name is lower-case letters, digits and `_`, starting with a letter or `_`"
+                    .to_owned(),
+            )
+        })?;
+        if entry.name == MODELS_GROUP {
+            return Err(invalid(
+                "the set `models` is the one [models] makes; write its settings there".to_owned(),
+            ));
+        }
+        if entry.name == INFRA_GROUP {
+            return Err(invalid(
+                "`infra` is the group of the [databases] entries; give the set another name"
+                    .to_owned(),
+            ));
+        }
+    }
+    let models = entry.settings;
+    let resolved = session(&format!("{}.", entry.key), &models.session)?;
+    let default_dir = if is_models {
+        "database/models".to_owned()
     } else {
-        "a model listed by models.names_from".to_owned()
+        format!("database/{}", entry.name)
+    };
+    let default_template = if is_models {
+        DEFAULT_TEMPLATE.to_owned()
+    } else {
+        format!("templates/{}", entry.name)
+    };
+    Ok(ModelSet {
+        name: entry.name.to_owned(),
+        key: entry.key.clone(),
+        settings: models.clone(),
+        dir: root.join(models.dir.as_deref().unwrap_or(&default_dir)),
+        template: match &models.template {
+            Some(template) => Some(root.join(template)),
+            None => Some(root.join(default_template)).filter(|t| t.is_dir()),
+        },
+        history_table: models
+            .history_table
+            .clone()
+            .unwrap_or_else(|| settings.history_table.clone()),
+        init_sql: resolved.init_sql,
+        sqlite_foreign_keys: resolved.sqlite_foreign_keys,
+        step_timeout: resolved.step_timeout,
+    })
+}
+
+/// A member whose name is also another configured database's (a `[databases]` entry, or
+/// a member of another set).
+fn taken(
+    model: &str,
+    listed_by: &[ListedBy],
+    set: &ModelSet,
+    other: &ResolvedDatabase,
+) -> ConfigError {
+    let place = if listed_by.contains(&ListedBy::Folder) {
+        format!("a folder in {}", set.dir.display())
+    } else if listed_by.contains(&ListedBy::Names) {
+        format!("a name in {}.names", set.key)
+    } else {
+        format!("a database listed by {}.names_from", set.key)
+    };
+    let first = match &other.set {
+        Some(_) => format!("a member of [{}]", other.table_key()),
+        None => "a [databases] entry".to_owned(),
     };
     ConfigError::Database {
         database: model.to_owned(),
-        problem: format!("is both a [databases] entry and {place}; rename one"),
+        problem: format!("is both {first} and {place}; rename one"),
     }
 }
 
@@ -380,36 +447,76 @@ pub(crate) fn absolutize_sqlite(url: &str, root: &Path) -> String {
 }
 
 impl Workspace {
-    /// The `names_from` query of the model set, if it has one.
-    pub fn names_from(&self) -> Option<&crate::settings::NamesFrom> {
-        self.models.as_ref().and_then(ModelSet::names_from)
+    /// The sets of databases of one kind: `[models]` first, then `[sets.*]` by name.
+    pub fn sets(&self) -> &[ModelSet] {
+        &self.sets
     }
 
-    /// The groups every model database is in: `models` and the model set's own.
-    pub fn model_groups(&self) -> BTreeSet<&str> {
-        let mut groups = BTreeSet::from([MODELS_GROUP]);
-        if let Some(set) = &self.models {
-            groups.extend(set.settings.groups.iter().map(String::as_str));
+    /// One set by name, or an error naming the sets there are.
+    pub fn set(&self, name: &str) -> Result<&ModelSet, ConfigError> {
+        self.sets.iter().find(|s| s.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.sets.iter().map(|s| s.name.as_str()).collect();
+            ConfigError::Invalid(match names.is_empty() {
+                true => format!(
+                    "there is no set `{name}`: this configuration has neither [models] nor [sets.<name>]; add one with `template` and `url`"
+                ),
+                false => format!(
+                    "there is no set `{name}`{}; the sets are: {}",
+                    closest(name, &names)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default(),
+                    names.join(", ")
+                ),
+            })
+        })
+    }
+
+    /// The set a command that adds to one works on: `name` when given, else the only set
+    /// there is.
+    pub fn set_or_only(&self, name: Option<&str>) -> Result<&ModelSet, ConfigError> {
+        match (name, self.sets.as_slice()) {
+            (Some(name), _) => self.set(name),
+            (None, [only]) => Ok(only),
+            (None, []) => Err(ConfigError::Invalid(
+                "this configuration has no [models] section (nor [sets.<name>]); add one with `template` and `url`".to_owned(),
+            )),
+            (None, sets) => Err(ConfigError::Invalid(format!(
+                "there are several sets ({}); name one with --set NAME",
+                sets.iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
         }
+    }
+
+    /// The sets whose members a `names_from` query lists, with the query.
+    pub fn names_queries(&self) -> Vec<(&ModelSet, &crate::settings::NamesFrom)> {
+        self.sets
+            .iter()
+            .filter_map(|set| set.names_from().map(|from| (set, from)))
+            .collect()
+    }
+
+    /// The groups every member of `set` is in: the set's name and its own `groups`.
+    pub fn set_groups(&self, set: &ModelSet) -> BTreeSet<String> {
+        let mut groups = BTreeSet::from([set.name.clone()]);
+        groups.extend(set.settings.groups.iter().cloned());
         groups
     }
 
-    /// The model template folder, if the models have one.
-    pub fn model_template(&self) -> Option<&Path> {
-        self.models.as_ref().and_then(|set| set.template.as_deref())
-    }
-
-    /// Whether there is a `[models]` section.
+    /// Whether there is a set of databases (`[models]` or `[sets.<name>]`).
     pub fn has_models(&self) -> bool {
-        self.models.is_some()
+        !self.sets.is_empty()
     }
 
-    /// Adds the models the `names_from` query found: new model databases, or a second
-    /// source (and the row's variables) for models listed already.
-    pub fn add_models(&mut self, found: Vec<FoundModel>) -> Result<(), ConfigError> {
-        let Some(set) = &self.models else {
+    /// Adds the members the `names_from` query of `set` found: new databases, or a second
+    /// source (and the row's variables) for members listed already.
+    pub fn add_models(&mut self, set: &str, found: Vec<FoundModel>) -> Result<(), ConfigError> {
+        let Some(set) = self.sets.iter().find(|s| s.name == set) else {
             return Ok(());
         };
+        let key = &set.key;
         let from = set.names_from().map(|f| f.db.clone()).unwrap_or_default();
         let mut databases = std::mem::take(&mut self.databases);
         let mut index: HashMap<String, usize> = databases
@@ -417,21 +524,21 @@ impl Workspace {
             .enumerate()
             .map(|(i, d)| (d.name.clone(), i))
             .collect();
-        for model in distinct_rows(found, &from)? {
+        for model in distinct_rows(found, key, &from)? {
             check_name(&model.name).map_err(|_| ConfigError::Invalid(format!(
-                "models.names_from: the query on `{from}` returned `{}`, which cannot be a model name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters",
+                "{key}.names_from: the query on `{from}` returned `{}`, which cannot be a database name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters",
                 model.name
             )))?;
             for var in model.vars.keys() {
                 crate::models::check_var_name(var).map_err(|problem| {
                     ConfigError::Invalid(format!(
-                        "models.names_from: a column of the query on `{from}`: {problem} (name the column with AS)"
+                        "{key}.names_from: a column of the query on `{from}`: {problem} (name the column with AS)"
                     ))
                 })?;
             }
             let vars = set.vars(&model.name, &model.vars);
             match index.get(&model.name) {
-                Some(&i) if databases[i].is_model => {
+                Some(&i) if databases[i].set.as_deref() == Some(set.name.as_str()) => {
                     let db = &databases[i];
                     let mut listed_by = db.listed_by.clone();
                     if !listed_by.contains(&ListedBy::NamesFrom) {
@@ -439,7 +546,11 @@ impl Workspace {
                     }
                     databases[i] = set.database(&model.name, listed_by, vars)?;
                 }
-                Some(_) => return Err(taken(&model.name, &[ListedBy::NamesFrom], set)),
+                Some(&i) => {
+                    let error = taken(&model.name, &[ListedBy::NamesFrom], set, &databases[i]);
+                    self.databases = databases;
+                    return Err(error);
+                }
                 None => {
                     index.insert(model.name.clone(), databases.len());
                     databases.push(set.database(&model.name, vec![ListedBy::NamesFrom], vars)?);
@@ -456,14 +567,9 @@ impl Workspace {
         Ok(())
     }
 
-    /// The database model `name` would have, listed or not (`skein model new`).
-    pub fn model_database(&self, name: &str) -> Result<ResolvedDatabase, ConfigError> {
-        let set = self.models.as_ref().ok_or_else(|| {
-            ConfigError::Invalid(
-                "this configuration has no [models] section; add one with `template` and `url`"
-                    .to_owned(),
-            )
-        })?;
+    /// The database member `name` of `set` would have, listed or not (`skein model new`).
+    pub fn model_database(&self, set: &str, name: &str) -> Result<ResolvedDatabase, ConfigError> {
+        let set = self.set(set)?;
         check_name(name)?;
         set.database(name, Vec::new(), set.vars(name, &ModelVars::new()))
     }
@@ -533,7 +639,16 @@ impl Workspace {
 /// The rows of a `names_from` query, one per model: a row that repeats another is left
 /// out, and two rows for one model with different variables are refused, naming the
 /// variables (never their values), since either could be meant.
-fn distinct_rows(found: Vec<FoundModel>, from: &str) -> Result<Vec<FoundModel>, ConfigError> {
+fn distinct_rows(
+    found: Vec<FoundModel>,
+    key: &str,
+    from: &str,
+) -> Result<Vec<FoundModel>, ConfigError> {
+    let noun = if key == MODELS_GROUP {
+        "model"
+    } else {
+        "member"
+    };
     let mut first: HashMap<String, ModelVars> = HashMap::new();
     let mut rows = Vec::new();
     for model in found {
@@ -547,7 +662,7 @@ fn distinct_rows(found: Vec<FoundModel>, from: &str) -> Result<Vec<FoundModel>, 
                     .map(String::as_str)
                     .collect();
                 return Err(ConfigError::Invalid(format!(
-                    "models.names_from: the query on `{from}` lists model `{}` twice, with different `{}`; a model is one row: make the query return one row per name (DISTINCT, or a WHERE that picks one)",
+                    "{key}.names_from: the query on `{from}` lists {noun} `{}` twice, with different `{}`; a model is one row: make the query return one row per name (DISTINCT, or a WHERE that picks one)",
                     model.name,
                     differing.into_iter().collect::<Vec<_>>().join("`, `")
                 )));
@@ -602,6 +717,7 @@ mod tests {
             groups: Vec::new(),
             history_table: "skein_history".to_owned(),
             is_model: false,
+            set: None,
             expect: None,
             ignore_tables: Vec::new(),
             init_sql: Vec::new(),

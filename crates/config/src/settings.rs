@@ -13,9 +13,9 @@ pub struct Settings {
     pub history_table: String,
     /// How many databases are migrated at once.
     #[serde(default = "default_concurrency")]
-    pub concurrency: usize,
+    pub concurrency: Count,
     /// At most this many databases of one server (host:port) are worked on at once.
-    pub max_per_host: Option<usize>,
+    pub max_per_host: Option<Count>,
     /// How long to wait for another skein's lock (`60s`, `2m`).
     #[serde(default = "default_lock_timeout")]
     pub lock_timeout: String,
@@ -25,6 +25,9 @@ pub struct Settings {
     #[serde(default)]
     pub databases: BTreeMap<String, DatabaseSettings>,
     pub models: Option<ModelSettings>,
+    /// More kinds of database, each a set made as the models are (`[<profile>.sets.miner]`).
+    #[serde(default)]
+    pub sets: BTreeMap<String, ModelSettings>,
     #[serde(default)]
     pub secrets: SecretSettings,
     /// `db drop` and `db reset` refuse to run on this profile (set it on production).
@@ -110,8 +113,9 @@ pub struct ExpectRules {
 /// `names_from` query, together.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ModelSettings {
-    #[serde(default = "default_models_dir")]
-    pub dir: String,
+    /// The folder of the members' own folders (`database/models` for `[models]`,
+    /// `database/<set>` for a set).
+    pub dir: Option<String>,
     /// The folder of the migrations every model applies; without it, each model applies
     /// only its own folder's.
     pub template: Option<String>,
@@ -130,12 +134,91 @@ pub struct ModelSettings {
     pub depends_on: Vec<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// The history table of the set's databases (else the profile's).
+    pub history_table: Option<String>,
     pub expect: Option<ExpectRules>,
     /// Tables inspect, drift, check and converge leave out (names or `*`/`?` patterns).
     #[serde(default)]
     pub ignore_tables: Vec<String>,
     #[serde(flatten)]
     pub session: SessionSettings,
+}
+
+/// The name of the set `[<profile>.models]` makes.
+pub const MODELS_SET: &str = "models";
+
+/// One set of databases of a kind, as written: `[models]` or `[sets.<name>]`.
+pub struct SetEntry<'a> {
+    pub name: &'a str,
+    /// The dotted key of its table (`models`, `sets.miner`).
+    pub key: String,
+    pub settings: &'a ModelSettings,
+}
+
+impl Settings {
+    /// Every set of databases: `[models]` first (as the set `models`), then `[sets.*]` by name.
+    pub fn model_sets(&self) -> Vec<SetEntry<'_>> {
+        let mut sets = Vec::new();
+        if let Some(models) = &self.models {
+            sets.push(SetEntry {
+                name: MODELS_SET,
+                key: MODELS_SET.to_owned(),
+                settings: models,
+            });
+        }
+        for (name, settings) in &self.sets {
+            sets.push(SetEntry {
+                name,
+                key: format!("sets.{name}"),
+                settings,
+            });
+        }
+        sets
+    }
+
+    /// The same, each set's settings to change, with its dotted key.
+    pub(crate) fn model_sets_mut(&mut self) -> Vec<(String, &mut ModelSettings)> {
+        let mut sets = Vec::new();
+        if let Some(models) = &mut self.models {
+            sets.push((MODELS_SET.to_owned(), models));
+        }
+        for (name, settings) in &mut self.sets {
+            sets.push((format!("sets.{name}"), settings));
+        }
+        sets
+    }
+}
+
+/// A count (`concurrency`, `max_per_host`): a number, or text that is one once its
+/// references are expanded (`"${env:SKEIN_JOBS}"`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Count {
+    Number(usize),
+    Text(String),
+}
+
+impl Count {
+    /// The number; text is turned into one when the configuration is loaded, so a loaded
+    /// workspace holds numbers only.
+    pub fn get(&self) -> usize {
+        match self {
+            Count::Number(n) => *n,
+            Count::Text(_) => unreachable!("counts are parsed when the configuration loads"),
+        }
+    }
+
+    /// Parses text into the number it holds (after its references were expanded).
+    pub(crate) fn parse(&mut self) -> Result<(), String> {
+        if let Count::Text(text) = self {
+            let n = text
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| format!("is `{text}`, which is not a whole number (0, 1, 2...)"))?;
+            *self = Count::Number(n);
+        }
+        Ok(())
+    }
 }
 
 /// `names_from = { db = "infra", query = "SELECT name FROM models WHERE active" }`: the
@@ -177,6 +260,7 @@ pub(crate) mod keys {
         "lock_timeout",
         "databases",
         "models",
+        "sets",
         "secrets",
         "init_sql",
         "sqlite_foreign_keys",
@@ -207,6 +291,7 @@ pub(crate) mod keys {
         "vars",
         "depends_on",
         "groups",
+        "history_table",
         "expect",
         "ignore_tables",
         "init_sql",
@@ -227,8 +312,8 @@ fn default_history_table() -> String {
     "skein_history".to_owned()
 }
 
-fn default_concurrency() -> usize {
-    8
+fn default_concurrency() -> Count {
+    Count::Number(8)
 }
 
 fn default_lock_timeout() -> String {
@@ -237,8 +322,4 @@ fn default_lock_timeout() -> String {
 
 fn default_secret_timeout() -> String {
     "10s".to_owned()
-}
-
-fn default_models_dir() -> String {
-    "database/models".to_owned()
 }

@@ -83,13 +83,28 @@ pub(crate) fn check_keys(origins: &Origins) -> Result<Vec<UnknownVariable>, Conf
             }
         }
     }
+    let mut sets: Vec<(String, &Dict)> = Vec::new();
     if let Some(Value::Dict(_, models)) = root.get("models") {
-        check("models", models, &[keys::CONNECTION, keys::MODELS]);
-        if let Some(Value::Dict(_, expect)) = models.get("expect") {
-            check("models.expect", expect, &[keys::EXPECT]);
+        sets.push(("models".to_owned(), models));
+    }
+    if let Some(Value::Dict(_, named)) = root.get("sets") {
+        for (name, set) in named {
+            if let Value::Dict(_, set) = set {
+                sets.push((format!("sets.{name}"), set));
+            }
         }
-        if let Some(Value::Dict(_, names_from)) = models.get("names_from") {
-            check("models.names_from", names_from, &[keys::NAMES_FROM]);
+    }
+    for (key, set) in sets {
+        check(&key, set, &[keys::CONNECTION, keys::MODELS]);
+        if let Some(Value::Dict(_, expect)) = set.get("expect") {
+            check(&format!("{key}.expect"), expect, &[keys::EXPECT]);
+        }
+        if let Some(Value::Dict(_, names_from)) = set.get("names_from") {
+            check(
+                &format!("{key}.names_from"),
+                names_from,
+                &[keys::NAMES_FROM],
+            );
         }
     }
     if let Some(Value::Dict(_, secrets)) = root.get("secrets") {

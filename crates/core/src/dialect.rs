@@ -184,15 +184,57 @@ impl Dialect {
     }
 
     /// Inserts a row; binds: version, description, checksum, kind, applied_by, execution_ms, success.
-    pub fn insert_history(self, table: &HistoryTable) -> String {
+    ///
+    /// `replace`: a repeatable migration's row, which replaces the row of its previous
+    /// application (in the same statement, so in the step's transaction).
+    pub fn insert_history(self, table: &HistoryTable, replace: bool) -> String {
         let params: Vec<String> = (1..=7).map(|n| self.param(n)).collect();
         let (applied_at, now) = self.explicit_applied_at();
         format!(
             "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success{applied_at}) \
-             VALUES ({}{now})",
+             VALUES ({}{now}){}",
             self.table(table),
-            params.join(", ")
+            params.join(", "),
+            self.replacing(replace)
         )
+    }
+
+    /// The clause that makes an insert of a repeatable's row replace its earlier row.
+    fn replacing(self, replace: bool) -> String {
+        if !replace {
+            return String::new();
+        }
+        let columns = [
+            "description",
+            "checksum",
+            "kind",
+            "applied_by",
+            "execution_ms",
+            "success",
+        ];
+        match self {
+            Dialect::Postgres | Dialect::Sqlite => {
+                let set: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("{c} = excluded.{c}"))
+                    .collect();
+                format!(
+                    " ON CONFLICT (version) DO UPDATE SET {}, applied_at = {}",
+                    set.join(", "),
+                    self.now()
+                )
+            }
+            Dialect::MySql => {
+                let set: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("{c} = VALUES({c})"))
+                    .collect();
+                format!(
+                    " ON DUPLICATE KEY UPDATE {}, applied_at = VALUES(applied_at)",
+                    set.join(", ")
+                )
+            }
+        }
     }
 
     /// MySQL's column default would be in the session's time zone: its inserts give
@@ -287,7 +329,7 @@ impl Dialect {
         let (applied_at, now) = self.explicit_applied_at();
         format!(
             "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success{applied_at}) \
-             VALUES ({}, {}, {}, {}, {}, {execution_ms}, {}{now})",
+             VALUES ({}, {}, {}, {}, {}, {execution_ms}, {}{now}){}",
             self.table(table),
             row.version,
             self.string_literal(row.description),
@@ -295,6 +337,7 @@ impl Dialect {
             self.string_literal(row.kind),
             self.string_literal(row.applied_by),
             if row.success { "TRUE" } else { "FALSE" },
+            self.replacing(row.kind == crate::history::MigrationKind::Repeatable.as_str())
         )
     }
 

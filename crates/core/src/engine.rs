@@ -90,6 +90,9 @@ pub struct StepReport {
     pub version: Version,
     pub description: String,
     pub direction: Direction,
+    /// A repeatable migration (`description` is its name).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeatable: bool,
     /// `None` when another process did it first.
     pub ms: Option<i64>,
 }
@@ -283,6 +286,7 @@ async fn migrate_locked<D: Driver>(
             script,
             checksum: migration.checksum.as_str(),
             applied_by: &options.applied_by,
+            kind: migration.kind(),
         };
         let mut watch = options.watch(
             canceller,
@@ -316,6 +320,7 @@ async fn migrate_locked<D: Driver>(
             version: step.version,
             description: step.description.clone(),
             direction: step.direction,
+            repeatable: step.repeatable,
             ms,
         });
         report.version_after = version_after_step(&plan, step);
@@ -327,6 +332,7 @@ async fn migrate_locked<D: Driver>(
 /// The current version once `step` has run (going down, the next older applied step).
 fn version_after_step(plan: &Plan, step: &Step) -> Option<Version> {
     match step.direction {
+        Direction::Up if step.repeatable => plan.version_after,
         Direction::Up => Some(step.version),
         Direction::Down => {
             let index = plan.steps.iter().position(|s| s.version == step.version)?;
@@ -401,7 +407,7 @@ pub async fn stamp<D: Driver>(
 ) -> Result<Vec<HistoryEdit>> {
     let limit = match target {
         StampTarget::Base => None,
-        StampTarget::Head => migrations.last().map(|m| m.version),
+        StampTarget::Head => crate::migration::head(migrations),
         StampTarget::Version(v) => {
             if !migrations.iter().any(|m| m.version == v) {
                 return Err(crate::error::PlanError::UnknownVersion(v).into());
@@ -447,7 +453,7 @@ fn stamp_changes(
     }
     for migration in migrations
         .iter()
-        .filter(|m| limit.is_some_and(|l| m.version <= l))
+        .filter(|m| !m.repeatable && limit.is_some_and(|l| m.version <= l))
     {
         let recorded = rows.get(&migration.version).is_some_and(|r| r.success);
         if !recorded {

@@ -32,8 +32,14 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{} is a folder; a migration folder holds only migration files (move it elsewhere)", path.display())]
+    #[error("{} is a folder; a migration folder holds only migration files and the `repeatable` folder (move it elsewhere)", path.display())]
     UnexpectedFolder { path: PathBuf },
+    #[error("two repeatable migrations are named `{name}`: {} and {}; keep one", first.display(), second.display())]
+    DuplicateRepeatable {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
     #[error("{} is not a regular file (a pipe, a socket or a device); a migration folder holds only migration files (remove it)", path.display())]
     NotAFile { path: PathBuf },
     #[error("{} is not a migration file name: {reason} (e.g. 20240101120000_create_users.up.sql)", path.display())]
@@ -95,7 +101,8 @@ impl SourceError {
             | SourceError::Render { path, .. }
             | SourceError::RenderFile { path, .. }
             | SourceError::UnknownDirective { path, .. } => path,
-            SourceError::DuplicateVersion { first, .. } => first,
+            SourceError::DuplicateVersion { first, .. }
+            | SourceError::DuplicateRepeatable { first, .. } => first,
             SourceError::DownForIrreversible { up, .. }
             | SourceError::MismatchedPair { up, .. } => up,
             SourceError::Conflict { own, .. } => own,

@@ -15,6 +15,8 @@ pub enum MigrationKind {
     Stamp,
     /// Recorded as the starting point of an existing database.
     Baseline,
+    /// A repeatable migration's last application (applied again when its file changes).
+    Repeatable,
 }
 
 impl MigrationKind {
@@ -23,6 +25,7 @@ impl MigrationKind {
             MigrationKind::Migration => "migration",
             MigrationKind::Stamp => "stamp",
             MigrationKind::Baseline => "baseline",
+            MigrationKind::Repeatable => "repeatable",
         }
     }
 
@@ -31,6 +34,7 @@ impl MigrationKind {
         match text.strip_suffix(REVERTING_SUFFIX).unwrap_or(text) {
             "stamp" => MigrationKind::Stamp,
             "baseline" => MigrationKind::Baseline,
+            "repeatable" => MigrationKind::Repeatable,
             _ => MigrationKind::Migration,
         }
     }

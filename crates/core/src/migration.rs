@@ -17,6 +17,45 @@ pub struct Migration {
     pub down: Option<Script>,
     /// Checksum of the up script: what was applied.
     pub checksum: Checksum,
+    /// A repeatable migration (a file of the `repeatable/` folder): no version of its own
+    /// (`version` is [`repeatable_version`] of its name), applied after the versioned ones
+    /// whenever its checksum changes, never reverted.
+    pub repeatable: bool,
+}
+
+impl Migration {
+    /// The kind its history row has.
+    pub fn kind(&self) -> crate::history::MigrationKind {
+        if self.repeatable {
+            crate::history::MigrationKind::Repeatable
+        } else {
+            crate::history::MigrationKind::Migration
+        }
+    }
+}
+
+/// The history table's key of a repeatable migration named `name`: a negative number
+/// derived from the name, so that it never meets a migration's (positive) version and
+/// the history table keeps its shape.
+pub fn repeatable_version(name: &str) -> Version {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("skein repeatable\0{name}"));
+    let bits = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) >> 1;
+    -(i64::try_from(bits).expect("63 bits fit") + 1)
+}
+
+/// The newest version among `migrations`, repeatable ones left out.
+pub fn head(migrations: &[Migration]) -> Option<Version> {
+    migrations
+        .iter()
+        .filter(|m| !m.repeatable)
+        .map(|m| m.version)
+        .max()
+}
+
+/// Whether a history version is a repeatable migration's key.
+pub fn is_repeatable_version(version: Version) -> bool {
+    version < 0
 }
 
 /// The SQL of one direction of a migration.

@@ -34,6 +34,10 @@ pub struct Entry {
     /// The file's checksum, when there is a file.
     pub checksum: Option<String>,
     pub applied: Option<AppliedMigration>,
+    /// A repeatable migration: `description` is its name, `version` its history key;
+    /// pending again whenever its file changes, and never reverted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeatable: bool,
 }
 
 impl Entry {
@@ -168,7 +172,7 @@ impl Inventory {
         for row in applied {
             merged.entry(row.version).or_default().1 = Some(row);
         }
-        let entries = merged
+        let mut entries: Vec<Entry> = merged
             .into_iter()
             .map(|(version, (file, row))| Entry {
                 version,
@@ -183,8 +187,25 @@ impl Inventory {
                 }),
                 checksum: file.map(|m| m.checksum.to_string()),
                 applied: row.cloned(),
+                repeatable: file.map_or_else(
+                    || row.is_some_and(|r| r.kind == crate::history::MigrationKind::Repeatable),
+                    |m| m.repeatable,
+                ),
             })
             .collect();
+        // The versioned migrations by version, then the repeatable ones by name.
+        entries.sort_by(|a, b| {
+            (
+                a.repeatable,
+                a.repeatable.then_some(&a.description),
+                a.version,
+            )
+                .cmp(&(
+                    b.repeatable,
+                    b.repeatable.then_some(&b.description),
+                    b.version,
+                ))
+        });
         Inventory {
             entries,
             running_by: None,
@@ -209,7 +230,7 @@ impl Inventory {
     pub fn current_version(&self) -> Option<Version> {
         self.entries
             .iter()
-            .filter(|e| e.applied.as_ref().is_some_and(|a| a.success))
+            .filter(|e| !e.repeatable && e.applied.as_ref().is_some_and(|a| a.success))
             .map(|e| e.version)
             .max()
     }
@@ -218,7 +239,7 @@ impl Inventory {
     pub fn head_version(&self) -> Option<Version> {
         self.entries
             .iter()
-            .filter(|e| e.file.is_some())
+            .filter(|e| !e.repeatable && e.file.is_some())
             .map(|e| e.version)
             .max()
     }
@@ -234,6 +255,9 @@ impl Inventory {
             .iter()
             .filter_map(|entry| match entry.state {
                 State::Applied => None,
+                // A repeatable whose file is gone is left as it is: what it made stays,
+                // and nothing applies it again. A changed one is pending.
+                State::Missing | State::Pending if entry.repeatable => None,
                 State::Modified => Some(Problem::Modified {
                     version: entry.version,
                     file: entry.file.clone().unwrap_or_default(),
@@ -282,6 +306,10 @@ impl Inventory {
 fn state_of(file: Option<&Migration>, row: Option<&AppliedMigration>) -> State {
     match (file, row) {
         (_, Some(row)) if !row.success => State::Failed,
+        // A repeatable migration whose file changed is applied again.
+        (Some(file), Some(row)) if file.repeatable && file.checksum.as_str() != row.checksum => {
+            State::Pending
+        }
         (Some(file), Some(row)) if file.checksum.as_str() != row.checksum => State::Modified,
         (Some(_), Some(_)) => State::Applied,
         (None, Some(_)) => State::Missing,
@@ -334,6 +362,19 @@ pub struct Step {
     /// The script that runs.
     pub file: PathBuf,
     pub transactional: bool,
+    /// A repeatable migration, applied (again) after the versioned ones.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeatable: bool,
+}
+
+impl Step {
+    /// How a person names the step's migration: its version, or `repeatable`.
+    pub fn version_text(&self) -> String {
+        match self.repeatable {
+            true => "repeatable".to_owned(),
+            false => self.version.to_string(),
+        }
+    }
 }
 
 /// The steps to run, in order, and the versions before and after.
@@ -376,10 +417,20 @@ fn plan_up(
     if !problems.is_empty() {
         return Err(PlanError::Blocked(problems));
     }
-    let steps: Vec<Step> = inventory
-        .pending()
+    let versioned: Vec<&Entry> = inventory.pending().filter(|e| !e.repeatable).collect();
+    let chosen: Vec<&Entry> = versioned
+        .iter()
+        .copied()
         .filter(|e| to.is_none_or(|to| e.version <= to))
         .take(steps.map_or(usize::MAX, |n| n as usize))
+        .collect();
+    // The repeatable migrations run once every versioned one has: they are written for
+    // the schema at head (views, functions, seed data).
+    let reaches_head = chosen.len() == versioned.len();
+    let repeatables = inventory.pending().filter(|e| e.repeatable && reaches_head);
+    let steps: Vec<Step> = chosen
+        .into_iter()
+        .chain(repeatables)
         .map(|e| {
             let migration = by_version[&e.version];
             if migration.up.is_unwritten() {
@@ -393,11 +444,17 @@ fn plan_up(
                 direction: Direction::Up,
                 file: migration.up.path.clone(),
                 transactional: !migration.up.no_transaction,
+                repeatable: migration.repeatable,
             })
         })
         .collect::<Result<_, _>>()?;
     let version_before = inventory.current_version();
-    let version_after = steps.iter().map(|s| s.version).chain(version_before).max();
+    let version_after = steps
+        .iter()
+        .filter(|s| !s.repeatable)
+        .map(|s| s.version)
+        .chain(version_before)
+        .max();
     Ok(Plan {
         version_before,
         version_after,
@@ -418,12 +475,12 @@ fn plan_down(
     if !problems.is_empty() {
         return Err(PlanError::Blocked(problems));
     }
-    // Newest first.
+    // Newest first; repeatable migrations are not reverted.
     let applied: Vec<&Entry> = inventory
         .entries
         .iter()
         .rev()
-        .filter(|e| e.applied.is_some())
+        .filter(|e| e.applied.is_some() && !e.repeatable)
         .collect();
     let revert: Vec<&Entry> = match target {
         DownTarget::Steps(n) => {
@@ -471,6 +528,7 @@ fn plan_down(
                 direction: Direction::Down,
                 file: down.path.clone(),
                 transactional: !down.no_transaction,
+                repeatable: false,
             })
         })
         .collect::<Result<Vec<_>, PlanError>>()?;
@@ -478,7 +536,7 @@ fn plan_down(
     let version_after = inventory
         .entries
         .iter()
-        .filter(|e| e.applied.is_some() && !reverted.contains(&e.version))
+        .filter(|e| e.applied.is_some() && !e.repeatable && !reverted.contains(&e.version))
         .map(|e| e.version)
         .max();
     Ok(Plan {
@@ -796,5 +854,129 @@ mod tests {
         );
         assert_eq!(inventory.current_version(), Some(9));
         assert_eq!(inventory.head_version(), Some(4));
+    }
+
+    /// Versions 1 and 2, and two repeatable migrations (`views`, `seed`).
+    fn with_repeatables(views: &str) -> Vec<Migration> {
+        MemorySource::new([
+            ("1_a.up.sql", "CREATE TABLE a (id INT);"),
+            ("1_a.down.sql", "DROP TABLE a;"),
+            ("2_b.up.sql", "CREATE TABLE b (id INT);"),
+            ("2_b.down.sql", "DROP TABLE b;"),
+            ("repeatable/views.sql", views),
+            ("repeatable/seed.sql", "INSERT INTO a VALUES (0);"),
+        ])
+        .load()
+        .unwrap()
+    }
+
+    /// Rows for `files` as applied (with their checksums).
+    fn applied(files: &[Migration]) -> Vec<AppliedMigration> {
+        files
+            .iter()
+            .map(|m| AppliedMigration {
+                version: m.version,
+                description: m.description.clone(),
+                checksum: m.checksum.to_string(),
+                kind: m.kind(),
+                applied_at: String::new(),
+                applied_by: String::new(),
+                execution_ms: 0,
+                success: true,
+                reverting: false,
+            })
+            .collect()
+    }
+
+    fn names(plan: &Plan) -> Vec<String> {
+        plan.steps.iter().map(|s| s.description.clone()).collect()
+    }
+
+    #[test]
+    fn repeatable_migrations_run_after_the_versioned_ones_when_they_change() {
+        let up = Target::Up {
+            to: None,
+            steps: None,
+        };
+        let files = with_repeatables("CREATE VIEW v AS SELECT 1;");
+        let fresh = plan(&files, &[], up, PlanOptions::default()).unwrap();
+        assert_eq!(names(&fresh), ["a", "b", "seed", "views"]);
+        assert_eq!(fresh.version_after, Some(2));
+        assert!(fresh.steps[2].repeatable && !fresh.steps[1].repeatable);
+
+        // Applied as they are: nothing to do, and no problem.
+        let rows = applied(&files);
+        let done = plan(&files, &rows, up, PlanOptions::default()).unwrap();
+        assert!(done.steps.is_empty());
+        // An edit: pending again (not `modified`), alone.
+        let edited = with_repeatables("CREATE VIEW v AS SELECT 2;");
+        let again = plan(&edited, &rows, up, PlanOptions::default()).unwrap();
+        assert_eq!(names(&again), ["views"]);
+        assert_eq!(again.version_after, Some(2));
+        let inventory = Inventory::new(&edited, &rows);
+        assert!(inventory.problems(false).is_empty());
+        assert_eq!(inventory.pending().count(), 1);
+        assert_eq!(inventory.current_version(), Some(2));
+        assert_eq!(inventory.head_version(), Some(2));
+        let order: Vec<&str> = inventory
+            .entries
+            .iter()
+            .map(|e| e.description.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            ["a", "b", "seed", "views"],
+            "versioned first, then by name"
+        );
+
+        // Short of head, the repeatable ones wait: they are written for the schema at head.
+        let partial = plan(
+            &files,
+            &[],
+            Target::Up {
+                to: Some(1),
+                steps: None,
+            },
+            PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(names(&partial), ["a"]);
+        let one_step = plan(
+            &files,
+            &rows[..1],
+            Target::Up {
+                to: None,
+                steps: Some(1),
+            },
+            PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(names(&one_step), ["b", "seed", "views"]);
+
+        // Its file gone: no problem, nothing to run.
+        let without: Vec<Migration> = files
+            .iter()
+            .filter(|m| m.description != "seed")
+            .cloned()
+            .collect();
+        let inventory = Inventory::new(&without, &rows);
+        assert!(inventory.problems(false).is_empty());
+        assert!(
+            plan(&without, &rows, up, PlanOptions::default())
+                .unwrap()
+                .steps
+                .is_empty()
+        );
+
+        // Down leaves them alone.
+        let down = plan(
+            &files,
+            &rows,
+            Target::Down(DownTarget::Base),
+            PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(names(&down), ["b", "a"]);
+        assert_eq!(down.version_after, None);
     }
 }

@@ -4,7 +4,7 @@
 //! the script leaves the same schema and history as `up`.
 
 use crate::dialect::{Dialect, HistoryValues};
-use crate::history::{HistoryTable, MigrationKind};
+use crate::history::HistoryTable;
 use crate::migration::{Migration, Script};
 use crate::plan::{Direction, Plan};
 use crate::split::{split, split_mysql};
@@ -46,20 +46,18 @@ pub fn render(
                 None => continue,
             },
         };
-        let _ = writeln!(
-            out,
-            "\n-- {} {} ({})",
-            step.version,
-            step.description,
-            script.path.display()
-        );
+        let heading = match step.repeatable {
+            true => format!("repeatable {}", step.description),
+            false => format!("{} {}", step.version, step.description),
+        };
+        let _ = writeln!(out, "\n-- {heading} ({})", script.path.display());
         let version = step.version;
         let insert = |success: bool| {
             let row = HistoryValues {
                 version,
                 description: &migration.description,
                 checksum: migration.checksum.as_str(),
-                kind: MigrationKind::Migration.as_str(),
+                kind: migration.kind().as_str(),
                 applied_by,
                 success,
             };

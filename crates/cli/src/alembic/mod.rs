@@ -387,6 +387,7 @@ pub async fn import(request: &Request<'_>) -> anyhow::Result<Exported> {
         .context("the SQL alembic wrote does not load as skein migrations")?;
     Ok(Exported {
         import: Import {
+            repeatables: Vec::new(),
             migrations,
             skipped: Vec::new(),
             notes,

@@ -89,8 +89,10 @@ fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {
                 .iter()
                 .map(|l| match l {
                     skein_config::ListedBy::Folder => db.migrations.display().to_string(),
-                    skein_config::ListedBy::Names => workspace.source_of("models.names"),
-                    skein_config::ListedBy::NamesFrom => workspace.source_of("models.names_from"),
+                    skein_config::ListedBy::Names => workspace.source_of(&db.setting_key("names")),
+                    skein_config::ListedBy::NamesFrom => {
+                        workspace.source_of(&db.setting_key("names_from"))
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
@@ -100,7 +102,7 @@ fn settings_of(workspace: &Workspace, db: &ResolvedDatabase) -> Vec<Setting> {
         settings.push(Setting {
             name: "template".to_owned(),
             value: template.display().to_string(),
-            source: workspace.source_of("models.template"),
+            source: workspace.source_of(&db.setting_key("template")),
         });
     }
     settings.push(Setting {

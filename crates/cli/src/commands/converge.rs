@@ -45,7 +45,7 @@ async fn converge_one(
 ) -> Result<DatabaseReport, CoreError> {
     let target = ctx.target(db, urls)?;
     let migrations = target.migrations()?;
-    let head = migrations.last().map(|m| m.version);
+    let head = skein_core::migration::head(&migrations);
     let mut conn = target.open().await?;
     let result = async {
         let dialect = conn.dialect();

@@ -67,9 +67,14 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
         );
     }
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for migration in &import.migrations {
+    for migration in import.migrations.iter().chain(&import.repeatables) {
         for (name, text) in &migration.files {
-            skein_config::user_file::write(&to.join(name), text)?;
+            let path = to.join(name);
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder)
+                    .with_context(|| format!("cannot create {}", folder.display()))?;
+            }
+            skein_config::user_file::write(&path, text)?;
         }
     }
     let mapping = to.join(MAPPING);

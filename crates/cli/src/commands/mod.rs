@@ -61,7 +61,7 @@ pub async fn run(cli: Cli) -> (Option<String>, anyhow::Result<Body>) {
 }
 
 async fn run_in(ctx: &mut Context, command: Command) -> anyhow::Result<Body> {
-    if let Some(selection) = listing_for(&command, &ctx.options.selection) {
+    if let Some(selection) = listing_for(&command, &ctx.options.selection, &ctx.workspace) {
         match ctx.list_models_for(&selection).await {
             Ok(()) => {}
             // `config show` is how a broken setup is looked into: show what is known.
@@ -180,7 +180,11 @@ pub fn name_in(args: &[std::ffi::OsString]) -> Option<report::Command> {
 /// first; `None` for commands that list them themselves (`up`, `db create` and `wait`
 /// reach the queried database first: it may be behind, missing or not up yet) or need no
 /// list. Every other command selects from every model, whatever lists it.
-fn listing_for(command: &Command, selection: &Selection) -> Option<Selection> {
+fn listing_for(
+    command: &Command,
+    selection: &Selection,
+    workspace: &skein_config::Workspace,
+) -> Option<Selection> {
     Some(match command {
         Command::Up(_)
         | Command::Db(DbCommand::Create(_))
@@ -191,7 +195,7 @@ fn listing_for(command: &Command, selection: &Selection) -> Option<Selection> {
         | Command::Man => return None,
         Command::Model(_) => Selection {
             databases: Vec::new(),
-            groups: vec![skein_config::resolve::MODELS_GROUP.to_owned()],
+            groups: workspace.sets().iter().map(|s| s.name.clone()).collect(),
         },
         _ => selection.clone(),
     })

@@ -17,11 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Body> {
     let workspace = &ctx.workspace;
-    if !workspace.has_models() {
-        bail!(
-            "this configuration has no [models] section; add one with `template` and `url` (see `skein config show`)"
-        );
-    }
+    let set = workspace.set_or_only(args.set.as_deref())?;
     skein_config::resolve::check_name(&args.name)?;
     if let Ok(db) = workspace.database(&args.name) {
         if !db.is_model {
@@ -31,19 +27,25 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Body> {
             );
         }
         let by: Vec<&str> = db.listed_by.iter().map(|l| l.as_str()).collect();
+        let set = match db.set.as_deref() {
+            Some(set) if set != skein_config::resolve::MODELS_GROUP => {
+                format!(" in the set `{set}`")
+            }
+            _ => String::new(),
+        };
         bail!(
-            "model `{}` is listed already (by {}); `skein db create --db {0}` and `skein up --db {0}` make and migrate its database",
+            "model `{}` is listed already (by {}){set}; `skein db create --db {0}` and `skein up --db {0}` make and migrate its database",
             args.name,
-            by.join(", ")
+            by.join(", "),
         );
     }
-    let template = workspace.model_template().context(
-        "the models have no template: set `template` in [models] to the folder of the migrations every model applies",
-    )?;
-    let folder = workspace
-        .root
-        .join(&workspace.settings.models.as_ref().expect("has models").dir)
-        .join(&args.name);
+    let template = set.template.as_deref().with_context(|| {
+        format!(
+            "the set `{}` has no template: set `template` in [{}] to the folder of the migrations every member applies",
+            set.name, set.key
+        )
+    })?;
+    let folder = set.dir.join(&args.name);
     let mut made = Made::default();
     let listed = if args.folder {
         if folder.exists() {
@@ -57,6 +59,7 @@ pub async fn new(ctx: &Context, args: ModelNewArgs) -> anyhow::Result<Body> {
         let edit = skein_config::edit::add_model_name(
             &workspace.config_path,
             &workspace.profile,
+            &set.key,
             &args.name,
         )?;
         let listed = Listed::Names {
@@ -226,15 +229,22 @@ pub async fn list(ctx: &Context) -> anyhow::Result<Body> {
     if models.is_empty() {
         return Ok(super::finish(ctx, Vec::new()));
     }
-    let template_head = match ctx.workspace.model_template() {
-        Some(dir) => skein_core::source::template::Template::load(dir)?.head(),
-        None => None,
-    };
+    let mut template_heads = std::collections::BTreeMap::new();
+    for set in ctx.workspace.sets() {
+        let head = match &set.template {
+            Some(dir) => skein_core::source::template::Template::load(dir)?.head(),
+            None => None,
+        };
+        template_heads.insert(set.name.clone(), head);
+    }
     let mut reports = status::status_reports(ctx, &models).await?;
     for (report, db) in reports.iter_mut().zip(&models) {
         report.model = Some(ModelInfo {
             listed_by: db.listed_by.clone(),
-            template_head,
+            template_head: db
+                .set
+                .as_ref()
+                .and_then(|set| template_heads.get(set).copied().flatten()),
         });
     }
     Ok(super::finish(ctx, reports))

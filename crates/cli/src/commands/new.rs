@@ -51,7 +51,7 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Body> {
     let slug = slug(&description)?;
     std::fs::create_dir_all(&db.migrations)
         .with_context(|| format!("cannot create {}", db.migrations.display()))?;
-    let newest = context::migrations(db)?.last().map(|m| m.version);
+    let newest = skein_core::migration::head(&context::migrations(db)?);
     let version = next_version(newest);
     let stem = format!("{version}_{slug}");
     let files: Vec<(PathBuf, String)> = if args.irreversible {
@@ -100,30 +100,56 @@ fn from_schema(
     }
 }
 
-/// `new --group models`: one new migration in the model template, which every model
-/// database applies.
+/// `new --group SET`: one new migration in the set's template, which every member of
+/// the set applies (`--group models` for the model databases).
 fn template(
     workspace: &skein_config::Workspace,
     groups: &[String],
     args: &NewArgs,
 ) -> anyhow::Result<NewReport> {
     let group = groups.join(" --group ");
-    if !workspace.model_groups().contains(group.as_str()) {
+    let set = match groups {
+        [one] => workspace
+            .sets()
+            .iter()
+            .find(|s| s.name == *one)
+            .or_else(|| {
+                let mut owners = workspace
+                    .sets()
+                    .iter()
+                    .filter(|s| workspace.set_groups(s).contains(one));
+                owners.next().filter(|_| owners.next().is_none())
+            }),
+        _ => None,
+    };
+    let Some(set) = set else {
+        let sets: Vec<String> = workspace
+            .sets()
+            .iter()
+            .map(|s| format!("--group {}", s.name))
+            .collect();
         anyhow::bail!(
-            "--group {group}: `new` writes into the model template with --group models; for one database use --db NAME"
+            "--group {group}: `new` writes into a set's template with --group SET ({}); for one database use --db NAME",
+            match sets.is_empty() {
+                true => "this configuration has no [models] or [sets.<name>]".to_owned(),
+                false => sets.join(", "),
+            }
         );
-    }
+    };
     if args.from_schema.is_some() {
         anyhow::bail!(
             "--from-schema needs one database to compare with: use --db NAME (a model's name), then move the files into the template"
         );
     }
-    let template = workspace.model_template().context(
-        "the models have no template: set `template` in [models] (the folder of the migrations every model applies)",
-    )?;
+    let template = set.template.as_deref().with_context(|| {
+        format!(
+            "the set `{}` has no template: set `template` in [{}] (the folder of the migrations every member applies)",
+            set.name, set.key
+        )
+    })?;
     let description = args.description.clone().unwrap_or_default();
     let slug = slug(&description)?;
-    let version = next_version(newest_model_version(workspace, template)?);
+    let version = next_version(newest_model_version(workspace, &set.name, template)?);
     let stem = format!("{version}_{slug}");
     let files: Vec<(PathBuf, String)> = if args.irreversible {
         vec![(
@@ -135,7 +161,8 @@ fn template(
             (
                 template.join(format!("{stem}.up.sql")),
                 format!(
-                    "-- Every model database applies this file, rendered for it: {{{{ model }}}} is the model's name.\n{}",
+                    "-- Every database of the set `{}` applies this file, rendered for it: {{{{ model }}}} is the database's name.\n{}",
+                    set.name,
                     unwritten(&description, "up")
                 ),
             ),
@@ -150,10 +177,11 @@ fn template(
     Ok(report)
 }
 
-/// The newest version of the template and of every model's own folder, so that a new
+/// The newest version of the template and of every member's own folder, so that a new
 /// template migration comes after all of them.
 fn newest_model_version(
     workspace: &skein_config::Workspace,
+    set: &str,
     template: &Path,
 ) -> anyhow::Result<Option<i64>> {
     let mut folders = vec![template.to_owned()];
@@ -161,7 +189,7 @@ fn newest_model_version(
         workspace
             .databases
             .iter()
-            .filter(|db| db.is_model && db.migrations.is_dir())
+            .filter(|db| db.set.as_deref() == Some(set) && db.migrations.is_dir())
             .map(|db| db.migrations.clone()),
     );
     let mut newest = None;

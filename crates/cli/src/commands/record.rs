@@ -79,12 +79,12 @@ async fn verify_first_stamp(
     }
     let limit = match target {
         StampTarget::Base => return Ok(()),
-        StampTarget::Head => migrations.last().map(|m| m.version),
+        StampTarget::Head => skein_core::migration::head(migrations),
         StampTarget::Version(v) => Some(v),
     };
     let applied: Vec<skein_core::Migration> = migrations
         .iter()
-        .filter(|m| limit.is_some_and(|l| m.version <= l))
+        .filter(|m| !m.repeatable && limit.is_some_and(|l| m.version <= l))
         .cloned()
         .collect();
     let target = ctx.target(db, urls)?;

@@ -58,6 +58,10 @@ mod tests {
             3,
             "b4e95f2def5f6a56cbfa1cf57695759f96615702df38a23ecab0134f596bbd5f",
         ),
+        (
+            4,
+            "20858385de43324a0b63eae999c26d4517ebeb57cbd98d2fb5dfb386b701fa16",
+        ),
     ];
 
     fn committed_path() -> PathBuf {

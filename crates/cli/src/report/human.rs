@@ -489,7 +489,10 @@ impl Report {
             for entry in &db.migrations {
                 let applied = entry.applied.as_ref();
                 table.add_row([
-                    entry.version.to_string(),
+                    match entry.repeatable {
+                        true => "repeatable".to_owned(),
+                        false => entry.version.to_string(),
+                    },
                     outside(&entry.description),
                     serde_json::to_value(entry.state)
                         .ok()
@@ -664,7 +667,7 @@ fn plan_lines(plan: &skein_core::plan::Plan) -> String {
         };
         lines.push(format!(
             "  {arrow} {} {}{mode}",
-            step.version,
+            step.version_text(),
             outside(&step.description)
         ));
     }

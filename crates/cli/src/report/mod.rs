@@ -550,7 +550,7 @@ pub struct LinedError(pub String);
 
 /// The version of the JSON documents' shape. Any change to the shape bumps it (a test
 /// holds the schema of each version); `docs/report.schema.json` is the schema.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub fn version_text(version: Option<Version>) -> String {
     version.map_or_else(|| "base".to_owned(), |v| v.to_string())

@@ -24,6 +24,7 @@ mod mysql;
 mod onboarding;
 mod output;
 mod readme;
+mod repeatable;
 mod secrets;
 mod seeds;
 mod shipped;

@@ -887,3 +887,170 @@ else:
         AUDIT_UNDO,
     );
 }
+
+/// Seed 000 as skein models it: five nodes of two kinds (three miners, two validators),
+/// each kind one entry in `skein.toml` with its template and `expect` rules; the
+/// validators' connection in parts, its port from `DB_PORT` as the seed's deploys set it.
+#[test]
+fn seed_000_five_nodes_of_two_kinds_are_one_entry_per_kind() {
+    let server = skein_testkit::postgres();
+    let base = server.admin_url.rsplit_once('/').unwrap().0.to_owned();
+    let (host, port) = server.authority().rsplit_once(':').map_or_else(
+        || (server.authority(), "5432".to_owned()),
+        |(h, p)| (h.to_owned(), p.to_owned()),
+    );
+    let user = server
+        .admin_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .map_or("postgres", |(user, _)| {
+            user.split(':').next().unwrap_or(user)
+        })
+        .to_owned();
+    let prefix = format!("skein_s0_{}", std::process::id());
+    let node = |kind: &str, n: u32| format!("{prefix}_{kind}_{n}");
+    let mut nodes: Vec<String> = (1..=3).map(|n| node("miner", n)).collect();
+    nodes.extend((1..=2).map(|n| node("validator", n)));
+    nodes.push(node("miner", 6));
+    struct Drop(Vec<String>);
+    impl std::ops::Drop for Drop {
+        fn drop(&mut self) {
+            for name in &self.0 {
+                skein_testkit::exec(
+                    &skein_testkit::postgres().admin_url,
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                );
+            }
+        }
+    }
+    let _cleanup = Drop(nodes.clone());
+    let quoted = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let config = format!(
+        "[default.sets.miner]\n\
+         names = [{}]\n\
+         url = \"{base}/{{model}}\"\n\
+         [default.sets.miner.expect]\n\
+         required_tables = [\"weather_miner_jobs\"]\n\
+         forbidden_tables = [\"node_table\", \"score_table\"]\n\n\
+         [default.sets.validator]\n\
+         names = [{}]\n\
+         host = \"{host}\"\n\
+         port = \"${{env:DB_PORT}}\"\n\
+         user = \"{user}\"\n\
+         database = \"{{model}}\"\n\
+         [default.sets.validator.expect]\n\
+         required_tables = [\"node_table\", \"score_table\"]\n\
+         forbidden_tables = [\"weather_miner_jobs\"]\n",
+        quoted(&nodes[..3]),
+        quoted(&nodes[3..5]),
+    );
+    let workspace = Workspace::new(
+        &config,
+        &[
+            (
+                "templates/miner/20250101000000_miner_jobs.sql",
+                "CREATE TABLE weather_miner_jobs (id BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL);\n",
+            ),
+            (
+                "templates/validator/20250101000000_nodes.sql",
+                "CREATE TABLE node_table (uid INT PRIMARY KEY, hotkey TEXT);\n\
+                 CREATE TABLE score_table (task_name TEXT, score REAL);\n",
+            ),
+        ],
+    );
+    let run = |args: &[&str]| {
+        let mut command = workspace.command(args);
+        command.env("DB_PORT", &port);
+        Run(command.output().unwrap())
+    };
+    run(&["db", "create"]).expect(0);
+    let first = run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(first["databases"].as_array().unwrap().len(), 5, "{first}");
+
+    // One new migration for the miners, written once.
+    let new = run(&["new", "--group", "miner", "add job status"])
+        .expect(0)
+        .stdout();
+    assert!(new.contains("templates/miner/"), "{new}");
+    let folder = workspace.path().join("templates/miner");
+    let up_file = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".up.sql"))
+        .unwrap();
+    std::fs::write(
+        &up_file,
+        "ALTER TABLE weather_miner_jobs ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';\n",
+    )
+    .unwrap();
+    let up = run(&["up", "--format", "json"]).expect(0).json();
+    let moved: Vec<(String, usize)> = up["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|db| {
+            let steps = db["steps"].as_array().map_or(0, Vec::len);
+            (db["name"].as_str().unwrap().to_owned(), steps)
+        })
+        .collect();
+    for (name, steps) in &moved {
+        let expected = usize::from(name.contains("_miner_"));
+        assert_eq!(*steps, expected, "{name}: {up}");
+    }
+
+    // Checked per kind, each by its own rules.
+    run(&["check"]).expect(0);
+    run(&["drift", "--group", "miner"]).expect(0);
+    run(&["drift", "--group", "validator"]).expect(0);
+    skein_testkit::exec(
+        &format!("{base}/{}", nodes[4]),
+        "CREATE TABLE weather_miner_jobs (id INT)",
+    );
+    let check = run(&["check", "--group", "validator"]).expect(3).stdout();
+    assert!(check.contains("weather_miner_jobs"), "{check}");
+    run(&["check", "--group", "miner"]).expect(0);
+
+    // A sixth miner, with one command; it lands in the miners' entry.
+    let sixth = run(&["model", "new", &nodes[5], "--set", "miner"])
+        .expect(0)
+        .stdout();
+    assert!(sixth.contains("[default.sets.miner] names"), "{sixth}");
+    let status = run(&["status", "--group", "miner", "--format", "json"])
+        .expect(0)
+        .json();
+    let miners = status["databases"].as_array().unwrap();
+    assert_eq!(miners.len(), 4, "{status}");
+    assert!(
+        miners.iter().all(|db| db["status"] == "up_to_date"),
+        "{status}"
+    );
+    let listed = std::fs::read_to_string(workspace.path().join("skein.toml")).unwrap();
+    let miners_entry = listed.split("[default.sets.validator]").next().unwrap();
+    assert!(miners_entry.contains(&nodes[5]), "{listed}");
+
+    // With two kinds, `model new` asks which; a kind that is not there is named.
+    let which = run(&["model", "new", "someone"]).expect(2).stderr();
+    assert!(which.contains("several sets (miner, validator)"), "{which}");
+    let unknown = run(&["new", "--group", "minr", "x"]).expect(2).stderr();
+    assert!(
+        unknown.contains("--group miner, --group validator"),
+        "{unknown}"
+    );
+
+    // A port that is not a number, named with the setting.
+    let mut bad = workspace.command(&["status", "--group", "validator"]);
+    bad.env("DB_PORT", "54x2");
+    let bad = Run(bad.output().unwrap()).expect(2);
+    assert!(
+        bad.stderr()
+            .contains("`port` is \"54x2\", which is not a port number"),
+        "{}",
+        bad.stderr()
+    );
+}

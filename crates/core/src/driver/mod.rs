@@ -96,6 +96,9 @@ pub struct StepRun<'a> {
     /// Checksum of the up script, recorded when going up.
     pub checksum: &'a str,
     pub applied_by: &'a str,
+    /// `Migration`, or `Repeatable` for a repeatable migration (whose row replaces the
+    /// one of its previous application).
+    pub kind: MigrationKind,
 }
 
 /// How a step ended.
@@ -191,14 +194,16 @@ where
             checksum,
             kind,
             applied_by,
-        } => sqlx::query(AssertSqlSafe(dialect.insert_history(table)))
-            .bind(*version)
-            .bind(description.clone())
-            .bind(checksum.clone())
-            .bind(kind.as_str().to_owned())
-            .bind(applied_by.clone())
-            .bind(execution_ms)
-            .bind(success),
+        } => sqlx::query(AssertSqlSafe(
+            dialect.insert_history(table, *kind == MigrationKind::Repeatable),
+        ))
+        .bind(*version)
+        .bind(description.clone())
+        .bind(checksum.clone())
+        .bind(kind.as_str().to_owned())
+        .bind(applied_by.clone())
+        .bind(execution_ms)
+        .bind(success),
         HistoryChange::Delete { version } => {
             sqlx::query(AssertSqlSafe(dialect.delete_history(table))).bind(*version)
         }
@@ -220,7 +225,7 @@ fn history_change(step: &StepRun<'_>) -> HistoryChange {
             version: step.version,
             description: step.description.to_owned(),
             checksum: step.checksum.to_owned(),
-            kind: MigrationKind::Migration,
+            kind: step.kind,
             applied_by: step.applied_by.to_owned(),
         },
         Direction::Down => HistoryChange::Delete {

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::dialect::{Dialect, HistoryValues};
 use crate::error::{Error, Result, StatementError};
-use crate::history::{AppliedMigration, MigrationKind};
+use crate::history::AppliedMigration;
 use crate::migration::Script;
 use crate::plan::Direction;
 use crate::position::{char_position_to_byte, line_column};
@@ -108,7 +108,7 @@ impl PostgresDriver {
                     version: step.version,
                     description: step.description,
                     checksum: step.checksum,
-                    kind: MigrationKind::Migration.as_str(),
+                    kind: step.kind.as_str(),
                     applied_by: step.applied_by,
                     success: true,
                 },

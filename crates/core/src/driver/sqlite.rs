@@ -8,7 +8,7 @@ use super::{
 };
 use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
-use crate::history::AppliedMigration;
+use crate::history::{AppliedMigration, MigrationKind};
 use crate::migration::Script;
 use crate::plan::Direction;
 use crate::position::line_column;
@@ -105,10 +105,20 @@ impl SqliteDriver {
         Ok(())
     }
 
-    async fn is_recorded(&mut self, version: i64) -> Result<bool> {
-        let sql = Dialect::Sqlite.count_version(&self.options.history_table);
-        let count: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
-            .bind(version)
+    /// Whether the step's row is there: its version's (a repeatable's, with the step's
+    /// checksum: an earlier application of another text does not count).
+    async fn is_recorded(&mut self, step: &StepRun<'_>) -> Result<bool> {
+        let table = &self.options.history_table;
+        let query = if step.kind == MigrationKind::Repeatable {
+            let sql = format!("{} AND checksum = ?2", Dialect::Sqlite.count_version(table));
+            sqlx::query_scalar(AssertSqlSafe(sql))
+                .bind(step.version)
+                .bind(step.checksum.to_owned())
+        } else {
+            sqlx::query_scalar(AssertSqlSafe(Dialect::Sqlite.count_version(table)))
+                .bind(step.version)
+        };
+        let count: i64 = query
             .fetch_one(&mut self.conn)
             .await
             .map_err(|e| busy_or(e, "reading the history table", self.options.lock_timeout))?;
@@ -141,7 +151,7 @@ impl SqliteDriver {
     }
 
     async fn run_locked(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
-        let recorded = self.is_recorded(step.version).await?;
+        let recorded = self.is_recorded(&step).await?;
         if recorded != (step.direction == Direction::Down) {
             return Ok(StepOutcome::AlreadyDone);
         }

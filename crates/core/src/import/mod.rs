@@ -120,6 +120,8 @@ pub struct Imported {
 #[derive(Debug, Clone)]
 pub struct Import {
     pub migrations: Vec<Imported>,
+    /// Repeatable migrations (Flyway's `R__` files), each one file under `repeatable/`.
+    pub repeatables: Vec<Imported>,
     /// Things the tool has that skein does not take (Flyway repeatables, goose Go files).
     pub skipped: Vec<String>,
     /// What the import changed in the SQL and why (a runner's wrapping taken out).
@@ -133,11 +135,12 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
     refuse_links_out(dir, dir, 0)?;
     let mut skipped = Vec::new();
     let mut notes = Vec::new();
+    let mut repeatables = Vec::new();
     let mut found = match tool {
         Tool::Sqlx | Tool::GolangMigrate => paired(dir, &mut skipped)?,
         Tool::Dbmate => sectioned(dir, &Sections::DBMATE, &mut skipped, &mut notes)?,
         Tool::Goose => sectioned(dir, &Sections::GOOSE, &mut skipped, &mut notes)?,
-        Tool::Flyway => flyway(dir, &mut skipped)?,
+        Tool::Flyway => flyway(dir, &mut skipped, &mut repeatables)?,
         Tool::Diesel => diesel(dir, &mut skipped)?,
         Tool::UpDown => runner::files(dir, true, &mut skipped)?,
         Tool::SchemaMigrations => runner::files(dir, false, &mut skipped)?,
@@ -161,8 +164,15 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
         .map(|(found, version)| imported(found, version))
         .collect();
     migrations.sort_by_key(|m| m.version);
+    for repeatable in &repeatables {
+        notes.push(format!(
+            "{}: a repeatable migration, written as {} (applied after the versioned ones, again whenever it changes)",
+            repeatable.id,
+            repeatable.files[0].0
+        ));
+    }
     // What is written must load as skein's migrations.
-    let files = migrations.iter().flat_map(|m| {
+    let files = migrations.iter().chain(&repeatables).flat_map(|m| {
         m.files
             .iter()
             .map(|(name, text)| (name.clone(), text.clone()))
@@ -179,6 +189,7 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
         });
     Ok(Import {
         migrations,
+        repeatables,
         skipped,
         notes,
         compatible,
@@ -622,8 +633,13 @@ fn sectioned(
 }
 
 /// Flyway: `V<version>__<description>.sql` (version parts split by `.` or `_`), undo
-/// files `U<version>__...`; repeatable `R__` files are not imported.
-fn flyway(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportError> {
+/// files `U<version>__...`; repeatable `R__<description>.sql` files become skein's
+/// repeatable migrations, named by their description (lower case, `_` for spaces).
+fn flyway(
+    dir: &Path,
+    skipped: &mut Vec<String>,
+    repeatables: &mut Vec<Imported>,
+) -> Result<Vec<Found>, ImportError> {
     let mut by_version: BTreeMap<Vec<String>, Found> = BTreeMap::new();
     let mut undo: Vec<(Vec<String>, PathBuf)> = Vec::new();
     for path in entries(dir)? {
@@ -632,10 +648,30 @@ fn flyway(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportErr
             skipped.push(format!("{name}: not a .sql file"));
             continue;
         };
-        if stem.starts_with("R__") {
-            skipped.push(format!(
-                "{name}: a repeatable migration; skein has none (put it in a versioned file)"
-            ));
+        if let Some(description) = stem.strip_prefix("R__") {
+            let repeatable: String = description
+                .trim()
+                .chars()
+                .map(|c| match c {
+                    c if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' => {
+                        c.to_ascii_lowercase()
+                    }
+                    _ => '_',
+                })
+                .collect();
+            if repeatable.is_empty() {
+                skipped.push(format!("{name}: a repeatable migration without a name"));
+                continue;
+            }
+            repeatables.push(Imported {
+                id: stem.to_owned(),
+                version: crate::migration::repeatable_version(&repeatable),
+                files: vec![(
+                    format!("{}/{repeatable}.sql", crate::source::REPEATABLE_DIR),
+                    read(&path)?,
+                )],
+                sources: vec![path],
+            });
             continue;
         }
         // V<version>__<description> or U<version>__...; anything else (callbacks such as
@@ -856,7 +892,9 @@ mod tests {
         let versions: Vec<i64> = import.migrations.iter().map(|m| m.version).collect();
         assert_eq!(versions, [100, 102, 110, 200]);
         assert!(names(&import).contains(&"200_last.down.sql".to_owned()));
-        assert_eq!(import.skipped.len(), 1, "{:?}", import.skipped);
+        assert!(import.skipped.is_empty(), "{:?}", import.skipped);
+        assert_eq!(import.repeatables.len(), 1);
+        assert_eq!(import.repeatables[0].files[0].0, "repeatable/views.sql");
     }
 
     #[test]

@@ -982,6 +982,7 @@ mod tests {
                 Script::new(PathBuf::from(format!("m/{name}.down.sql")), d.to_owned()).unwrap()
             }),
             checksum: Checksum::of_normalised(up),
+            repeatable: false,
         }
     }
 

@@ -71,13 +71,7 @@ pub async fn generate(
     sql: &str,
     options: &ConnectOptions,
 ) -> Result<Generated> {
-    let head = replay(
-        url,
-        migrations,
-        migrations.last().map(|m| m.version),
-        options,
-    )
-    .await?;
+    let head = replay(url, migrations, crate::migration::head(migrations), options).await?;
     let mut declared_set = MemorySource::new([("1_declared_schema.sql", sql)]).load()?;
     for migration in &mut declared_set {
         migration.up.path = file.to_owned();

@@ -150,7 +150,9 @@ async fn apply_locked<D: Driver>(
             });
         }
         let to_record = migrations.iter().filter(|m| {
-            plan.head.is_some_and(|h| m.version <= h) && !recorded.contains(&m.version)
+            !m.repeatable
+                && plan.head.is_some_and(|h| m.version <= h)
+                && !recorded.contains(&m.version)
         });
         let stamped = record(driver, table, to_record, applied_by).await?;
         Ok(ConvergeOutcome::Converged {

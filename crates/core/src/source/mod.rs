@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 pub mod template;
 
+/// The sub-folder of a migration folder (or template) that holds repeatable migrations.
+pub const REPEATABLE_DIR: &str = "repeatable";
+
 /// A set of migration files.
 pub trait MigrationSource {
     /// Reads and checks every migration, sorted by version.
@@ -53,10 +56,14 @@ impl MigrationSource for FolderSource {
     }
 }
 
-/// The `.sql` files of a folder with their contents: README files, dotfiles and other
-/// files are skipped, a sub-folder or a `.sql` that is not a regular file (a pipe) is an
-/// error.
+/// The `.sql` files of a folder with their contents, and those of its `repeatable/`
+/// sub-folder: README files, dotfiles and other files are skipped, another sub-folder or
+/// a `.sql` that is not a regular file (a pipe) is an error.
 pub(crate) fn read_folder(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
+    read_files(dir, true)
+}
+
+fn read_files(dir: &Path, top: bool) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceError> {
     let folder_error = |source| SourceError::Folder {
         dir: dir.to_owned(),
         source,
@@ -70,6 +77,10 @@ pub(crate) fn read_folder(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, SourceE
         }
         let path = entry.path();
         if path.is_dir() {
+            if top && name == REPEATABLE_DIR {
+                files.extend(read_files(&path, false)?);
+                continue;
+            }
             return Err(SourceError::UnexpectedFolder { path });
         }
         if is_other_file(&name) {
@@ -132,14 +143,35 @@ struct Parts {
 }
 
 /// Pairs up and down files by version and checks names, duplicates and encodings.
+/// Files of the `repeatable/` sub-folder are repeatable migrations, named by their file
+/// name without `.sql`, after the versioned ones in name order.
 pub(crate) fn assemble(files: Vec<(PathBuf, Vec<u8>)>) -> Result<Vec<Migration>, SourceError> {
     let mut by_version: BTreeMap<Version, Parts> = BTreeMap::new();
+    let mut repeatables: BTreeMap<String, (PathBuf, Vec<u8>)> = BTreeMap::new();
     for (path, bytes) in files {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if is_other_file(&name) {
+            continue;
+        }
+        if is_repeatable(&path) {
+            let stem = name.trim_end_matches(".sql").to_owned();
+            match repeatables.get(&stem) {
+                // The same file from a template and a model's own folder.
+                Some((_, same)) if *same == bytes => {}
+                Some((other, _)) => {
+                    return Err(SourceError::DuplicateRepeatable {
+                        name: stem,
+                        first: other.clone(),
+                        second: path,
+                    });
+                }
+                None => {
+                    repeatables.insert(stem, (path, bytes));
+                }
+            }
             continue;
         }
         let parsed = FileName::parse(&name).map_err(|reason| SourceError::BadName {
@@ -164,10 +196,29 @@ pub(crate) fn assemble(files: Vec<(PathBuf, Vec<u8>)>) -> Result<Vec<Migration>,
         }
         *slot = Some((path, parsed, bytes));
     }
-    by_version
+    let mut migrations: Vec<Migration> = by_version
         .into_iter()
         .map(|(version, parts)| build(version, parts))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    for (name, (path, bytes)) in repeatables {
+        let sql = decode(&path, bytes)?;
+        migrations.push(Migration {
+            version: crate::migration::repeatable_version(&name),
+            checksum: Checksum::of_normalised(&sql),
+            up: Script::new(path, sql)?,
+            down: None,
+            description: name,
+            repeatable: true,
+        });
+    }
+    Ok(migrations)
+}
+
+/// Whether `path` is a file of a `repeatable/` folder.
+fn is_repeatable(path: &Path) -> bool {
+    path.parent()
+        .and_then(Path::file_name)
+        .is_some_and(|folder| folder == REPEATABLE_DIR)
 }
 
 fn build(version: Version, parts: Parts) -> Result<Migration, SourceError> {
@@ -205,6 +256,7 @@ fn build(version: Version, parts: Parts) -> Result<Migration, SourceError> {
         up,
         down,
         checksum,
+        repeatable: false,
     })
 }
 

@@ -53,6 +53,7 @@ fn check(dialect: Dialect, folder: &str) -> usize {
             up: Script::new(file.clone(), text.clone()).unwrap(),
             down: None,
             checksum: Checksum::of_normalised(&text),
+            repeatable: false,
         };
         let all = [migration];
         let outcome = lint(&Lint {
