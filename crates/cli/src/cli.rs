@@ -561,6 +561,10 @@ pub struct NewArgs {
     /// Write one irreversible `<version>_<slug>.sql` instead of an up/down pair.
     #[arg(long, conflicts_with = "from_schema")]
     pub irreversible: bool,
+    /// Write a repeatable migration, `repeatable/<slug>.sql`: applied after the versioned
+    /// ones, again whenever it changes (views, functions, seed data).
+    #[arg(long, conflicts_with_all = ["from_schema", "irreversible"])]
+    pub repeatable: bool,
     /// Generate the migration: what takes the schema at head to the one this SQL file
     /// declares (replayed into scratch databases), and back.
     #[arg(long, value_name = "FILE")]

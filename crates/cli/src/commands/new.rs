@@ -47,6 +47,11 @@ pub async fn run(ctx: &Context, args: NewArgs) -> anyhow::Result<Body> {
         }
         None => None,
     };
+    if args.repeatable {
+        let mut report = repeatable(&db.migrations, &args)?;
+        report.database = Some(db.name.clone());
+        return Ok(Body::New(report));
+    }
     let description = args.description.clone().unwrap_or_default();
     let slug = slug(&description)?;
     std::fs::create_dir_all(&db.migrations)
@@ -147,6 +152,11 @@ fn template(
             set.name, set.key
         )
     })?;
+    if args.repeatable {
+        let mut report = repeatable(template, args)?;
+        report.group = Some(group);
+        return Ok(report);
+    }
     let description = args.description.clone().unwrap_or_default();
     let slug = slug(&description)?;
     let version = next_version(newest_model_version(workspace, &set.name, template)?);
@@ -215,6 +225,32 @@ fn next_version(newest: Option<i64>) -> i64 {
         .parse()
         .expect("a timestamp is digits");
     newest.map_or(now, |newest| now.max(newest + 1))
+}
+
+/// `new --repeatable`: `<folder>/repeatable/<slug>.sql`, never over a file that is there.
+fn repeatable(folder: &Path, args: &NewArgs) -> anyhow::Result<NewReport> {
+    let description = args.description.clone().unwrap_or_default();
+    let folder = folder.join(skein_core::source::REPEATABLE_DIR);
+    let path = folder.join(format!("{}.sql", slug(&description)?));
+    if path.exists() {
+        anyhow::bail!(
+            "{} exists already: a repeatable migration is edited in place, and applied again when it changes",
+            context::relative(&path).display()
+        );
+    }
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    let text = format!(
+        "-- {description} (repeatable: applied after the versioned migrations, again whenever this file changes; write it to run again)\n-- Write the migration here, then delete this line.\n"
+    );
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(NewReport {
+        database: None,
+        group: None,
+        version: None,
+        files: vec![context::relative(&path).display().to_string()],
+        from_schema: None,
+    })
 }
 
 /// Writes the files; the report names them.

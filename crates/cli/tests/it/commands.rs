@@ -277,7 +277,7 @@ fn usage_and_configuration_errors_exit_2() {
     let err = bad_value.run(&["status"]).expect(2);
     assert!(
         err.stderr().contains(
-            "`concurrency` (skein.toml:2 [default]): invalid type: found string \"lots\""
+            "`concurrency` (skein.toml:2 [default]): is `lots`, which is not a whole number"
         ),
         "{}",
         err.stderr()

@@ -204,3 +204,194 @@ fn a_repeatable_migration_runs_after_the_versioned_ones_and_again_only_when_it_c
         workspace.run(&["drift"]).expect(0);
     });
 }
+
+/// A template's repeatable migration is rendered for each model and applied to every one;
+/// `--sql` over the fleet shows it for each; an edit reaches every model once.
+#[test]
+fn a_template_repeatable_migration_reaches_every_model() {
+    let workspace = Workspace::new(
+        "[default.models]\ntemplate = \"templates/model\"\nurl = \"sqlite://{model}.db\"\nnames = [\"m1\", \"m2\", \"m3\"]\n",
+        &[
+            (
+                "templates/model/1_trades.sql",
+                "CREATE TABLE trades (id INTEGER PRIMARY KEY, model TEXT NOT NULL);\n",
+            ),
+            (
+                "templates/model/repeatable/seed.sql",
+                "DELETE FROM trades WHERE id = 0;\nINSERT INTO trades VALUES (0, {{ model | literal }});\n",
+            ),
+        ],
+    );
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    for db in up["databases"].as_array().unwrap() {
+        assert_eq!(descriptions_of(db), ["trades", "seed"], "{}", db["name"]);
+    }
+    for model in ["m1", "m2", "m3"] {
+        let path = workspace.path().join(format!("{model}.db"));
+        assert_eq!(
+            sqlite_text(&path, "SELECT model FROM trades WHERE id = 0"),
+            model
+        );
+    }
+    workspace.run(&["status", "--check"]).expect(0);
+
+    workspace.write(
+        "templates/model/repeatable/seed.sql",
+        "DELETE FROM trades WHERE id = 0;\nINSERT INTO trades VALUES (0, 'seed of ' || {{ model | literal }});\n",
+    );
+    let status = workspace.run(&["status", "--check"]).expect(3).stdout();
+    let pending = status
+        .lines()
+        .filter(|line| line.trim_end().ends_with("1        pending"))
+        .count();
+    assert_eq!(pending, 3, "{status}");
+    let sql = workspace.run(&["up", "--sql"]).expect(0).stdout();
+    for model in ["m1", "m2", "m3"] {
+        assert!(sql.contains(&format!("'seed of ' || '{model}'")), "{sql}");
+    }
+    assert_eq!(sql.matches("-- repeatable seed").count(), 3, "{sql}");
+    let again = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    for db in again["databases"].as_array().unwrap() {
+        assert_eq!(descriptions_of(db), ["seed"], "{}", db["name"]);
+    }
+    let path = workspace.path().join("m2.db");
+    assert_eq!(
+        sqlite_text(&path, "SELECT model FROM trades WHERE id = 0"),
+        "seed of m2"
+    );
+    workspace.run(&["drift"]).expect(0);
+
+    // `new --repeatable` writes one into the template; unwritten, `up` refuses it.
+    let new = workspace
+        .run(&["new", "--group", "models", "--repeatable", "Trade views"])
+        .expect(0)
+        .stdout();
+    assert!(
+        new.contains("templates/model/repeatable/trade_views.sql"),
+        "{new}"
+    );
+    workspace
+        .run(&["new", "--group", "models", "--repeatable", "trade views"])
+        .expect(2);
+    let refused = workspace.run(&["up"]).expect(1);
+    assert!(
+        refused
+            .stderr()
+            .contains("trade_views.sql was never written")
+            || refused
+                .stdout()
+                .contains("trade_views.sql was never written"),
+        "{}{}",
+        refused.stdout(),
+        refused.stderr()
+    );
+}
+
+fn descriptions_of(db: &serde_json::Value) -> Vec<String> {
+    db["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .map(|s| s["description"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `import --from flyway` writes `R__` files as repeatable migrations, which `up` applies.
+#[test]
+fn flyway_repeatable_files_are_imported_as_repeatable_migrations() {
+    let workspace = Workspace::new(
+        "[default.databases.app]\nmigrations = \"database/app\"\nurl = \"sqlite://app.db\"\n",
+        &[
+            (
+                "flyway/V1__init.sql",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n",
+            ),
+            (
+                "flyway/R__Active users.sql",
+                "DROP VIEW IF EXISTS active_users;\nCREATE VIEW active_users AS SELECT id, name FROM users;\n",
+            ),
+        ],
+    );
+    let import = workspace
+        .run(&[
+            "import",
+            "--from",
+            "flyway",
+            "flyway",
+            "--to",
+            "database/app",
+        ])
+        .expect(0)
+        .stdout();
+    assert!(import.contains("repeatable/active_users.sql"), "{import}");
+    assert!(
+        workspace
+            .path()
+            .join("database/app/repeatable/active_users.sql")
+            .is_file()
+    );
+    let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+    assert_eq!(
+        descriptions_of(&up["databases"][0]),
+        ["init", "active_users"]
+    );
+    let path = workspace.path().join("app.db");
+    assert_eq!(
+        sqlite_text(
+            &path,
+            "SELECT type FROM sqlite_master WHERE name = 'active_users'"
+        ),
+        "view"
+    );
+}
+
+/// Eight `up` at once, on each backend: a repeatable migration that is not idempotent
+/// (it appends a row) runs once, and once more after an edit.
+#[test]
+fn concurrent_runs_apply_a_repeatable_migration_exactly_once_per_change() {
+    each_backend(|workspace, target| {
+        let url = &target.url;
+        workspace.write(
+            "migrations/repeatable/log.sql",
+            "INSERT INTO items (id, name) VALUES (100, 'first');\n",
+        );
+        let all_at_once = || {
+            let children: Vec<_> = (0..8)
+                .map(|_| {
+                    workspace
+                        .command(&["up", "--format", "json", "--lock-timeout", "60s"])
+                        .stdout(std::process::Stdio::piped())
+                        .stderr(std::process::Stdio::piped())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            let mut logged = 0;
+            for child in children {
+                let run = Run(child.wait_with_output().unwrap()).expect(0);
+                let steps = descriptions(&run.json());
+                logged += steps.iter().filter(|s| *s == "log").count();
+            }
+            logged
+        };
+        assert_eq!(all_at_once(), 1, "{url}");
+        assert_eq!(
+            (target.value)("SELECT name FROM items WHERE id = 100").as_deref(),
+            Some("first"),
+            "{url}"
+        );
+        workspace.write(
+            "migrations/repeatable/log.sql",
+            "INSERT INTO items (id, name) VALUES (101, 'second');\n",
+        );
+        assert_eq!(all_at_once(), 1, "{url}");
+        assert_eq!(
+            (target.value)("SELECT name FROM items WHERE id = 101").as_deref(),
+            Some("second"),
+            "{url}"
+        );
+    });
+}

@@ -738,7 +738,10 @@ fn a_flyway_project_and_database_are_imported_and_adopted() {
         .run(&["import", "--from", "flyway", "sql", "--to", "database/app"])
         .expect(0)
         .stdout();
-    assert!(import.contains("skipped R__views.sql"), "{import}");
+    assert!(
+        import.contains("R__views: a repeatable migration, written as repeatable/views.sql"),
+        "{import}"
+    );
     let adopt = workspace
         .run(&["adopt", "--db", "app", "--format", "json"])
         .expect(0)
@@ -747,6 +750,10 @@ fn a_flyway_project_and_database_are_imported_and_adopted() {
     assert_eq!(recorded, [100, 102], "{adopt}");
     let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
     assert_eq!(up["databases"][0]["version_after"], 110, "{up}");
+    assert_eq!(
+        up["databases"][0]["steps"][1]["description"], "views",
+        "{up}"
+    );
     let history = workspace
         .run(&["history", "--db", "app", "--format", "json"])
         .expect(0)
