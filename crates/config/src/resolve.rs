@@ -784,4 +784,120 @@ mod tests {
             assert!(check_name(bad).is_err(), "{bad}");
         }
     }
+
+    fn load(text: &str) -> Result<Workspace, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("skein.toml"), text).unwrap();
+        std::fs::write(dir.path().join("jobs"), "3\n").unwrap();
+        crate::load(&crate::LoadOptions {
+            cwd: dir.path().to_owned(),
+            ..crate::LoadOptions::default()
+        })
+    }
+
+    #[test]
+    fn sets_are_made_as_the_models_are_and_named_by_their_keys() {
+        let workspace = load(
+            "[default]\nconcurrency = \"${file:jobs}\"\n\
+             [default.databases.infra]\nurl = \"sqlite://i.db\"\n\
+             [default.models]\nnames = [\"m1\"]\nurl = \"sqlite://{model}.db\"\n\
+             [default.sets.miner]\nnames = [\"n1\", \"n2\"]\nurl = \"sqlite://{model}.db\"\nhistory_table = \"miner_history\"\ngroups = [\"nodes\"]\n",
+        )
+        .unwrap();
+        assert_eq!(workspace.settings.concurrency.get(), 3);
+        let names: Vec<&str> = workspace.sets().iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["models", "miner"]);
+        let n1 = workspace.database("n1").unwrap();
+        assert_eq!(n1.set.as_deref(), Some("miner"));
+        assert_eq!(n1.groups, ["miner", "nodes"]);
+        assert_eq!(n1.history_table, "miner_history");
+        assert_eq!(n1.setting_key("url"), "sets.miner.url");
+        assert_eq!(
+            workspace.database("m1").unwrap().setting_key("url"),
+            "models.url"
+        );
+        assert!(n1.migrations.ends_with("database/miner/n1"));
+        let selected = workspace
+            .select(&Selection {
+                databases: Vec::new(),
+                groups: vec!["miner".to_owned()],
+            })
+            .unwrap();
+        assert_eq!(selected.len(), 2);
+        assert!(
+            workspace
+                .set_or_only(None)
+                .unwrap_err()
+                .to_string()
+                .contains("several sets (models, miner)")
+        );
+        assert!(
+            workspace
+                .set("minr")
+                .unwrap_err()
+                .to_string()
+                .contains("did you mean `miner`?")
+        );
+    }
+
+    #[test]
+    fn sets_that_cannot_be_are_refused_naming_them() {
+        let two = load(
+            "[default.sets.a]\nnames = [\"same\"]\nurl = \"sqlite://{model}.db\"\n\
+             [default.sets.b]\nnames = [\"same\"]\nurl = \"sqlite://{model}.db\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            two.contains("is both a member of [sets.a] and a name in sets.b.names"),
+            "{two}"
+        );
+        for (set, says) in [
+            ("infra", "`infra` is the group"),
+            ("models", "the set `models` is the one [models] makes"),
+            ("Miner", "a set's name is lower-case"),
+        ] {
+            let error = load(&format!(
+                "[default.sets.{set}]\nnames = [\"x\"]\nurl = \"sqlite://{{model}}.db\"\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(error.contains(says), "{set}: {error}");
+        }
+        let typo = load("[default.sets.a]\nnames = [\"x\"]\nurll = \"sqlite://x.db\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(typo.contains("unknown setting `sets.a.urll`"), "{typo}");
+        let count = load("[default]\nmax_per_host = \"${file:jobs}x\"\n[default.databases.a]\nurl = \"sqlite://a.db\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(count.contains("`max_per_host`"), "{count}");
+        assert!(
+            count.contains("is `3x`, which is not a whole number"),
+            "{count}"
+        );
+    }
+
+    #[test]
+    fn a_port_may_come_from_a_members_variable() {
+        let workspace = load(
+            "[default.sets.node]\nnames = [\"n1\"]\nhost = \"db\"\nport = \"{port}\"\ndatabase = \"{model}\"\n\
+             [default.sets.node.vars.n1]\nport = 5433\n",
+        )
+        .unwrap();
+        let template = workspace
+            .database("n1")
+            .unwrap()
+            .connection
+            .clone()
+            .unwrap();
+        let url = template
+            .render(
+                &|_: &crate::reference::SecretRef| -> Result<String, String> {
+                    unreachable!("no reference")
+                },
+            )
+            .unwrap();
+        assert_eq!(url, "postgres://db:5433/n1");
+    }
 }

@@ -322,7 +322,7 @@ pub enum Error {
         attempts: u32,
         last: Option<sqlx::Error>,
     },
-    #[error("interrupted before version {next}; run the command again to go on")]
+    #[error("interrupted before {}; run the command again to go on", crate::plan::version_label(*next))]
     Interrupted { next: Version },
     #[error(
         "{target} is not a database URL skein knows: use postgres://..., mysql://... or sqlite://..."

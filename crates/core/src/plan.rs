@@ -121,14 +121,15 @@ impl std::fmt::Display for Problem {
                     .as_ref()
                     .map(|p| format!(" ({})", p.display()))
                     .unwrap_or_default();
+                let version = version_label(*version);
                 match direction {
                     Direction::Up => write!(
                         f,
-                        "version {version}{file} failed part-way outside a transaction; undo what it did by hand, then run `skein repair` (`up` then runs it again)"
+                        "{version}{file} failed part-way outside a transaction; undo what it did by hand, then run `skein repair` (`up` then runs it again)"
                     ),
                     Direction::Down => write!(
                         f,
-                        "version {version}{file} failed part-way going down, outside a transaction; put back what it undid by hand, then run `skein repair` (the migration counts as applied again, and `down` reverts it again)"
+                        "{version}{file} failed part-way going down, outside a transaction; put back what it undid by hand, then run `skein repair` (the migration counts as applied again, and `down` reverts it again)"
                     ),
                 }
             }
@@ -140,7 +141,8 @@ impl std::fmt::Display for Problem {
                 since,
             } => write!(
                 f,
-                "version {version}{} is {} now, by {by}, since {since}; wait for it",
+                "{}{} is {} now, by {by}, since {since}; wait for it",
+                version_label(*version),
                 file.as_ref()
                     .map(|p| format!(" ({})", p.display()))
                     .unwrap_or_default(),
@@ -159,6 +161,15 @@ impl std::fmt::Display for Problem {
                 file.display()
             ),
         }
+    }
+}
+
+/// `version 20240101120000`, or `a repeatable migration` for a repeatable one's key.
+pub fn version_label(version: Version) -> String {
+    if crate::migration::is_repeatable_version(version) {
+        "a repeatable migration".to_owned()
+    } else {
+        format!("version {version}")
     }
 }
 

@@ -240,6 +240,7 @@ pub async fn list(ctx: &Context) -> anyhow::Result<Body> {
     let mut reports = status::status_reports(ctx, &models).await?;
     for (report, db) in reports.iter_mut().zip(&models) {
         report.model = Some(ModelInfo {
+            set: db.set.clone().unwrap_or_default(),
             listed_by: db.listed_by.clone(),
             template_head: db
                 .set

@@ -60,7 +60,7 @@ mod tests {
         ),
         (
             4,
-            "20858385de43324a0b63eae999c26d4517ebeb57cbd98d2fb5dfb386b701fa16",
+            "fa4c3da5266c5f2c1f16da3342b8791b8568c83791b81a7365df4221209af144",
         ),
     ];
 

@@ -299,6 +299,8 @@ pub struct ForeignHistory {
 /// What `model list` says of a model beside its status.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ModelInfo {
+    /// The set it is a member of (`models`, or a `[sets.<name>]`).
+    pub set: String,
     pub listed_by: Vec<skein_config::ListedBy>,
     /// The newest migration of the template (the model's own may go further).
     pub template_head: Option<Version>,

@@ -1,5 +1,5 @@
 //! `model list` for people: each model, where its name came from, its version, and the
-//! heads of its migrations and of the template.
+//! heads of its migrations and of the template; with sets beside `[models]`, the set.
 
 use super::{Report, version_text};
 use crate::escape::controls;
@@ -9,14 +9,18 @@ impl Report {
     pub(super) fn model_table(&self) -> String {
         let mut table = Table::new();
         table.load_preset(presets::NOTHING);
-        table.set_header([
-            "model",
-            "listed by",
-            "version",
-            "head",
-            "template head",
-            "status",
-        ]);
+        // The set column only when there is more than the one set `[models]` makes.
+        let sets = self.databases.iter().any(|db| {
+            db.model
+                .as_ref()
+                .is_some_and(|m| m.set != skein_config::resolve::MODELS_GROUP)
+        });
+        let mut header = vec!["model"];
+        if sets {
+            header.push("set");
+        }
+        header.extend(["listed by", "version", "head", "template head", "status"]);
+        table.set_header(header);
         for db in &self.databases {
             let (listed_by, template_head) = match &db.model {
                 Some(model) => (
@@ -33,14 +37,18 @@ impl Report {
                 ),
                 None => Default::default(),
             };
-            table.add_row([
-                controls(&db.name).into_owned(),
+            let mut row = vec![controls(&db.name).into_owned()];
+            if sets {
+                row.push(db.model.as_ref().map(|m| m.set.clone()).unwrap_or_default());
+            }
+            row.extend([
                 listed_by,
                 version_text(db.version_after),
                 version_text(db.head),
                 template_head,
                 super::human::status_text(db.status).to_owned(),
             ]);
+            table.add_row(row);
         }
         table.to_string()
     }

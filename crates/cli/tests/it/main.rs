@@ -27,6 +27,7 @@ mod readme;
 mod repeatable;
 mod secrets;
 mod seeds;
+mod sets;
 mod shipped;
 mod snapshots;
 mod takeover;
