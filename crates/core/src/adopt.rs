@@ -522,8 +522,8 @@ pub fn applied_versions(
     Ok((versions, unknown))
 }
 
-/// Records `versions` as `baseline` rows, under the lock, if the database has no skein
-/// history yet.
+/// Records `versions` as `baseline` rows (a repeatable migration's as `repeatable`), under
+/// the lock, if the database has no skein history yet.
 pub async fn record<D: Driver>(
     driver: &mut D,
     migrations: &[Migration],
@@ -551,7 +551,11 @@ pub async fn record<D: Driver>(
                 version: migration.version,
                 description: migration.description.clone(),
                 checksum: migration.checksum.as_str().to_owned(),
-                kind: MigrationKind::Baseline,
+                kind: if migration.repeatable {
+                    MigrationKind::Repeatable
+                } else {
+                    MigrationKind::Baseline
+                },
                 applied_by,
             });
             edits.push(HistoryEdit {

@@ -102,7 +102,7 @@ async fn adopt_one(
                 if others.len() == 1 { "is" } else { "are" },
             );
         }
-        let (versions, unknown) =
+        let (mut versions, unknown) =
             adopt::applied_versions(&foreign, &migrations, &mapping.versions, args.force)?;
         if !unknown.is_empty() {
             tracing::warn!(
@@ -112,12 +112,30 @@ async fn adopt_one(
                 unknown.join(", ")
             );
         }
-        let applied: Vec<Migration> = migrations
+        // A database the other tool took to the head has had its repeatable migrations
+        // (Flyway's `R__` files, a runner's seeds) run by it: they are part of what is
+        // checked and recorded, and run again when they next change.
+        let at_head = migrations
+            .iter()
+            .filter(|m| !m.repeatable)
+            .all(|m| versions.contains_key(&m.version));
+        if at_head {
+            for repeatable in migrations.iter().filter(|m| m.repeatable) {
+                versions.insert(
+                    repeatable.version,
+                    adopt::ForeignRow {
+                        id: repeatable.description.clone(),
+                        ..adopt::ForeignRow::default()
+                    },
+                );
+            }
+        }
+        let mut applied: Vec<Migration> = migrations
             .iter()
             .filter(|m| versions.contains_key(&m.version))
             .cloned()
             .collect();
-        let newest = applied.last().map(|m| m.version);
+        let newest = skein_core::migration::head(&applied);
         let mut report = DatabaseReport::new(&db.name, Status::Ok);
         report.version_after = newest;
         report.foreign_history = Some(ForeignHistory {
@@ -126,7 +144,20 @@ async fn adopt_one(
         });
         // The history table adopted is the other tool's, whatever its name.
         let leave_out = [foreign.table.as_str()];
-        let differences = verify(&mut conn, cache, url, &applied, options, &leave_out).await?;
+        let mut differences = verify(&mut conn, cache, url, &applied, options, &leave_out).await?;
+        if !differences.is_empty() && applied.iter().any(|m| m.repeatable) {
+            // The schema is not what the repeatable ones make (a view the tool never
+            // created): adopt what it applied, and let `up` run them.
+            let versioned: Vec<Migration> =
+                applied.iter().filter(|m| !m.repeatable).cloned().collect();
+            let without = verify(&mut conn, cache, url, &versioned, options, &leave_out).await?;
+            if without.is_empty() {
+                versions
+                    .retain(|version, _| !skein_core::migration::is_repeatable_version(*version));
+                applied = versioned;
+                differences = without;
+            }
+        }
         if !differences.is_empty() {
             let what = format!(
                 "the {} migration(s) {} applied",
@@ -181,7 +212,7 @@ pub(super) async fn verify(
     options: &skein_core::ConnectOptions,
     leave_out: &[&str],
 ) -> Result<Vec<String>, CoreError> {
-    let newest = applied.last().map(|m| m.version);
+    let newest = skein_core::migration::head(applied);
     let (expected, _) = expected_schema(cache, url, applied, newest, options).await?;
     let expected = expected.without_tables(leave_out);
     let live = conn.inspect().await?.without_tables(leave_out);

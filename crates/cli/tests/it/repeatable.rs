@@ -395,3 +395,60 @@ fn concurrent_runs_apply_a_repeatable_migration_exactly_once_per_change() {
         );
     });
 }
+
+/// Adopting a Flyway database at its head: an `R__` view the database has is recorded
+/// as applied; one it lacks is left for the first `up`.
+#[test]
+fn adopt_counts_a_repeatable_migration_as_applied_only_when_the_schema_has_it() {
+    for has_view in [true, false] {
+        let db = TestDb::new("adopt_repeatable");
+        let config = format!(
+            "[default.databases.app]\nurl = \"{}\"\nmigrations = \"database/app\"\n",
+            db.url
+        );
+        let workspace = Workspace::new(
+            &config,
+            &[
+                ("sql/V1__init.sql", "CREATE TABLE a (id int PRIMARY KEY);\n"),
+                (
+                    "sql/R__views.sql",
+                    "CREATE OR REPLACE VIEW v AS SELECT id FROM a;\n",
+                ),
+            ],
+        );
+        db.exec(
+            "CREATE TABLE flyway_schema_history (
+                installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,
+                type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT,
+                installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+                execution_time INT NOT NULL, success BOOLEAN NOT NULL);
+             CREATE TABLE a (id int PRIMARY KEY);
+             INSERT INTO flyway_schema_history VALUES
+                 (1, '1', 'init', 'SQL', 'V1__init.sql', 1, 'deploy', '2025-05-01 12:00:00', 12, true);",
+        );
+        if has_view {
+            db.exec(
+                "CREATE VIEW v AS SELECT id FROM a;
+                 INSERT INTO flyway_schema_history VALUES
+                     (2, NULL, 'views', 'SQL', 'R__views.sql', 7, 'deploy', '2025-05-01 12:00:01', 3, true);",
+            );
+        }
+        workspace
+            .run(&["import", "--from", "flyway", "sql", "--to", "database/app"])
+            .expect(0);
+        workspace.run(&["adopt", "--db", "app"]).expect(0);
+        let up = workspace.run(&["up", "--format", "json"]).expect(0).json();
+        let ran = descriptions(&up);
+        if has_view {
+            assert!(ran.is_empty(), "the view is there: {up}");
+        } else {
+            assert_eq!(ran, ["views"], "{up}");
+        }
+        assert_eq!(
+            db.value("SELECT count(*)::text FROM pg_views WHERE viewname = 'v'")
+                .as_deref(),
+            Some("1")
+        );
+        workspace.run(&["drift"]).expect(0);
+    }
+}

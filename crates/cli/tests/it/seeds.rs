@@ -278,9 +278,12 @@ fn seed_004_a_checksummed_runner_with_up_and_down_folders() {
         "the shared number is explained: {import}"
     );
     assert!(
-        import["skipped"].to_string().contains("seeds/"),
-        "the seed folder is named as left out: {import}"
+        notes.contains(
+            "seeds/001_default_personas: a repeatable migration, written as repeatable/001_default_personas.sql"
+        ),
+        "the seed data is a repeatable migration: {import}"
     );
+    assert!(!import["skipped"].to_string().contains("seeds"), "{import}");
     let personas = written(
         &workspace.path().join("database/gaia"),
         "create_personas.up.sql",
@@ -304,10 +307,36 @@ fn seed_004_a_checksummed_runner_with_up_and_down_folders() {
         .json();
     assert_eq!(
         migration_states(&history),
-        ["applied"; 5],
-        "every file the runner or psql applied is adopted: {history}"
+        ["applied"; 6],
+        "every file the runner or psql applied is adopted, and the seed data with them: {history}"
     );
     workspace.run(&["up", "--db", "gaia"]).expect(0);
+    assert_eq!(
+        db.value("SELECT count(*)::text FROM personas").as_deref(),
+        Some("1"),
+        "the seed data the team put in is not put in again"
+    );
+    // Seed data changes with the schema: the edited file runs once.
+    std::fs::write(
+        workspace
+            .path()
+            .join("database/gaia/repeatable/001_default_personas.sql"),
+        "INSERT INTO personas (name) SELECT n FROM (VALUES ('assistant'), ('reviewer')) AS v (n)\n WHERE NOT EXISTS (SELECT 1 FROM personas WHERE name = v.n);\n",
+    )
+    .unwrap();
+    let seeded = workspace
+        .run(&["up", "--db", "gaia", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        seeded["databases"][0]["steps"][0]["description"], "001_default_personas",
+        "{seeded}"
+    );
+    assert_eq!(
+        db.value("SELECT string_agg(name, ',' ORDER BY name) FROM personas")
+            .as_deref(),
+        Some("assistant,reviewer")
+    );
 
     daily_work(&workspace, &["--db", "gaia"], "gaia", AUDIT, AUDIT_UNDO);
 }

@@ -142,8 +142,16 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
         Tool::Goose => sectioned(dir, &Sections::GOOSE, &mut skipped, &mut notes)?,
         Tool::Flyway => flyway(dir, &mut skipped, &mut repeatables)?,
         Tool::Diesel => diesel(dir, &mut skipped)?,
-        Tool::UpDown => runner::files(dir, true, &mut skipped)?,
-        Tool::SchemaMigrations => runner::files(dir, false, &mut skipped)?,
+        Tool::UpDown | Tool::SchemaMigrations => {
+            let mut seeds = Vec::new();
+            let found = runner::files(dir, tool == Tool::UpDown, &mut skipped, &mut seeds)?;
+            runner::unwrap_all(&mut seeds, &mut notes);
+            repeatables.extend(seeds.into_iter().filter_map(|seed| {
+                let id = format!("{}/{}", runner::SEEDS_DIR, seed.id);
+                repeatable(&id, &seed.id, seed.up, seed.sources[0].clone())
+            }));
+            found
+        }
     };
     if found.is_empty() {
         return Err(ImportError::Empty {
@@ -632,6 +640,33 @@ fn sectioned(
     Ok(found)
 }
 
+/// A repeatable migration imported as `repeatable/<name>.sql`, its name `description` in
+/// lower case with `_` for what a file name had better not hold; `None` without one.
+fn repeatable(id: &str, description: &str, text: String, source: PathBuf) -> Option<Imported> {
+    let name: String = description
+        .trim()
+        .chars()
+        .map(|c| match c {
+            c if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' => {
+                c.to_ascii_lowercase()
+            }
+            _ => '_',
+        })
+        .collect();
+    if name.trim_matches(['_', '.']).is_empty() {
+        return None;
+    }
+    Some(Imported {
+        id: id.to_owned(),
+        version: crate::migration::repeatable_version(&name),
+        files: vec![(
+            format!("{}/{name}.sql", crate::source::REPEATABLE_DIR),
+            text,
+        )],
+        sources: vec![source],
+    })
+}
+
 /// Flyway: `V<version>__<description>.sql` (version parts split by `.` or `_`), undo
 /// files `U<version>__...`; repeatable `R__<description>.sql` files become skein's
 /// repeatable migrations, named by their description (lower case, `_` for spaces).
@@ -649,29 +684,10 @@ fn flyway(
             continue;
         };
         if let Some(description) = stem.strip_prefix("R__") {
-            let repeatable: String = description
-                .trim()
-                .chars()
-                .map(|c| match c {
-                    c if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' => {
-                        c.to_ascii_lowercase()
-                    }
-                    _ => '_',
-                })
-                .collect();
-            if repeatable.is_empty() {
-                skipped.push(format!("{name}: a repeatable migration without a name"));
-                continue;
+            match repeatable(stem, description, read(&path)?, path) {
+                Some(imported) => repeatables.push(imported),
+                None => skipped.push(format!("{name}: a repeatable migration without a name")),
             }
-            repeatables.push(Imported {
-                id: stem.to_owned(),
-                version: crate::migration::repeatable_version(&repeatable),
-                files: vec![(
-                    format!("{}/{repeatable}.sql", crate::source::REPEATABLE_DIR),
-                    read(&path)?,
-                )],
-                sources: vec![path],
-            });
             continue;
         }
         // V<version>__<description> or U<version>__...; anything else (callbacks such as

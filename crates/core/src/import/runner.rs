@@ -13,18 +13,43 @@ use std::path::Path;
 /// The table a hand-made runner records applied files in.
 pub const RUNNER_TABLE: &str = "schema_migrations";
 
+/// The folder of seed data beside a runner's migrations: data every environment must
+/// have, imported as repeatable migrations.
+pub const SEEDS_DIR: &str = "seeds";
+
 /// The files of a runner's folder: `up/` and `down/` folders when there is an `up/`, else
 /// the `.sql` files at the top (the runner's `migrations/`). Files whose name starts with
-/// `_` are skipped, as runners skip them, and so are sub-folders (seed data, scripts).
+/// `_` are skipped, as runners skip them, and so are sub-folders (scripts), but for
+/// `seeds/`, whose files go to `seeds`.
 pub(super) fn files(
     dir: &Path,
     require_up: bool,
     skipped: &mut Vec<String>,
+    seeds: &mut Vec<Found>,
 ) -> Result<Vec<Found>, ImportError> {
+    let seeds_dir = dir.join(SEEDS_DIR);
+    if seeds_dir.is_dir() {
+        for path in entries(&seeds_dir)? {
+            let name = file_name(&path);
+            match name.strip_suffix(".sql") {
+                Some(stem) if path.is_file() => seeds.push(Found {
+                    id: stem.to_owned(),
+                    parts: Vec::new(),
+                    description: stem.to_owned(),
+                    up: read(&path)?,
+                    down: None,
+                    no_transaction: false,
+                    down_no_transaction: false,
+                    sources: vec![path],
+                }),
+                _ => skipped.push(format!("{SEEDS_DIR}/{name}: not a .sql file")),
+            }
+        }
+    }
     if dir.join("up").is_dir() {
         for path in entries(dir)? {
             let name = file_name(&path);
-            if name != "up" && name != "down" {
+            if name != "up" && name != "down" && name != SEEDS_DIR {
                 let kind = if path.is_dir() {
                     "/: a folder"
                 } else {
@@ -46,6 +71,9 @@ pub(super) fn files(
     let mut found = Vec::new();
     for path in entries(dir)? {
         let name = file_name(&path);
+        if path.is_dir() && name == SEEDS_DIR {
+            continue;
+        }
         if path.is_dir() {
             skipped.push(format!(
                 "{name}/: a folder (the runner reads only the .sql files at the top)"
