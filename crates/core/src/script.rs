@@ -50,7 +50,12 @@ pub fn render(
             true => format!("repeatable {}", step.description),
             false => format!("{} {}", step.version, step.description),
         };
-        let _ = writeln!(out, "\n-- {heading} ({})", script.path.display());
+        let _ = writeln!(
+            out,
+            "\n-- {} ({})",
+            comment(&heading),
+            comment(&script.path.display().to_string())
+        );
         let version = step.version;
         let insert = |success: bool| {
             let row = HistoryValues {
@@ -117,6 +122,72 @@ fn push_statements(out: &mut String, script: &Script, dialect: Dialect) {
     }
 }
 
+/// Text for a `--` comment: a control character (a newline above all, which would end the
+/// comment and make the rest of a file name a statement) written as an escape.
+pub fn comment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn version_text(version: Option<i64>) -> String {
     version.map_or_else(|| "base".to_owned(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::Script;
+    use crate::plan::Step;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_file_name_cannot_end_a_comment_and_become_a_statement() {
+        let path = PathBuf::from("db/2_b\nDROP TABLE t;.sql");
+        let migration = Migration {
+            version: 2,
+            description: "b\nDROP TABLE t;".to_owned(),
+            up: Script::new(path.clone(), "SELECT 1;\n".to_owned()).unwrap(),
+            down: None,
+            checksum: crate::checksum::Checksum::of_normalised("SELECT 1;\n"),
+            repeatable: false,
+        };
+        let plan = Plan {
+            version_before: None,
+            version_after: Some(2),
+            steps: vec![Step {
+                version: 2,
+                description: migration.description.clone(),
+                direction: Direction::Up,
+                file: path,
+                transactional: true,
+                repeatable: false,
+            }],
+        };
+        let script = render(
+            &plan,
+            &[migration],
+            Dialect::Postgres,
+            &HistoryTable::default(),
+            "me",
+        );
+        let statements: Vec<&str> = script
+            .lines()
+            .filter(|line| line.starts_with("DROP TABLE t; ("))
+            .collect();
+        assert!(statements.is_empty(), "{script}");
+        assert!(
+            script.contains("-- 2 b\\nDROP TABLE t; (db/2_b\\nDROP TABLE t;.sql)"),
+            "{script}"
+        );
+    }
 }

@@ -294,7 +294,7 @@ async fn try_run(
                     format!(
                         "-- skein: database `{}` ({})\n{}",
                         db.name,
-                        run_on.shown_url(),
+                        skein_core::script::comment(&run_on.shown_url()),
                         skein_core::script::render(
                             &plan,
                             &migrations,

@@ -156,6 +156,13 @@ pub(crate) fn assemble(files: Vec<(PathBuf, Vec<u8>)>) -> Result<Vec<Migration>,
         if is_other_file(&name) {
             continue;
         }
+        // A newline in a name would end a comment line of `--sql` output and of reports.
+        if name.chars().any(char::is_control) {
+            return Err(SourceError::BadName {
+                path,
+                reason: "the name holds a control character (a newline, a tab); rename the file",
+            });
+        }
         if is_repeatable(&path) {
             let stem = name.trim_end_matches(".sql").to_owned();
             match repeatables.get(&stem) {
@@ -324,6 +331,63 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn repeatable_files_are_named_by_their_file_and_come_last() {
+        let migrations = load(&[
+            ("repeatable/views.sql", "CREATE VIEW v AS SELECT 1;"),
+            ("2_b.sql", "SELECT 2;"),
+            ("repeatable/a_seed.sql", "SELECT 0;"),
+            ("1_a.sql", "SELECT 1;"),
+        ])
+        .unwrap();
+        let names: Vec<(&str, bool)> = migrations
+            .iter()
+            .map(|m| (m.description.as_str(), m.repeatable))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a", false),
+                ("b", false),
+                ("a_seed", true),
+                ("views", true)
+            ]
+        );
+        assert!(migrations[2].version < 0 && migrations[2].version != migrations[3].version);
+        assert_eq!(
+            migrations[3].version,
+            crate::migration::repeatable_version("views"),
+            "the key is the name's, whatever the folder"
+        );
+        assert!(matches!(
+            load(&[("2_b\nDROP TABLE t;.sql", "SELECT 2;")]),
+            Err(SourceError::BadName { .. })
+        ));
+        assert!(matches!(
+            load(&[("repeatable/a\rb.sql", "SELECT 2;")]),
+            Err(SourceError::BadName { .. })
+        ));
+    }
+
+    #[test]
+    fn a_repeatable_folder_holds_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("repeatable/nested")).unwrap();
+        std::fs::write(dir.path().join("repeatable/v.sql"), "SELECT 1;").unwrap();
+        assert!(matches!(
+            FolderSource::new(dir.path()).load(),
+            Err(SourceError::UnexpectedFolder { .. })
+        ));
+        std::fs::remove_dir(dir.path().join("repeatable/nested")).unwrap();
+        std::fs::create_dir_all(dir.path().join("other")).unwrap();
+        assert!(matches!(
+            FolderSource::new(dir.path()).load(),
+            Err(SourceError::UnexpectedFolder { .. })
+        ));
+        std::fs::remove_dir(dir.path().join("other")).unwrap();
+        assert_eq!(FolderSource::new(dir.path()).load().unwrap().len(), 1);
     }
 
     #[test]
