@@ -474,6 +474,14 @@ fn control_characters_from_outside_are_escaped_in_human_output() {
         plan.stdout()
     );
 
+    // A script for a person to run: the file name stays inside its comment.
+    let sql = workspace.run(&["up", "--sql"]).expect(0).stdout();
+    assert!(
+        !sql.lines()
+            .any(|l| l.starts_with("fake (") || l.starts_with("fake.up.sql")),
+        "a file name became a statement: {sql}"
+    );
+
     let up = workspace.run(&["up"]).expect(1);
     no_raw_controls(&up);
     let stderr = up.stderr();
