@@ -94,16 +94,9 @@ impl Outcome {
 pub fn lint(input: &Lint) -> Outcome {
     let mut outcome = Outcome::default();
     let mut seen = Seen::default();
-    let others_have_downs = input.all.iter().any(|m| m.down.is_some());
     for migration in &input.migrations {
         let mut file = FileLint::new(input, migration, &mut seen);
         file.check();
-        if others_have_downs
-            && migration.down.is_none()
-            && migration.up.path.to_string_lossy().ends_with(".up.sql")
-        {
-            file.found(Rule::MissingDown, 0, None, "it has no .down.sql".to_owned());
-        }
         outcome.statements += file.statements;
         outcome.unchecked += file.unchecked;
         outcome.ignored += file.ignored;
@@ -125,8 +118,62 @@ struct Seen {
     retyped: HashSet<(String, String)>,
 }
 
-/// The lint of one up file.
-struct FileLint<'a, 'b> {
+/// What a rule looks at.
+pub(crate) enum Subject<'s> {
+    /// A statement, after the operations of an ALTER TABLE were looked at one by one.
+    Statement(&'s Statement),
+    /// One operation of an ALTER TABLE, in order.
+    Operation {
+        table: &'s str,
+        operation: &'s AlterTableOperation,
+    },
+    /// A statement the parser could not read, as text.
+    Unparsed(&'s str),
+    /// The file as a whole, once its statements were looked at.
+    File,
+}
+
+/// SQLite's rebuild of a table, seen at the rename: the table a copy is renamed to was
+/// dropped earlier in the file, at `drop_offset`.
+#[derive(Debug, Clone)]
+pub(crate) struct Rebuilt {
+    pub table: String,
+    pub drop_offset: usize,
+}
+
+/// A column an ALTER TABLE adds, as the rules about new columns read it.
+pub(crate) struct AddedColumn {
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// Identity, stored generated and serial columns: filled for every row.
+    pub generated: bool,
+}
+
+impl AddedColumn {
+    pub fn of(column: &sqlparser::ast::ColumnDef) -> Self {
+        let mut added = AddedColumn {
+            not_null: false,
+            default: None,
+            generated: matches!(
+                column.data_type.to_string().to_ascii_lowercase().as_str(),
+                "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+            ),
+        };
+        for option in &column.options {
+            match &option.option {
+                ColumnOption::NotNull => added.not_null = true,
+                ColumnOption::Default(expr) => added.default = Some(expr.to_string()),
+                ColumnOption::Generated { .. } => added.generated = true,
+                _ => {}
+            }
+        }
+        added
+    }
+}
+
+/// The lint of one up file: it reads the statements, keeps what they did that later ones
+/// depend on, and hands each statement (each operation of an ALTER TABLE) to every rule.
+pub(crate) struct FileLint<'a, 'b> {
     input: &'a Lint<'a>,
     migration: &'a Migration,
     seen: &'b mut Seen,
@@ -134,12 +181,16 @@ struct FileLint<'a, 'b> {
     lock_timeout: bool,
     has_ddl: bool,
     warned_lock_timeout: bool,
+    /// The database's other migrations have down files.
+    others_have_downs: bool,
     /// MySQL: `foreign_key_checks = 0` is set at this point of the file, so a foreign key
     /// is added in place.
     foreign_key_checks_off: bool,
     /// SQLite: tables dropped in this file, for the rebuild pattern: where the DROP is,
     /// and its finding (none when it was ignored).
     dropped: HashMap<String, (usize, Option<usize>)>,
+    /// The rename being looked at is SQLite's rebuild of this table.
+    rebuild: Option<Rebuilt>,
     statements: usize,
     unchecked: usize,
     ignored: usize,
@@ -167,8 +218,10 @@ impl<'a, 'b> FileLint<'a, 'b> {
             lock_timeout,
             has_ddl,
             warned_lock_timeout: false,
+            others_have_downs: input.all.iter().any(|m| m.down.is_some()),
             foreign_key_checks_off: false,
             dropped: HashMap::new(),
+            rebuild: None,
             statements: 0,
             unchecked: 0,
             ignored: 0,
@@ -207,7 +260,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
             match parsed {
                 Ok(statements) => {
                     for statement in &statements {
-                        self.statement(statement, piece.offset, piece.sql);
+                        self.statement(statement, piece.offset);
                     }
                 }
                 Err(_) if self.unparsed(piece.sql, piece.offset) => {}
@@ -222,33 +275,28 @@ impl<'a, 'b> FileLint<'a, 'b> {
                 }
             }
         }
+        self.dispatch(&Subject::File, 0);
     }
 
-    /// Rules read from the text of statements the parser does not know; whether one did.
+    /// Hands `subject` to every rule; whether one read it (for an unparsed statement).
+    fn dispatch(&mut self, subject: &Subject<'_>, offset: usize) -> bool {
+        let mut read = false;
+        for rule in rules::RULES {
+            if let Some(check) = rule.check {
+                read |= check(self, subject, offset);
+            }
+        }
+        read
+    }
+
+    /// A statement the parser does not know: whether a rule read its text, or it is one
+    /// no rule is about.
     fn unparsed(&mut self, sql: &str, offset: usize) -> bool {
-        let lower = sql.to_ascii_lowercase();
-        let words: Vec<&str> = lower.split_whitespace().collect();
-        let vacuum_full = words.first() == Some(&"vacuum") && {
-            let rest = lower.trim_start()["vacuum".len()..].trim_start();
-            let options = match rest.strip_prefix('(') {
-                Some(inside) => inside.split(')').next().unwrap_or_default(),
-                None => rest.split_whitespace().next().unwrap_or_default(),
-            };
-            options
-                .split(|c: char| c == ',' || c.is_whitespace())
-                .any(|option| option == "full")
-        };
-        if self.input.dialect == Dialect::Postgres
-            && (vacuum_full || words.first() == Some(&"cluster"))
-        {
-            self.found(
-                Rule::TableRewrite,
-                offset,
-                None,
-                format!("`{}` rewrites the table", first_line(sql)),
-            );
+        if self.dispatch(&Subject::Unparsed(sql), offset) {
             return true;
         }
+        let lower = sql.to_ascii_lowercase();
+        let words: Vec<&str> = lower.split_whitespace().collect();
         // A table (or materialized view) made by a form the parser does not read
         // (CREATE TABLE ... AS WITH ..., ... WITH DATA) is still new: nothing locks rows
         // it does not have yet.
@@ -272,7 +320,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
         }
         // Statements no rule is about, which the parser does not know in every form:
         // comments on objects, privileges, sequence settings, dropping an index,
-        // statistics and a plain VACUUM (VACUUM FULL is caught above).
+        // statistics and a plain VACUUM (VACUUM FULL is read by `table-rewrite`).
         matches!(
             words.as_slice(),
             ["comment", "on", ..]
@@ -285,8 +333,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
         )
     }
 
-    fn statement(&mut self, statement: &Statement, offset: usize, sql: &str) {
-        let postgres = self.input.dialect == Dialect::Postgres;
+    fn statement(&mut self, statement: &Statement, offset: usize) {
         match statement {
             Statement::CreateTable(create) => {
                 let table = table_name(&create.name);
@@ -298,104 +345,71 @@ impl<'a, 'b> FileLint<'a, 'b> {
             Statement::CreateView(view) if view.materialized => {
                 self.seen.created.insert(table_name(&view.name));
             }
-            Statement::CreateIndex(index) => {
-                let table = table_name(&index.table_name);
-                if postgres && index.concurrently && self.transactional {
-                    self.found(
-                        Rule::ConcurrentInTransaction,
-                        offset,
-                        Some(&table),
-                        "CREATE INDEX CONCURRENTLY in a file that runs in a transaction".to_owned(),
-                    );
-                }
-                if postgres && !index.concurrently {
-                    self.on_existing(
-                        Rule::IndexNotConcurrent,
-                        offset,
-                        &table,
-                        format!("CREATE INDEX on `{table}` without CONCURRENTLY"),
-                    );
-                }
-                self.needs_lock_timeout(offset, &table);
-            }
             Statement::AlterTable(alter) => {
                 let table = table_name(&alter.name);
                 for operation in &alter.operations {
-                    self.alter(operation, offset, &table, sql);
+                    self.operation(operation, offset, &table);
                 }
-                self.needs_lock_timeout(offset, &table);
-            }
-            Statement::Drop {
-                object_type: ObjectType::Table,
-                names,
-                ..
-            } => {
-                for name in names {
-                    let table = table_name(name);
-                    let before = self.findings.len();
-                    self.found(
-                        Rule::DropTable,
-                        offset,
-                        Some(&table),
-                        format!("DROP TABLE `{table}`"),
-                    );
-                    let finding = (self.findings.len() > before).then(|| self.findings.len() - 1);
-                    self.dropped.insert(table, (offset, finding));
-                }
-            }
-            Statement::RenameTable(renames) => {
-                for rename in renames {
-                    let table = table_name(&rename.old_name);
-                    self.found(
-                        Rule::Rename,
-                        offset,
-                        Some(&table),
-                        format!("table `{table}` renamed"),
-                    );
-                }
-            }
-            Statement::Update(update) if update.selection.is_none() => {
-                self.unbounded(offset, "UPDATE");
-            }
-            Statement::Delete(delete) if delete.selection.is_none() => {
-                self.unbounded(offset, "DELETE");
-            }
-            Statement::Vacuum(vacuum) if postgres && vacuum.full => {
-                self.found(
-                    Rule::TableRewrite,
-                    offset,
-                    None,
-                    "VACUUM FULL rewrites the table".to_owned(),
-                );
             }
             _ => {}
         }
+        let before = self.findings.len();
+        self.dispatch(&Subject::Statement(statement), offset);
+        if let Statement::Drop {
+            object_type: ObjectType::Table,
+            names,
+            ..
+        } = statement
+        {
+            for name in names {
+                let table = table_name(name);
+                let finding = (before..self.findings.len()).find(|&i| {
+                    self.findings[i].rule == Rule::DropTable
+                        && self.findings[i].table.as_deref() == Some(table.as_str())
+                });
+                self.dropped.insert(table, (offset, finding));
+            }
+        }
     }
 
-    fn alter(&mut self, operation: &AlterTableOperation, offset: usize, table: &str, sql: &str) {
-        match operation {
-            AlterTableOperation::AddConstraint {
-                constraint,
-                not_valid,
-            } => {
-                if let TableConstraint::Check(check) = constraint
-                    && let Some(column) = not_null_column(&check.expr.to_string())
-                {
-                    let key = (table.to_owned(), column);
-                    match (&check.name, not_valid) {
-                        (Some(name), true) => {
-                            self.seen
-                                .unvalidated_checks
-                                .insert(name.value.to_lowercase(), key);
-                        }
-                        (_, false) => {
-                            self.seen.checked_not_null.insert(key);
-                        }
-                        (None, true) => {}
-                    }
+    /// One operation of an ALTER TABLE: what it tells later statements, and the rules.
+    fn operation(&mut self, operation: &AlterTableOperation, offset: usize, table: &str) {
+        if let AlterTableOperation::AddConstraint {
+            constraint: TableConstraint::Check(check),
+            not_valid,
+        } = operation
+            && let Some(column) = not_null_column(&check.expr.to_string())
+        {
+            let key = (table.to_owned(), column);
+            match (&check.name, not_valid) {
+                (Some(name), true) => {
+                    self.seen
+                        .unvalidated_checks
+                        .insert(name.value.to_lowercase(), key);
                 }
-                self.add_constraint(constraint, *not_valid, offset, table);
+                (_, false) => {
+                    self.seen.checked_not_null.insert(key);
+                }
+                (None, true) => {}
             }
+        }
+        self.rebuild = match operation {
+            AlterTableOperation::RenameTable { table_name: new }
+                if self.input.dialect == Dialect::Sqlite =>
+            {
+                let new = match new {
+                    sqlparser::ast::RenameTableNameKind::As(name)
+                    | sqlparser::ast::RenameTableNameKind::To(name) => table_name(name),
+                };
+                self.dropped.get(&new).map(|&(drop_offset, _)| Rebuilt {
+                    table: new,
+                    drop_offset,
+                })
+            }
+            _ => None,
+        };
+        self.dispatch(&Subject::Operation { table, operation }, offset);
+        match operation {
             AlterTableOperation::ValidateConstraint { name } => {
                 if let Some(key) = self
                     .seen
@@ -405,234 +419,25 @@ impl<'a, 'b> FileLint<'a, 'b> {
                     self.seen.checked_not_null.insert(key);
                 }
             }
-            _ => self.alter_more(operation, offset, table, sql),
-        }
-    }
-
-    fn add_constraint(
-        &mut self,
-        constraint: &TableConstraint,
-        not_valid: bool,
-        offset: usize,
-        table: &str,
-    ) {
-        let postgres = self.input.dialect == Dialect::Postgres;
-        match constraint {
-            TableConstraint::ForeignKey(_) | TableConstraint::Check(_)
-                if postgres && !not_valid =>
-            {
-                self.on_existing(
-                    Rule::ConstraintNotValidated,
-                    offset,
-                    table,
-                    format!("constraint added to `{table}` without NOT VALID"),
-                );
-            }
-            TableConstraint::ForeignKey(_)
-                if self.input.dialect == Dialect::MySql && !self.foreign_key_checks_off =>
-            {
-                self.on_existing(
-                    Rule::ForeignKeyOnExisting,
-                    offset,
-                    table,
-                    format!("foreign key added to `{table}`"),
-                );
-            }
-            TableConstraint::Unique(_) | TableConstraint::PrimaryKey(_) if postgres => {
-                self.on_existing(
-                    Rule::ConstraintWithoutIndex,
-                    offset,
-                    table,
-                    format!("UNIQUE or PRIMARY KEY added to `{table}` without USING INDEX"),
-                );
+            AlterTableOperation::AlterColumn {
+                column_name,
+                op: AlterColumnOperation::SetDataType { .. },
+            } if self.input.dialect == Dialect::Postgres => {
+                self.seen
+                    .retyped
+                    .insert((table.to_owned(), column_name.value.to_lowercase()));
             }
             _ => {}
         }
-    }
-
-    fn alter_more(
-        &mut self,
-        operation: &AlterTableOperation,
-        offset: usize,
-        table: &str,
-        sql: &str,
-    ) {
-        let postgres = self.input.dialect == Dialect::Postgres;
-        match operation {
-            AlterTableOperation::AddColumn { column_def, .. } => {
-                let column = &column_def.name.value;
-                let mut not_null = false;
-                let mut default = None;
-                // Identity and stored generated columns (and serial types) are filled for
-                // every row: not a missing default, but a rewrite.
-                let mut generated = matches!(
-                    column_def
-                        .data_type
-                        .to_string()
-                        .to_ascii_lowercase()
-                        .as_str(),
-                    "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
-                );
-                for option in &column_def.options {
-                    match &option.option {
-                        ColumnOption::NotNull => not_null = true,
-                        ColumnOption::Default(expr) => default = Some(expr.to_string()),
-                        ColumnOption::Generated { .. } => generated = true,
-                        _ => {}
-                    }
+        // The rebuild's drop is not a drop of its own.
+        if let Some(rebuilt) = self.rebuild.take()
+            && let Some((_, Some(at))) = self.dropped.remove(&rebuilt.table)
+        {
+            self.findings.remove(at);
+            for (_, later) in self.dropped.values_mut() {
+                if let Some(later) = later.as_mut().filter(|l| **l > at) {
+                    *later -= 1;
                 }
-                if postgres && generated {
-                    self.on_existing(
-                        Rule::VolatileDefault,
-                        offset,
-                        table,
-                        format!(
-                            "column `{column}` added to `{table}` is filled for every row (identity, serial or generated)"
-                        ),
-                    );
-                    return;
-                }
-                if not_null && default.is_none() && self.input.dialect != Dialect::MySql {
-                    self.on_existing(
-                        Rule::NotNullWithoutDefault,
-                        offset,
-                        table,
-                        format!("NOT NULL column `{column}` added to `{table}` without a default"),
-                    );
-                }
-                if postgres && default.as_deref().is_some_and(is_volatile) {
-                    self.on_existing(
-                        Rule::VolatileDefault,
-                        offset,
-                        table,
-                        format!("column `{column}` added to `{table}` with a volatile default"),
-                    );
-                }
-            }
-            AlterTableOperation::AlterColumn { column_name, op } if postgres => match op {
-                AlterColumnOperation::SetNotNull => {
-                    let key = (table.to_owned(), column_name.value.to_lowercase());
-                    // A validated CHECK (col IS NOT NULL) lets PostgreSQL skip the scan.
-                    if !self.seen.checked_not_null.contains(&key) {
-                        self.on_existing(
-                            Rule::SetNotNull,
-                            offset,
-                            table,
-                            format!("`{table}`.`{}` SET NOT NULL", column_name.value),
-                        );
-                    }
-                }
-                AlterColumnOperation::SetDataType {
-                    data_type, using, ..
-                } => {
-                    let key = (table.to_owned(), column_name.value.to_lowercase());
-                    let widens = using.is_none()
-                        && !self.seen.retyped.contains(&key)
-                        && self
-                            .input
-                            .live
-                            .columns
-                            .get(&key)
-                            .is_some_and(|old| !rewrites(old, &data_type.to_string()));
-                    self.seen.retyped.insert(key);
-                    if !widens {
-                        self.on_existing(
-                            Rule::ColumnTypeChange,
-                            offset,
-                            table,
-                            format!(
-                                "`{table}`.`{}` changes type to {data_type}",
-                                column_name.value
-                            ),
-                        );
-                    }
-                }
-                _ => {}
-            },
-            AlterTableOperation::ModifyColumn { col_name, .. } => self.on_existing(
-                Rule::ColumnTypeChange,
-                offset,
-                table,
-                format!("`{table}`.`{}` is redefined (MODIFY)", col_name.value),
-            ),
-            AlterTableOperation::ChangeColumn {
-                old_name, new_name, ..
-            } => {
-                if old_name.value != new_name.value {
-                    self.found(
-                        Rule::Rename,
-                        offset,
-                        Some(table),
-                        format!(
-                            "column `{table}`.`{}` renamed to `{}`",
-                            old_name.value, new_name.value
-                        ),
-                    );
-                }
-                self.on_existing(
-                    Rule::ColumnTypeChange,
-                    offset,
-                    table,
-                    format!("`{table}`.`{}` is redefined (CHANGE)", old_name.value),
-                );
-            }
-            AlterTableOperation::DropColumn { column_names, .. } => {
-                for column in column_names {
-                    self.found(
-                        Rule::DropColumn,
-                        offset,
-                        Some(table),
-                        format!("column `{table}`.`{}` dropped", column.value),
-                    );
-                }
-            }
-            AlterTableOperation::RenameColumn {
-                old_column_name,
-                new_column_name,
-            } => self.found(
-                Rule::Rename,
-                offset,
-                Some(table),
-                format!(
-                    "column `{table}`.`{}` renamed to `{}`",
-                    old_column_name.value, new_column_name.value
-                ),
-            ),
-            AlterTableOperation::RenameTable { table_name: new } => {
-                let new = match new {
-                    sqlparser::ast::RenameTableNameKind::As(name)
-                    | sqlparser::ast::RenameTableNameKind::To(name) => table_name(name),
-                };
-                // SQLite's rebuild: a copy renamed to the name of the table just dropped
-                // is one change to that table, not a drop and a rename.
-                if self.input.dialect == Dialect::Sqlite
-                    && let Some((drop_offset, finding)) = self.dropped.remove(&new)
-                {
-                    if let Some(at) = finding {
-                        self.findings.remove(at);
-                        for (_, later) in self.dropped.values_mut() {
-                            if let Some(later) = later.as_mut().filter(|l| **l > at) {
-                                *later -= 1;
-                            }
-                        }
-                    }
-                    self.found(
-                        Rule::TableRebuild,
-                        drop_offset,
-                        Some(&new),
-                        format!("`{new}` is rebuilt (dropped, and `{table}` renamed to it)"),
-                    );
-                    return;
-                }
-                self.found(
-                    Rule::Rename,
-                    offset,
-                    Some(table),
-                    format!("table `{table}` renamed"),
-                );
-            }
-            _ => {
-                let _ = sql;
             }
         }
     }
@@ -644,34 +449,6 @@ impl<'a, 'b> FileLint<'a, 'b> {
             return;
         }
         self.found(rule, offset, Some(table), message);
-    }
-
-    fn needs_lock_timeout(&mut self, offset: usize, table: &str) {
-        if self.input.dialect != Dialect::Postgres
-            || self.lock_timeout
-            || self.warned_lock_timeout
-            || self.seen.created.contains(table)
-        {
-            return;
-        }
-        self.warned_lock_timeout = true;
-        self.found(
-            Rule::NoLockTimeout,
-            offset,
-            Some(table),
-            format!("`{table}` is locked and the file sets no lock_timeout"),
-        );
-    }
-
-    fn unbounded(&mut self, offset: usize, what: &str) {
-        if self.transactional && self.has_ddl {
-            self.found(
-                Rule::UnboundedWriteWithDdl,
-                offset,
-                None,
-                format!("{what} without WHERE in the transaction of a schema change"),
-            );
-        }
     }
 
     /// Records a finding at `offset`, unless the line before the statement ignores it.
@@ -830,58 +607,6 @@ pub async fn live(conn: &mut impl crate::driver::Driver) -> crate::error::Result
     Ok(Live { rows, columns })
 }
 
-/// Whether PostgreSQL rewrites a column changed from `old` to `new` (types as
-/// `format_type` and sqlparser write them). Not when the new type only widens a length
-/// or a precision, or drops it (`varchar(20)` to `varchar(40)`, `varchar` or `text`;
-/// `numeric(10,2)` to `numeric(12,2)`): those are binary-compatible.
-fn rewrites(old: &str, new: &str) -> bool {
-    /// The type's name, its arguments, and what follows them (`[]`, `with time zone`).
-    fn parts(t: &str) -> (String, Vec<u32>, String) {
-        let t = t
-            .to_lowercase()
-            .replace("character varying", "varchar")
-            .replace("decimal", "numeric");
-        let (name, args, rest) = match t.split_once('(') {
-            Some((name, rest)) => {
-                let (args, after) = rest.split_once(')').unwrap_or((rest, ""));
-                (
-                    name.trim().to_owned(),
-                    args.to_owned(),
-                    after.trim().to_owned(),
-                )
-            }
-            None => (t.trim().to_owned(), String::new(), String::new()),
-        };
-        let args = args
-            .split(',')
-            .filter_map(|a| a.trim().parse().ok())
-            .collect();
-        (name, args, rest)
-    }
-    let (old_name, old_args, old_rest) = parts(old);
-    let (new_name, new_args, new_rest) = parts(new);
-    if old_rest != new_rest {
-        return true;
-    }
-    let text_like = |n: &str| n == "varchar" || n == "text";
-    match (old_name.as_str(), new_name.as_str()) {
-        (o, n) if text_like(o) && n == "text" => false,
-        ("varchar", "varchar") => match (old_args.first(), new_args.first()) {
-            (_, None) => false,
-            (Some(o), Some(n)) => n < o,
-            (None, Some(_)) => true,
-        },
-        ("text", "varchar") => !new_args.is_empty(),
-        ("numeric", "numeric") => match (old_args.as_slice(), new_args.as_slice()) {
-            (_, []) => false,
-            ([op, os], [np, ns]) => !(np >= op && ns == os),
-            ([op], [np]) => np < op,
-            _ => true,
-        },
-        (o, n) => o != n || old_args != new_args,
-    }
-}
-
 /// Whether the nearest non-blank line before `offset` is `-- skein:lint-ignore RULE ...`.
 fn ignored_before(text: &str, offset: usize, rule: Rule) -> bool {
     let before = &text[..offset.min(text.len())];
@@ -940,22 +665,6 @@ fn not_null_column(expr: &str) -> Option<String> {
     (!column.is_empty() && !column.contains(' ')).then(|| column.to_owned())
 }
 
-/// A default that PostgreSQL computes for every row.
-fn is_volatile(default: &str) -> bool {
-    let lower = default.to_ascii_lowercase();
-    [
-        "random(",
-        "clock_timestamp(",
-        "gen_random_uuid(",
-        "uuid_generate_v1",
-        "uuid_generate_v4(",
-        "timeofday(",
-        "nextval(",
-    ]
-    .iter()
-    .any(|f| lower.contains(f))
-}
-
 /// 1234567 -> `1.2M`, 12000 -> `12k`, 950 -> `950`.
 fn human_count(n: u64) -> String {
     match n {
@@ -970,6 +679,7 @@ mod tests {
     use super::*;
     use crate::checksum::Checksum;
     use crate::migration::Script;
+    use rules::rewrites;
 
     fn migration(version: Version, up: &str, down: Option<&str>) -> Migration {
         let name = format!("{version}_m");

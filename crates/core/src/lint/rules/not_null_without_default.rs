@@ -1,0 +1,43 @@
+//! `not-null-without-default`: A `NOT NULL` column without a default added to an existing table.
+
+use super::{Rows, Rule, RuleDef, Severity};
+use crate::dialect::Dialect;
+use crate::lint::{AddedColumn, FileLint, Subject};
+use sqlparser::ast::AlterTableOperation;
+
+pub(super) const RULE: RuleDef = RuleDef {
+    rule: Rule::NotNullWithoutDefault,
+    id: "not-null-without-default",
+    severity: Severity::Error,
+    rows: Rows::FailsOn,
+    why: "a NOT NULL column without a default cannot be added to a table that has rows: the migration fails on every database with data",
+    fix: "give it a default, or add it nullable, backfill, then set NOT NULL",
+    check: Some(check),
+};
+
+fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
+    let Subject::Operation {
+        table,
+        operation: AlterTableOperation::AddColumn { column_def, .. },
+    } = subject
+    else {
+        return false;
+    };
+    let added = AddedColumn::of(column_def);
+    let dialect = file.input.dialect;
+    // PostgreSQL fills an identity, serial or generated column for every row: that is a
+    // rewrite (`volatile-default`), not a missing default.
+    let filled = dialect == Dialect::Postgres && added.generated;
+    if added.not_null && added.default.is_none() && !filled && dialect != Dialect::MySql {
+        file.on_existing(
+            RULE.rule,
+            offset,
+            table,
+            format!(
+                "NOT NULL column `{}` added to `{table}` without a default",
+                column_def.name.value
+            ),
+        );
+    }
+    false
+}
