@@ -3,10 +3,10 @@
 //! migrations give, and record them as `baseline` rows. Nothing is run, and the other
 //! tool's table is left as it is.
 
-use crate::driver::rows::{Cell, Rows};
+use crate::driver::rows::Cell;
 use crate::driver::{Driver, HistoryChange};
 use crate::engine::HistoryEdit;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::history::{HistoryTable, MigrationKind};
 use crate::migration::{Migration, Version};
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,57 +56,7 @@ pub enum AdoptError {
     },
 }
 
-/// The tool whose history a database has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
-    Sqlx,
-    /// `schema_migrations(version bigint, dirty boolean)`: one row, the current version.
-    GolangMigrate,
-    /// `schema_migrations(version varchar)`: a row per applied version (dbmate, and
-    /// hand-made runners that key rows by a text version).
-    SchemaMigrations,
-    Goose,
-    Flyway,
-    Alembic,
-}
-
-impl Tool {
-    pub fn parse(name: &str) -> Option<Tool> {
-        Some(match name {
-            "sqlx" => Tool::Sqlx,
-            "golang-migrate" | "migrate" => Tool::GolangMigrate,
-            "dbmate" | "schema_migrations" | "schema-migrations" | "up-down" => {
-                Tool::SchemaMigrations
-            }
-            "goose" => Tool::Goose,
-            "flyway" => Tool::Flyway,
-            "alembic" => Tool::Alembic,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Tool::Sqlx => "sqlx",
-            Tool::GolangMigrate => "golang-migrate",
-            Tool::SchemaMigrations => "schema_migrations",
-            Tool::Goose => "goose",
-            Tool::Flyway => "flyway",
-            Tool::Alembic => "alembic",
-        }
-    }
-
-    /// The table the tool keeps its history in unless told otherwise.
-    pub fn default_table(self) -> &'static str {
-        match self {
-            Tool::Sqlx => "_sqlx_migrations",
-            Tool::GolangMigrate | Tool::SchemaMigrations => "schema_migrations",
-            Tool::Goose => "goose_db_version",
-            Tool::Flyway => "flyway_schema_history",
-            Tool::Alembic => "alembic_version",
-        }
-    }
-}
+pub use crate::tools::Tool;
 
 /// The first of the other tools' history tables the database has, if any: one catalog
 /// query, nothing read from the table itself.
@@ -147,7 +97,7 @@ pub struct ForeignRow {
 }
 
 impl ForeignRow {
-    fn id(id: String) -> Self {
+    pub(crate) fn id(id: String) -> Self {
         ForeignRow {
             id,
             ..ForeignRow::default()
@@ -229,173 +179,16 @@ async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) 
         crate::dialect::Dialect::MySql => "CHAR",
         _ => "TEXT",
     };
-    let refuse = |why: String| {
-        Error::from(AdoptError::Unfinished {
-            table: table.to_owned(),
-            tool: tool.name(),
-            why,
-        })
-    };
-    let mut foreign = Foreign {
+    let history = crate::tools::HistoryRead {
         tool,
-        table: table.to_owned(),
-        applied: Vec::new(),
-        up_to: None,
-        baseline: None,
+        table,
+        quoted,
+        as_text,
     };
-    match tool {
-        Tool::Sqlx => {
-            let rows = driver
-                .query_rows(&format!(
-                    "SELECT version, success, CAST(installed_on AS {as_text}), execution_time FROM {quoted} ORDER BY version"
-                ))
-                .await?;
-            for row in rows.rows {
-                if !truthy(&row[1]) {
-                    return Err(refuse(format!("version {} failed", text(&row[0]))));
-                }
-                foreign.applied.push(ForeignRow {
-                    id: text(&row[0]),
-                    applied_at: some_text(&row[2]),
-                    applied_by: None,
-                    // sqlx keeps nanoseconds.
-                    execution_ms: number(&row[3]).map(|ns| ns / 1_000_000),
-                });
-            }
-        }
-        Tool::GolangMigrate | Tool::SchemaMigrations => {
-            // golang-migrate's table has a `dirty` column; dbmate's and hand-made ones not.
-            match driver
-                .query_rows(&format!("SELECT version, dirty FROM {quoted}"))
-                .await
-            {
-                Ok(rows) if tool == Tool::GolangMigrate || !rows.rows.is_empty() => {
-                    foreign.tool = Tool::GolangMigrate;
-                    // golang-migrate keeps one row; a table with more is read whole: a
-                    // dirty one anywhere refuses, and the newest version is where it is.
-                    let mut newest: Option<(i64, String)> = None;
-                    for row in &rows.rows {
-                        let version = text(&row[0]);
-                        if truthy(&row[1]) {
-                            return Err(refuse(format!(
-                                "version {version} is dirty (it failed part-way)"
-                            )));
-                        }
-                        let number = whole_number(&version).ok_or_else(|| {
-                            Error::from(AdoptError::NotANumber {
-                                table: table.to_owned(),
-                                id: version.clone(),
-                            })
-                        })?;
-                        if newest.as_ref().is_none_or(|(n, _)| number > *n) {
-                            newest = Some((number, version));
-                        }
-                    }
-                    foreign.up_to = newest.map(|(_, version)| version);
-                }
-                _ => {
-                    foreign.tool = Tool::SchemaMigrations;
-                    // A hand-made runner may keep when, by whom and how long; dbmate not.
-                    let detailed = driver
-                        .query_rows(&format!(
-                            "SELECT version, CAST(applied_at AS {as_text}), applied_by, execution_time_ms FROM {quoted}"
-                        ))
-                        .await;
-                    foreign.applied = match detailed {
-                        Ok(rows) => rows
-                            .rows
-                            .iter()
-                            .map(|r| ForeignRow {
-                                id: text(&r[0]),
-                                applied_at: some_text(&r[1]),
-                                applied_by: some_text(&r[2]),
-                                execution_ms: number(&r[3]),
-                            })
-                            .collect(),
-                        Err(_) => driver
-                            .query_rows(&format!("SELECT version FROM {quoted}"))
-                            .await?
-                            .rows
-                            .iter()
-                            .map(|r| ForeignRow::id(text(&r[0])))
-                            .collect(),
-                    };
-                }
-            }
-        }
-        Tool::Goose => {
-            let rows = driver
-                .query_rows(&format!(
-                    "SELECT version_id, is_applied, CAST(tstamp AS {as_text}) FROM {quoted} ORDER BY id"
-                ))
-                .await?;
-            // A row per apply or rollback: the last one of a version says where it stands.
-            let mut state: BTreeMap<i64, (bool, Option<String>)> = BTreeMap::new();
-            for row in &rows.rows {
-                let id = text(&row[0]);
-                let version = whole_number(&id).ok_or_else(|| {
-                    Error::from(AdoptError::NotANumber {
-                        table: table.to_owned(),
-                        id: id.clone(),
-                    })
-                })?;
-                state.insert(version, (truthy(&row[1]), some_text(&row[2])));
-            }
-            foreign.applied = state
-                .into_iter()
-                .filter(|&(v, (applied, _))| applied && v > 0)
-                .map(|(v, (_, at))| ForeignRow {
-                    applied_at: at,
-                    ..ForeignRow::id(v.to_string())
-                })
-                .collect();
-        }
-        Tool::Flyway => {
-            let rows = driver
-                .query_rows(&format!(
-                    "SELECT script, success, installed_by, CAST(installed_on AS {as_text}), execution_time, version, type FROM {quoted} WHERE version IS NOT NULL ORDER BY installed_rank"
-                ))
-                .await?;
-            for row in rows.rows {
-                let script = text(&row[0]);
-                if !truthy(&row[1]) {
-                    return Err(refuse(format!("{script} failed")));
-                }
-                // `flyway baseline`: no script, everything up to its version counts.
-                if text(&row[6]).eq_ignore_ascii_case("BASELINE") || script.starts_with("<<") {
-                    foreign.baseline = Some(text(&row[5]));
-                    continue;
-                }
-                foreign.applied.push(ForeignRow {
-                    id: script.trim_end_matches(".sql").to_owned(),
-                    applied_by: some_text(&row[2]),
-                    applied_at: some_text(&row[3]),
-                    execution_ms: number(&row[4]),
-                });
-            }
-        }
-        Tool::Alembic => {
-            let rows: Rows = driver
-                .query_rows(&format!("SELECT version_num FROM {quoted}"))
-                .await?;
-            // One row per head: several mean branches that were never merged, and what is
-            // applied is each head's ancestry, which the versions alone cannot tell.
-            let mut heads: Vec<String> = rows.rows.iter().map(|r| text(&r[0])).collect();
-            heads.sort();
-            if heads.len() > 1 {
-                return Err(refuse(format!(
-                    "it records {} heads ({}), branches that were never merged; merge them with `alembic merge heads` and `alembic upgrade head`, then adopt",
-                    heads.len(),
-                    heads.join(", ")
-                )));
-            }
-            foreign.up_to = heads.pop();
-        }
-    }
-    Ok(foreign)
+    tool.applied(driver, &history).await
 }
 
-fn text(cell: &Cell) -> String {
+pub(crate) fn text(cell: &Cell) -> String {
     match cell {
         Cell::String(s) => s.clone(),
         Cell::Null => String::new(),
@@ -403,11 +196,11 @@ fn text(cell: &Cell) -> String {
     }
 }
 
-fn some_text(cell: &Cell) -> Option<String> {
+pub(crate) fn some_text(cell: &Cell) -> Option<String> {
     Some(text(cell)).filter(|t| !t.is_empty())
 }
 
-fn number(cell: &Cell) -> Option<i64> {
+pub(crate) fn number(cell: &Cell) -> Option<i64> {
     match cell {
         Cell::Number(n) => n.as_i64(),
         Cell::String(s) => s.parse().ok(),
@@ -417,7 +210,7 @@ fn number(cell: &Cell) -> Option<i64> {
 
 /// A version written as a whole number (leading zeros allowed), and nothing else: `1.5`
 /// or `15abc` is not read as 15.
-fn whole_number(id: &str) -> Option<i64> {
+pub(crate) fn whole_number(id: &str) -> Option<i64> {
     let id = id.trim();
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -429,7 +222,7 @@ fn whole_number(id: &str) -> Option<i64> {
     }
 }
 
-fn truthy(cell: &Cell) -> bool {
+pub(crate) fn truthy(cell: &Cell) -> bool {
     match cell {
         Cell::Bool(b) => *b,
         Cell::Number(n) => n.as_i64().is_some_and(|n| n != 0),
@@ -451,7 +244,12 @@ pub fn applied_versions(
     mapping: &BTreeMap<String, Version>,
     skip_unknown: bool,
 ) -> Result<(BTreeMap<Version, ForeignRow>, Vec<String>)> {
-    let known: BTreeSet<Version> = migrations.iter().map(|m| m.version).collect();
+    // Another tool applies versioned migrations only.
+    let known: BTreeSet<Version> = migrations
+        .iter()
+        .filter(|m| !m.repeatable)
+        .map(|m| m.version)
+        .collect();
     // Alembic's ids are hashes: only the mapping `skein import` wrote can place them.
     let by_number = foreign.tool != Tool::Alembic;
     let version_of = |id: &str| -> Result<Version> {

@@ -22,6 +22,7 @@ pub mod script;
 pub mod source;
 pub mod split;
 pub mod stop;
+pub mod tools;
 pub mod watch;
 
 pub use driver::{ConnectOptions, Connection, Driver};

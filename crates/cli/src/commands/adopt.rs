@@ -17,11 +17,16 @@ use skein_core::error::Error as CoreError;
 
 pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Body> {
     let tool = match &args.tool {
-        Some(name) => Some(Tool::parse(name).ok_or_else(|| {
-            anyhow::anyhow!(
-                "--from {name}: not a tool skein adopts from; one of: sqlx, golang-migrate, dbmate, goose, flyway, alembic"
-            )
-        })?),
+        Some(name) => Some(
+            Tool::parse(name)
+                .filter(|tool| tool.def().history_table.is_some())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--from {name}: not a tool skein adopts from; one of: {}",
+                        Tool::adoptable().join(", ")
+                    )
+                })?,
+        ),
         None => None,
     };
     let databases = ctx.select_explicit("adopt")?;
@@ -73,7 +78,11 @@ async fn adopt_one(
         let by_map = tool.is_none() && args.table.is_none();
         let (tool, table) = match by_map {
             true => (
-                mapping.from.as_deref().and_then(Tool::parse),
+                mapping
+                    .from
+                    .as_deref()
+                    .and_then(Tool::parse)
+                    .filter(|tool| tool.def().history_table.is_some()),
                 mapping.table.clone(),
             ),
             false => (tool, args.table.clone()),

@@ -14,7 +14,18 @@ const MAPPING: &str = crate::import_map::FILE;
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
     let mut table = None;
-    let import = if args.tool == "alembic" {
+    let tool = Tool::parse(&args.tool).with_context(|| {
+        format!(
+            "--from {}: not a tool skein imports; one of: {}",
+            args.tool,
+            Tool::importable()
+                .into_iter()
+                .chain(["alembic"])
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let import = if tool == Tool::Alembic {
         let replace = args
             .replace
             .iter()
@@ -37,13 +48,6 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Body> {
                 "--base is for --from alembic (a project whose first revision starts from tables made outside Alembic)"
             );
         }
-        let tool = Tool::parse(&args.tool).with_context(|| {
-            format!(
-                "--from {}: not a tool skein imports; one of: {}, alembic",
-                args.tool,
-                Tool::NAMES.join(", ")
-            )
-        })?;
         skein_core::import::import(tool, &args.source)?
     };
     let Some(to) = &args.to else {

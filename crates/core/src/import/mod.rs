@@ -5,7 +5,7 @@
 
 mod envsub;
 mod own_table;
-mod runner;
+pub(crate) mod runner;
 
 pub use runner::{RUNNER_TABLE, Unwrapped, unwrap, writes_table};
 
@@ -14,53 +14,17 @@ use crate::source::{MemorySource, MigrationSource as _};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The tools whose folders can be imported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
-    /// `<version>_<name>.up.sql` / `.down.sql` / `.sql`: skein's own layout.
-    Sqlx,
-    /// `<version>_<title>.up.sql` / `.down.sql`; a file may hold its own BEGIN/COMMIT.
-    GolangMigrate,
-    /// `<version>_<name>.sql` with `-- migrate:up` and `-- migrate:down` sections.
-    Dbmate,
-    /// `<version>_<name>.sql` with `-- +goose Up` and `-- +goose Down` sections.
-    Goose,
-    /// `V<version>__<description>.sql`, undo files `U<version>__...`.
-    Flyway,
-    /// `<timestamp>_<name>/up.sql` and `down.sql`.
-    Diesel,
-    /// A hand-made runner's `up/<version>_<name>.sql` and `down/<version>_<name>.sql`.
-    UpDown,
-    /// A hand-made runner's folder of `<version>_<name>.sql` files run in name order (or
-    /// `up/` and `down/` folders of them), recorded in `schema_migrations`.
-    SchemaMigrations,
-}
+pub use crate::tools::Tool;
 
-impl Tool {
-    pub const NAMES: [&'static str; 8] = [
-        "sqlx",
-        "golang-migrate",
-        "dbmate",
-        "goose",
-        "flyway",
-        "diesel",
-        "up-down",
-        "schema-migrations",
-    ];
-
-    pub fn parse(name: &str) -> Option<Tool> {
-        Some(match name {
-            "sqlx" => Tool::Sqlx,
-            "golang-migrate" | "migrate" => Tool::GolangMigrate,
-            "dbmate" => Tool::Dbmate,
-            "goose" => Tool::Goose,
-            "flyway" => Tool::Flyway,
-            "diesel" => Tool::Diesel,
-            "up-down" => Tool::UpDown,
-            "schema-migrations" | "schema_migrations" => Tool::SchemaMigrations,
-            _ => return None,
-        })
-    }
+/// What reading a tool's folder gives besides its migrations.
+#[derive(Debug, Default)]
+pub(crate) struct Reading {
+    /// Things the tool has that skein does not take.
+    pub skipped: Vec<String>,
+    /// What the import changed in the SQL and why.
+    pub notes: Vec<String>,
+    /// Repeatable migrations (Flyway's `R__` files, a runner's seeds).
+    pub repeatables: Vec<Imported>,
 }
 
 /// Why a folder cannot be imported.
@@ -89,19 +53,19 @@ pub enum ImportError {
 
 /// One migration as the tool has it.
 #[derive(Debug, Clone)]
-struct Found {
+pub(crate) struct Found {
     /// The tool's id for it (a file or folder name without extension).
-    id: String,
+    pub(crate) id: String,
     /// The groups of digits of its version, in order (`1.2` -> `["1", "2"]`).
-    parts: Vec<String>,
-    description: String,
-    up: String,
-    down: Option<String>,
+    pub(crate) parts: Vec<String>,
+    pub(crate) description: String,
+    pub(crate) up: String,
+    pub(crate) down: Option<String>,
     /// The up file runs outside a transaction.
-    no_transaction: bool,
+    pub(crate) no_transaction: bool,
     /// The down file runs outside a transaction.
-    down_no_transaction: bool,
-    sources: Vec<PathBuf>,
+    pub(crate) down_no_transaction: bool,
+    pub(crate) sources: Vec<PathBuf>,
 }
 
 /// A migration in skein's layout.
@@ -133,40 +97,26 @@ pub struct Import {
 /// Reads `dir` as `tool` lays migrations out.
 pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
     refuse_links_out(dir, dir, 0)?;
-    let mut skipped = Vec::new();
-    let mut notes = Vec::new();
-    let mut repeatables = Vec::new();
-    let mut found = match tool {
-        Tool::Sqlx | Tool::GolangMigrate => paired(dir, &mut skipped)?,
-        Tool::Dbmate => sectioned(dir, &Sections::DBMATE, &mut skipped, &mut notes)?,
-        Tool::Goose => sectioned(dir, &Sections::GOOSE, &mut skipped, &mut notes)?,
-        Tool::Flyway => flyway(dir, &mut skipped, &mut repeatables)?,
-        Tool::Diesel => diesel(dir, &mut skipped)?,
-        Tool::UpDown | Tool::SchemaMigrations => {
-            let mut seeds = Vec::new();
-            let found = runner::files(dir, tool == Tool::UpDown, &mut skipped, &mut seeds)?;
-            runner::unwrap_all(&mut seeds, &mut notes);
-            repeatables.extend(seeds.into_iter().filter_map(|seed| {
-                let id = format!("{}/{}", runner::SEEDS_DIR, seed.id);
-                repeatable(&id, &seed.id, seed.up, seed.sources[0].clone())
-            }));
-            found
-        }
-    };
+    let def = tool.def();
+    let mut reading = Reading::default();
+    let mut found = tool.read_folder(dir, &mut reading)?;
     if found.is_empty() {
         return Err(ImportError::Empty {
             dir: dir.to_owned(),
         });
     }
-    let versions = match tool {
-        Tool::UpDown | Tool::SchemaMigrations => {
-            runner::unwrap_all(&mut found, &mut notes);
-            runner::versions(&mut found, &mut notes)?
-        }
-        _ => versions(&found)?,
+    let versions = if def.run_order {
+        runner::versions(&mut found, &mut reading.notes)?
+    } else {
+        versions(&found)?
     };
+    let Reading {
+        skipped,
+        mut notes,
+        repeatables,
+    } = reading;
     let mut numbered: Vec<(Found, i64)> = found.into_iter().zip(versions).collect();
-    own_table::provide(tool, &mut numbered, &mut notes);
+    own_table::provide(def, &mut numbered, &mut notes);
     let mut migrations: Vec<Imported> = numbered
         .into_iter()
         .map(|(found, version)| imported(found, version))
@@ -186,7 +136,7 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
             .map(|(name, text)| (name.clone(), text.clone()))
     });
     MemorySource::new(files).load()?;
-    let compatible = matches!(tool, Tool::Sqlx | Tool::GolangMigrate)
+    let compatible = def.skeins_layout
         && migrations.iter().all(|m| {
             m.files.iter().all(|(name, text)| {
                 m.sources.iter().any(|source| {
@@ -306,7 +256,7 @@ fn has_skein_marker(text: &str) -> bool {
 /// `20260129_0001_001_initial_schema` -> (["20260129", "0001", "001"], "initial_schema").
 /// A group after the first counts only when a separator follows it, so that a
 /// description may start with digits (`..._2fa_tokens`).
-fn digit_groups(name: &str, separators: &[char]) -> (Vec<String>, String) {
+pub(crate) fn digit_groups(name: &str, separators: &[char]) -> (Vec<String>, String) {
     let mut parts = Vec::new();
     let mut rest = name;
     loop {
@@ -331,7 +281,7 @@ fn digit_groups(name: &str, separators: &[char]) -> (Vec<String>, String) {
 
 /// The version of a tool that numbers migrations with one integer (sqlx, golang-migrate,
 /// dbmate, goose): the leading digits, then the description after one `_`.
-fn one_group(name: &str) -> (Vec<String>, String) {
+pub(crate) fn one_group(name: &str) -> (Vec<String>, String) {
     let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
     if digits.is_empty() {
         return (Vec::new(), name.to_owned());
@@ -343,7 +293,7 @@ fn one_group(name: &str) -> (Vec<String>, String) {
     )
 }
 
-fn read(path: &Path) -> Result<String, ImportError> {
+pub(crate) fn read(path: &Path) -> Result<String, ImportError> {
     // Reading a pipe would wait for a writer for ever.
     if !path.is_file() {
         return Err(ImportError::File {
@@ -394,7 +344,7 @@ fn refuse_links_out(root: &Path, dir: &Path, depth: usize) -> Result<(), ImportE
 }
 
 /// The entries of `dir`, sorted, dotfiles and README files left out.
-fn entries(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
+pub(crate) fn entries(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
     let read_error = |source| ImportError::Read {
         path: dir.to_owned(),
         source,
@@ -411,13 +361,13 @@ fn entries(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
     Ok(paths)
 }
 
-fn file_name(path: &Path) -> String {
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
-fn no_version(path: &Path, example: &str) -> ImportError {
+pub(crate) fn no_version(path: &Path, example: &str) -> ImportError {
     ImportError::File {
         path: path.to_owned(),
         problem: format!("its name does not start with a version (e.g. {example})"),
@@ -427,7 +377,8 @@ fn no_version(path: &Path, example: &str) -> ImportError {
 /// sqlx and golang-migrate: `<version>_<name>.up.sql` and `.down.sql`, or `.sql`. A file
 /// that controls its own transaction (golang-migrate runs files as written) is marked to
 /// run outside skein's.
-fn paired(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportError> {
+pub(crate) fn paired(dir: &Path, reading: &mut Reading) -> Result<Vec<Found>, ImportError> {
+    let skipped = &mut reading.skipped;
     let mut by_id: BTreeMap<String, Found> = BTreeMap::new();
     for path in entries(dir)? {
         let name = file_name(&path);
@@ -488,41 +439,21 @@ fn paired(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportErr
 }
 
 /// Where one file's up and down sections start, and how a section says "no transaction".
-struct Sections {
-    up: &'static str,
-    down: &'static str,
+pub(crate) struct Sections {
+    pub up: &'static str,
+    pub down: &'static str,
     /// Annotation lines to leave out of the SQL.
-    annotations: &'static [&'static str],
-    example: &'static str,
-}
-
-impl Sections {
-    const DBMATE: Sections = Sections {
-        up: "migrate:up",
-        down: "migrate:down",
-        annotations: &[],
-        example: "20240101120000_create_users.sql",
-    };
-    const GOOSE: Sections = Sections {
-        up: "+goose up",
-        down: "+goose down",
-        annotations: &[
-            "+goose statementbegin",
-            "+goose statementend",
-            "+goose no transaction",
-            "+goose envsub",
-        ],
-        example: "00001_create_users.sql",
-    };
+    pub annotations: &'static [&'static str],
+    pub example: &'static str,
 }
 
 /// dbmate and goose: one file per migration, with an up and a down section.
-fn sectioned(
+pub(crate) fn sectioned(
     dir: &Path,
     sections: &Sections,
-    skipped: &mut Vec<String>,
-    notes: &mut Vec<String>,
+    reading: &mut Reading,
 ) -> Result<Vec<Found>, ImportError> {
+    let (skipped, notes) = (&mut reading.skipped, &mut reading.notes);
     let mut templated: Vec<(String, Vec<String>)> = Vec::new();
     let mut found = Vec::new();
     for path in entries(dir)? {
@@ -642,7 +573,12 @@ fn sectioned(
 
 /// A repeatable migration imported as `repeatable/<name>.sql`, its name `description` in
 /// lower case with `_` for what a file name had better not hold; `None` without one.
-fn repeatable(id: &str, description: &str, text: String, source: PathBuf) -> Option<Imported> {
+pub(crate) fn repeatable(
+    id: &str,
+    description: &str,
+    text: String,
+    source: PathBuf,
+) -> Option<Imported> {
     let name: String = description
         .trim()
         .chars()
@@ -665,122 +601,6 @@ fn repeatable(id: &str, description: &str, text: String, source: PathBuf) -> Opt
         )],
         sources: vec![source],
     })
-}
-
-/// Flyway: `V<version>__<description>.sql` (version parts split by `.` or `_`), undo
-/// files `U<version>__...`; repeatable `R__<description>.sql` files become skein's
-/// repeatable migrations, named by their description (lower case, `_` for spaces).
-fn flyway(
-    dir: &Path,
-    skipped: &mut Vec<String>,
-    repeatables: &mut Vec<Imported>,
-) -> Result<Vec<Found>, ImportError> {
-    let mut by_version: BTreeMap<Vec<String>, Found> = BTreeMap::new();
-    let mut undo: Vec<(Vec<String>, PathBuf)> = Vec::new();
-    for path in entries(dir)? {
-        let name = file_name(&path);
-        let Some(stem) = name.strip_suffix(".sql") else {
-            skipped.push(format!("{name}: not a .sql file"));
-            continue;
-        };
-        if let Some(description) = stem.strip_prefix("R__") {
-            match repeatable(stem, description, read(&path)?, path) {
-                Some(imported) => repeatables.push(imported),
-                None => skipped.push(format!("{name}: a repeatable migration without a name")),
-            }
-            continue;
-        }
-        // V<version>__<description> or U<version>__...; anything else (callbacks such as
-        // afterMigrate.sql) is not a migration.
-        let mut chars = stem.chars();
-        let kind = chars.next().map(String::from).unwrap_or_default();
-        let rest = chars.as_str();
-        let parsed = rest.split_once("__").and_then(|(version, description)| {
-            let parts: Vec<String> = version.split(['.', '_']).map(str::to_owned).collect();
-            let numeric = parts
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-            (numeric && (kind == "V" || kind == "U")).then_some((parts, description))
-        });
-        let Some((parts, description)) = parsed else {
-            skipped.push(format!(
-                "{name}: not a versioned (V) or undo (U) migration (a callback?)"
-            ));
-            continue;
-        };
-        match kind.as_str() {
-            "V" => {
-                if let Some(other) = by_version.get(&parts) {
-                    return Err(ImportError::SameVersion {
-                        first: other.sources[0].clone(),
-                        second: path,
-                    });
-                }
-                let found = Found {
-                    id: stem.to_owned(),
-                    parts: parts.clone(),
-                    description: description.to_owned(),
-                    up: read(&path)?,
-                    down: None,
-                    no_transaction: false,
-                    down_no_transaction: false,
-                    sources: vec![path],
-                };
-                by_version.insert(parts, found);
-            }
-            "U" => undo.push((parts, path)),
-            _ => return Err(no_version(&path, "V1_2__create_users.sql")),
-        }
-    }
-    for (parts, path) in undo {
-        let Some(found) = by_version.get_mut(&parts) else {
-            return Err(ImportError::File {
-                path,
-                problem: "an undo file with no versioned file of its version".to_owned(),
-            });
-        };
-        found.down = Some(read(&path)?);
-        found.sources.push(path);
-    }
-    Ok(by_version.into_values().collect())
-}
-
-/// diesel: a folder per migration, `<timestamp>_<name>/up.sql` and `down.sql`.
-fn diesel(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<Found>, ImportError> {
-    let mut found = Vec::new();
-    for path in entries(dir)? {
-        let name = file_name(&path);
-        if !path.is_dir() {
-            skipped.push(format!("{name}: not a migration folder"));
-            continue;
-        }
-        let (parts, description) = digit_groups(&name, &['-', '_']);
-        if parts.is_empty() {
-            return Err(no_version(&path, "2024-01-01-120000_create_users"));
-        }
-        let up_path = path.join("up.sql");
-        let down_path = path.join("down.sql");
-        let down = if down_path.is_file() {
-            Some(read(&down_path)?)
-        } else {
-            None
-        };
-        let mut sources = vec![up_path.clone()];
-        if down.is_some() {
-            sources.push(down_path);
-        }
-        found.push(Found {
-            id: name.clone(),
-            parts,
-            description,
-            up: read(&up_path)?,
-            down,
-            no_transaction: false,
-            down_no_transaction: false,
-            sources,
-        });
-    }
-    Ok(found)
 }
 
 #[cfg(test)]

@@ -4,28 +4,14 @@
 //! import makes it: the first migration begins by creating it in the tool's shape, if it
 //! is not there yet.
 
-use super::{Found, Tool};
+use super::Found;
 use crate::split::split;
-
-/// The table a tool makes for itself and the statement that makes it as the tool does.
-fn own_table(tool: Tool) -> Option<(&'static str, &'static str)> {
-    match tool {
-        Tool::GolangMigrate => Some((
-            "schema_migrations",
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);",
-        )),
-        Tool::Dbmate => Some((
-            "schema_migrations",
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(128) NOT NULL PRIMARY KEY);",
-        )),
-        _ => None,
-    }
-}
+use crate::tools::ToolDef;
 
 /// When a migration refers to the tool's own table and none creates it, the first
 /// migration (in version order) is made to create it; a note says so.
-pub(super) fn provide(tool: Tool, found: &mut [(Found, i64)], notes: &mut Vec<String>) {
-    let Some((table, create)) = own_table(tool) else {
+pub(super) fn provide(tool: &ToolDef, found: &mut [(Found, i64)], notes: &mut Vec<String>) {
+    let Some((table, create)) = tool.own_table else {
         return;
     };
     let mut users = Vec::new();
@@ -50,10 +36,7 @@ pub(super) fn provide(tool: Tool, found: &mut [(Found, i64)], notes: &mut Vec<St
     if users.is_empty() {
         return;
     }
-    let tool_name = match tool {
-        Tool::Dbmate => "dbmate",
-        _ => "golang-migrate",
-    };
+    let tool_name = tool.name;
     first.up = format!(
         "-- Made by skein import: {tool_name} makes {table} before its first migration, and {} use it.\n{create}\n\n{}",
         users.join(", "),
@@ -150,7 +133,11 @@ mod tests {
             ),
         ];
         let mut notes = Vec::new();
-        provide(Tool::GolangMigrate, &mut all, &mut notes);
+        provide(
+            crate::tools::Tool::GolangMigrate.def(),
+            &mut all,
+            &mut notes,
+        );
         assert!(all[1].0.up.contains("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);"));
         assert!(all[1].0.up.ends_with("CREATE TABLE project (id int);\n"));
         assert!(notes[0].contains("30 (0030_2.0.0_schema)"), "{notes:?}");
@@ -164,7 +151,11 @@ mod tests {
         ] {
             let mut all = vec![(found("1_a", up), 1)];
             let mut notes = Vec::new();
-            provide(Tool::GolangMigrate, &mut all, &mut notes);
+            provide(
+                crate::tools::Tool::GolangMigrate.def(),
+                &mut all,
+                &mut notes,
+            );
             assert_eq!(all[0].0.up, up);
             assert!(notes.is_empty());
         }

@@ -5,7 +5,9 @@
 //! so that the file runs in skein's transaction and skein's history is the only
 //! bookkeeping.
 
-use super::{Found, ImportError, digit_groups, entries, file_name, no_version, read};
+use super::{
+    Found, ImportError, Reading, digit_groups, entries, file_name, no_version, read, repeatable,
+};
 use crate::split::split;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,11 +19,31 @@ pub const RUNNER_TABLE: &str = "schema_migrations";
 /// have, imported as repeatable migrations.
 pub const SEEDS_DIR: &str = "seeds";
 
+/// A runner's folder: its migrations, each file's own wrapping taken out, and its seeds as
+/// repeatable migrations. `require_up`: the `up/`-and-`down/` layout only.
+pub(crate) fn read_folder(
+    dir: &Path,
+    require_up: bool,
+    reading: &mut Reading,
+) -> Result<Vec<Found>, ImportError> {
+    let mut seeds = Vec::new();
+    let mut found = files(dir, require_up, &mut reading.skipped, &mut seeds)?;
+    unwrap_all(&mut seeds, &mut reading.notes);
+    reading
+        .repeatables
+        .extend(seeds.into_iter().filter_map(|seed| {
+            let id = format!("{SEEDS_DIR}/{}", seed.id);
+            repeatable(&id, &seed.id, seed.up, seed.sources[0].clone())
+        }));
+    unwrap_all(&mut found, &mut reading.notes);
+    Ok(found)
+}
+
 /// The files of a runner's folder: `up/` and `down/` folders when there is an `up/`, else
 /// the `.sql` files at the top (the runner's `migrations/`). Files whose name starts with
 /// `_` are skipped, as runners skip them, and so are sub-folders (scripts), but for
 /// `seeds/`, whose files go to `seeds`.
-pub(super) fn files(
+fn files(
     dir: &Path,
     require_up: bool,
     skipped: &mut Vec<String>,
