@@ -1,5 +1,7 @@
-//! The SQL that differs between backends, in one place: the history table's DDL and the
-//! statements that record a migration. Drivers execute it; `up --sql` prints it.
+//! The backend's tag, and the SQL of the history table built from what each backend says
+//! of itself ([`crate::backend::Backend`]): its DDL and the statements that record a
+//! migration. Drivers execute it; `up --sql` prints it. Every identifier skein puts into
+//! SQL is quoted by [`Dialect::quote_identifier`].
 
 use crate::history::HistoryTable;
 
@@ -16,28 +18,16 @@ pub enum Dialect {
 impl Dialect {
     /// The dialect of a database URL, by its scheme.
     pub fn of_url(url: &str) -> Option<Dialect> {
-        match crate::driver::scheme(url) {
-            "postgres" | "postgresql" => Some(Dialect::Postgres),
-            "sqlite" => Some(Dialect::Sqlite),
-            "mysql" | "mariadb" => Some(Dialect::MySql),
-            _ => None,
-        }
+        crate::backend::of_url(url).map(|backend| backend.dialect())
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "postgres",
-            Dialect::Sqlite => "sqlite",
-            Dialect::MySql => "mysql",
-        }
+        self.backend().name()
     }
 
     /// The character that quotes an identifier.
     pub fn identifier_quote(self) -> char {
-        match self {
-            Dialect::MySql => '`',
-            Dialect::Postgres | Dialect::Sqlite => '"',
-        }
+        self.backend().identifier_quote()
     }
 
     /// `name` as one quoted identifier, whatever it holds: the quote character is
@@ -63,56 +53,34 @@ impl Dialect {
 
     /// The `n`th (from 1) bind parameter.
     fn param(self, n: usize) -> String {
-        match self {
-            Dialect::MySql => "?".to_owned(),
-            Dialect::Postgres | Dialect::Sqlite => format!("${n}"),
-        }
+        self.backend().param(n)
     }
 
     /// A time written by another tool (`2024-03-01 10:00:00.123+00`), as the history table
     /// stores times; the server reads it, and refuses text it cannot read.
     pub fn timestamp_literal(self, text: &str) -> String {
-        let text = self.string_literal(text);
-        match self {
-            Dialect::Postgres => format!("CAST({text} AS timestamptz)"),
-            // NULL for text SQLite cannot read: the NOT NULL column then refuses it.
-            Dialect::Sqlite => format!("strftime('%Y-%m-%dT%H:%M:%fZ', {text})"),
-            Dialect::MySql => format!("CAST({text} AS DATETIME(6))"),
-        }
+        self.backend().timestamp_literal(&self.string_literal(text))
     }
 
     /// The current time, as the history table stores it.
     fn now(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "now()",
-            Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            // The session keeps the server's time zone; the history is kept in UTC.
-            Dialect::MySql => "UTC_TIMESTAMP(6)",
-        }
+        self.backend().now()
     }
 
-    /// A SQL string literal. In MySQL a backslash is an escape, unless the session's
-    /// `sql_mode` has NO_BACKSLASH_ESCAPES: text with a backslash is written as hex,
-    /// which reads the same either way.
+    /// A SQL string literal holding `text` exactly, whatever the session's settings.
     pub fn string_literal(self, text: &str) -> String {
-        match self {
-            Dialect::MySql if text.contains('\\') => {
-                format!("CONVERT(X'{}' USING utf8mb4)", hex::encode(text))
-            }
-            Dialect::Postgres | Dialect::Sqlite | Dialect::MySql => string_literal(text),
-        }
+        self.backend().string_literal(text)
     }
 
     /// Statements that create the history table if it does not exist.
     pub fn create_history(self, table: &HistoryTable) -> Vec<String> {
+        let backend = self.backend();
         let quoted = self.table(table);
-        let (timestamp, default_now, short_text) = match self {
-            Dialect::Postgres => ("TIMESTAMPTZ", "now()", "TEXT"),
-            Dialect::Sqlite => ("TEXT", "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", "TEXT"),
-            Dialect::MySql => ("DATETIME(6)", "CURRENT_TIMESTAMP(6)", "VARCHAR(100)"),
-        };
+        let columns = backend.history_columns();
         let mut statements = Vec::new();
-        if let (Some(schema), Dialect::Postgres | Dialect::MySql) = (&table.schema, self) {
+        if let Some(schema) = &table.schema
+            && backend.schema_qualified_history()
+        {
             statements.push(format!(
                 "CREATE SCHEMA IF NOT EXISTS {}",
                 self.quote_identifier(schema)
@@ -128,12 +96,10 @@ impl Dialect {
              applied_by TEXT NOT NULL,\n    \
              execution_ms BIGINT NOT NULL,\n    \
              success BOOLEAN NOT NULL\n){}",
-            // A transactional table whatever the server's default storage engine.
-            if self == Dialect::MySql {
-                " ENGINE=InnoDB"
-            } else {
-                ""
-            }
+            columns.table_options,
+            short_text = columns.short_text,
+            timestamp = columns.timestamp,
+            default_now = columns.default_now,
         ));
         statements
     }
@@ -147,35 +113,13 @@ impl Dialect {
             .map(|name| format!("'{name}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        match self {
-            Dialect::Postgres => format!(
-                "SELECT table_name::text FROM information_schema.tables \
-                 WHERE table_schema = ANY (current_schemas(false)) AND table_name IN ({list})"
-            ),
-            Dialect::MySql => format!(
-                "SELECT table_name FROM information_schema.tables \
-                 WHERE table_schema = DATABASE() AND table_name IN ({list})"
-            ),
-            Dialect::Sqlite => {
-                format!("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({list})")
-            }
-        }
+        self.backend().tables_named(&list)
     }
 
     /// Selects every history row, `applied_at` as RFC 3339 text.
     pub fn select_history(self, table: &HistoryTable) -> String {
-        let applied_at = match self {
-            Dialect::Postgres => {
-                "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-            }
-            Dialect::Sqlite => "applied_at",
-            Dialect::MySql => "DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%s.%fZ')",
-        };
-        // MySQL's BOOLEAN is TINYINT(1); the comparison makes it a boolean everywhere.
-        let success = match self {
-            Dialect::MySql => "success <> 0",
-            Dialect::Postgres | Dialect::Sqlite => "success",
-        };
+        let applied_at = self.backend().applied_at_text();
+        let success = self.backend().success_value();
         format!(
             "SELECT version, description, checksum, kind, {applied_at}, applied_by, execution_ms, {success} \
              FROM {} ORDER BY version",
@@ -204,45 +148,23 @@ impl Dialect {
         if !replace {
             return String::new();
         }
-        let columns = [
+        self.backend().replacing(&[
             "description",
             "checksum",
             "kind",
             "applied_by",
             "execution_ms",
             "success",
-        ];
-        match self {
-            Dialect::Postgres | Dialect::Sqlite => {
-                let set: Vec<String> = columns
-                    .iter()
-                    .map(|c| format!("{c} = excluded.{c}"))
-                    .collect();
-                format!(
-                    " ON CONFLICT (version) DO UPDATE SET {}, applied_at = {}",
-                    set.join(", "),
-                    self.now()
-                )
-            }
-            Dialect::MySql => {
-                let set: Vec<String> = columns
-                    .iter()
-                    .map(|c| format!("{c} = VALUES({c})"))
-                    .collect();
-                format!(
-                    " ON DUPLICATE KEY UPDATE {}, applied_at = VALUES(applied_at)",
-                    set.join(", ")
-                )
-            }
-        }
+        ])
     }
 
     /// MySQL's column default would be in the session's time zone: its inserts give
     /// `applied_at` in UTC themselves.
     fn explicit_applied_at(self) -> (&'static str, String) {
-        match self {
-            Dialect::MySql => (", applied_at", format!(", {}", self.now())),
-            Dialect::Postgres | Dialect::Sqlite => ("", String::new()),
+        if self.backend().inserts_applied_at() {
+            (", applied_at", format!(", {}", self.now()))
+        } else {
+            ("", String::new())
         }
     }
 
@@ -384,7 +306,7 @@ const RESTORED_KIND: &str = "CASE kind WHEN 'migration:down' THEN 'migration' \
 
 /// A SQL string literal: single quotes doubled (standard_conforming_strings).
 pub fn string_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    crate::backend::standard_string_literal(text)
 }
 
 #[cfg(test)]

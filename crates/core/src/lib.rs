@@ -6,6 +6,7 @@
 //! files or the environment: it takes a URL, migrations and options.
 
 pub mod adopt;
+pub mod backend;
 pub mod checksum;
 pub mod dialect;
 pub mod driver;

@@ -7,7 +7,6 @@ use crate::dialect::{Dialect, HistoryValues};
 use crate::history::HistoryTable;
 use crate::migration::{Migration, Script};
 use crate::plan::{Direction, Plan};
-use crate::split::{split, split_mysql};
 use std::fmt::Write as _;
 
 /// The script for `plan`, against `migrations` (the files the plan was made from).
@@ -26,12 +25,7 @@ pub fn render(
         version_text(plan.version_before),
         version_text(plan.version_after)
     );
-    out.push_str(match dialect {
-        Dialect::Postgres => "\\set ON_ERROR_STOP on\n\n",
-        Dialect::Sqlite => ".bail on\n\n",
-        // The mysql client stops at the first error unless told --force.
-        Dialect::MySql => "\n",
-    });
+    out.push_str(dialect.backend().script_preamble());
     for statement in dialect.create_history(table) {
         let _ = writeln!(out, "{statement};");
     }
@@ -100,25 +94,9 @@ pub fn render(
 }
 
 fn push_statements(out: &mut String, script: &Script, dialect: Dialect) {
-    let statements = match dialect {
-        Dialect::MySql => split_mysql(&script.sql),
-        Dialect::Postgres | Dialect::Sqlite => split(&script.sql),
-    };
-    for statement in statements {
-        if dialect == Dialect::MySql && statement.sql.contains(';') {
-            // The mysql client ends a statement at the first `;`, even inside a
-            // `BEGIN ... END` body: such a statement gets a delimiter of its own.
-            let delimiter = ["$$", "//", "$$$", "@@@"]
-                .into_iter()
-                .find(|d| !statement.sql.contains(d))
-                .unwrap_or("\\");
-            let _ = writeln!(out, "DELIMITER {delimiter}");
-            out.push_str(statement.sql);
-            let _ = writeln!(out, "{delimiter}\nDELIMITER ;");
-            continue;
-        }
-        out.push_str(statement.sql);
-        out.push_str(";\n");
+    let backend = dialect.backend();
+    for statement in backend.split(&script.sql) {
+        out.push_str(&backend.script_statement(statement.sql));
     }
 }
 

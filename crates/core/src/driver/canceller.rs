@@ -34,14 +34,14 @@ pub enum Liveness {
 }
 
 impl Canceller {
-    pub(super) fn postgres(url: &str, pid: i32) -> Self {
+    pub(crate) fn postgres(url: &str, pid: i32) -> Self {
         Canceller {
             url: url.to_owned(),
             session: Session::Postgres(pid),
         }
     }
 
-    pub(super) fn mysql(url: &str, id: u64) -> Self {
+    pub(crate) fn mysql(url: &str, id: u64) -> Self {
         Canceller {
             url: url.to_owned(),
             session: Session::MySql(id),

@@ -12,7 +12,7 @@ use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 
 /// The lock file of the database at `database`.
-pub(super) fn lock_path(database: &Path) -> PathBuf {
+pub(crate) fn lock_path(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
     name.push("-skein.lock");
     PathBuf::from(name)
@@ -20,7 +20,7 @@ pub(super) fn lock_path(database: &Path) -> PathBuf {
 
 /// A held lock; releasing it (drop) removes the file.
 #[derive(Debug)]
-pub(super) struct FileLock {
+pub(crate) struct FileLock {
     path: PathBuf,
     _file: File,
 }
@@ -34,7 +34,7 @@ impl Drop for FileLock {
 }
 
 /// Takes the lock, waiting as `wait` allows.
-pub(super) async fn acquire(path: &Path, client: &str, mut wait: LockWait) -> Result<FileLock> {
+pub(crate) async fn acquire(path: &Path, client: &str, mut wait: LockWait) -> Result<FileLock> {
     let io_error = |source: std::io::Error| Error::Io {
         action: "use the lock file",
         path: path.to_owned(),
@@ -97,7 +97,7 @@ fn is_linked_at(_file: &File, path: &Path) -> bool {
 }
 
 /// Who holds the lock of `path` now, if anyone; never creates the file.
-pub(super) fn holder(path: &Path) -> Option<String> {
+pub(crate) fn holder(path: &Path) -> Option<String> {
     let mut file = File::open(path).ok()?;
     match file.try_lock_shared() {
         Ok(()) => {

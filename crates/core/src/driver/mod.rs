@@ -3,11 +3,11 @@
 //! backend from the URL.
 
 mod canceller;
-mod file_lock;
-mod mysql;
-mod postgres;
+pub(crate) mod file_lock;
+pub(crate) use crate::backend::mysql::driver as mysql;
+pub(crate) use crate::backend::postgres::driver as postgres;
 pub mod rows;
-mod sqlite;
+pub(crate) use crate::backend::sqlite::driver as sqlite;
 mod target;
 
 pub use canceller::{Canceller, Liveness};
@@ -157,7 +157,7 @@ where
 }
 
 /// History rows as read by [`Dialect::select_history`].
-fn history_rows<'r, R>(rows: &'r [R]) -> Result<Vec<AppliedMigration>>
+pub(crate) fn history_rows<'r, R>(rows: &'r [R]) -> Result<Vec<AppliedMigration>>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -173,7 +173,7 @@ where
 
 /// The statement, with its values bound, that makes one history change. An inserted row
 /// gets `execution_ms` and `success` as given.
-fn history_query<'q, DB>(
+pub(crate) fn history_query<'q, DB>(
     dialect: Dialect,
     table: &HistoryTable,
     change: &HistoryChange,
@@ -219,7 +219,7 @@ where
 }
 
 /// The history change that records a step.
-fn history_change(step: &StepRun<'_>) -> HistoryChange {
+pub(crate) fn history_change(step: &StepRun<'_>) -> HistoryChange {
     match step.direction {
         Direction::Up => HistoryChange::Insert {
             version: step.version,
@@ -236,7 +236,7 @@ fn history_change(step: &StepRun<'_>) -> HistoryChange {
 
 /// For a step run outside a transaction, the statement that marks it in progress: going
 /// up, its row inserted as unfinished; going down, its row marked unfinished.
-fn mark_unfinished<'q, DB>(
+pub(crate) fn mark_unfinished<'q, DB>(
     dialect: Dialect,
     table: &HistoryTable,
     step: &StepRun<'_>,
@@ -258,7 +258,7 @@ where
 
 /// For a step run outside a transaction, the statement that records it done: going up,
 /// its row marked finished with its time; going down, its row removed.
-fn mark_finished<'q, DB>(
+pub(crate) fn mark_finished<'q, DB>(
     dialect: Dialect,
     table: &HistoryTable,
     step: &StepRun<'_>,
@@ -280,14 +280,14 @@ where
 }
 
 /// The error of an `init_sql` statement (numbered from 1) that failed.
-fn init_sql_error(index: usize, statement: &str) -> impl FnOnce(sqlx::Error) -> Error {
+pub(crate) fn init_sql_error(index: usize, statement: &str) -> impl FnOnce(sqlx::Error) -> Error {
     let action = format!("init_sql statement {} (`{statement}`)", index + 1);
     move |source| Error::InitSql { action, source }
 }
 
 /// Waiting for another session's lock: polls with a growing pause, up to a deadline,
 /// and no longer than a stop request.
-struct LockWait {
+pub(crate) struct LockWait {
     deadline: tokio::time::Instant,
     timeout: Duration,
     pause: Duration,
@@ -295,7 +295,7 @@ struct LockWait {
 }
 
 impl LockWait {
-    fn new(options: &ConnectOptions) -> Self {
+    pub(crate) fn new(options: &ConnectOptions) -> Self {
         let timeout = options.lock_timeout.min(MAX_WAIT);
         LockWait {
             deadline: tokio::time::Instant::now() + timeout,
@@ -311,7 +311,7 @@ impl LockWait {
 
     /// Sleeps before the next try; `Ok(false)` once the deadline has passed, an error
     /// when a stop is requested.
-    async fn pause(&mut self) -> Result<bool> {
+    pub(crate) async fn pause(&mut self) -> Result<bool> {
         let now = tokio::time::Instant::now();
         if now >= self.deadline {
             return Ok(false);

@@ -620,18 +620,11 @@ fn ignored_before(text: &str, offset: usize, rule: Rule) -> bool {
 }
 
 fn split(dialect: Dialect, sql: &str) -> Vec<crate::split::Statement<'_>> {
-    match dialect {
-        Dialect::MySql => crate::split::split_mysql(sql),
-        Dialect::Postgres | Dialect::Sqlite => crate::split::split(sql),
-    }
+    dialect.backend().split(sql)
 }
 
 fn parser_dialect(dialect: Dialect) -> Box<dyn sqlparser::dialect::Dialect> {
-    match dialect {
-        Dialect::Postgres => Box::new(sqlparser::dialect::PostgreSqlDialect {}),
-        Dialect::Sqlite => Box::new(sqlparser::dialect::SQLiteDialect {}),
-        Dialect::MySql => Box::new(sqlparser::dialect::MySqlDialect {}),
-    }
+    dialect.backend().sql_parser()
 }
 
 /// A table's name as rows are keyed: the last part, unquoted, lower case.

@@ -21,9 +21,9 @@ pub fn cache_key(url: &str, migrations: &[Migration], version: Option<Version>) 
     let mut hasher = Sha256::new();
     let scheme = scheme(url);
     hasher.update(scheme.as_bytes());
-    let split = match scheme {
-        "mysql" | "mariadb" => crate::split::split_mysql,
-        _ => crate::split::split,
+    let split = |sql| match crate::backend::of_scheme(scheme) {
+        Some(backend) => backend.split(sql),
+        None => crate::split::split(sql),
     };
     for migration in migrations
         .iter()

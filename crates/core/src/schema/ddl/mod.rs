@@ -1,9 +1,9 @@
 //! The DDL writers: each turns a [`Change`] into the statements of one database, or says
 //! it cannot make it (`None`), and the change is then left to a person.
 
-mod mysql;
-mod postgres;
-mod sqlite;
+use crate::backend::mysql::ddl as mysql;
+use crate::backend::postgres::ddl as postgres;
+use crate::backend::sqlite::ddl as sqlite;
 
 use super::change::Change;
 use super::render::{column_sql, quote_identifier, quote_name};
@@ -55,10 +55,7 @@ pub fn statements(change: &Change, dialect: Dialect) -> Option<Vec<Statement>> {
     } else {
         Phase::Main
     };
-    let split = match dialect {
-        Dialect::MySql => crate::split::split_mysql(&sql),
-        _ => crate::split::split(&sql),
-    };
+    let split = dialect.backend().split(&sql);
     Some(
         split
             .into_iter()
@@ -96,7 +93,7 @@ pub fn dump_mysql(schema: &super::Schema) -> Option<String> {
 }
 
 /// The statements both PostgreSQL and SQLite write the same way.
-fn common(change: &Change) -> Option<String> {
+pub(crate) fn common(change: &Change) -> Option<String> {
     Some(match change {
         Change::DropTable { name } => format!("DROP TABLE {};", quote_name(name)),
         Change::AddColumn {

@@ -1,13 +1,13 @@
 //! PostgreSQL's DDL: every change can be made in place, in one transaction.
 
-use super::super::change::Change;
-use super::super::render::{quote_identifier, quote_name, to_sql};
-use super::super::{Schema, Table};
 use crate::dialect::{Dialect, string_literal};
+use crate::schema::change::Change;
+use crate::schema::render::{quote_identifier, quote_name, to_sql};
+use crate::schema::{Schema, Table};
 use std::collections::BTreeMap;
 
-pub(super) fn sql(change: &Change) -> Option<String> {
-    if let Some(sql) = super::common(change) {
+pub(crate) fn sql(change: &Change) -> Option<String> {
+    if let Some(sql) = crate::schema::ddl::common(change) {
         return Some(match change {
             // Existing rows got the fill; the column keeps no default of its own.
             Change::AddColumn {
@@ -174,11 +174,11 @@ fn objects(change: &Change) -> Option<String> {
 
 /// The table as CREATE TABLE (its `serial` columns making their sequences), comments and
 /// indexes; its foreign keys after every table of the plan exists.
-pub(super) fn create_table(
+pub(crate) fn create_table(
     name: &str,
     table: &Table,
-    sequences: &[(String, super::super::Sequence)],
-) -> Vec<super::Statement> {
+    sequences: &[(String, crate::schema::Sequence)],
+) -> Vec<crate::schema::ddl::Statement> {
     let (keys, others): (Vec<_>, Vec<_>) = table
         .constraints
         .iter()
@@ -198,19 +198,21 @@ pub(super) fn create_table(
     let main = to_sql(&only, Dialect::Postgres);
     let main = crate::split::split(&main)
         .into_iter()
-        .map(|s| super::Statement {
-            phase: super::Phase::Main,
+        .map(|s| crate::schema::ddl::Statement {
+            phase: crate::schema::ddl::Phase::Main,
             sql: s.sql.to_owned(),
         });
-    let keys = keys.into_iter().map(|(_, constraint)| super::Statement {
-        phase: super::Phase::ForeignKeys,
-        sql: format!("ALTER TABLE {} ADD {}", quote_name(name), named(constraint)),
-    });
+    let keys = keys
+        .into_iter()
+        .map(|(_, constraint)| crate::schema::ddl::Statement {
+            phase: crate::schema::ddl::Phase::ForeignKeys,
+            sql: format!("ALTER TABLE {} ADD {}", quote_name(name), named(constraint)),
+        });
     main.chain(keys).collect()
 }
 
 /// A constraint as ADD says it, with its name when it has one.
-fn named(constraint: &super::super::Constraint) -> String {
+fn named(constraint: &crate::schema::Constraint) -> String {
     match constraint.name.is_empty() {
         true => constraint.definition.clone(),
         false => format!(

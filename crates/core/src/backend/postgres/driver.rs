@@ -1,11 +1,11 @@
 //! PostgreSQL: statements sent one by one over the simple protocol (as psql does), errors
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
-use super::{
+use crate::dialect::{Dialect, HistoryValues};
+use crate::driver::{
     Canceller, ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun,
     history_query, history_rows, init_sql_error, mark_finished, mark_unfinished, redact_url,
 };
-use crate::dialect::{Dialect, HistoryValues};
 use crate::error::{Error, Result, StatementError};
 use crate::history::AppliedMigration;
 use crate::migration::Script;
@@ -205,12 +205,12 @@ impl PostgresDriver {
 /// ACKs). Anything else keeps PostgreSQL's default, `prefer`; an explicit `sslmode` is
 /// always honoured.
 /// The database `url` names, decoded; `None` when it names none.
-pub(super) fn database_name(url: &str) -> Result<Option<String>> {
+pub(crate) fn database_name(url: &str) -> Result<Option<String>> {
     Ok(connect_options(url)?.get_database().map(str::to_owned))
 }
 
 /// A plain connection to `url`, for a side task (cancelling, probing).
-pub(super) async fn connect_plain(url: &str) -> Result<PgConnection> {
+pub(crate) async fn connect_plain(url: &str) -> Result<PgConnection> {
     let options = connect_options(url)?;
     PgConnection::connect_with(&options)
         .await
@@ -220,7 +220,7 @@ pub(super) async fn connect_plain(url: &str) -> Result<PgConnection> {
         })
 }
 
-pub(super) fn connect_options(url: &str) -> Result<PgConnectOptions> {
+pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|source| Error::Connect {
             target: redact_url(url),
@@ -228,7 +228,7 @@ pub(super) fn connect_options(url: &str) -> Result<PgConnectOptions> {
         })?
         .application_name("skein");
     // sqlx keeps an IPv6 host's URL brackets, which no name lookup understands.
-    let options = match super::unbracketed(options.get_host()) {
+    let options = match crate::driver::unbracketed(options.get_host()) {
         Some(host) => options.host(&host),
         None => options,
     };
@@ -496,12 +496,12 @@ impl Driver for PostgresDriver {
         Ok(self.options.leave_out_ignored(schema))
     }
 
-    async fn query_rows(&mut self, sql: &str) -> Result<super::rows::Rows> {
+    async fn query_rows(&mut self, sql: &str) -> Result<crate::driver::rows::Rows> {
         let fetched = sqlx::query(AssertSqlSafe(sql.to_owned()))
             .fetch_all(&mut self.conn)
             .await
             .map_err(Error::database(format!("running `{sql}`")))?;
-        super::rows::plain(&fetched)
+        crate::driver::rows::plain(&fetched)
     }
 
     async fn close(self) {

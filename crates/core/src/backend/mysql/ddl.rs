@@ -1,9 +1,9 @@
 //! MySQL's and MariaDB's DDL: backtick quoting, MODIFY COLUMN, enums as column types.
 //! DDL there commits on its own, so a plan runs statement by statement (see `converge`).
 
-use super::super::change::Change;
-use super::super::{Column, Constraint, Table};
-use super::{Phase, Statement};
+use crate::schema::change::Change;
+use crate::schema::ddl::{Phase, Statement};
+use crate::schema::{Column, Constraint, Table};
 
 /// `name` quoted with backticks.
 fn quote(name: &str) -> String {
@@ -42,7 +42,7 @@ fn constraint_sql(constraint: &Constraint) -> String {
 }
 
 /// The table as CREATE TABLE and its indexes; its foreign keys once every table exists.
-pub(super) fn create_table(name: &str, table: &Table) -> Option<Vec<Statement>> {
+pub(crate) fn create_table(name: &str, table: &Table) -> Option<Vec<Statement>> {
     let mut lines = Vec::new();
     for (c, definition) in table.ordered_columns() {
         lines.push(format!("    {}", column(c, definition)?));
@@ -69,7 +69,7 @@ pub(super) fn create_table(name: &str, table: &Table) -> Option<Vec<Statement>> 
     Some(statements)
 }
 
-pub(super) fn sql(change: &Change) -> Option<String> {
+pub(crate) fn sql(change: &Change) -> Option<String> {
     columns(change).or_else(|| objects(change))
 }
 

@@ -12,12 +12,12 @@
 //!   part of its work: `DROP TABLE a, missing` drops `a`); `skein repair` clears it
 //!   once the database is put right.
 
-use super::{
+use crate::dialect::Dialect;
+use crate::driver::{
     Canceller, ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun,
     history_change, history_query, history_rows, init_sql_error, mark_finished, mark_unfinished,
     redact_url,
 };
-use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
 use crate::history::AppliedMigration;
 use crate::migration::Script;
@@ -216,12 +216,12 @@ impl MySqlDriver {
 }
 
 /// The database `url` names, decoded; `None` when it names none.
-pub(super) fn database_name(url: &str) -> Result<Option<String>> {
+pub(crate) fn database_name(url: &str) -> Result<Option<String>> {
     Ok(connect_options(url)?.get_database().map(str::to_owned))
 }
 
 /// A plain connection to `url`, for a side task (cancelling, probing).
-pub(super) async fn connect_plain(url: &str) -> Result<MySqlConnection> {
+pub(crate) async fn connect_plain(url: &str) -> Result<MySqlConnection> {
     let options = connect_options(url)?;
     MySqlConnection::connect_with(&options)
         .await
@@ -233,14 +233,14 @@ pub(super) async fn connect_plain(url: &str) -> Result<MySqlConnection> {
 
 /// The options for `url` (`mysql://` or `mariadb://`). The session keeps the server's
 /// own `sql_mode` and time zone, so a migration means what it means in the mysql client.
-pub(super) fn connect_options(url: &str) -> Result<MySqlConnectOptions> {
+pub(crate) fn connect_options(url: &str) -> Result<MySqlConnectOptions> {
     let url = mysql_url(url);
     let options = MySqlConnectOptions::from_str(&url).map_err(|source| Error::Connect {
         target: redact_url(&url),
         source,
     })?;
     // sqlx keeps an IPv6 host's URL brackets, which no name lookup understands.
-    let options = match super::unbracketed(options.get_host()) {
+    let options = match crate::driver::unbracketed(options.get_host()) {
         Some(host) => options.host(&host),
         None => options,
     };
@@ -459,12 +459,12 @@ impl Driver for MySqlDriver {
         Ok(self.options.leave_out_ignored(schema))
     }
 
-    async fn query_rows(&mut self, sql: &str) -> Result<super::rows::Rows> {
+    async fn query_rows(&mut self, sql: &str) -> Result<crate::driver::rows::Rows> {
         let fetched = sqlx::query(AssertSqlSafe(sql.to_owned()))
             .fetch_all(&mut self.conn)
             .await
             .map_err(Error::database(format!("running `{sql}`")))?;
-        super::rows::plain(&fetched)
+        crate::driver::rows::plain(&fetched)
     }
 
     async fn close(self) {
@@ -550,7 +550,7 @@ async fn server_connection(url: &str) -> Result<(MySqlConnection, String)> {
         .ok_or_else(|| Error::NoDatabaseInUrl {
             target: target.clone(),
         })?;
-    let admin_options = connect_options(&super::with_database(&mysql_url(url), ""))?;
+    let admin_options = connect_options(&crate::driver::with_database(&mysql_url(url), ""))?;
     let admin = MySqlConnection::connect_with(&admin_options)
         .await
         .map_err(|source| Error::Connect { target, source })?;

@@ -2,11 +2,11 @@
 //! `BEGIN IMMEDIATE` transaction (one writer at a time, others wait up to the busy
 //! timeout) and first checks that no other process recorded it meanwhile.
 
-use super::{
+use crate::dialect::Dialect;
+use crate::driver::{
     ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun, file_lock,
     history_change, history_query, history_rows, init_sql_error, mark_finished, mark_unfinished,
 };
-use crate::dialect::Dialect;
 use crate::error::{Error, Result, StatementError};
 use crate::history::{AppliedMigration, MigrationKind};
 use crate::migration::Script;
@@ -327,12 +327,12 @@ impl Driver for SqliteDriver {
         Ok(self.options.leave_out_ignored(schema))
     }
 
-    async fn query_rows(&mut self, sql: &str) -> Result<super::rows::Rows> {
+    async fn query_rows(&mut self, sql: &str) -> Result<crate::driver::rows::Rows> {
         let fetched = sqlx::query(AssertSqlSafe(sql.to_owned()))
             .fetch_all(&mut self.conn)
             .await
             .map_err(|e| busy_or(e, &format!("running `{sql}`"), self.options.lock_timeout))?;
-        super::rows::plain(&fetched)
+        crate::driver::rows::plain(&fetched)
     }
 
     async fn close(self) {

@@ -1,14 +1,14 @@
 //! SQLite's DDL. Its ALTER TABLE adds, renames and drops columns only: every other change
 //! to a table is a rebuild (the table made again as it should be, the rows copied).
 
-use super::super::change::Change;
-use super::super::render::{quote_identifier, quote_name, to_sql};
-use super::super::{Schema, Table};
 use crate::dialect::Dialect;
+use crate::schema::change::Change;
+use crate::schema::render::{quote_identifier, quote_name, to_sql};
+use crate::schema::{Schema, Table};
 use std::collections::BTreeMap;
 
-pub(super) fn sql(change: &Change) -> Option<String> {
-    if let Some(sql) = super::common(change) {
+pub(crate) fn sql(change: &Change) -> Option<String> {
+    if let Some(sql) = crate::schema::ddl::common(change) {
         return Some(sql);
     }
     Some(match change {
@@ -53,7 +53,7 @@ fn rebuild(name: &str, expected: &Table, live: &Table) -> String {
     for (column, definition) in expected.ordered_columns() {
         let value = match live.columns.contains_key(column) {
             true => Some(quote_identifier(column)),
-            false => super::super::diff::fill_for(definition, Dialect::Sqlite),
+            false => crate::schema::diff::fill_for(definition, Dialect::Sqlite),
         };
         if let Some(value) = value {
             into.push(quote_identifier(column));

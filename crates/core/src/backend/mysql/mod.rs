@@ -1,0 +1,128 @@
+//! MySQL and MariaDB: the driver, inspector and DDL writer, and what the engine asks of
+//! them.
+
+pub(crate) mod ddl;
+pub(crate) mod driver;
+pub mod inspect;
+
+use super::{Backend, HistoryColumns};
+use crate::dialect::Dialect;
+
+pub struct MySql;
+
+impl Backend for MySql {
+    fn dialect(&self) -> Dialect {
+        Dialect::MySql
+    }
+
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn schemes(&self) -> &'static [&'static str] {
+        &["mysql", "mariadb"]
+    }
+
+    fn default_port(&self) -> Option<u16> {
+        Some(3306)
+    }
+
+    fn identifier_quote(&self) -> char {
+        '`'
+    }
+
+    /// A backslash is an escape in MySQL unless the session's `sql_mode` has
+    /// NO_BACKSLASH_ESCAPES: text with one is written as hex, which reads the same either
+    /// way.
+    fn string_literal(&self, text: &str) -> String {
+        if text.contains('\\') {
+            format!("CONVERT(X'{}' USING utf8mb4)", hex::encode(text))
+        } else {
+            super::standard_string_literal(text)
+        }
+    }
+
+    fn param(&self, _n: usize) -> String {
+        "?".to_owned()
+    }
+
+    /// The session keeps the server's time zone; the history is kept in UTC.
+    fn now(&self) -> &'static str {
+        "UTC_TIMESTAMP(6)"
+    }
+
+    fn timestamp_literal(&self, literal: &str) -> String {
+        format!("CAST({literal} AS DATETIME(6))")
+    }
+
+    fn history_columns(&self) -> HistoryColumns {
+        HistoryColumns {
+            timestamp: "DATETIME(6)",
+            default_now: "CURRENT_TIMESTAMP(6)",
+            short_text: "VARCHAR(100)",
+            // A transactional table whatever the server's default storage engine.
+            table_options: " ENGINE=InnoDB",
+        }
+    }
+
+    fn applied_at_text(&self) -> &'static str {
+        "DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
+    }
+
+    /// BOOLEAN is TINYINT(1): the comparison makes it a boolean.
+    fn success_value(&self) -> &'static str {
+        "success <> 0"
+    }
+
+    fn inserts_applied_at(&self) -> bool {
+        true
+    }
+
+    fn replacing(&self, columns: &[&str]) -> String {
+        let set: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{c} = VALUES({c})"))
+            .collect();
+        format!(
+            " ON DUPLICATE KEY UPDATE {}, applied_at = VALUES(applied_at)",
+            set.join(", ")
+        )
+    }
+
+    fn tables_named(&self, list: &str) -> String {
+        format!(
+            "SELECT table_name FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name IN ({list})"
+        )
+    }
+
+    /// The mysql client stops at the first error unless told --force.
+    fn script_preamble(&self) -> &'static str {
+        "\n"
+    }
+
+    /// The mysql client ends a statement at the first `;`, even inside a `BEGIN ... END`
+    /// body: such a statement gets a delimiter of its own.
+    fn script_statement(&self, statement: &str) -> String {
+        if !statement.contains(';') {
+            return format!("{statement};\n");
+        }
+        let delimiter = ["$$", "//", "$$$", "@@@"]
+            .into_iter()
+            .find(|d| !statement.contains(d))
+            .unwrap_or("\\");
+        format!("DELIMITER {delimiter}\n{statement}{delimiter}\nDELIMITER ;\n")
+    }
+
+    fn split<'a>(&self, sql: &'a str) -> Vec<crate::split::Statement<'a>> {
+        crate::split::split_mysql(sql)
+    }
+
+    fn sql_parser(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        Box::new(sqlparser::dialect::MySqlDialect {})
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+}
