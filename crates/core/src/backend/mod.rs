@@ -11,17 +11,26 @@ pub mod sqlite;
 
 use crate::dialect::Dialect;
 use crate::split::Statement;
+pub use skein_schemes::Kind;
 
 /// What the engine asks of a backend.
 pub trait Backend: Send + Sync + 'static {
     /// The tag reports and the JSON carry.
     fn dialect(&self) -> Dialect;
+    /// The kind of URL that reaches it (its schemes, its default port).
+    fn kind(&self) -> Kind;
     /// Its name in reports (`postgres`, `mysql`, `sqlite`).
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.kind().name()
+    }
     /// The URL schemes that reach it, the usual one first.
-    fn schemes(&self) -> &'static [&'static str];
+    fn schemes(&self) -> &'static [&'static str] {
+        self.kind().schemes().schemes
+    }
     /// The port a URL without one reaches; `None` for a file.
-    fn default_port(&self) -> Option<u16>;
+    fn default_port(&self) -> Option<u16> {
+        self.kind().schemes().default_port
+    }
 
     /// The character that quotes an identifier.
     fn identifier_quote(&self) -> char;
@@ -82,6 +91,21 @@ pub trait Backend: Send + Sync + 'static {
     /// The parser dialect `lint` reads statements with.
     fn sql_parser(&self) -> Box<dyn sqlparser::dialect::Dialect>;
 
+    /// The database a URL names, decoded; `None` when it names none (or is a file).
+    fn database_name(&self, url: &str) -> crate::error::Result<Option<String>>;
+    /// The longest database name the server keeps whole; `None`: no limit.
+    fn database_name_limit(&self) -> Option<NameLimit> {
+        None
+    }
+    /// The one database a URL reaches, written the same however the URL is: see
+    /// [`crate::driver::database_identity`].
+    fn database_identity(&self, url: &str) -> Option<String>;
+    /// A history table in a schema of its own is that database's alone (on MySQL a
+    /// schema is a database: every database would share it).
+    fn schema_qualified_history_is_its_own(&self) -> bool {
+        true
+    }
+
     /// DDL runs in a transaction and rolls back with it (MySQL commits each DDL statement).
     fn transactional_ddl(&self) -> bool {
         true
@@ -89,6 +113,24 @@ pub trait Backend: Send + Sync + 'static {
     /// A history table may live in a schema of its own, made if need be.
     fn schema_qualified_history(&self) -> bool {
         true
+    }
+}
+
+/// How long a database name may be before the server cuts it short.
+#[derive(Debug, Clone, Copy)]
+pub struct NameLimit {
+    pub most: usize,
+    /// `bytes` or `characters`.
+    pub unit: &'static str,
+}
+
+impl NameLimit {
+    pub fn length(&self, name: &str) -> usize {
+        if self.unit == "bytes" {
+            name.len()
+        } else {
+            name.chars().count()
+        }
     }
 }
 
@@ -104,17 +146,23 @@ pub struct HistoryColumns {
 /// Every backend, once.
 pub static BACKENDS: [&dyn Backend; 3] = [&postgres::Postgres, &mysql::MySql, &sqlite::Sqlite];
 
-/// The backend whose scheme `scheme` is.
-pub fn of_scheme(scheme: &str) -> Option<&'static dyn Backend> {
+/// The backend of a kind of URL.
+pub fn of_kind(kind: Kind) -> &'static dyn Backend {
     BACKENDS
         .iter()
         .copied()
-        .find(|b| b.schemes().contains(&scheme))
+        .find(|b| b.kind() == kind)
+        .expect("every kind of URL has a backend")
+}
+
+/// The backend whose scheme `scheme` is.
+pub fn of_scheme(scheme: &str) -> Option<&'static dyn Backend> {
+    Kind::of_scheme(scheme).map(of_kind)
 }
 
 /// The backend a database URL reaches, by its scheme.
 pub fn of_url(url: &str) -> Option<&'static dyn Backend> {
-    of_scheme(crate::driver::scheme(url))
+    of_scheme(skein_schemes::scheme(url))
 }
 
 impl Dialect {
@@ -125,6 +173,53 @@ impl Dialect {
             .copied()
             .find(|b| b.dialect() == self)
             .expect("every dialect has a backend")
+    }
+}
+
+/// Connects to the database `url` names, of kind `kind`.
+pub(crate) async fn connect(
+    kind: Kind,
+    url: &str,
+    options: crate::driver::ConnectOptions,
+) -> crate::error::Result<crate::driver::Connection> {
+    use crate::driver::Connection;
+    Ok(match kind {
+        Kind::Postgres => Connection::Postgres(Box::new(
+            postgres::driver::PostgresDriver::connect(url, options).await?,
+        )),
+        Kind::Sqlite => Connection::Sqlite(Box::new(
+            sqlite::driver::SqliteDriver::connect(url, options).await?,
+        )),
+        Kind::MySql => Connection::MySql(Box::new(
+            mysql::driver::MySqlDriver::connect(url, options).await?,
+        )),
+    })
+}
+
+/// Creates the database `url` names if it does not exist; whether it was created.
+pub(crate) async fn create_database(kind: Kind, url: &str) -> crate::error::Result<bool> {
+    match kind {
+        Kind::Postgres => postgres::driver::create_database(url).await,
+        Kind::Sqlite => sqlite::driver::create_database(url).await,
+        Kind::MySql => mysql::driver::create_database(url).await,
+    }
+}
+
+/// Whether the database `url` names exists (its server answering).
+pub(crate) async fn database_exists(kind: Kind, url: &str) -> crate::error::Result<bool> {
+    match kind {
+        Kind::Postgres => postgres::driver::database_exists(url).await,
+        Kind::Sqlite => sqlite::driver::database_exists(url).await,
+        Kind::MySql => mysql::driver::database_exists(url).await,
+    }
+}
+
+/// Drops the database `url` names.
+pub(crate) async fn drop_database(kind: Kind, url: &str) -> crate::error::Result<()> {
+    match kind {
+        Kind::Postgres => postgres::driver::drop_database(url).await,
+        Kind::Sqlite => sqlite::driver::drop_database(url).await,
+        Kind::MySql => mysql::driver::drop_database(url).await,
     }
 }
 

@@ -464,20 +464,7 @@ impl Connection {
     }
 
     async fn open_once(url: &str, options: ConnectOptions) -> Result<Self> {
-        match scheme(url) {
-            "postgres" | "postgresql" => Ok(Connection::Postgres(Box::new(
-                PostgresDriver::connect(url, options).await?,
-            ))),
-            "sqlite" => Ok(Connection::Sqlite(Box::new(
-                SqliteDriver::connect(url, options).await?,
-            ))),
-            "mysql" | "mariadb" => Ok(Connection::MySql(Box::new(
-                MySqlDriver::connect(url, options).await?,
-            ))),
-            _ => Err(Error::UnknownScheme {
-                target: redact_url(url),
-            }),
-        }
+        crate::backend::connect(kind_of(url)?, url, options).await
     }
 }
 
@@ -495,14 +482,14 @@ pub async fn create_database(url: &str, connect_timeout: Duration, stop: &Stop) 
 }
 
 async fn create_database_once(url: &str) -> Result<bool> {
-    match scheme(url) {
-        "postgres" | "postgresql" => postgres::create_database(url).await,
-        "sqlite" => sqlite::create_database(url).await,
-        "mysql" | "mariadb" => mysql::create_database(url).await,
-        _ => Err(Error::UnknownScheme {
-            target: redact_url(url),
-        }),
-    }
+    crate::backend::create_database(kind_of(url)?, url).await
+}
+
+/// The kind of database `url` reaches, or the error naming a scheme skein does not know.
+fn kind_of(url: &str) -> Result<crate::backend::Kind> {
+    crate::backend::Kind::of_scheme(scheme(url)).ok_or_else(|| Error::UnknownScheme {
+        target: redact_url(url),
+    })
 }
 
 /// Drops the database `url` names if it exists (`db drop`, `db reset`); says whether it
@@ -510,16 +497,7 @@ async fn create_database_once(url: &str) -> Result<bool> {
 /// [`create_database`]'s are.
 pub async fn remove_database(url: &str, connect_timeout: Duration, stop: &Stop) -> Result<bool> {
     with_connect_retries(url, connect_timeout, stop, || async {
-        let exists = match scheme(url) {
-            "postgres" | "postgresql" => postgres::database_exists(url).await?,
-            "sqlite" => sqlite::database_exists(url).await?,
-            "mysql" | "mariadb" => mysql::database_exists(url).await?,
-            _ => {
-                return Err(Error::UnknownScheme {
-                    target: redact_url(url),
-                });
-            }
-        };
+        let exists = crate::backend::database_exists(kind_of(url)?, url).await?;
         if exists {
             drop_database(url).await?;
         }
@@ -533,28 +511,18 @@ pub async fn remove_database(url: &str, connect_timeout: Duration, stop: &Stop) 
 /// made yet; a SQLite file needs no server.
 pub async fn wait_for_server(url: &str, connect_timeout: Duration, stop: &Stop) -> Result<()> {
     with_connect_retries(url, connect_timeout, stop, || async {
-        match scheme(url) {
-            "postgres" | "postgresql" => postgres::database_exists(url).await.map(drop),
-            "sqlite" => Ok(()),
-            "mysql" | "mariadb" => mysql::database_exists(url).await.map(drop),
-            _ => Err(Error::UnknownScheme {
-                target: redact_url(url),
-            }),
+        let kind = kind_of(url)?;
+        if kind.is_file() {
+            return Ok(());
         }
+        crate::backend::database_exists(kind, url).await.map(drop)
     })
     .await
 }
 
 /// Drops the database `url` names (used to undo a half-made model database).
 pub async fn drop_database(url: &str) -> Result<()> {
-    match scheme(url) {
-        "postgres" | "postgresql" => postgres::drop_database(url).await,
-        "sqlite" => sqlite::drop_database(url).await,
-        "mysql" | "mariadb" => mysql::drop_database(url).await,
-        _ => Err(Error::UnknownScheme {
-            target: redact_url(url),
-        }),
-    }
+    crate::backend::drop_database(kind_of(url)?, url).await
 }
 
 /// `::1` for `[::1]`: an IPv6 host as a URL writes it, which sqlx passes on as it is.
@@ -608,17 +576,14 @@ fn is_transient(err: &sqlx::Error) -> bool {
     }
 }
 
-/// The URL schemes skein connects to.
-pub const SCHEMES: &[&str] = &["postgres", "postgresql", "sqlite", "mysql", "mariadb"];
-
-/// Whether skein can connect to `url` (its scheme is one of [`SCHEMES`]).
+/// Whether skein can connect to `url` (a backend takes its scheme).
 pub fn knows_scheme(url: &str) -> bool {
-    SCHEMES.contains(&scheme(url))
+    skein_schemes::knows(url)
 }
 
-/// The URL's scheme, lower-case (`sqlite::memory:` has scheme `sqlite`).
+/// The URL's scheme, as written (`sqlite::memory:` has scheme `sqlite`).
 pub fn scheme(url: &str) -> &str {
-    url.split_once(':').map_or("", |(scheme, _)| scheme)
+    skein_schemes::scheme(url)
 }
 
 /// Parts of a query parameter's name that mark it as carrying a secret: `password`,

@@ -1,45 +1,31 @@
 //! Checks on where a database lives, made before anything connects: settings that the
 //! server would accept but quietly turn into something else.
 
-use super::{mysql, postgres, scheme};
-use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::HistoryTable;
-
-/// The longest database name a backend keeps whole; longer names are cut short by the
-/// server (PostgreSQL: NAMEDATALEN - 1 bytes; MySQL: 64 characters).
-fn name_limit(dialect: Dialect, name: &str) -> Option<(usize, usize, &'static str)> {
-    match dialect {
-        Dialect::Postgres => Some((name.len(), 63, "bytes")),
-        Dialect::MySql => Some((name.chars().count(), 64, "characters")),
-        Dialect::Sqlite => None,
-    }
-}
 
 /// Refuses a target the server would take differently from what it says: a database
 /// name longer than the server keeps (two such names could be one database), or a
 /// schema-qualified history table on MySQL, where a schema is a database (every database
 /// would then share one history table).
 pub fn check_target(url: &str, history_table: &HistoryTable) -> Result<()> {
-    let (dialect, database) = match scheme(url) {
-        "postgres" | "postgresql" => (Dialect::Postgres, postgres::database_name(url)?),
-        "mysql" | "mariadb" => (Dialect::MySql, mysql::database_name(url)?),
-        _ => return Ok(()),
+    let Some(backend) = crate::backend::of_url(url) else {
+        return Ok(());
     };
-    if dialect == Dialect::MySql && history_table.schema.is_some() {
+    if history_table.schema.is_some() && !backend.schema_qualified_history_is_its_own() {
         return Err(Error::QualifiedHistoryTable {
             table: history_table.to_string(),
         });
     }
-    if let Some(name) = database
-        && let Some((length, limit, unit)) = name_limit(dialect, &name)
-        && length > limit
+    if let Some(name) = backend.database_name(url)?
+        && let Some(limit) = backend.database_name_limit()
+        && limit.length(&name) > limit.most
     {
         return Err(Error::DatabaseNameTooLong {
+            length: limit.length(&name),
             name,
-            length,
-            limit,
-            unit,
+            limit: limit.most,
+            unit: limit.unit,
         });
     }
     Ok(())
@@ -50,47 +36,7 @@ pub fn check_target(url: &str, history_table: &HistoryTable) -> Result<()> {
 /// PostgreSQL the user's name when the URL gives none), or a SQLite file's absolute path.
 /// `None` for a URL that does not parse or names no file.
 pub fn database_identity(url: &str) -> Option<String> {
-    match scheme(url) {
-        "postgres" | "postgresql" => {
-            let options = postgres::connect_options(url).ok()?;
-            let database = options
-                .get_database()
-                .unwrap_or(options.get_username())
-                .to_owned();
-            Some(format!(
-                "PostgreSQL database `{database}` on {}:{}",
-                options.get_host().to_ascii_lowercase(),
-                options.get_port()
-            ))
-        }
-        "mysql" | "mariadb" => {
-            let options = mysql::connect_options(url).ok()?;
-            Some(format!(
-                "MySQL database `{}` on {}:{}",
-                options.get_database()?,
-                options.get_host().to_ascii_lowercase(),
-                options.get_port()
-            ))
-        }
-        "sqlite" if url.contains(":memory:") || url.contains("mode=memory") => None,
-        "sqlite" => {
-            use std::str::FromStr as _;
-            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
-            let file = options.get_filename();
-            if file.as_os_str().is_empty() || file == std::path::Path::new(":memory:") {
-                return None;
-            }
-            let file = std::path::absolute(file).ok()?;
-            // The folder as the file system resolves it (links, `..`), the name as written.
-            let folder = file.parent().and_then(|p| std::fs::canonicalize(p).ok());
-            let path = match (folder, file.file_name()) {
-                (Some(folder), Some(name)) => folder.join(name),
-                _ => file,
-            };
-            Some(format!("SQLite file {}", path.display()))
-        }
-        _ => None,
-    }
+    crate::backend::of_url(url)?.database_identity(url)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;
 
-use super::{Backend, HistoryColumns};
+use super::{Backend, HistoryColumns, Kind, NameLimit};
 use crate::dialect::Dialect;
 
 pub struct MySql;
@@ -15,16 +15,8 @@ impl Backend for MySql {
         Dialect::MySql
     }
 
-    fn name(&self) -> &'static str {
-        "mysql"
-    }
-
-    fn schemes(&self) -> &'static [&'static str] {
-        &["mysql", "mariadb"]
-    }
-
-    fn default_port(&self) -> Option<u16> {
-        Some(3306)
+    fn kind(&self) -> Kind {
+        Kind::MySql
     }
 
     fn identifier_quote(&self) -> char {
@@ -123,6 +115,31 @@ impl Backend for MySql {
     }
 
     fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    fn database_name(&self, url: &str) -> crate::error::Result<Option<String>> {
+        driver::database_name(url)
+    }
+
+    fn database_name_limit(&self) -> Option<NameLimit> {
+        Some(NameLimit {
+            most: 64,
+            unit: "characters",
+        })
+    }
+
+    fn database_identity(&self, url: &str) -> Option<String> {
+        let options = driver::connect_options(url).ok()?;
+        Some(format!(
+            "MySQL database `{}` on {}:{}",
+            options.get_database()?,
+            options.get_host().to_ascii_lowercase(),
+            options.get_port()
+        ))
+    }
+
+    fn schema_qualified_history_is_its_own(&self) -> bool {
         false
     }
 }

@@ -4,7 +4,7 @@ pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;
 
-use super::{Backend, HistoryColumns};
+use super::{Backend, HistoryColumns, Kind, NameLimit};
 use crate::dialect::Dialect;
 
 pub struct Postgres;
@@ -14,16 +14,8 @@ impl Backend for Postgres {
         Dialect::Postgres
     }
 
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn schemes(&self) -> &'static [&'static str] {
-        &["postgres", "postgresql"]
-    }
-
-    fn default_port(&self) -> Option<u16> {
-        Some(5432)
+    fn kind(&self) -> Kind {
+        Kind::Postgres
     }
 
     fn identifier_quote(&self) -> char {
@@ -64,5 +56,30 @@ impl Backend for Postgres {
 
     fn sql_parser(&self) -> Box<dyn sqlparser::dialect::Dialect> {
         Box::new(sqlparser::dialect::PostgreSqlDialect {})
+    }
+
+    fn database_name(&self, url: &str) -> crate::error::Result<Option<String>> {
+        driver::database_name(url)
+    }
+
+    /// NAMEDATALEN - 1.
+    fn database_name_limit(&self) -> Option<NameLimit> {
+        Some(NameLimit {
+            most: 63,
+            unit: "bytes",
+        })
+    }
+
+    fn database_identity(&self, url: &str) -> Option<String> {
+        let options = driver::connect_options(url).ok()?;
+        let database = options
+            .get_database()
+            .unwrap_or(options.get_username())
+            .to_owned();
+        Some(format!(
+            "PostgreSQL database `{database}` on {}:{}",
+            options.get_host().to_ascii_lowercase(),
+            options.get_port()
+        ))
     }
 }

@@ -4,7 +4,7 @@ pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;
 
-use super::{Backend, HistoryColumns};
+use super::{Backend, HistoryColumns, Kind};
 use crate::dialect::Dialect;
 
 pub struct Sqlite;
@@ -17,16 +17,8 @@ impl Backend for Sqlite {
         Dialect::Sqlite
     }
 
-    fn name(&self) -> &'static str {
-        "sqlite"
-    }
-
-    fn schemes(&self) -> &'static [&'static str] {
-        &["sqlite"]
-    }
-
-    fn default_port(&self) -> Option<u16> {
-        None
+    fn kind(&self) -> Kind {
+        Kind::Sqlite
     }
 
     fn identifier_quote(&self) -> char {
@@ -69,5 +61,30 @@ impl Backend for Sqlite {
 
     fn schema_qualified_history(&self) -> bool {
         false
+    }
+
+    fn database_name(&self, _url: &str) -> crate::error::Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// The file's absolute path: its folder as the file system resolves it (links,
+    /// `..`), its name as written.
+    fn database_identity(&self, url: &str) -> Option<String> {
+        use std::str::FromStr as _;
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return None;
+        }
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+        let file = options.get_filename();
+        if file.as_os_str().is_empty() || file == std::path::Path::new(":memory:") {
+            return None;
+        }
+        let file = std::path::absolute(file).ok()?;
+        let folder = file.parent().and_then(|p| std::fs::canonicalize(p).ok());
+        let path = match (folder, file.file_name()) {
+            (Some(folder), Some(name)) => folder.join(name),
+            _ => file,
+        };
+        Some(format!("SQLite file {}", path.display()))
     }
 }
