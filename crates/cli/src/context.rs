@@ -252,17 +252,17 @@ pub fn migrations(db: &ResolvedDatabase) -> Result<Vec<Migration>, skein_core::E
 /// says it (a URL that is one `${...}` reference does not).
 pub fn dialect_of(db: &ResolvedDatabase) -> Option<skein_core::dialect::Dialect> {
     use skein_config::connection::ConnectionTemplate;
-    use skein_core::dialect::Dialect;
     match db.connection.as_ref()? {
-        ConnectionTemplate::Url(url) => {
-            let (scheme, rest) = url.split_once(':')?;
-            let scheme = scheme.split('+').next().unwrap_or_default();
-            Dialect::of_url(&format!("{scheme}:{rest}"))
-        }
-        ConnectionTemplate::Parts(parts) => match parts.driver.as_deref() {
-            None => Some(Dialect::Postgres),
-            Some(driver) => Dialect::of_url(&format!("{driver}://")),
-        },
+        ConnectionTemplate::Url(url) => skein_schemes::Kind::of_url(url)
+            .map(|kind| skein_core::backend::of_kind(kind).dialect()),
+        // Parts without a `driver` are PostgreSQL's.
+        ConnectionTemplate::Parts(parts) => skein_schemes::Kind::of_scheme(
+            parts
+                .driver
+                .as_deref()
+                .unwrap_or(skein_schemes::Kind::Postgres.scheme()),
+        )
+        .map(|kind| skein_core::backend::of_kind(kind).dialect()),
     }
 }
 

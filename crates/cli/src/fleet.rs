@@ -170,11 +170,10 @@ impl Servers {
 /// `None` for SQLite.
 pub fn server_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
-    let default_port = match scheme {
-        "postgres" | "postgresql" => "5432",
-        "mysql" | "mariadb" => "3306",
-        _ => return None,
-    };
+    let default_port = skein_schemes::Kind::of_scheme(scheme)?
+        .schemes()
+        .default_port?
+        .to_string();
     let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
     let host = authority
         .rsplit_once('@')

@@ -196,10 +196,7 @@ fn without_driver(database: &str, url: &str) -> String {
     let Some((base, driver)) = scheme.split_once('+') else {
         return url.to_owned();
     };
-    if !matches!(
-        base,
-        "postgresql" | "postgres" | "mysql" | "mariadb" | "sqlite"
-    ) {
+    if skein_schemes::Kind::of_scheme(base).is_none() {
         return url.to_owned();
     }
     tracing::info!(

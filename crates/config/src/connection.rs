@@ -344,26 +344,27 @@ fn render_parts<E>(
     encode: bool,
 ) -> Result<String, RenderError<E>> {
     let get = |value: &Option<String>| value.as_deref().map(|v| resolve(v, lookup)).transpose();
-    let driver = get(&parts.driver)?.unwrap_or_else(|| "postgres".to_owned());
-    if driver == "sqlite" {
+    let driver =
+        get(&parts.driver)?.unwrap_or_else(|| skein_schemes::Kind::Postgres.scheme().to_owned());
+    let Some(kind) = skein_schemes::Kind::of_scheme(&driver) else {
+        let known: Vec<&str> = skein_schemes::ALL.iter().map(|s| s.name).collect();
+        return Err(RenderError::Template(format!(
+            "unknown driver `{driver}` (use {})",
+            known.join(", ")
+        )));
+    };
+    if kind.is_file() {
         let path = get(&parts.database)?.ok_or_else(|| {
             RenderError::Template(
                 "a SQLite connection needs `database` (the file's path)".to_owned(),
             )
         })?;
-        return Ok(format!("sqlite://{path}"));
-    }
-    if !matches!(
-        driver.as_str(),
-        "postgres" | "postgresql" | "mysql" | "mariadb"
-    ) {
-        return Err(RenderError::Template(format!(
-            "unknown driver `{driver}` (use postgres, sqlite or mysql)"
-        )));
+        return Ok(format!("{}://{path}", kind.scheme()));
     }
     let mut query: Vec<(String, String)> = Vec::new();
     if let Some(socket) = get(&parts.socket)? {
-        let key = if driver.starts_with("postgres") {
+        // PostgreSQL takes a socket folder as its host.
+        let key = if kind == skein_schemes::Kind::Postgres {
             "host"
         } else {
             "socket"
@@ -498,7 +499,8 @@ pub fn lacks_slashes(url: &str) -> bool {
         return false;
     };
     let base = scheme.split('+').next().unwrap_or_default();
-    matches!(base, "postgres" | "postgresql" | "mysql" | "mariadb") && !rest.starts_with("//")
+    skein_schemes::Kind::of_scheme(base).is_some_and(|kind| !kind.is_file())
+        && !rest.starts_with("//")
 }
 
 /// Where the authority (`user:password@host:port`) of `url` starts: after `scheme://`, or

@@ -294,8 +294,8 @@ pub fn single_name(url: &str) -> String {
         .split_once("://")
         .unwrap_or(("", without_query));
     // A server URL names its database after the host's `/`; a SQLite URL is a path.
-    let path = match scheme {
-        "sqlite" => Some(after_scheme),
+    let path = match skein_schemes::Kind::of_scheme(scheme) {
+        Some(kind) if kind.is_file() => Some(after_scheme),
         _ => after_scheme.split_once('/').map(|(_, path)| path),
     };
     let last = path

@@ -424,12 +424,12 @@ fn depths(dependencies: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
 /// Makes a relative SQLite path relative to the config file's folder, not to wherever
 /// skein happens to be run from.
 pub(crate) fn absolutize_sqlite(url: &str, root: &Path) -> String {
-    let Some(rest) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    else {
+    let scheme = skein_schemes::scheme(url);
+    if !skein_schemes::Kind::of_scheme(scheme).is_some_and(skein_schemes::Kind::is_file) {
         return url.to_owned();
-    };
+    }
+    let after = &url[scheme.len() + 1..];
+    let rest = after.strip_prefix("//").unwrap_or(after);
     let (path, query) = match rest.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (rest, None),
@@ -438,7 +438,7 @@ pub(crate) fn absolutize_sqlite(url: &str, root: &Path) -> String {
         return url.to_owned();
     }
     let absolute = root.join(path);
-    let mut out = format!("sqlite://{}", absolute.display());
+    let mut out = format!("{scheme}://{}", absolute.display());
     if let Some(query) = query {
         out.push('?');
         out.push_str(query);

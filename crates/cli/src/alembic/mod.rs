@@ -518,11 +518,15 @@ fn base_request(base: Option<&str>) -> anyhow::Result<serde_json::Value> {
 
 /// The SQLAlchemy backend of a skein URL: `postgresql`, `mysql` or `sqlite`.
 fn dialect_of_url(url: &str) -> Option<&'static str> {
-    match url.split_once(':')?.0.split('+').next()? {
-        "postgres" | "postgresql" => Some("postgresql"),
-        "mysql" | "mariadb" => Some("mysql"),
-        "sqlite" => Some("sqlite"),
-        _ => None,
+    Some(sqlalchemy_name(skein_schemes::Kind::of_url(url)?))
+}
+
+/// SQLAlchemy's name of a kind of database.
+fn sqlalchemy_name(kind: skein_schemes::Kind) -> &'static str {
+    match kind {
+        skein_schemes::Kind::Postgres => "postgresql",
+        skein_schemes::Kind::MySql => "mysql",
+        skein_schemes::Kind::Sqlite => "sqlite",
     }
 }
 
@@ -640,10 +644,11 @@ impl Scratch {
                 )
             })?;
         let (scheme, rest) = url.split_once("://").unwrap_or(("", &url));
-        let sqlalchemy_scheme = match scheme {
-            "postgres" | "postgresql" => "postgresql",
-            "mysql" | "mariadb" => "mysql+pymysql",
-            other => other,
+        // MySQL through PyMySQL, the driver the import installs.
+        let sqlalchemy_scheme = match skein_schemes::Kind::of_scheme(scheme) {
+            Some(skein_schemes::Kind::MySql) => "mysql+pymysql",
+            Some(kind) => sqlalchemy_name(kind),
+            None => scheme,
         };
         Ok(Some(Scratch {
             sqlalchemy_url: format!("{sqlalchemy_scheme}://{rest}"),
@@ -653,7 +658,7 @@ impl Scratch {
     }
 
     async fn drop(&self) {
-        if !self.url.starts_with("sqlite") {
+        if !skein_schemes::Kind::of_url(&self.url).is_some_and(skein_schemes::Kind::is_file) {
             let _ = skein_core::driver::drop_database(&self.url).await;
         }
     }

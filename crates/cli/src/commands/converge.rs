@@ -97,7 +97,7 @@ async fn converge_one(
         plan,
         applied,
         allow_destructive: args.allow_destructive,
-        transactional: dialect != skein_core::dialect::Dialect::MySql,
+        transactional: dialect.backend().transactional_ddl(),
     });
     Ok(report)
 }

@@ -50,15 +50,18 @@ pub fn run(args: &InitArgs, url: Option<&str>) -> anyhow::Result<Body> {
 
 /// The backend of `--url`, a SQLAlchemy-style `+driver` aside.
 fn backend_of(url: &str) -> anyhow::Result<Backend> {
-    use skein_core::dialect::Dialect;
-    let (scheme, rest) = url.split_once("://").unwrap_or((url, ""));
-    let scheme = scheme.split('+').next().unwrap_or_default();
-    Ok(match Dialect::of_url(&format!("{scheme}://{rest}")) {
-        Some(Dialect::Postgres) => Backend::Postgres,
-        Some(Dialect::Sqlite) => Backend::Sqlite,
-        Some(Dialect::MySql) => Backend::Mysql,
+    use skein_schemes::Kind;
+    let scheme = skein_schemes::scheme(url);
+    Ok(match Kind::of_url(url) {
+        Some(Kind::Postgres) => Backend::Postgres,
+        Some(Kind::Sqlite) => Backend::Sqlite,
+        Some(Kind::MySql) => Backend::Mysql,
         None => anyhow::bail!(
-            "`{scheme}://` is not a backend skein knows (postgres://, sqlite://, mysql://, mariadb://)"
+            "`{scheme}://` is not a backend skein knows ({})",
+            skein_schemes::all_schemes()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     })
 }

@@ -21,10 +21,7 @@ pub async fn inspect(ctx: &Context) -> anyhow::Result<Body> {
         Ok(found) => found,
         Err(e) => return Ok(super::failed_alone(db, &e)),
     };
-    if ctx.options.format == Format::Sql
-        && dialect == skein_core::dialect::Dialect::MySql
-        && skein_core::schema::ddl::dump_mysql(&schema).is_none()
-    {
+    if ctx.options.format == Format::Sql && dialect.backend().dump(&schema).is_none() {
         return Err(skein_core::driver::mysql_ddl_unsupported(
             "inspect --format sql of a generated column",
         )

@@ -11,7 +11,7 @@ use skein_core::dialect::Dialect;
 use skein_core::schema::Schema;
 use skein_core::schema::converge::{ConvergeOutcome, ConvergePlan};
 use skein_core::schema::diff::Difference;
-use skein_core::schema::render::{column_sql, to_sql};
+use skein_core::schema::render::column_sql;
 
 /// `inspect`: a database's live schema, normalised.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -45,12 +45,11 @@ pub(super) fn inspect(report: &Report, sql: bool) {
     for db in &report.databases {
         let Some(info) = &db.inspected else { continue };
         if sql {
-            let dump = match info.dialect {
-                Dialect::MySql => {
-                    skein_core::schema::ddl::dump_mysql(&info.schema).unwrap_or_default()
-                }
-                _ => to_sql(&info.schema, info.dialect),
-            };
+            let dump = info
+                .dialect
+                .backend()
+                .dump(&info.schema)
+                .unwrap_or_default();
             redact::out_raw(&dump);
         } else {
             redact::out(&inspect_text(&db.name, info));

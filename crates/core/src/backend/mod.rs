@@ -106,6 +106,11 @@ pub trait Backend: Send + Sync + 'static {
         true
     }
 
+    /// The schema as SQL that makes it; `None` when a part of it cannot be written yet.
+    fn dump(&self, schema: &crate::schema::Schema) -> Option<String> {
+        Some(crate::schema::render::to_sql(schema, self.dialect()))
+    }
+
     /// DDL runs in a transaction and rolls back with it (MySQL commits each DDL statement).
     fn transactional_ddl(&self) -> bool {
         true

@@ -118,6 +118,10 @@ impl Backend for MySql {
         false
     }
 
+    fn dump(&self, schema: &crate::schema::Schema) -> Option<String> {
+        crate::schema::ddl::dump_mysql(schema)
+    }
+
     fn database_name(&self, url: &str) -> crate::error::Result<Option<String>> {
         driver::database_name(url)
     }
