@@ -111,6 +111,14 @@ pub trait Backend: Send + Sync + 'static {
         Some(crate::schema::render::to_sql(schema, self.dialect()))
     }
 
+    /// How its DDL locks and rewrites tables, as `lint` reads statements.
+    fn locks(&self) -> &'static Locks;
+    /// The queries of each table's estimated rows (table, rows) and of each column's
+    /// type (table, column, type), for `lint`; `None` where the backend keeps no sizes.
+    fn table_sizes(&self) -> Option<(&'static str, Option<&'static str>)> {
+        None
+    }
+
     /// DDL runs in a transaction and rolls back with it (MySQL commits each DDL statement).
     fn transactional_ddl(&self) -> bool {
         true
@@ -119,6 +127,35 @@ pub trait Backend: Send + Sync + 'static {
     fn schema_qualified_history(&self) -> bool {
         true
     }
+}
+
+/// How a backend's DDL locks and rewrites tables: the questions lint's rules ask.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Locks {
+    /// CREATE INDEX blocks writes while it builds, unless CONCURRENTLY, which cannot run
+    /// inside a transaction.
+    pub concurrent_index: bool,
+    /// ADD CONSTRAINT (a foreign key, a CHECK) scans every row under a write lock unless
+    /// NOT VALID, validated later under a weaker one.
+    pub not_valid_constraints: bool,
+    /// SET NOT NULL scans every row under an exclusive lock; a validated
+    /// `CHECK (col IS NOT NULL)` lets it skip the scan.
+    pub set_not_null_scans: bool,
+    /// ALTER COLUMN ... TYPE rewrites the table unless binary-compatible, and a column
+    /// filled for every row (a volatile default, identity, serial) rewrites it.
+    pub rewrites_on_alter: bool,
+    /// UNIQUE and PRIMARY KEY build their index under an exclusive lock unless USING INDEX.
+    pub constraint_index_under_lock: bool,
+    /// Commands that rewrite a table whole (VACUUM FULL, CLUSTER).
+    pub rewrite_commands: bool,
+    /// A session can bound how long DDL waits for its lock (`lock_timeout`).
+    pub lock_timeout: bool,
+    /// Adding a foreign key copies the table unless `foreign_key_checks` is off.
+    pub foreign_key_copies: bool,
+    /// A table is changed by rebuilding it by hand (copy, drop, rename).
+    pub rebuilds_by_hand: bool,
+    /// A NOT NULL column added without a default gets its type's implicit default.
+    pub implicit_not_null_default: bool,
 }
 
 /// How long a database name may be before the server cuts it short.

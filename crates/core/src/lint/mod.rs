@@ -395,7 +395,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
         }
         self.rebuild = match operation {
             AlterTableOperation::RenameTable { table_name: new }
-                if self.input.dialect == Dialect::Sqlite =>
+                if self.locks().rebuilds_by_hand =>
             {
                 let new = match new {
                     sqlparser::ast::RenameTableNameKind::As(name)
@@ -422,7 +422,7 @@ impl<'a, 'b> FileLint<'a, 'b> {
             AlterTableOperation::AlterColumn {
                 column_name,
                 op: AlterColumnOperation::SetDataType { .. },
-            } if self.input.dialect == Dialect::Postgres => {
+            } if self.locks().rewrites_on_alter => {
                 self.seen
                     .retyped
                     .insert((table.to_owned(), column_name.value.to_lowercase()));
@@ -440,6 +440,11 @@ impl<'a, 'b> FileLint<'a, 'b> {
                 }
             }
         }
+    }
+
+    /// How the backend's DDL locks, as the rules ask.
+    fn locks(&self) -> &'static crate::backend::Locks {
+        self.input.dialect.backend().locks()
     }
 
     /// A lock rule on `table`: not for a table these migrations create; an error or a
@@ -549,33 +554,8 @@ fn too_deep(dialect: Dialect, sql: &str) -> Option<String> {
 /// yet; MySQL: `TABLE_ROWS`) and, on PostgreSQL, each column's type. SQLite keeps no
 /// sizes.
 pub async fn live(conn: &mut impl crate::driver::Driver) -> crate::error::Result<Live> {
-    let (rows, columns) = match conn.dialect() {
-        Dialect::Postgres => (
-            "SELECT c.relname::text, \
-                    (CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint \
-                          ELSE s.n_live_tup END)::bigint \
-             FROM pg_class c \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
-             WHERE c.relkind IN ('r', 'p') \
-               AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-               AND n.nspname NOT LIKE 'pg_toast%'",
-            Some(
-                "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) \
-                 FROM pg_attribute a \
-                 JOIN pg_class c ON c.oid = a.attrelid \
-                 JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
-                   AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
-            ),
-        ),
-        Dialect::MySql => (
-            "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_ROWS AS SIGNED) \
-             FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
-            None,
-        ),
-        Dialect::Sqlite => return Ok(Live::default()),
+    let Some((rows, columns)) = conn.dialect().backend().table_sizes() else {
+        return Ok(Live::default());
     };
     let text = |cell: Option<&serde_json::Value>| cell?.as_str().map(str::to_lowercase);
     let rows = conn

@@ -5,7 +5,7 @@ pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;
 
-use super::{Backend, HistoryColumns, Kind, NameLimit};
+use super::{Backend, HistoryColumns, Kind, Locks, NameLimit};
 use crate::dialect::Dialect;
 
 pub struct MySql;
@@ -120,6 +120,30 @@ impl Backend for MySql {
 
     fn dump(&self, schema: &crate::schema::Schema) -> Option<String> {
         crate::schema::ddl::dump_mysql(schema)
+    }
+
+    fn locks(&self) -> &'static Locks {
+        &Locks {
+            concurrent_index: false,
+            not_valid_constraints: false,
+            set_not_null_scans: false,
+            rewrites_on_alter: false,
+            constraint_index_under_lock: false,
+            rewrite_commands: false,
+            lock_timeout: false,
+            foreign_key_copies: true,
+            rebuilds_by_hand: false,
+            implicit_not_null_default: true,
+        }
+    }
+
+    fn table_sizes(&self) -> Option<(&'static str, Option<&'static str>)> {
+        Some((
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_ROWS AS SIGNED) \
+             FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+            None,
+        ))
     }
 
     fn database_name(&self, url: &str) -> crate::error::Result<Option<String>> {

@@ -4,7 +4,7 @@ pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;
 
-use super::{Backend, HistoryColumns, Kind, NameLimit};
+use super::{Backend, HistoryColumns, Kind, Locks, NameLimit};
 use crate::dialect::Dialect;
 
 pub struct Postgres;
@@ -56,6 +56,43 @@ impl Backend for Postgres {
 
     fn sql_parser(&self) -> Box<dyn sqlparser::dialect::Dialect> {
         Box::new(sqlparser::dialect::PostgreSqlDialect {})
+    }
+
+    fn locks(&self) -> &'static Locks {
+        &Locks {
+            concurrent_index: true,
+            not_valid_constraints: true,
+            set_not_null_scans: true,
+            rewrites_on_alter: true,
+            constraint_index_under_lock: true,
+            rewrite_commands: true,
+            lock_timeout: true,
+            foreign_key_copies: false,
+            rebuilds_by_hand: false,
+            implicit_not_null_default: false,
+        }
+    }
+
+    fn table_sizes(&self) -> Option<(&'static str, Option<&'static str>)> {
+        Some((
+            "SELECT c.relname::text, \
+                    (CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint \
+                          ELSE s.n_live_tup END)::bigint \
+             FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+             WHERE c.relkind IN ('r', 'p') \
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+               AND n.nspname NOT LIKE 'pg_toast%'",
+            Some(
+                "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) \
+                 FROM pg_attribute a \
+                 JOIN pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+            ),
+        ))
     }
 
     fn database_name(&self, url: &str) -> crate::error::Result<Option<String>> {

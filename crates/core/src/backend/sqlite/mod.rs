@@ -4,7 +4,7 @@ pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;
 
-use super::{Backend, HistoryColumns, Kind};
+use super::{Backend, HistoryColumns, Kind, Locks};
 use crate::dialect::Dialect;
 
 pub struct Sqlite;
@@ -61,6 +61,21 @@ impl Backend for Sqlite {
 
     fn schema_qualified_history(&self) -> bool {
         false
+    }
+
+    fn locks(&self) -> &'static Locks {
+        &Locks {
+            concurrent_index: false,
+            not_valid_constraints: false,
+            set_not_null_scans: false,
+            rewrites_on_alter: false,
+            constraint_index_under_lock: false,
+            rewrite_commands: false,
+            lock_timeout: false,
+            foreign_key_copies: false,
+            rebuilds_by_hand: true,
+            implicit_not_null_default: false,
+        }
     }
 
     fn database_name(&self, _url: &str) -> crate::error::Result<Option<String>> {

@@ -1,7 +1,6 @@
 //! `column-type-change`: `ALTER COLUMN ... TYPE` (MySQL: `MODIFY`/`CHANGE` with a new type).
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{FileLint, Subject};
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
@@ -26,7 +25,7 @@ fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
                 AlterColumnOperation::SetDataType {
                     data_type, using, ..
                 },
-        } if file.input.dialect == Dialect::Postgres => {
+        } if file.locks().rewrites_on_alter => {
             let key = (table.to_string(), column_name.value.to_lowercase());
             // Only widening a length or a precision keeps the table as it is.
             let widens = using.is_none()

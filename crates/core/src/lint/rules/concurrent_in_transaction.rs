@@ -1,7 +1,6 @@
 //! `concurrent-in-transaction`: PostgreSQL: `CREATE INDEX CONCURRENTLY` in a file that runs in a transaction.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{FileLint, Subject, table_name};
 use sqlparser::ast::Statement;
 
@@ -17,7 +16,7 @@ pub(super) const RULE: RuleDef = RuleDef {
 
 fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
     if let Subject::Statement(Statement::CreateIndex(index)) = subject
-        && file.input.dialect == Dialect::Postgres
+        && file.locks().concurrent_index
         && index.concurrently
         && file.transactional
     {

@@ -1,7 +1,6 @@
 //! `constraint-not-validated`: PostgreSQL: a foreign key or CHECK added without `NOT VALID`.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{FileLint, Subject};
 use sqlparser::ast::{AlterTableOperation, TableConstraint};
 
@@ -24,7 +23,7 @@ fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
                 not_valid: false,
             },
     } = subject
-        && file.input.dialect == Dialect::Postgres
+        && file.locks().not_valid_constraints
     {
         file.on_existing(
             RULE.rule,

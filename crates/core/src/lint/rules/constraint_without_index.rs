@@ -1,7 +1,6 @@
 //! `constraint-without-index`: PostgreSQL: `UNIQUE` or `PRIMARY KEY` added without `USING INDEX`.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{FileLint, Subject};
 use sqlparser::ast::{AlterTableOperation, TableConstraint};
 
@@ -24,7 +23,7 @@ fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
                 ..
             },
     } = subject
-        && file.input.dialect == Dialect::Postgres
+        && file.locks().constraint_index_under_lock
     {
         file.on_existing(
             RULE.rule,

@@ -1,7 +1,6 @@
 //! `foreign-key-on-existing`: MySQL: a foreign key added to an existing table.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{FileLint, Subject};
 use sqlparser::ast::{AlterTableOperation, TableConstraint};
 
@@ -24,7 +23,7 @@ fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
                 ..
             },
     } = subject
-        && file.input.dialect == Dialect::MySql
+        && file.locks().foreign_key_copies
         && !file.foreign_key_checks_off
     {
         file.on_existing(

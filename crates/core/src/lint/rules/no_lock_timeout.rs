@@ -1,7 +1,6 @@
 //! `no-lock-timeout`: PostgreSQL: a lock-taking statement in a file that sets no `lock_timeout`.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{FileLint, Subject, table_name};
 use sqlparser::ast::Statement;
 
@@ -21,7 +20,7 @@ fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
         Subject::Statement(Statement::AlterTable(alter)) => table_name(&alter.name),
         _ => return false,
     };
-    if file.input.dialect != Dialect::Postgres
+    if !file.locks().lock_timeout
         || file.lock_timeout
         || file.warned_lock_timeout
         || file.seen.created.contains(&table)

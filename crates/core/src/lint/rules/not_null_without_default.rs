@@ -1,7 +1,6 @@
 //! `not-null-without-default`: A `NOT NULL` column without a default added to an existing table.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{AddedColumn, FileLint, Subject};
 use sqlparser::ast::AlterTableOperation;
 
@@ -24,11 +23,11 @@ fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
         return false;
     };
     let added = AddedColumn::of(column_def);
-    let dialect = file.input.dialect;
-    // PostgreSQL fills an identity, serial or generated column for every row: that is a
+    let locks = file.locks();
+    // Where an identity, serial or generated column is filled for every row, that is a
     // rewrite (`volatile-default`), not a missing default.
-    let filled = dialect == Dialect::Postgres && added.generated;
-    if added.not_null && added.default.is_none() && !filled && dialect != Dialect::MySql {
+    let filled = locks.rewrites_on_alter && added.generated;
+    if added.not_null && added.default.is_none() && !filled && !locks.implicit_not_null_default {
         file.on_existing(
             RULE.rule,
             offset,

@@ -1,7 +1,6 @@
 //! `set-not-null`: PostgreSQL: `SET NOT NULL` on an existing column.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{FileLint, Subject};
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
@@ -24,7 +23,7 @@ fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
                 op: AlterColumnOperation::SetNotNull,
             },
     } = subject
-        && file.input.dialect == Dialect::Postgres
+        && file.locks().set_not_null_scans
     {
         let key = (table.to_string(), column_name.value.to_lowercase());
         // A validated CHECK (col IS NOT NULL) lets PostgreSQL skip the scan.

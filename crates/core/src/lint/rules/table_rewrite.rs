@@ -1,7 +1,6 @@
 //! `table-rewrite`: PostgreSQL: `VACUUM FULL` or `CLUSTER`.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{FileLint, Subject, first_line};
 use sqlparser::ast::Statement;
 
@@ -16,7 +15,7 @@ pub(super) const RULE: RuleDef = RuleDef {
 };
 
 fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
-    if file.input.dialect != Dialect::Postgres {
+    if !file.locks().rewrite_commands {
         return false;
     }
     match subject {

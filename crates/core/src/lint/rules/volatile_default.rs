@@ -1,7 +1,6 @@
 //! `volatile-default`: PostgreSQL: `ADD COLUMN` with a volatile default.
 
 use super::{Rows, Rule, RuleDef, Severity};
-use crate::dialect::Dialect;
 use crate::lint::{AddedColumn, FileLint, Subject};
 use sqlparser::ast::AlterTableOperation;
 
@@ -23,7 +22,7 @@ fn check(file: &mut FileLint, subject: &Subject, offset: usize) -> bool {
     else {
         return false;
     };
-    if file.input.dialect != Dialect::Postgres {
+    if !file.locks().rewrites_on_alter {
         return false;
     }
     let added = AddedColumn::of(column_def);
