@@ -119,6 +119,26 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// Whether `change` is made by rebuilding its table (SQLite changes most of a table so).
+    fn rebuilds(&self, change: &crate::schema::change::Change) -> bool {
+        let _ = change;
+        false
+    }
+    /// The current time as a column default for rows that already exist.
+    fn current_timestamp(&self) -> &'static str {
+        "CURRENT_TIMESTAMP"
+    }
+    /// Statements `converge` runs before it rebuilds tables (outside its transaction),
+    /// and those that put things back after.
+    fn around_rebuilds(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        (&[], &[])
+    }
+    /// `converge` checks the foreign keys of what it changed before it commits (where
+    /// they were off while it worked).
+    fn checks_foreign_keys_after_rebuilds(&self) -> bool {
+        false
+    }
+
     /// DDL runs in a transaction and rolls back with it (MySQL commits each DDL statement).
     fn transactional_ddl(&self) -> bool {
         true

@@ -122,17 +122,15 @@ async fn apply_locked<D: Driver>(
         .map(|r| r.version)
         .collect();
     let statements = plan.statements(allow_destructive);
-    // SQLite table rebuilds drop and recreate tables: with foreign keys on, dropping a
-    // referenced table would delete the rows that refer to it; renaming would re-check
-    // views. Both switches can only change outside a transaction.
-    let sqlite = driver.dialect() == crate::dialect::Dialect::Sqlite;
-    if sqlite {
-        driver.execute_sql("PRAGMA foreign_keys = OFF").await?;
-        driver.execute_sql("PRAGMA legacy_alter_table = ON").await?;
+    // Table rebuilds may need the session set up for them (SQLite's foreign keys off).
+    let backend = driver.dialect().backend();
+    let (before, after) = backend.around_rebuilds();
+    for statement in before {
+        driver.execute_sql(statement).await?;
     }
-    // MySQL commits DDL as it runs: there the statements run one by one, and what ran
+    // Where DDL commits as it runs (MySQL), the statements run one by one, and what ran
     // before a failure stays.
-    let transactional = driver.dialect() != crate::dialect::Dialect::MySql;
+    let transactional = backend.transactional_ddl();
     if transactional {
         driver.execute_sql("BEGIN").await?;
     }
@@ -140,7 +138,7 @@ async fn apply_locked<D: Driver>(
         for statement in &statements {
             driver.execute_sql(statement).await?;
         }
-        if sqlite {
+        if backend.checks_foreign_keys_after_rebuilds() {
             foreign_key_check(driver).await?;
         }
         let live = driver.inspect().await?;
@@ -166,9 +164,8 @@ async fn apply_locked<D: Driver>(
         (Ok(ConvergeOutcome::Converged { .. }), true) => driver.execute_sql("COMMIT").await,
         _ => driver.execute_sql("ROLLBACK").await,
     };
-    if sqlite {
-        let _ = driver.execute_sql("PRAGMA legacy_alter_table = OFF").await;
-        let _ = driver.execute_sql("PRAGMA foreign_keys = ON").await;
+    for statement in after {
+        let _ = driver.execute_sql(statement).await;
     }
     if matches!(outcome, Ok(ConvergeOutcome::Converged { .. })) {
         ended?;

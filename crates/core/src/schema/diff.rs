@@ -267,11 +267,11 @@ impl Differ<'_> {
                 out: Vec::new(),
             }
             .run();
-            let rebuild = self.dialect == Dialect::Sqlite
-                && changes
-                    .iter()
-                    .filter_map(|d| d.change.as_ref())
-                    .any(sqlite_rebuilds);
+            let backend = self.dialect.backend();
+            let rebuild = changes
+                .iter()
+                .filter_map(|d| d.change.as_ref())
+                .any(|change| backend.rebuilds(change));
             if rebuild {
                 let difference = self.rebuild(name, table, live_table);
                 self.out.push(difference);
@@ -312,7 +312,7 @@ impl Differ<'_> {
             .ordered_columns()
             .filter(|(c, _)| !live.columns.contains_key(*c))
             .filter_map(|(c, column)| {
-                let fill = fill_for(column, Dialect::Sqlite)?;
+                let fill = fill_for(column, self.dialect)?;
                 Some(format!("{c} (existing rows get {fill})"))
             })
             .collect();
@@ -677,10 +677,7 @@ pub fn fill_for(column: &Column, dialect: Dialect) -> Option<String> {
         } else if data_type.contains("bool") {
             "false"
         } else if data_type.contains("timestamp") {
-            match dialect {
-                Dialect::Postgres => "now()",
-                Dialect::Sqlite | Dialect::MySql => "CURRENT_TIMESTAMP",
-            }
+            dialect.backend().current_timestamp()
         } else if data_type.contains("json") {
             "'{}'"
         } else {
@@ -688,12 +685,6 @@ pub fn fill_for(column: &Column, dialect: Dialect) -> Option<String> {
         }
         .to_owned(),
     )
-}
-
-/// Whether SQLite makes `change` by rebuilding the table: what its ALTER TABLE cannot do,
-/// and a NOT NULL column the rows already there need a value for.
-fn sqlite_rebuilds(change: &Change) -> bool {
-    change.needs_sqlite_rebuild() || matches!(change, Change::AddColumn { fill: Some(_), .. })
 }
 
 /// The statements of `differences`, one by one, foreign keys last: a new table may

@@ -95,6 +95,10 @@ impl Backend for Postgres {
         ))
     }
 
+    fn current_timestamp(&self) -> &'static str {
+        "now()"
+    }
+
     fn database_name(&self, url: &str) -> crate::error::Result<Option<String>> {
         driver::database_name(url)
     }

@@ -78,6 +78,31 @@ impl Backend for Sqlite {
         }
     }
 
+    fn rebuilds(&self, change: &crate::schema::change::Change) -> bool {
+        use crate::schema::change::Change;
+        change.needs_sqlite_rebuild() || matches!(change, Change::AddColumn { fill: Some(_), .. })
+    }
+
+    /// With foreign keys on, dropping a referenced table would delete the rows that refer
+    /// to it; renaming would re-check views. Both switches change only outside a
+    /// transaction.
+    fn around_rebuilds(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        (
+            &[
+                "PRAGMA foreign_keys = OFF",
+                "PRAGMA legacy_alter_table = ON",
+            ],
+            &[
+                "PRAGMA legacy_alter_table = OFF",
+                "PRAGMA foreign_keys = ON",
+            ],
+        )
+    }
+
+    fn checks_foreign_keys_after_rebuilds(&self) -> bool {
+        true
+    }
+
     fn database_name(&self, _url: &str) -> crate::error::Result<Option<String>> {
         Ok(None)
     }
