@@ -175,10 +175,7 @@ pub async fn find<D: Driver>(
 }
 
 async fn read<D: Driver>(driver: &mut D, tool: Tool, table: &str, quoted: &str) -> Result<Foreign> {
-    let as_text = match driver.dialect() {
-        crate::dialect::Dialect::MySql => "CHAR",
-        _ => "TEXT",
-    };
+    let as_text = driver.dialect().backend().text_cast();
     let history = crate::tools::HistoryRead {
         tool,
         table,

@@ -1,7 +1,6 @@
 //! Runs plans against one database: reads its history, takes the lock, plans, applies step
 //! by step and reports events. `up --dry-run`, `up --sql` and `up` share the same plan.
 
-use crate::dialect::Dialect;
 use crate::driver::{Canceller, Driver, HistoryChange, StepOutcome, StepRun};
 use crate::error::{Error, PlanError, Result};
 use crate::history::{AppliedMigration, MigrationKind};
@@ -173,7 +172,7 @@ fn with_transactions<D: Driver>(
 ) -> Result<Plan, PlanError> {
     let by_version: BTreeMap<Version, &Migration> =
         migrations.iter().map(|m| (m.version, m)).collect();
-    let mysql = driver.dialect() == Dialect::MySql;
+    let mysql = driver.dialect().backend().begin_opens_a_block();
     for step in &mut plan.steps {
         let migration = by_version.get(&step.version);
         let script = migration.and_then(|m| match step.direction {

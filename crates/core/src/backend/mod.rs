@@ -139,6 +139,25 @@ pub trait Backend: Send + Sync + 'static {
         false
     }
 
+    /// `BEGIN NOT ATOMIC` opens a block rather than a transaction (MySQL's rules for a
+    /// script's transaction control).
+    fn begin_opens_a_block(&self) -> bool {
+        false
+    }
+    /// The type a value is cast to for reading it as text.
+    fn text_cast(&self) -> &'static str {
+        "TEXT"
+    }
+    /// The SQL of one typed schema change; `None` when this writer cannot make it.
+    fn change_sql(&self, change: &crate::schema::change::Change) -> Option<String>;
+    /// The statements of one typed schema change, each with its phase.
+    fn change_statements(
+        &self,
+        change: &crate::schema::change::Change,
+    ) -> Option<Vec<crate::schema::ddl::Statement>> {
+        crate::schema::ddl::split_change(self, change, self.change_sql(change)?)
+    }
+
     /// DDL runs in a transaction and rolls back with it (MySQL commits each DDL statement).
     fn transactional_ddl(&self) -> bool {
         true

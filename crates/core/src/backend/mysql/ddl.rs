@@ -172,3 +172,32 @@ fn objects(change: &Change) -> Option<String> {
         _ => return None,
     })
 }
+
+/// The whole schema as the SQL that creates it, by the writer's own statements: what
+/// `inspect --format sql` prints on MySQL. `None` when a table has what the writer cannot
+/// restate.
+pub(crate) fn dump(schema: &crate::schema::Schema) -> Option<String> {
+    let mut statements = Vec::new();
+    for (name, table) in &schema.tables {
+        statements.extend(create_table(name, table)?);
+    }
+    for (name, view) in &schema.views {
+        let change = Change::CreateView {
+            name: name.clone(),
+            view: view.clone(),
+        };
+        statements.extend(crate::schema::ddl::split_change(
+            &super::MySql,
+            &change,
+            sql(&change)?,
+        )?);
+    }
+    statements.sort_by_key(|s| s.phase);
+    Some(
+        statements
+            .iter()
+            .map(|s| format!("{};\n", s.sql))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}

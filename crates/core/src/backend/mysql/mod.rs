@@ -118,8 +118,30 @@ impl Backend for MySql {
         false
     }
 
+    fn begin_opens_a_block(&self) -> bool {
+        true
+    }
+
+    fn text_cast(&self) -> &'static str {
+        "CHAR"
+    }
+
+    fn change_sql(&self, change: &crate::schema::change::Change) -> Option<String> {
+        ddl::sql(change)
+    }
+
+    fn change_statements(
+        &self,
+        change: &crate::schema::change::Change,
+    ) -> Option<Vec<crate::schema::ddl::Statement>> {
+        if let crate::schema::change::Change::CreateTable { name, table, .. } = change {
+            return ddl::create_table(name, table);
+        }
+        crate::schema::ddl::split_change(self, change, self.change_sql(change)?)
+    }
+
     fn dump(&self, schema: &crate::schema::Schema) -> Option<String> {
-        crate::schema::ddl::dump_mysql(schema)
+        ddl::dump(schema)
     }
 
     fn locks(&self) -> &'static Locks {

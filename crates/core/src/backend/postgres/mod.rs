@@ -95,6 +95,25 @@ impl Backend for Postgres {
         ))
     }
 
+    fn change_sql(&self, change: &crate::schema::change::Change) -> Option<String> {
+        ddl::sql(change)
+    }
+
+    fn change_statements(
+        &self,
+        change: &crate::schema::change::Change,
+    ) -> Option<Vec<crate::schema::ddl::Statement>> {
+        if let crate::schema::change::Change::CreateTable {
+            name,
+            table,
+            sequences,
+        } = change
+        {
+            return Some(ddl::create_table(name, table, sequences));
+        }
+        crate::schema::ddl::split_change(self, change, self.change_sql(change)?)
+    }
+
     fn current_timestamp(&self) -> &'static str {
         "now()"
     }

@@ -78,6 +78,10 @@ impl Backend for Sqlite {
         }
     }
 
+    fn change_sql(&self, change: &crate::schema::change::Change) -> Option<String> {
+        ddl::sql(change)
+    }
+
     fn rebuilds(&self, change: &crate::schema::change::Change) -> bool {
         use crate::schema::change::Change;
         change.needs_sqlite_rebuild() || matches!(change, Change::AddColumn { fill: Some(_), .. })

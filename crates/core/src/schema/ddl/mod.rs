@@ -1,10 +1,6 @@
 //! The DDL writers: each turns a [`Change`] into the statements of one database, or says
 //! it cannot make it (`None`), and the change is then left to a person.
 
-use crate::backend::mysql::ddl as mysql;
-use crate::backend::postgres::ddl as postgres;
-use crate::backend::sqlite::ddl as sqlite;
-
 use super::change::Change;
 use super::render::{column_sql, quote_identifier, quote_name};
 use crate::dialect::Dialect;
@@ -29,25 +25,15 @@ pub struct Statement {
 /// The statements that make `change` on `dialect`; `None` when this database's writer
 /// cannot make it.
 pub fn statements(change: &Change, dialect: Dialect) -> Option<Vec<Statement>> {
-    match (dialect, change) {
-        (
-            Dialect::Postgres,
-            Change::CreateTable {
-                name,
-                table,
-                sequences,
-            },
-        ) => return Some(postgres::create_table(name, table, sequences)),
-        (Dialect::MySql, Change::CreateTable { name, table, .. }) => {
-            return mysql::create_table(name, table);
-        }
-        _ => {}
-    }
-    let sql = match dialect {
-        Dialect::Postgres => postgres::sql(change),
-        Dialect::Sqlite => sqlite::sql(change),
-        Dialect::MySql => mysql::sql(change),
-    }?;
+    dialect.backend().change_statements(change)
+}
+
+/// `sql`, the SQL of `change`, as the statements `backend` runs, in `change`'s phase.
+pub fn split_change(
+    backend: &(impl crate::backend::Backend + ?Sized),
+    change: &Change,
+    sql: String,
+) -> Option<Vec<Statement>> {
     let phase = if change.adds_foreign_key() {
         Phase::ForeignKeys
     } else if change.drops_late() {
@@ -55,40 +41,15 @@ pub fn statements(change: &Change, dialect: Dialect) -> Option<Vec<Statement>> {
     } else {
         Phase::Main
     };
-    let split = dialect.backend().split(&sql);
     Some(
-        split
+        backend
+            .split(&sql)
             .into_iter()
             .map(|s| Statement {
                 phase,
                 sql: s.sql.to_owned(),
             })
             .collect(),
-    )
-}
-
-/// The whole schema as the SQL that creates it, by the writer's own statements: what
-/// `inspect --format sql` prints on MySQL. `None` when a table has what the writer cannot
-/// restate.
-pub fn dump_mysql(schema: &super::Schema) -> Option<String> {
-    let mut statements = Vec::new();
-    for (name, table) in &schema.tables {
-        statements.extend(mysql::create_table(name, table)?);
-    }
-    for (name, view) in &schema.views {
-        let change = Change::CreateView {
-            name: name.clone(),
-            view: view.clone(),
-        };
-        statements.extend(self::statements(&change, Dialect::MySql)?);
-    }
-    statements.sort_by_key(|s| s.phase);
-    Some(
-        statements
-            .iter()
-            .map(|s| format!("{};\n", s.sql))
-            .collect::<Vec<_>>()
-            .join("\n"),
     )
 }
 
