@@ -173,11 +173,11 @@ impl Context {
     }
 
     /// `db`, ready to open: its resolved URL (from `urls`) and its connection options.
-    pub fn target<'a>(
+    pub fn prepare<'a>(
         &self,
         db: &'a ResolvedDatabase,
         urls: &'a DatabaseUrls,
-    ) -> Result<crate::target::Target<'a>, skein_core::Error> {
+    ) -> Result<crate::prepared::Prepared<'a>, skein_core::Error> {
         let url = urls
             .urls
             .get(&db.name)
@@ -185,7 +185,7 @@ impl Context {
             .ok_or_else(|| skein_core::Error::UrlNotResolved {
                 database: db.name.clone(),
             })?;
-        Ok(crate::target::Target {
+        Ok(crate::prepared::Prepared {
             database: db,
             url,
             options: self.connect_options(db)?,

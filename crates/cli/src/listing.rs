@@ -72,7 +72,7 @@ impl Context {
 
     async fn query(&self, db: &ResolvedDatabase, sql: &str) -> anyhow::Result<Rows> {
         let urls = self.connection_urls(&[db]).await?;
-        let mut conn = self.target(db, &urls)?.open_read_only().await?;
+        let mut conn = self.prepare(db, &urls)?.open_read_only().await?;
         let rows = tokio::select! {
             rows = conn.query_rows(sql) => rows,
             () = self.stop.requested() => {

@@ -15,11 +15,11 @@ mod manual;
 mod natural;
 mod options;
 mod preflight;
+mod prepared;
 mod progress;
 mod redact;
 mod report;
 mod signals;
-mod target;
 mod targets;
 
 use clap::Parser;

@@ -57,9 +57,9 @@ async fn adopt_one(
 ) -> Result<DatabaseReport, CoreError> {
     let migrations = context::migrations(db)?;
     let mapping = crate::import_map::of_database(db)?;
-    let target = ctx.target(db, urls)?;
-    let (url, options) = (target.url, &target.options);
-    let mut conn = target.open().await?;
+    let prepared = ctx.prepare(db, urls)?;
+    let (url, options) = (prepared.url, &prepared.options);
+    let mut conn = prepared.open().await?;
     let result = async {
         let history = conn.read_history().await?;
         if let Some(newest) = history

@@ -52,7 +52,7 @@ async fn check_of(
     urls: &DatabaseUrls,
 ) -> Result<DatabaseReport, CoreError> {
     let rules = expectations(db).unwrap_or_default();
-    let mut conn = ctx.target(db, urls)?.open_read_only().await?;
+    let mut conn = ctx.prepare(db, urls)?.open_read_only().await?;
     let schema = conn.inspect().await;
     conn.close().await;
     let findings = skein_core::schema::rules::check(&rules, &schema?, &db.name);

@@ -43,10 +43,10 @@ async fn converge_one(
     cache: &ExpectedCache,
     args: &ConvergeArgs,
 ) -> Result<DatabaseReport, CoreError> {
-    let target = ctx.target(db, urls)?;
-    let migrations = target.migrations()?;
+    let prepared = ctx.prepare(db, urls)?;
+    let migrations = prepared.migrations()?;
     let head = skein_core::migration::head(&migrations);
-    let mut conn = target.open().await?;
+    let mut conn = prepared.open().await?;
     let result = async {
         let dialect = conn.dialect();
         let live = conn.inspect().await?;
@@ -57,7 +57,7 @@ async fn converge_one(
             }
         }
         let (expected, _) =
-            expected_schema(cache, target.url, &migrations, head, &target.options).await?;
+            expected_schema(cache, prepared.url, &migrations, head, &prepared.options).await?;
         let plan = ConvergePlan::new(&expected, &live, head, dialect);
         // A database that matches already gets its history recorded to head.
         let applied = match args.apply {
@@ -68,7 +68,7 @@ async fn converge_one(
                     args.allow_destructive,
                     &expected,
                     &migrations,
-                    &target.options.history_table,
+                    &prepared.options.history_table,
                     &ctx.applied_by,
                 )
                 .await?,

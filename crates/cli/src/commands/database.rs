@@ -26,11 +26,11 @@ async fn create_each(
     let urls = ctx.connection_urls(databases).await?;
     let connect_timeout = ctx.connect_timeout();
     let reports = fleet::run(databases, &ctx.fleet(&urls), |db| {
-        let target = ctx.target(db, &urls);
+        let prepared = ctx.prepare(db, &urls);
         async move {
-            let created = match target {
-                Ok(target) => {
-                    skein_core::driver::create_database(target.url, connect_timeout, &ctx.stop)
+            let created = match prepared {
+                Ok(prepared) => {
+                    skein_core::driver::create_database(prepared.url, connect_timeout, &ctx.stop)
                         .await
                 }
                 Err(e) => Err(e),
@@ -92,8 +92,8 @@ pub async fn remove(ctx: &Context, removal: Removal, yes: bool) -> anyhow::Resul
     let reports = fleet::run(&databases, &ctx.unordered_fleet(&urls), |db| {
         let (urls, options) = (&urls, &options);
         async move {
-            let url = match ctx.target(db, urls) {
-                Ok(target) => target.url,
+            let url = match ctx.prepare(db, urls) {
+                Ok(prepared) => prepared.url,
                 Err(e) => return DatabaseReport::failed(&db.name, &e),
             };
             let existed =
@@ -151,7 +151,7 @@ fn confirm(
     );
     for db in databases {
         let shown = ctx
-            .target(db, urls)
+            .prepare(db, urls)
             .map(|t| t.shown_url())
             .unwrap_or_default();
         question.push_str(&format!("  {} ({shown})\n", db.name));
@@ -188,7 +188,7 @@ async fn wait_each(
     let urls = ctx.connection_urls(databases).await?;
     let connect_timeout = ctx.connect_timeout();
     let reports = fleet::run(databases, &ctx.unordered_fleet(&urls), |db| {
-        let url = ctx.target(db, &urls).map(|t| t.url);
+        let url = ctx.prepare(db, &urls).map(|t| t.url);
         async move {
             let reached = match url {
                 Ok(url) => {

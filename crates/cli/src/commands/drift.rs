@@ -65,9 +65,9 @@ async fn drift_of(
     urls: &DatabaseUrls,
     cache: &ExpectedCache,
 ) -> Result<DatabaseReport, CoreError> {
-    let target = ctx.target(db, urls)?;
-    let migrations = target.migrations()?;
-    let mut conn = target.open_read_only().await?;
+    let prepared = ctx.prepare(db, urls)?;
+    let migrations = prepared.migrations()?;
+    let mut conn = prepared.open_read_only().await?;
     let dialect = conn.dialect();
     let inventory = skein_core::engine::inventory(&mut conn, &migrations).await;
     let live = conn.inspect().await;
@@ -75,7 +75,7 @@ async fn drift_of(
     let (inventory, live) = (inventory?, live?);
     let version = inventory.current_version();
     let (expected, key) =
-        expected_schema(cache, target.url, &migrations, version, &target.options).await?;
+        expected_schema(cache, prepared.url, &migrations, version, &prepared.options).await?;
     let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
     let status = if differences.is_empty() {
         Status::UpToDate

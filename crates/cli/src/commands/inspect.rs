@@ -10,7 +10,7 @@ pub async fn inspect(ctx: &Context) -> anyhow::Result<Body> {
     let db = ctx.select_one("inspect")?;
     let urls = ctx.connection_urls(&[db]).await?;
     let result = async {
-        let mut conn = ctx.target(db, &urls)?.open_read_only().await?;
+        let mut conn = ctx.prepare(db, &urls)?.open_read_only().await?;
         let dialect = conn.dialect();
         let schema = conn.inspect().await;
         conn.close().await;

@@ -76,12 +76,12 @@ async fn lint_one(
     which: &Which,
     policy: &Policy,
 ) -> Result<DatabaseReport, CoreError> {
-    let target = ctx.target(db, urls)?;
-    let migrations = target.migrations()?;
-    let dialect = Dialect::of_url(target.url).unwrap_or(Dialect::Postgres);
+    let prepared = ctx.prepare(db, urls)?;
+    let migrations = prepared.migrations()?;
+    let dialect = Dialect::of_url(prepared.url).unwrap_or(Dialect::Postgres);
     // The database gives what is pending and how big its tables are; `--since` and files
     // do without it when it does not answer.
-    let connected = target.open_read_only().await;
+    let connected = prepared.open_read_only().await;
     let (pending, live) = match connected {
         Ok(mut conn) => {
             let inventory = engine::inventory(&mut conn, &migrations).await;

@@ -93,8 +93,8 @@ async fn create(
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
 ) -> Result<bool, CoreError> {
-    let target = ctx.target(db, urls)?;
-    skein_core::driver::create_database(target.url, ctx.connect_timeout(), &ctx.stop).await
+    let prepared = ctx.prepare(db, urls)?;
+    skein_core::driver::create_database(prepared.url, ctx.connect_timeout(), &ctx.stop).await
 }
 
 /// The canaries of a run: the model databases named by `--canary-db`, and the first
@@ -229,7 +229,7 @@ async fn try_run(
 ) -> Result<DatabaseReport, DatabaseReport> {
     let progress = ctx.progress.database(&db.name);
     let fail = |e: CoreError| DatabaseReport::failed(&db.name, &e);
-    let run_on = ctx.target(db, urls).map_err(fail)?;
+    let run_on = ctx.prepare(db, urls).map_err(fail)?;
     let migrations = run_on.migrations().map_err(fail)?;
     let history_table: HistoryTable = run_on.options.history_table.clone();
     let mut conn = match mode {

@@ -183,7 +183,7 @@ async fn create_and_migrate(
         crate::preflight::Needs::Connection,
     )?;
     crate::preflight::check_distinct(&workspace, &[db], &urls).await?;
-    let url = ctx.target(db, &urls)?.url.to_owned();
+    let url = ctx.prepare(db, &urls)?.url.to_owned();
     if !args.no_create
         && skein_core::driver::create_database(&url, ctx.connect_timeout(), &ctx.stop).await?
     {

@@ -278,9 +278,10 @@ async fn generate(
     file: &std::path::Path,
     sql: &str,
 ) -> Result<skein_core::schema::autogen::Generated, skein_core::Error> {
-    let target = ctx.target(db, urls)?;
-    let migrations = target.migrations()?;
-    skein_core::schema::autogen::generate(target.url, &migrations, file, sql, &target.options).await
+    let prepared = ctx.prepare(db, urls)?;
+    let migrations = prepared.migrations()?;
+    skein_core::schema::autogen::generate(prepared.url, &migrations, file, sql, &prepared.options)
+        .await
 }
 
 /// A generated migration's text: its statements, and what SQL could not say.

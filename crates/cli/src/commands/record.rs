@@ -87,9 +87,9 @@ async fn verify_first_stamp(
         .filter(|m| !m.repeatable && limit.is_some_and(|l| m.version <= l))
         .cloned()
         .collect();
-    let target = ctx.target(db, urls)?;
+    let prepared = ctx.prepare(db, urls)?;
     let differences =
-        super::adopt::verify(conn, cache, target.url, &applied, &target.options, &[]).await?;
+        super::adopt::verify(conn, cache, prepared.url, &applied, &prepared.options, &[]).await?;
     if differences.is_empty() {
         return Ok(());
     }
@@ -125,9 +125,9 @@ where
     Fut: Future<Output = Result<Vec<HistoryEdit>, CoreError>>,
 {
     let result = async {
-        let target = ctx.target(db, urls)?;
-        let migrations = target.migrations()?;
-        let conn = target.open().await?;
+        let prepared = ctx.prepare(db, urls)?;
+        let migrations = prepared.migrations()?;
+        let conn = prepared.open().await?;
         change(conn, migrations).await
     }
     .await;

@@ -44,8 +44,8 @@ pub async fn show(ctx: &Context, args: ShowArgs) -> anyhow::Result<Body> {
     };
     let urls = ctx.urls(&[db]).await?;
     let inventory = async {
-        let target = ctx.target(db, &urls)?;
-        let mut conn = target.open_read_only().await?;
+        let prepared = ctx.prepare(db, &urls)?;
+        let mut conn = prepared.open_read_only().await?;
         let inventory = engine::inventory(&mut conn, &migrations).await;
         conn.close().await;
         inventory

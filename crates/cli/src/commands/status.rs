@@ -81,9 +81,9 @@ async fn read_inventory(
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
 ) -> Result<(Inventory, Option<ForeignHistory>), CoreError> {
-    let target = ctx.target(db, urls)?;
-    let migrations = target.migrations()?;
-    let mut conn = target.open_read_only().await?;
+    let prepared = ctx.prepare(db, urls)?;
+    let migrations = prepared.migrations()?;
+    let mut conn = prepared.open_read_only().await?;
     let inventory = engine::inventory(&mut conn, &migrations).await;
     let foreign = match &inventory {
         Ok(_) => foreign_history(&mut conn).await,

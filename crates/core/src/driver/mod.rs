@@ -8,13 +8,13 @@ pub(crate) use crate::backend::mysql::driver as mysql;
 pub(crate) use crate::backend::postgres::driver as postgres;
 pub mod rows;
 pub(crate) use crate::backend::sqlite::driver as sqlite;
-mod target;
+mod identity;
 
 pub use canceller::{Canceller, Liveness};
+pub use identity::{check_target, database_identity};
 pub use mysql::MySqlDriver;
 pub use postgres::PostgresDriver;
 pub use sqlite::SqliteDriver;
-pub use target::{check_target, database_identity};
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};

@@ -1,19 +1,19 @@
 //! One selected database, ready to work on: its configuration, its resolved URL and the
 //! options its connections are opened with. Built once per database by
-//! [`crate::context::Context::target`].
+//! [`crate::context::Context::prepare`].
 
 use skein_config::ResolvedDatabase;
 use skein_core::driver::ConnectOptions;
 use skein_core::{Connection, Migration};
 
-pub struct Target<'a> {
+pub struct Prepared<'a> {
     pub database: &'a ResolvedDatabase,
-    /// The resolved URL, secrets filled in: never printed (see [`Target::shown_url`]).
+    /// The resolved URL, secrets filled in: never printed (see [`Prepared::shown_url`]).
     pub url: &'a str,
     pub options: ConnectOptions,
 }
 
-impl Target<'_> {
+impl Prepared<'_> {
     /// Opens a connection that may change the database.
     pub async fn open(&self) -> Result<Connection, skein_core::Error> {
         Connection::open(self.url, self.options.clone()).await
