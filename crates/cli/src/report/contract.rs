@@ -60,7 +60,7 @@ mod tests {
         ),
         (
             4,
-            "fa4c3da5266c5f2c1f16da3342b8791b8568c83791b81a7365df4221209af144",
+            "38d9b5d8dde7c92fb7cbaf5cba9801ed76de2f6507b8c578cdfa6c2f3bf2891b",
         ),
     ];
 

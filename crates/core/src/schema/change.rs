@@ -125,7 +125,7 @@ pub enum Change {
 impl Change {
     /// A foreign key added to a table: it runs once every table it may join exists.
     pub fn adds_foreign_key(&self) -> bool {
-        matches!(self, Change::AddConstraint { constraint, .. } if constraint.kind == "foreign key")
+        matches!(self, Change::AddConstraint { constraint, .. } if constraint.kind == super::ConstraintKind::ForeignKey)
     }
 
     /// A drop of what tables and columns may use (types, sequences, extensions): it runs

@@ -87,9 +87,45 @@ pub struct Column {
 
 /// A table constraint. `kind` is `primary key`, `unique`, `foreign key`, `check` or
 /// `exclude`; `definition` is the server's normalised text.
+/// What a table constraint is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
+pub enum ConstraintKind {
+    #[serde(rename = "primary key")]
+    PrimaryKey,
+    #[serde(rename = "unique")]
+    Unique,
+    #[serde(rename = "foreign key")]
+    ForeignKey,
+    #[serde(rename = "check")]
+    Check,
+    /// PostgreSQL's EXCLUDE.
+    #[serde(rename = "exclude")]
+    Exclude,
+}
+
+impl ConstraintKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConstraintKind::PrimaryKey => "primary key",
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::ForeignKey => "foreign key",
+            ConstraintKind::Check => "check",
+            ConstraintKind::Exclude => "exclude",
+        }
+    }
+}
+
+impl std::fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Constraint {
-    pub kind: String,
+    pub kind: ConstraintKind,
     pub definition: String,
     /// Not part of the fingerprint.
     #[serde(skip)]
@@ -226,7 +262,7 @@ mod tests {
         a.constraints.insert(
             "PRIMARY KEY (id)".into(),
             Constraint {
-                kind: "primary key".into(),
+                kind: ConstraintKind::PrimaryKey,
                 definition: "PRIMARY KEY (id)".into(),
                 name: "t_pkey".into(),
                 columns: vec!["id".into()],
@@ -238,7 +274,7 @@ mod tests {
         b.constraints.insert(
             "PRIMARY KEY (id)".into(),
             Constraint {
-                kind: "primary key".into(),
+                kind: ConstraintKind::PrimaryKey,
                 definition: "PRIMARY KEY (id)".into(),
                 name: "pk_t".into(),
                 columns: vec!["id".into()],

@@ -184,7 +184,8 @@ fn tables(schema: &Schema, dialect: Dialect, out: &mut String) {
                     constraint.definition
                 )
             };
-            if constraint.kind == "foreign key" && dialect == Dialect::Postgres {
+            if constraint.kind == super::ConstraintKind::ForeignKey && dialect == Dialect::Postgres
+            {
                 foreign_keys.push(format!("ALTER TABLE {} ADD {named};", quote_name(name)));
             } else {
                 lines.push(format!("    {named}"));

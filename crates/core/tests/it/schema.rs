@@ -76,7 +76,7 @@ async fn two_histories_of_one_schema_have_one_fingerprint() {
         a.tables["public.trades"]
             .constraints
             .values()
-            .any(|c| c.kind == "check")
+            .any(|c| c.kind == skein_core::schema::ConstraintKind::Check)
     );
     assert_eq!(a.enums["public.side"], ["buy", "sell"]);
     assert!(
@@ -146,7 +146,7 @@ async fn sqlite_schemas_compare_the_same_way() {
             schema.tables["trades"]
                 .constraints
                 .values()
-                .any(|c| c.kind == "foreign key")
+                .any(|c| c.kind == skein_core::schema::ConstraintKind::ForeignKey)
         );
         fingerprints.push(schema.fingerprint());
     }

@@ -3,7 +3,7 @@
 
 use crate::schema::change::Change;
 use crate::schema::ddl::{Phase, Statement};
-use crate::schema::{Column, Constraint, Table};
+use crate::schema::{Column, Constraint, ConstraintKind, Table};
 
 /// `name` quoted with backticks.
 fn quote(name: &str) -> String {
@@ -31,8 +31,8 @@ fn column(name: &str, column: &Column) -> Option<String> {
 
 /// A constraint as ADD and CREATE TABLE say it, named when the server named it.
 fn constraint_sql(constraint: &Constraint) -> String {
-    match (constraint.kind.as_str(), constraint.name.is_empty()) {
-        ("primary key", _) | (_, true) => constraint.definition.clone(),
+    match (constraint.kind, constraint.name.is_empty()) {
+        (ConstraintKind::PrimaryKey, _) | (_, true) => constraint.definition.clone(),
         _ => format!(
             "CONSTRAINT {} {}",
             quote(&constraint.name),
@@ -50,7 +50,7 @@ pub(crate) fn create_table(name: &str, table: &Table) -> Option<Vec<Statement>> 
     let (keys, others): (Vec<&Constraint>, Vec<&Constraint>) = table
         .constraints
         .values()
-        .partition(|c| c.kind == "foreign key");
+        .partition(|c| c.kind == ConstraintKind::ForeignKey);
     lines.extend(others.iter().map(|c| format!("    {}", constraint_sql(c))));
     let main = |sql: String| Statement {
         phase: Phase::Main,
@@ -142,11 +142,11 @@ fn columns(change: &Change) -> Option<String> {
             )
         }
         Change::DropConstraint { table, constraint } => {
-            let what = match constraint.kind.as_str() {
-                "primary key" => "PRIMARY KEY".to_owned(),
+            let what = match constraint.kind {
+                ConstraintKind::PrimaryKey => "PRIMARY KEY".to_owned(),
                 _ if constraint.name.is_empty() => return None,
-                "foreign key" => format!("FOREIGN KEY {}", quote(&constraint.name)),
-                "unique" => format!("INDEX {}", quote(&constraint.name)),
+                ConstraintKind::ForeignKey => format!("FOREIGN KEY {}", quote(&constraint.name)),
+                ConstraintKind::Unique => format!("INDEX {}", quote(&constraint.name)),
                 _ => format!("CONSTRAINT {}", quote(&constraint.name)),
             };
             format!("ALTER TABLE {} DROP {what}", quote(table))

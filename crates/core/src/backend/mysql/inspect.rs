@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::history::HistoryTable;
 use crate::schema::{
-    Column, Constraint, Function, Index, Schema, Table, Trigger, View, body_hash,
+    Column, Constraint, ConstraintKind, Function, Index, Schema, Table, Trigger, View, body_hash,
     collapse_whitespace,
 };
 use sqlx::Row as _;
@@ -155,10 +155,13 @@ async fn constraints(
     for ((table_name, name), (kind, columns, target, targets)) in found {
         let columns = columns.join(", ");
         let (kind, definition) = match kind.as_str() {
-            "PRIMARY KEY" => ("primary key", format!("PRIMARY KEY ({columns})")),
+            "PRIMARY KEY" => (
+                ConstraintKind::PrimaryKey,
+                format!("PRIMARY KEY ({columns})"),
+            ),
             "UNIQUE" => {
                 unique_names.insert((table_name.clone(), name.clone()), ());
-                ("unique", format!("UNIQUE ({columns})"))
+                (ConstraintKind::Unique, format!("UNIQUE ({columns})"))
             }
             "FOREIGN KEY" => {
                 let (on_update, on_delete) = actions
@@ -166,7 +169,7 @@ async fn constraints(
                     .cloned()
                     .unwrap_or_default();
                 (
-                    "foreign key",
+                    ConstraintKind::ForeignKey,
                     format!(
                         "FOREIGN KEY ({columns}) REFERENCES {target}({}) ON UPDATE {on_update} ON DELETE {on_delete}",
                         targets.join(", ")
@@ -193,17 +196,29 @@ async fn constraints(
     };
     for row in checks {
         let definition = format!("CHECK ({})", collapse_whitespace(&text(&row, 2)?));
-        add_constraint(schema, &text(&row, 0)?, "check", definition, text(&row, 1)?);
+        add_constraint(
+            schema,
+            &text(&row, 0)?,
+            ConstraintKind::Check,
+            definition,
+            text(&row, 1)?,
+        );
     }
     Ok(unique_names)
 }
 
-fn add_constraint(schema: &mut Schema, table: &str, kind: &str, definition: String, name: String) {
+fn add_constraint(
+    schema: &mut Schema,
+    table: &str,
+    kind: ConstraintKind,
+    definition: String,
+    name: String,
+) {
     if let Some(table) = schema.tables.get_mut(table) {
         table.constraints.insert(
             definition.clone(),
             Constraint {
-                kind: kind.to_owned(),
+                kind,
                 definition,
                 name,
                 columns: Vec::new(),

@@ -182,7 +182,7 @@ pub(crate) fn create_table(
     let (keys, others): (Vec<_>, Vec<_>) = table
         .constraints
         .iter()
-        .partition(|(_, c)| c.kind == "foreign key");
+        .partition(|(_, c)| c.kind == crate::schema::ConstraintKind::ForeignKey);
     let shape = Table {
         constraints: others
             .into_iter()

@@ -4,8 +4,8 @@
 use crate::error::{Error, Result};
 use crate::history::HistoryTable;
 use crate::schema::{
-    Column, Constraint, Function, Index, Schema, Sequence, Table, Trigger, View, body_hash,
-    collapse_whitespace,
+    Column, Constraint, ConstraintKind, Function, Index, Schema, Sequence, Table, Trigger, View,
+    body_hash, collapse_whitespace,
 };
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row as _};
@@ -142,17 +142,17 @@ async fn constraints(conn: &mut PgConnection, schema: &mut Schema) -> Result<()>
             continue;
         };
         let kind = match get::<String>(&row, 2)?.as_str() {
-            "p" => "primary key",
-            "u" => "unique",
-            "f" => "foreign key",
-            "c" => "check",
-            _ => "exclude",
+            "p" => ConstraintKind::PrimaryKey,
+            "u" => ConstraintKind::Unique,
+            "f" => ConstraintKind::ForeignKey,
+            "c" => ConstraintKind::Check,
+            _ => ConstraintKind::Exclude,
         };
         let definition: String = get(&row, 3)?;
         table.constraints.insert(
             definition.clone(),
             Constraint {
-                kind: kind.to_owned(),
+                kind,
                 definition,
                 name: get(&row, 1)?,
                 columns: get(&row, 4)?,

@@ -4,7 +4,9 @@
 
 use crate::error::{Error, Result};
 use crate::history::HistoryTable;
-use crate::schema::{Column, Constraint, Index, Schema, Table, Trigger, View, collapse_whitespace};
+use crate::schema::{
+    Column, Constraint, ConstraintKind, Index, Schema, Table, Trigger, View, collapse_whitespace,
+};
 use sqlx::Row as _;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use std::collections::BTreeMap;
@@ -63,7 +65,7 @@ fn with_checks(create_table: &str) -> Table {
         table.constraints.insert(
             definition.clone(),
             Constraint {
-                kind: "check".to_owned(),
+                kind: ConstraintKind::Check,
                 definition,
                 name: check.name.unwrap_or_default(),
                 columns: Vec::new(),
@@ -137,7 +139,7 @@ async fn columns(conn: &mut SqliteConnection, schema: &mut Schema) -> Result<()>
             table.constraints.insert(
                 definition.clone(),
                 Constraint {
-                    kind: "primary key".to_owned(),
+                    kind: ConstraintKind::PrimaryKey,
                     definition,
                     name: String::new(),
                     columns: columns.clone(),
@@ -178,7 +180,7 @@ async fn foreign_keys(conn: &mut SqliteConnection, schema: &mut Schema) -> Resul
         table.constraints.insert(
             definition.clone(),
             Constraint {
-                kind: "foreign key".to_owned(),
+                kind: ConstraintKind::ForeignKey,
                 definition,
                 name: String::new(),
                 columns: from,
@@ -218,7 +220,7 @@ async fn indexes(conn: &mut SqliteConnection, schema: &mut Schema) -> Result<()>
                 table.constraints.insert(
                     definition.clone(),
                     Constraint {
-                        kind: "unique".to_owned(),
+                        kind: ConstraintKind::Unique,
                         definition,
                         name: get(&row, 1)?,
                         columns: split_columns(&columns),
