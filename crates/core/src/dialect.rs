@@ -33,17 +33,7 @@ impl Dialect {
     /// `name` as one quoted identifier, whatever it holds: the quote character is
     /// doubled. Every identifier skein puts into SQL goes through here.
     pub fn quote_identifier(self, name: &str) -> String {
-        let q = self.identifier_quote();
-        let mut quoted = String::with_capacity(name.len() + 2);
-        quoted.push(q);
-        for c in name.chars() {
-            if c == q {
-                quoted.push(q);
-            }
-            quoted.push(c);
-        }
-        quoted.push(q);
-        quoted
+        quote_with(self.identifier_quote(), name)
     }
 
     /// The history table's name, quoted for this backend.
@@ -303,6 +293,35 @@ const REVERTING_KIND: &str = "CASE kind WHEN 'migration' THEN 'migration:down' \
 /// `kind` of a row put back as it was before its down file ran.
 const RESTORED_KIND: &str = "CASE kind WHEN 'migration:down' THEN 'migration' \
      WHEN 'stamp:down' THEN 'stamp' WHEN 'baseline:down' THEN 'baseline' ELSE kind END";
+
+/// `name` between `quote`s, each `quote` in it doubled: how every identifier skein writes
+/// into SQL is quoted.
+pub fn quote_with(quote: char, name: &str) -> String {
+    let mut quoted = String::with_capacity(name.len() + 2);
+    quoted.push(quote);
+    for c in name.chars() {
+        if c == quote {
+            quoted.push(quote);
+        }
+        quoted.push(c);
+    }
+    quoted.push(quote);
+    quoted
+}
+
+/// One identifier as standard SQL writes it (PostgreSQL and SQLite read it so): as it is
+/// when it is plain lower case, else in double quotes.
+pub fn quote_if_needed(part: &str) -> String {
+    let plain = part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && part
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        part.to_owned()
+    } else {
+        quote_with('"', part)
+    }
+}
 
 /// A SQL string literal: single quotes doubled (standard_conforming_strings).
 pub fn string_literal(text: &str) -> String {

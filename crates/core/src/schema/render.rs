@@ -16,15 +16,7 @@ pub fn quote_name(name: &str) -> String {
 
 /// One identifier, quoted when it is not plain lower case.
 pub fn quote_identifier(part: &str) -> String {
-    let plain = part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && part
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        part.to_owned()
-    } else {
-        format!("\"{}\"", part.replace('"', "\"\""))
-    }
+    crate::dialect::quote_if_needed(part)
 }
 
 /// A column as it appears in CREATE TABLE or ADD COLUMN.

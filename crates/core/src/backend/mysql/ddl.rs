@@ -7,7 +7,7 @@ use crate::schema::{Column, Constraint, ConstraintKind, Table};
 
 /// `name` quoted with backticks.
 fn quote(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
+    crate::dialect::Dialect::MySql.quote_identifier(name)
 }
 
 /// A column as CREATE TABLE, ADD COLUMN and MODIFY COLUMN say it; `None` for what this
