@@ -190,7 +190,16 @@ fn config_place(err: &ConfigError) -> Option<Where> {
             database: Some(first.database.clone()),
             ..Where::default()
         },
-        ConfigError::Invalid(_) => return None,
+        ConfigError::Setting { .. }
+        | ConfigError::Settings(_)
+        | ConfigError::Set { .. }
+        | ConfigError::UnknownSet { .. }
+        | ConfigError::WhichSet { .. }
+        | ConfigError::DependencyCycle { .. } => return None,
+        ConfigError::Edit { path, .. } => Where {
+            file: file(path),
+            ..Where::default()
+        },
     })
 }
 

@@ -62,7 +62,10 @@ pub fn add_model_name(
     set_key: &str,
     model: &str,
 ) -> Result<FileEdit, ConfigError> {
-    let invalid = |problem: String| ConfigError::Invalid(format!("{}: {problem}", path.display()));
+    let invalid = |problem: String| ConfigError::Edit {
+        path: path.to_owned(),
+        problem,
+    };
     let set_path: Vec<&str> = set_key.split('.').collect();
     let has_names = |document: &mut toml_edit::DocumentMut, profile: &str| {
         let mut names = vec![profile];
@@ -124,8 +127,9 @@ fn update_document(
     edit: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<bool, ConfigError>,
 ) -> Result<(), ConfigError> {
     crate::user_file::update(path, |text| {
-        let mut document: toml_edit::DocumentMut = text.parse().map_err(|e| {
-            ConfigError::Invalid(format!("{}: cannot parse it: {e}", path.display()))
+        let mut document: toml_edit::DocumentMut = text.parse().map_err(|e| ConfigError::Edit {
+            path: path.to_owned(),
+            problem: format!("cannot parse it: {e}"),
         })?;
         let changed = edit(&mut document)?;
         Ok((changed.then(|| document.to_string()), ()))

@@ -14,8 +14,34 @@ pub enum ConfigError {
     SingleWithConfig { path: PathBuf },
     #[error("config file {} does not exist", path.display())]
     Missing { path: PathBuf },
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
+    /// A setting's value is wrong: its key, where it was set, what is wrong with it.
+    #[error("invalid configuration: `{key}` ({place}): {problem}")]
+    Setting {
+        key: String,
+        place: String,
+        problem: String,
+    },
+    /// Settings wrong at once (unknown keys, values of the wrong type), one line each.
+    #[error("invalid configuration: {}", .0.join("\n"))]
+    Settings(Vec<String>),
+    /// A set of databases (`[models]`, `[sets.<name>]`) that cannot be: its key and why.
+    #[error("invalid configuration: {key}: {problem}")]
+    Set { key: String, problem: String },
+    /// The set a command names is not there.
+    #[error("invalid configuration: there is no set `{name}`{}; {}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), match known.is_empty() { true => "this configuration has neither [models] nor [sets.<name>]; add one with `template` and `url`".to_owned(), false => format!("the sets are: {}", known.join(", ")) })]
+    UnknownSet {
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+    /// A command that adds to a set, with no set or several to choose from.
+    #[error("invalid configuration: {}", match sets.is_empty() { true => "this configuration has no [models] section (nor [sets.<name>]); add one with `template` and `url`".to_owned(), false => format!("there are several sets ({}); name one with --set NAME", sets.join(", ")) })]
+    WhichSet { sets: Vec<String> },
+    #[error("invalid configuration: depends_on forms a cycle among: {}", names.join(", "))]
+    DependencyCycle { names: Vec<String> },
+    /// `skein.toml` could not be edited as asked.
+    #[error("invalid configuration: {}: {problem}", path.display())]
+    Edit { path: PathBuf, problem: String },
     #[error("{}:{line}:{column}: {message}; fix the TOML syntax there", path.display())]
     Syntax {
         path: PathBuf,
@@ -94,11 +120,6 @@ impl ConfigError {
 
 impl From<figment::Error> for ConfigError {
     fn from(err: figment::Error) -> Self {
-        ConfigError::Invalid(
-            err.into_iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
+        ConfigError::Settings(err.into_iter().map(|e| e.to_string()).collect())
     }
 }

@@ -121,8 +121,10 @@ pub fn load(options: &LoadOptions) -> Result<Workspace, ConfigError> {
         return Err(ConfigError::Empty { path });
     }
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    expand_references(&mut settings, &root).map_err(|(key, problem)| {
-        ConfigError::Invalid(format!("`{key}` ({}): {problem}", origins.describe(&key)))
+    expand_references(&mut settings, &root).map_err(|(key, problem)| ConfigError::Setting {
+        place: origins.describe(&key),
+        key,
+        problem,
     })?;
     if file_protected && !settings.protected {
         warnings.push(format!(
@@ -325,7 +327,7 @@ fn invalid_value(err: figment::Error, origins: &Origins) -> ConfigError {
             }
         })
         .collect();
-    ConfigError::Invalid(messages.join("\n"))
+    ConfigError::Settings(messages)
 }
 
 /// Expands `${env:...}` / `${file:...}` in every setting that is not a connection;

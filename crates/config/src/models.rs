@@ -65,10 +65,12 @@ impl ModelSet {
             names.entry(name).or_default().push(ListedBy::Folder);
         }
         for name in self.settings.names.iter().flatten() {
-            check_name(name).map_err(|_| ConfigError::Invalid(format!(
-                "{}.names: `{name}` cannot be a database name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters",
-                self.key
-            )))?;
+            check_name(name).map_err(|_| ConfigError::Set {
+                key: format!("{}.names", self.key),
+                problem: format!(
+                    "`{name}` cannot be a database name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters"
+                ),
+            })?;
             let listed = names.entry(name.clone()).or_default();
             if !listed.contains(&ListedBy::Names) {
                 listed.push(ListedBy::Names);
@@ -139,8 +141,9 @@ impl ModelSet {
     pub fn check(&self, databases: &[ResolvedDatabase]) -> Result<(), ConfigError> {
         for (model, vars) in &self.settings.vars {
             for name in vars.keys() {
-                check_var_name(name).map_err(|problem| {
-                    ConfigError::Invalid(format!("{}.vars.{model}.{name}: {problem}", self.key))
+                check_var_name(name).map_err(|problem| ConfigError::Set {
+                    key: format!("{}.vars.{model}.{name}", self.key),
+                    problem,
                 })?;
             }
         }
@@ -151,18 +154,22 @@ impl ModelSet {
                     .filter(|d| !d.is_model)
                     .map(|d| d.name.as_str())
                     .collect();
-                return Err(ConfigError::Invalid(format!(
-                    "{}.names_from.db: `{}` is not a configured database (known: {}); the query runs against one of [databases]",
-                    self.key,
-                    from.db,
-                    known.join(", ")
-                )));
+                return Err(ConfigError::Set {
+                    key: format!("{}.names_from.db", self.key),
+                    problem: format!(
+                        "`{}` is not a configured database (known: {}); the query runs against one of [databases]",
+                        from.db,
+                        known.join(", ")
+                    ),
+                });
             }
             if from.query.trim().is_empty() {
-                return Err(ConfigError::Invalid(format!(
-                    "{}.names_from.query is empty; give the SELECT whose first column is the database's name",
-                    self.key
-                )));
+                return Err(ConfigError::Set {
+                    key: format!("{}.names_from.query", self.key),
+                    problem:
+                        "it is empty; give the SELECT whose first column is the database's name"
+                            .to_owned(),
+                });
             }
         }
         Ok(())

@@ -120,8 +120,11 @@ pub(crate) fn resolve(settings: Settings, origins: Origins) -> Result<Workspace,
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let duration = |key: &str, text: &str| {
-        parse_duration(text)
-            .map_err(|e| ConfigError::Invalid(format!("{key} ({}): {e}", origins.describe(key))))
+        parse_duration(text).map_err(|e| ConfigError::Setting {
+            key: key.to_owned(),
+            place: origins.describe(key),
+            problem: e.to_string(),
+        })
     };
     let lock_timeout = duration("lock_timeout", &settings.lock_timeout)?;
     let secret_options = SecretOptions {
@@ -223,7 +226,10 @@ fn model_set(
     root: &Path,
     session: &dyn Fn(&str, &SessionSettings) -> Result<ResolvedSession, ConfigError>,
 ) -> Result<ModelSet, ConfigError> {
-    let invalid = |problem: String| ConfigError::Invalid(format!("[{}]: {problem}", entry.key));
+    let invalid = |problem: String| ConfigError::Set {
+        key: format!("[{}]", entry.key),
+        problem,
+    };
     let is_models = entry.key == MODELS_GROUP;
     if !is_models {
         check_name(entry.name).map_err(|_| {
@@ -355,10 +361,9 @@ fn dependency_order(
     let depths = depths(&dependencies).map_err(|cycle| {
         let mut names: Vec<&str> = cycle.iter().map(|&i| databases[i].name.as_str()).collect();
         names.sort_unstable();
-        ConfigError::Invalid(format!(
-            "depends_on forms a cycle among: {}",
-            names.join(", ")
-        ))
+        ConfigError::DependencyCycle {
+            names: names.into_iter().map(str::to_owned).collect(),
+        }
     })?;
     let mut ordered: Vec<(usize, ResolvedDatabase)> = depths.into_iter().zip(databases).collect();
     ordered.sort_by(|(a_depth, a), (b_depth, b)| a_depth.cmp(b_depth).then(a.name.cmp(&b.name)));
@@ -456,18 +461,11 @@ impl Workspace {
     pub fn set(&self, name: &str) -> Result<&ModelSet, ConfigError> {
         self.sets.iter().find(|s| s.name == name).ok_or_else(|| {
             let names: Vec<&str> = self.sets.iter().map(|s| s.name.as_str()).collect();
-            ConfigError::Invalid(match names.is_empty() {
-                true => format!(
-                    "there is no set `{name}`: this configuration has neither [models] nor [sets.<name>]; add one with `template` and `url`"
-                ),
-                false => format!(
-                    "there is no set `{name}`{}; the sets are: {}",
-                    closest(name, &names)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default(),
-                    names.join(", ")
-                ),
-            })
+            ConfigError::UnknownSet {
+                name: name.to_owned(),
+                suggestion: closest(name, &names).map(str::to_owned),
+                known: names.iter().map(|n| n.to_string()).collect(),
+            }
         })
     }
 
@@ -477,16 +475,9 @@ impl Workspace {
         match (name, self.sets.as_slice()) {
             (Some(name), _) => self.set(name),
             (None, [only]) => Ok(only),
-            (None, []) => Err(ConfigError::Invalid(
-                "this configuration has no [models] section (nor [sets.<name>]); add one with `template` and `url`".to_owned(),
-            )),
-            (None, sets) => Err(ConfigError::Invalid(format!(
-                "there are several sets ({}); name one with --set NAME",
-                sets.iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+            (None, sets) => Err(ConfigError::WhichSet {
+                sets: sets.iter().map(|s| s.name.clone()).collect(),
+            }),
         }
     }
 
@@ -525,15 +516,19 @@ impl Workspace {
             .map(|(i, d)| (d.name.clone(), i))
             .collect();
         for model in distinct_rows(found, key, &from)? {
-            check_name(&model.name).map_err(|_| ConfigError::Invalid(format!(
-                "{key}.names_from: the query on `{from}` returned `{}`, which cannot be a database name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters",
-                model.name
-            )))?;
+            check_name(&model.name).map_err(|_| ConfigError::Set {
+                key: format!("{key}.names_from"),
+                problem: format!(
+                    "the query on `{from}` returned `{}`, which cannot be a database name: lower-case letters, digits and `_`, starting with a letter or `_`, at most 63 characters",
+                    model.name
+                ),
+            })?;
             for var in model.vars.keys() {
-                crate::models::check_var_name(var).map_err(|problem| {
-                    ConfigError::Invalid(format!(
-                        "{key}.names_from: a column of the query on `{from}`: {problem} (name the column with AS)"
-                    ))
+                crate::models::check_var_name(var).map_err(|problem| ConfigError::Set {
+                    key: format!("{key}.names_from"),
+                    problem: format!(
+                        "a column of the query on `{from}`: {problem} (name the column with AS)"
+                    ),
                 })?;
             }
             let vars = set.vars(&model.name, &model.vars);
@@ -661,11 +656,14 @@ fn distinct_rows(
                     .filter(|k| vars.get(*k) != model.vars.get(*k))
                     .map(String::as_str)
                     .collect();
-                return Err(ConfigError::Invalid(format!(
-                    "{key}.names_from: the query on `{from}` lists {noun} `{}` twice, with different `{}`; a model is one row: make the query return one row per name (DISTINCT, or a WHERE that picks one)",
-                    model.name,
-                    differing.into_iter().collect::<Vec<_>>().join("`, `")
-                )));
+                return Err(ConfigError::Set {
+                    key: format!("{key}.names_from"),
+                    problem: format!(
+                        "the query on `{from}` lists {noun} `{}` twice, with different `{}`; a model is one row: make the query return one row per name (DISTINCT, or a WHERE that picks one)",
+                        model.name,
+                        differing.into_iter().collect::<Vec<_>>().join("`, `")
+                    ),
+                });
             }
             None => {
                 first.insert(model.name.clone(), model.vars.clone());

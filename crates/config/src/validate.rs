@@ -113,7 +113,7 @@ pub(crate) fn check_keys(origins: &Origins) -> Result<Vec<UnknownVariable>, Conf
     if problems.is_empty() {
         Ok(from_environment)
     } else {
-        Err(ConfigError::Invalid(problems.join("\n")))
+        Err(ConfigError::Settings(problems))
     }
 }
 

@@ -517,10 +517,10 @@ fn human_link(error: &(dyn std::error::Error + 'static), raw: &str) -> String {
     }
     if let Some(config) = error.downcast_ref::<ConfigError>() {
         return match config {
-            ConfigError::Invalid(problems) => {
+            ConfigError::Settings(problems) => {
                 format!(
                     "invalid configuration: {}",
-                    lines(&mut problems.split('\n'))
+                    lines(&mut problems.iter().flat_map(|p| p.split('\n')))
                 )
             }
             ConfigError::Secrets { problems, .. } => {
