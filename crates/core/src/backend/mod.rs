@@ -304,6 +304,26 @@ pub(crate) async fn drop_database(kind: Kind, url: &str) -> crate::error::Result
     }
 }
 
+/// Asks the server to cancel session `id`'s statement; whether it said it would, `None`
+/// when it could not be asked.
+pub(crate) async fn cancel_session(kind: Kind, url: &str, id: i64) -> Option<bool> {
+    match kind {
+        Kind::Postgres => postgres::driver::cancel_session(url, id).await,
+        Kind::MySql => mysql::driver::cancel_session(url, id).await,
+        // One process holds a SQLite database: nothing to reach from outside.
+        Kind::Sqlite => None,
+    }
+}
+
+/// Whether session `id` is still there; `None` when the server did not answer.
+pub(crate) async fn session_exists(kind: Kind, url: &str, id: i64) -> Option<bool> {
+    match kind {
+        Kind::Postgres => postgres::driver::session_exists(url, id).await,
+        Kind::MySql => mysql::driver::session_exists(url, id).await,
+        Kind::Sqlite => None,
+    }
+}
+
 /// A SQL string literal: single quotes doubled (standard_conforming_strings).
 pub fn standard_string_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))

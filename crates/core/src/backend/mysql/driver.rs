@@ -78,7 +78,11 @@ impl MySqlDriver {
         Ok(MySqlDriver {
             conn,
             options,
-            canceller: Canceller::mysql(url, id),
+            canceller: Canceller::new(
+                crate::backend::Kind::MySql,
+                url,
+                i64::try_from(id).unwrap_or(i64::MAX),
+            ),
             lock_name: None,
             history_seen: false,
         })
@@ -555,6 +559,34 @@ async fn server_connection(url: &str) -> Result<(MySqlConnection, String)> {
         .await
         .map_err(|source| Error::Connect { target, source })?;
     Ok((admin, name))
+}
+
+/// Kills connection `id`; whether the server took the order.
+pub(crate) async fn cancel_session(url: &str, id: i64) -> Option<bool> {
+    // The whole connection, not just the query: MariaDB lets some killed
+    // statements (SLEEP, BENCHMARK) return a result, and the file would then
+    // go on and commit. A killed connection rolls back and frees its lock.
+    let mut conn = connect_plain(url).await.ok()?;
+    let sql = format!("KILL CONNECTION {id}");
+    let sent = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .is_ok();
+    let _ = conn.close().await;
+    Some(sent)
+}
+
+/// Whether connection `id` is still there.
+pub(crate) async fn session_exists(url: &str, id: i64) -> Option<bool> {
+    let mut conn = connect_plain(url).await.ok()?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.processlist WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut conn)
+            .await
+            .ok()?;
+    let _ = conn.close().await;
+    Some(count > 0)
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ impl PostgresDriver {
         Ok(PostgresDriver {
             conn,
             options,
-            canceller: Canceller::postgres(url, pid),
+            canceller: Canceller::new(crate::backend::Kind::Postgres, url, i64::from(pid)),
             lock_key: None,
             history_seen: false,
         })
@@ -606,4 +606,30 @@ async fn maintenance_connection(url: &str) -> Result<(PgConnection, String)> {
         .await
         .map_err(|source| Error::Connect { target, source })?;
     Ok((admin, name))
+}
+/// Asks the server to cancel session `pid`'s statement; whether it said it would.
+pub(crate) async fn cancel_session(url: &str, pid: i64) -> Option<bool> {
+    let pid = i32::try_from(pid).ok()?;
+    let mut conn = connect_plain(url).await.ok()?;
+    let sent: bool = sqlx::query_scalar("SELECT pg_cancel_backend($1)")
+        .bind(pid)
+        .fetch_one(&mut conn)
+        .await
+        .ok()?;
+    let _ = conn.close().await;
+    Some(sent)
+}
+
+/// Whether session `pid` is still there.
+pub(crate) async fn session_exists(url: &str, pid: i64) -> Option<bool> {
+    let pid = i32::try_from(pid).ok()?;
+    let mut conn = connect_plain(url).await.ok()?;
+    let there: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+            .bind(pid)
+            .fetch_one(&mut conn)
+            .await
+            .ok()?;
+    let _ = conn.close().await;
+    Some(there)
 }
