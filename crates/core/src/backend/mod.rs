@@ -5,6 +5,7 @@
 //! parsed, what it can do in a transaction). [`BACKENDS`] lists them once; [`of_url`] is
 //! where a URL's scheme is read.
 
+pub mod connection;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;

@@ -10,6 +10,7 @@ pub mod rows;
 pub(crate) use crate::backend::sqlite::driver as sqlite;
 mod identity;
 
+pub use crate::backend::connection::Connection;
 pub use canceller::{Canceller, Liveness};
 pub use identity::{check_target, database_identity};
 pub use mysql::MySqlDriver;
@@ -79,7 +80,7 @@ impl ConnectOptions {
     }
 
     /// The options with every wait kept within [`MAX_WAIT`].
-    fn bounded(mut self) -> Self {
+    pub(crate) fn bounded(mut self) -> Self {
         self.lock_timeout = self.lock_timeout.min(MAX_WAIT);
         self.connect_timeout = self.connect_timeout.min(MAX_WAIT);
         self
@@ -443,31 +444,6 @@ pub trait Driver: Send {
     fn close(self) -> impl Future<Output = ()> + Send;
 }
 
-/// A connection to one database, whatever its backend.
-pub enum Connection {
-    Postgres(Box<PostgresDriver>),
-    Sqlite(Box<SqliteDriver>),
-    MySql(Box<MySqlDriver>),
-}
-
-impl Connection {
-    /// Connects to `url` (the scheme picks the backend), retrying passing failures with
-    /// backoff until `connect_timeout`; other failures are returned at once.
-    pub async fn open(url: &str, options: ConnectOptions) -> Result<Self> {
-        check_target(url, &options.history_table)?;
-        let options = options.bounded();
-        let stop = options.stop.clone();
-        with_connect_retries(url, options.connect_timeout, &stop, || {
-            Self::open_once(url, options.clone())
-        })
-        .await
-    }
-
-    async fn open_once(url: &str, options: ConnectOptions) -> Result<Self> {
-        crate::backend::connect(kind_of(url)?, url, options).await
-    }
-}
-
 /// The error of a command that would write DDL for MySQL, which skein cannot do yet.
 pub fn mysql_ddl_unsupported(what: &str) -> Error {
     Error::MySqlDdl {
@@ -486,7 +462,7 @@ async fn create_database_once(url: &str) -> Result<bool> {
 }
 
 /// The kind of database `url` reaches, or the error naming a scheme skein does not know.
-fn kind_of(url: &str) -> Result<crate::backend::Kind> {
+pub(crate) fn kind_of(url: &str) -> Result<crate::backend::Kind> {
     crate::backend::Kind::of_scheme(scheme(url)).ok_or_else(|| Error::UnknownScheme {
         target: redact_url(url),
     })
@@ -651,78 +627,6 @@ pub fn redact_url(url: &str) -> String {
         None => tail.to_owned(),
     };
     format!("{scheme}://{authority}{tail}")
-}
-
-macro_rules! dispatch {
-    ($self:expr, $driver:ident => $body:expr) => {
-        match $self {
-            Connection::Postgres($driver) => $body,
-            Connection::Sqlite($driver) => $body,
-            Connection::MySql($driver) => $body,
-        }
-    };
-}
-
-impl Driver for Connection {
-    fn dialect(&self) -> Dialect {
-        dispatch!(self, d => d.dialect())
-    }
-
-    async fn history_exists(&mut self) -> Result<bool> {
-        dispatch!(self, d => d.history_exists().await)
-    }
-
-    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
-        dispatch!(self, d => d.read_history().await)
-    }
-
-    async fn ensure_history(&mut self) -> Result<()> {
-        dispatch!(self, d => d.ensure_history().await)
-    }
-
-    async fn lock(&mut self) -> Result<()> {
-        dispatch!(self, d => d.lock().await)
-    }
-
-    async fn unlock(&mut self) {
-        dispatch!(self, d => d.unlock().await)
-    }
-
-    async fn lock_holder(&mut self) -> Result<Option<String>> {
-        dispatch!(self, d => d.lock_holder().await)
-    }
-
-    fn canceller(&self) -> Option<Canceller> {
-        dispatch!(self, d => d.canceller())
-    }
-
-    fn runs_in_transaction(&self, script: &Script) -> bool {
-        dispatch!(self, d => d.runs_in_transaction(script))
-    }
-
-    async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
-        dispatch!(self, d => d.run_step(step).await)
-    }
-
-    async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
-        dispatch!(self, d => d.change_history(changes).await)
-    }
-
-    async fn inspect(&mut self) -> Result<crate::schema::Schema> {
-        dispatch!(self, d => d.inspect().await)
-    }
-
-    async fn execute_sql(&mut self, sql: &str) -> Result<()> {
-        dispatch!(self, d => d.execute_sql(sql).await)
-    }
-
-    async fn query_rows(&mut self, sql: &str) -> Result<rows::Rows> {
-        dispatch!(self, d => d.query_rows(sql).await)
-    }
-
-    async fn close(self) {
-        dispatch!(self, d => d.close().await)
-    }
 }
 
 #[cfg(test)]
