@@ -3,6 +3,7 @@
 
 mod support;
 
+mod every_backend;
 mod identifiers;
 mod lint;
 mod long_history;

@@ -252,37 +252,6 @@ async fn the_lock_times_out_naming_the_holder() {
 }
 
 #[tokio::test]
-async fn concurrent_runs_apply_each_migration_once() {
-    let db = MyTestDb::new("race");
-    let mut files: Vec<(String, String)> = Vec::new();
-    for i in 1..=15 {
-        files.push((
-            format!("{i}_t{i}.up.sql"),
-            format!("CREATE TABLE t{i} (id INT);\nINSERT INTO t{i} VALUES ({i});\n"),
-        ));
-    }
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, c)| (n.as_str(), c.as_str()))
-        .collect();
-    let dir = folder(&files);
-    let runs: Vec<_> = (0..6)
-        .map(|_| {
-            let url = db.url.clone();
-            let path = dir.path().to_owned();
-            tokio::spawn(async move { up(&url, &path).await.map(|r| r.steps.len()) })
-        })
-        .collect();
-    let mut applied = 0;
-    for run in runs {
-        applied += run.await.unwrap().unwrap();
-    }
-    assert_eq!(applied, 15, "each migration applied by exactly one run");
-    assert_eq!(history(&db).len(), 15);
-    assert_eq!(db.value("SELECT COUNT(*) FROM t15").as_deref(), Some("1"));
-}
-
-#[tokio::test]
 async fn the_sql_script_gives_the_same_tables_and_history_as_up() {
     let by_up = MyTestDb::new("script_up");
     let by_script = MyTestDb::new("script_client");

@@ -15,36 +15,6 @@ const FIRST: (&str, &str) = (
 const FIRST_DOWN: (&str, &str) = ("1_first.down.sql", "DROP TABLE first;\n");
 
 #[tokio::test]
-async fn applies_pending_migrations_once_and_records_them() {
-    let db = TestDb::new("apply");
-    let dir = folder(&[
-        FIRST,
-        FIRST_DOWN,
-        (
-            "2_second.sql",
-            "CREATE TABLE second (id INT);\nINSERT INTO second VALUES (1), (2);",
-        ),
-    ]);
-    let report = up(&db.url, dir.path()).await.unwrap();
-    assert_eq!(report.steps.len(), 2);
-    assert_eq!(
-        (report.version_before, report.version_after),
-        (None, Some(2))
-    );
-    assert_eq!(
-        db.value("SELECT count(*)::text FROM second").as_deref(),
-        Some("2")
-    );
-    assert_eq!(history(&db), ["1 migration true", "2 migration true"]);
-    let applied_by = db.value("SELECT applied_by FROM skein_history WHERE version = 1");
-    assert_eq!(applied_by.as_deref(), Some("tester@test skein/test"));
-
-    let again = up(&db.url, dir.path()).await.unwrap();
-    assert!(again.steps.is_empty());
-    assert_eq!(again.version_after, Some(2));
-}
-
-#[tokio::test]
 async fn a_failing_statement_is_located_and_leaves_nothing_behind() {
     let db = TestDb::new("fail3");
     let dir = folder(&[
@@ -197,46 +167,6 @@ async fn a_failed_no_transaction_migration_blocks_until_repair() {
 }
 
 #[tokio::test]
-async fn an_edited_file_blocks_up_until_repair_records_its_checksum() {
-    let db = TestDb::new("edited");
-    let dir = folder(&[
-        FIRST,
-        ("2_second.up.sql", "CREATE TABLE second (id INT);\n"),
-    ]);
-    up(&db.url, dir.path()).await.unwrap();
-    std::fs::write(
-        dir.path().join("2_second.up.sql"),
-        "CREATE TABLE second (id BIGINT);\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("3_third.up.sql"),
-        "CREATE TABLE third (id INT);\n",
-    )
-    .unwrap();
-
-    let failure = up(&db.url, dir.path()).await.unwrap_err();
-    let message = failure.error.to_string();
-    assert!(
-        message.contains("2_second.up.sql") && message.contains("skein repair"),
-        "{message}"
-    );
-    assert_eq!(db.value("SELECT to_regclass('third')::text"), None);
-
-    let migrations = load(dir.path());
-    let mut conn = connect(&db.url).await;
-    let edits = engine::repair(&mut conn, &migrations).await.unwrap();
-    assert_eq!(edits.len(), 1);
-    assert_eq!(edits[0].action, engine::EditAction::ChecksumRecorded);
-    let recorded = db
-        .value("SELECT checksum FROM skein_history WHERE version = 2")
-        .unwrap();
-    assert_eq!(recorded, migrations[1].checksum.to_string());
-    up(&db.url, dir.path()).await.unwrap();
-    assert_eq!(history(&db).len(), 3);
-}
-
-#[tokio::test]
 async fn down_reverts_newest_first_and_a_failing_step_is_rolled_back() {
     let db = TestDb::new("down");
     let dir = folder(&[
@@ -265,28 +195,6 @@ async fn down_reverts_newest_first_and_a_failing_step_is_rolled_back() {
         db.value("SELECT to_regclass('b')::text").as_deref(),
         Some("b")
     );
-}
-
-#[tokio::test]
-async fn stamp_records_without_running() {
-    let db = TestDb::new("stamp");
-    let dir = folder(&[FIRST, ("2_b.up.sql", "CREATE TABLE b (id INT);\n")]);
-    let migrations = load(dir.path());
-    let mut conn = connect(&db.url).await;
-    let edits = engine::stamp(&mut conn, &migrations, engine::StampTarget::Head, "t")
-        .await
-        .unwrap();
-    assert_eq!(edits.len(), 2);
-    assert_eq!(history(&db), ["1 stamp true", "2 stamp true"]);
-    assert_eq!(db.value("SELECT to_regclass('first')::text"), None);
-    engine::stamp(&mut conn, &migrations, engine::StampTarget::Version(1), "t")
-        .await
-        .unwrap();
-    assert_eq!(history(&db), ["1 stamp true"]);
-    engine::stamp(&mut conn, &migrations, engine::StampTarget::Base, "t")
-        .await
-        .unwrap();
-    assert!(history(&db).is_empty());
 }
 
 #[tokio::test]

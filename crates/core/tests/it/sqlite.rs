@@ -59,36 +59,3 @@ async fn applies_reverts_and_rolls_back_on_sqlite() {
     let report = run(&url, files.path(), Target::Down(DownTarget::To(1))).await;
     assert!(report.is_err(), "3 is irreversible");
 }
-
-#[tokio::test]
-async fn two_runs_at_once_apply_each_migration_once() {
-    let files = folder(&[
-        ("1_a.up.sql", "CREATE TABLE a (id INTEGER PRIMARY KEY);\n"),
-        (
-            "2_b.up.sql",
-            "CREATE TABLE b (id INTEGER PRIMARY KEY);\nINSERT INTO b VALUES (1);\n",
-        ),
-        ("3_c.up.sql", "CREATE TABLE c (id INTEGER PRIMARY KEY);\n"),
-    ]);
-    let data = tempfile::tempdir().unwrap();
-    let url = sqlite_url(data.path());
-    let runs: Vec<_> = (0..4)
-        .map(|_| {
-            let url = url.clone();
-            let dir = files.path().to_owned();
-            tokio::spawn(async move {
-                up(&url, &dir)
-                    .await
-                    .map(|r| r.steps.iter().filter(|s| s.ms.is_some()).count())
-            })
-        })
-        .collect();
-    let mut applied = 0;
-    for run in runs {
-        applied += run.await.unwrap().unwrap();
-    }
-    assert_eq!(
-        applied, 3,
-        "each migration ran exactly once across the four runs"
-    );
-}
