@@ -237,13 +237,13 @@ pub enum Error {
     Connect {
         target: String,
         #[source]
-        source: sqlx::Error,
+        source: DriverError,
     },
     #[error("{action} failed")]
     Database {
         action: String,
         #[source]
-        source: sqlx::Error,
+        source: DriverError,
     },
     #[error(transparent)]
     Statement(Box<StatementError>),
@@ -281,7 +281,7 @@ pub enum Error {
     InitSql {
         action: String,
         #[source]
-        source: sqlx::Error,
+        source: DriverError,
     },
     #[error("stopped: {during}")]
     Stopped { during: &'static str },
@@ -320,7 +320,7 @@ pub enum Error {
         target: String,
         waited: Duration,
         attempts: u32,
-        last: Option<sqlx::Error>,
+        last: Option<DriverError>,
     },
     #[error("interrupted before {}; run the command again to go on", crate::plan::version_label(*next))]
     Interrupted { next: Version },
@@ -391,32 +391,73 @@ pub enum Error {
     },
 }
 
+/// An error a backend's driver returned, and what skein reads from it: the server's
+/// code and message, whether it may pass. Callers see this, not the driver's own types, so
+/// a backend whose driver is not sqlx reports through it too.
+#[derive(Debug)]
+pub struct DriverError {
+    inner: Box<dyn std::error::Error + Send + Sync + 'static>,
+    /// The server's error code (SQLSTATE; MySQL's error number), when the server answered.
+    pub code: Option<String>,
+    /// The server's message alone, when the server answered.
+    pub message: Option<String>,
+    /// A connection failure that may pass by itself (the server starting, out of
+    /// connection slots, the network refusing or dropping the connection).
+    pub transient: bool,
+}
+
+impl DriverError {
+    /// `inner` with what the backend read from it.
+    pub fn new(
+        inner: impl std::error::Error + Send + Sync + 'static,
+        code: Option<String>,
+        message: Option<String>,
+        transient: bool,
+    ) -> Self {
+        DriverError {
+            inner: Box::new(inner),
+            code,
+            message,
+            transient,
+        }
+    }
+}
+
+impl std::fmt::Display for DriverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl std::error::Error for DriverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source()
+    }
+}
+
 /// A server's error as `message (code)`. sqlx's own text adds, for PostgreSQL, the line
 /// of the server's C source that raised it, which only misleads.
 pub fn server_error(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let sqlx::Error::Database(db) = cause.downcast_ref::<sqlx::Error>()? else {
-        return None;
-    };
-    let code = match db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-        Some(mysql) => Some(mysql.number().to_string()),
-        None => db.code().map(|c| c.into_owned()),
-    };
-    Some(match code {
-        Some(code) => format!("{} ({code})", db.message()),
-        None => db.message().to_owned(),
+    let driver = cause.downcast_ref::<DriverError>()?;
+    let message = driver.message.as_deref()?;
+    Some(match &driver.code {
+        Some(code) => format!("{message} ({code})"),
+        None => message.to_owned(),
     })
 }
 
 /// A hint when the server says the database does not exist (PostgreSQL 3D000, MySQL 1049).
-fn missing_database(source: &sqlx::Error) -> &'static str {
-    match source.as_database_error() {
-        Some(db)
-            if db.code().as_deref() == Some("3D000")
-                || db.message().starts_with("Unknown database") =>
-        {
-            " (the database does not exist: `skein db create` makes it)"
-        }
-        _ => "",
+fn missing_database(source: &DriverError) -> &'static str {
+    let missing = source.code.as_deref() == Some("3D000")
+        || source.code.as_deref() == Some("1049")
+        || source
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Unknown database"));
+    if missing {
+        " (the database does not exist: `skein db create` makes it)"
+    } else {
+        ""
     }
 }
 
@@ -426,9 +467,12 @@ fn fix_failed() -> &'static str {
 
 impl Error {
     /// Wraps a driver error with what was being done.
-    pub fn database(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
+    pub fn database<E: Into<DriverError>>(action: impl Into<String>) -> impl FnOnce(E) -> Error {
         let action = action.into();
-        move |source| Error::Database { action, source }
+        move |source| Error::Database {
+            action,
+            source: source.into(),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
+mod sqlx_error;
 
 use crate::dialect::Dialect;
 use crate::split::Statement;

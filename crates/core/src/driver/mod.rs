@@ -283,7 +283,10 @@ where
 /// The error of an `init_sql` statement (numbered from 1) that failed.
 pub(crate) fn init_sql_error(index: usize, statement: &str) -> impl FnOnce(sqlx::Error) -> Error {
     let action = format!("init_sql statement {} (`{statement}`)", index + 1);
-    move |source| Error::InitSql { action, source }
+    move |source| Error::InitSql {
+        action,
+        source: source.into(),
+    }
 }
 
 /// Waiting for another session's lock: polls with a growing pause, up to a deadline,
@@ -352,7 +355,7 @@ where
             () = stop.requested() => return Err(Error::Stopped { during: "connecting" }),
         };
         let source = match outcome {
-            Ok(Err(Error::Connect { source, .. })) if is_transient(&source) => source,
+            Ok(Err(Error::Connect { source, .. })) if source.transient => source,
             Ok(result) => return result,
             Err(_) => {
                 return Err(Error::ConnectTimedOut {
@@ -525,31 +528,6 @@ pub fn with_database(url: &str, database: &str) -> String {
         out.push_str(query);
     }
     out
-}
-
-/// Whether a connection failure may pass by itself: the server is starting, has no free
-/// connection slot, or the network refused or dropped the connection.
-fn is_transient(err: &sqlx::Error) -> bool {
-    use std::io::ErrorKind;
-    match err {
-        sqlx::Error::Io(e) => matches!(
-            e.kind(),
-            ErrorKind::ConnectionRefused
-                | ErrorKind::ConnectionReset
-                | ErrorKind::ConnectionAborted
-                | ErrorKind::BrokenPipe
-                | ErrorKind::UnexpectedEof
-                | ErrorKind::TimedOut
-        ),
-        // PostgreSQL: cannot_connect_now, too_many_connections, configuration_limit_exceeded,
-        // connection_exception, sqlclient_unable_to_establish_sqlconnection, connection_failure.
-        // MySQL: 08004 is "Too many connections" (1040).
-        sqlx::Error::Database(db) => matches!(
-            db.code().as_deref(),
-            Some("57P03" | "53300" | "53400" | "08000" | "08001" | "08006" | "08004")
-        ),
-        _ => false,
-    }
 }
 
 /// Whether skein can connect to `url` (a backend takes its scheme).

@@ -54,7 +54,10 @@ impl MySqlDriver {
         let connect = connect_options(url)?;
         let mut conn = MySqlConnection::connect_with(&connect)
             .await
-            .map_err(|source| Error::Connect { target, source })?;
+            .map_err(|source| Error::Connect {
+                target,
+                source: source.into(),
+            })?;
         // A history table is always the connected database's own (`check_target`
         // refuses a schema-qualified one): a schema is a database here.
         let (database, id): (Option<String>, u64) =
@@ -231,7 +234,7 @@ pub(crate) async fn connect_plain(url: &str) -> Result<MySqlConnection> {
         .await
         .map_err(|source| Error::Connect {
             target: redact_url(url),
-            source,
+            source: source.into(),
         })
 }
 
@@ -241,7 +244,7 @@ pub(crate) fn connect_options(url: &str) -> Result<MySqlConnectOptions> {
     let url = mysql_url(url);
     let options = MySqlConnectOptions::from_str(&url).map_err(|source| Error::Connect {
         target: redact_url(&url),
-        source,
+        source: source.into(),
     })?;
     // sqlx keeps an IPv6 host's URL brackets, which no name lookup understands.
     let options = match crate::driver::unbracketed(options.get_host()) {
@@ -287,7 +290,7 @@ fn locate(script: &Script, statement: &Statement<'_>, err: sqlx::Error) -> Error
     else {
         return Error::Database {
             action: format!("running {}", script.path.display()),
-            source: err,
+            source: err.into(),
         };
     };
     let offset = statement.offset + near(statement.sql, my.message()).unwrap_or(0);
@@ -557,7 +560,10 @@ async fn server_connection(url: &str) -> Result<(MySqlConnection, String)> {
     let admin_options = connect_options(&crate::driver::with_database(&mysql_url(url), ""))?;
     let admin = MySqlConnection::connect_with(&admin_options)
         .await
-        .map_err(|source| Error::Connect { target, source })?;
+        .map_err(|source| Error::Connect {
+            target,
+            source: source.into(),
+        })?;
     Ok((admin, name))
 }
 

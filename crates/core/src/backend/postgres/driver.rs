@@ -38,7 +38,10 @@ impl PostgresDriver {
         let connect = connect_options(url)?;
         let mut conn = PgConnection::connect_with(&connect)
             .await
-            .map_err(|source| Error::Connect { target, source })?;
+            .map_err(|source| Error::Connect {
+                target,
+                source: source.into(),
+            })?;
         // If the network to skein goes dead, the server's keepalive probes find out within
         // a minute, end the session, roll back and free the lock. If skein dies
         // mid-migration, the server would otherwise run what it was sent to the end (and
@@ -216,7 +219,7 @@ pub(crate) async fn connect_plain(url: &str) -> Result<PgConnection> {
         .await
         .map_err(|source| Error::Connect {
             target: redact_url(url),
-            source,
+            source: source.into(),
         })
 }
 
@@ -224,7 +227,7 @@ pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|source| Error::Connect {
             target: redact_url(url),
-            source,
+            source: source.into(),
         })?
         .application_name("skein");
     // sqlx keeps an IPv6 host's URL brackets, which no name lookup understands.
@@ -302,7 +305,7 @@ impl Batch<'_> {
             // Recording the step or committing it failed.
             _ => Error::Database {
                 action: format!("recording or committing {}", script.path.display()),
-                source: err,
+                source: err.into(),
             },
         }
     }
@@ -331,7 +334,7 @@ fn as_postgres_error(err: &sqlx::Error) -> Option<&PgDatabaseError> {
 fn connection_failure(script: &Script, source: sqlx::Error) -> Error {
     Error::Database {
         action: format!("running {}", script.path.display()),
-        source,
+        source: source.into(),
     }
 }
 
@@ -546,7 +549,7 @@ pub async fn create_database(url: &str) -> Result<bool> {
             Err(source) => {
                 return Err(Error::Database {
                     action: format!("creating database {name}"),
-                    source,
+                    source: source.into(),
                 });
             }
         };
@@ -604,7 +607,10 @@ async fn maintenance_connection(url: &str) -> Result<(PgConnection, String)> {
         })?;
     let admin = PgConnection::connect_with(&options.database("postgres"))
         .await
-        .map_err(|source| Error::Connect { target, source })?;
+        .map_err(|source| Error::Connect {
+            target,
+            source: source.into(),
+        })?;
     Ok((admin, name))
 }
 /// Asks the server to cancel session `pid`'s statement; whether it said it would.

@@ -30,9 +30,9 @@ pub struct SqliteDriver {
 
 impl SqliteDriver {
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self> {
-        let connect_error = |source| Error::Connect {
+        let connect_error = |source: sqlx::Error| Error::Connect {
             target: url.to_owned(),
-            source,
+            source: source.into(),
         };
         let mut connect = SqliteConnectOptions::from_str(url)
             .map_err(connect_error)?
@@ -88,7 +88,7 @@ impl SqliteDriver {
                 let Some(db_err) = err.as_database_error() else {
                     return Err(Error::Database {
                         action: format!("running {}", script.path.display()),
-                        source: err,
+                        source: err.into(),
                     });
                 };
                 return Err(Error::Statement(Box::new(StatementError {
@@ -345,7 +345,7 @@ impl Driver for SqliteDriver {
 pub async fn create_database(url: &str) -> Result<bool> {
     let options = SqliteConnectOptions::from_str(url).map_err(|source| Error::Connect {
         target: url.to_owned(),
-        source,
+        source: source.into(),
     })?;
     let path = options.get_filename().to_owned();
     if path.exists() {
@@ -360,7 +360,7 @@ pub async fn create_database(url: &str) -> Result<bool> {
 pub async fn database_exists(url: &str) -> Result<bool> {
     let options = SqliteConnectOptions::from_str(url).map_err(|source| Error::Connect {
         target: url.to_owned(),
-        source,
+        source: source.into(),
     })?;
     Ok(options.get_filename().exists())
 }
@@ -369,7 +369,7 @@ pub async fn database_exists(url: &str) -> Result<bool> {
 pub async fn drop_database(url: &str) -> Result<()> {
     let options = SqliteConnectOptions::from_str(url).map_err(|source| Error::Connect {
         target: url.to_owned(),
-        source,
+        source: source.into(),
     })?;
     let _ = std::fs::remove_file(file_lock::lock_path(options.get_filename()));
     for suffix in ["-wal", "-shm", "-journal"] {
@@ -401,7 +401,7 @@ fn busy_or(source: sqlx::Error, action: &str, waited: std::time::Duration) -> Er
         },
         false => Error::Database {
             action: action.to_owned(),
-            source,
+            source: source.into(),
         },
     }
 }
