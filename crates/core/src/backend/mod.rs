@@ -108,6 +108,10 @@ pub trait Backend: Send + Sync + 'static {
         true
     }
 
+    /// How the standard renderer writes a schema for this backend.
+    fn rendering(&self) -> Rendering {
+        Rendering::default()
+    }
     /// The schema as SQL that makes it; `None` when a part of it cannot be written yet.
     fn dump(&self, schema: &crate::schema::Schema) -> Option<String> {
         Some(crate::schema::render::to_sql(schema, self.dialect()))
@@ -168,6 +172,19 @@ pub trait Backend: Send + Sync + 'static {
     fn schema_qualified_history(&self) -> bool {
         true
     }
+}
+
+/// How the standard schema renderer (`inspect --format sql`, the expected schema of a
+/// diff) writes a schema for a backend.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rendering {
+    /// A column whose default takes the next value of its own sequence is written as
+    /// `serial`/`bigserial` (and the sequence is not written).
+    pub serial_columns: bool,
+    /// Foreign keys are added once every table exists, by ALTER TABLE.
+    pub foreign_keys_last: bool,
+    /// A view's definition is its whole CREATE statement, as the backend keeps it.
+    pub views_stored_whole: bool,
 }
 
 /// How a backend's DDL locks and rewrites tables: the questions lint's rules ask.

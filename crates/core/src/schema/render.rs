@@ -82,7 +82,9 @@ fn column_in(
     column: &Column,
     dialect: Dialect,
 ) -> String {
-    match serial(schema, table, name, column).filter(|_| dialect == Dialect::Postgres) {
+    match serial(schema, table, name, column)
+        .filter(|_| dialect.backend().rendering().serial_columns)
+    {
         Some((kind, _)) => column_sql(
             name,
             &Column {
@@ -97,7 +99,7 @@ fn column_in(
 
 /// The sequences `serial` columns of `schema` make.
 fn serial_sequences(schema: &Schema, dialect: Dialect) -> Vec<String> {
-    if dialect != Dialect::Postgres {
+    if !dialect.backend().rendering().serial_columns {
         return Vec::new();
     }
     schema
@@ -176,7 +178,8 @@ fn tables(schema: &Schema, dialect: Dialect, out: &mut String) {
                     constraint.definition
                 )
             };
-            if constraint.kind == super::ConstraintKind::ForeignKey && dialect == Dialect::Postgres
+            if constraint.kind == super::ConstraintKind::ForeignKey
+                && dialect.backend().rendering().foreign_keys_last
             {
                 foreign_keys.push(format!("ALTER TABLE {} ADD {named};", quote_name(name)));
             } else {
@@ -232,19 +235,15 @@ fn objects(schema: &Schema, dialect: Dialect, out: &mut String) {
     }
     for (name, view) in &schema.views {
         let definition = view.definition.trim_end_matches(';');
-        match dialect {
-            Dialect::Postgres | Dialect::MySql => {
-                let kind = if view.materialized {
-                    "MATERIALIZED VIEW"
-                } else {
-                    "VIEW"
-                };
-                let _ = writeln!(out, "\nCREATE {kind} {} AS {definition};", quote_name(name));
-            }
-            // SQLite keeps the whole statement.
-            Dialect::Sqlite => {
-                let _ = writeln!(out, "\n{definition};");
-            }
+        if dialect.backend().rendering().views_stored_whole {
+            let _ = writeln!(out, "\n{definition};");
+        } else {
+            let kind = if view.materialized {
+                "MATERIALIZED VIEW"
+            } else {
+                "VIEW"
+            };
+            let _ = writeln!(out, "\nCREATE {kind} {} AS {definition};", quote_name(name));
         }
     }
     for function in schema.functions.values() {

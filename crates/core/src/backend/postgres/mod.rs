@@ -4,7 +4,7 @@ pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;
 
-use super::{Backend, HistoryColumns, Kind, Locks, NameLimit};
+use super::{Backend, HistoryColumns, Kind, Locks, NameLimit, Rendering};
 use crate::dialect::Dialect;
 
 pub struct Postgres;
@@ -112,6 +112,14 @@ impl Backend for Postgres {
             return Some(ddl::create_table(name, table, sequences));
         }
         crate::schema::ddl::split_change(self, change, self.change_sql(change)?)
+    }
+
+    fn rendering(&self) -> Rendering {
+        Rendering {
+            serial_columns: true,
+            foreign_keys_last: true,
+            views_stored_whole: false,
+        }
     }
 
     fn current_timestamp(&self) -> &'static str {

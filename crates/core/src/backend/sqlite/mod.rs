@@ -4,7 +4,7 @@ pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;
 
-use super::{Backend, HistoryColumns, Kind, Locks};
+use super::{Backend, HistoryColumns, Kind, Locks, Rendering};
 use crate::dialect::Dialect;
 
 pub struct Sqlite;
@@ -75,6 +75,14 @@ impl Backend for Sqlite {
             foreign_key_copies: false,
             rebuilds_by_hand: true,
             implicit_not_null_default: false,
+        }
+    }
+
+    fn rendering(&self) -> Rendering {
+        Rendering {
+            serial_columns: false,
+            foreign_keys_last: false,
+            views_stored_whole: true,
         }
     }
 
