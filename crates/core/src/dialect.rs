@@ -42,7 +42,7 @@ impl Dialect {
     }
 
     /// The `n`th (from 1) bind parameter.
-    fn param(self, n: usize) -> String {
+    pub(crate) fn param(self, n: usize) -> String {
         self.backend().param(n)
     }
 

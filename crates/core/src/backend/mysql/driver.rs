@@ -12,23 +12,21 @@
 //!   part of its work: `DROP TABLE a, missing` drops `a`); `skein repair` clears it
 //!   once the database is put right.
 
+use crate::backend::session::{self, Session, StepRules, failed};
 use crate::dialect::Dialect;
 use crate::driver::{
-    Canceller, ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun,
-    history_change, history_query, history_rows, init_sql_error, mark_finished, mark_unfinished,
+    Canceller, ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, init_sql_error,
     redact_url,
 };
 use crate::error::{Error, Result, StatementError};
 use crate::history::AppliedMigration;
 use crate::migration::Script;
-use crate::plan::Direction;
 use crate::position::line_column;
 use crate::split::{Statement, split_mysql};
 use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{AssertSqlSafe, Connection as _, Row as _};
 use std::str::FromStr;
-use std::time::Instant;
 
 const DIALECT: Dialect = Dialect::MySql;
 
@@ -36,10 +34,9 @@ const DIALECT: Dialect = Dialect::MySql;
 const PARSE_ERROR: &str = "1064";
 
 pub struct MySqlDriver {
-    conn: MySqlConnection,
     /// The history table is qualified with the database connected to, so that a
     /// migration running `USE other` does not move the history writes.
-    options: ConnectOptions,
+    session: Session<sqlx::MySql>,
     /// Reaches this session from outside it.
     canceller: Canceller,
     /// The `GET_LOCK` name this session holds, if any.
@@ -52,12 +49,7 @@ impl MySqlDriver {
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self> {
         let target = redact_url(url);
         let connect = connect_options(url)?;
-        let mut conn = MySqlConnection::connect_with(&connect)
-            .await
-            .map_err(|source| Error::Connect {
-                target,
-                source: source.into(),
-            })?;
+        let mut conn = session::connect::<MySqlConnection>(target, &connect).await?;
         // A history table is always the connected database's own (`check_target`
         // refuses a schema-qualified one): a schema is a database here.
         let (database, id): (Option<String>, u64) =
@@ -79,8 +71,7 @@ impl MySqlDriver {
                 .map_err(init_sql_error(index, statement))?;
         }
         Ok(MySqlDriver {
-            conn,
-            options,
+            session: Session::new(conn, options, DIALECT, "BEGIN", failed, locate),
             canceller: Canceller::new(
                 crate::backend::Kind::MySql,
                 url,
@@ -91,130 +82,9 @@ impl MySqlDriver {
         })
     }
 
-    async fn execute(&mut self, sql: &str, action: &str) -> Result<()> {
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database(action))?;
-        Ok(())
-    }
-
-    /// Runs each statement on its own; on failure, how many completed before it.
-    async fn run_script(
-        &mut self,
-        script: &Script,
-        statements: &[Statement<'_>],
-    ) -> Result<(), (usize, Error)> {
-        for (index, statement) in statements.iter().enumerate() {
-            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.sql))
-                .execute(&mut self.conn)
-                .await
-            {
-                return Err((index, locate(script, statement, err)));
-            }
-        }
-        Ok(())
-    }
-
-    async fn write(&mut self, change: &HistoryChange, ms: i64, success: bool) -> Result<()> {
-        let table = &self.options.history_table;
-        history_query::<sqlx::MySql>(DIALECT, table, change, ms, success)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database("changing the history table"))?;
-        Ok(())
-    }
-
-    async fn by_version(&mut self, sql: String, version: i64, action: &str) -> Result<()> {
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(version)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database(action))?;
-        Ok(())
-    }
-
-    /// A file of data statements only: the statements and the history change in one
-    /// transaction.
-    async fn run_in_transaction(
-        &mut self,
-        step: StepRun<'_>,
-        statements: &[Statement<'_>],
-    ) -> Result<i64> {
-        self.execute("BEGIN", "starting a transaction").await?;
-        let started = Instant::now();
-        let result = match self.run_script(step.script, statements).await {
-            Ok(()) => {
-                let ms = elapsed_ms(started);
-                self.write(&history_change(&step), ms, true)
-                    .await
-                    .map(|()| ms)
-            }
-            Err((_, err)) => Err(err),
-        };
-        match result {
-            Ok(ms) => {
-                self.execute("COMMIT", "committing the migration").await?;
-                Ok(ms)
-            }
-            Err(err) => {
-                let _ = self.execute("ROLLBACK", "rolling back").await;
-                Err(err)
-            }
-        }
-    }
-
-    /// A file with DDL (or marked `-- skein:no-transaction`): the history row marks the
-    /// step unfinished while it runs.
-    async fn run_outside_transaction(
-        &mut self,
-        step: StepRun<'_>,
-        statements: &[Statement<'_>],
-    ) -> Result<i64> {
-        let table = self.options.history_table.clone();
-        mark_unfinished::<sqlx::MySql>(DIALECT, &table, &step)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database("marking the history row"))?;
-        let started = Instant::now();
-        if let Err((completed, err)) = self.run_script(step.script, statements).await {
-            let Error::Statement(cause) = err else {
-                return Err(err);
-            };
-            if completed > 0 || cause.code.as_deref() != Some(PARSE_ERROR) {
-                return Err(Error::PartiallyApplied {
-                    version: step.version,
-                    path: step.script.path.clone(),
-                    cause,
-                });
-            }
-            // The first statement did not parse: nothing ran, so the history goes back
-            // to what it was and the file can simply be fixed and run again.
-            let undo = match step.direction {
-                Direction::Up => {
-                    let sql = DIALECT.delete_history(&table);
-                    self.by_version(sql, step.version, "removing the unfinished history row")
-                        .await
-                }
-                Direction::Down => {
-                    let sql = DIALECT.restore_literal(&table, step.version);
-                    self.execute(&sql, "restoring the history row").await
-                }
-            };
-            undo?;
-            return Err(Error::Statement(cause));
-        }
-        let ms = elapsed_ms(started);
-        mark_finished::<sqlx::MySql>(DIALECT, &table, &step, ms)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database("marking the migration finished"))?;
-        Ok(ms)
-    }
-
     /// The lock name: the database and the history table, hashed (at most 64 characters).
     fn lock_name(&self) -> String {
-        let table = &self.options.history_table;
+        let table = &self.session.options.history_table;
         let schema = table.schema.clone().unwrap_or_default();
         let digest = Sha256::digest(format!("skein\0{schema}\0{}", table.name));
         let hex = hex::encode(&digest[..12]);
@@ -230,12 +100,7 @@ pub(crate) fn database_name(url: &str) -> Result<Option<String>> {
 /// A plain connection to `url`, for a side task (cancelling, probing).
 pub(crate) async fn connect_plain(url: &str) -> Result<MySqlConnection> {
     let options = connect_options(url)?;
-    MySqlConnection::connect_with(&options)
-        .await
-        .map_err(|source| Error::Connect {
-            target: redact_url(url),
-            source: source.into(),
-        })
+    session::connect::<MySqlConnection>(redact_url(url), &options).await
 }
 
 /// The options for `url` (`mysql://` or `mariadb://`). The session keeps the server's
@@ -275,10 +140,6 @@ fn is_transactional(statement: &str) -> bool {
         .find(|word| !word.is_empty())
         .unwrap_or("");
     DATA.iter().any(|word| first.eq_ignore_ascii_case(word))
-}
-
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Places a server error in the file. MySQL gives no position, but a syntax error says
@@ -335,16 +196,17 @@ impl Driver for MySqlDriver {
         if self.history_seen {
             return Ok(true);
         }
-        let table = &self.options.history_table;
+        let table = &self.session.options.history_table;
+        let failure = self.session.failure("looking for the history table");
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM information_schema.tables \
              WHERE table_schema = ? AND table_name = ?",
         )
         .bind(table.schema.clone())
         .bind(table.name.clone())
-        .fetch_one(&mut self.conn)
+        .fetch_one(&mut self.session.conn)
         .await
-        .map_err(Error::database("looking for the history table"))?;
+        .map_err(failure)?;
         self.history_seen = count > 0;
         Ok(self.history_seen)
     }
@@ -361,23 +223,19 @@ impl Driver for MySqlDriver {
         if !self.history_exists().await? {
             return Ok(Vec::new());
         }
-        let sql = DIALECT.select_history(&self.options.history_table);
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(Error::database("reading the history table"))?;
-        history_rows(&rows)
+        self.session.read_history().await
     }
 
     async fn ensure_history(&mut self) -> Result<()> {
         if self.history_exists().await? {
             return Ok(());
         }
-        let statements = DIALECT.create_history(&self.options.history_table);
+        let statements = DIALECT.create_history(&self.session.options.history_table);
         // The first statement creates the "schema": the connection's own database, which
         // exists.
         for statement in statements.into_iter().skip(1) {
-            self.execute(&statement, "creating the history table")
+            self.session
+                .execute(&statement, "creating the history table")
                 .await?;
         }
         self.history_seen = true;
@@ -386,32 +244,30 @@ impl Driver for MySqlDriver {
 
     async fn lock(&mut self) -> Result<()> {
         let name = self.lock_name();
-        let timeout = self.options.lock_timeout;
-        let mut wait = LockWait::new(&self.options);
-        loop {
-            // GET_LOCK with a zero timeout, polled: the wait stays interruptible.
-            let taken: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-                .bind(&name)
-                .fetch_one(&mut self.conn)
-                .await
-                .map_err(Error::database("taking the migration lock"))?;
-            if taken == Some(1) {
-                self.lock_name = Some(name);
-                // The session holding the lock is never idle for long while skein lives:
-                // if its client vanishes (a dead network), the server ends it within a
-                // minute of its last statement, freeing the lock.
-                self.execute(
-                    "SET SESSION wait_timeout = 60",
-                    "limiting the idle time of the migrating session",
-                )
-                .await?;
-                return Ok(());
-            }
-            if !wait.pause().await? {
-                let holder = lock_holder(&mut self.conn, &name).await;
-                return Err(Error::LockTimeout { timeout, holder });
-            }
+        // GET_LOCK with a zero timeout, polled: the wait stays interruptible.
+        let taken = self
+            .session
+            .poll_lock(
+                "SELECT GET_LOCK(?, 0)",
+                name.clone(),
+                |taken: Option<i64>| taken == Some(1),
+            )
+            .await?;
+        if !taken {
+            let holder = lock_holder(&mut self.session.conn, &name).await;
+            let timeout = self.session.options.lock_timeout;
+            return Err(Error::LockTimeout { timeout, holder });
         }
+        self.lock_name = Some(name);
+        // The session holding the lock is never idle for long while skein lives: if its
+        // client vanishes (a dead network), the server ends it within a minute of its last
+        // statement, freeing the lock.
+        self.session
+            .execute(
+                "SET SESSION wait_timeout = 60",
+                "limiting the idle time of the migrating session",
+            )
+            .await
     }
 
     async fn unlock(&mut self) {
@@ -419,7 +275,7 @@ impl Driver for MySqlDriver {
             // If this fails the connection is gone, and the lock with it.
             let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
                 .bind(name)
-                .execute(&mut self.conn)
+                .execute(&mut self.session.conn)
                 .await;
         }
     }
@@ -430,52 +286,48 @@ impl Driver for MySqlDriver {
 
     async fn lock_holder(&mut self) -> Result<Option<String>> {
         let name = self.lock_name();
-        Ok(lock_holder(&mut self.conn, &name).await)
+        Ok(lock_holder(&mut self.session.conn, &name).await)
     }
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
         let statements = split_mysql(&step.script.sql);
-        let ms = if self.runs_in_transaction(step.script) {
-            self.run_in_transaction(step, &statements).await?
-        } else {
-            self.run_outside_transaction(step, &statements).await?
+        let rules = StepRules {
+            nothing_ran: Some(PARSE_ERROR),
+            ..StepRules::default()
         };
-        Ok(StepOutcome::Ran { ms })
+        if self.runs_in_transaction(step.script) {
+            self.session
+                .run_in_transaction(step, &statements, rules)
+                .await
+        } else {
+            self.session
+                .run_outside_transaction(step, &statements, rules)
+                .await
+        }
     }
 
     async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
-        self.execute("BEGIN", "starting a transaction").await?;
-        for change in changes {
-            if let Err(err) = self.write(change, 0, true).await {
-                let _ = self.execute("ROLLBACK", "rolling back").await;
-                return Err(err);
-            }
-        }
-        self.execute("COMMIT", "committing the history change")
-            .await
+        self.session.change_history(changes).await
     }
 
     async fn execute_sql(&mut self, sql: &str) -> Result<()> {
-        self.execute(sql, &format!("running `{sql}`")).await
+        self.session.execute(sql, &format!("running `{sql}`")).await
     }
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {
+        let options = &self.session.options;
         let schema =
-            crate::schema::inspect::mysql::inspect(&mut self.conn, &self.options.history_table)
+            crate::schema::inspect::mysql::inspect(&mut self.session.conn, &options.history_table)
                 .await?;
-        Ok(self.options.leave_out_ignored(schema))
+        Ok(options.leave_out_ignored(schema))
     }
 
     async fn query_rows(&mut self, sql: &str) -> Result<crate::driver::rows::Rows> {
-        let fetched = sqlx::query(AssertSqlSafe(sql.to_owned()))
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(Error::database(format!("running `{sql}`")))?;
-        crate::driver::rows::plain(&fetched)
+        self.session.query_rows(sql).await
     }
 
     async fn close(self) {
-        let _ = self.conn.close().await;
+        self.session.close().await;
     }
 }
 
@@ -558,12 +410,7 @@ async fn server_connection(url: &str) -> Result<(MySqlConnection, String)> {
             target: target.clone(),
         })?;
     let admin_options = connect_options(&crate::driver::with_database(&mysql_url(url), ""))?;
-    let admin = MySqlConnection::connect_with(&admin_options)
-        .await
-        .map_err(|source| Error::Connect {
-            target,
-            source: source.into(),
-        })?;
+    let admin = session::connect::<MySqlConnection>(target, &admin_options).await?;
     Ok((admin, name))
 }
 

@@ -1,10 +1,11 @@
 //! PostgreSQL: statements sent one by one over the simple protocol (as psql does), errors
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
+use crate::backend::session::{self, Session, StepRules, elapsed_ms, failed};
 use crate::dialect::{Dialect, HistoryValues};
 use crate::driver::{
-    Canceller, ConnectOptions, Driver, HistoryChange, LockWait, StepOutcome, StepRun,
-    history_query, history_rows, init_sql_error, mark_finished, mark_unfinished, redact_url,
+    Canceller, ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, init_sql_error,
+    redact_url,
 };
 use crate::error::{Error, Result, StatementError};
 use crate::history::AppliedMigration;
@@ -22,8 +23,7 @@ use std::time::Instant;
 const DIALECT: Dialect = Dialect::Postgres;
 
 pub struct PostgresDriver {
-    conn: PgConnection,
-    options: ConnectOptions,
+    session: Session<sqlx::Postgres>,
     /// Reaches this session from outside it.
     canceller: Canceller,
     /// The advisory lock this session holds, if any.
@@ -36,12 +36,7 @@ impl PostgresDriver {
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self> {
         let target = redact_url(url);
         let connect = connect_options(url)?;
-        let mut conn = PgConnection::connect_with(&connect)
-            .await
-            .map_err(|source| Error::Connect {
-                target,
-                source: source.into(),
-            })?;
+        let mut conn = session::connect::<PgConnection>(target, &connect).await?;
         // If the network to skein goes dead, the server's keepalive probes find out within
         // a minute, end the session, roll back and free the lock. If skein dies
         // mid-migration, the server would otherwise run what it was sent to the end (and
@@ -68,41 +63,19 @@ impl PostgresDriver {
                 .map_err(init_sql_error(index, statement))?;
         }
         Ok(PostgresDriver {
-            conn,
-            options,
+            session: Session::new(conn, options, DIALECT, "BEGIN", failed, locate),
             canceller: Canceller::new(crate::backend::Kind::Postgres, url, i64::from(pid)),
             lock_key: None,
             history_seen: false,
         })
     }
 
-    async fn execute(&mut self, sql: &str, action: &str) -> Result<()> {
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database(action))?;
-        Ok(())
-    }
-
-    /// Runs each statement of `script` on its own, as psql would.
-    async fn run_script(&mut self, script: &Script) -> Result<(), ScriptFailure> {
-        for statement in split(&script.sql) {
-            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.sql))
-                .execute(&mut self.conn)
-                .await
-            {
-                return Err(locate(script, &statement, err));
-            }
-        }
-        Ok(())
-    }
-
     /// Sends the whole step as one simple query: `BEGIN`, its statements, the history
     /// change and `COMMIT`, so a step costs one round trip. The server answers each
     /// statement that completes before an error, which tells which statement failed.
     async fn run_in_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
-        let table = &self.options.history_table;
-        let dialect = Dialect::Postgres;
+        let table = &self.session.options.history_table;
+        let dialect = DIALECT;
         let statements = split(&step.script.sql);
         let record = match step.direction {
             Direction::Up => dialect.insert_history_literal(
@@ -134,7 +107,7 @@ impl PostgresDriver {
         let mut completed = 0_usize;
         let failure = {
             let mut results =
-                sqlx::raw_sql(AssertSqlSafe(batch.as_str())).execute_many(&mut self.conn);
+                sqlx::raw_sql(AssertSqlSafe(batch.as_str())).execute_many(&mut self.session.conn);
             loop {
                 match results.next().await {
                     Some(Ok(_)) => completed += 1,
@@ -146,8 +119,7 @@ impl PostgresDriver {
         let Some(err) = failure else {
             return Ok(elapsed_ms(started));
         };
-        // The connection may be gone; the server rolls back on its own then.
-        let _ = self.execute("ROLLBACK", "rolling back").await;
+        self.session.rollback().await;
         let batch = Batch {
             text: &batch,
             starts: &starts,
@@ -157,37 +129,11 @@ impl PostgresDriver {
         Err(batch.locate(step.script, &statements, completed.saturating_sub(1), err))
     }
 
-    async fn run_outside_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
-        let table = &self.options.history_table;
-        mark_unfinished::<sqlx::Postgres>(Dialect::Postgres, table, &step)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database("marking the history row"))?;
-        let started = Instant::now();
-        self.run_script(step.script)
-            .await
-            .map_err(|failure| match failure {
-                ScriptFailure::Statement(cause) => Error::PartiallyApplied {
-                    version: step.version,
-                    path: step.script.path.clone(),
-                    cause: Box::new(cause),
-                },
-                ScriptFailure::Connection(err) => err,
-            })?;
-        let ms = elapsed_ms(started);
-        let table = &self.options.history_table;
-        mark_finished::<sqlx::Postgres>(Dialect::Postgres, table, &step, ms)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::database("marking the migration finished"))?;
-        Ok(ms)
-    }
-
     /// The lock key: the database, the history table's schema and name, hashed.
     async fn lock_key(&mut self) -> Result<i64> {
-        let table = &self.options.history_table;
+        let table = &self.session.options.history_table;
         let row = sqlx::query("SELECT current_database(), current_schema()")
-            .fetch_one(&mut self.conn)
+            .fetch_one(&mut self.session.conn)
             .await
             .map_err(Error::database("reading the database name"))?;
         let database: String = row.get(0);
@@ -215,12 +161,7 @@ pub(crate) fn database_name(url: &str) -> Result<Option<String>> {
 /// A plain connection to `url`, for a side task (cancelling, probing).
 pub(crate) async fn connect_plain(url: &str) -> Result<PgConnection> {
     let options = connect_options(url)?;
-    PgConnection::connect_with(&options)
-        .await
-        .map_err(|source| Error::Connect {
-            target: redact_url(url),
-            source: source.into(),
-        })
+    session::connect::<PgConnection>(redact_url(url), &options).await
 }
 
 pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
@@ -246,18 +187,6 @@ pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
         return Ok(options.ssl_mode(sqlx::postgres::PgSslMode::Disable));
     }
     Ok(options)
-}
-
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Why a script stopped.
-enum ScriptFailure {
-    /// The server refused a statement.
-    Statement(StatementError),
-    /// The connection failed.
-    Connection(Error),
 }
 
 /// A step sent as one query: where each statement starts in it.
@@ -313,9 +242,9 @@ impl Batch<'_> {
 
 /// Places an error of one statement sent alone: the server gives a character position
 /// within what it was sent; its own "line" field is a line of its C source, not of ours.
-fn locate(script: &Script, statement: &Statement<'_>, err: sqlx::Error) -> ScriptFailure {
+fn locate(script: &Script, statement: &Statement<'_>, err: sqlx::Error) -> Error {
     let Some(pg) = as_postgres_error(&err) else {
-        return ScriptFailure::Connection(connection_failure(script, err));
+        return connection_failure(script, err);
     };
     let offset = match pg.position() {
         Some(PgErrorPosition::Original(chars)) => {
@@ -323,7 +252,7 @@ fn locate(script: &Script, statement: &Statement<'_>, err: sqlx::Error) -> Scrip
         }
         _ => statement.offset,
     };
-    ScriptFailure::Statement(statement_error(script, pg, offset))
+    Error::Statement(Box::new(statement_error(script, pg, offset)))
 }
 
 fn as_postgres_error(err: &sqlx::Error) -> Option<&PgDatabaseError> {
@@ -373,19 +302,20 @@ fn own_hint(code: &str, script: &Script) -> Option<String> {
 
 impl Driver for PostgresDriver {
     fn dialect(&self) -> Dialect {
-        Dialect::Postgres
+        DIALECT
     }
 
     async fn history_exists(&mut self) -> Result<bool> {
         if self.history_seen {
             return Ok(true);
         }
-        let table = self.options.history_table.quoted(DIALECT);
+        let table = self.session.options.history_table.quoted(DIALECT);
+        let failure = self.session.failure("looking for the history table");
         self.history_seen = sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
             .bind(table)
-            .fetch_one(&mut self.conn)
+            .fetch_one(&mut self.session.conn)
             .await
-            .map_err(Error::database("looking for the history table"))?;
+            .map_err(failure)?;
         Ok(self.history_seen)
     }
 
@@ -393,12 +323,7 @@ impl Driver for PostgresDriver {
         if !self.history_exists().await? {
             return Ok(Vec::new());
         }
-        let sql = Dialect::Postgres.select_history(&self.options.history_table);
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(Error::database("reading the history table"))?;
-        history_rows(&rows)
+        self.session.read_history().await
     }
 
     async fn ensure_history(&mut self) -> Result<()> {
@@ -408,13 +333,17 @@ impl Driver for PostgresDriver {
         // One round trip, and no wait for a WAL flush of its own: the first migration's
         // commit flushes it, and if it were lost it would simply be created again.
         let mut batch = String::from("BEGIN;\nSET LOCAL synchronous_commit = off;\n");
-        for statement in Dialect::Postgres.create_history(&self.options.history_table) {
+        for statement in DIALECT.create_history(&self.session.options.history_table) {
             batch.push_str(&statement);
             batch.push_str(";\n");
         }
         batch.push_str("COMMIT;");
-        if let Err(err) = self.execute(&batch, "creating the history table").await {
-            let _ = self.execute("ROLLBACK", "rolling back").await;
+        if let Err(err) = self
+            .session
+            .execute(&batch, "creating the history table")
+            .await
+        {
+            self.session.rollback().await;
             return Err(err);
         }
         self.history_seen = true;
@@ -423,23 +352,17 @@ impl Driver for PostgresDriver {
 
     async fn lock(&mut self) -> Result<()> {
         let key = self.lock_key().await?;
-        let timeout = self.options.lock_timeout;
-        let mut wait = LockWait::new(&self.options);
-        loop {
-            let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(key)
-                .fetch_one(&mut self.conn)
-                .await
-                .map_err(Error::database("taking the migration lock"))?;
-            if taken {
-                self.lock_key = Some(key);
-                return Ok(());
-            }
-            if !wait.pause().await? {
-                let holder = lock_holder(&mut self.conn, key).await;
-                return Err(Error::LockTimeout { timeout, holder });
-            }
+        let taken = self
+            .session
+            .poll_lock("SELECT pg_try_advisory_lock($1)", key, |taken: bool| taken)
+            .await?;
+        if !taken {
+            let holder = lock_holder(&mut self.session.conn, key).await;
+            let timeout = self.session.options.lock_timeout;
+            return Err(Error::LockTimeout { timeout, holder });
         }
+        self.lock_key = Some(key);
+        Ok(())
     }
 
     async fn unlock(&mut self) {
@@ -447,7 +370,7 @@ impl Driver for PostgresDriver {
             // If this fails the connection is gone, and the lock with it.
             let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
                 .bind(key)
-                .execute(&mut self.conn)
+                .execute(&mut self.session.conn)
                 .await;
         }
     }
@@ -458,57 +381,45 @@ impl Driver for PostgresDriver {
 
     async fn lock_holder(&mut self) -> Result<Option<String>> {
         let key = self.lock_key().await?;
-        Ok(lock_holder(&mut self.conn, key).await)
+        Ok(lock_holder(&mut self.session.conn, key).await)
     }
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
-        let ms = if step.script.no_transaction {
-            self.run_outside_transaction(step).await?
+        if step.script.no_transaction {
+            let statements = split(&step.script.sql);
+            self.session
+                .run_outside_transaction(step, &statements, StepRules::default())
+                .await
         } else {
-            self.run_in_transaction(step).await?
-        };
-        Ok(StepOutcome::Ran { ms })
+            let ms = self.run_in_transaction(step).await?;
+            Ok(StepOutcome::Ran { ms })
+        }
     }
 
     async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
-        let table = self.options.history_table.clone();
-        let mut tx = self
-            .conn
-            .begin()
-            .await
-            .map_err(Error::database("starting a transaction"))?;
-        for change in changes {
-            history_query::<sqlx::Postgres>(Dialect::Postgres, &table, change, 0, true)
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::database("changing the history table"))?;
-        }
-        tx.commit()
-            .await
-            .map_err(Error::database("committing the history change"))
+        self.session.change_history(changes).await
     }
 
     async fn execute_sql(&mut self, sql: &str) -> Result<()> {
-        self.execute(sql, &format!("running `{sql}`")).await
+        self.session.execute(sql, &format!("running `{sql}`")).await
     }
 
     async fn inspect(&mut self) -> Result<crate::schema::Schema> {
-        let schema =
-            crate::schema::inspect::postgres::inspect(&mut self.conn, &self.options.history_table)
-                .await?;
-        Ok(self.options.leave_out_ignored(schema))
+        let options = &self.session.options;
+        let schema = crate::schema::inspect::postgres::inspect(
+            &mut self.session.conn,
+            &options.history_table,
+        )
+        .await?;
+        Ok(options.leave_out_ignored(schema))
     }
 
     async fn query_rows(&mut self, sql: &str) -> Result<crate::driver::rows::Rows> {
-        let fetched = sqlx::query(AssertSqlSafe(sql.to_owned()))
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(Error::database(format!("running `{sql}`")))?;
-        crate::driver::rows::plain(&fetched)
+        self.session.query_rows(sql).await
     }
 
     async fn close(self) {
-        let _ = self.conn.close().await;
+        self.session.close().await;
     }
 }
 
@@ -605,12 +516,7 @@ async fn maintenance_connection(url: &str) -> Result<(PgConnection, String)> {
         .ok_or_else(|| Error::NoDatabaseInUrl {
             target: target.clone(),
         })?;
-    let admin = PgConnection::connect_with(&options.database("postgres"))
-        .await
-        .map_err(|source| Error::Connect {
-            target,
-            source: source.into(),
-        })?;
+    let admin = session::connect::<PgConnection>(target, &options.database("postgres")).await?;
     Ok((admin, name))
 }
 /// Asks the server to cancel session `pid`'s statement; whether it said it would.
