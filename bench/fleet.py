@@ -323,24 +323,33 @@ def tools(args, workdir: Path, migrations):
     quiet = dict(os.environ, PGOPTIONS=(os.environ.get("PGOPTIONS", "") + " -c client_min_messages=warning").strip())
     found["psql"] = Fleet(lambda url: ["psql", "--no-psqlrc", "--quiet", f"--dbname={url}", f"--file={driver}"], concurrency=args.concurrency, env=quiet)
 
+    def skein_fleet(name, skein):
+        # One folder per database, named like it, each holding links to the shared files.
+        models = workdir / name / "models"
+        for db in fleet_names(name, args.databases):
+            (models / db).mkdir(parents=True)
+            for path in sql_dir.iterdir():
+                (models / db / path.name).symlink_to(path)
+        config = workdir / name / "skein.toml"
+        config.write_text(f'[default.models]\ndir = "{models}"\nurl = "{database_url(args.url, "{model}")}"\n')
+        return [str(skein), "--config", str(config)]
+
+    if args.baseline:
+        wanted.append("baseline")
     for name in wanted[1:]:
         if name == "skein":
             skein = ROOT / "target" / "release" / "skein"
             if not skein.is_file():
                 missing(name)
                 continue
-            # One folder per database, named like it, each holding links to the shared files.
-            models = workdir / "models"
-            for db in fleet_names("skein", args.databases):
-                (models / db).mkdir(parents=True)
-                for path in sql_dir.iterdir():
-                    (models / db / path.name).symlink_to(path)
-            config = workdir / "skein.toml"
-            config.write_text(f'[default.models]\ndir = "{models}"\nurl = "{database_url(args.url, "{model}")}"\n')
-            base = [str(skein), "--config", str(config)]
+            base = skein_fleet(name, skein)
             found[name] = Fleet(whole=lambda names, base=base: base + ["up", "--concurrency", str(args.concurrency), "-q"])
             found["skein status --check"] = Fleet(whole=lambda names, base=base: base + ["status", "--check", "--concurrency", str(args.concurrency), "-q"])
             versions[name] = version_of([str(skein), "--version"])
+        elif name == "baseline":
+            base = skein_fleet(name, args.baseline)
+            found[name] = Fleet(whole=lambda names, base=base: base + ["up", "--concurrency", str(args.concurrency), "-q"])
+            versions[name] = version_of([str(args.baseline), "--version"]) + " (baseline)"
         elif name == "sqlx-cli":
             sqlx = shutil.which("sqlx") or "/opt/sqlx-cli/bin/sqlx"
             if not Path(sqlx).is_file():
@@ -405,6 +414,7 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("SKEIN_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, of {', '.join(TOOLS)} (psql always runs)")
     parser.add_argument("--tools-dir", type=Path, default=Path("/tmp/bench-tools"), help="where dbmate (npm) and alembic (venv) are installed")
+    parser.add_argument("--baseline", type=Path, help="another skein binary (an older build), run side by side as `baseline`")
     args = parser.parse_args()
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = [t for t in args.tools if t not in TOOLS]
@@ -471,6 +481,10 @@ def main() -> None:
     if "alembic" in times and "skein" in times:
         ratio = statistics.median(times["alembic"]) / statistics.median(times["skein"])
         print(f"alembic / skein: {ratio:.2f}x")
+    if "baseline" in times and "skein" in times:
+        ratio = statistics.median(times["skein"]) / statistics.median(times["baseline"])
+        noop_ratio = statistics.median(noop["skein"]) / statistics.median(noop["baseline"])
+        print(f"skein / baseline: {ratio:.3f}x upgrade, {noop_ratio:.3f}x no-op")
     if noop:
         print(f"no-op (all {args.databases} databases already at head), median of each:")
         print(f"{'tool':<21} {'median s':>9} {'min s':>8}")

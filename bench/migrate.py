@@ -5,6 +5,7 @@
     cargo build --release
     cargo install sqlx-cli --no-default-features --features postgres,rustls
     python3 bench/migrate.py --rounds 7
+    python3 bench/migrate.py --baseline /path/to/older/skein   # a build against another
 
 Each tool gets a fresh database per round; the order of the tools rotates every round
 so that none is always first or last. Times are wall-clock for the whole command
@@ -41,7 +42,7 @@ def tools(args, workdir: Path):
     sqlx = shutil.which("sqlx") or "/opt/sqlx-cli/bin/sqlx"
     config = workdir / "skein.toml"
 
-    def run_skein(url):
+    def run_skein(url, skein=skein):
         config.write_text(
             f'[default.databases.bench]\nmigrations = "{args.dir}"\nurl = "{url}"\n'
         )
@@ -51,6 +52,8 @@ def tools(args, workdir: Path):
         "psql": lambda url: ["bash", str(ROOT / "bench" / "apply_with_psql.sh"), url, str(args.dir)],
         "skein": run_skein,
     }
+    if args.baseline:
+        found["baseline"] = lambda url: run_skein(url, skein=args.baseline)
     if Path(sqlx).is_file():
         found["sqlx-cli"] = lambda url: [sqlx, "migrate", "run", "--source", str(args.dir), "--database-url", url]
     else:
@@ -63,6 +66,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--dir", type=Path, default=ROOT / "crates/core/tests/fixtures/long_history")
     parser.add_argument("--url", default=os.environ.get("SKEIN_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--baseline", type=Path, help="another skein binary (an older build), run side by side as `baseline`")
     args = parser.parse_args()
     source = args.dir.resolve()
     files = len(list(source.glob("*.sql"))) - len(list(source.glob("*.down.sql")))
@@ -100,6 +104,9 @@ def main() -> None:
     if "sqlx-cli" in times:
         ratio = statistics.median(times["skein"]) / statistics.median(times["sqlx-cli"])
         print(f"skein / sqlx-cli: {ratio:.2f}x")
+    if "baseline" in times:
+        ratio = statistics.median(times["skein"]) / statistics.median(times["baseline"])
+        print(f"skein / baseline: {ratio:.3f}x")
 
 
 if __name__ == "__main__":

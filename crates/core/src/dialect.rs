@@ -232,11 +232,9 @@ impl Dialect {
     /// An INSERT of a history row with its values as literals, for scripts and batches.
     /// PostgreSQL measures `execution_ms` itself: the time since the transaction began.
     pub fn insert_history_literal(self, table: &HistoryTable, row: HistoryValues<'_>) -> String {
-        let execution_ms = match (self, row.success) {
-            (Dialect::Postgres, true) => {
-                "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
-            }
-            _ => "0",
+        let execution_ms = match row.success {
+            true => self.backend().transaction_ms().unwrap_or("0"),
+            false => "0",
         };
         let (applied_at, now) = self.explicit_applied_at();
         format!(

@@ -8,7 +8,8 @@ use super::drift::{ExpectedCache, expected_schema};
 use super::finish;
 use crate::cli::AdoptArgs;
 use crate::context::{self, Context};
-use crate::report::{Body, DatabaseReport, ForeignHistory, Status};
+use crate::report::detail::EditsDetail;
+use crate::report::{Body, DatabaseReport, Detail, ForeignHistory, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver as _;
 use skein_core::Migration;
@@ -68,10 +69,16 @@ async fn adopt_one(
             .map(|r| r.version)
             .max()
         {
-            let mut report = DatabaseReport::new(&db.name, Status::UpToDate);
-            report.version_before = Some(newest);
-            report.version_after = Some(newest);
-            return Ok(report);
+            let detail = EditsDetail {
+                version_before: Some(newest),
+                version_after: Some(newest),
+                ..EditsDetail::default()
+            };
+            return Ok(DatabaseReport::new(
+                &db.name,
+                Status::UpToDate,
+                Detail::Edits(detail),
+            ));
         }
         // --from and --table say which table; else the import map, where the migrations
         // were imported from; else the one there is.
@@ -145,12 +152,6 @@ async fn adopt_one(
             .cloned()
             .collect();
         let newest = skein_core::migration::head(&applied);
-        let mut report = DatabaseReport::new(&db.name, Status::Ok);
-        report.version_after = newest;
-        report.foreign_history = Some(ForeignHistory {
-            table: foreign.table.clone(),
-            owned: true,
-        });
         // The history table adopted is the other tool's, whatever its name.
         let leave_out = [foreign.table.as_str()];
         let mut differences = verify(&mut conn, cache, url, &applied, options, &leave_out).await?;
@@ -192,7 +193,7 @@ async fn adopt_one(
             foreign.tool.name(),
             foreign.table
         );
-        report.edits = adopt::record(
+        let edits = adopt::record(
             &mut conn,
             &migrations,
             &versions,
@@ -200,10 +201,20 @@ async fn adopt_one(
             &applied_by,
         )
         .await?;
-        if report.edits.is_empty() {
-            report.status = Status::UpToDate;
-        }
-        Ok(report)
+        let status = match edits.is_empty() {
+            true => Status::UpToDate,
+            false => Status::Ok,
+        };
+        let detail = EditsDetail {
+            version_before: None,
+            version_after: newest,
+            edits,
+            foreign_history: Some(ForeignHistory {
+                table: foreign.table.clone(),
+                owned: true,
+            }),
+        };
+        Ok(DatabaseReport::new(&db.name, status, Detail::Edits(detail)))
     }
     .await;
     conn.close().await;

@@ -2,7 +2,8 @@
 //! tables).
 
 use crate::context::Context;
-use crate::report::{Body, DatabaseReport, Status};
+use crate::report::detail::CheckDetail;
+use crate::report::{Body, DatabaseReport, Detail, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::error::Error as CoreError;
@@ -59,14 +60,11 @@ async fn check_of(
     let failed = findings
         .iter()
         .any(|f| f.severity == skein_core::schema::rules::Severity::Error);
-    let mut report = DatabaseReport::new(
-        &db.name,
-        if failed {
-            Status::Problems
-        } else {
-            Status::UpToDate
-        },
-    );
-    report.findings = findings;
-    Ok(report)
+    let status = if failed {
+        Status::Problems
+    } else {
+        Status::UpToDate
+    };
+    let detail = Detail::Check(CheckDetail { findings });
+    Ok(DatabaseReport::new(&db.name, status, detail))
 }

@@ -5,8 +5,9 @@
 use super::drift::{ExpectedCache, expected_schema};
 use crate::cli::ConvergeArgs;
 use crate::context::Context;
+use crate::report::detail::ConvergeDetail;
 use crate::report::live::ConvergeInfo;
-use crate::report::{Body, DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Detail, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::error::Error as CoreError;
@@ -91,13 +92,18 @@ async fn converge_one(
         None if plan.is_empty() => Status::UpToDate,
         None => Status::Pending,
     };
-    let mut report = DatabaseReport::new(&db.name, status);
-    report.version_after = head;
-    report.converge = Some(ConvergeInfo {
-        plan,
-        applied,
-        allow_destructive: args.allow_destructive,
-        transactional: dialect.backend().transactional_ddl(),
-    });
-    Ok(report)
+    let detail = ConvergeDetail {
+        version_after: head,
+        converge: ConvergeInfo {
+            plan,
+            applied,
+            allow_destructive: args.allow_destructive,
+            transactional: dialect.backend().transactional_ddl(),
+        },
+    };
+    Ok(DatabaseReport::new(
+        &db.name,
+        status,
+        Detail::Converge(detail),
+    ))
 }

@@ -5,7 +5,7 @@ use super::migrate::{Mode, run_one, run_options};
 use crate::context::Context;
 use crate::fleet;
 use crate::preflight::UsageProblem;
-use crate::report::{Body, DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Detail, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::plan::Target;
 
@@ -36,8 +36,8 @@ async fn create_each(
                 Err(e) => Err(e),
             };
             match created {
-                Ok(true) => DatabaseReport::new(&db.name, Status::Ok),
-                Ok(false) => DatabaseReport::new(&db.name, Status::UpToDate),
+                Ok(true) => DatabaseReport::new(&db.name, Status::Ok, Detail::None {}),
+                Ok(false) => DatabaseReport::new(&db.name, Status::UpToDate, Detail::None {}),
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
         }
@@ -107,7 +107,7 @@ pub async fn remove(ctx: &Context, removal: Removal, yes: bool) -> anyhow::Resul
                 } else {
                     Status::UpToDate
                 };
-                return DatabaseReport::new(&db.name, status);
+                return DatabaseReport::new(&db.name, status, Detail::None {});
             }
             if let Err(e) =
                 skein_core::driver::create_database(url, connect_timeout, &ctx.stop).await
@@ -118,9 +118,9 @@ pub async fn remove(ctx: &Context, removal: Removal, yes: bool) -> anyhow::Resul
                 to: None,
                 steps: None,
             };
-            let mut report = run_one(ctx, db, urls, head, options, Mode::Apply).await;
-            report.created = true;
-            report
+            run_one(ctx, db, urls, head, options, Mode::Apply)
+                .await
+                .created()
         }
     })
     .await;
@@ -197,7 +197,7 @@ async fn wait_each(
                 Err(e) => Err(e),
             };
             match reached {
-                Ok(()) => DatabaseReport::new(&db.name, Status::Ok),
+                Ok(()) => DatabaseReport::new(&db.name, Status::Ok, Detail::None {}),
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
         }

@@ -2,7 +2,8 @@
 //! fingerprint; the expected schemas are replayed once per distinct set of migrations.
 
 use crate::context::Context;
-use crate::report::{Body, DatabaseReport, DriftInfo, Status};
+use crate::report::detail::DriftDetail;
+use crate::report::{Body, DatabaseReport, Detail, DriftInfo, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::error::Error as CoreError;
@@ -82,14 +83,15 @@ async fn drift_of(
     } else {
         Status::Drifted
     };
-    let mut report = DatabaseReport::new(&db.name, status);
-    report.version_before = version;
-    report.version_after = version;
-    report.drift = Some(DriftInfo {
-        fingerprint: live.fingerprint(),
-        expected_fingerprint: expected.fingerprint(),
-        replay: key,
-        differences,
-    });
-    Ok(report)
+    let detail = DriftDetail {
+        version_before: version,
+        version_after: version,
+        drift: DriftInfo {
+            fingerprint: live.fingerprint(),
+            expected_fingerprint: expected.fingerprint(),
+            replay: key,
+            differences,
+        },
+    };
+    Ok(DatabaseReport::new(&db.name, status, Detail::Drift(detail)))
 }

@@ -3,7 +3,7 @@
 use crate::context::Context;
 use crate::options::Format;
 use crate::report::live::SchemaInfo;
-use crate::report::{Body, DatabaseReport, Status};
+use crate::report::{Body, DatabaseReport, Detail, Status};
 use skein_core::Driver;
 
 pub async fn inspect(ctx: &Context) -> anyhow::Result<Body> {
@@ -27,11 +27,11 @@ pub async fn inspect(ctx: &Context) -> anyhow::Result<Body> {
         )
         .into());
     }
-    let mut report = DatabaseReport::new(&db.name, Status::Ok);
-    report.inspected = Some(SchemaInfo {
+    let info = SchemaInfo {
         dialect,
         fingerprint: schema.fingerprint(),
         schema,
-    });
+    };
+    let report = DatabaseReport::new(&db.name, Status::Ok, Detail::Inspect(info));
     Ok(super::finish(ctx, vec![report]))
 }

@@ -6,7 +6,8 @@ use super::finish_check;
 use crate::cli::LintArgs;
 use crate::context::Context;
 use crate::fleet;
-use crate::report::{Body, DatabaseReport, Status};
+use crate::report::detail::LintDetail;
+use crate::report::{Body, DatabaseReport, Detail, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::dialect::Dialect;
@@ -52,7 +53,7 @@ pub async fn lint(ctx: &Context, args: LintArgs) -> anyhow::Result<Body> {
     if let Which::Files(files) = &which {
         let linted: usize = reports
             .iter()
-            .filter_map(|r| r.lint.as_ref())
+            .filter_map(|r| r.detail.lint())
             .map(|l| l.statements)
             .sum();
         if linted == 0 && reports.iter().all(|r| r.error.is_none()) {
@@ -78,7 +79,7 @@ async fn lint_one(
 ) -> Result<DatabaseReport, CoreError> {
     let prepared = ctx.prepare(db, urls)?;
     let migrations = prepared.migrations()?;
-    let dialect = Dialect::of_url(prepared.url).unwrap_or(Dialect::Postgres);
+    let dialect = Dialect::of_url(prepared.url).unwrap_or_default();
     // The database gives what is pending and how big its tables are; `--since` and files
     // do without it when it does not answer.
     let connected = prepared.open_read_only().await;
@@ -118,9 +119,8 @@ async fn lint_one(
         Some(Severity::Error) => Status::Problems,
         _ => Status::UpToDate,
     };
-    let mut report = DatabaseReport::new(&db.name, status);
-    report.lint = Some(outcome);
-    Ok(report)
+    let detail = Detail::Lint(LintDetail { lint: outcome });
+    Ok(DatabaseReport::new(&db.name, status, detail))
 }
 
 /// A level from `[lint]`.

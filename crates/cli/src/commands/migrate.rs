@@ -4,7 +4,8 @@ use super::finish;
 use crate::cli::{DownArgs, DownTo, UpArgs};
 use crate::context::Context;
 use crate::fleet;
-use crate::report::{Body, DatabaseReport, Report, Status};
+use crate::report::detail::PlanDetail;
+use crate::report::{Body, DatabaseReport, Detail, Report, Run, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine::{self, RunOptions};
@@ -72,13 +73,15 @@ pub async fn up(ctx: &mut Context, args: UpArgs) -> anyhow::Result<Body> {
             let created = match args.create {
                 true => match create(ctx, db, urls).await {
                     Ok(created) => created,
-                    Err(e) => return DatabaseReport::failed(&db.name, &e),
+                    Err(e) => return DatabaseReport::failed_run(&db.name, &e, Run::default()),
                 },
                 false => false,
             };
-            let mut report = run_one(ctx, db, urls, target, options, mode).await;
-            report.created = created;
-            report
+            let report = run_one(ctx, db, urls, target, options, mode).await;
+            match created {
+                true => report.created(),
+                false => report,
+            }
         })
         .await)
     };
@@ -164,7 +167,11 @@ pub async fn redo(ctx: &Context) -> anyhow::Result<Body> {
     if report.status == Status::Failed {
         return Ok(finish(ctx, vec![report]));
     }
-    let reverted = report.steps.first().map(|s| s.version);
+    let reverted = report
+        .detail
+        .run()
+        .and_then(|run| run.steps.first())
+        .map(|s| s.version);
     let again = run_one(
         ctx,
         db,
@@ -178,9 +185,12 @@ pub async fn redo(ctx: &Context) -> anyhow::Result<Body> {
     )
     .await;
     report.status = again.status;
-    report.version_after = again.version_after;
-    report.steps.extend(again.steps);
     report.error = again.error;
+    if let (Detail::Run(run), Detail::Run(again)) = (&mut report.detail, again.detail) {
+        run.version_after = again.version_after;
+        run.steps.extend(again.steps);
+        run.problems = again.problems;
+    }
     Ok(finish(ctx, vec![report]))
 }
 
@@ -228,7 +238,7 @@ async fn try_run(
     mode: Mode,
 ) -> Result<DatabaseReport, DatabaseReport> {
     let progress = ctx.progress.database(&db.name);
-    let fail = |e: CoreError| DatabaseReport::failed(&db.name, &e);
+    let fail = |e: CoreError| DatabaseReport::failed_run(&db.name, &e, Run::default());
     let run_on = ctx.prepare(db, urls).map_err(fail)?;
     let migrations = run_on.migrations().map_err(fail)?;
     let history_table: HistoryTable = run_on.options.history_table.clone();
@@ -253,12 +263,15 @@ async fn try_run(
             .count();
         if policy.on_up == super::lint::Level::Error && errors > 0 {
             conn.close().await;
-            let mut report = DatabaseReport::new(&db.name, Status::Refused);
+            let run = Run {
+                lint: Some(outcome),
+                ..Run::default()
+            };
+            let mut report = DatabaseReport::new(&db.name, Status::Refused, Detail::Run(run));
             report.error = Some(crate::report::ErrorReport::message(format!(
                 "`skein lint` found {errors} error(s) in the pending migrations and `[lint] on_up = \"error\"`: nothing ran; `skein lint --db {}` shows them",
                 db.name
             )));
-            report.lint = Some(outcome);
             return Err(report);
         }
         log_lint(ctx, &db.name, &outcome);
@@ -273,19 +286,23 @@ async fn try_run(
                 } else {
                     Status::Ok
                 };
-                let mut report = DatabaseReport::new(&db.name, status);
-                report.version_before = run.version_before;
-                report.version_after = run.version_after;
-                report.steps = run.steps;
-                report.lint = linted;
-                report
+                let run = Run {
+                    version_before: run.version_before,
+                    version_after: run.version_after,
+                    steps: run.steps,
+                    lint: linted,
+                    ..Run::default()
+                };
+                DatabaseReport::new(&db.name, status, Detail::Run(run))
             })
             .map_err(|failure| {
-                let mut report = DatabaseReport::failed(&db.name, &failure.error);
-                report.version_before = failure.report.version_before;
-                report.version_after = failure.report.version_after;
-                report.steps = failure.report.steps;
-                report
+                let run = Run {
+                    version_before: failure.report.version_before,
+                    version_after: failure.report.version_after,
+                    steps: failure.report.steps,
+                    ..Run::default()
+                };
+                DatabaseReport::failed_run(&db.name, &failure.error, run)
             }),
         Mode::DryRun | Mode::Sql => engine::dry_run(&mut conn, &migrations, target, options)
             .await
@@ -309,12 +326,14 @@ async fn try_run(
                 } else {
                     Status::Pending
                 };
-                let mut report = DatabaseReport::new(&db.name, status);
-                report.version_before = plan.version_before;
-                report.version_after = plan.version_after;
-                report.plan = Some(plan);
-                report.script = script;
-                report
+                let detail = PlanDetail {
+                    created: false,
+                    version_before: plan.version_before,
+                    version_after: plan.version_after,
+                    plan,
+                    script,
+                };
+                DatabaseReport::new(&db.name, status, Detail::Plan(detail))
             })
             .map_err(fail),
     };

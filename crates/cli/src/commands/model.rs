@@ -7,8 +7,9 @@ use super::migrate::{Mode, run_one};
 use super::status;
 use crate::cli::ModelNewArgs;
 use crate::context::Context;
+use crate::report::detail::{ModelDetail, StatusDetail};
 use crate::report::sections::ModelNewReport;
-use crate::report::{Body, DatabaseReport, ErrorReport, ModelInfo};
+use crate::report::{Body, DatabaseReport, Detail, ErrorReport, ModelInfo};
 use anyhow::{Context as _, bail};
 use skein_config::{LoadOptions, ResolvedDatabase};
 use skein_core::engine::RunOptions;
@@ -239,14 +240,20 @@ pub async fn list(ctx: &Context) -> anyhow::Result<Body> {
     }
     let mut reports = status::status_reports(ctx, &models).await?;
     for (report, db) in reports.iter_mut().zip(&models) {
-        report.model = Some(ModelInfo {
+        let model = ModelInfo {
             set: db.set.clone().unwrap_or_default(),
             listed_by: db.listed_by.clone(),
             template_head: db
                 .set
                 .as_ref()
                 .and_then(|set| template_heads.get(set).copied().flatten()),
-        });
+        };
+        // A model whose status could not be read is listed with what is known of it.
+        let status = match std::mem::replace(&mut report.detail, Detail::None {}) {
+            Detail::Status(status) => status,
+            _ => StatusDetail::default(),
+        };
+        report.detail = Detail::Model(ModelDetail { status, model });
     }
     Ok(super::finish(ctx, reports))
 }

@@ -4,7 +4,8 @@ use super::finish;
 use crate::cli::StampArgs;
 use crate::context::Context;
 use crate::fleet;
-use crate::report::{Body, DatabaseReport, Status};
+use crate::report::detail::EditsDetail;
+use crate::report::{Body, DatabaseReport, Detail, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine::{self, HistoryEdit, StampTarget};
@@ -138,9 +139,11 @@ where
             } else {
                 Status::Ok
             };
-            let mut report = DatabaseReport::new(&db.name, status);
-            report.edits = edits;
-            report
+            let detail = EditsDetail {
+                edits,
+                ..EditsDetail::default()
+            };
+            DatabaseReport::new(&db.name, status, Detail::Edits(detail))
         }
         Err(e) => DatabaseReport::failed(&db.name, &e),
     }

@@ -3,7 +3,8 @@
 use super::{finish, finish_check};
 use crate::cli::StatusArgs;
 use crate::context::Context;
-use crate::report::{Body, DatabaseReport, ForeignHistory, Status};
+use crate::report::detail::{HistoryDetail, StatusDetail};
+use crate::report::{Body, DatabaseReport, Detail, ForeignHistory, Status};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::engine;
@@ -31,9 +32,9 @@ pub(super) async fn status_reports(
         async move {
             match read_inventory(ctx, db, urls).await {
                 Ok((inventory, foreign)) => {
-                    let mut report = status_report(&db.name, &inventory);
-                    report.foreign_history = foreign;
-                    report
+                    let (status, mut detail) = status_detail(&inventory);
+                    detail.foreign_history = foreign;
+                    DatabaseReport::new(&db.name, status, Detail::Status(detail))
                 }
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
@@ -47,16 +48,20 @@ pub async fn history(ctx: &Context) -> anyhow::Result<Body> {
     let urls = ctx.urls(&[db]).await?;
     let report = match read_inventory(ctx, db, &urls).await {
         Ok((inventory, _)) => {
-            let mut report = status_report(&db.name, &inventory);
-            report.migrations = inventory.entries;
-            report
+            let (status, detail) = status_detail(&inventory);
+            let history = HistoryDetail {
+                status: detail,
+                migrations: inventory.entries,
+            };
+            DatabaseReport::new(&db.name, status, Detail::History(history))
         }
         Err(e) => DatabaseReport::failed(&db.name, &e),
     };
     Ok(finish(ctx, vec![report]))
 }
 
-fn status_report(name: &str, inventory: &Inventory) -> DatabaseReport {
+/// A database's status, and where it stands.
+fn status_detail(inventory: &Inventory) -> (Status, StatusDetail) {
     let problems = inventory.problems(false);
     let pending = inventory.pending().count();
     let status = if !problems.is_empty() {
@@ -66,13 +71,15 @@ fn status_report(name: &str, inventory: &Inventory) -> DatabaseReport {
     } else {
         Status::UpToDate
     };
-    let mut report = DatabaseReport::new(name, status);
-    report.version_before = inventory.current_version();
-    report.version_after = inventory.current_version();
-    report.head = inventory.head_version();
-    report.pending = Some(pending);
-    report.problems = problems;
-    report
+    let detail = StatusDetail {
+        version_before: inventory.current_version(),
+        version_after: inventory.current_version(),
+        head: inventory.head_version(),
+        pending: Some(pending),
+        problems,
+        foreign_history: None,
+    };
+    (status, detail)
 }
 
 /// A database's inventory, and another tool's history table if one is there.

@@ -62,6 +62,10 @@ mod tests {
             4,
             "38d9b5d8dde7c92fb7cbaf5cba9801ed76de2f6507b8c578cdfa6c2f3bf2891b",
         ),
+        (
+            5,
+            "c639a72b84f66d5928b305410eb180f4ba3eb0df784dd855777dd8f8a49bb52b",
+        ),
     ];
 
     fn committed_path() -> PathBuf {

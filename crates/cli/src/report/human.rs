@@ -2,10 +2,14 @@
 //! from outside skein (names, descriptions, history rows, server and schema texts) goes
 //! through [`outside`], so that it cannot reach the terminal as control characters.
 
-use super::{Body, Command, DatabaseReport, Document, DriftInfo, Report, Status, version_text};
+use super::detail::DriftDetail;
+use super::{
+    Body, Command, DatabaseReport, Detail, Document, DriftInfo, Report, Status, version_text,
+};
 use crate::escape::controls;
 use crate::redact;
 use comfy_table::{Table, presets};
+use skein_core::engine::HistoryEdit;
 use skein_core::plan::Problem;
 
 /// Writes `doc` for people: results on stdout, errors on stderr. With `sql`, `inspect`
@@ -35,33 +39,84 @@ pub(super) fn stopped(doc: &Document) {
     }
 }
 
+/// How a command's databases are shown. Every command names its layout in
+/// [`layout`], so a new command does not compile until it has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// A row per database: status, version, steps and time (`up`, `down`, `redo`, `db
+    /// reset`, `db drop`, `wait`); a plan's steps with `--dry-run`.
+    Run,
+    Status,
+    History,
+    Models,
+    Edits,
+    Create,
+    Drift,
+    Check,
+    Lint,
+    Inspect,
+    Converge,
+}
+
+/// The layout of `command`'s databases.
+fn layout(command: Command) -> Layout {
+    match command {
+        Command::Up | Command::Down | Command::Redo => Layout::Run,
+        Command::DbDrop | Command::DbReset | Command::Wait => Layout::Run,
+        Command::Status => Layout::Status,
+        Command::History => Layout::History,
+        Command::ModelList => Layout::Models,
+        Command::Stamp | Command::Repair | Command::Adopt => Layout::Edits,
+        Command::DbCreate => Layout::Create,
+        Command::Drift => Layout::Drift,
+        Command::Check => Layout::Check,
+        Command::Lint => Layout::Lint,
+        Command::Inspect => Layout::Inspect,
+        Command::Converge => Layout::Converge,
+        // These have a document of their own; a database they could not reach (`show`
+        // of an unreachable database) is a row with its status and error.
+        Command::New
+        | Command::Import
+        | Command::Show
+        | Command::Init
+        | Command::ModelNew
+        | Command::ConfigShow => Layout::Run,
+    }
+}
+
 impl Report {
     fn render(&self, command: Option<Command>, sql: bool) {
         if self.sql {
             return self.render_scripts();
         }
-        let body = match command {
-            Some(Command::Inspect) if self.databases.iter().any(|d| d.inspected.is_some()) => {
+        let body = match command.map_or(Layout::Run, layout) {
+            Layout::Inspect => {
                 super::live::inspect(self, sql);
                 String::new()
             }
-            Some(Command::Converge) if self.databases.iter().any(|d| d.converge.is_some()) => {
+            Layout::Converge => {
                 super::live::converge(self);
                 String::new()
             }
-            Some(Command::Status) => self.status_table(),
-            Some(Command::ModelList) if self.databases.is_empty() => {
+            Layout::Status => self.status_table(),
+            Layout::Models if self.databases.is_empty() => {
                 "no model databases (add one with `skein model new NAME`)".to_owned()
             }
-            Some(Command::ModelList) => self.model_table(),
-            Some(Command::History) => self.history_table(),
-            Some(Command::Stamp | Command::Repair | Command::Adopt) => self.edits_text(),
-            Some(Command::DbCreate) => self.create_text(),
-            Some(Command::Drift) => self.drift_text(),
-            Some(Command::Check) => self.check_text(),
-            Some(Command::Lint) => self.lint_text(),
-            _ if self.databases.iter().any(|d| d.plan.is_some()) => self.plan_text(),
-            _ => self.run_table(),
+            Layout::Models => self.model_table(),
+            Layout::History => self.history_table(),
+            Layout::Edits => self.edits_text(),
+            Layout::Create => self.create_text(),
+            Layout::Drift => self.drift_text(),
+            Layout::Check => self.check_text(),
+            Layout::Lint => self.lint_text(),
+            Layout::Run => match self
+                .databases
+                .iter()
+                .any(|d| matches!(d.detail, Detail::Plan(_)))
+            {
+                true => self.plan_text(),
+                false => self.run_table(),
+            },
         };
         if !body.is_empty() {
             redact::out(&body);
@@ -80,7 +135,10 @@ impl Report {
         let scripts: Vec<&str> = self
             .databases
             .iter()
-            .filter_map(|r| r.script.as_deref())
+            .filter_map(|r| match &r.detail {
+                Detail::Plan(plan) => plan.script.as_deref(),
+                _ => None,
+            })
             .collect();
         if !scripts.is_empty() {
             redact::out_raw(&scripts.join(
@@ -345,10 +403,12 @@ impl Report {
     /// Each database's problems, `name: problem`; a problem several databases share is
     /// said once for all of them when the report summarises.
     fn problem_lines(&self) -> Vec<String> {
-        let items = self
-            .databases
-            .iter()
-            .flat_map(|db| db.problems.iter().map(move |p| (db.name.as_str(), p)));
+        let items = self.databases.iter().flat_map(|db| {
+            db.detail
+                .problems()
+                .iter()
+                .map(move |p| (db.name.as_str(), p))
+        });
         if !self.summarises() {
             return items
                 .map(|(name, p)| format!("{}: {}", outside(name), outside(&p.to_string())))
@@ -402,17 +462,21 @@ impl Report {
     pub(super) fn status_table(&self) -> String {
         let mut parts =
             self.summary_table(["database", "version", "head", "pending", "status"], |db| {
+                let status = db.detail.status();
                 [
                     outside(&db.name),
-                    version_text(db.version_after),
-                    version_text(db.head),
-                    db.pending.map(|p| p.to_string()).unwrap_or_default(),
+                    version_text(status.and_then(|s| s.version_after)),
+                    version_text(status.and_then(|s| s.head)),
+                    status
+                        .and_then(|s| s.pending)
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
                     status_text(db.status).to_owned(),
                 ]
             });
         parts.extend(self.problem_lines());
         parts.extend(self.shared_lines(self.databases.iter().filter_map(|db| {
-            let foreign = db.foreign_history.as_ref()?;
+            let foreign = db.detail.status()?.foreign_history.as_ref()?;
             let table = outside(&foreign.table);
             let note = match foreign.owned {
                 true => format!(
@@ -429,21 +493,19 @@ impl Report {
 
     pub(super) fn run_table(&self) -> String {
         self.summary_table(["database", "status", "version", "steps", "time"], |db| {
-            let ms: i64 = db.steps.iter().filter_map(|s| s.ms).sum();
-            let version = if db.version_before == db.version_after {
-                version_text(db.version_after)
+            let steps = db.detail.steps();
+            let ms: i64 = steps.iter().filter_map(|s| s.ms).sum();
+            let (before, after) = db.detail.versions();
+            let version = if before == after {
+                version_text(after)
             } else {
-                format!(
-                    "{} -> {}",
-                    version_text(db.version_before),
-                    version_text(db.version_after)
-                )
+                format!("{} -> {}", version_text(before), version_text(after))
             };
             [
                 outside(&db.name),
                 status_text(db.status).to_owned(),
                 version,
-                db.steps.len().to_string(),
+                steps.len().to_string(),
                 format!("{ms} ms"),
             ]
         })
@@ -454,8 +516,10 @@ impl Report {
     /// report summarises, databases with the same plan share one heading that names them.
     pub(super) fn plan_text(&self) -> String {
         let plans = self.databases.iter().filter_map(|db| {
-            let plan = db.plan.as_ref()?;
-            Some((db.name.as_str(), plan_lines(plan), ()))
+            let Detail::Plan(plan) = &db.detail else {
+                return None;
+            };
+            Some((db.name.as_str(), plan_lines(&plan.plan), ()))
         });
         let groups: Vec<Group<'_, ()>> = if self.summarises() {
             by_text(plans)
@@ -486,7 +550,10 @@ impl Report {
         let mut table = table();
         table.set_header(["version", "description", "state", "applied at", "by", "ms"]);
         for db in &self.databases {
-            for entry in &db.migrations {
+            let Detail::History(history) = &db.detail else {
+                continue;
+            };
+            for entry in &history.migrations {
                 let applied = entry.applied.as_ref();
                 table.add_row([
                     match entry.repeatable {
@@ -513,19 +580,22 @@ impl Report {
     /// group of identical divergent schemas with its differences.
     pub(super) fn drift_text(&self) -> String {
         use std::collections::BTreeMap;
-        let mut groups: BTreeMap<(bool, String), Vec<&DatabaseReport>> = BTreeMap::new();
+        let mut groups: BTreeMap<(bool, String), Vec<&DriftDetail>> = BTreeMap::new();
+        let mut names: BTreeMap<(bool, String), Vec<&str>> = BTreeMap::new();
         for db in &self.databases {
-            if let Some(drift) = &db.drift {
-                let differs = !drift.differences.is_empty();
-                groups
-                    .entry((differs, drift.fingerprint.clone()))
-                    .or_default()
-                    .push(db);
+            if let Detail::Drift(detail) = &db.detail {
+                let drift = &detail.drift;
+                let key = (!drift.differences.is_empty(), drift.fingerprint.clone());
+                groups.entry(key.clone()).or_default().push(detail);
+                names.entry(key).or_default().push(&db.name);
             }
         }
         let mut lines = Vec::new();
         for ((differs, fingerprint), dbs) in groups {
-            let names: Vec<String> = dbs.iter().map(|d| outside(&d.name)).collect();
+            let names: Vec<String> = names[&(differs, fingerprint.clone())]
+                .iter()
+                .map(|name| outside(name))
+                .collect();
             let listed = name_list(&names, self.every_name);
             let versions: std::collections::BTreeSet<String> =
                 dbs.iter().map(|d| version_text(d.version_after)).collect();
@@ -542,7 +612,7 @@ impl Report {
                 ));
                 continue;
             }
-            let drift = dbs[0].drift.as_ref().expect("grouped by drift");
+            let drift = &dbs[0].drift;
             let verb = if names.len() == 1 {
                 "differs from its"
             } else {
@@ -565,7 +635,10 @@ impl Report {
         let compared: Vec<&DriftInfo> = self
             .databases
             .iter()
-            .filter_map(|d| d.drift.as_ref())
+            .filter_map(|d| match &d.detail {
+                Detail::Drift(detail) => Some(&detail.drift),
+                _ => None,
+            })
             .collect();
         let replays: std::collections::BTreeSet<&str> =
             compared.iter().map(|d| d.replay.as_str()).collect();
@@ -589,12 +662,15 @@ impl Report {
             .databases
             .iter()
             .filter(|d| d.error.is_none())
-            .flat_map(|db| {
-                let holds = db
-                    .findings
+            .filter_map(|db| match &db.detail {
+                Detail::Check(check) => Some((db, &check.findings)),
+                _ => None,
+            })
+            .flat_map(|(db, findings)| {
+                let holds = findings
                     .is_empty()
                     .then(|| "every expect rule holds".to_owned());
-                let findings = db.findings.iter().map(|finding| {
+                let findings = findings.iter().map(|finding| {
                     format!(
                         "{}: {}",
                         finding.severity.as_str(),
@@ -628,9 +704,13 @@ impl Report {
     /// What `stamp` or `repair` changed in each history.
     pub(super) fn edits_text(&self) -> String {
         let items = self.databases.iter().flat_map(|db| {
+            let edits: &[HistoryEdit] = match &db.detail {
+                Detail::Edits(detail) => &detail.edits,
+                _ => &[],
+            };
             let nothing =
-                (db.edits.is_empty() && db.error.is_none()).then(|| "nothing to change".to_owned());
-            let edits = db.edits.iter().map(|edit| {
+                (edits.is_empty() && db.error.is_none()).then(|| "nothing to change".to_owned());
+            let edits = edits.iter().map(|edit| {
                 format!(
                     "{} {}: {}",
                     edit.version,
@@ -698,14 +778,16 @@ mod tests {
     fn edited_template(count: usize) -> Report {
         let databases = (1..=count)
             .map(|i| {
-                let mut db = DatabaseReport::new(&format!("m{i}"), Status::Problems);
-                db.problems = vec![Problem::Modified {
-                    version: 2,
-                    file: "templates/model/2_x.up.sql".into(),
-                    recorded: format!("sha256:{i}"),
-                    actual: "sha256:0".into(),
-                }];
-                db
+                let status = super::super::detail::StatusDetail {
+                    problems: vec![Problem::Modified {
+                        version: 2,
+                        file: "templates/model/2_x.up.sql".into(),
+                        recorded: format!("sha256:{i}"),
+                        actual: "sha256:0".into(),
+                    }],
+                    ..Default::default()
+                };
+                DatabaseReport::new(&format!("m{i}"), Status::Problems, Detail::Status(status))
             })
             .collect();
         Report::new(databases)

@@ -64,7 +64,7 @@ impl Report {
         let mut found: BTreeMap<Place, Worst> = BTreeMap::new();
         let mut counts = [0; 3];
         for report in &self.databases {
-            let Some(outcome) = &report.lint else {
+            let Some(outcome) = report.detail.lint() else {
                 continue;
             };
             counts[0] += outcome.statements;
@@ -123,7 +123,11 @@ impl Report {
                 lines.push(format!("  fix: {}", finding.fix));
             }
         }
-        let databases = self.databases.iter().filter(|r| r.lint.is_some()).count();
+        let databases = self
+            .databases
+            .iter()
+            .filter(|r| r.detail.lint().is_some())
+            .count();
         lines.push(format!(
             "{statements} statement(s) of {databases} database(s) checked: {errors} error(s), {warnings} warning(s), {unchecked} not checked, {ignored} ignored"
         ));

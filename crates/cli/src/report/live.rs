@@ -1,7 +1,8 @@
 //! What `inspect` and `converge` say of a live schema: the types they add to a database's
 //! report, and their human (and SQL) renderings.
 
-use super::{DatabaseReport, Report, version_text};
+use super::detail::ConvergeDetail;
+use super::{DatabaseReport, Detail, Report, version_text};
 use crate::escape::controls;
 use crate::redact;
 use comfy_table::{Table, presets};
@@ -43,7 +44,9 @@ fn outside(text: &str) -> String {
 /// `inspect`'s output for people, or with `sql` the schema as SQL.
 pub(super) fn inspect(report: &Report, sql: bool) {
     for db in &report.databases {
-        let Some(info) = &db.inspected else { continue };
+        let Detail::Inspect(info) = &db.detail else {
+            continue;
+        };
         if sql {
             let dump = info
                 .dialect
@@ -105,7 +108,9 @@ fn inspect_text(name: &str, info: &SchemaInfo) -> String {
 pub(super) fn converge(report: &Report) {
     let mut groups: Vec<Vec<(&DatabaseReport, &ConvergeInfo)>> = Vec::new();
     for db in &report.databases {
-        let Some(info) = &db.converge else { continue };
+        let Detail::Converge(ConvergeDetail { converge: info, .. }) = &db.detail else {
+            continue;
+        };
         let same = |(_, other): &(&DatabaseReport, &ConvergeInfo)| {
             other.plan.fingerprint == info.plan.fingerprint
                 && other.plan.expected_fingerprint == info.plan.expected_fingerprint

@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 mod contract;
+pub mod detail;
 mod human;
 mod lint;
 pub mod live;
@@ -11,12 +12,11 @@ pub mod sections;
 
 use crate::options::Format;
 use crate::{escape, redact};
+pub use detail::{Detail, Run};
 use schemars::JsonSchema;
 use serde::Serialize;
 use skein_core::Version;
-use skein_core::engine::{HistoryEdit, StepReport};
 use skein_core::error::Error as CoreError;
-use skein_core::plan::{Entry, Plan, Problem};
 
 /// One command's whole output: what a deploy job reads. Every document carries the
 /// version of its shape, the command and the profile; its body is the command's result
@@ -236,55 +236,16 @@ impl Status {
     }
 }
 
-/// What happened to one database.
+/// What happened to one database: its name, how it ended, the error if it failed, and
+/// what its command says of it.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DatabaseReport {
     pub name: String,
     pub status: Status,
-    /// `up --create` created the database.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub created: bool,
-    pub version_before: Option<Version>,
-    pub version_after: Option<Version>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub head: Option<Version>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending: Option<usize>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<StepReport>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<Problem>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan: Option<Plan>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub edits: Vec<HistoryEdit>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub migrations: Vec<Entry>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drift: Option<DriftInfo>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<skein_core::schema::rules::Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
-    /// `up --sql` / `down --sql`: the script, headed by the database it is for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-    /// `model list`: where the model's name came from and its template's head.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<ModelInfo>,
-    /// `inspect`: the live schema, its fingerprint and dialect.
     #[serde(flatten)]
-    pub inspected: Option<live::SchemaInfo>,
-    /// `converge`: the plan, and what applying it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub converge: Option<live::ConvergeInfo>,
-    /// `lint`: the findings in the migrations linted, and how many statements were read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lint: Option<skein_core::lint::Outcome>,
-    /// `status`: another tool's history table (`alembic_version`...) in the database;
-    /// `adopt`: the one it took the history from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub foreign_history: Option<ForeignHistory>,
+    pub detail: Detail,
 }
 
 /// Another tool's history table found beside (or instead of) skein's.
@@ -307,57 +268,59 @@ pub struct ModelInfo {
 }
 
 impl DatabaseReport {
-    pub fn new(name: &str, status: Status) -> Self {
+    pub fn new(name: &str, status: Status, detail: Detail) -> Self {
         DatabaseReport {
             name: name.to_owned(),
             status,
-            created: false,
-            version_before: None,
-            version_after: None,
-            head: None,
-            pending: None,
-            steps: Vec::new(),
-            problems: Vec::new(),
-            plan: None,
-            edits: Vec::new(),
-            migrations: Vec::new(),
-            drift: None,
-            findings: Vec::new(),
             error: None,
-            script: None,
-            model: None,
-            inspected: None,
-            converge: None,
-            lint: None,
-            foreign_history: None,
+            detail,
         }
     }
 
+    /// A database the command could do nothing with because of `error`.
     pub fn failed(name: &str, error: &CoreError) -> Self {
-        let status = match error {
-            CoreError::Interrupted { .. } | CoreError::Stopped { .. } => Status::Interrupted,
-            CoreError::SchemaDiffers { .. } => Status::Drifted,
-            _ => Status::Failed,
-        };
-        let mut report = DatabaseReport::new(name, status);
-        report.error = Some(ErrorReport::from_core(error));
-        if let CoreError::Plan(skein_core::error::PlanError::Blocked(problems)) = error {
-            report.problems = problems.clone();
+        DatabaseReport {
+            error: Some(ErrorReport::from_core(error)),
+            ..DatabaseReport::new(name, failed_status(error), Detail::None {})
         }
-        report
+    }
+
+    /// A run (`up`, `down`...) that failed: what it did before the error, and what blocked
+    /// its plan if that was the error.
+    pub fn failed_run(name: &str, error: &CoreError, mut run: Run) -> Self {
+        if let CoreError::Plan(skein_core::error::PlanError::Blocked(problems)) = error {
+            run.problems = problems.clone();
+        }
+        DatabaseReport {
+            error: Some(ErrorReport::from_core(error)),
+            ..DatabaseReport::new(name, failed_status(error), Detail::Run(run))
+        }
+    }
+
+    /// `up --create` or `db reset` created the database first.
+    pub fn created(mut self) -> Self {
+        match &mut self.detail {
+            Detail::Run(run) => run.created = true,
+            Detail::Plan(plan) => plan.created = true,
+            _ => {}
+        }
+        self
     }
 
     pub fn skipped(name: &str, reason: String) -> Self {
-        let mut report = DatabaseReport::new(name, Status::Skipped);
-        report.error = Some(ErrorReport {
-            human: crate::escape::controls(&reason).into_owned(),
-            message: reason,
-            file: None,
-            line: None,
-            column: None,
-            code: None,
-        });
-        report
+        DatabaseReport {
+            error: Some(ErrorReport::message(reason)),
+            ..DatabaseReport::new(name, Status::Skipped, Detail::None {})
+        }
+    }
+}
+
+/// How a database that met `error` ended.
+fn failed_status(error: &CoreError) -> Status {
+    match error {
+        CoreError::Interrupted { .. } | CoreError::Stopped { .. } => Status::Interrupted,
+        CoreError::SchemaDiffers { .. } => Status::Drifted,
+        _ => Status::Failed,
     }
 }
 
@@ -552,7 +515,7 @@ pub struct LinedError(pub String);
 
 /// The version of the JSON documents' shape. Any change to the shape bumps it (a test
 /// holds the schema of each version); `docs/report.schema.json` is the schema.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub fn version_text(version: Option<Version>) -> String {
     version.map_or_else(|| "base".to_owned(), |v| v.to_string())

@@ -129,13 +129,13 @@ impl ModelNewReport {
             } else {
                 format!(
                     "applied {} migration(s) from {}",
-                    report.steps.len(),
+                    report.detail.steps().len(),
                     controls(&self.template)
                 )
             };
             lines.push(format!(
                 "model {name}: {status}, now at version {}",
-                version_text(report.version_after)
+                version_text(report.detail.versions().1)
             ));
         }
         lines.push(format!("commit {}", controls(&self.commit)));

@@ -998,7 +998,7 @@ fn every_json_document_carries_its_schema_version() {
         let mut args = command.to_vec();
         args.extend(["--format", "json"]);
         let doc = workspace.run(&args).expect(code).json();
-        assert_eq!(doc["schema_version"], 4, "{command:?}: {doc}");
+        assert_eq!(doc["schema_version"], 5, "{command:?}: {doc}");
     }
 }
 

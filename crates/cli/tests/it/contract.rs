@@ -22,7 +22,7 @@ fn assert_follows(validator: &jsonschema::Validator, args: &[&str], run: &Run, c
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{args:?}: {errors:#?}\n{doc:#}");
-    assert_eq!(doc["schema_version"], 4, "{args:?}");
+    assert_eq!(doc["schema_version"], 5, "{args:?}");
     assert_eq!(doc["command"], command, "{args:?}: {doc:#}");
 }
 

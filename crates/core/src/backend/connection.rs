@@ -1,9 +1,9 @@
-//! A connection to one database, whatever its backend: the one place the engine's
-//! [`Driver`] calls are handed to a backend's driver.
+//! A connection to one database, whatever its backend: a backend's driver behind the
+//! engine's [`Driver`] calls. A backend makes one in [`Backend::connect`]; nothing here
+//! names a backend.
+//!
+//! [`Backend::connect`]: super::Backend::connect
 
-use crate::backend::mysql::driver::MySqlDriver;
-use crate::backend::postgres::driver::PostgresDriver;
-use crate::backend::sqlite::driver::SqliteDriver;
 use crate::dialect::Dialect;
 use crate::driver::rows;
 use crate::driver::{
@@ -13,13 +13,10 @@ use crate::driver::{
 use crate::error::Result;
 use crate::history::AppliedMigration;
 use crate::migration::Script;
+use futures_util::future::BoxFuture;
 
 /// A connection to one database, whatever its backend.
-pub enum Connection {
-    Postgres(Box<PostgresDriver>),
-    Sqlite(Box<SqliteDriver>),
-    MySql(Box<MySqlDriver>),
-}
+pub struct Connection(Box<dyn DynDriver>);
 
 impl Connection {
     /// Connects to `url` (the scheme picks the backend), retrying passing failures with
@@ -36,78 +33,140 @@ impl Connection {
 
     async fn open_once(url: &str, options: ConnectOptions) -> Result<Self> {
         let kind = crate::driver::kind_of(url)?;
-        super::connect(kind, url, options).await
+        super::of_kind(kind).connect(url, options).await
+    }
+
+    /// A backend's driver, as a connection.
+    pub(crate) fn new(driver: impl Driver + 'static) -> Self {
+        Connection(Box::new(driver))
     }
 }
 
-macro_rules! dispatch {
-    ($self:expr, $driver:ident => $body:expr) => {
-        match $self {
-            Connection::Postgres($driver) => $body,
-            Connection::Sqlite($driver) => $body,
-            Connection::MySql($driver) => $body,
-        }
-    };
+/// [`Driver`]'s calls with their futures boxed, so that one type holds any driver.
+trait DynDriver: Send {
+    fn dialect(&self) -> Dialect;
+    fn history_exists(&mut self) -> BoxFuture<'_, Result<bool>>;
+    fn read_history(&mut self) -> BoxFuture<'_, Result<Vec<AppliedMigration>>>;
+    fn ensure_history(&mut self) -> BoxFuture<'_, Result<()>>;
+    fn lock(&mut self) -> BoxFuture<'_, Result<()>>;
+    fn unlock(&mut self) -> BoxFuture<'_, ()>;
+    fn canceller(&self) -> Option<Canceller>;
+    fn lock_holder(&mut self) -> BoxFuture<'_, Result<Option<String>>>;
+    fn runs_in_transaction(&self, script: &Script) -> bool;
+    fn run_step<'a>(&'a mut self, step: StepRun<'a>) -> BoxFuture<'a, Result<StepOutcome>>;
+    fn change_history<'a>(&'a mut self, changes: &'a [HistoryChange]) -> BoxFuture<'a, Result<()>>;
+    fn inspect(&mut self) -> BoxFuture<'_, Result<crate::schema::Schema>>;
+    fn execute_sql<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
+    fn query_rows<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<rows::Rows>>;
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+impl<T: Driver + 'static> DynDriver for T {
+    fn dialect(&self) -> Dialect {
+        Driver::dialect(self)
+    }
+    fn history_exists(&mut self) -> BoxFuture<'_, Result<bool>> {
+        Box::pin(Driver::history_exists(self))
+    }
+    fn read_history(&mut self) -> BoxFuture<'_, Result<Vec<AppliedMigration>>> {
+        Box::pin(Driver::read_history(self))
+    }
+    fn ensure_history(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(Driver::ensure_history(self))
+    }
+    fn lock(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(Driver::lock(self))
+    }
+    fn unlock(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(Driver::unlock(self))
+    }
+    fn canceller(&self) -> Option<Canceller> {
+        Driver::canceller(self)
+    }
+    fn lock_holder(&mut self) -> BoxFuture<'_, Result<Option<String>>> {
+        Box::pin(Driver::lock_holder(self))
+    }
+    fn runs_in_transaction(&self, script: &Script) -> bool {
+        Driver::runs_in_transaction(self, script)
+    }
+    fn run_step<'a>(&'a mut self, step: StepRun<'a>) -> BoxFuture<'a, Result<StepOutcome>> {
+        Box::pin(Driver::run_step(self, step))
+    }
+    fn change_history<'a>(&'a mut self, changes: &'a [HistoryChange]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(Driver::change_history(self, changes))
+    }
+    fn inspect(&mut self) -> BoxFuture<'_, Result<crate::schema::Schema>> {
+        Box::pin(Driver::inspect(self))
+    }
+    fn execute_sql<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(Driver::execute_sql(self, sql))
+    }
+    fn query_rows<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<rows::Rows>> {
+        Box::pin(Driver::query_rows(self, sql))
+    }
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(Driver::close(*self))
+    }
 }
 
 impl Driver for Connection {
     fn dialect(&self) -> Dialect {
-        dispatch!(self, d => d.dialect())
+        self.0.dialect()
     }
 
-    async fn history_exists(&mut self) -> Result<bool> {
-        dispatch!(self, d => d.history_exists().await)
+    fn history_exists(&mut self) -> impl Future<Output = Result<bool>> + Send {
+        self.0.history_exists()
     }
 
-    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>> {
-        dispatch!(self, d => d.read_history().await)
+    fn read_history(&mut self) -> impl Future<Output = Result<Vec<AppliedMigration>>> + Send {
+        self.0.read_history()
     }
 
-    async fn ensure_history(&mut self) -> Result<()> {
-        dispatch!(self, d => d.ensure_history().await)
+    fn ensure_history(&mut self) -> impl Future<Output = Result<()>> + Send {
+        self.0.ensure_history()
     }
 
-    async fn lock(&mut self) -> Result<()> {
-        dispatch!(self, d => d.lock().await)
+    fn lock(&mut self) -> impl Future<Output = Result<()>> + Send {
+        self.0.lock()
     }
 
-    async fn unlock(&mut self) {
-        dispatch!(self, d => d.unlock().await)
+    fn unlock(&mut self) -> impl Future<Output = ()> + Send {
+        self.0.unlock()
     }
 
-    async fn lock_holder(&mut self) -> Result<Option<String>> {
-        dispatch!(self, d => d.lock_holder().await)
+    fn lock_holder(&mut self) -> impl Future<Output = Result<Option<String>>> + Send {
+        self.0.lock_holder()
     }
 
     fn canceller(&self) -> Option<Canceller> {
-        dispatch!(self, d => d.canceller())
+        self.0.canceller()
     }
 
     fn runs_in_transaction(&self, script: &Script) -> bool {
-        dispatch!(self, d => d.runs_in_transaction(script))
+        self.0.runs_in_transaction(script)
     }
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
-        dispatch!(self, d => d.run_step(step).await)
+        self.0.run_step(step).await
     }
 
     async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {
-        dispatch!(self, d => d.change_history(changes).await)
+        self.0.change_history(changes).await
     }
 
-    async fn inspect(&mut self) -> Result<crate::schema::Schema> {
-        dispatch!(self, d => d.inspect().await)
+    fn inspect(&mut self) -> impl Future<Output = Result<crate::schema::Schema>> + Send {
+        self.0.inspect()
     }
 
     async fn execute_sql(&mut self, sql: &str) -> Result<()> {
-        dispatch!(self, d => d.execute_sql(sql).await)
+        self.0.execute_sql(sql).await
     }
 
     async fn query_rows(&mut self, sql: &str) -> Result<rows::Rows> {
-        dispatch!(self, d => d.query_rows(sql).await)
+        self.0.query_rows(sql).await
     }
 
-    async fn close(self) {
-        dispatch!(self, d => d.close().await)
+    fn close(self) -> impl Future<Output = ()> + Send {
+        self.0.close()
     }
 }

@@ -13,7 +13,10 @@ pub mod sqlite;
 mod sqlx_error;
 
 use crate::dialect::Dialect;
+use crate::driver::{ConnectOptions, Connection};
+use crate::error::Result;
 use crate::split::Statement;
+use futures_util::future::BoxFuture;
 pub use skein_schemes::Kind;
 
 /// What the engine asks of a backend.
@@ -50,6 +53,17 @@ pub trait Backend: Send + Sync + 'static {
     /// A time written by another tool, given as a string literal, as the history table
     /// stores times (the server reads it, and refuses text it cannot read).
     fn timestamp_literal(&self, literal: &str) -> String;
+
+    /// The milliseconds since the transaction began, as SQL, where the server can say
+    /// (a history row written in the step's own transaction then records its time).
+    fn transaction_ms(&self) -> Option<&'static str> {
+        None
+    }
+    /// A URL of a database that lives in memory, for a replay that needs no server; `None`:
+    /// a replay makes a scratch database on the server.
+    fn in_memory_url(&self) -> Option<&'static str> {
+        None
+    }
 
     /// The history table's column types: its time, that column's default, and text
     /// short enough to index.
@@ -116,6 +130,29 @@ pub trait Backend: Send + Sync + 'static {
     /// The schema as SQL that makes it; `None` when a part of it cannot be written yet.
     fn dump(&self, schema: &crate::schema::Schema) -> Option<String> {
         Some(crate::schema::render::to_sql(schema, self.dialect()))
+    }
+
+    /// Connects to the database `url` names (once: [`Connection::open`] retries).
+    fn connect<'a>(
+        &self,
+        url: &'a str,
+        options: ConnectOptions,
+    ) -> BoxFuture<'a, Result<Connection>>;
+    /// Creates the database `url` names if it does not exist; whether it was created.
+    fn create_database<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<bool>>;
+    /// Whether the database `url` names exists (its server answering).
+    fn database_exists<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<bool>>;
+    /// Drops the database `url` names.
+    fn drop_database<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// Asks the server to cancel session `id`'s statement; whether it said it would,
+    /// `None` when it could not be asked (or there is no server: one process holds a
+    /// SQLite database).
+    fn cancel_session<'a>(&self, _url: &'a str, _id: i64) -> BoxFuture<'a, Option<bool>> {
+        Box::pin(async { None })
+    }
+    /// Whether session `id` is still there; `None` when the server did not answer.
+    fn session_exists<'a>(&self, _url: &'a str, _id: i64) -> BoxFuture<'a, Option<bool>> {
+        Box::pin(async { None })
     }
 
     /// How its DDL locks and rewrites tables, as `lint` reads statements.
@@ -266,7 +303,20 @@ pub fn of_url(url: &str) -> Option<&'static dyn Backend> {
     of_scheme(skein_schemes::scheme(url))
 }
 
+/// SQL whose database is not known (a URL of no known scheme) is read as the first
+/// backend's.
+impl Default for Dialect {
+    fn default() -> Self {
+        BACKENDS[0].dialect()
+    }
+}
+
 impl Dialect {
+    /// Every backend's tag.
+    pub fn all() -> impl Iterator<Item = Dialect> {
+        BACKENDS.iter().map(|backend| backend.dialect())
+    }
+
     /// The backend this tag stands for.
     pub fn backend(self) -> &'static dyn Backend {
         BACKENDS
@@ -274,73 +324,6 @@ impl Dialect {
             .copied()
             .find(|b| b.dialect() == self)
             .expect("every dialect has a backend")
-    }
-}
-
-/// Connects to the database `url` names, of kind `kind`.
-pub(crate) async fn connect(
-    kind: Kind,
-    url: &str,
-    options: crate::driver::ConnectOptions,
-) -> crate::error::Result<crate::driver::Connection> {
-    use crate::driver::Connection;
-    Ok(match kind {
-        Kind::Postgres => Connection::Postgres(Box::new(
-            postgres::driver::PostgresDriver::connect(url, options).await?,
-        )),
-        Kind::Sqlite => Connection::Sqlite(Box::new(
-            sqlite::driver::SqliteDriver::connect(url, options).await?,
-        )),
-        Kind::MySql => Connection::MySql(Box::new(
-            mysql::driver::MySqlDriver::connect(url, options).await?,
-        )),
-    })
-}
-
-/// Creates the database `url` names if it does not exist; whether it was created.
-pub(crate) async fn create_database(kind: Kind, url: &str) -> crate::error::Result<bool> {
-    match kind {
-        Kind::Postgres => postgres::driver::create_database(url).await,
-        Kind::Sqlite => sqlite::driver::create_database(url).await,
-        Kind::MySql => mysql::driver::create_database(url).await,
-    }
-}
-
-/// Whether the database `url` names exists (its server answering).
-pub(crate) async fn database_exists(kind: Kind, url: &str) -> crate::error::Result<bool> {
-    match kind {
-        Kind::Postgres => postgres::driver::database_exists(url).await,
-        Kind::Sqlite => sqlite::driver::database_exists(url).await,
-        Kind::MySql => mysql::driver::database_exists(url).await,
-    }
-}
-
-/// Drops the database `url` names.
-pub(crate) async fn drop_database(kind: Kind, url: &str) -> crate::error::Result<()> {
-    match kind {
-        Kind::Postgres => postgres::driver::drop_database(url).await,
-        Kind::Sqlite => sqlite::driver::drop_database(url).await,
-        Kind::MySql => mysql::driver::drop_database(url).await,
-    }
-}
-
-/// Asks the server to cancel session `id`'s statement; whether it said it would, `None`
-/// when it could not be asked.
-pub(crate) async fn cancel_session(kind: Kind, url: &str, id: i64) -> Option<bool> {
-    match kind {
-        Kind::Postgres => postgres::driver::cancel_session(url, id).await,
-        Kind::MySql => mysql::driver::cancel_session(url, id).await,
-        // One process holds a SQLite database: nothing to reach from outside.
-        Kind::Sqlite => None,
-    }
-}
-
-/// Whether session `id` is still there; `None` when the server did not answer.
-pub(crate) async fn session_exists(kind: Kind, url: &str, id: i64) -> Option<bool> {
-    match kind {
-        Kind::Postgres => postgres::driver::session_exists(url, id).await,
-        Kind::MySql => mysql::driver::session_exists(url, id).await,
-        Kind::Sqlite => None,
     }
 }
 

@@ -44,13 +44,15 @@ impl Canceller {
     /// Asks the server to cancel the session's statement; `true` if it said it would.
     /// Gives up after `within`.
     pub async fn cancel(&self, within: Duration) -> bool {
-        let attempt = crate::backend::cancel_session(self.session.kind, &self.url, self.session.id);
+        let attempt =
+            crate::backend::of_kind(self.session.kind).cancel_session(&self.url, self.session.id);
         matches!(tokio::time::timeout(within, attempt).await, Ok(Some(true)))
     }
 
     /// Whether the server answers, and still has the session; gives up after `within`.
     pub async fn probe(&self, within: Duration) -> Liveness {
-        let attempt = crate::backend::session_exists(self.session.kind, &self.url, self.session.id);
+        let attempt =
+            crate::backend::of_kind(self.session.kind).session_exists(&self.url, self.session.id);
         match tokio::time::timeout(within, attempt).await {
             Ok(Some(true)) => Liveness::Alive,
             Ok(Some(false)) => Liveness::Gone,

@@ -1,21 +1,15 @@
-//! Per-backend drivers: connect, the history table, the migration lock and applying a
-//! script. The engine is written once against [`Driver`]; [`Connection`] picks the
-//! backend from the URL.
+//! What the engine asks of a database: the [`Driver`] trait (connect, the history table,
+//! the migration lock, applying a script), written once; each backend's driver lives in
+//! its folder under `backend/`, and [`Connection`] picks one from the URL.
 
 mod canceller;
 pub(crate) mod file_lock;
-pub(crate) use crate::backend::mysql::driver as mysql;
-pub(crate) use crate::backend::postgres::driver as postgres;
-pub mod rows;
-pub(crate) use crate::backend::sqlite::driver as sqlite;
 mod identity;
+pub mod rows;
 
 pub use crate::backend::connection::Connection;
 pub use canceller::{Canceller, Liveness};
 pub use identity::{check_target, database_identity};
-pub use mysql::MySqlDriver;
-pub use postgres::PostgresDriver;
-pub use sqlite::SqliteDriver;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -461,7 +455,9 @@ pub async fn create_database(url: &str, connect_timeout: Duration, stop: &Stop) 
 }
 
 async fn create_database_once(url: &str) -> Result<bool> {
-    crate::backend::create_database(kind_of(url)?, url).await
+    crate::backend::of_kind(kind_of(url)?)
+        .create_database(url)
+        .await
 }
 
 /// The kind of database `url` reaches, or the error naming a scheme skein does not know.
@@ -476,7 +472,9 @@ pub(crate) fn kind_of(url: &str) -> Result<crate::backend::Kind> {
 /// [`create_database`]'s are.
 pub async fn remove_database(url: &str, connect_timeout: Duration, stop: &Stop) -> Result<bool> {
     with_connect_retries(url, connect_timeout, stop, || async {
-        let exists = crate::backend::database_exists(kind_of(url)?, url).await?;
+        let exists = crate::backend::of_kind(kind_of(url)?)
+            .database_exists(url)
+            .await?;
         if exists {
             drop_database(url).await?;
         }
@@ -494,14 +492,19 @@ pub async fn wait_for_server(url: &str, connect_timeout: Duration, stop: &Stop) 
         if kind.is_file() {
             return Ok(());
         }
-        crate::backend::database_exists(kind, url).await.map(drop)
+        crate::backend::of_kind(kind)
+            .database_exists(url)
+            .await
+            .map(drop)
     })
     .await
 }
 
 /// Drops the database `url` names (used to undo a half-made model database).
 pub async fn drop_database(url: &str) -> Result<()> {
-    crate::backend::drop_database(kind_of(url)?, url).await
+    crate::backend::of_kind(kind_of(url)?)
+        .drop_database(url)
+        .await
 }
 
 /// `::1` for `[::1]`: an IPv6 host as a URL writes it, which sqlx passes on as it is.

@@ -77,7 +77,7 @@ pub async fn generate(
         migration.up.path = file.to_owned();
     }
     let declared = replay(url, &declared_set, Some(1), options).await?;
-    let dialect = Dialect::of_url(url).unwrap_or(Dialect::Postgres);
+    let dialect = Dialect::of_url(url).unwrap_or_default();
     Ok(build(&head, &declared, dialect))
 }
 

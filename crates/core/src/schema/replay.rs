@@ -70,11 +70,12 @@ pub async fn replay(
     let Some(version) = version else {
         return Ok(Schema::default());
     };
-    let scratch = match scheme(url) {
-        "sqlite" => None,
-        _ => Some(with_database(url, &scratch_name())),
+    let in_memory = crate::backend::of_url(url).and_then(|backend| backend.in_memory_url());
+    let scratch = match in_memory {
+        Some(_) => None,
+        None => Some(with_database(url, &scratch_name())),
     };
-    let scratch_url = scratch.as_deref().unwrap_or("sqlite::memory:");
+    let scratch_url = scratch.as_deref().or(in_memory).unwrap_or_default();
     if let Some(scratch) = &scratch {
         track(scratch, true);
         if let Err(e) = create_database(scratch, options.connect_timeout, &options.stop).await {

@@ -340,9 +340,7 @@ const DIALECT_VARIABLE: &str = "__skein_dialect";
 
 fn dialect_of_state(state: &minijinja::State) -> Option<Dialect> {
     let name = state.lookup(DIALECT_VARIABLE)?;
-    [Dialect::Postgres, Dialect::Sqlite, Dialect::MySql]
-        .into_iter()
-        .find(|d| Some(d.name()) == name.as_str())
+    Dialect::all().find(|d| Some(d.name()) == name.as_str())
 }
 
 /// `{{ value | literal }}`: the value as a string literal for the database's backend.

@@ -6,16 +6,55 @@ pub mod inspect;
 
 use super::{Backend, HistoryColumns, Kind, Locks, NameLimit, Rendering};
 use crate::dialect::Dialect;
+use crate::driver::{ConnectOptions, Connection};
+use crate::error::Result;
+use futures_util::future::BoxFuture;
 
 pub struct Postgres;
 
 impl Backend for Postgres {
+    fn connect<'a>(
+        &self,
+        url: &'a str,
+        options: ConnectOptions,
+    ) -> BoxFuture<'a, Result<Connection>> {
+        Box::pin(async move {
+            Ok(Connection::new(
+                driver::PostgresDriver::connect(url, options).await?,
+            ))
+        })
+    }
+
+    fn create_database<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(driver::create_database(url))
+    }
+
+    fn database_exists<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(driver::database_exists(url))
+    }
+
+    fn drop_database<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(driver::drop_database(url))
+    }
+
+    fn cancel_session<'a>(&self, url: &'a str, id: i64) -> BoxFuture<'a, Option<bool>> {
+        Box::pin(driver::cancel_session(url, id))
+    }
+
+    fn session_exists<'a>(&self, url: &'a str, id: i64) -> BoxFuture<'a, Option<bool>> {
+        Box::pin(driver::session_exists(url, id))
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
 
     fn kind(&self) -> Kind {
         Kind::Postgres
+    }
+
+    fn transaction_ms(&self) -> Option<&'static str> {
+        Some("(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint")
     }
 
     fn identifier_quote(&self) -> char {

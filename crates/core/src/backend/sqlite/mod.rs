@@ -6,6 +6,9 @@ pub mod inspect;
 
 use super::{Backend, HistoryColumns, Kind, Locks, Rendering};
 use crate::dialect::Dialect;
+use crate::driver::{ConnectOptions, Connection};
+use crate::error::Result;
+use futures_util::future::BoxFuture;
 
 pub struct Sqlite;
 
@@ -13,12 +16,40 @@ pub struct Sqlite;
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 impl Backend for Sqlite {
+    fn connect<'a>(
+        &self,
+        url: &'a str,
+        options: ConnectOptions,
+    ) -> BoxFuture<'a, Result<Connection>> {
+        Box::pin(async move {
+            Ok(Connection::new(
+                driver::SqliteDriver::connect(url, options).await?,
+            ))
+        })
+    }
+
+    fn create_database<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(driver::create_database(url))
+    }
+
+    fn database_exists<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(driver::database_exists(url))
+    }
+
+    fn drop_database<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(driver::drop_database(url))
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
 
     fn kind(&self) -> Kind {
         Kind::Sqlite
+    }
+
+    fn in_memory_url(&self) -> Option<&'static str> {
+        Some("sqlite::memory:")
     }
 
     fn identifier_quote(&self) -> char {
