@@ -255,12 +255,12 @@ pub fn dialect_of(db: &ResolvedDatabase) -> Option<skein_core::dialect::Dialect>
     match db.connection.as_ref()? {
         ConnectionTemplate::Url(url) => skein_schemes::Kind::of_url(url)
             .map(|kind| skein_core::backend::of_kind(kind).dialect()),
-        // Parts without a `driver` are PostgreSQL's.
+        // Parts without a `driver` are the default kind's (PostgreSQL).
         ConnectionTemplate::Parts(parts) => skein_schemes::Kind::of_scheme(
             parts
                 .driver
                 .as_deref()
-                .unwrap_or(skein_schemes::Kind::Postgres.scheme()),
+                .unwrap_or(skein_schemes::Kind::default().scheme()),
         )
         .map(|kind| skein_core::backend::of_kind(kind).dialect()),
     }

@@ -345,7 +345,7 @@ fn render_parts<E>(
 ) -> Result<String, RenderError<E>> {
     let get = |value: &Option<String>| value.as_deref().map(|v| resolve(v, lookup)).transpose();
     let driver =
-        get(&parts.driver)?.unwrap_or_else(|| skein_schemes::Kind::Postgres.scheme().to_owned());
+        get(&parts.driver)?.unwrap_or_else(|| skein_schemes::Kind::default().scheme().to_owned());
     let Some(kind) = skein_schemes::Kind::of_scheme(&driver) else {
         let known: Vec<&str> = skein_schemes::ALL.iter().map(|s| s.name).collect();
         return Err(RenderError::Template(format!(
@@ -363,13 +363,7 @@ fn render_parts<E>(
     }
     let mut query: Vec<(String, String)> = Vec::new();
     if let Some(socket) = get(&parts.socket)? {
-        // PostgreSQL takes a socket folder as its host.
-        let key = if kind == skein_schemes::Kind::Postgres {
-            "host"
-        } else {
-            "socket"
-        };
-        query.push((key.to_owned(), socket));
+        query.push((kind.schemes().socket_parameter.to_owned(), socket));
     }
     for (key, value) in &parts.options {
         query.push((key.clone(), resolve(value, lookup)?));

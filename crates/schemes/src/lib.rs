@@ -22,6 +22,9 @@ pub struct Schemes {
     pub default_port: Option<u16>,
     /// The database is a file on this machine: a URL holds its path, not a server.
     pub file: bool,
+    /// The URL parameter that names a Unix socket (PostgreSQL takes the socket's folder
+    /// as its `host`).
+    pub socket_parameter: &'static str,
 }
 
 /// Every kind, once.
@@ -32,6 +35,7 @@ pub const ALL: [&Schemes; 3] = [
         schemes: &["postgres", "postgresql"],
         default_port: Some(5432),
         file: false,
+        socket_parameter: "host",
     },
     &Schemes {
         kind: Kind::MySql,
@@ -39,6 +43,7 @@ pub const ALL: [&Schemes; 3] = [
         schemes: &["mysql", "mariadb"],
         default_port: Some(3306),
         file: false,
+        socket_parameter: "socket",
     },
     &Schemes {
         kind: Kind::Sqlite,
@@ -46,8 +51,16 @@ pub const ALL: [&Schemes; 3] = [
         schemes: &["sqlite"],
         default_port: None,
         file: true,
+        socket_parameter: "socket",
     },
 ];
+
+/// The kind of connection settings that name no `driver`: the first listed.
+impl Default for Kind {
+    fn default() -> Kind {
+        ALL[0].kind
+    }
+}
 
 impl Kind {
     pub fn schemes(self) -> &'static Schemes {

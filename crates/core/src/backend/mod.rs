@@ -8,6 +8,7 @@
 pub mod connection;
 pub mod mysql;
 pub mod postgres;
+pub(crate) mod server;
 pub(crate) mod session;
 pub mod sqlite;
 mod sqlx_error;

@@ -12,6 +12,7 @@
 //!   part of its work: `DROP TABLE a, missing` drops `a`); `skein repair` clears it
 //!   once the database is put right.
 
+use crate::backend::server::Catalog;
 use crate::backend::session::{self, Session, StepRules, failed};
 use crate::dialect::Dialect;
 use crate::driver::{
@@ -347,57 +348,41 @@ async fn lock_holder(conn: &mut MySqlConnection, name: &str) -> Option<String> {
     Some(format!("connection {id}, {user}@{host}"))
 }
 
-/// Creates the database `url` names if it does not exist; returns whether it was created.
+/// The server's catalog of databases (schemas), read without a default database.
+const CATALOG: Catalog = Catalog {
+    count: "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
+    create: create_sql,
+    drop: drop_sql,
+    exists_already: |_| false,
+};
+
+fn create_sql(name: &str) -> String {
+    format!(
+        "CREATE DATABASE IF NOT EXISTS {}",
+        DIALECT.quote_identifier(name)
+    )
+}
+
+fn drop_sql(name: &str) -> String {
+    format!("DROP DATABASE IF EXISTS {}", DIALECT.quote_identifier(name))
+}
+
+/// Creates the database `url` names if it does not exist; whether it was created.
 pub async fn create_database(url: &str) -> Result<bool> {
-    let (mut admin, name) = server_connection(url).await?;
-    let exists = exists_on(&mut admin, &name).await?;
-    if !exists {
-        let sql = format!(
-            "CREATE DATABASE IF NOT EXISTS {}",
-            DIALECT.quote_identifier(&name)
-        );
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .map_err(Error::database(format!("creating database {name}")))?;
-    }
-    let _ = admin.close().await;
-    Ok(!exists)
+    let (admin, name) = server_connection(url).await?;
+    CATALOG.create(admin, &name).await
 }
 
 /// Whether the database `url` names exists.
 pub async fn database_exists(url: &str) -> Result<bool> {
-    let (mut admin, name) = server_connection(url).await?;
-    let exists = exists_on(&mut admin, &name).await;
-    let _ = admin.close().await;
-    exists
-}
-
-/// Whether the server `admin` is connected to has the database `name`.
-async fn exists_on(admin: &mut MySqlConnection, name: &str) -> Result<bool> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
-    )
-    .bind(name)
-    .fetch_one(admin)
-    .await
-    .map_err(Error::database("looking for the database"))?;
-    Ok(count > 0)
+    let (admin, name) = server_connection(url).await?;
+    CATALOG.exists(admin, &name).await
 }
 
 /// Drops the database `url` names.
 pub async fn drop_database(url: &str) -> Result<()> {
-    let (mut admin, name) = server_connection(url).await?;
-    let sql = format!(
-        "DROP DATABASE IF EXISTS {}",
-        DIALECT.quote_identifier(&name)
-    );
-    sqlx::raw_sql(AssertSqlSafe(sql))
-        .execute(&mut admin)
-        .await
-        .map_err(Error::database(format!("dropping database {name}")))?;
-    let _ = admin.close().await;
-    Ok(())
+    let (admin, name) = server_connection(url).await?;
+    CATALOG.drop(admin, &name).await
 }
 
 /// A connection to the server without a default database, and the name `url` asks for.

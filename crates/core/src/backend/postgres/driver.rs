@@ -1,6 +1,7 @@
 //! PostgreSQL: statements sent one by one over the simple protocol (as psql does), errors
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
+use crate::backend::server::Catalog;
 use crate::backend::session::{self, Session, StepRules, elapsed_ms, failed};
 use crate::dialect::{Dialect, HistoryValues};
 use crate::driver::{
@@ -444,66 +445,49 @@ async fn lock_holder(conn: &mut PgConnection, key: i64) -> Option<String> {
     Some(format!("pid {pid}, {application} from {client}"))
 }
 
-/// Creates the database `url` names, if it does not exist, by connecting to the server's
-/// `postgres` database. Returns whether it was created.
-pub async fn create_database(url: &str) -> Result<bool> {
-    let (mut admin, name) = maintenance_connection(url).await?;
-    let exists = exists_on(&mut admin, &name).await?;
-    let mut created = false;
-    if !exists {
-        let sql = format!("CREATE DATABASE {}", DIALECT.quote_identifier(&name));
-        created = match sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await {
-            Ok(_) => true,
-            // Another run created it between the look and the CREATE: it is there, which
-            // is what was asked (unique violation on pg_database, or duplicate_database).
-            Err(err) if is_duplicate_database(&err) => false,
-            Err(source) => {
-                return Err(Error::Database {
-                    action: format!("creating database {name}"),
-                    source: source.into(),
-                });
-            }
-        };
-    }
-    let _ = admin.close().await;
-    Ok(created)
+/// PostgreSQL's catalog of databases, read on the server's `postgres` database.
+const CATALOG: Catalog = Catalog {
+    count: "SELECT COUNT(*) FROM pg_database WHERE datname = $1",
+    create: create_sql,
+    drop: drop_sql,
+    exists_already: is_duplicate_database,
+};
+
+fn create_sql(name: &str) -> String {
+    format!("CREATE DATABASE {}", DIALECT.quote_identifier(name))
 }
 
+/// Closes the database's sessions first.
+fn drop_sql(name: &str) -> String {
+    format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        DIALECT.quote_identifier(name)
+    )
+}
+
+/// Another run created it between the look and the CREATE (unique violation on
+/// pg_database, or duplicate_database).
 fn is_duplicate_database(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|db| matches!(db.code().as_deref(), Some("23505" | "42P04")))
 }
 
-/// Whether the database `url` names exists, asked of its server's `postgres` database.
-pub async fn database_exists(url: &str) -> Result<bool> {
-    let (mut admin, name) = maintenance_connection(url).await?;
-    let exists = exists_on(&mut admin, &name).await;
-    let _ = admin.close().await;
-    exists
+/// Creates the database `url` names if it does not exist; whether it was created.
+pub async fn create_database(url: &str) -> Result<bool> {
+    let (admin, name) = maintenance_connection(url).await?;
+    CATALOG.create(admin, &name).await
 }
 
-/// Whether the server `admin` is connected to has the database `name`.
-async fn exists_on(admin: &mut PgConnection, name: &str) -> Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(admin)
-        .await
-        .map_err(Error::database("looking for the database"))
+/// Whether the database `url` names exists.
+pub async fn database_exists(url: &str) -> Result<bool> {
+    let (admin, name) = maintenance_connection(url).await?;
+    CATALOG.exists(admin, &name).await
 }
 
 /// Drops the database `url` names, closing its sessions first.
 pub async fn drop_database(url: &str) -> Result<()> {
-    let (mut admin, name) = maintenance_connection(url).await?;
-    let sql = format!(
-        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        DIALECT.quote_identifier(&name)
-    );
-    sqlx::raw_sql(AssertSqlSafe(sql))
-        .execute(&mut admin)
-        .await
-        .map_err(Error::database(format!("dropping database {name}")))?;
-    let _ = admin.close().await;
-    Ok(())
+    let (admin, name) = maintenance_connection(url).await?;
+    CATALOG.drop(admin, &name).await
 }
 
 /// A connection to the same server's `postgres` database, and the name `url` asks for.
