@@ -63,6 +63,12 @@ pub enum Format {
     Sql,
     /// GitHub Actions annotations, one per finding (`lint` only).
     Github,
+    /// A summary in GitHub-flavoured Markdown, for a CI job summary: the counts per status
+    /// and the databases that are not up to date.
+    Markdown,
+    /// One self-contained HTML page: every database, sortable and filterable, the failed
+    /// ones first with their errors, drift groups, lint findings and the run's timeline.
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +123,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
+    /// Render a saved JSON report (`--format json` of any command) as the HTML page that
+    /// `--format html` writes.
+    Report(ReportArgs),
     /// Print the man page (roff), e.g. `skein man > skein.1`.
     Man,
     /// Rewrite another tool's migration folder into skein's layout (sqlx, golang-migrate,
@@ -366,6 +375,12 @@ pub struct ShowArgs {
     pub target: String,
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The JSON report (`-` for standard input).
+    pub file: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -63,7 +63,10 @@ where
             servers.start(i);
             fleet.progress.started(&databases[i].name);
             let job = work(databases[i]);
-            running.push(async move { (i, job.await) });
+            running.push(async move {
+                let started = jiff::Timestamp::now();
+                (i, job.await.timed(started))
+            });
         }
         let Some((i, report)) = running.next().await else {
             break;

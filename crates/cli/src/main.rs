@@ -34,8 +34,37 @@ fn main() -> std::process::ExitCode {
     match &cli.command {
         cli::Command::Completions(args) => return manual::completions(args.shell),
         cli::Command::Man => return manual::man_page(),
+        cli::Command::Report(args) => return report_file(&args.file),
         _ => {}
     }
     logging::init(cli.global.verbose, cli.global.quiet, cli.global.color);
     exit::run(cli)
+}
+
+/// `skein report FILE`: the page of a saved JSON report; a file that is not one is a usage
+/// error (exit 2).
+fn report_file(path: &std::path::Path) -> std::process::ExitCode {
+    use std::io::Read as _;
+    let shown = path.display().to_string();
+    let text = if shown == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(path)
+    };
+    let page = text
+        .map_err(|e| format!("cannot read {}: {e}", escape::controls(&shown)))
+        .and_then(|text| {
+            report::html::page_of_file(&escape::controls(&shown), &text).map_err(|e| e.to_string())
+        });
+    match page {
+        Ok(page) => {
+            redact::out_raw(&page);
+            std::process::ExitCode::SUCCESS
+        }
+        Err(message) => {
+            redact::err(&format!("error: {message}"));
+            std::process::ExitCode::from(exit::USAGE)
+        }
+    }
 }

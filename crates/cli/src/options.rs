@@ -17,6 +17,10 @@ pub enum Format {
     Sql,
     /// `lint`'s findings as GitHub Actions annotations.
     Github,
+    /// A fleet's summary for a CI job summary.
+    Markdown,
+    /// A fleet's page.
+    Html,
 }
 
 impl From<crate::cli::Format> for Format {
@@ -26,6 +30,8 @@ impl From<crate::cli::Format> for Format {
             crate::cli::Format::Json => Format::Json,
             crate::cli::Format::Sql => Format::Sql,
             crate::cli::Format::Github => Format::Github,
+            crate::cli::Format::Markdown => Format::Markdown,
+            crate::cli::Format::Html => Format::Html,
         }
     }
 }
@@ -141,9 +147,11 @@ fn parts(
         Command::Converge(a) => (Some(&a.selection), Some(&a.fleet), Some(&a.lock)),
         Command::Lint(a) => (Some(&a.selection), Some(&a.fleet), Some(&a.lock)),
         Command::Config(ConfigCommand::Show(a)) => (Some(&a.selection), None, None),
-        Command::Import(_) | Command::Init(_) | Command::Completions(_) | Command::Man => {
-            (None, None, None)
-        }
+        Command::Import(_)
+        | Command::Init(_)
+        | Command::Completions(_)
+        | Command::Man
+        | Command::Report(_) => (None, None, None),
     }
 }
 

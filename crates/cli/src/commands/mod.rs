@@ -47,6 +47,18 @@ pub async fn run(cli: Cli) -> (Option<String>, anyhow::Result<Body>) {
             )),
         );
     }
+    if matches!(
+        options.format,
+        crate::options::Format::Markdown | crate::options::Format::Html
+    ) && !reaches_databases(&cli.command)
+    {
+        return (
+            None,
+            Err(anyhow::anyhow!(
+                "--format markdown and --format html are for commands that reach databases (up, status, drift, lint, ...); use human or json here"
+            )),
+        );
+    }
     match cli.command {
         Command::Import(args) => return (None, import::run(args).await),
         Command::Init(args) => return (None, init::run(&args, options.url.as_deref())),
@@ -101,7 +113,7 @@ async fn run_in(ctx: &mut Context, command: Command) -> anyhow::Result<Body> {
         Command::Import(_) | Command::Init(_) => {
             unreachable!("import and init run without a workspace")
         }
-        Command::Completions(_) | Command::Man => {
+        Command::Completions(_) | Command::Man | Command::Report(_) => {
             unreachable!("completions and man print before a command runs")
         }
         Command::Adopt(args) => adopt::run(ctx, args).await,
@@ -129,7 +141,7 @@ pub fn name(command: &Command) -> Option<report::Command> {
         Command::Init(_) => Name::Init,
         Command::Wait(_) => Name::Wait,
         Command::Show(_) => Name::Show,
-        Command::Completions(_) | Command::Man => return None,
+        Command::Completions(_) | Command::Man | Command::Report(_) => return None,
         Command::Model(ModelCommand::New(_)) => Name::ModelNew,
         Command::Model(ModelCommand::List(_)) => Name::ModelList,
         Command::Inspect(_) => Name::Inspect,
@@ -192,13 +204,31 @@ fn listing_for(
         | Command::Init(_)
         | Command::Wait(_)
         | Command::Completions(_)
-        | Command::Man => return None,
+        | Command::Man
+        | Command::Report(_) => return None,
         Command::Model(_) => Selection {
             databases: Vec::new(),
             groups: workspace.sets().iter().map(|s| s.name.clone()).collect(),
         },
         _ => selection.clone(),
     })
+}
+
+/// Whether `command` reports on databases (its result is a row per database).
+fn reaches_databases(command: &Command) -> bool {
+    use crate::cli::ModelCommand;
+    !matches!(
+        command,
+        Command::New(_)
+            | Command::Model(ModelCommand::New(_))
+            | Command::Config(_)
+            | Command::Init(_)
+            | Command::Show(_)
+            | Command::Completions(_)
+            | Command::Man
+            | Command::Report(_)
+            | Command::Import(_)
+    )
 }
 
 /// The report of a one-database command whose database failed.

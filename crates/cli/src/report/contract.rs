@@ -64,7 +64,7 @@ mod tests {
         ),
         (
             5,
-            "c639a72b84f66d5928b305410eb180f4ba3eb0df784dd855777dd8f8a49bb52b",
+            "89ed17f1e2e373e4efa25ed946fe72d442e94facf823e7edfbe55dd3bd88818e",
         ),
     ];
 

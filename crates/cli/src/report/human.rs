@@ -206,7 +206,7 @@ fn name_list(names: &[String], every: bool) -> String {
 }
 
 /// `4990` -> `4,990`.
-fn thousands(n: usize) -> String {
+pub(super) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -219,7 +219,7 @@ fn thousands(n: usize) -> String {
 }
 
 /// Statuses in the order a summary counts them.
-const STATUS_ORDER: [Status; 9] = [
+pub(super) const STATUS_ORDER: [Status; 9] = [
     Status::Ok,
     Status::UpToDate,
     Status::Pending,
@@ -232,7 +232,7 @@ const STATUS_ORDER: [Status; 9] = [
 ];
 
 /// How pressing a status is: a summarised table lists the lowest first.
-fn urgency(status: Status) -> u8 {
+pub(super) fn urgency(status: Status) -> u8 {
     match status {
         Status::Failed => 0,
         Status::Interrupted => 1,

@@ -4,9 +4,11 @@
 #[cfg(test)]
 mod contract;
 pub mod detail;
+pub mod html;
 mod human;
 mod lint;
 pub mod live;
+pub mod markdown;
 mod models;
 pub mod sections;
 
@@ -244,6 +246,12 @@ pub struct DatabaseReport {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
+    /// When the work on this database started and ended (RFC 3339, UTC, milliseconds),
+    /// for a command that runs over a fleet; absent for a database never started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
     #[serde(flatten)]
     pub detail: Detail,
 }
@@ -273,6 +281,8 @@ impl DatabaseReport {
             name: name.to_owned(),
             status,
             error: None,
+            started_at: None,
+            finished_at: None,
             detail,
         }
     }
@@ -297,6 +307,15 @@ impl DatabaseReport {
         }
     }
 
+    /// The report of work that ran from `started` until now.
+    pub fn timed(self, started: jiff::Timestamp) -> Self {
+        DatabaseReport {
+            started_at: Some(timestamp(started)),
+            finished_at: Some(timestamp(jiff::Timestamp::now())),
+            ..self
+        }
+    }
+
     /// `up --create` or `db reset` created the database first.
     pub fn created(mut self) -> Self {
         match &mut self.detail {
@@ -313,6 +332,11 @@ impl DatabaseReport {
             ..DatabaseReport::new(name, Status::Skipped, Detail::None {})
         }
     }
+}
+
+/// A time as the report writes it: RFC 3339 in UTC, to the millisecond.
+fn timestamp(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// How a database that met `error` ended.
@@ -532,6 +556,15 @@ pub fn render(doc: &Document, format: Format) {
             human::stopped(doc);
         }
         Format::Human | Format::Sql => human::render(doc, format == Format::Sql),
+        Format::Markdown => {
+            redact::out(&markdown::render(doc));
+            human::stopped(doc);
+        }
+        Format::Html => {
+            let value = serde_json::to_value(doc).expect("a document serialises");
+            redact::out_raw(&html::page(&value));
+            human::stopped(doc);
+        }
         Format::Github => match &doc.body {
             Body::Databases(report) => {
                 let annotations = report.github_annotations();

@@ -23,6 +23,7 @@ mod model;
 mod mysql;
 mod onboarding;
 mod output;
+mod pages;
 mod readme;
 mod repeatable;
 mod secrets;
