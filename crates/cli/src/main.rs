@@ -34,16 +34,18 @@ fn main() -> std::process::ExitCode {
     match &cli.command {
         cli::Command::Completions(args) => return manual::completions(args.shell),
         cli::Command::Man => return manual::man_page(),
-        cli::Command::Report(args) => return report_file(&args.file),
+        cli::Command::Report(args) => {
+            return report_file(&args.file, cli.global.format == cli::Format::Markdown);
+        }
         _ => {}
     }
     logging::init(cli.global.verbose, cli.global.quiet, cli.global.color);
     exit::run(cli)
 }
 
-/// `skein report FILE`: the page of a saved JSON report; a file that is not one is a usage
-/// error (exit 2).
-fn report_file(path: &std::path::Path) -> std::process::ExitCode {
+/// `skein report FILE`: the page (or with `--format markdown` the summary) of a saved JSON
+/// report; a file that is not one is a usage error (exit 2).
+fn report_file(path: &std::path::Path, markdown: bool) -> std::process::ExitCode {
     use std::io::Read as _;
     let shown = path.display().to_string();
     let text = if shown == "-" {
@@ -55,11 +57,15 @@ fn report_file(path: &std::path::Path) -> std::process::ExitCode {
     let page = text
         .map_err(|e| format!("cannot read {}: {e}", escape::controls(&shown)))
         .and_then(|text| {
-            report::html::page_of_file(&escape::controls(&shown), &text).map_err(|e| e.to_string())
+            report::html::read_report(&escape::controls(&shown), &text).map_err(|e| e.to_string())
         });
     match page {
-        Ok(page) => {
-            redact::out_raw(&page);
+        Ok(doc) if markdown => {
+            redact::out(&report::markdown::render(&doc));
+            std::process::ExitCode::SUCCESS
+        }
+        Ok(doc) => {
+            redact::out_raw(&report::html::page(&doc));
             std::process::ExitCode::SUCCESS
         }
         Err(message) => {

@@ -27,8 +27,8 @@ pub enum NotAReport {
     Newer { path: String, version: u64 },
 }
 
-/// The page of a JSON document read from `path` (for the error).
-pub fn page_of_file(path: &str, text: &str) -> Result<String, NotAReport> {
+/// The JSON document read from `path` (for the error), if it is a report skein can show.
+pub fn read_report(path: &str, text: &str) -> Result<Value, NotAReport> {
     let value: Value = serde_json::from_str(text).map_err(|e| NotAReport::Json {
         path: path.to_owned(),
         error: e.to_string(),
@@ -47,7 +47,7 @@ pub fn page_of_file(path: &str, text: &str) -> Result<String, NotAReport> {
             version,
         });
     }
-    Ok(page(&value))
+    Ok(value)
 }
 
 /// The page of a JSON document.
@@ -63,22 +63,24 @@ pub fn page(doc: &Value) -> String {
         .expect("the page renders")
 }
 
-/// What the page shows, worked out from the document.
+/// What the page (and the Markdown summary) shows, worked out from the document.
 #[derive(Debug, Serialize)]
-struct View {
-    command: String,
-    profile: String,
+pub(super) struct View {
+    pub command: String,
+    pub profile: String,
     /// When the run started (UTC) and how long it took, from the databases' times.
-    started: Option<String>,
-    took: Option<String>,
-    total: usize,
-    counts: Vec<Count>,
-    rows: Vec<Row>,
+    pub started: Option<String>,
+    pub took: Option<String>,
+    pub total: usize,
+    /// Databases per status, the most pressing first.
+    pub counts: Vec<Count>,
+    /// Every database, the most pressing first, then by name (naturally).
+    pub rows: Vec<Row>,
     /// The failed ones, first on the page, with their errors.
     failed: Vec<Row>,
     /// What stopped the command before any database (a usage or configuration error), or
     /// why the models could not be listed.
-    error: Option<String>,
+    pub error: Option<String>,
     drift: Vec<DriftGroup>,
     lint: Vec<Finding>,
     /// The run's timeline, when the databases have start and end times.
@@ -86,27 +88,28 @@ struct View {
 }
 
 #[derive(Debug, Serialize)]
-struct Count {
-    status: String,
-    label: &'static str,
-    n: usize,
+pub(super) struct Count {
+    pub status: String,
+    pub label: &'static str,
+    pub n: usize,
 }
 
 #[derive(Debug, Serialize)]
-struct Row {
-    name: String,
+pub(super) struct Row {
+    pub name: String,
     /// The name's key for natural sorting (m2 before m10): digits zero-padded.
     key: String,
-    status: String,
-    label: &'static str,
-    version: String,
-    steps: usize,
+    pub status: String,
+    pub label: &'static str,
+    pub version: String,
+    pub steps: usize,
     ms: Option<u64>,
     /// Where the bar of the timeline starts and how wide it is, in % of the run.
     start_pct: f64,
     width_pct: f64,
-    error: Option<String>,
-    place: Option<String>,
+    pub error: Option<String>,
+    /// The error's file and line.
+    pub place: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -173,15 +176,15 @@ fn natural_key(name: &str) -> String {
     key
 }
 
-/// A value as text for the page, its control characters escaped (HTML has no place for
-/// them; the template escapes the rest).
+/// A value as text for the page, its control characters but line breaks escaped (HTML
+/// has no place for them; the template escapes the rest).
 fn text(value: Option<&Value>) -> String {
     let raw = match value {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
     };
-    crate::escape::controls(&raw).into_owned()
+    crate::escape::controls_in_lines(&raw).into_owned()
 }
 
 fn version(value: Option<&Value>) -> String {
@@ -196,7 +199,7 @@ fn timestamp(value: Option<&Value>) -> Option<jiff::Timestamp> {
 }
 
 impl View {
-    fn of(doc: &Value) -> View {
+    pub(super) fn of(doc: &Value) -> View {
         let databases: &[Value] = doc
             .get("databases")
             .and_then(Value::as_array)
@@ -433,22 +436,22 @@ mod tests {
     #[test]
     fn a_file_that_is_not_a_report_is_refused() {
         assert!(matches!(
-            page_of_file("x.json", "{\"a\": 1}"),
+            read_report("x.json", "{\"a\": 1}"),
             Err(NotAReport::Shape { .. })
         ));
         assert!(matches!(
-            page_of_file("x.json", "not json"),
+            read_report("x.json", "not json"),
             Err(NotAReport::Json { .. })
         ));
         assert!(matches!(
-            page_of_file("x.json", "{\"schema_version\": 99, \"databases\": []}"),
+            read_report("x.json", "{\"schema_version\": 99, \"databases\": []}"),
             Err(NotAReport::Newer { .. })
         ));
         for version in 1..=SCHEMA_VERSION {
             let doc = format!(
                 "{{\"schema_version\": {version}, \"command\": \"status\", \"profile\": null, \"databases\": []}}"
             );
-            assert!(page_of_file("x.json", &doc).is_ok());
+            assert!(page(&read_report("x.json", &doc).unwrap()).contains("<table"));
         }
     }
 }

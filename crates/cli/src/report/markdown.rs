@@ -4,8 +4,9 @@
 //! [`ROWS`]; a 5,000-database fleet gives at most 60 lines. Text from outside skein is
 //! escaped so that it reads as text, never as Markdown or HTML.
 
-use super::{Body, DatabaseReport, Document, Report, Status, version_text};
+use super::html::View;
 use crate::escape::controls;
+use serde_json::Value;
 use std::fmt::Write as _;
 
 /// The most databases the summary lists; the rest are counted.
@@ -14,43 +15,35 @@ pub const ROWS: usize = 40;
 /// The longest error text in a row, in characters.
 const ERROR_CHARS: usize = 160;
 
-/// The document as Markdown: a report of databases in full, anything else as the error or
-/// a line that says where the result is.
-pub fn render(doc: &Document) -> String {
-    let command = doc
-        .command
-        .and_then(|c| serde_json::to_value(c).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "skein".to_owned());
-    let profile = doc.profile.as_deref().unwrap_or("-");
+/// The JSON document as Markdown (from a run, or from a saved report: the same summary).
+pub fn render(doc: &Value) -> String {
+    let view = View::of(doc);
     let mut out = format!(
         "### skein {} (profile {})\n\n",
-        text(&command),
-        text(profile)
-    );
-    match &doc.body {
-        Body::Databases(report) => summary(report, &mut out),
-        Body::Error(e) => {
-            let _ = writeln!(out, "**error:** {}", text(&e.error.message));
-        }
-        _ => out.push_str("No databases: this command's result is its JSON or human output.\n"),
-    }
-    out
-}
-
-fn summary(report: &Report, out: &mut String) {
-    let databases = &report.databases;
-    let counts: Vec<String> = super::human::STATUS_ORDER
-        .iter()
-        .filter_map(|&status| {
-            let n = databases.iter().filter(|d| d.status == status).count();
-            (n > 0).then(|| format!("{} {}", thousands(n), super::human::status_text(status)))
+        text(&view.command),
+        text(if view.profile.is_empty() {
+            "-"
+        } else {
+            &view.profile
         })
+    );
+    if doc.get("databases").is_none() {
+        let _ = writeln!(
+            out,
+            "**error:** {}",
+            text(&clip(view.error.as_deref().unwrap_or_default()))
+        );
+        return out;
+    }
+    let counts: Vec<String> = view
+        .counts
+        .iter()
+        .map(|c| format!("{} {}", thousands(c.n), c.label))
         .collect();
     let _ = writeln!(
         out,
         "**{}**: {}",
-        match databases.len() {
+        match view.total {
             1 => "1 database".to_owned(),
             n => format!("{} databases", thousands(n)),
         },
@@ -60,89 +53,53 @@ fn summary(report: &Report, out: &mut String) {
             counts.join(" · ")
         }
     );
-    if let Some(span) = span(databases) {
-        let _ = writeln!(out, "\n{span}");
+    if let (Some(started), Some(took)) = (&view.started, &view.took) {
+        let _ = writeln!(out, "\nStarted {started}, took {took}.");
     }
-    if let Some(unlisted) = &report.unlisted {
-        let _ = writeln!(
-            out,
-            "\n**The models could not be listed:** {}",
-            text(&clip(&unlisted.message))
-        );
+    if let Some(error) = &view.error {
+        let _ = writeln!(out, "\n**{}**", text(&clip(error)));
     }
-    let mut rows: Vec<&DatabaseReport> = databases
+    let rows: Vec<_> = view
+        .rows
         .iter()
-        .filter(|d| d.status != Status::UpToDate)
+        .filter(|r| r.status != "up_to_date")
         .collect();
     if rows.is_empty() {
-        return;
+        return out;
     }
-    rows.sort_by(|a, b| {
-        super::human::urgency(a.status)
-            .cmp(&super::human::urgency(b.status))
-            .then_with(|| crate::natural::cmp(&a.name, &b.name))
-    });
     let more = rows.len().saturating_sub(ROWS);
-    rows.truncate(ROWS);
     out.push_str("\n| database | status | version | steps | error |\n|---|---|---|---|---|\n");
-    for db in rows {
-        let (before, after) = db.detail.versions();
-        let version = if before == after {
-            version_text(after)
-        } else {
-            format!("{} → {}", version_text(before), version_text(after))
-        };
-        let error = db
+    for row in rows.into_iter().take(ROWS) {
+        let error = row
             .error
             .as_ref()
             .map(|e| {
-                let place = match (&e.file, e.line) {
-                    (Some(file), Some(line)) => format!("`{}:{line}` ", code(file)),
-                    (Some(file), None) => format!("`{}` ", code(file)),
-                    _ => String::new(),
-                };
-                format!("{place}{}", text(&clip(&e.message)))
+                let place = row
+                    .place
+                    .as_ref()
+                    .map(|p| format!("`{}` ", code(p)))
+                    .unwrap_or_default();
+                format!("{place}{}", text(&clip(e)))
             })
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            text(&db.name),
-            super::human::status_text(db.status),
-            text(&version),
-            db.detail.steps().len(),
+            text(&row.name),
+            row.label,
+            text(&row.version),
+            row.steps,
             error
         );
     }
     if more > 0 {
         let _ = writeln!(
             out,
-            "\n… and {} more not up to date: the HTML report (`--format html`) lists every database.",
+            "\n… and {} more not up to date: the HTML report (`--format html`, or `skein report` of the JSON) lists every database.",
             thousands(more)
         );
     }
-}
-
-/// When the run started and how long it took, from the databases' times.
-fn span(databases: &[DatabaseReport]) -> Option<String> {
-    let parse = |t: &Option<String>| t.as_deref()?.parse::<jiff::Timestamp>().ok();
-    let started = databases
-        .iter()
-        .filter_map(|d| parse(&d.started_at))
-        .min()?;
-    let finished = databases
-        .iter()
-        .filter_map(|d| parse(&d.finished_at))
-        .max()?;
-    let ms = finished.duration_since(started).as_millis();
-    Some(format!(
-        "Started {} UTC, took {}.",
-        started.strftime("%Y-%m-%d %H:%M:%S"),
-        match ms {
-            ms if ms < 1000 => format!("{ms} ms"),
-            ms => format!("{:.1} s", ms as f64 / 1000.0),
-        }
-    ))
+    out
 }
 
 /// The first line of `message`, cut to [`ERROR_CHARS`] characters.
@@ -188,9 +145,12 @@ fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Command, Detail, ErrorReport, SCHEMA_VERSION};
+    use crate::report::{
+        Body, Command, DatabaseReport, Detail, Document, ErrorReport, Report, SCHEMA_VERSION,
+        Status,
+    };
 
-    fn fleet(count: usize, failed: usize) -> Document {
+    fn fleet(count: usize, failed: usize) -> Value {
         let databases = (1..=count)
             .map(|i| {
                 let name = format!("m{i}");
@@ -205,19 +165,23 @@ mod tests {
                 }
             })
             .collect();
-        Document {
+        serde_json::to_value(Document {
             schema_version: SCHEMA_VERSION,
             command: Some(Command::Up),
             profile: Some("prod".to_owned()),
             body: Body::Databases(Report::new(databases)),
-        }
+        })
+        .unwrap()
     }
 
     #[test]
     fn a_five_thousand_database_summary_fits_in_sixty_lines() {
         let page = render(&fleet(5000, 70));
         assert!(page.lines().count() <= 60, "{}", page.lines().count());
-        assert!(page.contains("**5,000 databases**: 4,930 up to date · 70 failed"));
+        assert!(
+            page.contains("**5,000 databases**: 70 failed · 4,930 up to date"),
+            "{page}"
+        );
         assert!(page.contains("… and 30 more not up to date"), "{page}");
         // Natural order: m2 before m10.
         assert!(page.find("| m2 |").unwrap() < page.find("| m10 |").unwrap());

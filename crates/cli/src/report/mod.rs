@@ -557,7 +557,8 @@ pub fn render(doc: &Document, format: Format) {
         }
         Format::Human | Format::Sql => human::render(doc, format == Format::Sql),
         Format::Markdown => {
-            redact::out(&markdown::render(doc));
+            let value = serde_json::to_value(doc).expect("a document serialises");
+            redact::out(&markdown::render(&value));
             human::stopped(doc);
         }
         Format::Html => {

@@ -98,7 +98,7 @@ fn the_markdown_summary_lists_what_is_not_up_to_date() {
         "{summary}"
     );
     assert!(
-        summary.contains("**30 databases**: 29 up to date · 1 pending"),
+        summary.contains("**30 databases**: 1 pending · 29 up to date"),
         "{summary}"
     );
     assert!(summary.contains("| m3 | pending | 1 | 0 |"), "{summary}");

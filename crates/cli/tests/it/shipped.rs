@@ -334,6 +334,7 @@ mod workflow {
                 .env("HOME", &self.home)
                 .env("GITHUB_OUTPUT", &output_file)
                 .env("GITHUB_PATH", &path_file)
+                .env("GITHUB_STEP_SUMMARY", self.home.join("step-summary.md"))
                 .env("GITHUB_WORKSPACE", &self.workspace)
                 .output()
                 .unwrap();
@@ -394,12 +395,16 @@ mod workflow {
                         .env
                         .insert("AWS_REGION".to_owned(), with["aws-region"].clone());
                 }
-                // The artifact is the report the migration wrote.
+                // The artifact is the report the migration wrote, and its page.
                 "actions/upload-artifact" => {
-                    let report = self.workspace.join(&with["path"]);
+                    let paths: Vec<&str> = with["path"].lines().map(str::trim).collect();
+                    assert_eq!(paths, ["skein-report.json", "skein-report.html"]);
+                    let report = self.workspace.join(paths[0]);
                     let report: serde_json::Value =
                         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
                     assert_eq!(report["command"], "up", "{report:#}");
+                    let page = std::fs::read_to_string(self.workspace.join(paths[1])).unwrap();
+                    assert!(page.starts_with("<!DOCTYPE html>"));
                 }
                 other => panic!("the test does not know the action {other}: teach it"),
             }
@@ -626,6 +631,20 @@ fn the_github_actions_example_runs_as_shipped() {
             .contains(password),
         "the password is never in the report"
     );
+    // The job's summary says how the run went; the page, kept beside the JSON, lists
+    // every database.
+    let summary = std::fs::read_to_string(home.path().join("step-summary.md")).unwrap();
+    assert!(
+        summary.contains(&format!(
+            "**{} databases**: {} ok",
+            names.len(),
+            names.len()
+        )),
+        "{summary}"
+    );
+    let page = std::fs::read_to_string(workspace.path().join("skein-report.html")).unwrap();
+    assert_eq!(page.matches("<tr data-status=\"ok\"").count(), names.len());
+    assert!(!page.contains(password));
     for name in &names {
         admin.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     }
