@@ -211,3 +211,57 @@ fn check_runs(program: &Path, arg: &str) -> Result<(), String> {
         &format!("`{} {arg}`", program.display()),
     )
 }
+
+/// A headless browser: `SKEIN_TEST_CHROMIUM`, else `chromium` on the PATH, else Debian's
+/// `chromium` package, installed on first use with apt-get (as root) under the cache's
+/// lock.
+pub fn chromium() -> PathBuf {
+    static FOUND: OnceLock<PathBuf> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            if let Some(program) = overridden("SKEIN_TEST_CHROMIUM", "--version") {
+                return program;
+            }
+            let on_path = || {
+                std::env::var_os("PATH").and_then(|path| {
+                    std::env::split_paths(&path)
+                        .map(|dir| dir.join("chromium"))
+                        .find(|p| p.is_file())
+                })
+            };
+            if let Some(found) = on_path() {
+                return found;
+            }
+            let cache = cache_dir();
+            std::fs::create_dir_all(&cache).unwrap();
+            let lock = File::create(cache.join("install.lock")).unwrap();
+            lock.lock().unwrap();
+            if let Some(found) = on_path() {
+                return found;
+            }
+            let started = Instant::now();
+            let apt = |args: &[&str]| {
+                run(
+                    Command::new("apt-get")
+                        .args(args)
+                        .env("DEBIAN_FRONTEND", "noninteractive"),
+                    "apt-get (Debian's chromium, for the tests of the HTML report; as root)",
+                )
+            };
+            apt(&["update", "-qq"]).unwrap_or_else(|why| panic!("{why}"));
+            apt(&[
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "chromium",
+            ])
+            .unwrap_or_else(|why| panic!("{why}"));
+            eprintln!(
+                "skein-testkit: installed chromium in {:.1?}",
+                started.elapsed()
+            );
+            on_path().expect("apt-get installed chromium on the PATH")
+        })
+        .clone()
+}

@@ -113,3 +113,205 @@ fn the_markdown_summary_lists_what_is_not_up_to_date() {
             .contains("--format markdown and --format html are for commands")
     );
 }
+
+/// A browser's view of a page: the DOM after its scripts ran, what it
+/// wrote to its console, and every URL it asked for.
+struct Browsed {
+    dom: String,
+    console: Vec<String>,
+    requests: Vec<String>,
+}
+
+/// Opens `page` (with `fragment`) in headless Chromium; with
+/// `screenshot`, keeps a picture of it there.
+fn browse(page: &std::path::Path, fragment: &str, screenshot: Option<&std::path::Path>) -> Browsed {
+    let dir = tempfile::tempdir().unwrap();
+    let net_log = dir.path().join("net.json");
+    let url = format!("file://{}{fragment}", page.display());
+    let mut command = std::process::Command::new(skein_testkit::chromium());
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1200,900",
+        // The browser's own traffic (updates, sync, dictionaries) is turned off, so that
+        // every request left in the log is the page's.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--no-default-browser-check",
+        "--disable-features=SpellCheck,Translate,OptimizationHints,MediaRouter,AutofillServerCommunication,NetworkTimeServiceQuerying",
+    ]);
+    command.arg(format!(
+        "--user-data-dir={}",
+        dir.path().join("profile").display()
+    ));
+    command.arg(format!("--log-net-log={}", net_log.display()));
+    let dom = command.arg("--dump-dom").arg(&url).output().unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    if let Some(png) = screenshot {
+        let mut shot = std::process::Command::new(skein_testkit::chromium());
+        let shot = shot
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--window-size=1200,900",
+                "--hide-scrollbars",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join("shot").display()
+            ))
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(
+            shot.status.success() && png.is_file(),
+            "{}",
+            String::from_utf8_lossy(&shot.stderr)
+        );
+    }
+    let stderr = String::from_utf8_lossy(&dom.stderr);
+    let console = stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .map(str::to_owned)
+        .collect();
+    let requests = page_requests(&std::fs::read_to_string(&net_log).unwrap());
+    Browsed {
+        dom: String::from_utf8_lossy(&dom.stdout).into_owned(),
+        console,
+        requests,
+    }
+}
+
+/// The requests a page made, from Chromium's net log: those with the page as initiator
+/// (the browser's own, with none, are left out; a file is not fetched over the network).
+fn page_requests(log: &str) -> Vec<String> {
+    let log: serde_json::Value = serde_json::from_str(log).unwrap();
+    let start = &log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"];
+    log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| &e["type"] == start && e["params"]["initiator"] != "not an origin")
+        .filter_map(|e| Some(e["params"]["url"].as_str()?.to_owned()))
+        .collect()
+}
+
+/// The names of the rows a DOM shows, in order.
+fn shown_rows(dom: &str) -> Vec<String> {
+    let row = regex::Regex::new(
+        r#"<tr data-status="[^"]*"[^>]*?( hidden="")?>\s*<td class="mono">([^<]*)</td>"#,
+    )
+    .unwrap();
+    row.captures_iter(dom)
+        .filter(|c| c.get(1).is_none())
+        .map(|c| c[2].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_page_sorts_and_filters_in_a_real_browser_and_reads_without_scripts() {
+    let workspace = fleet(12);
+    // A failure whose message carries markup: it must stay text.
+    workspace.write(
+        "models/m7/2_hostile.up.sql",
+        "SELECT * FROM \"<script>alert(1)</script>\";\n",
+    );
+    let page = workspace
+        .run(&["up", "--format", "html"])
+        .expect(1)
+        .stdout();
+    let path = workspace.path().join("page.html");
+    std::fs::write(&path, &page).unwrap();
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    // The net log does show a page's request: a page that asks for an image.
+    let control = workspace.path().join("control.html");
+    std::fs::write(
+        &control,
+        "<!DOCTYPE html><title>c</title><img src=\"http://127.0.0.1:9/x.png\" alt=\"\">",
+    )
+    .unwrap();
+    assert_eq!(
+        browse(&control, "", None).requests,
+        ["http://127.0.0.1:9/x.png"]
+    );
+
+    // And its console: a page whose script fails.
+    let failing = workspace.path().join("failing.html");
+    std::fs::write(
+        &failing,
+        "<!DOCTYPE html><title>f</title><script>throw new Error(\"bad\")</script>",
+    )
+    .unwrap();
+    assert_eq!(browse(&failing, "", None).console.len(), 1);
+
+    let plain = browse(&path, "", Some(&shots.join("fleet.png")));
+    assert!(plain.console.is_empty(), "{:?}", plain.console);
+    assert!(
+        plain.requests.is_empty(),
+        "requests left the page: {:?}",
+        plain.requests
+    );
+    let rows = shown_rows(&plain.dom);
+    assert_eq!(rows.len(), 12, "{}", plain.dom);
+    assert_eq!(&rows[..2], ["m3", "m7"], "the failures first");
+    assert!(plain.dom.contains("12 of 12 shown"));
+    assert!(
+        !plain.dom.contains("<script>alert"),
+        "markup from a server message ran"
+    );
+
+    let failed = browse(&path, "#status=failed", None);
+    assert_eq!(shown_rows(&failed.dom), ["m3", "m7"]);
+    assert!(failed.dom.contains("2 of 12 shown"));
+
+    let by_name = browse(&path, "#sort=name-desc&name=m1", None);
+    assert_eq!(
+        shown_rows(&by_name.dom),
+        ["m12", "m11", "m10", "m1"],
+        "natural order, descending"
+    );
+
+    let by_time = browse(&path, "#sort=ms-desc", None);
+    let ms = regex::Regex::new(r#"data-ms="(-?\d+)""#).unwrap();
+    let times: Vec<i64> = ms
+        .captures_iter(&by_time.dom)
+        .map(|c| c[1].parse().unwrap())
+        .collect();
+    assert_eq!(times.len(), 12);
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+
+    // Without scripts: every row and the counts are there; the controls are not offered.
+    // (Chromium's --dump-dom needs scripts itself, so the page is opened with its one
+    // script taken out, which is what a browser with JavaScript off runs of it.)
+    let script = regex::Regex::new(r"(?s)<script>.*</script>").unwrap();
+    assert_eq!(script.find_iter(&page).count(), 1);
+    let without = workspace.path().join("without-scripts.html");
+    std::fs::write(&without, script.replace(&page, "").as_ref()).unwrap();
+    let off = browse(
+        &without,
+        "#status=failed",
+        Some(&shots.join("fleet-no-js.png")),
+    );
+    assert_eq!(shown_rows(&off.dom).len(), 12);
+    assert!(off.dom.contains("id=\"count-failed\">2</strong>"));
+    assert!(
+        off.dom
+            .contains("<div class=\"controls\" id=\"controls\" hidden=\"\">")
+    );
+}
