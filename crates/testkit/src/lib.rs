@@ -19,7 +19,7 @@ pub use postgres::{
     PgServer, SCRAM_PASSWORD, TestDb, exec, password_server, pg_program, postgres, with_database,
 };
 pub use proxy::FreezingProxy;
-pub use tools::{alembic, chromium, dbmate, moto_server};
+pub use tools::{alembic, chromium, dbmate, moto_server, vnu_jar};
 
 use std::future::Future;
 use std::process::{Command, Stdio};

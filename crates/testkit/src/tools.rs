@@ -29,6 +29,17 @@ pub fn alembic() -> PathBuf {
         .unwrap_or_else(|| Kit::Python.installed().join("venv/bin/alembic"))
 }
 
+/// The Nu HTML Checker (the W3C validator), `vnu.jar` of npm's `vnu-jar`: run with
+/// `java -jar`. `SKEIN_TEST_VNU_JAR`, or the cache's (installed on first use).
+pub fn vnu_jar() -> PathBuf {
+    if let Some(jar) = std::env::var_os("SKEIN_TEST_VNU_JAR") {
+        return PathBuf::from(jar);
+    }
+    Kit::Npm
+        .installed()
+        .join("node_modules/vnu-jar/build/dist/vnu.jar")
+}
+
 /// The `moto_server` program: `SKEIN_TEST_MOTO_SERVER`, or the cache's (installed on
 /// first use).
 pub fn moto_server() -> PathBuf {
@@ -61,7 +72,7 @@ impl Kit {
     /// that a changed list installs again.
     fn mark(self) -> (&'static str, &'static str) {
         match self {
-            Kit::Npm => ("npm.done", "dbmate\n"),
+            Kit::Npm => ("npm.done", "dbmate vnu-jar\n"),
             Kit::Python => (
                 "python.done",
                 "moto[server] alembic psycopg2-binary asyncpg greenlet\n",
@@ -150,8 +161,8 @@ fn install_npm(cache: &Path) -> Result<(), String> {
         Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(cache)
-            .arg("dbmate"),
-        "installing the tests' tools, `npm install dbmate` (npm comes with Node.js)",
+            .args(["dbmate", "vnu-jar"]),
+        "installing the tests' tools, `npm install dbmate vnu-jar` (npm comes with Node.js)",
     )?;
     check_runs(&cache.join("node_modules/.bin/dbmate"), "--version")
 }

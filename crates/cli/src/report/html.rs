@@ -244,7 +244,7 @@ impl View {
                 }
                 let error = db.get("error");
                 let place = error.and_then(|e| {
-                    let file = e.get("file")?.as_str()?;
+                    let file = text(Some(e.get("file")?));
                     Some(match e.get("line").and_then(Value::as_u64) {
                         Some(line) => format!("{file}:{line}"),
                         None => file.to_owned(),

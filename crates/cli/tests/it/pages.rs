@@ -315,3 +315,96 @@ fn the_page_sorts_and_filters_in_a_real_browser_and_reads_without_scripts() {
             .contains("<div class=\"controls\" id=\"controls\" hidden=\"\">")
     );
 }
+
+/// The Nu HTML Checker's errors for `page` (none: valid HTML).
+fn validation_errors(page: &std::path::Path) -> String {
+    let out = std::process::Command::new("java")
+        .arg("-jar")
+        .arg(skein_testkit::vnu_jar())
+        .args(["--errors-only", "--format", "text"])
+        .arg(page)
+        .output()
+        .expect("java runs (the HTML checker is a jar)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match out.status.success() {
+        true => String::new(),
+        false => text,
+    }
+}
+
+#[test]
+fn pages_are_valid_html_with_hostile_text_empty_fleets_and_lint_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    // Hostile text from every outside source a page shows: a migration's name (file),
+    // a server message, and a lint finding, with markup, quotes and control characters.
+    let workspace = fleet(4);
+    workspace.write(
+        "models/m2/2_x\u{7}\"'<b>.up.sql",
+        "CREATE TABLE \"<i>it's</i>\u{1b}[31m\" (id INTEGER);\nSELECT * FROM \"<script>alert(1)</script>\";\n",
+    );
+    workspace.write(
+        "models/m4/2_drop.up.sql",
+        "ALTER TABLE t4 DROP COLUMN id;\n",
+    );
+    let pages = [
+        (
+            "up",
+            workspace
+                .run(&["up", "--format", "html"])
+                .expect(1)
+                .stdout(),
+        ),
+        (
+            "lint",
+            workspace.run(&["lint", "--format", "html"]).stdout(),
+        ),
+        (
+            "empty",
+            Workspace::new(
+                "[default.models]\ndir = \"models\"\nurl = \"sqlite://dbs/{model}.db\"\n",
+                &[],
+            )
+            .run(&["status", "--format", "html"])
+            .expect(0)
+            .stdout(),
+        ),
+    ];
+    for (name, page) in &pages {
+        let path = dir.path().join(format!("{name}.html"));
+        std::fs::write(&path, page).unwrap();
+        let errors = validation_errors(&path);
+        assert!(errors.is_empty(), "{name}: {errors}");
+        for markup in ["<script>alert", "<i>it", "<b>.up"] {
+            assert!(
+                !page.contains(markup),
+                "{name}: {markup} reached the page as markup"
+            );
+        }
+        assert!(
+            !page.contains('\u{1b}') && !page.contains('\u{7}'),
+            "{name}: a control character"
+        );
+    }
+    assert!(
+        pages[0]
+            .1
+            .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "{}",
+        pages[0].1
+    );
+    assert!(pages[1].1.contains("id=\"h-lint\""), "{}", pages[1].1);
+    assert!(pages[1].1.contains("drop-column"));
+    assert!(pages[2].1.contains("0 databases"));
+    // The checker does catch invalid HTML.
+    let broken = dir.path().join("broken.html");
+    std::fs::write(
+        &broken,
+        "<!DOCTYPE html><html><title>x</title><p><div></p></html>",
+    )
+    .unwrap();
+    assert!(!validation_errors(&broken).is_empty());
+}
