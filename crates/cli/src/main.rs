@@ -61,7 +61,7 @@ fn report_file(path: &std::path::Path, markdown: bool) -> std::process::ExitCode
         });
     match page {
         Ok(doc) if markdown => {
-            redact::out(&report::markdown::render(&doc));
+            redact::out(report::markdown::render(&doc).trim_end());
             std::process::ExitCode::SUCCESS
         }
         Ok(doc) => {

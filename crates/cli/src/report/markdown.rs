@@ -1,6 +1,7 @@
 //! `--format markdown`: a fleet's result as GitHub-flavoured Markdown, short enough for a
 //! CI job summary (`$GITHUB_STEP_SUMMARY`): the command, the counts per status, when it
-//! ran, and the databases that are not up to date, the most pressing first, cut after
+//! ran, and the databases that are not up to date after it (neither `up to date` nor
+//! `ok`), the most pressing first, cut after
 //! [`ROWS`]; a 5,000-database fleet gives at most 60 lines. Text from outside skein is
 //! escaped so that it reads as text, never as Markdown or HTML.
 
@@ -59,10 +60,11 @@ pub fn render(doc: &Value) -> String {
     if let Some(error) = &view.error {
         let _ = writeln!(out, "\n**{}**", text(&clip(error)));
     }
+    // Those that need a look: neither up to date nor brought up to date (`ok`).
     let rows: Vec<_> = view
         .rows
         .iter()
-        .filter(|r| r.status != "up_to_date")
+        .filter(|r| r.status != "up_to_date" && r.status != "ok")
         .collect();
     if rows.is_empty() {
         return out;

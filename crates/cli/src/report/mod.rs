@@ -558,7 +558,7 @@ pub fn render(doc: &Document, format: Format) {
         Format::Human | Format::Sql => human::render(doc, format == Format::Sql),
         Format::Markdown => {
             let value = serde_json::to_value(doc).expect("a document serialises");
-            redact::out(&markdown::render(&value));
+            redact::out(markdown::render(&value).trim_end());
             human::stopped(doc);
         }
         Format::Html => {
