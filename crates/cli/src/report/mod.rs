@@ -10,6 +10,7 @@ mod lint;
 pub mod live;
 pub mod markdown;
 mod models;
+pub mod saved;
 pub mod sections;
 
 use crate::options::Format;

@@ -24,13 +24,13 @@ const MODEL_MIGRATIONS: &[(&str, &str)] = &[
 
 /// One infra database and `models` model databases on the shared PostgreSQL server, each
 /// model folder named after its database.
-struct PgFleet {
-    workspace: Workspace,
-    infra: TestDb,
-    models: Vec<TestDb>,
+pub(crate) struct PgFleet {
+    pub(crate) workspace: Workspace,
+    pub(crate) infra: TestDb,
+    pub(crate) models: Vec<TestDb>,
 }
 
-fn pg_fleet(models: usize) -> PgFleet {
+pub(crate) fn pg_fleet(models: usize) -> PgFleet {
     let infra = TestDb::new("fleet_infra");
     let models: Vec<TestDb> = (0..models).map(|_| TestDb::new("fleet_m")).collect();
     let base = infra.url.rsplit_once('/').unwrap().0.to_owned();

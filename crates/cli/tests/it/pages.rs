@@ -408,3 +408,75 @@ fn pages_are_valid_html_with_hostile_text_empty_fleets_and_lint_findings() {
     .unwrap();
     assert!(!validation_errors(&broken).is_empty());
 }
+
+#[test]
+fn a_two_hundred_database_postgres_fleet_s_pages_in_a_real_browser() {
+    let fleet = crate::fleet::pg_fleet(200);
+    let workspace = &fleet.workspace;
+    // Three models whose last migration fails, each in its own way.
+    let broken = [
+        (&fleet.models[17], "SELECT * FROM missing_table;\n"),
+        (&fleet.models[101], "CREATE TABLE trades (id INT);\n"),
+        (
+            &fleet.models[188],
+            "ALTER TABLE trades ADD COLUMN amount_usd NUMERIC NOT NULL DEFAULT 'x';\n",
+        ),
+    ];
+    for (model, sql) in broken {
+        workspace.write(&format!("models/{}/9_broken.up.sql", model.name), sql);
+    }
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
+    std::fs::create_dir_all(&shots).unwrap();
+    let up = workspace
+        .run(&["up", "--format", "html"])
+        .expect(1)
+        .stdout();
+    let up_path = workspace.path().join("up.html");
+    std::fs::write(&up_path, &up).unwrap();
+    assert_eq!(validation_errors(&up_path), "");
+    let page = browse(&up_path, "", Some(&shots.join("pg-fleet-up.png")));
+    assert!(page.console.is_empty(), "{:?}", page.console);
+    assert!(page.requests.is_empty(), "{:?}", page.requests);
+    assert_eq!(shown_rows(&page.dom).len(), 201, "200 models and infra");
+    let failed = browse(&up_path, "#status=failed", None);
+    let mut shown = shown_rows(&failed.dom);
+    shown.sort();
+    let mut names: Vec<String> = broken.iter().map(|(m, _)| m.name.clone()).collect();
+    names.sort();
+    assert_eq!(shown, names, "the three failures");
+    assert!(failed.dom.contains("3 of 201 shown"));
+    let by_time = browse(&up_path, "#sort=ms-desc", None);
+    let ms = regex::Regex::new(r#"data-ms="(-?\d+)""#).unwrap();
+    let times: Vec<i64> = ms
+        .captures_iter(&by_time.dom)
+        .map(|c| c[1].parse().unwrap())
+        .collect();
+    assert_eq!(times.len(), 201);
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+
+    // Two models drift: the page groups them with their differences.
+    for (model, _) in &broken {
+        std::fs::remove_file(
+            workspace
+                .path()
+                .join(format!("models/{}/9_broken.up.sql", model.name)),
+        )
+        .unwrap();
+    }
+    fleet.models[5].exec("ALTER TABLE trades DROP COLUMN amount");
+    fleet.models[150].exec("CREATE TABLE scratch_notes (id INT)");
+    let drift = workspace
+        .run(&["drift", "--group", "models", "--format", "html"])
+        .expect(3)
+        .stdout();
+    let drift_path = workspace.path().join("drift.html");
+    std::fs::write(&drift_path, &drift).unwrap();
+    assert_eq!(validation_errors(&drift_path), "");
+    let page = browse(&drift_path, "", Some(&shots.join("pg-fleet-drift.png")));
+    assert!(page.console.is_empty(), "{:?}", page.console);
+    assert_eq!(shown_rows(&page.dom).len(), 200);
+    assert!(page.dom.contains("Drift: 2 groups"), "{}", page.dom);
+    assert!(page.dom.contains("scratch_notes"));
+    let drifted = browse(&drift_path, "#status=drifted", None);
+    assert_eq!(shown_rows(&drifted.dom).len(), 2);
+}
