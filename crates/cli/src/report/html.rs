@@ -126,6 +126,11 @@ struct Finding {
     severity: String,
     place: String,
     message: String,
+    fix: String,
+    /// The table the statement changes and its largest row count among the databases:
+    /// what makes a finding an error on a large table.
+    table: String,
+    rows: Option<u64>,
     databases: Vec<String>,
 }
 
@@ -374,14 +379,21 @@ fn lint_findings(databases: &[Value]) -> Vec<Finding> {
             );
             let rule = text(finding.get("rule"));
             let name = text(db.get("name"));
+            let rows = finding.get("rows").and_then(Value::as_u64);
             match findings
                 .iter_mut()
                 .find(|f| f.place == place && f.rule == rule)
             {
-                Some(found) => found.databases.push(name),
+                Some(found) => {
+                    found.databases.push(name);
+                    found.rows = found.rows.max(rows);
+                }
                 None => findings.push(Finding {
                     severity: text(finding.get("severity")),
                     message: text(finding.get("message")),
+                    fix: text(finding.get("fix")),
+                    table: text(finding.get("table")),
+                    rows,
                     rule,
                     place,
                     databases: vec![name],

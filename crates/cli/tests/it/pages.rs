@@ -373,11 +373,20 @@ fn pages_are_valid_html_with_hostile_text_empty_fleets_and_lint_findings() {
             .stdout(),
         ),
     ];
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
+    std::fs::create_dir_all(&shots).unwrap();
     for (name, page) in &pages {
         let path = dir.path().join(format!("{name}.html"));
         std::fs::write(&path, page).unwrap();
         let errors = validation_errors(&path);
         assert!(errors.is_empty(), "{name}: {errors}");
+        let browsed = browse(&path, "", Some(&shots.join(format!("{name}.png"))));
+        assert!(browsed.console.is_empty(), "{name}: {:?}", browsed.console);
+        assert!(
+            browsed.requests.is_empty(),
+            "{name}: {:?}",
+            browsed.requests
+        );
         for markup in ["<script>alert", "<i>it", "<b>.up"] {
             assert!(
                 !page.contains(markup),
@@ -398,6 +407,11 @@ fn pages_are_valid_html_with_hostile_text_empty_fleets_and_lint_findings() {
     );
     assert!(pages[1].1.contains("id=\"h-lint\""), "{}", pages[1].1);
     assert!(pages[1].1.contains("drop-column"));
+    assert!(
+        pages[1].1.contains("(table <code>t4</code>"),
+        "{}",
+        pages[1].1
+    );
     assert!(pages[2].1.contains("0 databases"));
     // The checker does catch invalid HTML.
     let broken = dir.path().join("broken.html");
