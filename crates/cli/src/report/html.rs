@@ -76,8 +76,6 @@ pub(super) struct View {
     pub counts: Vec<Count>,
     /// Every database, the most pressing first, then by name (naturally).
     pub rows: Vec<Row>,
-    /// The failed ones, first on the page, with their errors.
-    failed: Vec<Row>,
     /// What stopped the command before any database (a usage or configuration error), or
     /// why the models could not be listed.
     pub error: Option<String>,
@@ -276,23 +274,6 @@ impl View {
                 .cmp(&urgency(&b.status))
                 .then(a.key.cmp(&b.key))
         });
-        let failed = rows
-            .iter()
-            .filter(|r| r.error.is_some())
-            .map(|r| Row {
-                name: r.name.clone(),
-                key: r.key.clone(),
-                status: r.status.clone(),
-                label: r.label,
-                version: r.version.clone(),
-                steps: r.steps,
-                ms: r.ms,
-                start_pct: r.start_pct,
-                width_pct: r.width_pct,
-                error: r.error.clone(),
-                place: r.place.clone(),
-            })
-            .collect();
         let counts = STATUSES
             .iter()
             .filter_map(|(status, label)| {
@@ -322,7 +303,6 @@ impl View {
             total: rows.len(),
             counts,
             timeline: span_ms.is_some() && rows.len() > 1,
-            failed,
             drift: drift_groups(databases),
             lint: lint_findings(databases),
             error,
