@@ -399,6 +399,31 @@ fn lint_findings(databases: &[Value]) -> Vec<Finding> {
 mod tests {
     use super::*;
 
+    /// `skein report` reads files from anywhere: a document of the right outline whose
+    /// parts have other types, or times in the wrong order, still makes a page.
+    #[test]
+    fn odd_documents_make_a_page_without_panicking() {
+        let odd = serde_json::json!({
+            "schema_version": 1,
+            "command": ["up"],
+            "profile": 7,
+            "databases": [
+                1, null, "x", [],
+                {"name": 5, "status": ["ok"], "steps": {}, "error": "text",
+                 "started_at": "2026-01-01T00:00:05Z", "finished_at": "2026-01-01T00:00:01Z"},
+                {"name": "m1", "status": "drifted", "drift": 3, "lint": {"findings": [1, {"rule": null}]}},
+                {"name": "m2", "status": "failed", "error": {"file": 3, "line": -1, "message": null},
+                 "started_at": "not a time", "finished_at": null, "version_before": "x", "version_after": 1e300}
+            ],
+            "error": "not an object",
+            "unlisted": {"message": {"a": 1}}
+        });
+        let page = page(&odd);
+        assert_eq!(page.matches("<tr data-status=").count(), 7);
+        let summary = super::super::markdown::render(&odd);
+        assert!(summary.contains("**7 databases**"), "{summary}");
+    }
+
     #[test]
     fn names_sort_naturally() {
         let mut names = ["m10", "m2", "M1", "m2a", "a"];

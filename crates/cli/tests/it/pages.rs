@@ -125,6 +125,16 @@ struct Browsed {
 /// Opens `page` (with `fragment`) in headless Chromium; with
 /// `screenshot`, keeps a picture of it there.
 fn browse(page: &std::path::Path, fragment: &str, screenshot: Option<&std::path::Path>) -> Browsed {
+    browse_with(page, fragment, screenshot, &[])
+}
+
+/// [`browse`] with more of Chromium's switches (`--force-dark-mode`).
+fn browse_with(
+    page: &std::path::Path,
+    fragment: &str,
+    screenshot: Option<&std::path::Path>,
+    switches: &[&str],
+) -> Browsed {
     let dir = tempfile::tempdir().unwrap();
     let net_log = dir.path().join("net.json");
     let url = format!("file://{}{fragment}", page.display());
@@ -152,6 +162,7 @@ fn browse(page: &std::path::Path, fragment: &str, screenshot: Option<&std::path:
         dir.path().join("profile").display()
     ));
     command.arg(format!("--log-net-log={}", net_log.display()));
+    command.args(switches);
     let dom = command.arg("--dump-dom").arg(&url).output().unwrap();
     assert!(
         dom.status.success(),
@@ -168,6 +179,7 @@ fn browse(page: &std::path::Path, fragment: &str, screenshot: Option<&std::path:
                 "--window-size=1200,900",
                 "--hide-scrollbars",
             ])
+            .args(switches)
             .arg(format!(
                 "--user-data-dir={}",
                 dir.path().join("shot").display()
@@ -316,13 +328,139 @@ fn the_page_sorts_and_filters_in_a_real_browser_and_reads_without_scripts() {
     );
 }
 
+/// Measures a page in the browser, after its own script ran: the contrast of every text
+/// that is shown against what is behind it (WCAG 2's ratio), and whether every control
+/// takes the keyboard's focus. Writes what it found as JSON into `<pre id="measured">`.
+const MEASURE: &str = r#"<script>
+(function () {
+  "use strict";
+  function rgb(text) { return (text.match(/[\d.]+/g) || []).map(Number); }
+  function channel(c) { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); }
+  function luminance(c) { return 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]); }
+  function behind(el) {
+    for (; el; el = el.parentElement) {
+      var c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || c[3] > 0) { return c; }
+    }
+    return [255, 255, 255];
+  }
+  var worst = null, texts = 0;
+  document.querySelectorAll("body *").forEach(function (el) {
+    if (el.tagName === "SCRIPT" || !el.getClientRects().length) { return; }
+    var own = Array.prototype.some.call(el.childNodes, function (n) { return n.nodeType === 3 && n.textContent.trim(); });
+    if (!own) { return; }
+    texts += 1;
+    var fg = luminance(rgb(getComputedStyle(el).color)), bg = luminance(behind(el));
+    var ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    if (!worst || ratio < worst.ratio) { worst = { ratio: ratio, text: el.textContent.trim().slice(0, 40), tag: el.tagName }; }
+  });
+  var controls = Array.prototype.slice.call(document.querySelectorAll("button, input"));
+  var unreachable = controls.filter(function (c) {
+    c.focus();
+    return document.activeElement !== c || c.tabIndex < 0;
+  }).map(function (c) { return c.outerHTML.slice(0, 80); });
+  var pre = document.createElement("pre");
+  pre.id = "measured";
+  pre.textContent = JSON.stringify({
+    worst: worst, texts: texts, controls: controls.length, unreachable: unreachable,
+    sortable: document.querySelectorAll("th[data-key]").length,
+    sortable_by_button: document.querySelectorAll("th[data-key] > button[type=button]").length,
+    background: getComputedStyle(document.body).backgroundColor
+  });
+  document.body.appendChild(pre);
+}());
+</script>"#;
+
+/// What [`MEASURE`] found on `page`, opened with `switches`.
+fn measured(page: &str, dir: &std::path::Path, name: &str, switches: &[&str]) -> serde_json::Value {
+    let path = dir.join(format!("{name}.measure.html"));
+    std::fs::write(&path, page.replace("</body>", &format!("{MEASURE}</body>"))).unwrap();
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
+    std::fs::create_dir_all(&shots).unwrap();
+    let browsed = browse_with(
+        &path,
+        "",
+        Some(&shots.join(format!("{name}.png"))),
+        switches,
+    );
+    assert!(browsed.console.is_empty(), "{:?}", browsed.console);
+    let found = regex::Regex::new(r#"(?s)<pre id="measured">(.*?)</pre>"#)
+        .unwrap()
+        .captures(&browsed.dom)
+        .unwrap_or_else(|| panic!("the measurement ran: {}", browsed.dom))[1]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&found).unwrap()
+}
+
+#[test]
+fn pages_are_readable_in_light_and_dark_and_work_from_the_keyboard() {
+    let workspace = fleet(12);
+    workspace.write(
+        "models/m5/2_drop.up.sql",
+        "CREATE TABLE scratch (id INTEGER);\nDROP TABLE t5;\n",
+    );
+    let lint = workspace.run(&["lint", "--format", "html"]).stdout();
+    assert!(lint.contains("drop-table"), "{lint}");
+    std::fs::remove_file(workspace.path().join("models/m5/2_drop.up.sql")).unwrap();
+    let up = workspace
+        .run(&["up", "--format", "html"])
+        .expect(1)
+        .stdout();
+    workspace.write(
+        "models/m9/2_more.up.sql",
+        "CREATE TABLE more (id INTEGER);\n",
+    );
+    let status = workspace
+        .run(&["status", "--format", "html"])
+        .expect(0)
+        .stdout();
+    assert!(status.contains("id=\"count-pending\""), "{status}");
+    for (name, page) in [("up", &up), ("status", &status), ("lint", &lint)] {
+        for (scheme, switches, background) in [
+            ("light", &[][..], "rgb(255, 255, 255)"),
+            ("dark", &["--force-dark-mode"][..], "rgb(13, 17, 23)"),
+        ] {
+            let m = measured(
+                page,
+                workspace.path(),
+                &format!("{name}-{scheme}"),
+                switches,
+            );
+            let what = format!("{name} page, {scheme}: {m}");
+            eprintln!(
+                "{name} page, {scheme}: lowest contrast {:.2}:1 ({}), {} texts, {} controls",
+                m["worst"]["ratio"].as_f64().unwrap_or(0.0),
+                m["worst"]["text"],
+                m["texts"],
+                m["controls"]
+            );
+            assert_eq!(m["background"], background, "{what}");
+            assert!(m["texts"].as_u64().unwrap() > 20, "{what}");
+            // WCAG 2 AA for text: at least 4.5:1.
+            assert!(m["worst"]["ratio"].as_f64().unwrap() >= 4.5, "{what}");
+            assert_eq!(m["unreachable"], serde_json::json!([]), "{what}");
+            // The name box, a box per status and a button per sortable column.
+            assert!(m["controls"].as_u64().unwrap() >= 8, "{what}");
+            assert_eq!(m["sortable"], 5, "{what}");
+            assert_eq!(m["sortable_by_button"], 5, "{what}");
+        }
+    }
+}
+
 /// The Nu HTML Checker's errors for `page` (none: valid HTML).
 fn validation_errors(page: &std::path::Path) -> String {
+    validation_errors_of(&[page.to_path_buf()])
+}
+
+/// The Nu HTML Checker's errors for `pages`, checked in one run.
+fn validation_errors_of(pages: &[std::path::PathBuf]) -> String {
     let out = std::process::Command::new("java")
         .arg("-jar")
         .arg(skein_testkit::vnu_jar())
         .args(["--errors-only", "--format", "text"])
-        .arg(page)
+        .args(pages)
         .output()
         .expect("java runs (the HTML checker is a jar)");
     let text = format!(
@@ -429,7 +567,10 @@ fn a_two_hundred_database_postgres_fleet_s_pages_in_a_real_browser() {
     let workspace = &fleet.workspace;
     // Three models whose last migration fails, each in its own way.
     let broken = [
-        (&fleet.models[17], "SELECT * FROM missing_table;\n"),
+        (
+            &fleet.models[17],
+            "SELECT 1;\nSELECT no_such_function(1);\n",
+        ),
         (&fleet.models[101], "CREATE TABLE trades (id INT);\n"),
         (
             &fleet.models[188],
@@ -452,6 +593,18 @@ fn a_two_hundred_database_postgres_fleet_s_pages_in_a_real_browser() {
     assert!(page.console.is_empty(), "{:?}", page.console);
     assert!(page.requests.is_empty(), "{:?}", page.requests);
     assert_eq!(shown_rows(&page.dom).len(), 201, "200 models and infra");
+    // A failure's place, and the server's hint with it.
+    assert!(
+        page.dom.contains("9_broken.up.sql:2</code>"),
+        "{}",
+        page.dom
+    );
+    assert!(
+        page.dom
+            .contains("hint: No function matches the given name and argument types"),
+        "{}",
+        page.dom
+    );
     let failed = browse(&up_path, "#status=failed", None);
     let mut shown = shown_rows(&failed.dom);
     shown.sort();
@@ -493,4 +646,110 @@ fn a_two_hundred_database_postgres_fleet_s_pages_in_a_real_browser() {
     assert!(page.dom.contains("scratch_notes"));
     let drifted = browse(&drift_path, "#status=drifted", None);
     assert_eq!(shown_rows(&drifted.dom).len(), 2);
+}
+
+/// `text` as the page's template escapes it.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
+}
+
+/// The saved reports in `tests/fixtures/reports` were written by skein's own builds of
+/// each schema version, 1 to the current one, from the example workspace (with two models
+/// added: one whose migration fails, one with lint findings): `v<N>-<command>.json`. A
+/// new schema version adds its set (`status-pending`, `plan`, `lint`, `up`, `status`,
+/// `history`, `check`, `drift`, `converge`, `error`).
+#[test]
+fn skein_report_renders_the_saved_reports_of_every_schema_version() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
+    let workspace = Workspace::new("", &[]);
+    // Any JSON document skein writes carries the version, an error's too.
+    let current: serde_json::Value =
+        serde_json::from_str(&workspace.run(&["status", "--format", "json"]).stdout()).unwrap();
+    let current = current["schema_version"].as_u64().unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut versions = std::collections::BTreeSet::new();
+    let mut pages = Vec::new();
+    for file in &files {
+        let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let version = doc["schema_version"].as_u64().unwrap();
+        assert!(name.starts_with(&format!("v{version}-")), "{name}");
+        versions.insert(version);
+        let shown = file.to_str().unwrap();
+        let page = workspace.run(&["report", shown]).expect(0).stdout();
+        let databases = doc["databases"].as_array().map_or(&[][..], Vec::as_slice);
+        assert_eq!(
+            page.matches("<tr data-status=").count(),
+            databases.len(),
+            "{name}"
+        );
+        assert!(
+            !page.contains(">unknown<"),
+            "{name}: a status without a word"
+        );
+        for db in databases {
+            let row = format!(
+                "data-status=\"{}\" data-name=",
+                db["status"].as_str().unwrap()
+            );
+            assert!(page.contains(&row), "{name}: {row}");
+            assert!(
+                page.contains(&format!(
+                    "<td class=\"mono\">{}</td>",
+                    db["name"].as_str().unwrap()
+                )),
+                "{name}: {db}"
+            );
+            if let Some(message) = db["error"]["message"].as_str() {
+                let first = escaped(message.lines().next().unwrap());
+                assert!(page.contains(&first), "{name}: {first}");
+            }
+        }
+        if let Some(message) = doc["error"]["message"].as_str() {
+            let first = escaped(message.lines().next().unwrap());
+            assert!(page.contains(&first), "{name}: {first}\n{page}");
+        }
+        if name.ends_with("-drift") {
+            assert!(page.contains("Drift: 1 group"), "{name}");
+            assert!(
+                page.contains("table scratch is not in the migrations"),
+                "{name}"
+            );
+        }
+        if name.ends_with("-lint") && !databases.is_empty() {
+            assert!(page.contains("drop-table"), "{name}");
+        }
+        if name.ends_with("-up") {
+            assert!(page.contains("id=\"h-failed\""), "{name}");
+            assert!(page.contains("20250101000000_broken.up.sql:3"), "{name}");
+        }
+        let summary = workspace
+            .run(&["report", "--format", "markdown", shown])
+            .expect(0)
+            .stdout();
+        let command = doc["command"].as_str().unwrap_or("");
+        assert!(
+            summary.starts_with(&format!("### skein {command}")),
+            "{name}: {summary}"
+        );
+        let path = workspace.path().join(format!("{name}.html"));
+        std::fs::write(&path, &page).unwrap();
+        pages.push(path);
+    }
+    let expected: std::collections::BTreeSet<u64> = (1..=current).collect();
+    assert_eq!(
+        versions, expected,
+        "a saved report of each schema version, the current one ({current}) too"
+    );
+    assert_eq!(validation_errors_of(&pages), "");
 }
