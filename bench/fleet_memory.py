@@ -17,13 +17,19 @@ runs, one after another:
   drift      every schema against the one its migrations give
   check      the models' `expect` rules (every table is required)
   status -v  every row
+  lint, converge, up --dry-run, up --sql, model list
+             the other commands that reach every database (nothing to do, nothing found)
+  status json, drift json, status html, status md
+             the whole fleet's report in each format
 
-Each command is timed, and its peak resident memory is read from /proc/<pid>/status
-(VmHWM) while it runs. The lines it printed on stdout and stderr are counted: human
-output, not --format json. Nothing is installed; the release binary must exist.
+Each command is timed, and its peak resident memory is the process's maximum resident
+set (ru_maxrss from wait4, what `/usr/bin/time -f %M` reports). A peak of 64 MB or more
+fails the run (exit 1). The lines it printed on stdout and stderr are counted. Nothing is
+installed; the release binary must exist.
 """
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +47,19 @@ COMMANDS = [
     ("drift", ["drift"]),
     ("check", ["check"]),
     ("status -v", ["status", "-v"]),
+    ("lint", ["lint"]),
+    ("converge", ["converge"]),
+    ("up --dry-run", ["up", "--dry-run"]),
+    ("up --sql", ["up", "--sql"]),
+    ("model list", ["model", "list"]),
+    ("status json", ["status", "--format", "json"]),
+    ("drift json", ["drift", "--format", "json"]),
+    ("status html", ["status", "--format", "html"]),
+    ("status md", ["status", "--format", "markdown"]),
 ]
+
+# The most a fleet command may hold at its peak (resident set).
+PEAK_LIMIT_MB = 64
 
 
 def write_workspace(root: Path, models: int, files: int, concurrency: int, folders: bool) -> None:
@@ -76,30 +94,17 @@ def write_workspace(root: Path, models: int, files: int, concurrency: int, folde
             (folder / file).write_text(sql)
 
 
-def peak_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def run(workspace: Path, args: list[str]) -> tuple[int, float, int, int, int]:
-    """Runs skein; returns its exit code, seconds, peak kB and stdout/stderr lines."""
+    """Runs skein; returns its exit code, seconds, peak kB (its maximum resident set, from
+    wait4: what `/usr/bin/time -f %M` reports) and stdout/stderr lines."""
     out_path, err_path = workspace / ".out", workspace / ".err"
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.monotonic()
         child = subprocess.Popen([str(SKEIN), *args], cwd=workspace, stdout=out, stderr=err)
-        peak = 0
-        while child.poll() is None:
-            peak = max(peak, peak_kb(child.pid))
-            time.sleep(0.005)
+        _, status, usage = os.wait4(child.pid, 0)
         seconds = time.monotonic() - start
     lines = [len(p.read_text().splitlines()) for p in (out_path, err_path)]
-    return child.returncode, seconds, peak, lines[0], lines[1]
+    return os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss, lines[0], lines[1]
 
 
 def main() -> int:
@@ -123,10 +128,16 @@ def main() -> int:
             f"{args.models} SQLite models, {args.files} migrations {layout}, "
             f"concurrency {args.concurrency}"
         )
-        print(f"{'command':<11} {'exit':>4} {'seconds':>8} {'peak MB':>8} {'stdout':>7} {'stderr':>7}")
+        print(f"{'command':<13} {'exit':>4} {'seconds':>8} {'peak MB':>8} {'stdout':>7} {'stderr':>7}")
+        over = []
         for label, command in COMMANDS:
             code, seconds, peak, out, err = run(workspace, command)
-            print(f"{label:<11} {code:>4} {seconds:>8.2f} {peak / 1024:>8.1f} {out:>7} {err:>7}")
+            print(f"{label:<13} {code:>4} {seconds:>8.2f} {peak / 1024:>8.1f} {out:>7} {err:>7}", flush=True)
+            if peak / 1024 >= PEAK_LIMIT_MB:
+                over.append(f"{label}: {peak / 1024:.1f} MB")
+        if over:
+            print(f"OVER {PEAK_LIMIT_MB} MB: " + ", ".join(over), file=sys.stderr)
+            return 1
     finally:
         if args.keep:
             print(f"workspace kept in {workspace}")

@@ -170,12 +170,12 @@ class ConnectionSampler:
             self.process.wait()
 
 
-def run(skein: Path, workspace: Path, args: list[str]) -> dict:
-    """One skein process: exit code, wall seconds, peak RSS (kB) and lines printed."""
+def run(program: Path, workspace: Path, args: list[str]) -> dict:
+    """One process: exit code, wall seconds, peak RSS (kB) and lines printed."""
     out_path, err_path = workspace / ".stdout", workspace / ".stderr"
     with open(out_path, "w") as out, open(err_path, "w") as err:
         started = time.perf_counter()
-        child = subprocess.Popen([str(skein), *args], cwd=workspace, stdout=out, stderr=err)
+        child = subprocess.Popen([str(program), *args], cwd=workspace, stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -187,14 +187,18 @@ def run(skein: Path, workspace: Path, args: list[str]) -> dict:
     }
 
 
-def bench_backend(backend: str, count: int, args, workspace: Path, sampler=None, settle=None) -> list[dict]:
-    """First up, then --rounds rounds of the no-op commands; one row per command."""
+def bench_backend(backend: str, count: int, args, workspace: Path, sampler=None, settle=None, floor=None) -> list[dict]:
+    """First up, then --rounds rounds of the no-op commands (and the connection floor,
+    `floor`: the arguments of bench/floor.py); one row per command."""
     rows = []
 
     def measure(label: str, command: list[str]) -> dict:
         if sampler:
             sampler.reset()
-        result = run(args.skein, workspace, command)
+        if label == "floor":
+            result = run(args.floor_python, workspace, [str(ROOT / "bench" / "floor.py"), *command])
+        else:
+            result = run(args.skein, workspace, command)
         if sampler:
             time.sleep(0.15)  # let the last sample in
             result["connections"], result["samples"] = sampler.read()
@@ -209,15 +213,22 @@ def bench_backend(backend: str, count: int, args, workspace: Path, sampler=None,
     print(format_row(rows[-1]), flush=True)
     if settle:
         settle()
-    results = {label: [] for label, _ in NOOP}
+    commands = NOOP + ([("floor", floor)] if floor else [])
+    results = {label: [] for label, _ in commands}
     for _ in range(args.rounds):
-        for label, command in NOOP:
+        for label, command in commands:
             results[label].append(measure(label, command))
-    for label, _ in NOOP:
+    for label, _ in commands:
         rows.append(summarise(backend, count, label, results[label]))
         print(format_row(rows[-1]), flush=True)
     for row in rows:
         print(f"  {backend} {row['command']}: " + ", ".join(f"{t:.3f}" for t in row["times"]) + " s")
+    median = {row["command"]: row["median"] for row in rows}
+    ratios = [("up", "status"), ("drift", "status")]
+    if floor:
+        ratios += [("status", "floor"), ("up", "floor"), ("drift", "floor")]
+    print(f"  {backend} ratios of medians: " + ", ".join(
+        f"{a}/{b} {median[a] / median[b]:.2f}x" for a, b in ratios), flush=True)
     status_out = results["status"][-1]["out_text"]
     if args.show_status:
         print(f"--- {backend} status output ---\n{status_out}--- end ---")
@@ -277,7 +288,16 @@ def main() -> int:
                         help="an admin connection to the PostgreSQL server")
     parser.add_argument("--show-status", action="store_true", help="print the last `status` output of each backend")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (PostgreSQL databases are dropped anyway)")
+    parser.add_argument("--floor-python", type=Path, default=Path("/tmp/bench-tools/venv/bin/python"),
+                        help="a Python with asyncpg, for the connection floor (bench/floor.py); "
+                             "'' leaves the floor out")
     args = parser.parse_args()
+    if str(args.floor_python) in ("", "."):
+        args.floor_python = None
+    elif not args.floor_python.is_file():
+        sys.exit(f"no Python at {args.floor_python} for the connection floor: python3 -m venv "
+                 f"/tmp/bench-tools/venv && /tmp/bench-tools/venv/bin/pip install asyncpg "
+                 f"(or --floor-python '' to leave it out)")
     args.skein = args.skein.resolve()
     if not args.skein.is_file():
         sys.exit(f"build skein first (cargo build --release), or pass --skein: {args.skein}")
@@ -293,7 +313,8 @@ def main() -> int:
             workspace.mkdir()
             sqlite_workspace(workspace, args.sqlite)
             print(HEADER, flush=True)
-            rows += bench_backend("sqlite", args.sqlite, args, workspace)
+            rows += bench_backend("sqlite", args.sqlite, args, workspace,
+                                  floor=["sqlite", str(workspace / "data")] if args.floor_python else None)
         if args.postgres:
             prefix = f"skein_bench_{os.getpid()}_"
             max_connections = psql(args.url, "SHOW max_connections").strip()
@@ -306,7 +327,8 @@ def main() -> int:
             try:
                 print(HEADER, flush=True)
                 rows += bench_backend("postgres", args.postgres, args, workspace, sampler,
-                                      settle=lambda: checkpoint(args.url))
+                                      settle=lambda: checkpoint(args.url),
+                                      floor=["postgres", args.url, prefix] if args.floor_python else None)
             finally:
                 sampler.close()
                 drop = psql(args.url, f"SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%'").split()

@@ -194,6 +194,35 @@ fn with_transactions<D: Driver>(
     Ok(plan)
 }
 
+/// Whether `up` to `target` has nothing to do, read without the lock: `Some` (the report of
+/// a run that changed nothing) when the history holds every migration `target` asks for and
+/// no problem; `None` when something is pending, something is wrong or there is no history
+/// yet, for [`migrate`] to read again under the lock and run or refuse. Runners only move a
+/// database forward, so a history read without the lock that has nothing pending stays so:
+/// a deploy that finds every database up to date takes no lock anywhere.
+pub async fn settled<D: Driver>(
+    driver: &mut D,
+    migrations: &[Migration],
+    target: Target,
+    options: &RunOptions,
+) -> Result<Option<RunReport>> {
+    if !matches!(target, Target::Up { .. }) {
+        return Ok(None);
+    }
+    let applied = driver.read_history().await?;
+    if applied.is_empty() {
+        return Ok(None);
+    }
+    Ok(match plan(migrations, &applied, target, options.plan) {
+        Ok(plan) if plan.steps.is_empty() => Some(RunReport {
+            version_before: plan.version_before,
+            version_after: plan.version_after,
+            steps: Vec::new(),
+        }),
+        _ => None,
+    })
+}
+
 /// Takes the lock, plans `target` and runs it.
 pub async fn migrate<D: Driver>(
     driver: &mut D,

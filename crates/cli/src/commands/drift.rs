@@ -77,7 +77,20 @@ async fn drift_of(
     let version = inventory.current_version();
     let (expected, key) =
         expected_schema(cache, prepared.url, &migrations, version, &prepared.options).await?;
-    let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
+    let (fingerprint, expected_fingerprint) = (live.fingerprint(), expected.fingerprint());
+    // One fingerprint is one schema: only a database whose fingerprint differs is compared
+    // object by object, to name the differences.
+    let differences = match fingerprint == expected_fingerprint {
+        true => {
+            debug_assert!(
+                skein_core::schema::diff::diff(&expected, &live, dialect).is_empty(),
+                "{}: one fingerprint, and yet differences",
+                db.name
+            );
+            Vec::new()
+        }
+        false => skein_core::schema::diff::diff(&expected, &live, dialect),
+    };
     let status = if differences.is_empty() {
         Status::UpToDate
     } else {
@@ -87,8 +100,8 @@ async fn drift_of(
         version_before: version,
         version_after: version,
         drift: DriftInfo {
-            fingerprint: live.fingerprint(),
-            expected_fingerprint: expected.fingerprint(),
+            fingerprint,
+            expected_fingerprint,
             replay: key,
             differences,
         },

@@ -251,6 +251,23 @@ async fn try_run(
         step_timeout: ctx.options.timeouts.step.or(db.step_timeout),
         ..options.clone()
     };
+    // Nothing to do: said without the lock, the lint or another read (a read that fails
+    // here is made again under the lock, which reports it).
+    if mode == Mode::Apply
+        && let Ok(Some(run)) = engine::settled(&mut conn, &migrations, target, options).await
+    {
+        conn.close().await;
+        let run = Run {
+            version_before: run.version_before,
+            version_after: run.version_after,
+            ..Run::default()
+        };
+        return Ok(DatabaseReport::new(
+            &db.name,
+            Status::UpToDate,
+            Detail::Run(run),
+        ));
+    }
     let mut linted = None;
     if let (Some(policy), Mode::Apply, Target::Up { .. }) = (&ctx.lint_on_up, mode, target) {
         let outcome = super::lint::pending_on(&mut conn, db, &migrations, policy, target)

@@ -108,7 +108,7 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
     let versions = if def.run_order {
         runner::versions(&mut found, &mut reading.notes)?
     } else {
-        versions(&found)?
+        versions(&found, &mut reading.notes)?
     };
     let Reading {
         skipped,
@@ -157,13 +157,17 @@ pub fn import(tool: Tool, dir: &Path) -> Result<Import, ImportError> {
 /// Versions as integers in the tool's order: each group of digits zero-padded to the
 /// widest of its place, then joined (`1.2`, `1.10`, `2` -> `102`, `110`, `200`;
 /// `2024-01-01-120000` -> `20240101120000`). A version of one group stays the number it
-/// is (`00001` -> `1`).
-fn versions(found: &[Found]) -> Result<Vec<i64>, ImportError> {
+/// is (`00001` -> `1`). A version of zeros only (diesel's `00000000000000_diesel_initial_setup`,
+/// in every diesel project) becomes 1, the first of skein's versions, which start at 1; it
+/// does not widen the others.
+fn versions(found: &[Found], notes: &mut Vec<String>) -> Result<Vec<i64>, ImportError> {
+    let zeros = |f: &Found| f.parts.iter().all(|p| p.bytes().all(|b| b == b'0'));
     let places = found.iter().map(|f| f.parts.len()).max().unwrap_or(1);
     let widths: Vec<usize> = (0..places)
         .map(|i| {
             found
                 .iter()
+                .filter(|f| !zeros(f))
                 .filter_map(|f| f.parts.get(i).map(String::len))
                 .max()
                 .unwrap_or(1)
@@ -172,7 +176,14 @@ fn versions(found: &[Found]) -> Result<Vec<i64>, ImportError> {
     let mut seen: BTreeMap<i64, &Found> = BTreeMap::new();
     let mut out = Vec::with_capacity(found.len());
     for f in found {
-        let text: String = if places == 1 {
+        let text: String = if zeros(f) {
+            notes.push(format!(
+                "{}: version {} is written as version 1 (skein's versions start at 1); it stays the first",
+                f.id,
+                f.parts.join(".")
+            ));
+            "1".to_owned()
+        } else if places == 1 {
             trimmed(&f.parts[0]).to_owned()
         } else {
             widths
@@ -752,6 +763,35 @@ mod tests {
                 "20240101120000_create_users.up.sql",
                 "20240101120000_create_users.down.sql"
             ]
+        );
+        // Every diesel project starts with its setup migration, version zeros.
+        let dir = folder(&[
+            (
+                "00000000000000_diesel_initial_setup/up.sql",
+                "CREATE FUNCTION diesel_manage_updated_at(t regclass) RETURNS void AS $$ BEGIN END $$ LANGUAGE plpgsql;\n",
+            ),
+            (
+                "00000000000000_diesel_initial_setup/down.sql",
+                "DROP FUNCTION diesel_manage_updated_at(regclass);\n",
+            ),
+            (
+                "2019-02-26-002946_create_user/up.sql",
+                "CREATE TABLE users (id int);\n",
+            ),
+        ]);
+        let import = super::import(Tool::Diesel, dir.path()).unwrap();
+        assert_eq!(
+            names(&import),
+            [
+                "1_diesel_initial_setup.up.sql",
+                "1_diesel_initial_setup.down.sql",
+                "20190226002946_create_user.sql"
+            ]
+        );
+        assert!(
+            import.notes.iter().any(|n| n.contains("00000000000000_diesel_initial_setup: version 00000000000000 is written as version 1")),
+            "{:?}",
+            import.notes
         );
         let dir = folder(&[
             (

@@ -171,15 +171,17 @@ pub(super) fn versions(
     notes: &mut Vec<String>,
 ) -> Result<Vec<i64>, ImportError> {
     found.sort_by(|a, b| a.id.cmp(&b.id));
-    if let Ok(versions) = super::versions(found)
+    let mut said = Vec::new();
+    if let Ok(versions) = super::versions(found, &mut said)
         && versions.windows(2).all(|w| w[0] < w[1])
     {
+        notes.append(&mut said);
         return Ok(versions);
     }
     let clash = found
         .windows(2)
         .find(|w| {
-            let numbers = super::versions(w);
+            let numbers = super::versions(w, &mut Vec::new());
             numbers.is_err() || numbers.is_ok_and(|v| v[0] >= v[1])
         })
         .map(|w| format!(" ({} and {})", w[0].id, w[1].id))

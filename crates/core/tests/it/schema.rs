@@ -152,3 +152,34 @@ async fn sqlite_schemas_compare_the_same_way() {
     }
     assert_eq!(fingerprints[0], fingerprints[1]);
 }
+
+/// The catalog is read in one message; names that hold commas, quotes, spaces or the word
+/// NULL come back whole, in the lists of a constraint's and an index's columns too.
+#[tokio::test]
+async fn names_of_every_shape_come_back_whole_from_the_catalog() {
+    let (_db, schema) = built_from(
+        "schema_names",
+        &[(
+            "1_names.up.sql",
+            "CREATE SCHEMA \"odd, \"\"one\"\"\";\n\
+             CREATE TABLE \"odd, \"\"one\"\"\".\"t{x}\" (\"NULL\" INT, \"a,b\" TEXT, \"c\"\"d\" INT, \"e f\" INT,\n\
+               PRIMARY KEY (\"NULL\", \"a,b\"), UNIQUE (\"c\"\"d\", \"e f\"));\n\
+             CREATE INDEX ix ON \"odd, \"\"one\"\"\".\"t{x}\" (\"e f\", \"NULL\") WHERE \"c\"\"d\" > 0;\n",
+        )],
+    )
+    .await;
+    let table = &schema.tables["odd, \"one\".t{x}"];
+    assert_eq!(table.column_order, ["NULL", "a,b", "c\"d", "e f"]);
+    let mut constraint_columns: Vec<Vec<String>> = table
+        .constraints
+        .values()
+        .map(|c| c.columns.clone())
+        .collect();
+    constraint_columns.sort();
+    assert_eq!(
+        constraint_columns,
+        [vec!["NULL", "a,b"], vec!["c\"d", "e f"]]
+    );
+    let index = table.indexes.values().next().expect("the index");
+    assert_eq!(index.columns, ["NULL", "c\"d", "e f"]);
+}
