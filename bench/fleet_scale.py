@@ -25,6 +25,11 @@ database's DROP DATABASE forces a checkpoint) does not pay for flushing the whol
 fleet's new pages. skein
 runs with its default concurrency (no `concurrency` in skein.toml, no --concurrency).
 
+Each round also runs the connection floor (bench/floor.py, with --floor-python: a Python
+that has asyncpg): every database opened by a minimal client running `SELECT 1`, 8 at a
+time; the ratios of the medians (up and drift to status, each to the floor) end each
+backend's lines.
+
 Each command is one skein process. Its wall time is from start to exit; its peak memory
 is the process's maximum resident set (ru_maxrss from wait4, what `/usr/bin/time -f %M`
 reports). Output is human (off a terminal) and its lines are counted. Every exit code
@@ -196,7 +201,8 @@ def bench_backend(backend: str, count: int, args, workspace: Path, sampler=None,
         if sampler:
             sampler.reset()
         if label == "floor":
-            result = run(args.floor_python, workspace, [str(ROOT / "bench" / "floor.py"), *command])
+            # -P: bench/ (which holds an inspect.py) is not put first on the module path.
+            result = run(args.floor_python, workspace, ["-P", str(ROOT / "bench" / "floor.py"), *command])
         else:
             result = run(args.skein, workspace, command)
         if sampler:
