@@ -4,6 +4,16 @@ use crate::support::*;
 use skein_testkit::TestDb;
 use std::time::{Duration, Instant};
 
+/// `skein up --format json` started in `workspace`, its output kept for the report.
+fn spawn_up(workspace: &Workspace) -> std::process::Child {
+    workspace
+        .command(&["up", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn eight_processes_at_once_apply_each_migration_exactly_once() {
     let db = TestDb::new("cli_eight");
@@ -20,16 +30,7 @@ fn eight_processes_at_once_apply_each_migration_exactly_once() {
         .map(|(n, c)| (n.as_str(), c.as_str()))
         .collect();
     let workspace = Workspace::postgres(&db.url, &files);
-    let children: Vec<_> = (0..8)
-        .map(|_| {
-            workspace
-                .command(&["up", "--format", "json"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children: Vec<_> = (0..8).map(|_| spawn_up(&workspace)).collect();
     let mut applied = 0;
     for child in children {
         let output = child.wait_with_output().unwrap();
@@ -163,21 +164,13 @@ fn sixteen_runners_at_once_apply_each_migration_once_while_migrations_are_added(
             .collect();
         let workspace = Workspace::postgres(url, &files);
         workspace.run(&["up", "--to", "1"]).expect(0);
-        let spawn = || {
-            workspace
-                .command(&["up", "--format", "json"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        };
-        let mut children: Vec<_> = (0..8).map(|_| spawn()).collect();
+        let mut children: Vec<_> = (0..8).map(|_| spawn_up(&workspace)).collect();
         std::thread::sleep(Duration::from_millis(30));
         for v in 5..=6 {
             let (name, sql) = step(v);
             workspace.write(&format!("migrations/{name}"), &sql);
         }
-        children.extend((0..8).map(|_| spawn()));
+        children.extend((0..8).map(|_| spawn_up(&workspace)));
         let mut applied = 0;
         for child in children {
             let run = Run(child.wait_with_output().unwrap());

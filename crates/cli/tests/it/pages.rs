@@ -114,6 +114,13 @@ fn the_markdown_summary_lists_what_is_not_up_to_date() {
     );
 }
 
+/// Where the screenshots are kept, a test artifact: `target/tmp/pages`.
+fn shots() -> std::path::PathBuf {
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
+    std::fs::create_dir_all(&shots).unwrap();
+    shots
+}
+
 /// A browser's view of a page: the DOM after its scripts ran, what it
 /// wrote to its console, and every URL it asked for.
 struct Browsed {
@@ -248,8 +255,7 @@ fn the_page_sorts_and_filters_in_a_real_browser_and_reads_without_scripts() {
         .stdout();
     let path = workspace.path().join("page.html");
     std::fs::write(&path, &page).unwrap();
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
-    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots();
 
     // The net log does show a page's request: a page that asks for an image.
     let control = workspace.path().join("control.html");
@@ -375,8 +381,7 @@ const MEASURE: &str = r#"<script>
 fn measured(page: &str, dir: &std::path::Path, name: &str, switches: &[&str]) -> serde_json::Value {
     let path = dir.join(format!("{name}.measure.html"));
     std::fs::write(&path, page.replace("</body>", &format!("{MEASURE}</body>"))).unwrap();
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
-    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots();
     let browsed = browse_with(
         &path,
         "",
@@ -511,8 +516,7 @@ fn pages_are_valid_html_with_hostile_text_empty_fleets_and_lint_findings() {
             .stdout(),
         ),
     ];
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
-    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots();
     for (name, page) in &pages {
         let path = dir.path().join(format!("{name}.html"));
         std::fs::write(&path, page).unwrap();
@@ -580,8 +584,7 @@ fn a_two_hundred_database_postgres_fleet_s_pages_in_a_real_browser() {
     for (model, sql) in broken {
         workspace.write(&format!("models/{}/9_broken.up.sql", model.name), sql);
     }
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
-    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots();
     let up = workspace
         .run(&["up", "--format", "html"])
         .expect(1)
