@@ -23,6 +23,13 @@ to exit.
 
   skein   `skein up` (--skein, the release build by default), a one-database skein.toml
   psql    bench/apply_with_psql.sh: one psql session, each file as BEGIN; \\i file; COMMIT;
+  psql-1  (--single) the whole history as one file in ONE transaction (`psql -1`): one
+          commit, a round trip per statement
+  message (--single) the whole history in ONE transaction sent as ONE message (asyncpg's
+          simple query, --floor-python), timed from connect to close (the interpreter's
+          start left out): one commit, one round trip. What is left of its wall time
+          beyond the server's is what no client can save (session start, parsing and
+          analysis, the one commit)
 
 The cluster runs with the settings initdb gives (fsync on, synchronous_commit on): a commit
 waits for its WAL to reach the disk, which the statements' times do not include. Prints
@@ -114,6 +121,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=54329)
     parser.add_argument("--skein", type=Path, default=ROOT / "target" / "release" / "skein")
     parser.add_argument("--baseline", type=Path, help="another skein binary, run side by side as `baseline`")
+    parser.add_argument("--single", action="store_true", help="also run psql-1 and message: the history in one transaction")
+    parser.add_argument("--floor-python", type=Path, default=Path("/tmp/bench-tools/venv/bin/python"),
+                        help="a Python that has asyncpg, for `message`")
     args = parser.parse_args()
     files = history_files(args.history, args.to)
     if not files:
@@ -137,18 +147,35 @@ def main() -> int:
     cluster = Cluster(cluster_dir, args.port)
     print(f"PostgreSQL {cluster.sql('SHOW server_version')} on port {args.port}, "
           f"fsync {cluster.sql('SHOW fsync')}, synchronous_commit {cluster.sql('SHOW synchronous_commit')}", flush=True)
-    names = ["psql", *tools]
+    names = ["psql", *(["psql-1", "message"] if args.single else []), *tools]
+    whole = work / "whole.sql"
+    whole.write_text("".join(p.read_text() + "\n;\n" for p in sorted(history_files(history, None), key=lambda p: int(p.name.split("_")[0]))))
     results = {name: [] for name in names}
     try:
         for round_ in range(args.rounds):
             order = names[round_ % len(names):] + names[:round_ % len(names)]
             for name in order:
-                database = f"bench_{name}_{round_}"
+                database = f"bench_{name.replace('-', '_')}_{round_}"
                 cluster.sql(f"DROP DATABASE IF EXISTS {database}")
                 cluster.sql(f"CREATE DATABASE {database}")
                 cluster.sql("CHECKPOINT")
                 url = cluster.url(database)
-                if name == "psql":
+                if name == "psql-1":
+                    command = ["psql", "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "-1",
+                               "-f", str(whole), "--dbname", url]
+                    cwd = work
+                elif name == "message":
+                    command = [str(args.floor_python), "-P", "-c",
+                               "import asyncio, asyncpg, sys, time\n"
+                               "async def main():\n"
+                               "    started = time.perf_counter()\n"
+                               "    conn = await asyncpg.connect(sys.argv[1])\n"
+                               "    await conn.execute('BEGIN;\\n' + open(sys.argv[2]).read() + '\\n;COMMIT;')\n"
+                               "    await conn.close()\n"
+                               "    print(time.perf_counter() - started)\n"
+                               "asyncio.run(main())\n", url, str(whole)]
+                    cwd = work
+                elif name == "psql":
                     command = ["bash", str(ROOT / "bench" / "apply_with_psql.sh"), url, str(history)]
                     cwd = work
                 else:
@@ -161,6 +188,8 @@ def main() -> int:
                 started = time.perf_counter()
                 done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
                 wall = time.perf_counter() - started
+                if name == "message" and done.returncode == 0:
+                    wall = float(done.stdout.split()[-1])  # from connect on: no interpreter start
                 if done.returncode != 0:
                     sys.exit(f"{name} failed ({done.returncode}):\n{done.stderr[-3000:]}")
                 row = cluster.sql(

@@ -291,7 +291,7 @@ async fn migrate_locked<D: Driver>(
         version_after: plan.version_before,
         steps: Vec::new(),
     };
-    for step in &plan.steps {
+    for (index, step) in plan.steps.iter().enumerate() {
         let migration = by_version[&step.version];
         let script = match step.direction {
             Direction::Up => &migration.up,
@@ -315,6 +315,7 @@ async fn migrate_locked<D: Driver>(
             checksum: migration.checksum.as_str(),
             applied_by: &options.applied_by,
             kind: migration.kind(),
+            durable: index + 1 == plan.steps.len(),
         };
         let mut watch = options.watch(
             canceller,

@@ -199,39 +199,54 @@ impl Policy {
     }
 }
 
-/// The lint of `migrations`' pending ones on an open connection, for `up`.
-pub async fn pending_on(
+/// What `up` lints in one database: the migrations it would apply (pending, up to `--to`,
+/// at most `+N`) and what the database says of its tables, read before anything runs.
+pub struct Pending {
+    versions: std::collections::BTreeSet<skein_core::Version>,
+    live: skein_core::lint::Live,
+}
+
+/// Reads what [`check_pending`] needs from the database; `None` when nothing is pending.
+pub async fn pending_of(
     conn: &mut skein_core::driver::Connection,
     db: &ResolvedDatabase,
     migrations: &[skein_core::Migration],
-    policy: &Policy,
     target: skein_core::plan::Target,
-) -> Result<skein_core::lint::Outcome, CoreError> {
+) -> Result<Option<Pending>, CoreError> {
     let inventory = engine::inventory(conn, migrations).await?;
-    // The migrations this `up` would apply: pending, up to `--to`, at most `+N`.
-    let mut pending: Vec<_> = migrations
-        .iter()
-        .filter(|m| inventory.pending().any(|e| e.version == m.version))
-        .collect();
-    pending.sort_by_key(|m| m.version);
+    let mut versions: Vec<_> = inventory.pending().map(|e| e.version).collect();
+    versions.sort();
     if let skein_core::plan::Target::Up { to, steps } = target {
-        pending.retain(|m| to.is_none_or(|to| m.version <= to));
+        versions.retain(|v| to.is_none_or(|to| *v <= to));
         if let Some(steps) = steps {
-            pending.truncate(steps as usize);
+            versions.truncate(steps as usize);
         }
     }
-    if pending.is_empty() {
-        return Ok(Default::default());
+    if versions.is_empty() {
+        return Ok(None);
     }
     let live = live_of(conn, db).await;
-    Ok(checked(
-        db,
-        conn.dialect(),
-        pending,
-        migrations,
+    Ok(Some(Pending {
+        versions: versions.into_iter().collect(),
         live,
-        policy,
-    ))
+    }))
+}
+
+/// Lints the pending migrations: work for the processor only, which `up` does beside the
+/// migrations when the policy only warns.
+pub fn check_pending(
+    db: &ResolvedDatabase,
+    dialect: Dialect,
+    migrations: &[skein_core::Migration],
+    pending: Pending,
+    policy: &Policy,
+) -> skein_core::lint::Outcome {
+    let mut selected: Vec<_> = migrations
+        .iter()
+        .filter(|m| pending.versions.contains(&m.version))
+        .collect();
+    selected.sort_by_key(|m| m.version);
+    checked(db, dialect, selected, migrations, pending.live, policy)
 }
 
 /// What the database says of its tables; without it, findings keep their usual severity.

@@ -268,59 +268,83 @@ async fn try_run(
             Detail::Run(run),
         ));
     }
+    // Lint the pending migrations: before anything runs when its errors refuse the run;
+    // otherwise beside the migrations, on another thread, its findings told at the end.
+    let migrations = std::sync::Arc::new(migrations);
     let mut linted = None;
-    if let (Some(policy), Mode::Apply, Target::Up { .. }) = (&ctx.lint_on_up, mode, target) {
-        let outcome = super::lint::pending_on(&mut conn, db, &migrations, policy, target)
+    let mut linting = None;
+    if let (Some(policy), Mode::Apply, Target::Up { .. }) = (&ctx.lint_on_up, mode, target)
+        && let Some(pending) = super::lint::pending_of(&mut conn, db, &migrations, target)
             .await
-            .map_err(fail)?;
-        let errors = outcome
-            .findings
-            .iter()
-            .filter(|f| f.severity == skein_core::lint::rules::Severity::Error)
-            .count();
-        if policy.on_up == super::lint::Level::Error && errors > 0 {
-            conn.close().await;
-            let run = Run {
-                lint: Some(outcome),
-                ..Run::default()
-            };
-            let mut report = DatabaseReport::new(&db.name, Status::Refused, Detail::Run(run));
-            report.error = Some(crate::report::ErrorReport::message(format!(
-                "`skein lint` found {errors} error(s) in the pending migrations and `[lint] on_up = \"error\"`: nothing ran; `skein lint --db {}` shows them",
-                db.name
-            )));
-            return Err(report);
+            .map_err(fail)?
+    {
+        let dialect = conn.dialect();
+        if policy.on_up == super::lint::Level::Error {
+            let outcome = super::lint::check_pending(db, dialect, &migrations, pending, policy);
+            let errors = outcome
+                .findings
+                .iter()
+                .filter(|f| f.severity == skein_core::lint::rules::Severity::Error)
+                .count();
+            if errors > 0 {
+                conn.close().await;
+                let run = Run {
+                    lint: Some(outcome),
+                    ..Run::default()
+                };
+                let mut report = DatabaseReport::new(&db.name, Status::Refused, Detail::Run(run));
+                report.error = Some(crate::report::ErrorReport::message(format!(
+                    "`skein lint` found {errors} error(s) in the pending migrations and `[lint] on_up = \"error\"`: nothing ran; `skein lint --db {}` shows them",
+                    db.name
+                )));
+                return Err(report);
+            }
+            log_lint(ctx, &db.name, &outcome);
+            linted = Some(outcome);
+        } else {
+            let (db, all, policy) = (db.clone(), migrations.clone(), policy.clone());
+            linting = Some(tokio::task::spawn_blocking(move || {
+                super::lint::check_pending(&db, dialect, &all, pending, &policy)
+            }));
         }
-        log_lint(ctx, &db.name, &outcome);
-        linted = Some(outcome).filter(|o| !o.findings.is_empty());
     }
     let result = match mode {
-        Mode::Apply => engine::migrate(&mut conn, &migrations, target, options, &progress)
-            .await
-            .map(|run| {
-                let status = if run.steps.is_empty() {
-                    Status::UpToDate
-                } else {
-                    Status::Ok
+        Mode::Apply => {
+            let result = engine::migrate(&mut conn, &migrations, target, options, &progress).await;
+            if let Some(linting) = linting {
+                let outcome = match linting.await {
+                    Ok(outcome) => outcome,
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
                 };
-                let run = Run {
-                    version_before: run.version_before,
-                    version_after: run.version_after,
-                    steps: run.steps,
-                    lint: linted,
-                    ..Run::default()
-                };
-                DatabaseReport::new(&db.name, status, Detail::Run(run))
-            })
-            .map_err(|failure| {
-                let run = Run {
-                    version_before: failure.report.version_before,
-                    version_after: failure.report.version_after,
-                    steps: failure.report.steps,
-                    ..Run::default()
-                };
-                DatabaseReport::failed_run(&db.name, &failure.error, run)
-            }),
+                log_lint(ctx, &db.name, &outcome);
+                linted = Some(outcome);
+            }
+            result
+                .map(|run| {
+                    let status = if run.steps.is_empty() {
+                        Status::UpToDate
+                    } else {
+                        Status::Ok
+                    };
+                    let run = Run {
+                        version_before: run.version_before,
+                        version_after: run.version_after,
+                        steps: run.steps,
+                        lint: linted.filter(|o| !o.findings.is_empty()),
+                        ..Run::default()
+                    };
+                    DatabaseReport::new(&db.name, status, Detail::Run(run))
+                })
+                .map_err(|failure| {
+                    let run = Run {
+                        version_before: failure.report.version_before,
+                        version_after: failure.report.version_after,
+                        steps: failure.report.steps,
+                        ..Run::default()
+                    };
+                    DatabaseReport::failed_run(&db.name, &failure.error, run)
+                })
+        }
         Mode::DryRun | Mode::Sql => engine::dry_run(&mut conn, &migrations, target, options)
             .await
             .map(|plan| {

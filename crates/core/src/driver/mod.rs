@@ -94,6 +94,11 @@ pub struct StepRun<'a> {
     /// `Migration`, or `Repeatable` for a repeatable migration (whose row replaces the
     /// one of its previous application).
     pub kind: MigrationKind,
+    /// The step's commit must be durable before the call returns. The engine clears it for
+    /// every step of a run but the last: a driver may then commit without waiting for the
+    /// disk (PostgreSQL), because the last step's commit, or [`Driver::unlock`] when the
+    /// run ends early, waits for everything committed before it.
+    pub durable: bool,
 }
 
 /// How a step ended.
@@ -400,7 +405,8 @@ pub trait Driver: Send {
     /// even when skein itself is killed.
     fn lock(&mut self) -> impl Future<Output = Result<()>> + Send;
 
-    /// Releases the migration lock (closing the connection releases it too).
+    /// Makes every commit of this session durable, then releases the migration lock
+    /// (closing the connection releases it too).
     fn unlock(&mut self) -> impl Future<Output = ()> + Send;
 
     /// Reaches this session from outside it (to cancel its statement or probe it);

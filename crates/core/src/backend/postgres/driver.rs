@@ -31,6 +31,9 @@ pub struct PostgresDriver {
     lock_key: Option<i64>,
     /// The history table is known to exist; tables are not dropped under a running skein.
     history_seen: bool,
+    /// A step committed without waiting for its WAL to reach the disk, and no commit has
+    /// waited since: [`Driver::unlock`] waits for it.
+    unflushed: bool,
 }
 
 impl PostgresDriver {
@@ -68,12 +71,20 @@ impl PostgresDriver {
             canceller: Canceller::new(crate::backend::Kind::Postgres, url, i64::from(pid)),
             lock_key: None,
             history_seen: false,
+            unflushed: false,
         })
     }
 
     /// Sends the whole step as one simple query: `BEGIN`, its statements, the history
     /// change and `COMMIT`, so a step costs one round trip. The server answers each
     /// statement that completes before an error, which tells which statement failed.
+    ///
+    /// A step that need not be durable yet commits with `synchronous_commit = off`: the
+    /// server does not wait for its WAL to reach the disk, which costs about as much as a
+    /// small migration. The run's last commit waits (or `unlock`, when the run ends early),
+    /// and WAL is flushed in order, so that wait covers every step before it. Should the
+    /// server crash in between, it comes back with a prefix of the run: each step with its
+    /// history row or neither, and the next `up` applies the rest.
     async fn run_in_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
         let table = &self.session.options.history_table;
         let dialect = DIALECT;
@@ -94,6 +105,11 @@ impl PostgresDriver {
         };
         let mut batch = String::with_capacity(step.script.sql.len() + record.len() + 64);
         batch.push_str("BEGIN;\n");
+        let mut preamble = 1;
+        if !step.durable {
+            batch.push_str("SET LOCAL synchronous_commit = off;\n");
+            preamble += 1;
+        }
         let mut starts = Vec::with_capacity(statements.len());
         for statement in &statements {
             starts.push(batch.len());
@@ -118,6 +134,7 @@ impl PostgresDriver {
             }
         };
         let Some(err) = failure else {
+            self.unflushed = !step.durable;
             return Ok(elapsed_ms(started));
         };
         self.session.rollback().await;
@@ -126,8 +143,13 @@ impl PostgresDriver {
             starts: &starts,
             record_start,
         };
-        // `completed` counts BEGIN too, so it is the failing statement's index + 1.
-        Err(batch.locate(step.script, &statements, completed.saturating_sub(1), err))
+        // `completed` counts the preamble too: the failing statement's index is after it.
+        Err(batch.locate(
+            step.script,
+            &statements,
+            completed.saturating_sub(preamble),
+            err,
+        ))
     }
 
     /// The lock key: the database, the history table's schema and name, hashed.
@@ -367,6 +389,14 @@ impl Driver for PostgresDriver {
     }
 
     async fn unlock(&mut self) {
+        if std::mem::take(&mut self.unflushed) {
+            // A transaction with an id commits with the session's own synchronous_commit,
+            // and its wait covers every commit before it. If this fails the session is
+            // gone; the report already says what was applied.
+            let _ = sqlx::raw_sql("SELECT pg_catalog.txid_current()")
+                .execute(&mut self.session.conn)
+                .await;
+        }
         if let Some(key) = self.lock_key.take() {
             // If this fails the connection is gone, and the lock with it.
             let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
