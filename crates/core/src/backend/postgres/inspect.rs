@@ -1,6 +1,13 @@
 //! PostgreSQL's catalogs into the schema model. Objects that belong to extensions, the
-//! system schemas and the history table are left out. The catalog is read in one message
-//! (one round trip, one implicit transaction): the server answers its queries in turn.
+//! system schemas and the history table are left out.
+//!
+//! The catalog is read in one message (one round trip, one implicit transaction): the
+//! server answers its queries in turn. Each query reads one catalog (two where a join
+//! saves the server work it would throw away), from the first object id a database's own
+//! objects can have: what initdb made has lower ids, so the catalogs' indexes on those
+//! ids skip the system's thousands of rows. The queries are that simple because they are
+//! planned on a fresh session for every database of a fleet, where planning a join of
+//! catalogs costs more than running it; the rows are joined here, by object id.
 
 use crate::error::{Error, Result};
 use crate::history::HistoryTable;
@@ -11,99 +18,117 @@ use crate::schema::{
 use futures_util::TryStreamExt as _;
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, Either, Row as _};
+use std::collections::{HashMap, HashSet};
 
-/// The schemas a user's objects live in.
-const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
-     AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
-
-/// Not created by an extension.
-fn not_from_extension(oid: &str) -> String {
-    format!(
-        "NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = {oid} AND dep.deptype = 'e')"
-    )
-}
-
-/// One part of the catalog: what it is (for errors), its query, and what its rows add to
-/// the schema. The parts are read in this order: tables before what belongs to them.
-struct Part {
-    what: &'static str,
-    sql: String,
-    read: fn(&[PgRow], &mut Schema) -> Result<()>,
-}
-
-fn parts() -> [Part; 10] {
-    [
-        Part {
-            what: "tables",
-            sql: tables_sql(),
-            read: tables,
-        },
-        Part {
-            what: "columns",
-            sql: columns_sql(),
-            read: columns,
-        },
-        Part {
-            what: "constraints",
-            sql: constraints_sql(),
-            read: constraints,
-        },
-        Part {
-            what: "indexes",
-            sql: indexes_sql(),
-            read: indexes,
-        },
-        Part {
-            what: "triggers",
-            sql: triggers_sql(),
-            read: triggers,
-        },
-        Part {
-            what: "enum types",
-            sql: enums_sql(),
-            read: enums,
-        },
-        Part {
-            what: "sequences",
-            sql: sequences_sql(),
-            read: sequences,
-        },
-        Part {
-            what: "views",
-            sql: views_sql(),
-            read: views,
-        },
-        Part {
-            what: "functions",
-            sql: functions_sql(),
-            read: functions,
-        },
-        Part {
-            what: "extensions",
-            sql: extensions_sql(),
-            read: extensions,
-        },
-    ]
-}
+/// What each query of the batch reads, in order (for errors, and to find its rows).
+const QUERIES: [(&str, &str); 18] = [
+    ("current schema", "SELECT current_schema()"),
+    (
+        "schemas",
+        "SELECT oid::int8, nspname::text FROM pg_namespace",
+    ),
+    (
+        "extensions' objects",
+        "SELECT objid::int8 FROM pg_depend \
+         WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'",
+    ),
+    (
+        "relations",
+        "SELECT oid::int8, relnamespace::int8, relname::text, relkind::text \
+         FROM pg_class WHERE oid >= 16384",
+    ),
+    (
+        "comments",
+        "SELECT objoid::int8, objsubid, description FROM pg_description \
+         WHERE objoid >= 16384 AND classoid = 'pg_class'::regclass",
+    ),
+    (
+        "columns",
+        "SELECT attrelid::int8, attnum, attname::text, format_type(atttypid, atttypmod), \
+         attnotnull, attidentity::text, attgenerated::text FROM pg_attribute \
+         WHERE attrelid >= 16384 AND attnum > 0 AND NOT attisdropped",
+    ),
+    (
+        "column defaults",
+        "SELECT adrelid::int8, adnum, pg_get_expr(adbin, adrelid) FROM pg_attrdef \
+         WHERE adrelid >= 16384",
+    ),
+    (
+        "constraints",
+        "SELECT conrelid::int8, conindid::int8, conname::text, contype::text, \
+         CASE WHEN contype IN ('p', 'u', 'f', 'c', 'x') THEN pg_get_constraintdef(oid) END, conkey \
+         FROM pg_constraint WHERE conrelid >= 16384 ORDER BY oid",
+    ),
+    // A primary key's or an exclusion constraint's index is its constraint's: the server
+    // is spared printing those (the others are matched to constraints here).
+    (
+        "indexes",
+        "SELECT x.indrelid::int8, x.indexrelid::int8, \
+         CASE WHEN x.indisprimary OR x.indisexclusion THEN NULL ELSE pg_get_indexdef(x.indexrelid) END \
+         FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid \
+         WHERE x.indrelid >= 16384 AND t.relkind IN ('r', 'p') ORDER BY x.indexrelid",
+    ),
+    (
+        "dependencies",
+        "SELECT objid::int8, refclassid::int8, refobjid::int8, refobjsubid, deptype::text \
+         FROM pg_depend WHERE classid = 'pg_class'::regclass AND objid >= 16384 \
+         AND (refobjsubid > 0 OR deptype IN ('a', 'i'))",
+    ),
+    (
+        "triggers",
+        "SELECT tgrelid::int8, tgname::text, pg_get_triggerdef(oid) FROM pg_trigger \
+         WHERE tgrelid >= 16384 AND NOT tgisinternal ORDER BY oid",
+    ),
+    (
+        "enum types",
+        "SELECT oid::int8, typnamespace::int8, typname::text FROM pg_type \
+         WHERE oid >= 16384 AND typtype = 'e'",
+    ),
+    (
+        "enum labels",
+        "SELECT enumtypid::int8, enumlabel::text, enumsortorder FROM pg_enum \
+         WHERE enumtypid >= 16384",
+    ),
+    (
+        "sequences",
+        "SELECT seqrelid::int8, format_type(seqtypid, NULL), seqincrement, seqstart \
+         FROM pg_sequence WHERE seqrelid >= 16384",
+    ),
+    (
+        "views",
+        "SELECT oid::int8, relkind = 'm', pg_get_viewdef(oid) FROM pg_class \
+         WHERE oid >= 16384 AND relkind IN ('v', 'm')",
+    ),
+    // An extension's functions are left out by the server: there can be a thousand, and
+    // printing each one's definition is the costly part.
+    (
+        "functions",
+        "SELECT p.oid::int8, p.pronamespace::int8, p.proname::text, \
+         pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid), \
+         p.prolang::int8, pg_get_functiondef(p.oid) FROM pg_proc p \
+         WHERE p.oid >= 16384 AND p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')",
+    ),
+    (
+        "languages",
+        "SELECT oid::int8, lanname::text FROM pg_language",
+    ),
+    (
+        "extensions",
+        "SELECT extname::text, extnamespace::int8 FROM pg_extension WHERE extname <> 'plpgsql'",
+    ),
+];
 
 /// Reads the whole schema of the connected database.
 pub async fn inspect(conn: &mut PgConnection, history: &HistoryTable) -> Result<Schema> {
-    let parts = parts();
-    let mut batch = String::from("SELECT current_schema()");
-    for part in &parts {
-        batch.push_str(";\n");
-        batch.push_str(&part.sql);
-    }
+    let batch = QUERIES.map(|(_, sql)| sql).join(";\n");
     // The rows of each query, in order; a query's end starts the next one's list.
     let mut answers: Vec<Vec<PgRow>> = vec![Vec::new()];
     {
         let mut stream = sqlx::raw_sql(AssertSqlSafe(batch)).fetch_many(&mut *conn);
         loop {
             let item = stream.try_next().await.map_err(|e| {
-                let what = match answers.len() {
-                    1 => "current schema",
-                    n => parts.get(n - 2).map_or("schema", |p| p.what),
-                };
+                let what = QUERIES.get(answers.len() - 1).map_or("schema", |q| q.0);
                 Error::database(format!("reading the {what} from the catalog"))(e)
             })?;
             match item {
@@ -113,6 +138,8 @@ pub async fn inspect(conn: &mut PgConnection, history: &HistoryTable) -> Result<
             }
         }
     }
+    answers.resize_with(QUERIES.len(), Vec::new);
+    let mut catalog = Catalog::read(&answers)?;
     let current: Option<String> = match answers[0].first() {
         Some(row) => get(row, 0)?,
         None => None,
@@ -122,16 +149,424 @@ pub async fn inspect(conn: &mut PgConnection, history: &HistoryTable) -> Result<
         .clone()
         .or(current)
         .unwrap_or_else(|| "public".to_owned());
-    let history_name = format!("{history_schema}.{}", history.name);
-    let mut schema = Schema::default();
-    for (index, part) in parts.iter().enumerate() {
-        let rows = answers.get(index + 1).map_or(&[][..], Vec::as_slice);
-        (part.read)(rows, &mut schema)?;
-        if index == 0 {
-            schema.tables.remove(&history_name);
+    catalog
+        .schema
+        .tables
+        .remove(&format!("{history_schema}.{}", history.name));
+    Ok(catalog.schema)
+}
+
+/// The schema as it is assembled, and what its parts are found by.
+#[derive(Default)]
+struct Catalog {
+    schema: Schema,
+    /// Every schema's name, by id.
+    namespaces: HashMap<i64, String>,
+    /// The ids of the schemas a user's objects live in.
+    user: HashSet<i64>,
+    /// The ids of the objects extensions made.
+    from_extension: HashSet<i64>,
+    /// The database's own relations (any kind): their schema and name.
+    relations: HashMap<i64, (i64, String)>,
+    /// The user's tables, by id: their qualified name, the schema model's key.
+    tables: HashMap<i64, String>,
+    /// Column names, by relation and number.
+    column_names: HashMap<(i64, i16), String>,
+}
+
+impl Catalog {
+    fn read(answers: &[Vec<PgRow>]) -> Result<Catalog> {
+        let mut catalog = Catalog::default();
+        let rows = |name: &str| {
+            let index = QUERIES.iter().position(|q| q.0 == name).expect("a query");
+            answers[index].as_slice()
+        };
+        catalog.namespaces(rows("schemas"))?;
+        for row in rows("extensions' objects") {
+            catalog.from_extension.insert(get(row, 0)?);
         }
+        catalog.relations(rows("relations"), rows("comments"))?;
+        catalog.columns(rows("columns"), rows("column defaults"), rows("comments"))?;
+        let constraint_indexes = catalog.constraints(rows("constraints"))?;
+        let dependencies = Dependencies::read(rows("dependencies"))?;
+        catalog.indexes(rows("indexes"), &constraint_indexes, &dependencies)?;
+        catalog.triggers(rows("triggers"))?;
+        catalog.enums(rows("enum types"), rows("enum labels"))?;
+        catalog.sequences(rows("sequences"), &dependencies)?;
+        catalog.views(rows("views"))?;
+        catalog.extensions(rows("extensions"))?;
+        let mut languages = HashMap::new();
+        for row in rows("languages") {
+            languages.insert(get::<i64>(row, 0)?, get::<String>(row, 1)?);
+        }
+        catalog.functions(rows("functions"), &languages)?;
+        Ok(catalog)
     }
-    Ok(schema)
+
+    fn namespaces(&mut self, rows: &[PgRow]) -> Result<()> {
+        for row in rows {
+            let (id, name): (i64, String) = (get(row, 0)?, get(row, 1)?);
+            if is_user_schema(&name) {
+                self.user.insert(id);
+            }
+            self.namespaces.insert(id, name);
+        }
+        Ok(())
+    }
+
+    /// `schema.name` of an object in a user's schema that no extension made.
+    fn own(&self, id: i64, namespace: i64, name: &str) -> Option<String> {
+        if !self.user.contains(&namespace) || self.from_extension.contains(&id) {
+            return None;
+        }
+        Some(format!("{}.{name}", self.namespaces.get(&namespace)?))
+    }
+
+    /// The qualified name of any relation of the database's own.
+    fn relation_name(&self, id: i64) -> Option<String> {
+        let (namespace, name) = self.relations.get(&id)?;
+        Some(format!("{}.{name}", self.namespaces.get(namespace)?))
+    }
+
+    fn relations(&mut self, rows: &[PgRow], comments: &[PgRow]) -> Result<()> {
+        for row in rows {
+            let (id, namespace, name, kind): (i64, i64, String, String) =
+                (get(row, 0)?, get(row, 1)?, get(row, 2)?, get(row, 3)?);
+            if matches!(kind.as_str(), "r" | "p")
+                && let Some(qualified) = self.own(id, namespace, &name)
+            {
+                self.schema
+                    .tables
+                    .insert(qualified.clone(), Table::default());
+                self.tables.insert(id, qualified);
+            }
+            self.relations.insert(id, (namespace, name));
+        }
+        for row in comments {
+            let (id, column): (i64, i32) = (get(row, 0)?, get(row, 1)?);
+            if column == 0
+                && let Some(table) = self.table_mut(id)
+            {
+                table.comment = get(row, 2)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn table_mut(&mut self, id: i64) -> Option<&mut Table> {
+        let name = self.tables.get(&id)?;
+        self.schema.tables.get_mut(name)
+    }
+
+    fn columns(&mut self, rows: &[PgRow], defaults: &[PgRow], comments: &[PgRow]) -> Result<()> {
+        let mut expressions: HashMap<(i64, i16), Option<String>> = HashMap::new();
+        for row in defaults {
+            expressions.insert((get(row, 0)?, get(row, 1)?), get(row, 2)?);
+        }
+        let mut notes: HashMap<(i64, i32), Option<String>> = HashMap::new();
+        for row in comments {
+            notes.insert((get(row, 0)?, get(row, 1)?), get(row, 2)?);
+        }
+        let mut found: Vec<(i64, i16, String, Column)> = Vec::new();
+        for row in rows {
+            let (relation, number, name): (i64, i16, String) =
+                (get(row, 0)?, get(row, 1)?, get(row, 2)?);
+            self.column_names.insert((relation, number), name.clone());
+            if !self.tables.contains_key(&relation) {
+                continue;
+            }
+            let expression = expressions.remove(&(relation, number)).flatten();
+            let identity: String = get(row, 5)?;
+            let generated: String = get(row, 6)?;
+            let (default, generated) = if generated == "s" {
+                (None, expression)
+            } else {
+                (expression, None)
+            };
+            let column = Column {
+                data_type: get(row, 3)?,
+                nullable: !get::<bool>(row, 4)?,
+                default,
+                identity: match identity.as_str() {
+                    "a" => Some("always".to_owned()),
+                    "d" => Some("by default".to_owned()),
+                    _ => None,
+                },
+                generated,
+                comment: notes.remove(&(relation, i32::from(number))).flatten(),
+            };
+            found.push((relation, number, name, column));
+        }
+        found.sort_by_key(|(relation, number, ..)| (*relation, *number));
+        for (relation, _, name, column) in found {
+            let table = self.table_mut(relation).expect("a table");
+            table.column_order.push(name.clone());
+            table.columns.insert(name, column);
+        }
+        Ok(())
+    }
+
+    /// Reads the constraints; gives the ids of the indexes that constraints use.
+    fn constraints(&mut self, rows: &[PgRow]) -> Result<HashSet<i64>> {
+        let mut indexes = HashSet::new();
+        for row in rows {
+            let (relation, index, kind): (i64, i64, String) =
+                (get(row, 0)?, get(row, 1)?, get(row, 3)?);
+            indexes.insert(index);
+            let Some(definition) = get::<Option<String>>(row, 4)? else {
+                continue;
+            };
+            let kind = match kind.as_str() {
+                "p" => ConstraintKind::PrimaryKey,
+                "u" => ConstraintKind::Unique,
+                "f" => ConstraintKind::ForeignKey,
+                "c" => ConstraintKind::Check,
+                _ => ConstraintKind::Exclude,
+            };
+            let mut numbers: Vec<i16> = get::<Option<Vec<i16>>>(row, 5)?.unwrap_or_default();
+            numbers.sort_unstable();
+            numbers.dedup();
+            let columns = numbers
+                .iter()
+                .filter_map(|n| self.column_names.get(&(relation, *n)).cloned())
+                .collect();
+            let name: String = get(row, 2)?;
+            if let Some(table) = self.table_mut(relation) {
+                table.constraints.insert(
+                    definition.clone(),
+                    Constraint {
+                        kind,
+                        definition,
+                        name,
+                        columns,
+                    },
+                );
+            }
+        }
+        Ok(indexes)
+    }
+
+    fn indexes(
+        &mut self,
+        rows: &[PgRow],
+        of_constraints: &HashSet<i64>,
+        dependencies: &Dependencies,
+    ) -> Result<()> {
+        for row in rows {
+            let (relation, index): (i64, i64) = (get(row, 0)?, get(row, 1)?);
+            let Some(sql) = get::<Option<String>>(row, 2)? else {
+                continue;
+            };
+            if of_constraints.contains(&index) || !self.tables.contains_key(&relation) {
+                continue;
+            }
+            // The columns its keys, expressions and predicate use, by name.
+            let mut columns: Vec<String> = dependencies
+                .columns_of(index)
+                .filter_map(|key| self.column_names.get(&key).cloned())
+                .collect();
+            columns.sort_unstable();
+            columns.dedup();
+            let name = self
+                .relations
+                .get(&index)
+                .map(|(_, name)| name.clone())
+                .unwrap_or_default();
+            let definition = index_definition(&sql);
+            let table = self.table_mut(relation).expect("a table");
+            table.indexes.insert(
+                definition.clone(),
+                Index {
+                    definition,
+                    name,
+                    sql,
+                    columns,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn triggers(&mut self, rows: &[PgRow]) -> Result<()> {
+        for row in rows {
+            let relation: i64 = get(row, 0)?;
+            let (name, definition): (String, String) = (get(row, 1)?, get(row, 2)?);
+            if let Some(table) = self.table_mut(relation) {
+                table.triggers.insert(name, Trigger { definition });
+            }
+        }
+        Ok(())
+    }
+
+    fn enums(&mut self, types: &[PgRow], labels: &[PgRow]) -> Result<()> {
+        let mut names = HashMap::new();
+        for row in types {
+            let (id, namespace, name): (i64, i64, String) =
+                (get(row, 0)?, get(row, 1)?, get(row, 2)?);
+            if let Some(qualified) = self.own(id, namespace, &name) {
+                names.insert(id, qualified);
+            }
+        }
+        let mut found: Vec<(i64, f32, String)> = Vec::new();
+        for row in labels {
+            let id: i64 = get(row, 0)?;
+            if names.contains_key(&id) {
+                found.push((id, get(row, 2)?, get(row, 1)?));
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for (id, _, label) in found {
+            self.schema
+                .enums
+                .entry(names[&id].clone())
+                .or_default()
+                .push(label);
+        }
+        Ok(())
+    }
+
+    fn sequences(&mut self, rows: &[PgRow], dependencies: &Dependencies) -> Result<()> {
+        for row in rows {
+            let id: i64 = get(row, 0)?;
+            // Identity columns' sequences belong to their column.
+            if dependencies.identity.contains(&id) {
+                continue;
+            }
+            let Some(&(namespace, ref name)) = self.relations.get(&id) else {
+                continue;
+            };
+            let Some(qualified) = self.own(id, namespace, name) else {
+                continue;
+            };
+            let owned_by = dependencies
+                .owner
+                .get(&id)
+                .and_then(|table| self.relation_name(*table));
+            self.schema.sequences.insert(
+                qualified,
+                Sequence {
+                    data_type: get(row, 1)?,
+                    increment: get(row, 2)?,
+                    start: get(row, 3)?,
+                    owned_by,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn views(&mut self, rows: &[PgRow]) -> Result<()> {
+        for row in rows {
+            let id: i64 = get(row, 0)?;
+            let Some(&(namespace, ref name)) = self.relations.get(&id) else {
+                continue;
+            };
+            let Some(qualified) = self.own(id, namespace, name) else {
+                continue;
+            };
+            let definition: String = get(row, 2)?;
+            self.schema.views.insert(
+                qualified,
+                View {
+                    materialized: get(row, 1)?,
+                    definition: collapse_whitespace(&definition),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn extensions(&mut self, rows: &[PgRow]) -> Result<()> {
+        for row in rows {
+            let (name, namespace): (String, i64) = (get(row, 0)?, get(row, 1)?);
+            let namespace = self.namespaces.get(&namespace).cloned().unwrap_or_default();
+            self.schema.extensions.insert(name, namespace);
+        }
+        Ok(())
+    }
+
+    fn functions(&mut self, rows: &[PgRow], languages: &HashMap<i64, String>) -> Result<()> {
+        for row in rows {
+            let (id, namespace, name): (i64, i64, String) =
+                (get(row, 0)?, get(row, 1)?, get(row, 2)?);
+            let Some(qualified) = self.own(id, namespace, &name) else {
+                continue;
+            };
+            let arguments: String = get(row, 3)?;
+            let language: i64 = get(row, 5)?;
+            let definition: String = get(row, 6)?;
+            self.schema.functions.insert(
+                format!("{qualified}({arguments})"),
+                Function {
+                    returns: get::<Option<String>>(row, 4)?.unwrap_or_default(),
+                    language: languages.get(&language).cloned().unwrap_or_default(),
+                    body_hash: body_hash(&definition),
+                    sql: definition,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What relations depend on: the columns an index uses, the table a sequence belongs to,
+/// and the sequences of identity columns.
+#[derive(Default)]
+struct Dependencies {
+    /// By relation: the (relation, column) pairs it depends on.
+    columns: HashMap<i64, Vec<(i64, i16)>>,
+    owner: HashMap<i64, i64>,
+    identity: HashSet<i64>,
+}
+
+impl Dependencies {
+    fn read(rows: &[PgRow]) -> Result<Dependencies> {
+        const PG_CLASS: i64 = 1259;
+        let mut found = Dependencies::default();
+        for row in rows {
+            let (id, class, target, column, kind): (i64, i64, i64, i32, String) = (
+                get(row, 0)?,
+                get(row, 1)?,
+                get(row, 2)?,
+                get(row, 3)?,
+                get(row, 4)?,
+            );
+            if kind == "i" {
+                found.identity.insert(id);
+            }
+            if class != PG_CLASS {
+                continue;
+            }
+            if column > 0
+                && let Ok(column) = i16::try_from(column)
+            {
+                found.columns.entry(id).or_default().push((target, column));
+            }
+            if kind == "a" {
+                found.owner.entry(id).or_insert(target);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The (relation, column) pairs `index` uses.
+    fn columns_of(&self, index: i64) -> impl Iterator<Item = (i64, i16)> + '_ {
+        self.columns.get(&index).into_iter().flatten().copied()
+    }
+}
+
+/// A schema a user's objects live in: not the system's (as `NOT IN ('pg_catalog',
+/// 'information_schema') AND NOT LIKE 'pg_toast%' AND NOT LIKE 'pg_temp%'`, where `_`
+/// stands for any one character).
+fn is_user_schema(name: &str) -> bool {
+    let like = |rest: &str| {
+        let mut chars = name.chars();
+        chars.next() == Some('p')
+            && chars.next() == Some('g')
+            && chars.next().is_some()
+            && chars.as_str().starts_with(rest)
+    };
+    !matches!(name, "pg_catalog" | "information_schema") && !like("toast") && !like("temp")
 }
 
 fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
@@ -142,291 +577,11 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
         .map_err(Error::database("reading the catalog"))
 }
 
-/// A list the query gave as JSON text (`to_json(ARRAY(...))::text`): names in it may hold
-/// any character, and JSON says each one plainly.
-fn list(row: &PgRow, i: usize) -> Result<Vec<String>> {
-    let text: String = get(row, i)?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::database("reading the catalog")(sqlx::Error::Decode(Box::new(e))))
-}
-
-fn tables_sql() -> String {
-    format!(
-        "SELECT n.nspname || '.' || c.relname, obj_description(c.oid, 'pg_class') \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMA} AND {}",
-        not_from_extension("c.oid")
-    )
-}
-
-fn tables(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        let table = Table {
-            comment: get(row, 1)?,
-            ..Table::default()
-        };
-        schema.tables.insert(get(row, 0)?, table);
-    }
-    Ok(())
-}
-
-fn columns_sql() -> String {
-    format!(
-        "SELECT n.nspname || '.' || c.relname, a.attname::text, format_type(a.atttypid, a.atttypmod), \
-         a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
-         col_description(c.oid, a.attnum) \
-         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {USER_SCHEMA} \
-         ORDER BY 1, a.attnum"
-    )
-}
-
-fn columns(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        let table: String = get(row, 0)?;
-        let Some(table) = schema.tables.get_mut(&table) else {
-            continue;
-        };
-        let expression: Option<String> = get(row, 4)?;
-        let identity: String = get(row, 5)?;
-        let generated: String = get(row, 6)?;
-        let (default, generated) = if generated == "s" {
-            (None, expression)
-        } else {
-            (expression, None)
-        };
-        table.column_order.push(get(row, 1)?);
-        table.columns.insert(
-            get(row, 1)?,
-            Column {
-                data_type: get(row, 2)?,
-                nullable: !get::<bool>(row, 3)?,
-                default,
-                identity: match identity.as_str() {
-                    "a" => Some("always".to_owned()),
-                    "d" => Some("by default".to_owned()),
-                    _ => None,
-                },
-                generated,
-                comment: get(row, 7)?,
-            },
-        );
-    }
-    Ok(())
-}
-
-fn constraints_sql() -> String {
-    format!(
-        "SELECT n.nspname || '.' || c.relname, con.conname::text, con.contype::text, pg_get_constraintdef(con.oid), \
-         to_json(ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey) ORDER BY a.attnum))::text \
-         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND {USER_SCHEMA}"
-    )
-}
-
-fn constraints(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        let table: String = get(row, 0)?;
-        let Some(table) = schema.tables.get_mut(&table) else {
-            continue;
-        };
-        let kind = match get::<String>(row, 2)?.as_str() {
-            "p" => ConstraintKind::PrimaryKey,
-            "u" => ConstraintKind::Unique,
-            "f" => ConstraintKind::ForeignKey,
-            "c" => ConstraintKind::Check,
-            _ => ConstraintKind::Exclude,
-        };
-        let definition: String = get(row, 3)?;
-        table.constraints.insert(
-            definition.clone(),
-            Constraint {
-                kind,
-                definition,
-                name: get(row, 1)?,
-                columns: list(row, 4)?,
-            },
-        );
-    }
-    Ok(())
-}
-
-fn indexes_sql() -> String {
-    format!(
-        "SELECT n.nspname || '.' || t.relname, i.relname::text, pg_get_indexdef(i.oid), \
-         to_json(ARRAY(SELECT DISTINCT a.attname::text FROM pg_depend d JOIN pg_attribute a \
-               ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
-               WHERE d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid AND d.refobjsubid > 0 ORDER BY 1))::text \
-         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
-         JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
-         WHERE {USER_SCHEMA} AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid)"
-    )
-}
-
-fn indexes(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        let table: String = get(row, 0)?;
-        let Some(table) = schema.tables.get_mut(&table) else {
-            continue;
-        };
-        let sql: String = get(row, 2)?;
-        let definition = index_definition(&sql);
-        table.indexes.insert(
-            definition.clone(),
-            Index {
-                definition,
-                name: get(row, 1)?,
-                sql,
-                columns: list(row, 3)?,
-            },
-        );
-    }
-    Ok(())
-}
-
 /// `CREATE UNIQUE INDEX name ON public.t USING btree (a)` -> `UNIQUE ON public.t USING btree (a)`.
 fn index_definition(sql: &str) -> String {
     let unique = sql.starts_with("CREATE UNIQUE INDEX");
     let rest = sql.split_once(" ON ").map_or(sql, |(_, rest)| rest);
     format!("{}ON {rest}", if unique { "UNIQUE " } else { "" })
-}
-
-fn triggers_sql() -> String {
-    format!(
-        "SELECT n.nspname || '.' || c.relname, t.tgname::text, pg_get_triggerdef(t.oid) \
-         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT t.tgisinternal AND {USER_SCHEMA}"
-    )
-}
-
-fn triggers(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        let table: String = get(row, 0)?;
-        let Some(table) = schema.tables.get_mut(&table) else {
-            continue;
-        };
-        table.triggers.insert(
-            get(row, 1)?,
-            Trigger {
-                definition: get(row, 2)?,
-            },
-        );
-    }
-    Ok(())
-}
-
-fn enums_sql() -> String {
-    format!(
-        "SELECT n.nspname || '.' || t.typname, e.enumlabel::text \
-         FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE {USER_SCHEMA} AND {} ORDER BY 1, e.enumsortorder",
-        not_from_extension("t.oid")
-    )
-}
-
-fn enums(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        schema
-            .enums
-            .entry(get(row, 0)?)
-            .or_default()
-            .push(get(row, 1)?);
-    }
-    Ok(())
-}
-
-fn sequences_sql() -> String {
-    // Identity columns' sequences belong to their column.
-    format!(
-        "SELECT n.nspname || '.' || c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqstart, \
-         (SELECT tn.nspname || '.' || t.relname FROM pg_depend dep JOIN pg_class t ON t.oid = dep.refobjid \
-          JOIN pg_namespace tn ON tn.oid = t.relnamespace \
-          WHERE dep.objid = c.oid AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'a' \
-          AND dep.refclassid = 'pg_class'::regclass LIMIT 1) \
-         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE {USER_SCHEMA} AND NOT EXISTS \
-         (SELECT 1 FROM pg_depend dep WHERE dep.objid = c.oid AND dep.deptype IN ('i', 'e'))"
-    )
-}
-
-fn sequences(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        schema.sequences.insert(
-            get(row, 0)?,
-            Sequence {
-                data_type: get(row, 1)?,
-                increment: get(row, 2)?,
-                start: get(row, 3)?,
-                owned_by: get(row, 4)?,
-            },
-        );
-    }
-    Ok(())
-}
-
-fn views_sql() -> String {
-    format!(
-        "SELECT n.nspname || '.' || c.relname, c.relkind = 'm', pg_get_viewdef(c.oid) \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMA} AND {}",
-        not_from_extension("c.oid")
-    )
-}
-
-fn views(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        let definition: String = get(row, 2)?;
-        schema.views.insert(
-            get(row, 0)?,
-            View {
-                materialized: get(row, 1)?,
-                definition: collapse_whitespace(&definition),
-            },
-        );
-    }
-    Ok(())
-}
-
-fn functions_sql() -> String {
-    format!(
-        "SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', \
-         pg_get_function_result(p.oid), l.lanname::text, pg_get_functiondef(p.oid) \
-         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
-         WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMA} AND {}",
-        not_from_extension("p.oid")
-    )
-}
-
-fn functions(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        let definition: String = get(row, 3)?;
-        schema.functions.insert(
-            get(row, 0)?,
-            Function {
-                returns: get::<Option<String>>(row, 1)?.unwrap_or_default(),
-                language: get(row, 2)?,
-                body_hash: body_hash(&definition),
-                sql: definition,
-            },
-        );
-    }
-    Ok(())
-}
-
-fn extensions_sql() -> String {
-    "SELECT e.extname::text, n.nspname::text FROM pg_extension e \
-               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"
-        .to_owned()
-}
-
-fn extensions(rows: &[PgRow], schema: &mut Schema) -> Result<()> {
-    for row in rows {
-        schema.extensions.insert(get(row, 0)?, get(row, 1)?);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -443,5 +598,25 @@ mod tests {
             super::index_definition("CREATE INDEX t_a_idx ON public.t USING btree (lower(a))"),
             "ON public.t USING btree (lower(a))"
         );
+    }
+
+    #[test]
+    fn user_schemas_are_told_as_the_catalog_query_told_them() {
+        for user in [
+            "public", "app", "pg", "pgtoast", "pg_toas", "pg_tem", "toast",
+        ] {
+            assert!(super::is_user_schema(user), "{user}");
+        }
+        for system in [
+            "pg_catalog",
+            "information_schema",
+            "pg_toast",
+            "pg_toast_temp_1",
+            "pg_temp_3",
+            "pgXtoast",
+            "pgétemp",
+        ] {
+            assert!(!super::is_user_schema(system), "{system}");
+        }
     }
 }
