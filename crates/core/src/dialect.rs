@@ -37,7 +37,7 @@ impl Dialect {
     }
 
     /// The history table's name, quoted for this backend.
-    fn table(self, table: &HistoryTable) -> String {
+    pub(crate) fn table(self, table: &HistoryTable) -> String {
         table.quoted(self)
     }
 

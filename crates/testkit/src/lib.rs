@@ -16,7 +16,8 @@ pub use gcp::{GcpSecret, GcpStub, silent_endpoint};
 pub use moto::{Moto, moto};
 pub use mysql::{MyTestDb, my_exec, mysql};
 pub use postgres::{
-    PgServer, SCRAM_PASSWORD, TestDb, exec, password_server, pg_program, postgres, with_database,
+    Cluster, PgServer, SCRAM_PASSWORD, TestDb, exec, password_server, pg_program, postgres,
+    with_database,
 };
 pub use proxy::FreezingProxy;
 pub use tools::{alembic, chromium, dbmate, moto_server, vnu_jar};

@@ -229,78 +229,131 @@ fn run_pg(program: &Path, args: &[&str], as_postgres: bool) -> Result<(), String
 /// `password` for `postgres`) and arranges for it to stop when this process exits.
 /// Returns its admin URL.
 fn start_throwaway_cluster(password: Option<&str>) -> Result<String, String> {
-    let initdb =
-        pg_program("initdb").ok_or("initdb not found on PATH or under /usr/lib/postgresql")?;
-    let pg_ctl = pg_program("pg_ctl").ok_or("pg_ctl not found")?;
-    let as_postgres = running_as_root();
-    let dir = tempfile::Builder::new()
-        .prefix("skein-pg-")
-        .tempdir()
-        .map_err(|e| e.to_string())?
-        .keep();
-    let data = dir.join("data");
-    let data_str = data.to_string_lossy().into_owned();
-    let mut init_args = vec![
-        "-D".to_owned(),
-        data_str.clone(),
-        "-U".to_owned(),
-        "postgres".to_owned(),
-        "--no-sync".to_owned(),
-    ];
-    match password {
-        Some(password) => {
-            let pwfile = dir.join("pwfile");
-            std::fs::write(&pwfile, password).map_err(|e| e.to_string())?;
-            init_args.extend([
-                "--auth=scram-sha-256".to_owned(),
-                format!("--pwfile={}", pwfile.display()),
-            ]);
-        }
-        None => init_args.extend(["-A".to_owned(), "trust".to_owned()]),
+    Cluster::start_new(password, "").map(|cluster| cluster.admin_url)
+}
+
+/// A throwaway cluster of one test's own, which it may crash and start again.
+pub struct Cluster {
+    pub admin_url: String,
+    pg_ctl: PathBuf,
+    data: String,
+    options: String,
+    log: String,
+    as_postgres: bool,
+}
+
+impl Cluster {
+    /// Stops the server at once, as a crash of its processes would: what they had not
+    /// written out (WAL still in shared memory) is lost, and the next start recovers.
+    pub fn crash(&self) -> Result<(), String> {
+        run_pg(
+            &self.pg_ctl,
+            &["-D", &self.data, "-m", "immediate", "stop"],
+            self.as_postgres,
+        )
     }
-    if as_postgres {
-        let status = Command::new("chown")
-            .args(["-R", "postgres"])
-            .arg(&dir)
-            .status()
-            .map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err("cannot chown the cluster folder to postgres".to_owned());
-        }
+
+    /// Starts the server again (after [`Cluster::crash`]), recovering from its WAL.
+    pub fn start(&self) -> Result<(), String> {
+        run_pg(
+            &self.pg_ctl,
+            &[
+                "-D",
+                &self.data,
+                "-o",
+                &self.options,
+                "-l",
+                &self.log,
+                "-w",
+                "start",
+            ],
+            self.as_postgres,
+        )
     }
-    let init_args: Vec<&str> = init_args.iter().map(String::as_str).collect();
-    run_pg(&initdb, &init_args, as_postgres)?;
-    let port = free_port();
-    let options = format!(
-        "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=300",
-        dir.display()
-    );
-    let log = dir.join("server.log").to_string_lossy().into_owned();
-    run_pg(
-        &pg_ctl,
-        &["-D", &data_str, "-o", &options, "-l", &log, "-w", "start"],
-        as_postgres,
-    )?;
-    let stop = format!(
-        "{runner}{pg_ctl} -D {data} -m immediate stop; rm -rf {dir}",
-        runner = if as_postgres {
-            "runuser -u postgres -- "
-        } else {
-            ""
-        },
-        pg_ctl = pg_ctl.display(),
-        data = data_str,
-        dir = dir.display(),
-    );
-    when_this_process_exits(&stop).map_err(|e| e.to_string())?;
-    let userinfo = match password {
-        Some(password) => format!(
-            "postgres:{}",
-            percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC)
-        ),
-        None => "postgres".to_owned(),
-    };
-    let url = format!("postgres://{userinfo}@127.0.0.1:{port}/postgres");
-    eprintln!("skein-testkit: started a throwaway PostgreSQL cluster on port {port}");
-    Ok(url)
+
+    /// Makes and starts a cluster (see [`start_throwaway_cluster`]); `settings` are more
+    /// server options (`-c name=value ...`).
+    pub fn start_new(password: Option<&str>, settings: &str) -> Result<Cluster, String> {
+        let initdb =
+            pg_program("initdb").ok_or("initdb not found on PATH or under /usr/lib/postgresql")?;
+        let pg_ctl = pg_program("pg_ctl").ok_or("pg_ctl not found")?;
+        let as_postgres = running_as_root();
+        let dir = tempfile::Builder::new()
+            .prefix("skein-pg-")
+            .tempdir()
+            .map_err(|e| e.to_string())?
+            .keep();
+        let data = dir.join("data");
+        let data_str = data.to_string_lossy().into_owned();
+        let mut init_args = vec![
+            "-D".to_owned(),
+            data_str.clone(),
+            "-U".to_owned(),
+            "postgres".to_owned(),
+            "--no-sync".to_owned(),
+        ];
+        match password {
+            Some(password) => {
+                let pwfile = dir.join("pwfile");
+                std::fs::write(&pwfile, password).map_err(|e| e.to_string())?;
+                init_args.extend([
+                    "--auth=scram-sha-256".to_owned(),
+                    format!("--pwfile={}", pwfile.display()),
+                ]);
+            }
+            None => init_args.extend(["-A".to_owned(), "trust".to_owned()]),
+        }
+        if as_postgres {
+            let status = Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(&dir)
+                .status()
+                .map_err(|e| e.to_string())?;
+            if !status.success() {
+                return Err("cannot chown the cluster folder to postgres".to_owned());
+            }
+        }
+        let init_args: Vec<&str> = init_args.iter().map(String::as_str).collect();
+        run_pg(&initdb, &init_args, as_postgres)?;
+        let port = free_port();
+        let options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=300 {settings}",
+            dir.display()
+        );
+        let log = dir.join("server.log").to_string_lossy().into_owned();
+        run_pg(
+            &pg_ctl,
+            &["-D", &data_str, "-o", &options, "-l", &log, "-w", "start"],
+            as_postgres,
+        )?;
+        let stop = format!(
+            "{runner}{pg_ctl} -D {data} -m immediate stop; rm -rf {dir}",
+            runner = if as_postgres {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
+            pg_ctl = pg_ctl.display(),
+            data = data_str,
+            dir = dir.display(),
+        );
+        when_this_process_exits(&stop).map_err(|e| e.to_string())?;
+        let userinfo = match password {
+            Some(password) => format!(
+                "postgres:{}",
+                percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC)
+            ),
+            None => "postgres".to_owned(),
+        };
+        let url = format!("postgres://{userinfo}@127.0.0.1:{port}/postgres");
+        eprintln!("skein-testkit: started a throwaway PostgreSQL cluster on port {port}");
+        Ok(Cluster {
+            admin_url: url,
+            pg_ctl,
+            data: data_str,
+            options,
+            log,
+            as_postgres,
+        })
+    }
 }

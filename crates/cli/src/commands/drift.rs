@@ -10,7 +10,7 @@ use skein_core::error::Error as CoreError;
 use skein_core::schema::Schema;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
 /// Expected schemas by [`skein_core::schema::replay::cache_key`]: each is replayed once,
 /// however many databases share it; concurrent askers wait for the first.
@@ -41,16 +41,27 @@ pub(super) async fn expected_schema(
     Ok((expected, key))
 }
 
+/// How many databases may wait for the replay of their expected schema, per database
+/// being read: while the first replay runs, the fleet reads on.
+const WAITING_PER_READER: usize = 4;
+
 /// A drifted database is a finding (exit 3).
 pub async fn drift(ctx: &Context) -> anyhow::Result<Body> {
     let databases = ctx.select()?;
     let urls = ctx.urls(&databases).await?;
     let cache = ExpectedCache::default();
     let fleet = ctx.unordered_fleet(&urls);
+    // `concurrency` databases are read at once (a connection each); more may be waiting,
+    // read and closed, for their expected schema.
+    let readers = Semaphore::new(fleet.concurrency);
+    let fleet = crate::fleet::Fleet {
+        concurrency: fleet.concurrency.saturating_mul(WAITING_PER_READER),
+        ..fleet
+    };
     let reports = crate::fleet::run(&databases, &fleet, |db| {
-        let (urls, cache) = (&urls, &cache);
+        let (urls, cache, readers) = (&urls, &cache, &readers);
         async move {
-            match drift_of(ctx, db, urls, cache).await {
+            match drift_of(ctx, db, urls, cache, readers).await {
                 Ok(report) => report,
                 Err(e) => DatabaseReport::failed(&db.name, &e),
             }
@@ -60,31 +71,89 @@ pub async fn drift(ctx: &Context) -> anyhow::Result<Body> {
     Ok(super::finish_check(ctx, reports))
 }
 
+/// What one read of a database gives: its backend, its current version and its schema.
+struct Read {
+    dialect: skein_core::dialect::Dialect,
+    version: Option<skein_core::Version>,
+    schema: Schema,
+}
+
+async fn read(
+    prepared: &crate::prepared::Prepared<'_>,
+    migrations: &[skein_core::Migration],
+    readers: &Semaphore,
+) -> Result<Read, CoreError> {
+    let _reading = readers
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    let mut conn = prepared.open_read_only().await?;
+    let dialect = conn.dialect();
+    let inventory = skein_core::engine::inventory(&mut conn, migrations).await;
+    let live = conn.inspect().await;
+    conn.close().await;
+    Ok(Read {
+        dialect,
+        version: inventory?.current_version(),
+        schema: live?,
+    })
+}
+
+/// Whether the expected schema of `migrations` at `version` has been replayed already.
+async fn replayed(
+    cache: &ExpectedCache,
+    url: &str,
+    migrations: &[skein_core::Migration],
+    version: Option<skein_core::Version>,
+) -> bool {
+    let key = skein_core::schema::replay::cache_key(url, migrations, version);
+    cache
+        .lock()
+        .await
+        .get(&key)
+        .is_some_and(|cell| cell.initialized())
+}
+
 async fn drift_of(
     ctx: &Context,
     db: &ResolvedDatabase,
     urls: &DatabaseUrls,
     cache: &ExpectedCache,
+    readers: &Semaphore,
 ) -> Result<DatabaseReport, CoreError> {
     let prepared = ctx.prepare(db, urls)?;
     let migrations = prepared.migrations()?;
-    let mut conn = prepared.open_read_only().await?;
-    let dialect = conn.dialect();
-    let inventory = skein_core::engine::inventory(&mut conn, &migrations).await;
-    let live = conn.inspect().await;
-    conn.close().await;
-    let (inventory, live) = (inventory?, live?);
-    let version = inventory.current_version();
+    let Read {
+        dialect,
+        version,
+        schema: live,
+    } = read(&prepared, &migrations, readers).await?;
+    let fingerprint = live.fingerprint();
+    // A database that waits for the replay keeps its fingerprint, not its schema (a
+    // fleet of large schemas would otherwise wait in memory), and is read again only if
+    // the fingerprints differ.
+    let kept = match replayed(cache, prepared.url, &migrations, version).await {
+        true => Some(live),
+        false => None,
+    };
     let (expected, key) =
         expected_schema(cache, prepared.url, &migrations, version, &prepared.options).await?;
-    let (fingerprint, expected_fingerprint) = (live.fingerprint(), expected.fingerprint());
+    let expected_fingerprint = expected.fingerprint();
     // One fingerprint is one schema: only a database whose fingerprint differs is compared
     // object by object, to name the differences.
     // (Debug builds compare every database, and check that claim.)
-    let differences = match fingerprint == expected_fingerprint && !cfg!(debug_assertions) {
-        true => Vec::new(),
-        false => skein_core::schema::diff::diff(&expected, &live, dialect),
-    };
+    let (fingerprint, differences) =
+        match fingerprint == expected_fingerprint && !cfg!(debug_assertions) {
+            true => (fingerprint, Vec::new()),
+            false => {
+                let live = match kept {
+                    Some(live) => live,
+                    None => read(&prepared, &migrations, readers).await?.schema,
+                };
+                let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
+                (live.fingerprint(), differences)
+            }
+        };
     debug_assert!(
         fingerprint != expected_fingerprint || differences.is_empty(),
         "{}: one fingerprint, and yet differences",

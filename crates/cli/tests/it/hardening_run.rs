@@ -315,3 +315,65 @@ fn lint_reports_a_very_deep_statement_as_not_checked_and_never_aborts() {
         );
     }
 }
+
+/// On PostgreSQL each step of a run but the last commits without waiting for the disk; the
+/// last commit, or the release of the lock when the run stops early, waits for them all.
+/// So what `up` reports as applied outlives a crash of the server right after it returns,
+/// and a run that failed part-way leaves its first steps, each with its history row.
+#[test]
+fn what_up_applied_outlives_a_crash_of_the_server_right_after_it_returns() {
+    // The WAL writer wakes every 10 s at most: only skein's own waits write the commits out.
+    let cluster = skein_testkit::Cluster::start_new(None, "-c wal_writer_delay=10000").unwrap();
+    skein_testkit::exec(&cluster.admin_url, "CREATE DATABASE crashed");
+    let url = skein_testkit::with_database(&cluster.admin_url, "crashed");
+    let file = |i: usize| {
+        (
+            format!("migrations/{i}_t{i}.up.sql"),
+            format!("CREATE TABLE t{i} (id int);\nINSERT INTO t{i} VALUES ({i});\n"),
+        )
+    };
+    let workspace = Workspace::postgres(&url, &[]);
+    for i in 1..=40 {
+        let (path, sql) = file(i);
+        workspace.write(&path, &sql);
+    }
+    let applied = |workspace: &Workspace| {
+        let history = workspace
+            .run(&["history", "--format", "json"])
+            .expect(0)
+            .json();
+        migration_states(&history)
+            .iter()
+            .filter(|state| *state == "applied")
+            .count()
+    };
+
+    workspace.run(&["up", "-q"]).expect(0);
+    cluster.crash().unwrap();
+    cluster.start().unwrap();
+    assert_eq!(applied(&workspace), 40, "every step `up` reported survives");
+
+    for i in 41..=50 {
+        let (path, sql) = file(i);
+        workspace.write(&path, &sql);
+    }
+    // It fails before it writes anything: the last commit before it is all there is.
+    workspace.write(
+        "migrations/46_t46.up.sql",
+        "SELECT * FROM nowhere;\nCREATE TABLE t46 (id int);\n",
+    );
+    let failed = workspace.run(&["up", "-q"]).expect(1);
+    assert!(
+        failed.stderr().contains("46_t46.up.sql:1"),
+        "{}",
+        failed.stderr()
+    );
+    cluster.crash().unwrap();
+    cluster.start().unwrap();
+    assert_eq!(
+        applied(&workspace),
+        45,
+        "the steps before the failure survive"
+    );
+    workspace.run(&["status", "--check"]).expect(3);
+}

@@ -390,10 +390,17 @@ impl Driver for PostgresDriver {
 
     async fn unlock(&mut self) {
         if std::mem::take(&mut self.unflushed) {
-            // A transaction with an id commits with the session's own synchronous_commit,
-            // and its wait covers every commit before it. If this fails the session is
-            // gone; the report already says what was applied.
-            let _ = sqlx::raw_sql("SELECT pg_catalog.txid_current()")
+            // A commit that wrote WAL waits, with the session's synchronous_commit, and its
+            // wait covers every commit before it; a transaction that only took an id writes
+            // none and would not wait. So the newest history row is written again, as it
+            // is. If this fails the session is gone; the report already says what was
+            // applied.
+            let table = DIALECT.table(&self.session.options.history_table);
+            let flush = format!(
+                "UPDATE {table} SET version = version \
+                 WHERE version = (SELECT max(version) FROM {table})"
+            );
+            let _ = sqlx::raw_sql(AssertSqlSafe(flush))
                 .execute(&mut self.session.conn)
                 .await;
         }
