@@ -268,57 +268,23 @@ async fn try_run(
             Detail::Run(run),
         ));
     }
-    // Lint the pending migrations: before anything runs when its errors refuse the run;
-    // otherwise beside the migrations, on another thread, its findings told at the end.
     let migrations = std::sync::Arc::new(migrations);
-    let mut linted = None;
-    let mut linting = None;
-    if let (Some(policy), Mode::Apply, Target::Up { .. }) = (&ctx.lint_on_up, mode, target)
-        && let Some(pending) = super::lint::pending_of(&mut conn, db, &migrations, target)
-            .await
-            .map_err(fail)?
-    {
-        let dialect = conn.dialect();
-        if policy.on_up == super::lint::Level::Error {
-            let outcome = super::lint::check_pending(db, dialect, &migrations, pending, policy);
-            let errors = outcome
-                .findings
-                .iter()
-                .filter(|f| f.severity == skein_core::lint::rules::Severity::Error)
-                .count();
-            if errors > 0 {
-                conn.close().await;
-                let run = Run {
-                    lint: Some(outcome),
-                    ..Run::default()
-                };
-                let mut report = DatabaseReport::new(&db.name, Status::Refused, Detail::Run(run));
-                report.error = Some(crate::report::ErrorReport::message(format!(
-                    "`skein lint` found {errors} error(s) in the pending migrations and `[lint] on_up = \"error\"`: nothing ran; `skein lint --db {}` shows them",
-                    db.name
-                )));
-                return Err(report);
+    let lint = match (&ctx.lint_on_up, mode, target) {
+        (Some(policy), Mode::Apply, Target::Up { .. }) => {
+            match start_lint(ctx, &mut conn, db, &migrations, policy, target).await {
+                Ok(lint) => lint,
+                Err(report) => {
+                    conn.close().await;
+                    return Err(report);
+                }
             }
-            log_lint(ctx, &db.name, &outcome);
-            linted = Some(outcome);
-        } else {
-            let (db, all, policy) = (db.clone(), migrations.clone(), policy.clone());
-            linting = Some(tokio::task::spawn_blocking(move || {
-                super::lint::check_pending(&db, dialect, &all, pending, &policy)
-            }));
         }
-    }
+        _ => PendingLint::None,
+    };
     let result = match mode {
         Mode::Apply => {
             let result = engine::migrate(&mut conn, &migrations, target, options, &progress).await;
-            if let Some(linting) = linting {
-                let outcome = match linting.await {
-                    Ok(outcome) => outcome,
-                    Err(e) => std::panic::resume_unwind(e.into_panic()),
-                };
-                log_lint(ctx, &db.name, &outcome);
-                linted = Some(outcome);
-            }
+            let linted = lint.finish(ctx, &db.name).await;
             result
                 .map(|run| {
                     let status = if run.steps.is_empty() {
@@ -380,6 +346,81 @@ async fn try_run(
     };
     conn.close().await;
     result
+}
+
+/// `up`'s lint of one database's pending migrations (`[lint] on_up`).
+enum PendingLint {
+    /// Nothing to lint, or the lint is off.
+    None,
+    /// Linted before anything ran (`on_up = "error"`); its findings are in the log.
+    Done(skein_core::lint::Outcome),
+    /// Linting on its own thread, beside the migrations (`on_up = "warn"`).
+    Running(tokio::task::JoinHandle<skein_core::lint::Outcome>),
+}
+
+impl PendingLint {
+    /// The findings, once the lint is done; those of a lint that ran beside the
+    /// migrations go to the log now.
+    async fn finish(self, ctx: &Context, database: &str) -> Option<skein_core::lint::Outcome> {
+        match self {
+            PendingLint::None => None,
+            PendingLint::Done(outcome) => Some(outcome),
+            PendingLint::Running(running) => {
+                let outcome = running
+                    .await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+                log_lint(ctx, database, &outcome);
+                Some(outcome)
+            }
+        }
+    }
+}
+
+/// Starts `up`'s lint of the pending migrations. When its errors refuse the run
+/// (`on_up = "error"`) it runs before anything else and a refusal is the database's
+/// report; otherwise it runs on its own thread beside the migrations, so that the first
+/// step does not wait for it.
+async fn start_lint(
+    ctx: &Context,
+    conn: &mut skein_core::driver::Connection,
+    db: &ResolvedDatabase,
+    migrations: &std::sync::Arc<Vec<skein_core::Migration>>,
+    policy: &super::lint::Policy,
+    target: Target,
+) -> Result<PendingLint, DatabaseReport> {
+    let pending = super::lint::pending_of(conn, db, migrations, target)
+        .await
+        .map_err(|e| DatabaseReport::failed_run(&db.name, &e, Run::default()))?;
+    let Some(pending) = pending else {
+        return Ok(PendingLint::None);
+    };
+    let dialect = conn.dialect();
+    if policy.on_up != super::lint::Level::Error {
+        let (db, all, policy) = (db.clone(), migrations.clone(), policy.clone());
+        return Ok(PendingLint::Running(tokio::task::spawn_blocking(
+            move || super::lint::check_pending(&db, dialect, &all, pending, &policy),
+        )));
+    }
+    let outcome = super::lint::check_pending(db, dialect, migrations, pending, policy);
+    let errors = outcome
+        .findings
+        .iter()
+        .filter(|f| f.severity == skein_core::lint::rules::Severity::Error)
+        .count();
+    if errors == 0 {
+        log_lint(ctx, &db.name, &outcome);
+        return Ok(PendingLint::Done(outcome));
+    }
+    let run = Run {
+        lint: Some(outcome),
+        ..Run::default()
+    };
+    let mut report = DatabaseReport::new(&db.name, Status::Refused, Detail::Run(run));
+    report.error = Some(crate::report::ErrorReport::message(format!(
+        "`skein lint` found {errors} error(s) in the pending migrations and `[lint] on_up = \"error\"`: nothing ran; `skein lint --db {}` shows them",
+        db.name
+    )));
+    Err(report)
 }
 
 /// What `up`'s lint found, in the log: each error in full, the warnings as one line per
