@@ -28,17 +28,40 @@ pub(super) async fn expected_schema(
     options: &skein_core::ConnectOptions,
 ) -> Result<(Schema, String), CoreError> {
     let key = skein_core::schema::replay::cache_key(url, migrations, version);
-    let cell = cache.lock().await.entry(key.clone()).or_default().clone();
-    let expected = cell
-        .get_or_init(|| async {
-            skein_core::schema::replay::replay(url, migrations, version, options)
-                .await
-                .map_err(Arc::new)
-        })
-        .await
-        .clone()
-        .map_err(CoreError::Replay)?;
+    let cell = replay_of(cache, &key).await;
+    let expected = replayed_once(&cell, url, migrations, version, options).await?;
     Ok((expected, key))
+}
+
+/// The cache's place for the replay `key` names (made empty if there is none yet).
+async fn replay_of(
+    cache: &ExpectedCache,
+    key: &str,
+) -> Arc<OnceCell<Result<Schema, Arc<CoreError>>>> {
+    cache
+        .lock()
+        .await
+        .entry(key.to_owned())
+        .or_default()
+        .clone()
+}
+
+/// The replay's schema: replayed now by the first to ask, waited for by the others.
+async fn replayed_once(
+    cell: &OnceCell<Result<Schema, Arc<CoreError>>>,
+    url: &str,
+    migrations: &[skein_core::Migration],
+    version: Option<skein_core::Version>,
+    options: &skein_core::ConnectOptions,
+) -> Result<Schema, CoreError> {
+    cell.get_or_init(|| async {
+        skein_core::schema::replay::replay(url, migrations, version, options)
+            .await
+            .map_err(Arc::new)
+    })
+    .await
+    .clone()
+    .map_err(CoreError::Replay)
 }
 
 /// How many databases may wait for the replay of their expected schema, per database
@@ -99,21 +122,6 @@ async fn read(
     })
 }
 
-/// Whether the expected schema of `migrations` at `version` has been replayed already.
-async fn replayed(
-    cache: &ExpectedCache,
-    url: &str,
-    migrations: &[skein_core::Migration],
-    version: Option<skein_core::Version>,
-) -> bool {
-    let key = skein_core::schema::replay::cache_key(url, migrations, version);
-    cache
-        .lock()
-        .await
-        .get(&key)
-        .is_some_and(|cell| cell.initialized())
-}
-
 async fn drift_of(
     ctx: &Context,
     db: &ResolvedDatabase,
@@ -132,12 +140,11 @@ async fn drift_of(
     // A database that waits for the replay keeps its fingerprint, not its schema (a
     // fleet of large schemas would otherwise wait in memory), and is read again only if
     // the fingerprints differ.
-    let kept = match replayed(cache, prepared.url, &migrations, version).await {
-        true => Some(live),
-        false => None,
-    };
-    let (expected, key) =
-        expected_schema(cache, prepared.url, &migrations, version, &prepared.options).await?;
+    let key = skein_core::schema::replay::cache_key(prepared.url, &migrations, version);
+    let cell = replay_of(cache, &key).await;
+    let kept = cell.initialized().then_some(live);
+    let expected =
+        replayed_once(&cell, prepared.url, &migrations, version, &prepared.options).await?;
     let expected_fingerprint = expected.fingerprint();
     // One fingerprint is one schema: only a database whose fingerprint differs is compared
     // object by object, to name the differences.

@@ -185,8 +185,13 @@ impl Catalog {
         for row in rows("extensions' objects") {
             catalog.from_extension.insert(get(row, 0)?);
         }
-        catalog.relations(rows("relations"), rows("comments"))?;
-        catalog.columns(rows("columns"), rows("column defaults"), rows("comments"))?;
+        // Comments by relation and column number (0: the relation itself).
+        let mut comments: HashMap<(i64, i32), Option<String>> = HashMap::new();
+        for row in rows("comments") {
+            comments.insert((get(row, 0)?, get(row, 1)?), get(row, 2)?);
+        }
+        catalog.relations(rows("relations"), &mut comments)?;
+        catalog.columns(rows("columns"), rows("column defaults"), &mut comments)?;
         let constraint_indexes = catalog.constraints(rows("constraints"))?;
         let dependencies = Dependencies::read(rows("dependencies"))?;
         catalog.indexes(rows("indexes"), &constraint_indexes, &dependencies)?;
@@ -228,27 +233,25 @@ impl Catalog {
         Some(format!("{}.{name}", self.namespaces.get(namespace)?))
     }
 
-    fn relations(&mut self, rows: &[PgRow], comments: &[PgRow]) -> Result<()> {
+    fn relations(
+        &mut self,
+        rows: &[PgRow],
+        comments: &mut HashMap<(i64, i32), Option<String>>,
+    ) -> Result<()> {
         for row in rows {
             let (id, namespace, name, kind): (i64, i64, String, String) =
                 (get(row, 0)?, get(row, 1)?, get(row, 2)?, get(row, 3)?);
             if matches!(kind.as_str(), "r" | "p")
                 && let Some(qualified) = self.own(id, namespace, &name)
             {
-                self.schema
-                    .tables
-                    .insert(qualified.clone(), Table::default());
+                let table = Table {
+                    comment: comments.remove(&(id, 0)).flatten(),
+                    ..Table::default()
+                };
+                self.schema.tables.insert(qualified.clone(), table);
                 self.tables.insert(id, qualified);
             }
             self.relations.insert(id, (namespace, name));
-        }
-        for row in comments {
-            let (id, column): (i64, i32) = (get(row, 0)?, get(row, 1)?);
-            if column == 0
-                && let Some(table) = self.table_mut(id)
-            {
-                table.comment = get(row, 2)?;
-            }
         }
         Ok(())
     }
@@ -258,14 +261,15 @@ impl Catalog {
         self.schema.tables.get_mut(name)
     }
 
-    fn columns(&mut self, rows: &[PgRow], defaults: &[PgRow], comments: &[PgRow]) -> Result<()> {
+    fn columns(
+        &mut self,
+        rows: &[PgRow],
+        defaults: &[PgRow],
+        comments: &mut HashMap<(i64, i32), Option<String>>,
+    ) -> Result<()> {
         let mut expressions: HashMap<(i64, i16), Option<String>> = HashMap::new();
         for row in defaults {
             expressions.insert((get(row, 0)?, get(row, 1)?), get(row, 2)?);
-        }
-        let mut notes: HashMap<(i64, i32), Option<String>> = HashMap::new();
-        for row in comments {
-            notes.insert((get(row, 0)?, get(row, 1)?), get(row, 2)?);
         }
         let mut found: Vec<(i64, i16, String, Column)> = Vec::new();
         for row in rows {
@@ -293,7 +297,7 @@ impl Catalog {
                     _ => None,
                 },
                 generated,
-                comment: notes.remove(&(relation, i32::from(number))).flatten(),
+                comment: comments.remove(&(relation, i32::from(number))).flatten(),
             };
             found.push((relation, number, name, column));
         }
