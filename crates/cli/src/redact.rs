@@ -91,18 +91,21 @@ pub fn err_inline(text: &str) {
     let _ = write!(stderr, "{}", controls_in_lines(&scrub(text)));
 }
 
-/// A stderr writer for logs that scrubs each write.
+/// A stderr writer for logs that scrubs each write. A log line nobody reads any more
+/// (`skein up -v 2>&1 | head`) is dropped: the run goes on to its end, as it would with no
+/// logs at all, rather than stop half-way through.
 pub struct ScrubbedStderr;
 
 impl Write for ScrubbedStderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        std::io::stderr().write_all(scrub(&text).as_bytes())?;
+        let _ = std::io::stderr().write_all(scrub(&text).as_bytes());
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        let _ = std::io::stderr().flush();
+        Ok(())
     }
 }
 

@@ -377,3 +377,42 @@ fn what_up_applied_outlives_a_crash_of_the_server_right_after_it_returns() {
     );
     workspace.run(&["status", "--check"]).expect(3);
 }
+
+/// `skein up -v 2>&1 | head` closes the logs' reader early: the run goes on without its
+/// logs, to the end (it used to panic on the next log line, half-way through).
+#[test]
+fn a_run_whose_output_is_no_longer_read_goes_on_to_the_end() {
+    let db = TestDb::new("closed_output");
+    let files: Vec<(String, String)> = (1..=5)
+        .map(|i| {
+            (
+                format!("{i}_t{i}.up.sql"),
+                format!("CREATE TABLE t{i} (id INT);\n"),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let workspace = Workspace::postgres(&db.url, &files);
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    for args in [&["up", "-vv"][..], &["drift", "-vv"], &["status", "-vv"]] {
+        let status = workspace
+            .command(args)
+            .stdout(closed())
+            .stderr(closed())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}");
+    }
+    assert_eq!(
+        db.value("SELECT count(*)::text FROM skein_history")
+            .as_deref(),
+        Some("5")
+    );
+}
