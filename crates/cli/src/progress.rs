@@ -195,12 +195,20 @@ fn outcome_text(failed: usize, skipped: usize) -> String {
     text
 }
 
-/// `; in flight: m3, m7`, or nothing.
+/// The most databases named on the fleet line (`drift` may have the whole fleet in flight,
+/// most of it waiting for a replay).
+const IN_FLIGHT_NAMED: usize = 8;
+
+/// `; in flight: m3, m7`, `; in flight: m1, ..., m8 and 92 more`, or nothing.
 fn in_flight_text(names: &[String]) -> String {
-    if names.is_empty() {
-        String::new()
-    } else {
-        format!("; in flight: {}", names.join(", "))
+    match names.len() {
+        0 => String::new(),
+        n if n <= IN_FLIGHT_NAMED => format!("; in flight: {}", names.join(", ")),
+        n => format!(
+            "; in flight: {} and {} more",
+            names[..IN_FLIGHT_NAMED].join(", "),
+            n - IN_FLIGHT_NAMED
+        ),
     }
 }
 
@@ -303,6 +311,11 @@ mod tests {
         assert_eq!(
             in_flight_text(&["m3".into(), "m7".into()]),
             "; in flight: m3, m7"
+        );
+        let fleet: Vec<String> = (1..=100).map(|i| format!("m{i}")).collect();
+        assert_eq!(
+            in_flight_text(&fleet),
+            "; in flight: m1, m2, m3, m4, m5, m6, m7, m8 and 92 more"
         );
     }
 }

@@ -44,6 +44,7 @@ pub async fn run(ctx: &Context, args: AdoptArgs) -> anyhow::Result<Body> {
         }
     })
     .await;
+    cache.close().await;
     // A database whose schema is not its migrations' is drifted: a finding (exit 3).
     Ok(finish(ctx, reports))
 }

@@ -34,6 +34,7 @@ pub async fn converge(ctx: &Context, args: ConvergeArgs) -> anyhow::Result<Body>
         }
     })
     .await;
+    cache.close().await;
     Ok(super::finish(ctx, reports))
 }
 

@@ -4,18 +4,82 @@
 use crate::context::Context;
 use crate::report::detail::DriftDetail;
 use crate::report::{Body, DatabaseReport, Detail, DriftInfo, Status};
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
 use skein_config::{DatabaseUrls, ResolvedDatabase};
 use skein_core::Driver;
 use skein_core::error::Error as CoreError;
 use skein_core::schema::Schema;
+use skein_core::schema::replay::Scratches;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::Semaphore;
 
 /// Expected schemas by [`skein_core::schema::replay::cache_key`]: each is replayed once,
-/// however many databases share it; concurrent askers wait for the first.
-pub(super) type ExpectedCache =
-    tokio::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Schema, Arc<CoreError>>>>>>;
+/// however many databases share it, and waited for by all of them. The replays share the
+/// scratch databases they need, which [`ExpectedCache::close`] drops.
+#[derive(Default)]
+pub(super) struct ExpectedCache {
+    replays: std::sync::Mutex<HashMap<String, Replay>>,
+    scratches: Arc<Scratches>,
+}
+
+/// One replay, moved on by whichever database waits for it; a failed replay keeps its
+/// error, with the file, line and column that failed.
+type Replay = Shared<BoxFuture<'static, Result<Arc<Expected>, Arc<CoreError>>>>;
+
+/// A replayed schema and its fingerprint, computed once for every database that shares it.
+pub(super) struct Expected {
+    schema: Schema,
+    fingerprint: String,
+}
+
+impl ExpectedCache {
+    /// The replay `key` names: started by the first to ask, with its own copy of the files,
+    /// so that the others wait holding nothing of theirs.
+    fn replay(
+        &self,
+        key: &str,
+        url: &str,
+        migrations: &[skein_core::Migration],
+        version: Option<skein_core::Version>,
+        options: &skein_core::ConnectOptions,
+    ) -> Replay {
+        let mut replays = self
+            .replays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        replays
+            .entry(key.to_owned())
+            .or_insert_with(|| {
+                let scratches = Arc::clone(&self.scratches);
+                let (url, migrations, options) =
+                    (url.to_owned(), migrations.to_vec(), options.clone());
+                async move {
+                    let schema = scratches
+                        .replay(&url, &migrations, version, &options)
+                        .await
+                        .map_err(Arc::new)?;
+                    let fingerprint = schema.fingerprint();
+                    Ok(Arc::new(Expected {
+                        schema,
+                        fingerprint,
+                    }))
+                }
+                .boxed()
+                .shared()
+            })
+            .clone()
+    }
+
+    /// Drops the scratch databases the replays made. One that cannot be dropped is named
+    /// in a warning, to be dropped by hand.
+    pub(super) async fn close(&self) {
+        if let Err(e) = self.scratches.close().await {
+            tracing::warn!("{e}");
+        }
+    }
+}
 
 /// The schema `migrations` up to `version` give, replayed into a scratch database once per
 /// distinct set of statements however many databases ask; `key` identifies the replay.
@@ -28,57 +92,25 @@ pub(super) async fn expected_schema(
     options: &skein_core::ConnectOptions,
 ) -> Result<(Schema, String), CoreError> {
     let key = skein_core::schema::replay::cache_key(url, migrations, version);
-    let cell = replay_of(cache, &key).await;
-    let expected = replayed_once(&cell, url, migrations, version, options).await?;
-    Ok((expected, key))
-}
-
-/// The cache's place for the replay `key` names (made empty if there is none yet).
-async fn replay_of(
-    cache: &ExpectedCache,
-    key: &str,
-) -> Arc<OnceCell<Result<Schema, Arc<CoreError>>>> {
-    cache
-        .lock()
+    let expected = cache
+        .replay(&key, url, migrations, version, options)
         .await
-        .entry(key.to_owned())
-        .or_default()
-        .clone()
+        .map_err(CoreError::Replay)?;
+    Ok((expected.schema.clone(), key))
 }
 
-/// The replay's schema: replayed now by the first to ask, waited for by the others.
-async fn replayed_once(
-    cell: &OnceCell<Result<Schema, Arc<CoreError>>>,
-    url: &str,
-    migrations: &[skein_core::Migration],
-    version: Option<skein_core::Version>,
-    options: &skein_core::ConnectOptions,
-) -> Result<Schema, CoreError> {
-    cell.get_or_init(|| async {
-        skein_core::schema::replay::replay(url, migrations, version, options)
-            .await
-            .map_err(Arc::new)
-    })
-    .await
-    .clone()
-    .map_err(CoreError::Replay)
-}
-
-/// How many databases may wait for the replay of their expected schema, per database
-/// being read: while the first replay runs, the fleet reads on.
-const WAITING_PER_READER: usize = 4;
-
-/// A drifted database is a finding (exit 3).
+/// A drift check asks for the replays it needs as it reads the fleet and goes on reading
+/// while they run: a database read before its replay is done waits for it holding only its
+/// fingerprint. So every database may be in flight; `concurrency` of them are read at once
+/// (a connection each).
 pub async fn drift(ctx: &Context) -> anyhow::Result<Body> {
     let databases = ctx.select()?;
     let urls = ctx.urls(&databases).await?;
     let cache = ExpectedCache::default();
     let fleet = ctx.unordered_fleet(&urls);
-    // `concurrency` databases are read at once (a connection each); more may be waiting,
-    // read and closed, for their expected schema.
     let readers = Semaphore::new(fleet.concurrency);
     let fleet = crate::fleet::Fleet {
-        concurrency: fleet.concurrency.saturating_mul(WAITING_PER_READER),
+        concurrency: fleet.concurrency.max(databases.len()),
         ..fleet
     };
     let reports = crate::fleet::run(&databases, &fleet, |db| {
@@ -91,6 +123,7 @@ pub async fn drift(ctx: &Context) -> anyhow::Result<Body> {
         }
     })
     .await;
+    cache.close().await;
     Ok(super::finish_check(ctx, reports))
 }
 
@@ -101,25 +134,28 @@ struct Read {
     schema: Schema,
 }
 
+/// Reads the database, with one of the `readers` permits: its files (rendered from a
+/// template, for a model) are held only meanwhile. Also gives the replay key.
 async fn read(
     prepared: &crate::prepared::Prepared<'_>,
-    migrations: &[skein_core::Migration],
     readers: &Semaphore,
-) -> Result<Read, CoreError> {
+) -> Result<(Read, Vec<skein_core::Migration>), CoreError> {
     let _reading = readers
         .acquire()
         .await
         .expect("the semaphore is never closed");
+    let migrations = prepared.migrations()?;
     let mut conn = prepared.open_read_only().await?;
     let dialect = conn.dialect();
-    let inventory = skein_core::engine::inventory(&mut conn, migrations).await;
+    let inventory = skein_core::engine::inventory(&mut conn, &migrations).await;
     let live = conn.inspect().await;
     conn.close().await;
-    Ok(Read {
+    let read = Read {
         dialect,
         version: inventory?.current_version(),
         schema: live?,
-    })
+    };
+    Ok((read, migrations))
 }
 
 async fn drift_of(
@@ -130,22 +166,22 @@ async fn drift_of(
     readers: &Semaphore,
 ) -> Result<DatabaseReport, CoreError> {
     let prepared = ctx.prepare(db, urls)?;
-    let migrations = prepared.migrations()?;
+    let (first, migrations) = read(&prepared, readers).await?;
     let Read {
         dialect,
         version,
         schema: live,
-    } = read(&prepared, &migrations, readers).await?;
+    } = first;
+    let key = skein_core::schema::replay::cache_key(prepared.url, &migrations, version);
+    let replay = cache.replay(&key, prepared.url, &migrations, version, &prepared.options);
+    drop(migrations);
     let fingerprint = live.fingerprint();
     // A database that waits for the replay keeps its fingerprint, not its schema (a
     // fleet of large schemas would otherwise wait in memory), and is read again only if
     // the fingerprints differ.
-    let key = skein_core::schema::replay::cache_key(prepared.url, &migrations, version);
-    let cell = replay_of(cache, &key).await;
-    let kept = cell.initialized().then_some(live);
-    let expected =
-        replayed_once(&cell, prepared.url, &migrations, version, &prepared.options).await?;
-    let expected_fingerprint = expected.fingerprint();
+    let kept = replay.peek().is_some().then_some(live);
+    let expected = replay.await.map_err(CoreError::Replay)?;
+    let expected_fingerprint = expected.fingerprint.clone();
     // One fingerprint is one schema: only a database whose fingerprint differs is compared
     // object by object, to name the differences.
     // (Debug builds compare every database, and check that claim.)
@@ -155,9 +191,9 @@ async fn drift_of(
             false => {
                 let live = match kept {
                     Some(live) => live,
-                    None => read(&prepared, &migrations, readers).await?.schema,
+                    None => read(&prepared, readers).await?.0.schema,
                 };
-                let differences = skein_core::schema::diff::diff(&expected, &live, dialect);
+                let differences = skein_core::schema::diff::diff(&expected.schema, &live, dialect);
                 (live.fingerprint(), differences)
             }
         };

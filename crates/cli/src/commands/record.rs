@@ -49,6 +49,7 @@ pub async fn stamp(ctx: &Context, args: StampArgs) -> anyhow::Result<Body> {
         })
     })
     .await;
+    cache.close().await;
     // A first stamp whose schema differs is drifted: a finding (exit 3).
     Ok(finish(ctx, reports))
 }

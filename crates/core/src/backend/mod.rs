@@ -65,6 +65,11 @@ pub trait Backend: Send + Sync + 'static {
     fn in_memory_url(&self) -> Option<&'static str> {
         None
     }
+    /// Whether DDL runs inside a transaction and a rollback undoes it, so that one scratch
+    /// database serves several replays, each rolled back once inspected.
+    fn rolls_back_ddl(&self) -> bool {
+        false
+    }
 
     /// The history table's column types: its time, that column's default, and text
     /// short enough to index.

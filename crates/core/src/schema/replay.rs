@@ -9,8 +9,10 @@ use crate::driver::{
 use crate::engine::{self, RunOptions, Silent};
 use crate::error::{Error, Result};
 use crate::migration::{Migration, Version};
-use crate::plan::Target;
+use crate::plan::{Direction, PlanOptions, Target};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What identifies an expected schema: the backend and the statements of every migration
 /// up to `version` (its version, whether it runs in a transaction, and each statement
@@ -60,6 +62,194 @@ fn track(url: &str, active: bool) {
     }
 }
 
+/// The scratch databases one command's replays share: one per server, made by the first
+/// replay that needs it and dropped by [`Scratches::close`] (or, when a process is told to
+/// stop at once, through [`scratch_databases`]).
+///
+/// Where DDL is transactional (PostgreSQL), a set of migrations that all run in
+/// transactions is replayed in one transaction, inspected, and rolled back: the database
+/// is then as it was made, and the next replay on that server uses it too, one at a time.
+/// So a fleet whose databases stand at several versions, or an infra database beside its
+/// models, makes one scratch database, not one per set. A set that cannot be replayed so
+/// (a file outside a transaction, `SET LOCAL`, which would outlive its file) or that fails
+/// so is replayed file by file in a scratch database of its own, as [`replay`] does, which
+/// names the failing file and line.
+/// A server's scratch database, if made yet: its URL and how long a connection to drop it
+/// may wait.
+type Slot = Arc<tokio::sync::Mutex<Option<(String, std::time::Duration)>>>;
+
+#[derive(Default)]
+pub struct Scratches {
+    servers: std::sync::Mutex<HashMap<String, Slot>>,
+}
+
+impl Scratches {
+    /// The schema `migrations` up to `version` give, replayed next to the database at `url`.
+    pub async fn replay(
+        &self,
+        url: &str,
+        migrations: &[Migration],
+        version: Option<Version>,
+        options: &ConnectOptions,
+    ) -> Result<Schema> {
+        let Some(to) = version else {
+            return Ok(Schema::default());
+        };
+        let shared = crate::backend::of_url(url).filter(|backend| backend.rolls_back_ddl());
+        let Some(batch) = shared.and_then(|backend| one_transaction(backend, migrations, to))
+        else {
+            return replay(url, migrations, version, options).await;
+        };
+        let slot = self.slot(url);
+        let mut scratch = slot.lock().await;
+        if scratch.is_none() {
+            *scratch = Some((make_scratch(url, options).await?, options.connect_timeout));
+        }
+        let scratch_url = scratch.as_ref().map_or("", |(url, _)| url.as_str());
+        match replay_rolled_back(scratch_url, &batch, options).await {
+            Some(schema) => Ok(schema),
+            None => {
+                // Whatever failed may have left something behind: the database goes, and
+                // the set is replayed file by file, to name what failed.
+                if let Some((dirty, timeout)) = scratch.take() {
+                    drop_scratch(&dirty, timeout).await?;
+                }
+                drop(scratch);
+                replay(url, migrations, version, options).await
+            }
+        }
+    }
+
+    /// The URLs of the scratch databases it holds now.
+    pub fn databases(&self) -> Vec<String> {
+        let slots: Vec<Slot> = match self.servers.lock() {
+            Ok(servers) => servers.values().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        slots
+            .iter()
+            .filter_map(|slot| Some(slot.try_lock().ok()?.as_ref()?.0.clone()))
+            .collect()
+    }
+
+    /// Drops every scratch database made so far; the first failure is returned, after
+    /// trying them all.
+    pub async fn close(&self) -> Result<()> {
+        let slots: Vec<_> = match self.servers.lock() {
+            Ok(mut servers) => servers.drain().map(|(_, slot)| slot).collect(),
+            Err(_) => Vec::new(),
+        };
+        let mut first = Ok(());
+        for slot in slots {
+            if let Some((url, timeout)) = slot.lock().await.take()
+                && let Err(e) = drop_scratch(&url, timeout).await
+                && first.is_ok()
+            {
+                first = Err(e);
+            }
+        }
+        first
+    }
+
+    /// The place of the scratch database for the server `url` is on (its user and
+    /// settings included: another login gets its own).
+    fn slot(&self, url: &str) -> Slot {
+        let server = with_database(url, "skein_scratch");
+        match self.servers.lock() {
+            Ok(mut servers) => servers.entry(server).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
+    }
+}
+
+/// The statements of every migration up to `to`, in the order `up` runs them, as one
+/// batch for one transaction: `None` when the set cannot run so. After each file the
+/// deferred constraints are checked, as its commit would.
+fn one_transaction(
+    backend: &dyn crate::backend::Backend,
+    migrations: &[Migration],
+    to: Version,
+) -> Option<String> {
+    let target = Target::Up {
+        to: Some(to),
+        steps: None,
+    };
+    let plan = crate::plan::plan(migrations, &[], target, PlanOptions::default()).ok()?;
+    let by_version: HashMap<Version, &Migration> =
+        migrations.iter().map(|m| (m.version, m)).collect();
+    let mut batch = String::from("BEGIN;\nSAVEPOINT skein_replay;\n");
+    for step in &plan.steps {
+        let script = &by_version.get(&step.version)?.up;
+        if step.direction != Direction::Up
+            || script.no_transaction
+            || script.transaction_control(false).is_some()
+        {
+            return None;
+        }
+        for statement in backend.split(&script.sql) {
+            if outlives_its_transaction(statement.sql) {
+                return None;
+            }
+            batch.push_str(statement.sql);
+            batch.push_str(";\n");
+        }
+        batch.push_str("SET CONSTRAINTS ALL IMMEDIATE;\n");
+    }
+    // Fails if anything above ended the transaction: then nothing is kept.
+    batch.push_str("RELEASE SAVEPOINT skein_replay");
+    Some(batch)
+}
+
+/// A statement whose effect lasts to the end of the transaction, and so would reach the
+/// files after its own in a replay in one transaction: `SET LOCAL`, `set_config(..., true)`.
+fn outlives_its_transaction(sql: &str) -> bool {
+    let words = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = words.to_ascii_lowercase();
+    words.contains("set local") || words.contains("set_config")
+}
+
+/// Runs `batch` on the scratch database, inspects, rolls back: the schema, or `None` if
+/// anything failed (the caller then drops the database).
+async fn replay_rolled_back(url: &str, batch: &str, options: &ConnectOptions) -> Option<Schema> {
+    let options = ConnectOptions {
+        read_only: false,
+        ..options.clone()
+    };
+    let mut conn = Connection::open(url, options).await.ok()?;
+    let schema = match conn.execute_sql(batch).await {
+        Ok(()) => conn.inspect().await.ok(),
+        Err(_) => None,
+    };
+    let rolled_back = conn.execute_sql("ROLLBACK").await.is_ok();
+    conn.close().await;
+    schema.filter(|_| rolled_back)
+}
+
+/// A new scratch database next to `url`, listed for a stop.
+async fn make_scratch(url: &str, options: &ConnectOptions) -> Result<String> {
+    let scratch = with_database(url, &scratch_name());
+    track(&scratch, true);
+    if let Err(e) = create_database(&scratch, options.connect_timeout, &options.stop).await {
+        track(&scratch, false);
+        return Err(e);
+    }
+    Ok(scratch)
+}
+
+/// Drops a scratch database; a passing refusal (too many connections) is waited out, as a
+/// connection is, and a stop asked for meanwhile does not cut this short.
+async fn drop_scratch(scratch: &str, connect_timeout: std::time::Duration) -> Result<()> {
+    let dropped = crate::driver::with_connect_retries(
+        scratch,
+        connect_timeout,
+        &crate::stop::Stop::default(),
+        || drop_database(scratch),
+    )
+    .await;
+    track(scratch, false);
+    dropped
+}
+
 /// Replays `migrations` up to `version` next to the database at `url` and inspects the result.
 pub async fn replay(
     url: &str,
@@ -71,34 +261,15 @@ pub async fn replay(
         return Ok(Schema::default());
     };
     let in_memory = crate::backend::of_url(url).and_then(|backend| backend.in_memory_url());
-    let scratch = match in_memory {
-        Some(_) => None,
-        None => Some(with_database(url, &scratch_name())),
-    };
-    let scratch_url = scratch.as_deref().or(in_memory).unwrap_or_default();
-    if let Some(scratch) = &scratch {
-        track(scratch, true);
-        if let Err(e) = create_database(scratch, options.connect_timeout, &options.stop).await {
-            track(scratch, false);
-            return Err(e);
-        }
+    if let Some(memory) = in_memory {
+        return replay_into(memory, migrations, version, options).await;
     }
-    let result = replay_into(scratch_url, migrations, version, options).await;
-    if let Some(scratch) = &scratch {
-        // Dropped whatever happened above; a passing refusal (too many connections) is
-        // waited out, as a connection is, so that no scratch database is left behind. A
-        // stop asked for meanwhile does not cut this short.
-        let dropped = crate::driver::with_connect_retries(
-            scratch,
-            options.connect_timeout,
-            &crate::stop::Stop::default(),
-            || drop_database(scratch),
-        )
-        .await;
-        track(scratch, false);
-        if let (Ok(_), Err(e)) = (&result, dropped) {
-            return Err(e);
-        }
+    let scratch = make_scratch(url, options).await?;
+    let result = replay_into(&scratch, migrations, version, options).await;
+    // Dropped whatever happened above.
+    let dropped = drop_scratch(&scratch, options.connect_timeout).await;
+    if let (Ok(_), Err(e)) = (&result, dropped) {
+        return Err(e);
     }
     result
 }

@@ -183,3 +183,139 @@ async fn names_of_every_shape_come_back_whole_from_the_catalog() {
     let index = table.indexes.values().next().expect("the index");
     assert_eq!(index.columns, ["NULL", "c\"d", "e f"]);
 }
+
+async fn replayed(
+    scratches: &skein_core::schema::replay::Scratches,
+    url: &str,
+    files: &[(&str, &str)],
+) -> skein_core::Result<Schema> {
+    let dir = folder(files);
+    let migrations = load(dir.path());
+    let head = migrations.iter().map(|m| m.version).max();
+    scratches
+        .replay(
+            url,
+            &migrations,
+            head,
+            &skein_core::ConnectOptions::default(),
+        )
+        .await
+}
+
+fn tables(schema: &Schema) -> Vec<String> {
+    schema.tables.keys().cloned().collect()
+}
+
+/// The replays of one command on one server share a scratch database: each runs in one
+/// transaction, rolled back once inspected, so the next starts from a fresh database as if
+/// it had one of its own. What would not replay the same way so (`SET LOCAL`, which
+/// outlives its file in one transaction; a deferred constraint its file's commit would
+/// check; a file outside a transaction) gets the same schema, or the same failure, as a
+/// replay file by file.
+#[tokio::test]
+async fn replays_on_one_server_share_a_scratch_database_and_each_starts_fresh() {
+    let (db, live) = built_from("shared_scratch", HISTORY_A).await;
+    let scratches = skein_core::schema::replay::Scratches::default();
+
+    let a = replayed(&scratches, &db.url, HISTORY_A).await.unwrap();
+    assert_eq!(a.fingerprint(), live.fingerprint());
+    let shared = scratches.databases();
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    let b = replayed(
+        &scratches,
+        &db.url,
+        &[("1_b.up.sql", "CREATE TABLE b (id INT);\n")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(tables(&b), ["public.b"], "nothing of the replay before");
+    assert_eq!(scratches.databases(), shared, "the same database");
+    let again = replayed(&scratches, &db.url, HISTORY_A).await.unwrap();
+    assert_eq!(again.fingerprint(), live.fingerprint());
+
+    // `SET LOCAL` ends with its file's transaction: the next file's table is in public.
+    let local = replayed(
+        &scratches,
+        &db.url,
+        &[
+            (
+                "1_a.up.sql",
+                "CREATE SCHEMA other;\nSET LOCAL search_path = other, public;\n",
+            ),
+            ("2_b.up.sql", "CREATE TABLE t (id INT);\n"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(tables(&local), ["public.t"]);
+
+    // A file outside a transaction.
+    let outside = replayed(
+        &scratches,
+        &db.url,
+        &[
+            ("1_a.up.sql", "CREATE TABLE t (id INT);\n"),
+            (
+                "2_b.up.sql",
+                "-- skein:no-transaction\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n",
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(outside.tables["public.t"].indexes.len(), 1);
+
+    // A deferred foreign key its file leaves broken fails that file's commit.
+    let deferred = replayed(
+        &scratches,
+        &db.url,
+        &[(
+            "1_a.up.sql",
+            "CREATE TABLE p (id INT PRIMARY KEY);\n\
+             CREATE TABLE c (p INT REFERENCES p DEFERRABLE INITIALLY DEFERRED);\n\
+             INSERT INTO c VALUES (1);\n",
+        )],
+    )
+    .await;
+    assert!(deferred.is_err(), "{deferred:?}");
+
+    // A failure is named at its file and line.
+    let failed = replayed(
+        &scratches,
+        &db.url,
+        &[
+            ("1_a.up.sql", "CREATE TABLE x (id INT);\n"),
+            (
+                "2_b.up.sql",
+                "CREATE TABLE y (id INT);\nCREATE TABLE x (id INT);\n",
+            ),
+        ],
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(failed.contains("2_b.up.sql:2"), "{failed}");
+
+    // And the next replay still starts fresh.
+    let after = replayed(
+        &scratches,
+        &db.url,
+        &[("1_b.up.sql", "CREATE TABLE b (id INT);\n")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(tables(&after), ["public.b"]);
+
+    let held = scratches.databases();
+    assert_eq!(held.len(), 1, "{held:?}");
+    scratches.close().await.unwrap();
+    assert!(scratches.databases().is_empty());
+    let name = held[0].rsplit('/').next().unwrap().to_owned();
+    assert_eq!(
+        db.value(&format!(
+            "SELECT count(*)::text FROM pg_database WHERE datname = '{name}'"
+        ))
+        .as_deref(),
+        Some("0")
+    );
+}

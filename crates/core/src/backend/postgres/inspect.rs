@@ -21,6 +21,8 @@ use sqlx::{AssertSqlSafe, Either, Row as _};
 use std::collections::{HashMap, HashSet};
 
 /// What each query of the batch reads, in order (for errors, and to find its rows).
+/// The catalogs' own ids are fixed (pg_class 1259, pg_proc 1255, pg_extension 3079):
+/// written as numbers, the server need not look their names up.
 const QUERIES: [(&str, &str); 18] = [
     ("current schema", "SELECT current_schema()"),
     (
@@ -30,7 +32,7 @@ const QUERIES: [(&str, &str); 18] = [
     (
         "extensions' objects",
         "SELECT objid::int8 FROM pg_depend \
-         WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'",
+         WHERE refclassid = 3079 AND deptype = 'e'",
     ),
     (
         "relations",
@@ -40,7 +42,7 @@ const QUERIES: [(&str, &str); 18] = [
     (
         "comments",
         "SELECT objoid::int8, objsubid, description FROM pg_description \
-         WHERE objoid >= 16384 AND classoid = 'pg_class'::regclass",
+         WHERE objoid >= 16384 AND classoid = 1259",
     ),
     (
         "columns",
@@ -60,24 +62,25 @@ const QUERIES: [(&str, &str); 18] = [
          FROM pg_constraint WHERE conrelid >= 16384 ORDER BY oid",
     ),
     // A primary key's or an exclusion constraint's index is its constraint's: the server
-    // is spared printing those (the others are matched to constraints here).
+    // is spared printing those (the others are matched to constraints here). Indexes of
+    // relations other than tables are left out here too. Two indexes may print alike: the
+    // newer is kept, as for constraints.
     (
         "indexes",
-        "SELECT x.indrelid::int8, x.indexrelid::int8, \
-         CASE WHEN x.indisprimary OR x.indisexclusion THEN NULL ELSE pg_get_indexdef(x.indexrelid) END \
-         FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid \
-         WHERE x.indrelid >= 16384 AND t.relkind IN ('r', 'p') ORDER BY x.indexrelid",
+        "SELECT indrelid::int8, indexrelid::int8, \
+         CASE WHEN indisprimary OR indisexclusion THEN NULL ELSE pg_get_indexdef(indexrelid) END \
+         FROM pg_index WHERE indrelid >= 16384 ORDER BY indexrelid",
     ),
     (
         "dependencies",
         "SELECT objid::int8, refclassid::int8, refobjid::int8, refobjsubid, deptype::text \
-         FROM pg_depend WHERE classid = 'pg_class'::regclass AND objid >= 16384 \
+         FROM pg_depend WHERE classid = 1259 AND objid >= 16384 \
          AND (refobjsubid > 0 OR deptype IN ('a', 'i'))",
     ),
     (
         "triggers",
         "SELECT tgrelid::int8, tgname::text, pg_get_triggerdef(oid) FROM pg_trigger \
-         WHERE tgrelid >= 16384 AND NOT tgisinternal ORDER BY oid",
+         WHERE tgrelid >= 16384 AND NOT tgisinternal",
     ),
     (
         "enum types",
@@ -107,7 +110,7 @@ const QUERIES: [(&str, &str); 18] = [
          pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid), \
          p.prolang::int8, pg_get_functiondef(p.oid) FROM pg_proc p \
          WHERE p.oid >= 16384 AND p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM pg_depend d \
-         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')",
+         WHERE d.classid = 1255 AND d.objid = p.oid AND d.deptype = 'e')",
     ),
     (
         "languages",

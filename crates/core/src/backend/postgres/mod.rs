@@ -25,6 +25,10 @@ impl Backend for Postgres {
         })
     }
 
+    fn rolls_back_ddl(&self) -> bool {
+        true
+    }
+
     fn create_database<'a>(&self, url: &'a str) -> BoxFuture<'a, Result<bool>> {
         Box::pin(driver::create_database(url))
     }
