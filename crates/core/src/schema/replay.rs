@@ -162,6 +162,40 @@ impl Scratches {
     }
 }
 
+impl Drop for Scratches {
+    /// A command that ends without [`Scratches::close`] (a panic unwinding through it)
+    /// still drops its scratch databases, on a thread of its own: this may run on the
+    /// runtime that is going away.
+    fn drop(&mut self) {
+        let servers = std::mem::take(
+            self.servers
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let left: Vec<(String, std::time::Duration)> = servers
+            .into_values()
+            .filter_map(|slot| slot.try_lock().ok()?.take())
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        let dropping = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                for (url, timeout) in left {
+                    let _ = drop_scratch(&url, timeout).await;
+                }
+            });
+        });
+        let _ = dropping.join();
+    }
+}
+
 /// The statements of every migration up to `to`, in the order `up` runs them, as one
 /// batch for one transaction: `None` when the set cannot run so. After each file the
 /// deferred constraints are checked, as its commit would.
@@ -201,11 +235,27 @@ fn one_transaction(
 }
 
 /// A statement whose effect lasts to the end of the transaction, and so would reach the
-/// files after its own in a replay in one transaction: `SET LOCAL`, `set_config(..., true)`.
+/// files after its own in a replay in one transaction: `SET LOCAL` (not `UPDATE ... SET
+/// local = ...`, a column), or any call of `set_config`.
 fn outlives_its_transaction(sql: &str) -> bool {
-    let words = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    let words = words.to_ascii_lowercase();
-    words.contains("set local") || words.contains("set_config")
+    let lower = sql.to_ascii_lowercase();
+    if lower.contains("set_config") {
+        return true;
+    }
+    let spaced = lower.replace('=', " = ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    (0..words.len()).any(|i| {
+        let at = |k: usize| words.get(i + k).copied().unwrap_or_default();
+        at(0) == "set"
+            && at(1) == "local"
+            && match at(2) {
+                "time" | "role" | "session" => true,
+                setting => {
+                    setting.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                        && matches!(at(3), "=" | "to")
+                }
+            }
+    })
 }
 
 /// Runs `batch` on the scratch database, inspects, rolls back: the schema, or `None` if
@@ -337,6 +387,29 @@ mod tests {
             .load()
             .unwrap();
         cache_key("postgres://h/db", &migrations, Some(2))
+    }
+
+    #[test]
+    fn set_local_is_told_from_a_column_named_local() {
+        for sql in [
+            "SET LOCAL search_path = other",
+            "set local statement_timeout to '5s'",
+            "SET  LOCAL\n search_path=other",
+            "SET LOCAL TIME ZONE 'UTC'",
+            "SET LOCAL ROLE admin",
+            "SELECT set_config('search_path', 'other', true)",
+            "CREATE TABLE t (id INT); SET LOCAL lock_timeout = 1",
+        ] {
+            assert!(outlives_its_transaction(sql), "{sql}");
+        }
+        for sql in [
+            "UPDATE community c SET local = true FROM local_site ls",
+            "UPDATE t SET local=false",
+            "SET search_path = other",
+            "CREATE TABLE local (id INT)",
+        ] {
+            assert!(!outlives_its_transaction(sql), "{sql}");
+        }
     }
 
     #[test]

@@ -310,12 +310,21 @@ async fn replays_on_one_server_share_a_scratch_database_and_each_starts_fresh() 
     assert_eq!(held.len(), 1, "{held:?}");
     scratches.close().await.unwrap();
     assert!(scratches.databases().is_empty());
-    let name = held[0].rsplit('/').next().unwrap().to_owned();
-    assert_eq!(
+    let exists = |url: &str| {
+        let name = url.rsplit('/').next().unwrap();
         db.value(&format!(
             "SELECT count(*)::text FROM pg_database WHERE datname = '{name}'"
         ))
-        .as_deref(),
-        Some("0")
-    );
+        .as_deref()
+            == Some("1")
+    };
+    assert!(!exists(&held[0]));
+
+    // Never closed (a panic unwinding through the command): dropped all the same.
+    let forgotten = skein_core::schema::replay::Scratches::default();
+    replayed(&forgotten, &db.url, HISTORY_A).await.unwrap();
+    let held = forgotten.databases();
+    assert!(exists(&held[0]));
+    drop(forgotten);
+    assert!(!exists(&held[0]));
 }
