@@ -99,10 +99,14 @@ pub(super) async fn expected_schema(
     Ok((expected.schema.clone(), key))
 }
 
+/// How many databases may wait for their replay, per database being read. A waiting one
+/// holds its fingerprint, not its files or its schema; a replay takes a few hundred
+/// milliseconds on a loaded server, and the fleet reads on meanwhile.
+const WAITING_PER_READER: usize = 64;
+
 /// A drift check asks for the replays it needs as it reads the fleet and goes on reading
 /// while they run: a database read before its replay is done waits for it holding only its
-/// fingerprint. So every database may be in flight; `concurrency` of them are read at once
-/// (a connection each).
+/// fingerprint. `concurrency` databases are read at once (a connection each).
 pub async fn drift(ctx: &Context) -> anyhow::Result<Body> {
     let databases = ctx.select()?;
     let urls = ctx.urls(&databases).await?;
@@ -110,7 +114,7 @@ pub async fn drift(ctx: &Context) -> anyhow::Result<Body> {
     let fleet = ctx.unordered_fleet(&urls);
     let readers = Semaphore::new(fleet.concurrency);
     let fleet = crate::fleet::Fleet {
-        concurrency: fleet.concurrency.max(databases.len()),
+        concurrency: fleet.concurrency.saturating_mul(WAITING_PER_READER),
         ..fleet
     };
     let reports = crate::fleet::run(&databases, &fleet, |db| {
