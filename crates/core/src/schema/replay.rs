@@ -96,7 +96,9 @@ impl Scratches {
             return Ok(Schema::default());
         };
         let shared = crate::backend::of_url(url).filter(|backend| backend.rolls_back_ddl());
-        let Some(batch) = shared.and_then(|backend| one_transaction(backend, migrations, to))
+        let history = &options.history_table;
+        let Some(batch) =
+            shared.and_then(|backend| one_transaction(backend, migrations, to, history))
         else {
             return replay(url, migrations, version, options).await;
         };
@@ -196,13 +198,20 @@ impl Drop for Scratches {
     }
 }
 
+/// The most statements replayed in one transaction: it holds a lock on every relation it
+/// creates until its end, in the server's shared lock table. A longer set is replayed file
+/// by file, each file's locks let go at its commit.
+const ONE_TRANSACTION_STATEMENTS: usize = 2_000;
+
 /// The statements of every migration up to `to`, in the order `up` runs them, as one
-/// batch for one transaction: `None` when the set cannot run so. After each file the
-/// deferred constraints are checked, as its commit would.
+/// batch for one transaction: `None` when the set cannot run so. The history table is
+/// made first, as `up` makes it (a migration that loops over the tables sees it). After
+/// each file the deferred constraints are checked, as its commit would.
 fn one_transaction(
     backend: &dyn crate::backend::Backend,
     migrations: &[Migration],
     to: Version,
+    history: &crate::history::HistoryTable,
 ) -> Option<String> {
     let target = Target::Up {
         to: Some(to),
@@ -212,6 +221,11 @@ fn one_transaction(
     let by_version: HashMap<Version, &Migration> =
         migrations.iter().map(|m| (m.version, m)).collect();
     let mut batch = String::from("BEGIN;\nSAVEPOINT skein_replay;\n");
+    for statement in backend.dialect().create_history(history) {
+        batch.push_str(&statement);
+        batch.push_str(";\n");
+    }
+    let mut count = 0;
     for step in &plan.steps {
         let script = &by_version.get(&step.version)?.up;
         if step.direction != Direction::Up
@@ -221,7 +235,8 @@ fn one_transaction(
             return None;
         }
         for statement in backend.split(&script.sql) {
-            if outlives_its_transaction(statement.sql) {
+            count += 1;
+            if count > ONE_TRANSACTION_STATEMENTS || outlives_its_transaction(statement.sql) {
                 return None;
             }
             batch.push_str(statement.sql);
@@ -234,28 +249,32 @@ fn one_transaction(
     Some(batch)
 }
 
-/// A statement whose effect lasts to the end of the transaction, and so would reach the
-/// files after its own in a replay in one transaction: `SET LOCAL` (not `UPDATE ... SET
-/// local = ...`, a column), or any call of `set_config`.
+/// A statement whose effect lasts to the end of the transaction, or that changes how the
+/// server reads the statements after it, and so would reach the files after its own in
+/// a replay sent as one message in one transaction: `SET LOCAL` in any form (in dynamic
+/// SQL too; not `UPDATE ... SET local = ...`, a column), any call of `set_config`, a
+/// temporary table dropped or emptied at commit, and the settings that change how string
+/// literals are read. Told conservatively: a statement taken for one only costs a replay
+/// file by file.
 fn outlives_its_transaction(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
-    if lower.contains("set_config") {
+    if [
+        "set_config",
+        "standard_conforming_strings",
+        "client_encoding",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
+    {
         return true;
     }
-    let spaced = lower.replace('=', " = ");
+    let spaced = lower.replace('=', " = ").replace(['\'', '"'], " ");
     let words: Vec<&str> = spaced.split_whitespace().collect();
-    (0..words.len()).any(|i| {
-        let at = |k: usize| words.get(i + k).copied().unwrap_or_default();
-        at(0) == "set"
-            && at(1) == "local"
-            && match at(2) {
-                "time" | "role" | "session" => true,
-                setting => {
-                    setting.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                        && matches!(at(3), "=" | "to")
-                }
-            }
-    })
+    words.windows(2).any(|pair| pair == ["on", "commit"])
+        || (0..words.len()).any(|i| {
+            let at = |k: usize| words.get(i + k).copied().unwrap_or_default();
+            at(0) == "set" && at(1) == "local" && !matches!(at(2), "=" | "")
+        })
 }
 
 /// Runs `batch` on the scratch database, inspects, rolls back: the schema, or `None` if
@@ -399,6 +418,11 @@ mod tests {
             "SET LOCAL ROLE admin",
             "SELECT set_config('search_path', 'other', true)",
             "CREATE TABLE t (id INT); SET LOCAL lock_timeout = 1",
+            "DO $$ BEGIN EXECUTE 'SET LOCAL search_path = app'; END $$",
+            "SET LOCAL \"search_path\" = app",
+            "SET LOCAL SCHEMA 'app'",
+            "CREATE TEMP TABLE x (id INT) ON COMMIT DROP",
+            "SET standard_conforming_strings = off",
         ] {
             assert!(outlives_its_transaction(sql), "{sql}");
         }

@@ -249,6 +249,32 @@ async fn replays_on_one_server_share_a_scratch_database_and_each_starts_fresh() 
     .unwrap();
     assert_eq!(tables(&local), ["public.t"]);
 
+    // A migration that loops over the tables sees the history table, as under `up`.
+    let audit: &[(&str, &str)] = &[
+        ("1_a.up.sql", "CREATE TABLE t (id INT);\n"),
+        (
+            "2_audit.up.sql",
+            "DO $$ DECLARE r record; BEGIN\n\
+             FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP\n\
+             EXECUTE format('CREATE TABLE %I (id INT)', 'audit_' || r.tablename);\n\
+             END LOOP; END $$;\n",
+        ),
+    ];
+    let (audited, audited_live) = built_from("shared_scratch_audit", audit).await;
+    assert!(
+        audited_live
+            .tables
+            .contains_key("public.audit_skein_history"),
+        "{:?}",
+        tables(&audited_live)
+    );
+    let replayed_audit = replayed(&scratches, &audited.url, audit).await.unwrap();
+    assert_eq!(
+        tables(&replayed_audit),
+        tables(&audited_live),
+        "the replay made what up made"
+    );
+
     // A file outside a transaction.
     let outside = replayed(
         &scratches,

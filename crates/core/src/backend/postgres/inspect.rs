@@ -62,14 +62,15 @@ const QUERIES: [(&str, &str); 18] = [
          FROM pg_constraint WHERE conrelid >= 16384 ORDER BY oid",
     ),
     // A primary key's or an exclusion constraint's index is its constraint's: the server
-    // is spared printing those (the others are matched to constraints here). Indexes of
-    // relations other than tables are left out here too. Two indexes may print alike: the
-    // newer is kept, as for constraints.
+    // is spared printing those (the others are matched to constraints here), and the
+    // indexes of what is not a table (TOAST tables, materialized views). Two indexes may
+    // print alike: the newer is kept, as for constraints.
     (
         "indexes",
-        "SELECT indrelid::int8, indexrelid::int8, \
-         CASE WHEN indisprimary OR indisexclusion THEN NULL ELSE pg_get_indexdef(indexrelid) END \
-         FROM pg_index WHERE indrelid >= 16384 ORDER BY indexrelid",
+        "SELECT x.indrelid::int8, x.indexrelid::int8, \
+         CASE WHEN x.indisprimary OR x.indisexclusion THEN NULL ELSE pg_get_indexdef(x.indexrelid) END \
+         FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid \
+         WHERE x.indrelid >= 16384 AND t.relkind IN ('r', 'p') ORDER BY x.indexrelid",
     ),
     (
         "dependencies",
