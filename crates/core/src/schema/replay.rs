@@ -62,6 +62,10 @@ fn track(url: &str, active: bool) {
     }
 }
 
+/// A server's scratch database, if made yet: its URL and how long a connection to drop it
+/// may wait.
+type Slot = Arc<tokio::sync::Mutex<Option<(String, std::time::Duration)>>>;
+
 /// The scratch databases one command's replays share: one per server, made by the first
 /// replay that needs it and dropped by [`Scratches::close`] (or, when a process is told to
 /// stop at once, through [`scratch_databases`]).
@@ -74,16 +78,20 @@ fn track(url: &str, active: bool) {
 /// (a file outside a transaction, `SET LOCAL`, which would outlive its file) or that fails
 /// so is replayed file by file in a scratch database of its own, as [`replay`] does, which
 /// names the failing file and line.
-/// A server's scratch database, if made yet: its URL and how long a connection to drop it
-/// may wait.
-type Slot = Arc<tokio::sync::Mutex<Option<(String, std::time::Duration)>>>;
-
 #[derive(Default)]
 pub struct Scratches {
     servers: std::sync::Mutex<HashMap<String, Slot>>,
 }
 
 impl Scratches {
+    /// The servers' slots. A panic while the map was held leaves it whole (an insert or a
+    /// drain), so a poisoned lock is taken as it is.
+    fn servers(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+        self.servers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The schema `migrations` up to `version` give, replayed next to the database at `url`.
     pub async fn replay(
         &self,
@@ -124,10 +132,7 @@ impl Scratches {
 
     /// The URLs of the scratch databases it holds now.
     pub fn databases(&self) -> Vec<String> {
-        let slots: Vec<Slot> = match self.servers.lock() {
-            Ok(servers) => servers.values().cloned().collect(),
-            Err(_) => Vec::new(),
-        };
+        let slots: Vec<Slot> = self.servers().values().cloned().collect();
         slots
             .iter()
             .filter_map(|slot| Some(slot.try_lock().ok()?.as_ref()?.0.clone()))
@@ -137,10 +142,7 @@ impl Scratches {
     /// Drops every scratch database made so far; the first failure is returned, after
     /// trying them all.
     pub async fn close(&self) -> Result<()> {
-        let slots: Vec<_> = match self.servers.lock() {
-            Ok(mut servers) => servers.drain().map(|(_, slot)| slot).collect(),
-            Err(_) => Vec::new(),
-        };
+        let slots: Vec<Slot> = self.servers().drain().map(|(_, slot)| slot).collect();
         let mut first = Ok(());
         for slot in slots {
             if let Some((url, timeout)) = slot.lock().await.take()
@@ -157,10 +159,7 @@ impl Scratches {
     /// settings included: another login gets its own).
     fn slot(&self, url: &str) -> Slot {
         let server = with_database(url, "skein_scratch");
-        match self.servers.lock() {
-            Ok(mut servers) => servers.entry(server).or_default().clone(),
-            Err(_) => Arc::default(),
-        }
+        self.servers().entry(server).or_default().clone()
     }
 }
 
@@ -280,11 +279,7 @@ fn outlives_its_transaction(sql: &str) -> bool {
 /// Runs `batch` on the scratch database, inspects, rolls back: the schema, or `None` if
 /// anything failed (the caller then drops the database).
 async fn replay_rolled_back(url: &str, batch: &str, options: &ConnectOptions) -> Option<Schema> {
-    let options = ConnectOptions {
-        read_only: false,
-        ..options.clone()
-    };
-    let mut conn = Connection::open(url, options).await.ok()?;
+    let mut conn = Connection::open(url, writable(options)).await.ok()?;
     let schema = match conn.execute_sql(batch).await {
         Ok(()) => conn.inspect().await.ok(),
         Err(_) => None,
@@ -292,6 +287,14 @@ async fn replay_rolled_back(url: &str, batch: &str, options: &ConnectOptions) ->
     let rolled_back = conn.execute_sql("ROLLBACK").await.is_ok();
     conn.close().await;
     schema.filter(|_| rolled_back)
+}
+
+/// The options of a session that writes to a scratch database, whatever the command's.
+fn writable(options: &ConnectOptions) -> ConnectOptions {
+    ConnectOptions {
+        read_only: false,
+        ..options.clone()
+    }
 }
 
 /// A new scratch database next to `url`, listed for a stop.
@@ -349,11 +352,7 @@ async fn replay_into(
     version: Version,
     options: &ConnectOptions,
 ) -> Result<Schema> {
-    let options = ConnectOptions {
-        read_only: false,
-        ..options.clone()
-    };
-    let mut conn = Connection::open(url, options).await?;
+    let mut conn = Connection::open(url, writable(options)).await?;
     let run = RunOptions {
         applied_by: "skein (replay)".to_owned(),
         ..RunOptions::default()
