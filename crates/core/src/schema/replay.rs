@@ -297,11 +297,19 @@ fn writable(options: &ConnectOptions) -> ConnectOptions {
     }
 }
 
-/// A new scratch database next to `url`, listed for a stop.
+/// A new scratch database next to `url`, listed for a stop. A stop asked for meanwhile does
+/// not cut the CREATE short: once sent, the server finishes it whether skein waits or not,
+/// and a database skein stopped waiting for would be left behind, listed nowhere.
 async fn make_scratch(url: &str, options: &ConnectOptions) -> Result<String> {
     let scratch = with_database(url, &scratch_name());
     track(&scratch, true);
-    if let Err(e) = create_database(&scratch, options.connect_timeout, &options.stop).await {
+    let made = create_database(
+        &scratch,
+        options.connect_timeout,
+        &crate::stop::Stop::default(),
+    )
+    .await;
+    if let Err(e) = made {
         track(&scratch, false);
         return Err(e);
     }

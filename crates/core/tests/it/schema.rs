@@ -354,3 +354,72 @@ async fn replays_on_one_server_share_a_scratch_database_and_each_starts_fresh() 
     drop(forgotten);
     assert!(!exists(&held[0]));
 }
+
+/// A stop asked for while the server is making the scratch database does not leave it
+/// there: the CREATE, once sent, is seen through (the server would finish it anyway), and
+/// the database is dropped with the others.
+#[tokio::test]
+async fn a_stop_while_the_scratch_database_is_made_leaves_none_behind() {
+    use sqlx::Connection as _;
+    let db = TestDb::new("scratch_stop");
+    let admin = db.url.rsplit_once('/').unwrap().0.to_owned() + "/postgres";
+    // Every CREATE DATABASE on the server waits behind this lock until it is let go.
+    let mut holder = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE pg_database IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let stop = skein_core::stop::Stop::default();
+    let options = skein_core::ConnectOptions {
+        stop: stop.clone(),
+        ..skein_core::ConnectOptions::default()
+    };
+    let dir = folder(HISTORY_A);
+    let migrations = load(dir.path());
+    let scratches = std::sync::Arc::new(skein_core::schema::replay::Scratches::default());
+    let replaying = {
+        let (scratches, url) = (scratches.clone(), db.url.clone());
+        tokio::spawn(async move {
+            scratches
+                .replay(&url, &migrations, Some(3), &options)
+                .await
+                .map(|schema| schema.fingerprint())
+        })
+    };
+    // Ours is the CREATE waiting for the lock, with this test's scratch name in it.
+    let mut watcher = sqlx::PgConnection::connect(&admin).await.unwrap();
+    let mut waiting = None;
+    for _ in 0..500 {
+        waiting = sqlx::query_scalar::<_, String>(
+            "SELECT substring(query from 'skein_scratch_[0-9a-f]+') FROM pg_stat_activity \
+             WHERE query LIKE 'CREATE DATABASE %skein_scratch_%' AND wait_event_type = 'Lock' LIMIT 1",
+        )
+        .fetch_optional(&mut watcher)
+        .await
+        .unwrap();
+        if waiting.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let name = waiting.expect("the scratch database's CREATE waits for the lock");
+    stop.request();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+    let _ = replaying.await.unwrap();
+    scratches.close().await.unwrap();
+    // The server may still be finishing a CREATE whose client has gone.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+    if left > 0 {
+        let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+            .execute(&mut watcher)
+            .await;
+    }
+    assert_eq!(left, 0, "{name} was left on the server");
+}
