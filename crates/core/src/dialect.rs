@@ -237,6 +237,35 @@ impl Dialect {
             false => "0",
         };
         let (applied_at, now) = self.explicit_applied_at();
+        self.insert_history_with(table, row, execution_ms, applied_at, &now)
+    }
+
+    /// [`Dialect::insert_history_literal`] with `execution_ms` and `applied_at` given as SQL
+    /// expressions (PostgreSQL's chained steps, which share one `now()`).
+    pub fn insert_history_timed(
+        self,
+        table: &HistoryTable,
+        row: HistoryValues<'_>,
+        execution_ms: &str,
+        applied_at: &str,
+    ) -> String {
+        self.insert_history_with(
+            table,
+            row,
+            execution_ms,
+            ", applied_at",
+            &format!(", {applied_at}"),
+        )
+    }
+
+    fn insert_history_with(
+        self,
+        table: &HistoryTable,
+        row: HistoryValues<'_>,
+        execution_ms: &str,
+        applied_at: &str,
+        now: &str,
+    ) -> String {
         format!(
             "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success{applied_at}) \
              VALUES ({}, {}, {}, {}, {}, {execution_ms}, {}{now}){}",

@@ -291,71 +291,116 @@ async fn migrate_locked<D: Driver>(
         version_after: plan.version_before,
         steps: Vec::new(),
     };
-    for (index, step) in plan.steps.iter().enumerate() {
-        let migration = by_version[&step.version];
-        let script = match step.direction {
-            Direction::Up => &migration.up,
-            Direction::Down => migration
-                .down
-                .as_ref()
-                .expect("the planner checked the down file"),
-        };
+    let runs: Vec<StepRun<'_>> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let migration = by_version[&step.version];
+            StepRun {
+                version: step.version,
+                description: &migration.description,
+                direction: step.direction,
+                script: match step.direction {
+                    Direction::Up => &migration.up,
+                    Direction::Down => migration
+                        .down
+                        .as_ref()
+                        .expect("the planner checked the down file"),
+                },
+                checksum: migration.checksum.as_str(),
+                applied_by: &options.applied_by,
+                kind: migration.kind(),
+                durable: index + 1 == plan.steps.len(),
+            }
+        })
+        .collect();
+    // The steps a driver may be handed together: transactional ones in a row, and only
+    // when no step has a time limit of its own.
+    let together = driver.runs_steps_together() && options.step_timeout.is_none();
+    let mut announced = None;
+    let mut index = 0;
+    while index < plan.steps.len() {
+        let step = &plan.steps[index];
         if options.stop.is_requested() {
             return Err(RunFailure {
                 report,
                 error: Error::Interrupted { next: step.version },
             });
         }
-        events.event(Event::StepStarted { step });
-        let run = StepRun {
-            version: step.version,
-            description: &migration.description,
-            direction: step.direction,
-            script,
-            checksum: migration.checksum.as_str(),
-            applied_by: &options.applied_by,
-            kind: migration.kind(),
-            durable: index + 1 == plan.steps.len(),
+        let end = match together && step.transactional {
+            true => {
+                index
+                    + plan.steps[index..]
+                        .iter()
+                        .take_while(|s| s.transactional)
+                        .count()
+            }
+            false => index + 1,
         };
+        if announced != Some(index) {
+            events.event(Event::StepStarted { step });
+        }
         let mut watch = options.watch(
             canceller,
             step.transactional,
-            format!("running {}", script.path.display()),
+            format!("running {}", runs[index].script.path.display()),
         );
-        watch.limit = options.step_timeout.map(|limit| {
-            let error = Error::StepTimeout {
-                version: step.version,
-                limit,
-                transactional: step.transactional,
-                confirmed: true,
-            };
-            (limit, error)
-        });
-        let outcome = match watched(driver.run_step(run), watch).await {
-            Ok(outcome) => outcome,
+        if end == index + 1 {
+            watch.limit = options.step_timeout.map(|limit| {
+                let error = Error::StepTimeout {
+                    version: step.version,
+                    limit,
+                    transactional: step.transactional,
+                    confirmed: true,
+                };
+                (limit, error)
+            });
+        }
+        let mut done = |offset: usize, outcome: StepOutcome| {
+            let at = index + offset;
+            finished(&plan, at, outcome, &mut report, events);
+            if let Some(next) = plan.steps.get(at + 1).filter(|_| at + 1 < end) {
+                events.event(Event::StepStarted { step: next });
+                announced = Some(at + 1);
+            }
+        };
+        match watched(driver.run_steps(&runs[index..end], &mut done), watch).await {
+            Ok(ran) => index += ran,
             Err(error) => return Err(RunFailure { report, error }),
-        };
-        let ms = match outcome {
-            StepOutcome::Ran { ms } => {
-                events.event(Event::StepFinished { step, ms });
-                Some(ms)
-            }
-            StepOutcome::AlreadyDone => {
-                events.event(Event::StepAlreadyDone { step });
-                None
-            }
-        };
-        report.steps.push(StepReport {
-            version: step.version,
-            description: step.description.clone(),
-            direction: step.direction,
-            repeatable: step.repeatable,
-            ms,
-        });
-        report.version_after = version_after_step(&plan, step);
+        }
     }
     report.version_after = plan.version_after;
     Ok(report)
+}
+
+/// Step `index` of `plan` is done: its event, and its line in the report.
+fn finished(
+    plan: &Plan,
+    index: usize,
+    outcome: StepOutcome,
+    report: &mut RunReport,
+    events: &dyn EventSink,
+) {
+    let step = &plan.steps[index];
+    let ms = match outcome {
+        StepOutcome::Ran { ms } => {
+            events.event(Event::StepFinished { step, ms });
+            Some(ms)
+        }
+        StepOutcome::AlreadyDone => {
+            events.event(Event::StepAlreadyDone { step });
+            None
+        }
+    };
+    report.steps.push(StepReport {
+        version: step.version,
+        description: step.description.clone(),
+        direction: step.direction,
+        repeatable: step.repeatable,
+        ms,
+    });
+    report.version_after = version_after_step(plan, step);
 }
 
 /// The current version once `step` has run (going down, the next older applied step).

@@ -54,6 +54,17 @@ pub fn split(script: &str) -> Vec<Statement<'_>> {
     split_with(script, Syntax::Standard)
 }
 
+/// Whether text sent after `script` (after a `;` and a new line) is read as statements of
+/// its own: false when the script ends inside a string, quoted identifier, dollar quote,
+/// block comment, parentheses or block body, which would take that text in.
+pub fn ends_cleanly(script: &str) -> bool {
+    const PROBE: &str = "SELECT 1";
+    let probed = format!("{script}\n;\n{PROBE}");
+    split(&probed)
+        .last()
+        .is_some_and(|last| last.sql == PROBE && last.offset == script.len() + 3)
+}
+
 /// Splits a MySQL/MariaDB script: as [`split`], with MySQL's strings and comments.
 pub fn split_mysql(script: &str) -> Vec<Statement<'_>> {
     split_with(script, Syntax::MySql)
@@ -924,6 +935,29 @@ END";
                 &["CREATE TABLE e (begin int, \"end\" int)", "SELECT 2"],
             ),
         ]);
+    }
+
+    #[test]
+    fn a_script_ends_cleanly_unless_something_is_left_open() {
+        for script in [
+            "CREATE TABLE t (id INT);",
+            "SELECT 1",
+            "SELECT 1; -- a comment at the end",
+            "SELECT 1 /* closed */",
+            "",
+        ] {
+            assert!(ends_cleanly(script), "{script:?}");
+        }
+        for script in [
+            "INSERT INTO t VALUES ('it",
+            "SELECT $x$ open",
+            "SELECT 1 /* open",
+            "SELECT \"open",
+            "SELECT (1",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;",
+        ] {
+            assert!(!ends_cleanly(script), "{script:?}");
+        }
     }
 
     #[test]

@@ -373,9 +373,11 @@ fn sigterm_mid_fleet_leaves_no_lock_and_no_half_migration() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the slow migrations are running, then SIGTERM.
+    // Wait until the slow migrations are running, then SIGTERM. (A session's query text is
+    // its whole message, which starts with the first of a model's files: it is the sleep
+    // the sessions are seen waiting in.)
     let deadline = Instant::now() + Duration::from_secs(30);
-    while fleet.infra.value("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE '%pg_sleep(10)%' AND application_name = 'skein'").as_deref() != Some("2") {
+    while fleet.infra.value("SELECT count(*)::text FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND application_name = 'skein'").as_deref() != Some("2") {
         assert!(Instant::now() < deadline, "the slow migrations never started");
         std::thread::sleep(Duration::from_millis(20));
     }

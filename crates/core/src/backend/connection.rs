@@ -54,6 +54,12 @@ trait DynDriver: Send {
     fn lock_holder(&mut self) -> BoxFuture<'_, Result<Option<String>>>;
     fn runs_in_transaction(&self, script: &Script) -> bool;
     fn run_step<'a>(&'a mut self, step: StepRun<'a>) -> BoxFuture<'a, Result<StepOutcome>>;
+    fn run_steps<'a>(
+        &'a mut self,
+        steps: &'a [StepRun<'a>],
+        done: &'a mut (dyn FnMut(usize, StepOutcome) + Send),
+    ) -> BoxFuture<'a, Result<usize>>;
+    fn runs_steps_together(&self) -> bool;
     fn change_history<'a>(&'a mut self, changes: &'a [HistoryChange]) -> BoxFuture<'a, Result<()>>;
     fn inspect(&mut self) -> BoxFuture<'_, Result<crate::schema::Schema>>;
     fn execute_sql<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
@@ -91,6 +97,16 @@ impl<T: Driver + 'static> DynDriver for T {
     }
     fn run_step<'a>(&'a mut self, step: StepRun<'a>) -> BoxFuture<'a, Result<StepOutcome>> {
         Box::pin(Driver::run_step(self, step))
+    }
+    fn run_steps<'a>(
+        &'a mut self,
+        steps: &'a [StepRun<'a>],
+        done: &'a mut (dyn FnMut(usize, StepOutcome) + Send),
+    ) -> BoxFuture<'a, Result<usize>> {
+        Box::pin(Driver::run_steps(self, steps, done))
+    }
+    fn runs_steps_together(&self) -> bool {
+        Driver::runs_steps_together(self)
     }
     fn change_history<'a>(&'a mut self, changes: &'a [HistoryChange]) -> BoxFuture<'a, Result<()>> {
         Box::pin(Driver::change_history(self, changes))
@@ -148,6 +164,18 @@ impl Driver for Connection {
 
     async fn run_step(&mut self, step: StepRun<'_>) -> Result<StepOutcome> {
         self.0.run_step(step).await
+    }
+
+    async fn run_steps(
+        &mut self,
+        steps: &[StepRun<'_>],
+        done: &mut (dyn FnMut(usize, StepOutcome) + Send),
+    ) -> Result<usize> {
+        self.0.run_steps(steps, done).await
+    }
+
+    fn runs_steps_together(&self) -> bool {
+        self.0.runs_steps_together()
     }
 
     async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {

@@ -407,7 +407,14 @@ pub(crate) async fn connect<C: sqlx::Connection>(
     target: String,
     options: &C::Options,
 ) -> Result<C> {
-    C::connect_with(options)
+    // skein times its steps itself; sqlx's warning about a slow statement would print a
+    // whole message of migrations (and what it inserts) into the log.
+    let options = sqlx::ConnectOptions::log_slow_statements(
+        options.clone(),
+        log::LevelFilter::Off,
+        Duration::MAX,
+    );
+    C::connect_with(&options)
         .await
         .map_err(|source| Error::Connect {
             target,

@@ -426,6 +426,29 @@ pub trait Driver: Send {
     /// Runs one step and records it in the history, atomically when it is transactional.
     fn run_step(&mut self, step: StepRun<'_>) -> impl Future<Output = Result<StepOutcome>> + Send;
 
+    /// Runs the first of `steps`, or more of them in order where the backend can send them
+    /// together (PostgreSQL: transactional steps in one message), each in its own
+    /// transaction with its history row. Calls `done(i, outcome)` as step `i` is recorded,
+    /// and returns how many ran; the engine sends the rest again. The first failure ends the
+    /// call: the steps before it stay recorded, it is rolled back, and none after it runs.
+    fn run_steps(
+        &mut self,
+        steps: &[StepRun<'_>],
+        done: &mut (dyn FnMut(usize, StepOutcome) + Send),
+    ) -> impl Future<Output = Result<usize>> + Send {
+        async move {
+            let outcome = self.run_step(steps[0]).await?;
+            done(0, outcome);
+            Ok(1)
+        }
+    }
+
+    /// Whether [`Driver::run_steps`] may run more than one step per call: the engine then
+    /// hands it every transactional step in a row.
+    fn runs_steps_together(&self) -> bool {
+        false
+    }
+
     /// Applies history changes in one transaction.
     fn change_history(
         &mut self,

@@ -256,17 +256,10 @@ fn one_transaction(
 /// literals are read. Told conservatively: a statement taken for one only costs a replay
 /// file by file.
 fn outlives_its_transaction(sql: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
-    if [
-        "set_config",
-        "standard_conforming_strings",
-        "client_encoding",
-    ]
-    .iter()
-    .any(|word| lower.contains(word))
-    {
+    if crate::backend::postgres::chain::changes_how_sql_is_read(sql) {
         return true;
     }
+    let lower = sql.to_ascii_lowercase();
     let spaced = lower.replace('=', " = ").replace(['\'', '"'], " ");
     let words: Vec<&str> = spaced.split_whitespace().collect();
     words.windows(2).any(|pair| pair == ["on", "commit"])

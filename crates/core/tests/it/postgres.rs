@@ -312,3 +312,231 @@ async fn query_rows_reads_each_column_by_its_type() {
     );
     conn.close().await;
 }
+
+/// Steps in a row go to the server in one message. A failure in the middle of the third is
+/// named at its line, the two before it stay applied, and the one after it never runs.
+#[tokio::test]
+async fn steps_sent_together_stop_at_the_failing_one_and_name_its_line() {
+    let db = TestDb::new("chain_fail");
+    let dir = folder(&[
+        FIRST,
+        ("2_second.up.sql", "CREATE TABLE second (id INT);\n"),
+        (
+            "3_third.up.sql",
+            "CREATE TABLE third (id INT);\n\nDO $$BEGIN RAISE EXCEPTION 'third fails'; END$$;\nCREATE TABLE third_b (id INT);\n",
+        ),
+        ("4_fourth.up.sql", "CREATE TABLE fourth (id INT);\n"),
+    ]);
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let err = statement_error(&failure);
+    assert!(err.file.ends_with("3_third.up.sql"), "{err}");
+    assert_eq!((err.position.line, err.position.column), (3, 1), "{err}");
+    assert_eq!(err.message, "third fails");
+    let versions: Vec<i64> = failure.report.steps.iter().map(|s| s.version).collect();
+    assert_eq!(versions, [1, 2]);
+    assert_eq!(history(&db), ["1 migration true", "2 migration true"]);
+    for table in ["third", "fourth"] {
+        let found = db.value(&format!("SELECT to_regclass('{table}')::text"));
+        assert_eq!(found, None, "{table}");
+    }
+
+    // Fixed, the rest goes; a failure at the commit (a deferred foreign key) is named too.
+    std::fs::write(
+        dir.path().join("3_third.up.sql"),
+        "CREATE TABLE third (id INT PRIMARY KEY);\nCREATE TABLE third_child (third INT REFERENCES third DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO third_child VALUES (7);\n",
+    )
+    .unwrap();
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let text = failure.error.to_string();
+    assert!(
+        text.contains("recording or committing") && text.contains("3_third.up.sql"),
+        "{text}"
+    );
+    assert!(failure.report.steps.is_empty(), "{:?}", failure.report);
+    assert_eq!(history(&db), ["1 migration true", "2 migration true"]);
+    std::fs::write(
+        dir.path().join("3_third.up.sql"),
+        "CREATE TABLE third (id INT);\n",
+    )
+    .unwrap();
+    let report = up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(report.steps.len(), 2);
+    assert_eq!(history(&db).len(), 4);
+}
+
+/// Each step's history row says how long that step took and when it was applied, although
+/// the steps of one message share one `now()`.
+#[tokio::test]
+async fn steps_sent_together_record_their_own_time() {
+    let db = TestDb::new("chain_time");
+    let dir = folder(&[
+        ("1_slow.up.sql", "SELECT pg_sleep(0.5);\n"),
+        ("2_quick.up.sql", "CREATE TABLE quick (id INT);\n"),
+    ]);
+    up(&db.url, dir.path()).await.unwrap();
+    let ms = db.column("SELECT execution_ms::text FROM skein_history ORDER BY version");
+    let ms: Vec<i64> = ms
+        .into_iter()
+        .map(|v| v.unwrap().parse().unwrap())
+        .collect();
+    assert!(ms[0] >= 500, "{ms:?}");
+    assert!(
+        ms[1] < 400,
+        "the quick step's own time, not the message's: {ms:?}"
+    );
+    let later = db.value(
+        "SELECT ((SELECT applied_at FROM skein_history WHERE version = 2) \
+         > (SELECT applied_at FROM skein_history WHERE version = 1))::text",
+    );
+    assert_eq!(later.as_deref(), Some("true"), "each row has its own time");
+}
+
+/// A long step in the middle of a message is announced as it starts: the step before it is
+/// reported done at once, not when the long one ends. A stop then rolls back the long step
+/// alone, and the step after it never runs.
+#[tokio::test]
+async fn a_long_step_sent_with_others_is_reported_as_it_starts_and_a_stop_rolls_back_it_alone() {
+    use skein_core::engine::{Event, EventSink};
+    use skein_core::stop::Stop;
+    struct StopAfterFirst(Stop);
+    impl EventSink for StopAfterFirst {
+        fn event(&self, event: Event<'_>) {
+            if let Event::StepFinished { step, .. } = event
+                && step.version == 1
+            {
+                self.0.request();
+            }
+        }
+    }
+    let db = TestDb::new("chain_stop");
+    let dir = folder(&[
+        FIRST,
+        (
+            "2_long.up.sql",
+            "CREATE TABLE long_a (id INT);\nSELECT pg_sleep(20);\n",
+        ),
+        ("3_after.up.sql", "CREATE TABLE after_long (id INT);\n"),
+    ]);
+    let migrations = load(dir.path());
+    let stop = Stop::default();
+    let options = skein_core::engine::RunOptions {
+        stop: stop.clone(),
+        ..options()
+    };
+    let mut conn = connect(&db.url).await;
+    let started = std::time::Instant::now();
+    let target = skein_core::plan::Target::Up {
+        to: None,
+        steps: None,
+    };
+    let failure = engine::migrate(
+        &mut conn,
+        &migrations,
+        target,
+        &options,
+        &StopAfterFirst(stop),
+    )
+    .await
+    .unwrap_err();
+    conn.close().await;
+    let took = started.elapsed();
+    assert!(
+        matches!(failure.error, Error::Stopped { .. }),
+        "{}",
+        failure.error
+    );
+    assert!(took.as_secs() < 10, "stopped after {took:?}");
+    assert_eq!(failure.report.steps.len(), 1);
+    assert_eq!(history(&db), ["1 migration true"]);
+    assert_eq!(db.value("SELECT to_regclass('long_a')::text"), None);
+    assert_eq!(db.value("SELECT to_regclass('after_long')::text"), None);
+}
+
+/// The notice between two steps needs PL/pgSQL. A migration that drops it does not stop
+/// the run: the steps after it go one message each.
+#[tokio::test]
+async fn a_migration_that_drops_plpgsql_does_not_stop_the_steps_after_it() {
+    let db = TestDb::new("chain_plpgsql");
+    let dir = folder(&[
+        ("1_drop.up.sql", "DROP EXTENSION plpgsql;\n"),
+        ("2_a.up.sql", "CREATE TABLE a (id INT);\n"),
+        ("3_b.up.sql", "CREATE TABLE b (id INT);\n"),
+    ]);
+    let report = up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(report.steps.len(), 3);
+    assert_eq!(history(&db).len(), 3);
+    assert_eq!(
+        db.value("SELECT to_regclass('b')::text").as_deref(),
+        Some("b")
+    );
+}
+
+/// The server reads a whole message before it runs any of it. A syntax error in a later
+/// step, or text the server cannot take in its encoding, refuses the message at once: the
+/// steps before the one at fault are still applied, and the error names that one.
+#[tokio::test]
+async fn a_step_refused_before_anything_ran_still_leaves_the_steps_before_it_applied() {
+    let db = TestDb::new("chain_parse");
+    let dir = folder(&[
+        FIRST,
+        ("2_second.up.sql", "CREATE TABLE second (id INT);\n"),
+        (
+            "3_typo.up.sql",
+            "CREATE TABLE ok (id INT);\n\nCREATE TABLE t (\n  id INT,\n  name TEXT,,\n);\n",
+        ),
+    ]);
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let err = statement_error(&failure);
+    assert!(err.file.ends_with("3_typo.up.sql"), "{err}");
+    assert_eq!((err.position.line, err.position.column), (5, 13), "{err}");
+    assert_eq!(failure.report.steps.len(), 2);
+    assert_eq!(history(&db), ["1 migration true", "2 migration true"]);
+
+    // A LATIN1 database: the euro sign has no place in it, and the server does not say where
+    // in the message it is.
+    let latin = TestDb::new("chain_latin1");
+    let admin = &skein_testkit::postgres().admin_url;
+    skein_testkit::exec(admin, &format!("DROP DATABASE \"{}\"", latin.name));
+    skein_testkit::exec(
+        admin,
+        &format!(
+            "CREATE DATABASE \"{}\" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+            latin.name
+        ),
+    );
+    let dir = folder(&[
+        FIRST,
+        (
+            "2_price.up.sql",
+            "CREATE TABLE price (sign TEXT DEFAULT '€');\n",
+        ),
+    ]);
+    let failure = up(&latin.url, dir.path()).await.unwrap_err();
+    let text = failure.error.to_string();
+    assert!(text.contains("2_price.up.sql"), "{text}");
+    assert_eq!(failure.report.steps.len(), 1, "{text}");
+    assert_eq!(history(&latin), ["1 migration true"]);
+}
+
+/// A step that changes how the server reads string literals is the last of its message:
+/// the steps after it are read with the setting it made, as when sent one by one.
+#[tokio::test]
+async fn a_step_after_one_that_changes_how_strings_are_read_is_read_the_new_way() {
+    let db = TestDb::new("chain_strings");
+    let dir = folder(&[
+        (
+            "1_escape.up.sql",
+            "SET standard_conforming_strings = off;\n",
+        ),
+        (
+            "2_text.up.sql",
+            "CREATE TABLE t (v TEXT);\nINSERT INTO t VALUES ('a\\\\b');\n",
+        ),
+    ]);
+    up(&db.url, dir.path()).await.unwrap();
+    // With the setting off, '\\' is one backslash.
+    assert_eq!(
+        db.value("SELECT length(v)::text FROM t").as_deref(),
+        Some("3")
+    );
+}

@@ -1,9 +1,10 @@
 //! PostgreSQL: statements sent one by one over the simple protocol (as psql does), errors
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
+use super::chain::{Chain, MESSAGE_BYTES, Part};
 use crate::backend::server::Catalog;
 use crate::backend::session::{self, Session, StepRules, elapsed_ms, failed};
-use crate::dialect::{Dialect, HistoryValues};
+use crate::dialect::Dialect;
 use crate::driver::{
     Canceller, ConnectOptions, Driver, HistoryChange, StepOutcome, StepRun, init_sql_error,
     redact_url,
@@ -11,7 +12,6 @@ use crate::driver::{
 use crate::error::{Error, Result, StatementError};
 use crate::history::AppliedMigration;
 use crate::migration::Script;
-use crate::plan::Direction;
 use crate::position::{char_position_to_byte, line_column};
 use crate::split::{Statement, split};
 use futures_util::StreamExt as _;
@@ -22,6 +22,9 @@ use std::str::FromStr;
 use std::time::Instant;
 
 const DIALECT: Dialect = Dialect::Postgres;
+
+/// The server cancelled the statement (a stop or a step limit asked it to).
+const QUERY_CANCELED: &str = "57014";
 
 pub struct PostgresDriver {
     session: Session<sqlx::Postgres>,
@@ -34,6 +37,9 @@ pub struct PostgresDriver {
     /// A step committed without waiting for its WAL to reach the disk, and no commit has
     /// waited since: [`Driver::unlock`] waits for it.
     unflushed: bool,
+    /// Steps may go to the server several in one message. Not before PostgreSQL 13, which
+    /// applied `statement_timeout` to a whole message rather than to each statement in it.
+    chains: bool,
 }
 
 impl PostgresDriver {
@@ -46,7 +52,8 @@ impl PostgresDriver {
         // mid-migration, the server would otherwise run what it was sent to the end (and
         // could commit it); client_connection_check_interval makes it notice within a
         // second and roll back.
-        let check_client = if conn.server_version_num().is_some_and(|v| v >= 140_000) {
+        let version = conn.server_version_num().unwrap_or(0);
+        let check_client = if version >= 140_000 {
             "SET client_connection_check_interval = 1000; "
         } else {
             ""
@@ -72,12 +79,12 @@ impl PostgresDriver {
             lock_key: None,
             history_seen: false,
             unflushed: false,
+            chains: version >= 130_000,
         })
     }
 
-    /// Sends the whole step as one simple query: `BEGIN`, its statements, the history
-    /// change and `COMMIT`, so a step costs one round trip. The server answers each
-    /// statement that completes before an error, which tells which statement failed.
+    /// Sends the first of `steps`, and as many after it as fit, as one simple query (see
+    /// [`chain`](super::chain)): a step costs no round trip of its own.
     ///
     /// A step that need not be durable yet commits with `synchronous_commit = off`: the
     /// server does not wait for its WAL to reach the disk, which costs about as much as a
@@ -85,71 +92,96 @@ impl PostgresDriver {
     /// and WAL is flushed in order, so that wait covers every step before it. Should the
     /// server crash in between, it comes back with a prefix of the run: each step with its
     /// history row or neither, and the next `up` applies the rest.
-    async fn run_in_transaction(&mut self, step: StepRun<'_>) -> Result<i64> {
-        let table = &self.session.options.history_table;
-        let dialect = DIALECT;
-        let statements = split(&step.script.sql);
-        let record = match step.direction {
-            Direction::Up => dialect.insert_history_literal(
-                table,
-                HistoryValues {
-                    version: step.version,
-                    description: step.description,
-                    checksum: step.checksum,
-                    kind: step.kind.as_str(),
-                    applied_by: step.applied_by,
-                    success: true,
-                },
-            ),
-            Direction::Down => dialect.delete_history_literal(table, step.version),
-        };
-        let mut batch = String::with_capacity(step.script.sql.len() + record.len() + 64);
-        batch.push_str("BEGIN;\n");
-        let mut preamble = 1;
-        if !step.durable {
-            batch.push_str("SET LOCAL synchronous_commit = off;\n");
-            preamble += 1;
-        }
-        let mut starts = Vec::with_capacity(statements.len());
-        for statement in &statements {
-            starts.push(batch.len());
-            batch.push_str(statement.sql);
-            batch.push_str(";\n");
-        }
-        let record_start = batch.len();
-        batch.push_str(&record);
-        batch.push_str(";\nCOMMIT;");
-
-        let started = Instant::now();
-        let mut completed = 0_usize;
-        let failure = {
-            let mut results =
-                sqlx::raw_sql(AssertSqlSafe(batch.as_str())).execute_many(&mut self.session.conn);
-            loop {
-                match results.next().await {
-                    Some(Ok(_)) => completed += 1,
-                    Some(Err(err)) => break Some(err),
-                    None => break None,
+    async fn run_chain(
+        &mut self,
+        steps: &[StepRun<'_>],
+        done: &mut (dyn FnMut(usize, StepOutcome) + Send),
+    ) -> Result<usize> {
+        let limit = if self.chains { MESSAGE_BYTES } else { 0 };
+        let mut steps = steps;
+        loop {
+            let chain = Chain::new(&self.session.options.history_table, steps, limit);
+            let mut step_started = Instant::now();
+            let mut completed = 0_usize;
+            let mut committed = 0_usize;
+            let failure = {
+                let mut results = sqlx::raw_sql(AssertSqlSafe(chain.text.as_str()))
+                    .execute_many(&mut self.session.conn);
+                loop {
+                    match results.next().await {
+                        Some(Ok(_)) => {
+                            if let Some(Part::Commit { step }) = chain.parts.get(completed) {
+                                committed = step + 1;
+                                self.unflushed = !steps[*step].durable;
+                                done(
+                                    *step,
+                                    StepOutcome::Ran {
+                                        ms: elapsed_ms(step_started),
+                                    },
+                                );
+                                step_started = Instant::now();
+                            }
+                            completed += 1;
+                        }
+                        Some(Err(err)) => break Some(err),
+                        None => break None,
+                    }
+                }
+            };
+            let Some(err) = failure else {
+                return Ok(chain.steps());
+            };
+            let Some(pg) = as_postgres_error(&err) else {
+                let failing = committed.min(chain.steps() - 1);
+                return Err(connection_failure(steps[failing].script, err));
+            };
+            // The part that failed: where the server says, else the first not completed.
+            let position = match pg.position() {
+                Some(PgErrorPosition::Original(chars)) => Some(chain.part_at(chars)),
+                _ => None,
+            };
+            let (part, within) =
+                position.unwrap_or((chain.parts[completed.min(chain.parts.len() - 1)], 0));
+            // Refused before anything ran: the steps before the one at fault go again alone
+            // (the first step alone, when the server does not say where the fault is).
+            if completed == 0 && pg.code() != QUERY_CANCELED {
+                let at_fault = match position {
+                    Some(_) => part.step(),
+                    None => 1.min(chain.steps() - 1),
+                };
+                if at_fault > 0 {
+                    steps = &steps[..at_fault];
+                    continue;
                 }
             }
-        };
-        let Some(err) = failure else {
-            self.unflushed = !step.durable;
-            return Ok(elapsed_ms(started));
-        };
-        self.session.rollback().await;
-        let batch = Batch {
-            text: &batch,
-            starts: &starts,
-            record_start,
-        };
-        // `completed` counts the preamble too: the failing statement's index is after it.
-        Err(batch.locate(
-            step.script,
-            &statements,
-            completed.saturating_sub(preamble),
-            err,
-        ))
+            match part {
+                // Between two transactions: the steps before it are applied, and the engine
+                // sends the rest again.
+                Part::Flush { after } => return Ok(after + 1),
+                // A failed COMMIT ended its transaction; anything else left it open, aborted.
+                Part::Commit { .. } => {}
+                // Refused before its BEGIN ran: no transaction is open.
+                Part::Own { .. } | Part::Statement { .. } if completed == 0 => {}
+                Part::Own { .. } | Part::Statement { .. } => self.session.rollback().await,
+            }
+            return Err(match part {
+                Part::Statement { step, index } => {
+                    let statement = &chain.statements[step][index];
+                    Error::Statement(Box::new(statement_error(
+                        steps[step].script,
+                        pg,
+                        statement.offset + within,
+                    )))
+                }
+                _ => Error::Database {
+                    action: format!(
+                        "recording or committing {}",
+                        steps[part.step()].script.path.display()
+                    ),
+                    source: err.into(),
+                },
+            });
+        }
     }
 
     /// The lock key: the database, the history table's schema and name, hashed.
@@ -210,57 +242,6 @@ pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
         return Ok(options.ssl_mode(sqlx::postgres::PgSslMode::Disable));
     }
     Ok(options)
-}
-
-/// A step sent as one query: where each statement starts in it.
-struct Batch<'a> {
-    text: &'a str,
-    starts: &'a [usize],
-    record_start: usize,
-}
-
-impl Batch<'_> {
-    /// Places an error from the batch in the file: by the server's position when it gives
-    /// one, else at the start of the statement that did not complete.
-    fn locate(
-        &self,
-        script: &Script,
-        statements: &[Statement<'_>],
-        failed: usize,
-        err: sqlx::Error,
-    ) -> Error {
-        let Some(pg) = as_postgres_error(&err) else {
-            return connection_failure(script, err);
-        };
-        let position = match pg.position() {
-            Some(PgErrorPosition::Original(chars)) => Some(char_position_to_byte(self.text, chars)),
-            _ => None,
-        };
-        let index = match position {
-            Some(byte) => self
-                .starts
-                .partition_point(|&start| start <= byte)
-                .saturating_sub(1),
-            None => failed,
-        };
-        let past_statements =
-            position.map_or(index >= statements.len(), |byte| byte >= self.record_start);
-        match statements.get(index) {
-            Some(statement) if !past_statements => {
-                let within = position.map_or(0, |byte| byte - self.starts[index]);
-                Error::Statement(Box::new(statement_error(
-                    script,
-                    pg,
-                    statement.offset + within,
-                )))
-            }
-            // Recording the step or committing it failed.
-            _ => Error::Database {
-                action: format!("recording or committing {}", script.path.display()),
-                source: err.into(),
-            },
-        }
-    }
 }
 
 /// Places an error of one statement sent alone: the server gives a character position
@@ -429,9 +410,28 @@ impl Driver for PostgresDriver {
                 .run_outside_transaction(step, &statements, StepRules::default())
                 .await
         } else {
-            let ms = self.run_in_transaction(step).await?;
-            Ok(StepOutcome::Ran { ms })
+            let mut outcome = None;
+            self.run_chain(&[step], &mut |_, ran| outcome = Some(ran))
+                .await?;
+            Ok(outcome.expect("a chain that ran without an error ran its step"))
         }
+    }
+
+    async fn run_steps(
+        &mut self,
+        steps: &[StepRun<'_>],
+        done: &mut (dyn FnMut(usize, StepOutcome) + Send),
+    ) -> Result<usize> {
+        if steps[0].script.no_transaction {
+            let outcome = self.run_step(steps[0]).await?;
+            done(0, outcome);
+            return Ok(1);
+        }
+        self.run_chain(steps, done).await
+    }
+
+    fn runs_steps_together(&self) -> bool {
+        self.chains
     }
 
     async fn change_history(&mut self, changes: &[HistoryChange]) -> Result<()> {

@@ -1,5 +1,6 @@
 //! PostgreSQL: its driver, inspector and DDL writer, and what the engine asks of it.
 
+pub(crate) mod chain;
 pub(crate) mod ddl;
 pub(crate) mod driver;
 pub mod inspect;

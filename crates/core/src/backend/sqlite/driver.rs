@@ -62,6 +62,12 @@ impl SqliteDriver {
         {
             std::fs::create_dir_all(parent).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
         }
+        // As on the servers (`session::connect`): skein times its steps itself.
+        let connect = sqlx::ConnectOptions::log_slow_statements(
+            connect,
+            log::LevelFilter::Off,
+            std::time::Duration::MAX,
+        );
         let mut conn = SqliteConnection::connect_with(&connect)
             .await
             .map_err(connect_error)?;

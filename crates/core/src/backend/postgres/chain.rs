@@ -1,0 +1,318 @@
+//! Steps sent to PostgreSQL as one simple query: each step's `BEGIN`, its statements, its
+//! history change and `COMMIT`, one step after the other. A run then costs a round trip
+//! per message, not per step, and the server spends no time waiting for skein between
+//! steps.
+//!
+//! The server runs the statements in order and, at the first error, abandons the rest of
+//! the message: the steps before the failing one stay committed, the failing one rolls
+//! back, and none after it runs. So a chain is exactly-once as a step sent alone is.
+//!
+//! The server reads (parses) a whole message before it runs any of it, with the settings
+//! it had when the message came. So a chain ends after a step that may change how SQL text
+//! is read ([`changes_how_sql_is_read`]), and a message refused as a whole before anything
+//! ran (a syntax error in a later step) is sent again up to the step at fault, so that the
+//! steps before it are applied as they would be one by one.
+//!
+//! Between two steps a `DO` block raises a notice. A notice makes the server send at once
+//! what it holds back (it otherwise sends a message's results when its output buffer
+//! fills), so each step's commit reaches skein as it happens: progress and timings stay
+//! per step, even while a later step of the same message runs for minutes.
+
+use crate::dialect::{Dialect, HistoryValues};
+use crate::driver::StepRun;
+use crate::history::HistoryTable;
+use crate::plan::Direction;
+use crate::position::char_position_to_byte;
+use crate::split::{Statement, ends_cleanly, split};
+
+/// A chain ends before the step that would take its text past this many bytes (a step
+/// larger than this goes alone). Servers that log slow statements log a message whole, so
+/// this bounds the size of such a log entry; beyond it, what is saved is too little to
+/// measure.
+pub(super) const MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Begins a step's transaction: notes the time (`now()` is when the server received the
+/// message, the same for every step in it) for the history row's `execution_ms`.
+const STARTED: &str = "SELECT set_config('skein.step_started', (extract(epoch FROM clock_timestamp()) * 1000)::text, true)";
+/// ... and, for a step that need not be durable yet, commits it without waiting for the disk.
+const NOT_DURABLE: &str = ", set_config('synchronous_commit', 'off', true)";
+/// The step's time, from [`STARTED`] to its history row (0 should a file have reset it).
+const EXECUTION_MS: &str = "coalesce((extract(epoch FROM clock_timestamp()) * 1000 - nullif(current_setting('skein.step_started', true), '')::numeric)::bigint, 0)";
+
+/// Sent between two steps: the notice flushes the server's output (see the module's doc).
+/// A `DO` block is no DDL, so no event trigger sees it.
+const FLUSH: &str = "DO $skein$BEGIN RAISE NOTICE 'skein: migration committed'; END$skein$";
+
+/// What one statement of the message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    /// skein's own statement in step `step`'s transaction: `BEGIN`, `SET LOCAL`, the
+    /// history change.
+    Own { step: usize },
+    /// Statement `index` of step `step`'s file.
+    Statement { step: usize, index: usize },
+    /// Step `step`'s `COMMIT`: once it completes, the step is applied.
+    Commit { step: usize },
+    /// The notice after step `after` committed, before the next begins.
+    Flush { after: usize },
+}
+
+impl Part {
+    /// The step the part belongs to (a notice: the step it follows).
+    pub fn step(self) -> usize {
+        match self {
+            Part::Own { step } | Part::Statement { step, .. } | Part::Commit { step } => step,
+            Part::Flush { after } => after,
+        }
+    }
+}
+
+/// The message for a run of steps, and where each of its statements is.
+pub(super) struct Chain<'s> {
+    pub text: String,
+    /// Where each part starts in `text`, in order.
+    starts: Vec<usize>,
+    pub parts: Vec<Part>,
+    /// Each step's statements, as split from its file.
+    pub statements: Vec<Vec<Statement<'s>>>,
+}
+
+impl<'s> Chain<'s> {
+    /// The message for the first steps of `steps` (at least one; more while the text stays
+    /// within `limit` bytes). Every step must run in a transaction.
+    pub fn new(table: &HistoryTable, steps: &[StepRun<'s>], limit: usize) -> Self {
+        let mut chain = Chain {
+            text: String::new(),
+            starts: Vec::new(),
+            parts: Vec::new(),
+            statements: Vec::new(),
+        };
+        for (step, run) in steps.iter().enumerate() {
+            debug_assert!(!run.script.no_transaction, "a chain runs transactions only");
+            let record = record(table, run);
+            let size = run.script.sql.len() + record.len() + FLUSH.len() + 64;
+            // A file that ends inside a string or a comment would take in what follows it,
+            // the next file too: it goes alone, and the server says what is wrong with it.
+            let open = !ends_cleanly(&run.script.sql);
+            if step > 0 && (chain.text.len() + size > limit || open) {
+                break;
+            }
+            if step > 0 {
+                chain.push(Part::Flush { after: step - 1 }, FLUSH);
+            }
+            chain.push(Part::Own { step }, "BEGIN");
+            let not_durable = if run.durable { "" } else { NOT_DURABLE };
+            chain.push(Part::Own { step }, &format!("{STARTED}{not_durable}"));
+            let statements = split(&run.script.sql);
+            for (index, statement) in statements.iter().enumerate() {
+                chain.push(Part::Statement { step, index }, statement.sql);
+            }
+            chain.statements.push(statements);
+            chain.push(Part::Own { step }, &record);
+            chain.push(Part::Commit { step }, "COMMIT");
+            if open || changes_how_sql_is_read(&run.script.sql) {
+                break;
+            }
+        }
+        chain
+    }
+
+    fn push(&mut self, part: Part, sql: &str) {
+        if !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.starts.push(self.text.len());
+        self.parts.push(part);
+        self.text.push_str(sql);
+        self.text.push(';');
+    }
+
+    /// How many steps the message holds.
+    pub fn steps(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// The part at character position `chars` (1-based, as the server counts) of the
+    /// message, and the byte offset of that position within the part.
+    pub fn part_at(&self, chars: usize) -> (Part, usize) {
+        let byte = char_position_to_byte(&self.text, chars);
+        let index = self
+            .starts
+            .partition_point(|&start| start <= byte)
+            .saturating_sub(1);
+        (self.parts[index], byte - self.starts[index])
+    }
+}
+
+/// Whether `sql` may change how the server reads the text of later statements: the
+/// settings its lexer follows (`standard_conforming_strings`, `backslash_quote`) and the
+/// client's encoding (`client_encoding`, `SET NAMES`), set by name, through `set_config`,
+/// or reset. Told conservatively: a statement taken for one costs a round trip.
+pub(crate) fn changes_how_sql_is_read(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    let named = [
+        "standard_conforming_strings",
+        "backslash_quote",
+        "client_encoding",
+        "set_config",
+    ];
+    if named.iter().any(|word| lower.contains(word)) {
+        return true;
+    }
+    // `SET NAMES 'x'`, not `UPDATE t SET names = ...` (a column).
+    let spaced = lower.replace('=', " = ").replace(';', " ; ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    (0..words.len()).any(|i| {
+        let at = |k: usize| words.get(i + k).copied().unwrap_or_default();
+        match (at(0), at(1)) {
+            ("reset", "all") => true,
+            ("set", "names") => !matches!(at(2), "=" | ""),
+            _ => false,
+        }
+    })
+}
+
+/// The step's history change, as a literal statement.
+fn record(table: &HistoryTable, run: &StepRun<'_>) -> String {
+    let dialect = Dialect::Postgres;
+    match run.direction {
+        Direction::Up => dialect.insert_history_timed(
+            table,
+            HistoryValues {
+                version: run.version,
+                description: run.description,
+                checksum: run.checksum,
+                kind: run.kind.as_str(),
+                applied_by: run.applied_by,
+                success: true,
+            },
+            EXECUTION_MS,
+            "clock_timestamp()",
+        ),
+        Direction::Down => dialect.delete_history_literal(table, run.version),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::MigrationKind;
+    use crate::migration::Script;
+    use std::path::PathBuf;
+
+    fn script(name: &str, sql: &str) -> Script {
+        Script {
+            path: PathBuf::from(name),
+            sql: sql.to_owned(),
+            no_transaction: false,
+        }
+    }
+
+    fn run<'a>(version: i64, script: &'a Script, durable: bool) -> StepRun<'a> {
+        StepRun {
+            version,
+            description: "d",
+            direction: Direction::Up,
+            script,
+            checksum: "c",
+            applied_by: "me",
+            kind: MigrationKind::Migration,
+            durable,
+        }
+    }
+
+    #[test]
+    fn each_step_is_its_own_transaction_with_a_notice_between_two() {
+        let a = script(
+            "1_a.up.sql",
+            "CREATE TABLE a (id int);\nCREATE TABLE b (id int);",
+        );
+        let b = script("2_b.up.sql", "CREATE TABLE c (id int)");
+        let table = HistoryTable::default();
+        let chain = Chain::new(
+            &table,
+            &[run(1, &a, false), run(2, &b, true)],
+            MESSAGE_BYTES,
+        );
+        assert_eq!(chain.steps(), 2);
+        use Part::*;
+        assert_eq!(
+            chain.parts,
+            [
+                Own { step: 0 },
+                Own { step: 0 },
+                Statement { step: 0, index: 0 },
+                Statement { step: 0, index: 1 },
+                Own { step: 0 },
+                Commit { step: 0 },
+                Flush { after: 0 },
+                Own { step: 1 },
+                Own { step: 1 },
+                Statement { step: 1, index: 0 },
+                Own { step: 1 },
+                Commit { step: 1 },
+            ]
+        );
+        // Only the step that must be durable waits for the disk.
+        assert_eq!(chain.text.matches("'synchronous_commit', 'off'").count(), 1);
+        let c = chain
+            .text
+            .find("CREATE TABLE c")
+            .expect("step 2's statement");
+        let chars = chain.text[..c].chars().count() + 1;
+        assert_eq!(
+            chain.part_at(chars + 7),
+            (Statement { step: 1, index: 0 }, 7)
+        );
+    }
+
+    #[test]
+    fn a_chain_ends_after_a_step_that_changes_how_sql_is_read() {
+        let sets = script("1_sets.up.sql", "SET standard_conforming_strings = off");
+        let after = script("2_after.up.sql", "SELECT 'a\\b'");
+        let table = HistoryTable::default();
+        let steps = [run(1, &sets, false), run(2, &after, false)];
+        assert_eq!(Chain::new(&table, &steps, MESSAGE_BYTES).steps(), 1);
+        for sql in [
+            "SET backslash_quote = on",
+            "SET client_encoding = 'LATIN1'",
+            "set  NAMES 'LATIN1'",
+            "SELECT set_config('standard_conforming_strings', 'off', false)",
+            "RESET ALL;",
+        ] {
+            assert!(changes_how_sql_is_read(sql), "{sql}");
+        }
+        for sql in [
+            "UPDATE t SET names = '{}'",
+            "SET search_path = app",
+            "SELECT 'names'",
+        ] {
+            assert!(!changes_how_sql_is_read(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_step_that_ends_inside_a_string_goes_alone() {
+        let open = script("2_open.up.sql", "INSERT INTO t VALUES ('it");
+        let fine = script("1_fine.up.sql", "SELECT 1");
+        let table = HistoryTable::default();
+        let steps = [
+            run(1, &fine, false),
+            run(2, &open, false),
+            run(3, &fine, false),
+        ];
+        assert_eq!(Chain::new(&table, &steps, MESSAGE_BYTES).steps(), 1);
+        assert_eq!(Chain::new(&table, &steps[1..], MESSAGE_BYTES).steps(), 1);
+    }
+
+    #[test]
+    fn a_chain_stops_before_the_step_that_would_take_it_past_its_limit() {
+        let big = script("1_big.up.sql", &"SELECT 1;\n".repeat(100));
+        let small = script("2_small.up.sql", "SELECT 2");
+        let table = HistoryTable::default();
+        let steps = [run(1, &big, false), run(2, &small, false)];
+        // The first step always goes, however large.
+        assert_eq!(Chain::new(&table, &steps, 10).steps(), 1);
+        assert_eq!(Chain::new(&table, &steps, MESSAGE_BYTES).steps(), 2);
+    }
+}
