@@ -341,11 +341,15 @@ async fn migrate_locked<D: Driver>(
         if announced != Some(index) {
             events.event(Event::StepStarted { step });
         }
-        let mut watch = options.watch(
-            canceller,
-            step.transactional,
-            format!("running {}", runs[index].script.path.display()),
-        );
+        let doing = match end - index {
+            1 => format!("running {}", runs[index].script.path.display()),
+            n => format!(
+                "running {} or one of the {} after it",
+                runs[index].script.path.display(),
+                n - 1
+            ),
+        };
+        let mut watch = options.watch(canceller, step.transactional, doing);
         if end == index + 1 {
             watch.limit = options.step_timeout.map(|limit| {
                 let error = Error::StepTimeout {

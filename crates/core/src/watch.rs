@@ -92,7 +92,7 @@ async fn sleep_until(at: Option<Instant>) {
 /// What a stop did to the step in flight, when the server confirmed it.
 const STOPPED: &str = "a migration step ran; it was cancelled and rolled back";
 /// ... and when the server could not be reached to cancel it.
-const STOPPED_UNCONFIRMED: &str = "a migration step ran, and the server could not be reached to cancel it: it finishes or rolls back there on its own (a step in a transaction is whole or absent); see `skein status`";
+const STOPPED_UNCONFIRMED: &str = "a migration step ran, and the server could not be reached to cancel it: it (and any step sent with it) finishes or rolls back there on its own (a step in a transaction is whole or absent); see `skein status`";
 
 /// Cancels the call's statement on the server, then waits a moment for the call to end
 /// (rolled back). If it finished meanwhile, its result stands. When the server cannot be

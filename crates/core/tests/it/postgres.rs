@@ -540,3 +540,79 @@ async fn a_step_after_one_that_changes_how_strings_are_read_is_read_the_new_way(
         Some("3")
     );
 }
+
+/// Which steps of a message committed is told by skein's own statements, not by counting
+/// the file's: here the splitter takes three statements for one (an unquoted column named
+/// `begin` ... `end`), and the file's commit then fails on a deferred foreign key. The
+/// step is not reported applied, and the run after the fix goes through.
+#[tokio::test]
+async fn a_file_the_splitter_reads_as_fewer_statements_is_not_taken_for_committed() {
+    let db = TestDb::new("chain_count");
+    let dir = folder(&[
+        FIRST,
+        (
+            "2_merged.up.sql",
+            "CREATE TABLE p (id INT PRIMARY KEY);\nCREATE TABLE c (p INT REFERENCES p DEFERRABLE INITIALLY DEFERRED);\nALTER TABLE c ADD COLUMN begin date;\nINSERT INTO c VALUES (7);\nSELECT 1 AS end;\n",
+        ),
+        ("3_after.up.sql", "CREATE TABLE after_merged (id INT);\n"),
+    ]);
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let text = failure.error.to_string();
+    assert!(
+        text.contains("recording or committing") && text.contains("2_merged.up.sql"),
+        "{text}"
+    );
+    let versions: Vec<i64> = failure.report.steps.iter().map(|s| s.version).collect();
+    assert_eq!(versions, [1], "{text}");
+    assert_eq!(history(&db), ["1 migration true"]);
+    assert_eq!(db.value("SELECT to_regclass('c')::text"), None);
+
+    // The same split, failing on a statement the server gives no position for.
+    std::fs::write(
+        dir.path().join("2_merged.up.sql"),
+        "CREATE TABLE p (id INT);\nINSERT INTO p VALUES (NULL);\nALTER TABLE p ADD COLUMN begin date;\nALTER TABLE p ALTER COLUMN id SET NOT NULL;\nSELECT 1 AS end;\n",
+    )
+    .unwrap();
+    let failure = up(&db.url, dir.path()).await.unwrap_err();
+    let err = statement_error(&failure);
+    assert!(err.file.ends_with("2_merged.up.sql"), "{err}");
+    assert!(err.message.contains("contains null values"), "{err}");
+    assert_eq!(history(&db), ["1 migration true"]);
+
+    std::fs::write(
+        dir.path().join("2_merged.up.sql"),
+        "CREATE TABLE p (id INT);\n",
+    )
+    .unwrap();
+    let report = up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(report.steps.len(), 2);
+    assert_eq!(history(&db).len(), 3);
+}
+
+/// A file may begin by setting its transaction's characteristics, first thing in it, in
+/// the middle of a run as at its start.
+#[tokio::test]
+async fn a_file_that_sets_its_isolation_level_runs_with_it() {
+    let db = TestDb::new("chain_iso");
+    let dir = folder(&[
+        ("1_t.up.sql", "CREATE TABLE iso (level TEXT);\n"),
+        (
+            "2_serial.up.sql",
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nINSERT INTO iso SELECT current_setting('transaction_isolation');\n",
+        ),
+        ("3_t.up.sql", "CREATE TABLE after_iso (id INT);\n"),
+        (
+            "4_read.up.sql",
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nINSERT INTO iso SELECT current_setting('transaction_isolation');\n",
+        ),
+    ]);
+    up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(
+        db.column("SELECT level FROM iso ORDER BY level"),
+        [
+            Some("repeatable read".to_owned()),
+            Some("serializable".to_owned())
+        ]
+    );
+    assert_eq!(history(&db).len(), 4);
+}

@@ -7,16 +7,25 @@
 //! the message: the steps before the failing one stay committed, the failing one rolls
 //! back, and none after it runs. So a chain is exactly-once as a step sent alone is.
 //!
+//! Which steps committed is told by skein's own statements, never by counting the file's:
+//! each history change returns a row with a mark of its own, and the two results after
+//! that row are the change's and the `COMMIT`'s. (Counting statements would trust the
+//! splitter to see a file as the server does.)
+//!
 //! The server reads (parses) a whole message before it runs any of it, with the settings
 //! it had when the message came. So a chain ends after a step that may change how SQL text
 //! is read ([`changes_how_sql_is_read`]), and a message refused as a whole before anything
 //! ran (a syntax error in a later step) is sent again up to the step at fault, so that the
 //! steps before it are applied as they would be one by one.
 //!
-//! Between two steps a `DO` block raises a notice. A notice makes the server send at once
-//! what it holds back (it otherwise sends a message's results when its output buffer
-//! fills), so each step's commit reaches skein as it happens: progress and timings stay
-//! per step, even while a later step of the same message runs for minutes.
+//! Between two steps a `DO` block raises an `INFO` message, which the server sends whatever
+//! `client_min_messages` says and does not log. A message to the client makes the server
+//! send at once what it holds back (it otherwise sends a message's results when its output
+//! buffer fills), so each step's commit reaches skein as it happens: progress and timings
+//! stay per step, even while a later step of the same message runs for minutes. The block
+//! joins the next step's transaction and takes a snapshot there, so a file that must set
+//! its transaction's characteristics first (`SET TRANSACTION ...`) starts a message of its
+//! own, and the first step of a message begins with no query before the file's.
 
 use crate::dialect::{Dialect, HistoryValues};
 use crate::driver::StepRun;
@@ -24,6 +33,7 @@ use crate::history::HistoryTable;
 use crate::plan::Direction;
 use crate::position::char_position_to_byte;
 use crate::split::{Statement, ends_cleanly, split};
+use std::hash::{BuildHasher, RandomState};
 
 /// A chain ends before the step that would take its text past this many bytes (a step
 /// larger than this goes alone). Servers that log slow statements log a message whole, so
@@ -31,37 +41,47 @@ use crate::split::{Statement, ends_cleanly, split};
 /// measure.
 pub(super) const MESSAGE_BYTES: usize = 64 * 1024;
 
-/// Begins a step's transaction: notes the time (`now()` is when the server received the
-/// message, the same for every step in it) for the history row's `execution_ms`.
+/// Commits a step that need not be durable yet without waiting for the disk. A `SET`
+/// takes no snapshot, so a file may still begin with `SET TRANSACTION`.
+const NOT_DURABLE: &str = "SET LOCAL synchronous_commit = off";
+/// Begins a later step's transaction: notes the time, since `now()` is when the server
+/// received the message, the same for every step in it.
 const STARTED: &str = "SELECT set_config('skein.step_started', (extract(epoch FROM clock_timestamp()) * 1000)::text, true)";
-/// ... and, for a step that need not be durable yet, commits it without waiting for the disk.
-const NOT_DURABLE: &str = ", set_config('synchronous_commit', 'off', true)";
-/// The step's time, from [`STARTED`] to its history row (0 should a file have reset it).
+/// ... for a step that need not be durable yet.
+const STARTED_NOT_DURABLE: &str = "SELECT set_config('skein.step_started', (extract(epoch FROM clock_timestamp()) * 1000)::text, true), set_config('synchronous_commit', 'off', true)";
+/// A later step's time, from [`STARTED`] to its history row (0 should a file reset it).
 const EXECUTION_MS: &str = "coalesce((extract(epoch FROM clock_timestamp()) * 1000 - nullif(current_setting('skein.step_started', true), '')::numeric)::bigint, 0)";
+/// The first step's time: since the message came.
+const FIRST_EXECUTION_MS: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
 
-/// Sent between two steps: the notice flushes the server's output (see the module's doc).
+/// Sent between two steps: the message flushes the server's output (see the module's doc).
 /// A `DO` block is no DDL, so no event trigger sees it.
-const FLUSH: &str = "DO $skein$BEGIN RAISE NOTICE 'skein: migration committed'; END$skein$";
+const FLUSH: &str = "DO $skein$BEGIN RAISE INFO 'skein: migration committed'; END$skein$";
 
 /// What one statement of the message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Part {
-    /// skein's own statement in step `step`'s transaction: `BEGIN`, `SET LOCAL`, the
-    /// history change.
+    /// skein's own statement in step `step`'s transaction before the file's: `BEGIN`, the
+    /// settings.
     Own { step: usize },
     /// Statement `index` of step `step`'s file.
     Statement { step: usize, index: usize },
+    /// Step `step`'s history change; it returns the step's mark.
+    Record { step: usize },
     /// Step `step`'s `COMMIT`: once it completes, the step is applied.
     Commit { step: usize },
-    /// The notice after step `after` committed, before the next begins.
+    /// The block after step `after` committed, before the next begins.
     Flush { after: usize },
 }
 
 impl Part {
-    /// The step the part belongs to (a notice: the step it follows).
+    /// The step the part belongs to (the block between two steps: the step it follows).
     pub fn step(self) -> usize {
         match self {
-            Part::Own { step } | Part::Statement { step, .. } | Part::Commit { step } => step,
+            Part::Own { step }
+            | Part::Statement { step, .. }
+            | Part::Record { step }
+            | Part::Commit { step } => step,
             Part::Flush { after } => after,
         }
     }
@@ -73,8 +93,13 @@ pub(super) struct Chain<'s> {
     /// Where each part starts in `text`, in order.
     starts: Vec<usize>,
     pub parts: Vec<Part>,
+    /// Where each step's share of `parts` starts: the block before it, or its `BEGIN`.
+    pub segments: Vec<usize>,
     /// Each step's statements, as split from its file.
     pub statements: Vec<Vec<Statement<'s>>>,
+    /// The text each history change returns, followed by `:<step>`; random, so that no
+    /// row a file returns is taken for it.
+    mark: String,
 }
 
 impl<'s> Chain<'s> {
@@ -85,30 +110,39 @@ impl<'s> Chain<'s> {
             text: String::new(),
             starts: Vec::new(),
             parts: Vec::new(),
+            segments: Vec::new(),
             statements: Vec::new(),
+            mark: format!("skein-{:016x}", RandomState::new().hash_one(steps.len())),
         };
         for (step, run) in steps.iter().enumerate() {
             debug_assert!(!run.script.no_transaction, "a chain runs transactions only");
-            let record = record(table, run);
-            let size = run.script.sql.len() + record.len() + FLUSH.len() + 64;
+            let first = step == 0;
+            let record = chain.record(table, run, step);
+            let size = run.script.sql.len() + record.len() + FLUSH.len() + STARTED.len();
             // A file that ends inside a string or a comment would take in what follows it,
             // the next file too: it goes alone, and the server says what is wrong with it.
             let open = !ends_cleanly(&run.script.sql);
-            if step > 0 && (chain.text.len() + size > limit || open) {
+            let alone = open || sets_its_transaction(&run.script.sql);
+            if !first && (chain.text.len() + size > limit || alone) {
                 break;
             }
-            if step > 0 {
+            chain.segments.push(chain.parts.len());
+            if !first {
                 chain.push(Part::Flush { after: step - 1 }, FLUSH);
             }
             chain.push(Part::Own { step }, "BEGIN");
-            let not_durable = if run.durable { "" } else { NOT_DURABLE };
-            chain.push(Part::Own { step }, &format!("{STARTED}{not_durable}"));
+            match (first, run.durable) {
+                (true, true) => {}
+                (true, false) => chain.push(Part::Own { step }, NOT_DURABLE),
+                (false, true) => chain.push(Part::Own { step }, STARTED),
+                (false, false) => chain.push(Part::Own { step }, STARTED_NOT_DURABLE),
+            }
             let statements = split(&run.script.sql);
             for (index, statement) in statements.iter().enumerate() {
                 chain.push(Part::Statement { step, index }, statement.sql);
             }
             chain.statements.push(statements);
-            chain.push(Part::Own { step }, &record);
+            chain.push(Part::Record { step }, &record);
             chain.push(Part::Commit { step }, "COMMIT");
             if open || changes_how_sql_is_read(&run.script.sql) {
                 break;
@@ -132,6 +166,15 @@ impl<'s> Chain<'s> {
         self.statements.len()
     }
 
+    /// Which step's history change returned `value`, if it is one of this message's marks.
+    pub fn marked_step(&self, value: &str) -> Option<usize> {
+        value
+            .strip_prefix(self.mark.as_str())?
+            .strip_prefix(':')?
+            .parse()
+            .ok()
+    }
+
     /// The part at character position `chars` (1-based, as the server counts) of the
     /// message, and the byte offset of that position within the part.
     pub fn part_at(&self, chars: usize) -> (Part, usize) {
@@ -142,6 +185,49 @@ impl<'s> Chain<'s> {
             .saturating_sub(1);
         (self.parts[index], byte - self.starts[index])
     }
+
+    /// Step `step`'s history change, returning its mark.
+    fn record(&self, table: &HistoryTable, run: &StepRun<'_>, step: usize) -> String {
+        let dialect = Dialect::Postgres;
+        let change = match run.direction {
+            Direction::Up => dialect.insert_history_timed(
+                table,
+                HistoryValues {
+                    version: run.version,
+                    description: run.description,
+                    checksum: run.checksum,
+                    kind: run.kind.as_str(),
+                    applied_by: run.applied_by,
+                    success: true,
+                },
+                if step == 0 {
+                    FIRST_EXECUTION_MS
+                } else {
+                    EXECUTION_MS
+                },
+                "clock_timestamp()",
+            ),
+            Direction::Down => dialect.delete_history_literal(table, run.version),
+        };
+        format!("{change} RETURNING '{}:{step}'", self.mark)
+    }
+}
+
+/// Whether `sql` sets its transaction's characteristics, which must come before any query
+/// in the transaction (`SET TRANSACTION ...`, or the settings behind it). Told
+/// conservatively.
+fn sets_its_transaction(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    let named = [
+        "transaction_isolation",
+        "transaction_read_only",
+        "transaction_deferrable",
+    ];
+    if named.iter().any(|word| lower.contains(word)) {
+        return true;
+    }
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    words.windows(2).any(|pair| pair == ["set", "transaction"])
 }
 
 /// Whether `sql` may change how the server reads the text of later statements: the
@@ -170,27 +256,6 @@ pub(crate) fn changes_how_sql_is_read(sql: &str) -> bool {
             _ => false,
         }
     })
-}
-
-/// The step's history change, as a literal statement.
-fn record(table: &HistoryTable, run: &StepRun<'_>) -> String {
-    let dialect = Dialect::Postgres;
-    match run.direction {
-        Direction::Up => dialect.insert_history_timed(
-            table,
-            HistoryValues {
-                version: run.version,
-                description: run.description,
-                checksum: run.checksum,
-                kind: run.kind.as_str(),
-                applied_by: run.applied_by,
-                success: true,
-            },
-            EXECUTION_MS,
-            "clock_timestamp()",
-        ),
-        Direction::Down => dialect.delete_history_literal(table, run.version),
-    }
 }
 
 #[cfg(test)]
@@ -222,19 +287,17 @@ mod tests {
     }
 
     #[test]
-    fn each_step_is_its_own_transaction_with_a_notice_between_two() {
+    fn each_step_is_its_own_transaction_with_a_block_between_two() {
         let a = script(
             "1_a.up.sql",
             "CREATE TABLE a (id int);\nCREATE TABLE b (id int);",
         );
         let b = script("2_b.up.sql", "CREATE TABLE c (id int)");
+        let c = script("3_c.up.sql", "CREATE TABLE d (id int)");
         let table = HistoryTable::default();
-        let chain = Chain::new(
-            &table,
-            &[run(1, &a, false), run(2, &b, true)],
-            MESSAGE_BYTES,
-        );
-        assert_eq!(chain.steps(), 2);
+        let steps = [run(1, &a, false), run(2, &b, false), run(3, &c, true)];
+        let chain = Chain::new(&table, &steps, MESSAGE_BYTES);
+        assert_eq!(chain.steps(), 3);
         use Part::*;
         assert_eq!(
             chain.parts,
@@ -243,27 +306,74 @@ mod tests {
                 Own { step: 0 },
                 Statement { step: 0, index: 0 },
                 Statement { step: 0, index: 1 },
-                Own { step: 0 },
+                Record { step: 0 },
                 Commit { step: 0 },
                 Flush { after: 0 },
                 Own { step: 1 },
                 Own { step: 1 },
                 Statement { step: 1, index: 0 },
-                Own { step: 1 },
+                Record { step: 1 },
                 Commit { step: 1 },
+                Flush { after: 1 },
+                Own { step: 2 },
+                Own { step: 2 },
+                Statement { step: 2, index: 0 },
+                Record { step: 2 },
+                Commit { step: 2 },
             ]
         );
-        // Only the step that must be durable waits for the disk.
+        assert_eq!(chain.segments, [0, 6, 12]);
+        // The first step begins with a SET (no snapshot); only the last waits for the disk.
+        assert!(
+            chain
+                .text
+                .starts_with("BEGIN;\nSET LOCAL synchronous_commit = off;\n")
+        );
         assert_eq!(chain.text.matches("'synchronous_commit', 'off'").count(), 1);
-        let c = chain
+        let d = chain
             .text
-            .find("CREATE TABLE c")
-            .expect("step 2's statement");
-        let chars = chain.text[..c].chars().count() + 1;
+            .find("CREATE TABLE d")
+            .expect("step 3's statement");
+        let chars = chain.text[..d].chars().count() + 1;
         assert_eq!(
             chain.part_at(chars + 7),
-            (Statement { step: 1, index: 0 }, 7)
+            (Statement { step: 2, index: 0 }, 7)
         );
+        // Each history change returns its step's mark, and only those are taken for one.
+        let mark = |step: usize| format!("{}:{step}", chain.mark);
+        assert_eq!(chain.text.matches(" RETURNING '").count(), 3);
+        assert!(chain.text.contains(&mark(2)));
+        assert_eq!(chain.marked_step(&mark(1)), Some(1));
+        assert_eq!(chain.marked_step("skein-0000000000000000:1"), None);
+        assert_eq!(chain.marked_step(&chain.mark), None);
+    }
+
+    #[test]
+    fn a_step_that_sets_its_transaction_starts_a_message() {
+        let a = script("1_a.up.sql", "CREATE TABLE a (id int)");
+        let serial = script(
+            "2_serial.up.sql",
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nUPDATE a SET id = 1",
+        );
+        let table = HistoryTable::default();
+        let steps = [run(1, &a, false), run(2, &serial, false), run(3, &a, false)];
+        assert_eq!(Chain::new(&table, &steps, MESSAGE_BYTES).steps(), 1);
+        let chain = Chain::new(&table, &steps[1..], MESSAGE_BYTES);
+        assert_eq!(chain.steps(), 2);
+        assert!(
+            chain
+                .text
+                .starts_with("BEGIN;\nSET LOCAL synchronous_commit = off;\nSET TRANSACTION")
+        );
+        for sql in [
+            "set  transaction read only",
+            "SET LOCAL transaction_isolation = 'serializable'",
+        ] {
+            assert!(sets_its_transaction(sql), "{sql}");
+        }
+        assert!(!sets_its_transaction(
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+        ));
     }
 
     #[test]

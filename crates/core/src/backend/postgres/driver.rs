@@ -16,6 +16,7 @@ use crate::position::{char_position_to_byte, line_column};
 use crate::split::{Statement, split};
 use futures_util::StreamExt as _;
 use sha2::{Digest, Sha256};
+use sqlx::Either;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgErrorPosition};
 use sqlx::{AssertSqlSafe, Connection as _, Row as _};
 use std::str::FromStr;
@@ -37,8 +38,9 @@ pub struct PostgresDriver {
     /// A step committed without waiting for its WAL to reach the disk, and no commit has
     /// waited since: [`Driver::unlock`] waits for it.
     unflushed: bool,
-    /// Steps may go to the server several in one message. Not before PostgreSQL 13, which
-    /// applied `statement_timeout` to a whole message rather than to each statement in it.
+    /// Steps may go to the server several in one message. Not before PostgreSQL 14: 13
+    /// cannot notice a client that went away while it runs a message (it would run the
+    /// steps left in it), and 12 applied `statement_timeout` to a whole message.
     chains: bool,
 }
 
@@ -79,7 +81,7 @@ impl PostgresDriver {
             lock_key: None,
             history_seen: false,
             unflushed: false,
-            chains: version >= 130_000,
+            chains: version >= 140_000,
         })
     }
 
@@ -101,52 +103,65 @@ impl PostgresDriver {
         let mut steps = steps;
         loop {
             let chain = Chain::new(&self.session.options.history_table, steps, limit);
+            let mut answers = Answers::default();
             let mut step_started = Instant::now();
-            let mut completed = 0_usize;
-            let mut committed = 0_usize;
             let failure = {
                 let mut results = sqlx::raw_sql(AssertSqlSafe(chain.text.as_str()))
-                    .execute_many(&mut self.session.conn);
+                    .fetch_many(&mut self.session.conn);
                 loop {
-                    match results.next().await {
-                        Some(Ok(_)) => {
-                            if let Some(Part::Commit { step }) = chain.parts.get(completed) {
-                                committed = step + 1;
-                                self.unflushed = !steps[*step].durable;
-                                done(
-                                    *step,
-                                    StepOutcome::Ran {
-                                        ms: elapsed_ms(step_started),
-                                    },
-                                );
-                                step_started = Instant::now();
-                            }
-                            completed += 1;
+                    let committed = match results.next().await {
+                        Some(Ok(Either::Left(_))) => answers.completed(),
+                        Some(Ok(Either::Right(row))) => {
+                            let value = row.try_get::<&str, _>(0).ok();
+                            let step = value.and_then(|value| chain.marked_step(value));
+                            answers.row(step);
+                            false
                         }
                         Some(Err(err)) => break Some(err),
                         None => break None,
+                    };
+                    if committed {
+                        let step = answers.committed - 1;
+                        self.unflushed = !steps[step].durable;
+                        done(
+                            step,
+                            StepOutcome::Ran {
+                                ms: elapsed_ms(step_started),
+                            },
+                        );
+                        step_started = Instant::now();
                     }
                 }
             };
             let Some(err) = failure else {
+                // The whole message ran, so every step in it committed, whether or not each
+                // commit was seen.
+                let unseen = steps.iter().enumerate().take(chain.steps());
+                for (step, run) in unseen.skip(answers.committed) {
+                    self.unflushed = !run.durable;
+                    done(
+                        step,
+                        StepOutcome::Ran {
+                            ms: elapsed_ms(step_started),
+                        },
+                    );
+                }
                 return Ok(chain.steps());
             };
+            let step = answers.committed.min(chain.steps() - 1);
             let Some(pg) = as_postgres_error(&err) else {
-                let failing = committed.min(chain.steps() - 1);
-                return Err(connection_failure(steps[failing].script, err));
+                return Err(connection_failure(steps[step].script, err));
             };
-            // The part that failed: where the server says, else the first not completed.
             let position = match pg.position() {
                 Some(PgErrorPosition::Original(chars)) => Some(chain.part_at(chars)),
                 _ => None,
             };
-            let (part, within) =
-                position.unwrap_or((chain.parts[completed.min(chain.parts.len() - 1)], 0));
-            // Refused before anything ran: the steps before the one at fault go again alone
-            // (the first step alone, when the server does not say where the fault is).
-            if completed == 0 && pg.code() != QUERY_CANCELED {
+            if answers.nothing_ran() && pg.code() != QUERY_CANCELED {
+                // Refused before anything ran: the steps before the one at fault go again
+                // (the first step alone, when the server does not say where the fault is).
                 let at_fault = match position {
-                    Some(_) => part.step(),
+                    Some((Part::Flush { after }, _)) => after + 1,
+                    Some((part, _)) => part.step(),
                     None => 1.min(chain.steps() - 1),
                 };
                 if at_fault > 0 {
@@ -154,15 +169,40 @@ impl PostgresDriver {
                     continue;
                 }
             }
+            let segment = &chain.parts[chain.segments[step]..];
+            let counted = segment.get(answers.since_commit).copied();
+            // The part that failed: where the server says, else the one after the last
+            // answer (skein's own parts are told apart by the mark, not by counting).
+            let (part, within) = match (position, answers.recorded) {
+                (_, Some(after)) => (
+                    if after == 0 {
+                        Part::Record { step }
+                    } else {
+                        Part::Commit { step }
+                    },
+                    0,
+                ),
+                (Some(found), None) => found,
+                (None, None) => match counted {
+                    Some(
+                        part @ (Part::Flush { .. } | Part::Own { .. } | Part::Statement { .. }),
+                    ) => (part, 0),
+                    // Counted past the file's statements: the splitter saw fewer than the
+                    // server did; the file's last statement is the nearest.
+                    _ => match chain.statements[step].len() {
+                        0 => (Part::Own { step }, 0),
+                        n => (Part::Statement { step, index: n - 1 }, 0),
+                    },
+                },
+            };
             match part {
                 // Between two transactions: the steps before it are applied, and the engine
                 // sends the rest again.
-                Part::Flush { after } => return Ok(after + 1),
-                // A failed COMMIT ended its transaction; anything else left it open, aborted.
+                Part::Flush { .. } => return Ok(answers.committed),
+                // A failed COMMIT ended its transaction.
                 Part::Commit { .. } => {}
-                // Refused before its BEGIN ran: no transaction is open.
-                Part::Own { .. } | Part::Statement { .. } if completed == 0 => {}
-                Part::Own { .. } | Part::Statement { .. } => self.session.rollback().await,
+                _ if !answers.began(step) => {}
+                _ => self.session.rollback().await,
             }
             return Err(match part {
                 Part::Statement { step, index } => {
@@ -200,6 +240,58 @@ impl PostgresDriver {
             .unwrap_or_else(|| "public".to_owned());
         let digest = Sha256::digest(format!("skein\0{database}\0{schema}\0{}", table.name));
         Ok(i64::from_be_bytes(digest[..8].try_into().expect("8 bytes")))
+    }
+}
+
+/// What the server has answered so far to a message of steps, told by skein's own parts.
+#[derive(Debug, Default)]
+struct Answers {
+    /// Steps whose `COMMIT` completed.
+    committed: usize,
+    /// Results since the last of those (or the message's start): the block between two
+    /// steps, `BEGIN`, the settings, then the file's statements.
+    since_commit: usize,
+    /// The current step's history change returned its mark; the results since (its own,
+    /// then the `COMMIT`'s).
+    recorded: Option<usize>,
+}
+
+impl Answers {
+    /// A statement completed; whether a step's `COMMIT` did.
+    fn completed(&mut self) -> bool {
+        match &mut self.recorded {
+            Some(after) if *after == 1 => {
+                self.committed += 1;
+                self.since_commit = 0;
+                self.recorded = None;
+                true
+            }
+            Some(after) => {
+                *after += 1;
+                false
+            }
+            None => {
+                self.since_commit += 1;
+                false
+            }
+        }
+    }
+
+    /// A row came back; `step` is the step whose mark it is, if it is one.
+    fn row(&mut self, step: Option<usize>) {
+        if step == Some(self.committed) {
+            self.recorded = Some(0);
+        }
+    }
+
+    /// Nothing in the message ran.
+    fn nothing_ran(&self) -> bool {
+        self.committed == 0 && self.since_commit == 0 && self.recorded.is_none()
+    }
+
+    /// Step `step`'s `BEGIN` completed (after the block before it, for a later step).
+    fn began(&self, step: usize) -> bool {
+        self.since_commit >= if step == 0 { 1 } else { 2 }
     }
 }
 
