@@ -129,23 +129,26 @@ impl Dialect {
              VALUES ({}{now}){}",
             self.table(table),
             params.join(", "),
-            self.replacing(replace)
+            self.replacing(replace, self.now())
         )
     }
 
     /// The clause that makes an insert of a repeatable's row replace its earlier row.
-    fn replacing(self, replace: bool) -> String {
+    fn replacing(self, replace: bool, applied_at: &str) -> String {
         if !replace {
             return String::new();
         }
-        self.backend().replacing(&[
-            "description",
-            "checksum",
-            "kind",
-            "applied_by",
-            "execution_ms",
-            "success",
-        ])
+        self.backend().replacing(
+            &[
+                "description",
+                "checksum",
+                "kind",
+                "applied_by",
+                "execution_ms",
+                "success",
+            ],
+            applied_at,
+        )
     }
 
     /// MySQL's column default would be in the session's time zone: its inserts give
@@ -217,6 +220,17 @@ impl Dialect {
     }
 }
 
+/// How a literal history INSERT gives its measured columns: `execution_ms` and, when the
+/// INSERT names it, `applied_at` (the column list's `, applied_at` and the values' `, <expr>`,
+/// or both empty for the column's default); `replaced_at` is what a repeatable's replaced
+/// row gets.
+struct HistoryColumns<'a> {
+    execution_ms: &'a str,
+    applied_at: &'a str,
+    now: &'a str,
+    replaced_at: &'a str,
+}
+
 /// The values of a history row, for statements that carry them as literals.
 #[derive(Debug, Clone, Copy)]
 pub struct HistoryValues<'a> {
@@ -237,7 +251,13 @@ impl Dialect {
             false => "0",
         };
         let (applied_at, now) = self.explicit_applied_at();
-        self.insert_history_with(table, row, execution_ms, applied_at, &now)
+        let columns = HistoryColumns {
+            execution_ms,
+            applied_at,
+            now: &now,
+            replaced_at: self.now(),
+        };
+        self.insert_history_with(table, row, columns)
     }
 
     /// [`Dialect::insert_history_literal`] with `execution_ms` and `applied_at` given as SQL
@@ -249,23 +269,28 @@ impl Dialect {
         execution_ms: &str,
         applied_at: &str,
     ) -> String {
-        self.insert_history_with(
-            table,
-            row,
+        let columns = HistoryColumns {
             execution_ms,
-            ", applied_at",
-            &format!(", {applied_at}"),
-        )
+            applied_at: ", applied_at",
+            now: &format!(", {applied_at}"),
+            // A repeatable's row applied again takes the time of this application.
+            replaced_at: "excluded.applied_at",
+        };
+        self.insert_history_with(table, row, columns)
     }
 
     fn insert_history_with(
         self,
         table: &HistoryTable,
         row: HistoryValues<'_>,
-        execution_ms: &str,
-        applied_at: &str,
-        now: &str,
+        columns: HistoryColumns<'_>,
     ) -> String {
+        let HistoryColumns {
+            execution_ms,
+            applied_at,
+            now,
+            replaced_at,
+        } = columns;
         format!(
             "INSERT INTO {} (version, description, checksum, kind, applied_by, execution_ms, success{applied_at}) \
              VALUES ({}, {}, {}, {}, {}, {execution_ms}, {}{now}){}",
@@ -276,7 +301,10 @@ impl Dialect {
             self.string_literal(row.kind),
             self.string_literal(row.applied_by),
             if row.success { "TRUE" } else { "FALSE" },
-            self.replacing(row.kind == crate::history::MigrationKind::Repeatable.as_str())
+            self.replacing(
+                row.kind == crate::history::MigrationKind::Repeatable.as_str(),
+                replaced_at
+            )
         )
     }
 

@@ -85,16 +85,16 @@ pub trait Backend: Send + Sync + 'static {
     fn inserts_applied_at(&self) -> bool {
         false
     }
-    /// The clause that makes an INSERT of `columns` replace the row of the same key.
-    fn replacing(&self, columns: &[&str]) -> String {
+    /// The clause that makes an INSERT of `columns` replace the row of the same key, its
+    /// `applied_at` set to `applied_at` (an expression).
+    fn replacing(&self, columns: &[&str], applied_at: &str) -> String {
         let set: Vec<String> = columns
             .iter()
             .map(|c| format!("{c} = excluded.{c}"))
             .collect();
         format!(
-            " ON CONFLICT (version) DO UPDATE SET {}, applied_at = {}",
-            set.join(", "),
-            self.now()
+            " ON CONFLICT (version) DO UPDATE SET {}, applied_at = {applied_at}",
+            set.join(", ")
         )
     }
     /// A query of which of `list` (quoted names, comma-separated) are tables the

@@ -513,9 +513,41 @@ async fn a_step_refused_before_anything_ran_still_leaves_the_steps_before_it_app
     ]);
     let failure = up(&latin.url, dir.path()).await.unwrap_err();
     let text = failure.error.to_string();
-    assert!(text.contains("2_price.up.sql"), "{text}");
+    assert!(
+        text.contains("running") && text.contains("2_price.up.sql"),
+        "{text}"
+    );
     assert_eq!(failure.report.steps.len(), 1, "{text}");
     assert_eq!(history(&latin), ["1 migration true"]);
+}
+
+/// A repeatable migration applied again in the same message as a slow file keeps the time
+/// of its own application, not the message's.
+#[tokio::test]
+async fn a_repeatable_applied_again_keeps_its_own_time() {
+    let db = TestDb::new("chain_repeatable");
+    let dir = folder(&[FIRST]);
+    std::fs::create_dir(dir.path().join("repeatable")).unwrap();
+    let view = dir.path().join("repeatable").join("first_view.sql");
+    std::fs::write(
+        &view,
+        "CREATE OR REPLACE VIEW first_view AS SELECT id FROM first;\n",
+    )
+    .unwrap();
+    up(&db.url, dir.path()).await.unwrap();
+    std::fs::write(
+        &view,
+        "CREATE OR REPLACE VIEW first_view AS SELECT id, 1 AS one FROM first;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("2_slow.up.sql"), "SELECT pg_sleep(0.3);\n").unwrap();
+    let report = up(&db.url, dir.path()).await.unwrap();
+    assert_eq!(report.steps.len(), 2);
+    let later = db.value(
+        "SELECT ((SELECT applied_at FROM skein_history WHERE kind = 'repeatable') \
+         > (SELECT applied_at FROM skein_history WHERE version = 2))::text",
+    );
+    assert_eq!(later.as_deref(), Some("true"));
 }
 
 /// A step that changes how the server reads string literals is the last of its message:

@@ -105,7 +105,8 @@ impl Backend for MySql {
         true
     }
 
-    fn replacing(&self, columns: &[&str]) -> String {
+    /// MySQL's inserts give `applied_at` themselves: the new row's value is taken.
+    fn replacing(&self, columns: &[&str], _applied_at: &str) -> String {
         let set: Vec<String> = columns
             .iter()
             .map(|c| format!("{c} = VALUES({c})"))

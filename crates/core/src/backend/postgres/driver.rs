@@ -105,47 +105,37 @@ impl PostgresDriver {
             let chain = Chain::new(&self.session.options.history_table, steps, limit);
             let mut answers = Answers::default();
             let mut step_started = Instant::now();
+            // Steps reported through `done`, in order, as their commits are seen.
+            let mut reported = 0;
+            let mut report_to = |upto: usize, unflushed: &mut bool| {
+                while reported < upto {
+                    *unflushed = !steps[reported].durable;
+                    let ms = elapsed_ms(step_started);
+                    done(reported, StepOutcome::Ran { ms });
+                    step_started = Instant::now();
+                    reported += 1;
+                }
+            };
             let failure = {
                 let mut results = sqlx::raw_sql(AssertSqlSafe(chain.text.as_str()))
                     .fetch_many(&mut self.session.conn);
                 loop {
-                    let committed = match results.next().await {
+                    match results.next().await {
                         Some(Ok(Either::Left(_))) => answers.completed(),
                         Some(Ok(Either::Right(row))) => {
                             let value = row.try_get::<&str, _>(0).ok();
-                            let step = value.and_then(|value| chain.marked_step(value));
-                            answers.row(step);
-                            false
+                            answers.row(value.and_then(|value| chain.marked_step(value)));
                         }
                         Some(Err(err)) => break Some(err),
                         None => break None,
-                    };
-                    if committed {
-                        let step = answers.committed - 1;
-                        self.unflushed = !steps[step].durable;
-                        done(
-                            step,
-                            StepOutcome::Ran {
-                                ms: elapsed_ms(step_started),
-                            },
-                        );
-                        step_started = Instant::now();
                     }
+                    report_to(answers.committed, &mut self.unflushed);
                 }
             };
             let Some(err) = failure else {
                 // The whole message ran, so every step in it committed, whether or not each
                 // commit was seen.
-                let unseen = steps.iter().enumerate().take(chain.steps());
-                for (step, run) in unseen.skip(answers.committed) {
-                    self.unflushed = !run.durable;
-                    done(
-                        step,
-                        StepOutcome::Ran {
-                            ms: elapsed_ms(step_started),
-                        },
-                    );
-                }
+                report_to(chain.steps(), &mut self.unflushed);
                 return Ok(chain.steps());
             };
             let step = answers.committed.min(chain.steps() - 1);
@@ -198,9 +188,13 @@ impl PostgresDriver {
             match part {
                 // Between two transactions: the steps before it are applied, and the engine
                 // sends the rest again.
-                Part::Flush { .. } => return Ok(answers.committed),
-                // A failed COMMIT ended its transaction.
-                Part::Commit { .. } => {}
+                Part::Flush { after } => {
+                    report_to(after + 1, &mut self.unflushed);
+                    return Ok(after + 1);
+                }
+                // A COMMIT that failed ended its transaction, unless it was cancelled
+                // before it began (a stop, a statement timeout).
+                Part::Commit { .. } if pg.code() != QUERY_CANCELED => {}
                 _ if !answers.began(step) => {}
                 _ => self.session.rollback().await,
             }
@@ -213,11 +207,15 @@ impl PostgresDriver {
                         statement.offset + within,
                     )))
                 }
-                _ => Error::Database {
+                Part::Record { step } | Part::Commit { step } => Error::Database {
                     action: format!(
                         "recording or committing {}",
-                        steps[part.step()].script.path.display()
+                        steps[step].script.path.display()
                     ),
+                    source: err.into(),
+                },
+                Part::Own { step } | Part::Flush { after: step } => Error::Database {
+                    action: format!("running {}", steps[step].script.path.display()),
                     source: err.into(),
                 },
             });
@@ -257,31 +255,32 @@ struct Answers {
 }
 
 impl Answers {
-    /// A statement completed; whether a step's `COMMIT` did.
-    fn completed(&mut self) -> bool {
+    /// A statement completed (a step's `COMMIT`, when it follows the step's mark and the
+    /// history change's own completion).
+    fn completed(&mut self) {
         match &mut self.recorded {
             Some(after) if *after == 1 => {
                 self.committed += 1;
                 self.since_commit = 0;
                 self.recorded = None;
-                true
             }
-            Some(after) => {
-                *after += 1;
-                false
-            }
-            None => {
-                self.since_commit += 1;
-                false
-            }
+            Some(after) => *after += 1,
+            None => self.since_commit += 1,
         }
     }
 
-    /// A row came back; `step` is the step whose mark it is, if it is one.
+    /// A row came back; `step` is the step whose mark it is, if it is one. A later step's
+    /// mark means the steps before it committed, even those whose history change returned
+    /// no row (a down file that deleted its own row).
     fn row(&mut self, step: Option<usize>) {
-        if step == Some(self.committed) {
-            self.recorded = Some(0);
+        let Some(step) = step.filter(|&step| step >= self.committed) else {
+            return;
+        };
+        if step > self.committed {
+            self.committed = step;
+            self.since_commit = 0;
         }
+        self.recorded = Some(0);
     }
 
     /// Nothing in the message ran.
@@ -657,4 +656,46 @@ pub(crate) async fn session_exists(url: &str, pid: i64) -> Option<bool> {
             .ok()?;
     let _ = conn.close().await;
     Some(there)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Answers;
+
+    #[test]
+    fn a_step_commits_on_the_two_answers_after_its_mark() {
+        let mut answers = Answers::default();
+        assert!(answers.nothing_ran());
+        answers.completed(); // BEGIN
+        assert!(answers.began(0) && !answers.nothing_ran());
+        answers.completed(); // the file's statement
+        answers.row(None); // a row the file returned
+        answers.row(Some(0)); // the mark
+        answers.completed(); // the history change
+        assert_eq!(answers.committed, 0);
+        answers.completed(); // COMMIT
+        assert_eq!((answers.committed, answers.since_commit), (1, 0));
+        answers.completed(); // the block between steps
+        assert!(!answers.began(1));
+        answers.completed(); // BEGIN
+        assert!(answers.began(1));
+        // A mark of a step already counted is no news.
+        answers.row(Some(0));
+        assert_eq!(answers.recorded, None);
+    }
+
+    #[test]
+    fn a_later_mark_counts_the_steps_before_it_that_returned_none() {
+        let mut answers = Answers::default();
+        // Step 0's history change returned no row (a down file deleted its row first).
+        for _ in 0..6 {
+            answers.completed();
+        }
+        assert_eq!(answers.committed, 0);
+        answers.row(Some(1));
+        assert_eq!((answers.committed, answers.recorded), (1, Some(0)));
+        answers.completed();
+        answers.completed();
+        assert_eq!(answers.committed, 2);
+    }
 }
