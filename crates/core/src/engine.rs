@@ -175,10 +175,7 @@ fn with_transactions<D: Driver>(
     let mysql = driver.dialect().backend().begin_opens_a_block();
     for step in &mut plan.steps {
         let migration = by_version.get(&step.version);
-        let script = migration.and_then(|m| match step.direction {
-            Direction::Up => Some(&m.up),
-            Direction::Down => m.down.as_ref(),
-        });
+        let script = migration.and_then(|m| m.script(step.direction));
         let Some(script) = script else { continue };
         step.transactional = driver.runs_in_transaction(script);
         if step.transactional
@@ -301,13 +298,9 @@ async fn migrate_locked<D: Driver>(
                 version: step.version,
                 description: &migration.description,
                 direction: step.direction,
-                script: match step.direction {
-                    Direction::Up => &migration.up,
-                    Direction::Down => migration
-                        .down
-                        .as_ref()
-                        .expect("the planner checked the down file"),
-                },
+                script: migration
+                    .script(step.direction)
+                    .expect("the planner checked the down file"),
                 checksum: migration.checksum.as_str(),
                 applied_by: &options.applied_by,
                 kind: migration.kind(),
@@ -328,15 +321,11 @@ async fn migrate_locked<D: Driver>(
                 error: Error::Interrupted { next: step.version },
             });
         }
-        let end = match together && step.transactional {
-            true => {
-                index
-                    + plan.steps[index..]
-                        .iter()
-                        .take_while(|s| s.transactional)
-                        .count()
-            }
-            false => index + 1,
+        let end = if together && step.transactional {
+            let in_a_row = plan.steps[index..].iter().take_while(|s| s.transactional);
+            index + in_a_row.count()
+        } else {
+            index + 1
         };
         if announced != Some(index) {
             events.event(Event::StepStarted { step });

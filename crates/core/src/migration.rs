@@ -24,6 +24,14 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// The file a step in `direction` runs: its down file may be missing.
+    pub fn script(&self, direction: crate::plan::Direction) -> Option<&Script> {
+        match direction {
+            crate::plan::Direction::Up => Some(&self.up),
+            crate::plan::Direction::Down => self.down.as_ref(),
+        }
+    }
+
     /// The kind its history row has.
     pub fn kind(&self) -> crate::history::MigrationKind {
         if self.repeatable {

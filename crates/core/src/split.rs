@@ -58,11 +58,28 @@ pub fn split(script: &str) -> Vec<Statement<'_>> {
 /// its own: false when the script ends inside a string, quoted identifier, dollar quote,
 /// block comment, parentheses or block body, which would take that text in.
 pub fn ends_cleanly(script: &str) -> bool {
+    split_checked(script).1
+}
+
+/// [`split`] and [`ends_cleanly`] from one pass over the script.
+pub fn split_checked(script: &str) -> (Vec<Statement<'_>>, bool) {
     const PROBE: &str = "SELECT 1";
     let probed = format!("{script}\n;\n{PROBE}");
-    split(&probed)
+    let mut statements = split(&probed);
+    let clean = statements
         .last()
-        .is_some_and(|last| last.sql == PROBE && last.offset == script.len() + 3)
+        .is_some_and(|last| last.sql == PROBE && last.offset == script.len() + 3);
+    if !clean {
+        return (split(script), false);
+    }
+    statements.pop();
+    // Ended cleanly, the script's statements are the probe's but the last, at the same
+    // offsets.
+    let statements = statements
+        .into_iter()
+        .map(|s| statement(script, (s.offset, s.offset + s.sql.len())))
+        .collect();
+    (statements, true)
 }
 
 /// Splits a MySQL/MariaDB script: as [`split`], with MySQL's strings and comments.
@@ -935,6 +952,18 @@ END";
                 &["CREATE TABLE e (begin int, \"end\" int)", "SELECT 2"],
             ),
         ]);
+    }
+
+    #[test]
+    fn split_checked_gives_what_split_gives() {
+        for script in [
+            "CREATE TABLE t (id INT);\nINSERT INTO t VALUES (1) -- one",
+            "SELECT 1; /* c */ SELECT 2;\n\n",
+            "DO $$ BEGIN PERFORM 1; END $$;\nSELECT 'it",
+            "",
+        ] {
+            assert_eq!(split_checked(script).0, split(script), "{script:?}");
+        }
     }
 
     #[test]

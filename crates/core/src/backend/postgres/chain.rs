@@ -32,7 +32,7 @@ use crate::driver::StepRun;
 use crate::history::HistoryTable;
 use crate::plan::Direction;
 use crate::position::char_position_to_byte;
-use crate::split::{Statement, ends_cleanly, split};
+use crate::split::{Statement, split_checked};
 use std::hash::{BuildHasher, RandomState};
 
 /// A chain ends before the step that would take its text past this many bytes (a step
@@ -121,7 +121,8 @@ impl<'s> Chain<'s> {
             let size = run.script.sql.len() + record.len() + FLUSH.len() + STARTED.len();
             // A file that ends inside a string or a comment would take in what follows it,
             // the next file too: it goes alone, and the server says what is wrong with it.
-            let open = !ends_cleanly(&run.script.sql);
+            let (statements, clean) = split_checked(&run.script.sql);
+            let open = !clean;
             let alone = open || sets_its_transaction(&run.script.sql);
             if !first && (chain.text.len() + size > limit || alone) {
                 break;
@@ -137,7 +138,6 @@ impl<'s> Chain<'s> {
                 (false, true) => chain.push(Part::Own { step }, STARTED),
                 (false, false) => chain.push(Part::Own { step }, STARTED_NOT_DURABLE),
             }
-            let statements = split(&run.script.sql);
             for (index, statement) in statements.iter().enumerate() {
                 chain.push(Part::Statement { step, index }, statement.sql);
             }
@@ -186,6 +186,36 @@ impl<'s> Chain<'s> {
         (self.parts[index], byte - self.starts[index])
     }
 
+    /// The part of step `step` that failed, and where in it: where the server says, else
+    /// the one after the last answer (skein's own parts are told apart by the mark, not by
+    /// counting the file's statements).
+    pub fn failed_part(
+        &self,
+        answers: &Answers,
+        step: usize,
+        position: Option<(Part, usize)>,
+    ) -> (Part, usize) {
+        match (position, answers.recorded) {
+            (_, Some(0)) => (Part::Record { step }, 0),
+            (_, Some(_)) => (Part::Commit { step }, 0),
+            (Some(found), None) => found,
+            (None, None) => {
+                let segment = &self.parts[self.segments[step]..];
+                match segment.get(answers.since_commit).copied() {
+                    Some(
+                        part @ (Part::Flush { .. } | Part::Own { .. } | Part::Statement { .. }),
+                    ) => (part, 0),
+                    // Counted past the file's statements: the splitter saw fewer than the
+                    // server did; the file's last statement is the nearest.
+                    _ => match self.statements[step].len() {
+                        0 => (Part::Own { step }, 0),
+                        n => (Part::Statement { step, index: n - 1 }, 0),
+                    },
+                }
+            }
+        }
+    }
+
     /// Step `step`'s history change, returning its mark.
     fn record(&self, table: &HistoryTable, run: &StepRun<'_>, step: usize) -> String {
         let dialect = Dialect::Postgres;
@@ -210,6 +240,59 @@ impl<'s> Chain<'s> {
             Direction::Down => dialect.delete_history_literal(table, run.version),
         };
         format!("{change} RETURNING '{}:{step}'", self.mark)
+    }
+}
+
+/// What the server has answered so far to a message of steps, told by skein's own parts.
+#[derive(Debug, Default)]
+pub(super) struct Answers {
+    /// Steps whose `COMMIT` completed.
+    pub committed: usize,
+    /// Results since the last of those (or the message's start): the block between two
+    /// steps, `BEGIN`, the settings, then the file's statements.
+    since_commit: usize,
+    /// The current step's history change returned its mark; the results since (its own,
+    /// then the `COMMIT`'s).
+    recorded: Option<usize>,
+}
+
+impl Answers {
+    /// A statement completed (a step's `COMMIT`, when it follows the step's mark and the
+    /// history change's own completion).
+    pub fn completed(&mut self) {
+        match &mut self.recorded {
+            Some(after) if *after == 1 => {
+                self.committed += 1;
+                self.since_commit = 0;
+                self.recorded = None;
+            }
+            Some(after) => *after += 1,
+            None => self.since_commit += 1,
+        }
+    }
+
+    /// A row came back; `step` is the step whose mark it is, if it is one. A later step's
+    /// mark means the steps before it committed, even those whose history change returned
+    /// no row (a down file that deleted its own row).
+    pub fn row(&mut self, step: Option<usize>) {
+        let Some(step) = step.filter(|&step| step >= self.committed) else {
+            return;
+        };
+        if step > self.committed {
+            self.committed = step;
+            self.since_commit = 0;
+        }
+        self.recorded = Some(0);
+    }
+
+    /// Nothing in the message ran.
+    pub fn nothing_ran(&self) -> bool {
+        self.committed == 0 && self.since_commit == 0 && self.recorded.is_none()
+    }
+
+    /// Step `step`'s `BEGIN` completed (after the block before it, for a later step).
+    pub fn began(&self, step: usize) -> bool {
+        self.since_commit >= if step == 0 { 1 } else { 2 }
     }
 }
 
@@ -424,5 +507,42 @@ mod tests {
         // The first step always goes, however large.
         assert_eq!(Chain::new(&table, &steps, 10).steps(), 1);
         assert_eq!(Chain::new(&table, &steps, MESSAGE_BYTES).steps(), 2);
+    }
+
+    #[test]
+    fn a_step_commits_on_the_two_answers_after_its_mark() {
+        let mut answers = Answers::default();
+        assert!(answers.nothing_ran());
+        answers.completed(); // BEGIN
+        assert!(answers.began(0) && !answers.nothing_ran());
+        answers.completed(); // the file's statement
+        answers.row(None); // a row the file returned
+        answers.row(Some(0)); // the mark
+        answers.completed(); // the history change
+        assert_eq!(answers.committed, 0);
+        answers.completed(); // COMMIT
+        assert_eq!((answers.committed, answers.since_commit), (1, 0));
+        answers.completed(); // the block between steps
+        assert!(!answers.began(1));
+        answers.completed(); // BEGIN
+        assert!(answers.began(1));
+        // A mark of a step already counted is no news.
+        answers.row(Some(0));
+        assert_eq!(answers.recorded, None);
+    }
+
+    #[test]
+    fn a_later_mark_counts_the_steps_before_it_that_returned_none() {
+        let mut answers = Answers::default();
+        // Step 0's history change returned no row (a down file deleted its row first).
+        for _ in 0..6 {
+            answers.completed();
+        }
+        assert_eq!(answers.committed, 0);
+        answers.row(Some(1));
+        assert_eq!((answers.committed, answers.recorded), (1, Some(0)));
+        answers.completed();
+        answers.completed();
+        assert_eq!(answers.committed, 2);
     }
 }

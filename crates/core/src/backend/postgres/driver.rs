@@ -1,7 +1,7 @@
 //! PostgreSQL: statements sent one by one over the simple protocol (as psql does), errors
 //! mapped to file positions, and a session advisory lock on a connection of its own.
 
-use super::chain::{Chain, MESSAGE_BYTES, Part};
+use super::chain::{Answers, Chain, MESSAGE_BYTES, Part};
 use crate::backend::server::Catalog;
 use crate::backend::session::{self, Session, StepRules, elapsed_ms, failed};
 use crate::dialect::Dialect;
@@ -159,32 +159,7 @@ impl PostgresDriver {
                     continue;
                 }
             }
-            let segment = &chain.parts[chain.segments[step]..];
-            let counted = segment.get(answers.since_commit).copied();
-            // The part that failed: where the server says, else the one after the last
-            // answer (skein's own parts are told apart by the mark, not by counting).
-            let (part, within) = match (position, answers.recorded) {
-                (_, Some(after)) => (
-                    if after == 0 {
-                        Part::Record { step }
-                    } else {
-                        Part::Commit { step }
-                    },
-                    0,
-                ),
-                (Some(found), None) => found,
-                (None, None) => match counted {
-                    Some(
-                        part @ (Part::Flush { .. } | Part::Own { .. } | Part::Statement { .. }),
-                    ) => (part, 0),
-                    // Counted past the file's statements: the splitter saw fewer than the
-                    // server did; the file's last statement is the nearest.
-                    _ => match chain.statements[step].len() {
-                        0 => (Part::Own { step }, 0),
-                        n => (Part::Statement { step, index: n - 1 }, 0),
-                    },
-                },
-            };
+            let (part, within) = chain.failed_part(&answers, step, position);
             match part {
                 // Between two transactions: the steps before it are applied, and the engine
                 // sends the rest again.
@@ -238,59 +213,6 @@ impl PostgresDriver {
             .unwrap_or_else(|| "public".to_owned());
         let digest = Sha256::digest(format!("skein\0{database}\0{schema}\0{}", table.name));
         Ok(i64::from_be_bytes(digest[..8].try_into().expect("8 bytes")))
-    }
-}
-
-/// What the server has answered so far to a message of steps, told by skein's own parts.
-#[derive(Debug, Default)]
-struct Answers {
-    /// Steps whose `COMMIT` completed.
-    committed: usize,
-    /// Results since the last of those (or the message's start): the block between two
-    /// steps, `BEGIN`, the settings, then the file's statements.
-    since_commit: usize,
-    /// The current step's history change returned its mark; the results since (its own,
-    /// then the `COMMIT`'s).
-    recorded: Option<usize>,
-}
-
-impl Answers {
-    /// A statement completed (a step's `COMMIT`, when it follows the step's mark and the
-    /// history change's own completion).
-    fn completed(&mut self) {
-        match &mut self.recorded {
-            Some(after) if *after == 1 => {
-                self.committed += 1;
-                self.since_commit = 0;
-                self.recorded = None;
-            }
-            Some(after) => *after += 1,
-            None => self.since_commit += 1,
-        }
-    }
-
-    /// A row came back; `step` is the step whose mark it is, if it is one. A later step's
-    /// mark means the steps before it committed, even those whose history change returned
-    /// no row (a down file that deleted its own row).
-    fn row(&mut self, step: Option<usize>) {
-        let Some(step) = step.filter(|&step| step >= self.committed) else {
-            return;
-        };
-        if step > self.committed {
-            self.committed = step;
-            self.since_commit = 0;
-        }
-        self.recorded = Some(0);
-    }
-
-    /// Nothing in the message ran.
-    fn nothing_ran(&self) -> bool {
-        self.committed == 0 && self.since_commit == 0 && self.recorded.is_none()
-    }
-
-    /// Step `step`'s `BEGIN` completed (after the block before it, for a later step).
-    fn began(&self, step: usize) -> bool {
-        self.since_commit >= if step == 0 { 1 } else { 2 }
     }
 }
 
@@ -656,46 +578,4 @@ pub(crate) async fn session_exists(url: &str, pid: i64) -> Option<bool> {
             .ok()?;
     let _ = conn.close().await;
     Some(there)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Answers;
-
-    #[test]
-    fn a_step_commits_on_the_two_answers_after_its_mark() {
-        let mut answers = Answers::default();
-        assert!(answers.nothing_ran());
-        answers.completed(); // BEGIN
-        assert!(answers.began(0) && !answers.nothing_ran());
-        answers.completed(); // the file's statement
-        answers.row(None); // a row the file returned
-        answers.row(Some(0)); // the mark
-        answers.completed(); // the history change
-        assert_eq!(answers.committed, 0);
-        answers.completed(); // COMMIT
-        assert_eq!((answers.committed, answers.since_commit), (1, 0));
-        answers.completed(); // the block between steps
-        assert!(!answers.began(1));
-        answers.completed(); // BEGIN
-        assert!(answers.began(1));
-        // A mark of a step already counted is no news.
-        answers.row(Some(0));
-        assert_eq!(answers.recorded, None);
-    }
-
-    #[test]
-    fn a_later_mark_counts_the_steps_before_it_that_returned_none() {
-        let mut answers = Answers::default();
-        // Step 0's history change returned no row (a down file deleted its row first).
-        for _ in 0..6 {
-            answers.completed();
-        }
-        assert_eq!(answers.committed, 0);
-        answers.row(Some(1));
-        assert_eq!((answers.committed, answers.recorded), (1, Some(0)));
-        answers.completed();
-        answers.completed();
-        assert_eq!(answers.committed, 2);
-    }
 }
